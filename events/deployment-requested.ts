@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { defineEvent } from './envelope.js';
+import { environmentSchema } from '../functions/domain/catalog.js';
+
+export const DEPLOYMENT_REQUESTED_DETAIL_TYPE = 'Deployment Requested';
+
+export const deploymentTriggerSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('pull_request'),
+    repository: z.string(),
+    pullRequest: z.number().int().positive(),
+    action: z.enum(['labeled', 'synchronize']),
+  }),
+  z.object({ kind: z.literal('release'), repository: z.string(), tag: z.string() }),
+  z.object({ kind: z.literal('manual') }),
+]);
+
+/**
+ * Somebody or something asked for a version of a service to run in an environment.
+ * `requestKey` identifies the request (a GitHub delivery id, an API idempotency key) and makes
+ * the deployment id, and so the execution name, deterministic.
+ */
+export const deploymentRequested = defineEvent({
+  source: 'flightplan.github',
+  detailType: DEPLOYMENT_REQUESTED_DETAIL_TYPE,
+  dataSchema: z.object({
+    service: z.string(),
+    environment: environmentSchema,
+    version: z.string(),
+    imageTag: z.string(),
+    gitSha: z.string().optional(),
+    requestedBy: z.string(),
+    requestKey: z.string(),
+    trigger: deploymentTriggerSchema,
+  }),
+});
+
+/** Every deployment request, from GitHub or the portal, starts a deployment. */
+export const startDeploymentPattern = {
+  source: ['flightplan.github', 'flightplan.portal'],
+  'detail-type': [DEPLOYMENT_REQUESTED_DETAIL_TYPE],
+} as const;
+
+export const deploymentRequestedSample = deploymentRequested.build(
+  {
+    service: 'orders-api',
+    environment: 'hml',
+    version: '3f2a9c1',
+    imageTag: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
+    gitSha: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
+    requestedBy: 'alice',
+    requestKey: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
+    trigger: { kind: 'pull_request', repository: 'acme/orders-api', pullRequest: 42, action: 'labeled' },
+  },
+  { correlationId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', causationId: 'github:72d3162e-cc78-11e3-81ab-4c9367dc0958' },
+);

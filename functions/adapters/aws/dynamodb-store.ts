@@ -1,0 +1,331 @@
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { personSchema, serviceSchema, type Environment, type Person, type Service } from '../../domain/catalog.js';
+import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent } from '../../domain/deployment.js';
+import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
+import type {
+  ArgoObservation,
+  CatalogStore,
+  DeploymentStore,
+  LockHolder,
+  LockStore,
+  Page,
+  TaskWait,
+  WaitStore,
+} from '../../ports/index.js';
+
+const META = '#META';
+const MAX_UPDATE_ATTEMPTS = 8;
+
+const deploymentKey = (id: string) => ({ pk: `DEPLOYMENT#${id}`, sk: META });
+const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
+
+const cursorSchema = z.record(z.string(), z.string());
+
+const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+
+function decodeCursor(cursor: string): Record<string, string> {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch (error) {
+    throw new ValidationError('The cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }], { cause: error });
+  }
+}
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+
+/** Shares one DocumentClient and table across the single-table adapters below. */
+abstract class DynamoDbTable {
+  protected readonly documents: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, protected readonly tableName: string) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+}
+
+/** Deployments and their audit trail on DynamoDB; used unchanged against DynamoDB Local. */
+export class DynamoDbDeploymentStore extends DynamoDbTable implements DeploymentStore {
+  async create(change: DeploymentChange): Promise<'created' | 'exists'> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: this.deploymentItem(change.deployment), ConditionExpression: 'attribute_not_exists(pk)' } },
+            { Put: { TableName: this.tableName, Item: this.eventItem(change.deployment, change.event) } },
+          ],
+        }),
+      );
+      return 'created';
+    } catch (error) {
+      if (isConditionFailure(error)) return 'exists';
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<Deployment | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: deploymentKey(id), ConsistentRead: true }));
+    return Item ? deploymentSchema.parse(Item['data']) : undefined;
+  }
+
+  async update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
+      const current = await this.get(id);
+      if (!current) throw new NotFoundError(`Deployment ${id} does not exist`);
+      const change = decide(current);
+      if (!change) return current;
+      const next = { ...change.deployment, revision: current.revision + 1 };
+      try {
+        await this.documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: this.deploymentItem(next),
+                  ConditionExpression: 'revision = :expected',
+                  ExpressionAttributeValues: { ':expected': current.revision },
+                },
+              },
+              { Put: { TableName: this.tableName, Item: this.eventItem(next, change.event), ConditionExpression: 'attribute_not_exists(pk)' } },
+            ],
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(`Deployment ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+  }
+
+  async list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>> {
+    const query: QueryCommandInput = { TableName: this.tableName, Limit: page.limit, ScanIndexForward: false };
+    if (filter.service && filter.environment) {
+      Object.assign(query, { IndexName: 'byServiceEnvironment', KeyConditionExpression: 'gsi1pk = :key', ExpressionAttributeValues: { ':key': `DEPLOYMENTS#${filter.service}#${filter.environment}` } });
+    } else if (filter.service) {
+      Object.assign(query, { IndexName: 'byService', KeyConditionExpression: 'gsi2pk = :key', ExpressionAttributeValues: { ':key': `DEPLOYMENTS#${filter.service}` } });
+    } else {
+      Object.assign(query, { IndexName: 'byKind', KeyConditionExpression: 'gsi3pk = :key', ExpressionAttributeValues: { ':key': 'DEPLOYMENTS' } });
+      if (filter.environment) {
+        Object.assign(query, { FilterExpression: 'environment = :environment', ExpressionAttributeValues: { ':key': 'DEPLOYMENTS', ':environment': filter.environment } });
+      }
+    }
+    if (page.cursor) query.ExclusiveStartKey = decodeCursor(page.cursor);
+    const result = await this.documents.send(new QueryCommand(query));
+    return {
+      items: (result.Items ?? []).map((item) => deploymentSchema.parse(item['data'])),
+      nextCursor: encodeCursor(result.LastEvaluatedKey),
+    };
+  }
+
+  async events(id: string): Promise<DeploymentEvent[]> {
+    const events: DeploymentEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': deploymentKey(id).pk, ':prefix': 'EVENT#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  private deploymentItem(deployment: Deployment): Record<string, unknown> {
+    const order = `${deployment.createdAt}#${deployment.id}`;
+    return {
+      ...deploymentKey(deployment.id),
+      gsi1pk: `DEPLOYMENTS#${deployment.service}#${deployment.environment}`,
+      gsi1sk: order,
+      gsi2pk: `DEPLOYMENTS#${deployment.service}`,
+      gsi2sk: order,
+      gsi3pk: 'DEPLOYMENTS',
+      gsi3sk: order,
+      status: deployment.status,
+      environment: deployment.environment,
+      revision: deployment.revision,
+      data: deployment,
+    };
+  }
+
+  private eventItem(deployment: Deployment, event: DeploymentEvent): Record<string, unknown> {
+    return { pk: deploymentKey(deployment.id).pk, sk: eventSortKey(deployment.revision), data: event };
+  }
+
+}
+
+/** Services, the repositories that map to them, and people. */
+export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore {
+  async getService(name: string): Promise<Service | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SERVICE#${name}`, sk: META } }));
+    return Item ? serviceSchema.parse(Item['data']) : undefined;
+  }
+
+  async findServiceByRepository(repository: string): Promise<Service | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `REPOSITORY#${repository.toLowerCase()}`, sk: META } }),
+    );
+    return typeof Item?.['service'] === 'string' ? this.getService(Item['service']) : undefined;
+  }
+
+  async putService(service: Service): Promise<void> {
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { pk: `SERVICE#${service.name}`, sk: META, gsi3pk: 'SERVICES', gsi3sk: service.name, data: service } } },
+          { Put: { TableName: this.tableName, Item: { pk: `REPOSITORY#${service.repository.toLowerCase()}`, sk: META, service: service.name } } },
+        ],
+      }),
+    );
+  }
+
+  async getPerson(login: string): Promise<Person | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `PERSON#${login}`, sk: META } }));
+    return Item ? personSchema.parse(Item['data']) : undefined;
+  }
+
+  async putPerson(person: Person): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `PERSON#${person.login}`, sk: META, data: person } }));
+  }
+
+}
+
+/** Per-(service, environment) deployment locks, taken and released with conditions. */
+export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
+  async get(key: string): Promise<LockHolder | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${key}`, sk: '#LOCK' }, ConsistentRead: true }),
+    );
+    return Item ? lockHolderSchema.parse(Item) : undefined;
+  }
+
+  async compareAndSet(key: string, expected: LockHolder | undefined, holder: LockHolder): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `LOCK#${key}`, sk: '#LOCK', ...holder },
+          ...(expected
+            ? { ConditionExpression: 'deploymentId = :expected', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
+            : { ConditionExpression: 'attribute_not_exists(pk)' }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(key: string, deploymentId: string): Promise<void> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `LOCK#${key}`, sk: '#LOCK' },
+          ConditionExpression: 'deploymentId = :holder',
+          ExpressionAttributeValues: { ':holder': deploymentId },
+        }),
+      );
+    } catch (error) {
+      // Someone newer holds it already (or nobody does): there is nothing of ours to release.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+}
+
+/** Task tokens parked until an outside signal, and the last Argo CD status per application. */
+export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
+  async put(wait: TaskWait): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `WAIT#${wait.key}`, sk: '#WAIT', ...wait } }));
+  }
+
+  async take(key: string, taskToken: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `WAIT#${key}`, sk: '#WAIT' },
+          ConditionExpression: 'taskToken = :token',
+          ExpressionAttributeValues: { ':token': taskToken },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordArgoObservation(key: string, observation: ArgoObservation): Promise<void> {
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `WAIT#${key}`, sk: '#ARGO', ...observation },
+          ConditionExpression: 'attribute_not_exists(observedAt) OR observedAt <= :observedAt',
+          ExpressionAttributeValues: { ':observedAt': observation.observedAt },
+        }),
+      );
+    } catch (error) {
+      // An older notification arriving late must not replace a newer one.
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  async lastArgoObservation(key: string): Promise<ArgoObservation | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `WAIT#${key}`, sk: '#ARGO' }, ConsistentRead: true }),
+    );
+    return Item ? argoObservationSchema.parse(Item) : undefined;
+  }
+
+  async get(key: string): Promise<TaskWait | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `WAIT#${key}`, sk: '#WAIT' }, ConsistentRead: true }),
+    );
+    return Item ? taskWaitSchema.parse(Item) : undefined;
+  }
+}
+
+const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string() });
+
+const argoObservationSchema = z.object({
+  app: z.string(),
+  revision: z.string(),
+  syncStatus: z.string(),
+  healthStatus: z.string(),
+  operationPhase: z.string().optional(),
+  observedAt: z.string(),
+});
+
+const taskWaitSchema = z.object({
+  key: z.string(),
+  taskToken: z.string(),
+  deploymentId: z.string(),
+  expectedRevision: z.string().optional(),
+  createdAt: z.string(),
+});

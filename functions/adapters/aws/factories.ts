@@ -1,0 +1,73 @@
+import { createPrivateKey } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { ECRClient } from '@aws-sdk/client-ecr';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { createAppAuth } from '@octokit/auth-app';
+import { Octokit } from '@octokit/rest';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { ENV, optionalEnv, requireEnv } from '../../config.js';
+import type { Clock } from '../../ports/index.js';
+import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
+import { DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
+import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
+import { EventBridgePublisher } from './eventbridge-publisher.js';
+import { GitHubGitOpsRepo } from './github-gitops-repo.js';
+import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
+import { SfnWorkflowEngine } from './sfn-workflow-engine.js';
+
+/**
+ * AWS adapters, one factory per port, each reading its own variables. A function calls only the
+ * factories it needs, so its bundle carries only those SDK clients.
+ */
+let dynamoDb: DynamoDBClient | undefined;
+const dynamoDbClient = (): DynamoDBClient => (dynamoDb ??= new DynamoDBClient({}));
+const tableName = (): string => requireEnv(ENV.tableName);
+
+export const awsDeploymentStore = () => new DynamoDbDeploymentStore(dynamoDbClient(), tableName());
+export const awsCatalogStore = () => new DynamoDbCatalogStore(dynamoDbClient(), tableName());
+export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableName());
+export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableName());
+export const awsIdempotencyStore = () =>
+  new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() });
+export const awsBus = () => new EventBridgePublisher(new EventBridgeClient({}), requireEnv(ENV.busName));
+export const awsWorkflows = () =>
+  new SfnWorkflowEngine(new SFNClient({}), { deployment: requireEnv(ENV.deploymentStateMachineArn) });
+export const awsArtifacts = () => new EcrArtifactRegistry(new ECRClient({}));
+export const awsHealth = () => new CloudWatchHealthSource();
+export const awsSecrets = () => new SecretsManagerSecrets();
+export const awsClock: Clock = { now: () => new Date().toISOString() };
+
+const GITHUB_APP_JWT_SECONDS = 540;
+
+/**
+ * Signs the GitHub App JWT ourselves so the private key is read from Secrets Manager when a token
+ * is needed (cached by Powertools) instead of sitting in an environment variable.
+ */
+async function createGithubAppJwt(appId: string | number, timeDifference = 0): Promise<{ jwt: string; expiresAt: string }> {
+  const pem = await getSecret(requireEnv(ENV.githubAppPrivateKeySecretArn), { maxAge: 300 });
+  if (typeof pem !== 'string') throw new Error('The GitHub App private key secret must be a PEM string');
+  const issuedAt = Math.floor(Date.now() / 1000) + timeDifference - 30;
+  const expiresAt = issuedAt + GITHUB_APP_JWT_SECONDS;
+  const jwt = await new SignJWT({})
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuer(String(appId))
+    .setIssuedAt(issuedAt)
+    .setExpirationTime(expiresAt)
+    .sign(createPrivateKey(pem));
+  return { jwt, expiresAt: new Date(expiresAt * 1000).toISOString() };
+}
+
+export const awsGitOps = () => {
+  const octokit = new Octokit({
+    authStrategy: createAppAuth,
+    auth: {
+      appId: requireEnv(ENV.githubAppId),
+      installationId: requireEnv(ENV.githubAppInstallationId),
+      createJwt: createGithubAppJwt,
+    },
+  });
+  return new GitHubGitOpsRepo(octokit, requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main'));
+};

@@ -1,0 +1,54 @@
+import type { Octokit } from '@octokit/rest';
+import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
+import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
+
+/** The GitOps repository on GitHub, written through a GitHub App installation (Octokit). */
+export class GitHubGitOpsRepo implements GitOpsRepo {
+  private readonly owner: string;
+  private readonly repo: string;
+
+  constructor(
+    private readonly octokit: Octokit,
+    repository: string,
+    private readonly branch: string,
+  ) {
+    const [owner, repo] = repository.split('/');
+    if (!owner || !repo) throw new Error(`GitOps repository must be owner/name, got "${repository}"`);
+    this.owner = owner;
+    this.repo = repo;
+  }
+
+  async readImageDigest(target: GitOpsTarget): Promise<string | null> {
+    const file = await this.readFile(manifestPath(target.service, target.environment, target.region));
+    return file ? parseImageDigest(file.content) : null;
+  }
+
+  async commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }> {
+    const path = manifestPath(target.service, target.environment, target.region);
+    const existing = await this.readFile(path);
+    // The blob sha makes GitHub refuse the write if someone changed the file since we read it.
+    const { data } = await this.octokit.rest.repos.createOrUpdateFileContents({
+      owner: this.owner,
+      repo: this.repo,
+      branch: this.branch,
+      path,
+      message: target.message,
+      content: Buffer.from(renderImageManifest(target)).toString('base64'),
+      ...(existing ? { sha: existing.sha } : {}),
+    });
+    const revision = data.commit.sha;
+    if (!revision) throw new Error(`GitHub did not return a commit for ${path}`);
+    return { revision };
+  }
+
+  private async readFile(path: string): Promise<{ content: string; sha: string } | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ owner: this.owner, repo: this.repo, path, ref: this.branch });
+      if (Array.isArray(data) || data.type !== 'file') throw new Error(`${path} in ${this.owner}/${this.repo} is not a file`);
+      return { content: Buffer.from(data.content, 'base64').toString('utf8'), sha: data.sha };
+    } catch (error) {
+      if (typeof error === 'object' && error !== null && 'status' in error && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+}

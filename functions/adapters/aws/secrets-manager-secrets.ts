@@ -1,0 +1,19 @@
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { ENV, requireEnv } from '../../config.js';
+import type { SecretName, SecretsProvider } from '../../ports/index.js';
+
+const ARN_VARIABLES: Record<SecretName, string> = {
+  githubWebhookSecret: ENV.githubWebhookSecretArn,
+  argocdToken: ENV.argocdTokenSecretArn,
+  slackSigningSecret: `${ENV.slackSigningSecret}_ARN`,
+};
+
+/** Secrets come from Secrets Manager by ARN, cached by Powertools for five minutes, never from plain env vars. */
+export class SecretsManagerSecrets implements SecretsProvider {
+  async get(name: SecretName): Promise<string> {
+    const arn = requireEnv(ARN_VARIABLES[name]);
+    const value = await getSecret(arn, { maxAge: 300 });
+    if (typeof value !== 'string' || value === '') throw new Error(`Secret ${arn} is empty or not a string`);
+    return value;
+  }
+}

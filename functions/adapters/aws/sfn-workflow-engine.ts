@@ -1,0 +1,70 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  SendTaskFailureCommand,
+  SendTaskHeartbeatCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  StopExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../ports/index.js';
+
+/** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
+export class SfnWorkflowEngine implements WorkflowEngine {
+  constructor(
+    private readonly client: SFNClient,
+    private readonly stateMachineArns: Record<StateMachineName, string>,
+  ) {}
+
+  async start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>) {
+    const stateMachineArn = this.stateMachineArns[stateMachine];
+    try {
+      const result = await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      return { executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name), alreadyStarted: false };
+    } catch (error) {
+      // Names are never reused, even after the execution ended: the request was already served.
+      if (error instanceof ExecutionAlreadyExists) return { executionArn: executionArnFor(stateMachineArn, name), alreadyStarted: true };
+      throw error;
+    }
+  }
+
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+  }
+
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) }));
+  }
+
+  async sendTaskHeartbeat(taskToken: string): Promise<void> {
+    await this.client.send(new SendTaskHeartbeatCommand({ taskToken }));
+  }
+
+  async stop(executionArn: string, error: string, cause: string): Promise<void> {
+    await this.client.send(new StopExecutionCommand({ executionArn, error, cause }));
+  }
+
+  async describe(executionArn: string): Promise<ExecutionDescription | undefined> {
+    try {
+      const result = await this.client.send(new DescribeExecutionCommand({ executionArn }));
+      return {
+        executionArn,
+        name: result.name ?? '',
+        status: (result.status ?? 'RUNNING') as ExecutionDescription['status'],
+        startDate: (result.startDate ?? new Date()).toISOString(),
+        ...(result.stopDate ? { stopDate: result.stopDate.toISOString() } : {}),
+        ...(result.output ? { output: JSON.parse(result.output) as unknown } : {}),
+        ...(result.error ? { error: result.error } : {}),
+        ...(result.cause ? { cause: result.cause } : {}),
+      };
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) return undefined;
+      throw error;
+    }
+  }
+}
+
+export const executionArnFor = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

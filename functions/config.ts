@@ -1,0 +1,76 @@
+/**
+ * Every environment variable Flightplan reads: its name constant (used by `functions/` and
+ * `infra/` alike), its meaning and its default. Read once at cold start; a missing required
+ * variable fails fast with its name.
+ */
+export const ENV = {
+  /** Single-table store for deployments, catalog, locks, waits and audit. */
+  tableName: 'FLIGHTPLAN_TABLE_NAME',
+  /** Powertools idempotency records (webhook deliveries). */
+  idempotencyTableName: 'FLIGHTPLAN_IDEMPOTENCY_TABLE_NAME',
+  busName: 'FLIGHTPLAN_BUS_NAME',
+  deploymentStateMachineArn: 'FLIGHTPLAN_DEPLOYMENT_STATE_MACHINE_ARN',
+  /** Local: the secret itself. On AWS the *_SECRET_ARN variant names a Secrets Manager secret instead. */
+  githubWebhookSecret: 'FLIGHTPLAN_GITHUB_WEBHOOK_SECRET',
+  githubWebhookSecretArn: 'FLIGHTPLAN_GITHUB_WEBHOOK_SECRET_ARN',
+  argocdToken: 'FLIGHTPLAN_ARGOCD_TOKEN',
+  argocdTokenSecretArn: 'FLIGHTPLAN_ARGOCD_TOKEN_SECRET_ARN',
+  slackSigningSecret: 'FLIGHTPLAN_SLACK_SIGNING_SECRET',
+  /** GitHub App that commits to the GitOps repository (AWS). */
+  githubAppId: 'FLIGHTPLAN_GITHUB_APP_ID',
+  githubAppInstallationId: 'FLIGHTPLAN_GITHUB_APP_INSTALLATION_ID',
+  githubAppPrivateKeySecretArn: 'FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN',
+  gitopsRepository: 'FLIGHTPLAN_GITOPS_REPOSITORY',
+  gitopsBranch: 'FLIGHTPLAN_GITOPS_BRANCH',
+  /** ECR registry holding one repository per service (`{account}.dkr.ecr.{region}.amazonaws.com`). */
+  imageRegistry: 'FLIGHTPLAN_IMAGE_REGISTRY',
+  /** Local runtime only. */
+  port: 'FLIGHTPLAN_PORT',
+  timeScale: 'FLIGHTPLAN_TIME_SCALE',
+  dynamoDbEndpoint: 'FLIGHTPLAN_DYNAMODB_ENDPOINT',
+  dataDir: 'FLIGHTPLAN_DATA_DIR',
+} as const;
+
+export const LOCAL_DEFAULTS = {
+  githubWebhookSecret: 'local-github-secret',
+  slackSigningSecret: 'local-slack-secret',
+  argocdToken: 'local-argocd-token',
+  port: 3000,
+  timeScale: 60,
+  dataDir: '.local',
+  tableName: 'flightplan',
+  idempotencyTableName: 'flightplan-idempotency',
+  busName: 'flightplan',
+  imageRegistry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+} as const;
+
+/** Webhook and API bodies above this are refused with 413 before they are parsed. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export class MissingConfigurationError extends Error {
+  constructor(name: string) {
+    super(`Environment variable ${name} is required`);
+    this.name = 'MissingConfigurationError';
+  }
+}
+
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new MissingConfigurationError(name);
+  return value;
+}
+
+export function optionalEnv(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+}
+
+export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`Environment variable ${name} must be a positive number, got "${raw}"`);
+  }
+  return value;
+}

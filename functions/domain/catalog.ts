@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const environmentSchema = z.enum(['hml', 'prod']);
+export type Environment = z.infer<typeof environmentSchema>;
+
+export const tierSchema = z.enum(['T1', 'T2', 'T3']);
+export type Tier = z.infer<typeof tierSchema>;
+
+export const serviceNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a DNS-safe name: lower-case letters, digits and dashes, 3 to 40 characters');
+
+export const serviceSchema = z.object({
+  name: serviceNameSchema,
+  repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/u, 'owner/name'),
+  team: z.string(),
+  tier: tierSchema,
+  imageRepository: z.string(),
+});
+export type Service = z.infer<typeof serviceSchema>;
+
+export const personSchema = z.object({
+  login: z.string(),
+  slackUserId: z.string(),
+  teams: z.array(z.string()),
+});
+export type Person = z.infer<typeof personSchema>;
+
+export const PLATFORM_TEAM = 'platform-team';

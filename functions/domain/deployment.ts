@@ -1,0 +1,259 @@
+import { z } from 'zod';
+import { environmentSchema, tierSchema } from './catalog.js';
+import { deploymentTriggerSchema } from '../../events/deployment-requested.js';
+import type { PlannedWave } from './rollout-plan.js';
+import { InvalidTransitionError } from '../errors.js';
+
+export const deploymentStatusSchema = z.enum([
+  'QUEUED',
+  'AWAITING_APPROVAL',
+  'IN_PROGRESS',
+  'SUCCEEDED',
+  'FAILED',
+  'ROLLED_BACK',
+  'SUPERSEDED',
+  'REJECTED',
+  'ABORTED',
+]);
+export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
+
+export const waveStatusSchema = z.enum([
+  'PENDING',
+  'BLOCKED',
+  'DEPLOYING',
+  'GATING',
+  'BAKING',
+  'SUCCEEDED',
+  'FAILED',
+  'ROLLING_BACK',
+  'ROLLED_BACK',
+  'SKIPPED',
+]);
+export type WaveStatus = z.infer<typeof waveStatusSchema>;
+
+export const waveSchema = z.object({
+  region: z.string(),
+  cluster: z.string(),
+  bakeSeconds: z.number().int().nonnegative(),
+  status: waveStatusSchema,
+  digestBefore: z.string().nullable(),
+  digestAfter: z.string().nullable(),
+  /** The GitOps commit that put `digestAfter` in place; Argo CD reports it back when synced. */
+  gitopsRevision: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+export type Wave = z.infer<typeof waveSchema>;
+
+export const deploymentSchema = z.object({
+  id: z.string(),
+  service: z.string(),
+  team: z.string(),
+  tier: tierSchema,
+  environment: environmentSchema,
+  version: z.string(),
+  imageTag: z.string(),
+  gitSha: z.string().nullable(),
+  digest: z.string().nullable(),
+  status: deploymentStatusSchema,
+  reason: z.string().nullable(),
+  requestedBy: z.string(),
+  trigger: deploymentTriggerSchema,
+  waves: z.array(waveSchema),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  endedAt: z.string().nullable(),
+  /** Incremented by every write; the store's condition on it is what prevents lost updates. */
+  revision: z.number().int().nonnegative(),
+});
+export type Deployment = z.infer<typeof deploymentSchema>;
+
+export const deploymentEventSchema = z.object({
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  message: z.string(),
+  region: z.string().optional(),
+  fromStatus: z.string().optional(),
+  toStatus: z.string().optional(),
+});
+export type DeploymentEvent = z.infer<typeof deploymentEventSchema>;
+
+/** A change to a deployment together with the audit entry that explains it. */
+export interface DeploymentChange {
+  deployment: Deployment;
+  event: DeploymentEvent;
+}
+
+const TERMINAL: ReadonlySet<DeploymentStatus> = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED']);
+
+const DEPLOYMENT_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  QUEUED: ['AWAITING_APPROVAL', 'IN_PROGRESS', 'SUPERSEDED', 'ABORTED', 'FAILED'],
+  AWAITING_APPROVAL: ['IN_PROGRESS', 'REJECTED', 'SUPERSEDED', 'ABORTED', 'FAILED'],
+  IN_PROGRESS: ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'ABORTED'],
+  SUCCEEDED: [],
+  FAILED: [],
+  ROLLED_BACK: [],
+  SUPERSEDED: [],
+  REJECTED: [],
+  ABORTED: [],
+};
+
+const WAVE_TRANSITIONS: Record<WaveStatus, readonly WaveStatus[]> = {
+  PENDING: ['BLOCKED', 'DEPLOYING', 'SKIPPED'],
+  BLOCKED: ['DEPLOYING', 'SKIPPED'],
+  DEPLOYING: ['GATING', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],
+  GATING: ['BAKING', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],
+  BAKING: ['SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],
+  SUCCEEDED: ['ROLLING_BACK'],
+  FAILED: ['ROLLING_BACK'],
+  ROLLING_BACK: ['ROLLED_BACK', 'FAILED'],
+  ROLLED_BACK: [],
+  SKIPPED: [],
+};
+
+export const isTerminal = (status: DeploymentStatus): boolean => TERMINAL.has(status);
+
+export function canTransition(from: DeploymentStatus, to: DeploymentStatus): boolean {
+  return DEPLOYMENT_TRANSITIONS[from].includes(to);
+}
+
+export function canTransitionWave(from: WaveStatus, to: WaveStatus): boolean {
+  return WAVE_TRANSITIONS[from].includes(to);
+}
+
+export function newDeployment(request: {
+  id: string;
+  service: { name: string; team: string; tier: Deployment['tier'] };
+  environment: Deployment['environment'];
+  version: string;
+  imageTag: string;
+  gitSha?: string | undefined;
+  requestedBy: string;
+  trigger: Deployment['trigger'];
+  plan: PlannedWave[];
+  now: string;
+}): DeploymentChange {
+  const deployment: Deployment = {
+    id: request.id,
+    service: request.service.name,
+    team: request.service.team,
+    tier: request.service.tier,
+    environment: request.environment,
+    version: request.version,
+    imageTag: request.imageTag,
+    gitSha: request.gitSha ?? null,
+    digest: null,
+    status: 'QUEUED',
+    reason: null,
+    requestedBy: request.requestedBy,
+    trigger: request.trigger,
+    waves: request.plan.map((wave) => ({
+      ...wave,
+      status: 'PENDING',
+      digestBefore: null,
+      digestAfter: null,
+      gitopsRevision: null,
+      startedAt: null,
+      endedAt: null,
+      reason: null,
+    })),
+    createdAt: request.now,
+    updatedAt: request.now,
+    endedAt: null,
+    revision: 0,
+  };
+  const regions = request.plan.map((wave) => wave.region).join(' → ');
+  return {
+    deployment,
+    event: {
+      at: request.now,
+      actor: request.requestedBy,
+      action: 'deployment.requested',
+      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requestedBy} (${regions})`,
+      toStatus: 'QUEUED',
+    },
+  };
+}
+
+export function transitionDeployment(
+  deployment: Deployment,
+  to: DeploymentStatus,
+  context: { now: string; actor: string; action: string; message: string; reason?: string },
+): DeploymentChange {
+  if (!canTransition(deployment.status, to)) {
+    throw new InvalidTransitionError(`Deployment ${deployment.id} cannot go from ${deployment.status} to ${to}`);
+  }
+  const next: Deployment = {
+    ...deployment,
+    status: to,
+    reason: context.reason ?? deployment.reason,
+    updatedAt: context.now,
+    endedAt: isTerminal(to) ? context.now : null,
+    waves: isTerminal(to) ? deployment.waves.map((wave) => skipIfUntouched(wave, context.now)) : deployment.waves,
+  };
+  return {
+    deployment: next,
+    event: {
+      at: context.now,
+      actor: context.actor,
+      action: context.action,
+      message: context.message,
+      fromStatus: deployment.status,
+      toStatus: to,
+    },
+  };
+}
+
+function skipIfUntouched(wave: Wave, now: string): Wave {
+  return wave.status === 'PENDING' || wave.status === 'BLOCKED' ? { ...wave, status: 'SKIPPED', endedAt: now } : wave;
+}
+
+export function findWave(deployment: Deployment, region: string): Wave {
+  const wave = deployment.waves.find((candidate) => candidate.region === region);
+  if (!wave) throw new InvalidTransitionError(`Deployment ${deployment.id} has no wave for ${region}`);
+  return wave;
+}
+
+export function transitionWave(
+  deployment: Deployment,
+  region: string,
+  to: WaveStatus,
+  context: { now: string; actor: string; action: string; message: string; changes?: Partial<Wave> },
+): DeploymentChange {
+  const wave = findWave(deployment, region);
+  if (!canTransitionWave(wave.status, to)) {
+    throw new InvalidTransitionError(`Wave ${region} of ${deployment.id} cannot go from ${wave.status} to ${to}`);
+  }
+  const ended = to === 'SUCCEEDED' || to === 'FAILED' || to === 'ROLLED_BACK' || to === 'SKIPPED';
+  const updated: Wave = {
+    ...wave,
+    ...context.changes,
+    status: to,
+    startedAt: wave.startedAt ?? context.now,
+    endedAt: ended ? context.now : null,
+  };
+  return {
+    deployment: {
+      ...deployment,
+      updatedAt: context.now,
+      waves: deployment.waves.map((candidate) => (candidate.region === region ? updated : candidate)),
+    },
+    event: {
+      at: context.now,
+      actor: context.actor,
+      action: context.action,
+      message: context.message,
+      region,
+      fromStatus: wave.status,
+      toStatus: to,
+    },
+  };
+}
+
+/** Waves whose new digest may already be live, newest first: the order a rollback must undo them. */
+export function wavesToRollBack(deployment: Deployment): Wave[] {
+  const touched: ReadonlySet<WaveStatus> = new Set(['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED', 'FAILED']);
+  return deployment.waves.filter((wave) => touched.has(wave.status) && wave.digestAfter !== null).reverse();
+}

@@ -1,0 +1,71 @@
+/**
+ * Flightplan's error taxonomy. Class names are a contract: the workflows' Retry and Catch
+ * fields name them (a test checks every name used in `workflows/` exists here), and the HTTP
+ * layer maps them to problem+json types in one place.
+ */
+export class FlightplanError extends Error {
+  /** Whether a workflow may retry the step that threw it. */
+  readonly retryable: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The image for the requested tag is not in the registry yet: CI may still be building it. */
+export class ArtifactNotReadyError extends FlightplanError {
+  override readonly retryable = true;
+}
+
+/** Another write changed the record first; reading again and retrying is safe. */
+export class ConcurrentUpdateError extends FlightplanError {
+  override readonly retryable = true;
+}
+
+/** A newer deployment of the same service and environment took over. Ends the older one, no rollback. */
+export class SupersededError extends FlightplanError {}
+
+/** A wave failed its health gate; the message lists every reason. */
+export class HealthGateFailedError extends FlightplanError {}
+
+/** Argo CD reported a failed sync or a degraded application. */
+export class ArgoSyncFailedError extends FlightplanError {}
+
+/** A status change the state machine of a deployment or wave does not allow. */
+export class InvalidTransitionError extends FlightplanError {}
+
+/** A rollback could not restore a previous digest; a human must look. */
+export class RollbackFailedError extends FlightplanError {}
+
+export class NotFoundError extends FlightplanError {}
+
+export class ValidationError extends FlightplanError {
+  constructor(
+    message: string,
+    readonly problems: { path: string; message: string }[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class UnauthorizedError extends FlightplanError {}
+
+export class ForbiddenError extends FlightplanError {}
+
+export class PayloadTooLargeError extends FlightplanError {}
+
+export class ConflictError extends FlightplanError {}
+
+/** Names Step Functions may see in a task's error, by class, for the ASL contract test. */
+export const WORKFLOW_ERROR_NAMES = [
+  ArtifactNotReadyError,
+  ConcurrentUpdateError,
+  SupersededError,
+  HealthGateFailedError,
+  ArgoSyncFailedError,
+  InvalidTransitionError,
+  RollbackFailedError,
+  NotFoundError,
+].map((errorClass) => errorClass.name);

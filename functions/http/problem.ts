@@ -1,0 +1,58 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ZodError } from 'zod';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ValidationError,
+} from '../errors.js';
+
+const PROBLEM_BASE = 'https://flightplan.dev/problems/';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { path: string; message: string }[];
+}
+
+const KNOWN: [new (...args: never[]) => Error, number, string, string][] = [
+  [ValidationError, 400, 'validation', 'The request is not valid'],
+  [UnauthorizedError, 401, 'unauthorized', 'Authentication failed'],
+  [ForbiddenError, 403, 'forbidden', 'Not allowed'],
+  [NotFoundError, 404, 'not-found', 'Not found'],
+  [ConflictError, 409, 'conflict', 'Conflict'],
+  [PayloadTooLargeError, 413, 'payload-too-large', 'Payload too large'],
+];
+
+/** The one place errors become RFC 9457 problem details, each with a stable `type`. */
+export function problemFor(error: unknown): Problem {
+  if (error instanceof ZodError) {
+    return {
+      type: `${PROBLEM_BASE}validation`,
+      title: 'The request is not valid',
+      status: 400,
+      detail: 'The request body or parameters do not match the schema',
+      errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    };
+  }
+  for (const [errorClass, status, slug, title] of KNOWN) {
+    if (error instanceof errorClass) {
+      const problem: Problem = { type: `${PROBLEM_BASE}${slug}`, title, status, detail: error.message };
+      if (error instanceof ValidationError && error.problems.length > 0) problem.errors = error.problems;
+      return problem;
+    }
+  }
+  return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500, detail: 'Flightplan could not complete the request; it has been logged' };
+}
+
+export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': 'application/problem+json' },
+    body: JSON.stringify(problem),
+  };
+}

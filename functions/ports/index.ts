@@ -1,0 +1,155 @@
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { BusEntry } from '../../events/envelope.js';
+import type { Environment, Person, Service } from '../domain/catalog.js';
+import type { Deployment, DeploymentChange, DeploymentEvent } from '../domain/deployment.js';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Deployments and their append-only audit trail. Every write is conditional on the revision read. */
+export interface DeploymentStore {
+  /** Stores a new deployment; `exists` when one with the same id is already there (a duplicate start). */
+  create(change: DeploymentChange): Promise<'created' | 'exists'>;
+  get(id: string): Promise<Deployment | undefined>;
+  /**
+   * Read, decide, write with a condition on the revision read, retrying on a lost race.
+   * `decide` returns the change to write, or undefined to leave the deployment as it is.
+   */
+  update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment>;
+  list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
+  events(id: string): Promise<DeploymentEvent[]>;
+}
+
+export interface CatalogStore {
+  getService(name: string): Promise<Service | undefined>;
+  findServiceByRepository(repository: string): Promise<Service | undefined>;
+  putService(service: Service): Promise<void>;
+  getPerson(login: string): Promise<Person | undefined>;
+  putPerson(person: Person): Promise<void>;
+}
+
+export interface LockHolder {
+  deploymentId: string;
+  requestedAt: string;
+}
+
+/** One running deployment per service and environment. */
+export interface LockStore {
+  get(key: string): Promise<LockHolder | undefined>;
+  /** Takes the lock when it is free or still held by `expected`; false when someone else won the race. */
+  compareAndSet(key: string, expected: LockHolder | undefined, holder: LockHolder): Promise<boolean>;
+  release(key: string, deploymentId: string): Promise<void>;
+}
+
+/** A workflow paused on a task token until an outside signal (Argo CD, a bake, a vote) resumes it. */
+export interface TaskWait {
+  key: string;
+  taskToken: string;
+  deploymentId: string;
+  /** What the signal must report to count, for example the GitOps commit Argo CD must have synced. */
+  expectedRevision?: string;
+  createdAt: string;
+}
+
+export interface ArgoObservation {
+  app: string;
+  revision: string;
+  syncStatus: string;
+  healthStatus: string;
+  operationPhase?: string;
+  observedAt: string;
+}
+
+export interface WaitStore {
+  put(wait: TaskWait): Promise<void>;
+  get(key: string): Promise<TaskWait | undefined>;
+  /** Deletes the wait if it still holds `taskToken`, so only one signal resumes it. */
+  take(key: string, taskToken: string): Promise<boolean>;
+  recordArgoObservation(key: string, observation: ArgoObservation): Promise<void>;
+  lastArgoObservation(key: string): Promise<ArgoObservation | undefined>;
+}
+
+/** Publishes normalized events to the control-plane bus. Throws when any entry could not be delivered. */
+export interface EventPublisher {
+  publish(entries: BusEntry[]): Promise<void>;
+}
+
+export type StateMachineName = 'deployment';
+
+export interface ExecutionDescription {
+  executionArn: string;
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  startDate: string;
+  stopDate?: string;
+  output?: unknown;
+  error?: string;
+  cause?: string;
+}
+
+/** Step Functions, or the local runner over the same ASL. */
+export interface WorkflowEngine {
+  /** Starting an execution whose name already ran with the same input is a no-op that returns it. */
+  start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
+  sendTaskHeartbeat(taskToken: string): Promise<void>;
+  stop(executionArn: string, error: string, cause: string): Promise<void>;
+  describe(executionArn: string): Promise<ExecutionDescription | undefined>;
+}
+
+export interface GitOpsTarget {
+  service: string;
+  environment: Environment;
+  region: string;
+}
+
+/** The repository Argo CD deploys from. Images are always pinned by digest. */
+export interface GitOpsRepo {
+  readImageDigest(target: GitOpsTarget): Promise<string | null>;
+  /** Commits the digest; returns the commit id Argo CD will report once synced. */
+  commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }>;
+}
+
+export interface ArtifactRegistry {
+  /** The digest of `repository:tag`; throws ArtifactNotReadyError while the image does not exist yet. */
+  resolveDigest(repository: string, tag: string): Promise<string>;
+}
+
+export interface HealthSignals {
+  errorRate?: number;
+  p99Ms?: number;
+  alarmsInAlarm: string[];
+}
+
+export interface HealthSource {
+  observe(target: GitOpsTarget): Promise<HealthSignals>;
+}
+
+export interface Clock {
+  now(): string;
+}
+
+export type SecretName = 'githubWebhookSecret' | 'argocdToken' | 'slackSigningSecret';
+
+export interface SecretsProvider {
+  get(name: SecretName): Promise<string>;
+}
+
+/** Everything a handler may need. Handlers declare the slice they use with `Pick`. */
+export interface Dependencies {
+  deployments: DeploymentStore;
+  catalog: CatalogStore;
+  locks: LockStore;
+  waits: WaitStore;
+  bus: EventPublisher;
+  workflows: WorkflowEngine;
+  gitops: GitOpsRepo;
+  artifacts: ArtifactRegistry;
+  health: HealthSource;
+  clock: Clock;
+  secrets: SecretsProvider;
+  idempotency: BasePersistenceLayer;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { BusEntry } from '../../events/envelope.js';
+import { deploymentRequested } from '../../events/deployment-requested.js';
+import { ignored, interpretPullRequest, pullRequestEventSchema, type GithubIntent } from '../domain/github-delivery.js';
+import { ValidationError } from '../errors.js';
+import type { CatalogStore } from '../ports/index.js';
+
+export interface GithubDelivery {
+  eventName: string;
+  deliveryId: string;
+  payload: unknown;
+}
+
+export type DeliveryDecision =
+  | { kind: 'publish'; entries: BusEntry[]; summary: string }
+  | { kind: 'ignored'; reason: string };
+
+/** Turns a verified GitHub delivery into the events to publish, or a reason to ignore it. Writes nothing. */
+export async function acceptGithubDelivery(deps: { catalog: CatalogStore }, delivery: GithubDelivery): Promise<DeliveryDecision> {
+  const intent = interpret(delivery);
+  if (intent.kind === 'ignored') return intent;
+  const service = await deps.catalog.findServiceByRepository(intent.repository);
+  if (!service) return { kind: 'ignored', reason: `repository ${intent.repository} is not in the Flightplan catalog` };
+  const version = intent.headSha.slice(0, 7);
+  const entry = deploymentRequested.build(
+    {
+      service: service.name,
+      environment: 'hml',
+      version,
+      imageTag: intent.headSha,
+      gitSha: intent.headSha,
+      requestedBy: intent.requestedBy,
+      requestKey: delivery.deliveryId,
+      trigger: { kind: 'pull_request', repository: intent.repository, pullRequest: intent.pullRequest, action: intent.action },
+    },
+    { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` },
+  );
+  return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})` };
+}
+
+function interpret(delivery: GithubDelivery): GithubIntent {
+  switch (delivery.eventName) {
+    case 'ping':
+      return ignored('ping');
+    case 'pull_request':
+      return interpretPullRequest(parsePayload(pullRequestEventSchema, delivery.payload, delivery.eventName));
+    default:
+      return ignored(`event "${delivery.eventName}" is not used by Flightplan`);
+  }
+}
+
+function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, eventName: string): T {
+  const result = schema.safeParse(payload);
+  if (!result.success) {
+    throw new ValidationError(
+      `The ${eventName} payload does not have the shape GitHub sends`,
+      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,19 @@
+import { SupersededError, NotFoundError } from '../errors.js';
+import type { Deployment } from '../domain/deployment.js';
+import type { DeploymentStore } from '../ports/index.js';
+
+/** The actor recorded in audit entries for what the workflow itself does. */
+export const WORKFLOW_ACTOR = 'flightplan';
+
+export async function loadDeployment(deployments: DeploymentStore, id: string): Promise<Deployment> {
+  const deployment = await deployments.get(id);
+  if (!deployment) throw new NotFoundError(`Deployment ${id} does not exist`);
+  return deployment;
+}
+
+/** Workflow steps stop at once when a newer deployment took over, instead of touching GitOps. */
+export function assertNotSuperseded(deployment: Deployment): void {
+  if (deployment.status === 'SUPERSEDED') {
+    throw new SupersededError(`Deployment ${deployment.id} was superseded${deployment.reason ? `: ${deployment.reason}` : ''}`);
+  }
+}
