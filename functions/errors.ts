@@ -23,6 +23,11 @@ export class ConcurrentUpdateError extends FlightplanError {
   override readonly retryable = true;
 }
 
+/** Another deployment holds the lock (PROD queues): the workflow waits and tries again. */
+export class DeploymentLockBusyError extends FlightplanError {
+  override readonly retryable = true;
+}
+
 /** A newer deployment of the same service and environment took over. Ends the older one, no rollback. */
 export class SupersededError extends FlightplanError {}
 
@@ -39,6 +44,9 @@ export class InvalidTransitionError extends FlightplanError {}
 export class RollbackFailedError extends FlightplanError {}
 
 export class NotFoundError extends FlightplanError {}
+
+/** The task token no longer waits: its task finished, timed out or was stopped. */
+export class TaskTokenExpiredError extends FlightplanError {}
 
 export class ValidationError extends FlightplanError {
   constructor(
@@ -62,6 +70,7 @@ export class ConflictError extends FlightplanError {}
 export const WORKFLOW_ERROR_NAMES = [
   ArtifactNotReadyError,
   ConcurrentUpdateError,
+  DeploymentLockBusyError,
   SupersededError,
   HealthGateFailedError,
   ArgoSyncFailedError,

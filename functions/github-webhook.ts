@@ -19,6 +19,7 @@ const deliveryIdSchema = z.string().min(1).max(100);
  * X-GitHub-Delivery. Nothing is written for a refused or ignored delivery.
  */
 export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secrets' | 'idempotency'>) => {
+  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'deliveryId', expiresAfterSeconds: DELIVERY_MEMORY_SECONDS });
   const publishOnce = makeIdempotent(
     async (delivery: { deliveryId: string; entries: BusEntry[]; summary: string }) => {
       await deps.bus.publish(delivery.entries);
@@ -26,12 +27,13 @@ export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secr
     },
     {
       persistenceStore: deps.idempotency,
-      config: new IdempotencyConfig({ eventKeyJmesPath: 'deliveryId', expiresAfterSeconds: DELIVERY_MEMORY_SECONDS }),
+      config: idempotency,
       keyPrefix: 'github-delivery',
     },
   );
 
-  return httpHandler(async (event) => {
+  return httpHandler(async (event, context) => {
+    idempotency.registerLambdaContext(context);
     const body = rawBody(event);
     const signature = header(event, 'x-hub-signature-256');
     if (!signature || !(await verify(await deps.secrets.get('githubWebhookSecret'), body, signature).catch(() => false))) {

@@ -1,15 +1,13 @@
 import { decideLockContention, lockKey } from '../domain/locking.js';
 import { argoWaitKey } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
-import { ConcurrentUpdateError, SupersededError } from '../errors.js';
+import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertNotSuperseded, loadDeployment } from './deployment-context.js';
 
 type Deps = { deployments: DeploymentStore; locks: LockStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock };
 
 const MAX_ATTEMPTS = 5;
-
-export class DeploymentLockBusyError extends ConcurrentUpdateError {}
 
 /**
  * Takes the per-(service, environment) lock for a deployment and marks it IN_PROGRESS.

@@ -1,6 +1,6 @@
 import { findWave } from '../domain/deployment.js';
 import { argoWaitKey } from '../domain/locking.js';
-import { ArgoSyncFailedError } from '../errors.js';
+import { ArgoSyncFailedError, TaskTokenExpiredError } from '../errors.js';
 import type { ArgoObservation, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { assertNotSuperseded, loadDeployment } from './deployment-context.js';
 
@@ -43,14 +43,20 @@ export async function resumeArgoWait(deps: Pick<Deps, 'waits' | 'workflows'>, ke
   const outcome = argoOutcome(observation);
   if (outcome === 'pending') return outcome;
   if (!(await deps.waits.take(key, wait.taskToken))) return 'no-wait';
-  if (outcome === 'synced') {
-    await deps.workflows.sendTaskSuccess(wait.taskToken, { revision: observation.revision, health: observation.healthStatus });
-  } else {
-    await deps.workflows.sendTaskFailure(
-      wait.taskToken,
-      ArgoSyncFailedError.name,
-      `Argo CD reports ${observation.app} ${observation.syncStatus}/${observation.healthStatus}${observation.operationPhase ? ` (${observation.operationPhase})` : ''} at ${observation.revision.slice(0, 7)}`,
-    );
+  try {
+    if (outcome === 'synced') {
+      await deps.workflows.sendTaskSuccess(wait.taskToken, { revision: observation.revision, health: observation.healthStatus });
+    } else {
+      await deps.workflows.sendTaskFailure(
+        wait.taskToken,
+        ArgoSyncFailedError.name,
+        `Argo CD reports ${observation.app} ${observation.syncStatus}/${observation.healthStatus}${observation.operationPhase ? ` (${observation.operationPhase})` : ''} at ${observation.revision.slice(0, 7)}`,
+      );
+    }
+  } catch (error) {
+    // The workflow stopped waiting (timed out or was stopped) between our read and the signal.
+    if (error instanceof TaskTokenExpiredError) return 'stale';
+    throw error;
   }
   return outcome;
 }

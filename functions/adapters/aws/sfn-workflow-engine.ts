@@ -2,13 +2,17 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
+  InvalidToken,
   SendTaskFailureCommand,
+  TaskDoesNotExist,
+  TaskTimedOut,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
   StopExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { TaskTokenExpiredError } from '../../errors.js';
 import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../ports/index.js';
 
 /** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
@@ -30,16 +34,27 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     }
   }
 
-  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
-    await this.client.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+  sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    return this.signal(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
   }
 
-  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
-    await this.client.send(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) }));
+  sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    return this.signal(new SendTaskFailureCommand({ taskToken, error, cause: cause.slice(0, 32768) }));
   }
 
-  async sendTaskHeartbeat(taskToken: string): Promise<void> {
-    await this.client.send(new SendTaskHeartbeatCommand({ taskToken }));
+  sendTaskHeartbeat(taskToken: string): Promise<void> {
+    return this.signal(new SendTaskHeartbeatCommand({ taskToken }));
+  }
+
+  private async signal(command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand): Promise<void> {
+    try {
+      await this.client.send(command as SendTaskSuccessCommand);
+    } catch (error) {
+      if (error instanceof TaskTimedOut || error instanceof TaskDoesNotExist || error instanceof InvalidToken) {
+        throw new TaskTokenExpiredError('The task token is not waiting any more', { cause: error });
+      }
+      throw error;
+    }
   }
 
   async stop(executionArn: string, error: string, cause: string): Promise<void> {

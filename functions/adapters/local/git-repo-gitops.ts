@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
 import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
@@ -25,9 +26,7 @@ export class GitRepoGitOps implements GitOpsRepo {
 
   async init(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
-    try {
-      await this.git('rev-parse', '--verify', 'HEAD');
-    } catch {
+    if (!existsSync(join(this.directory, '.git'))) {
       await this.git('init', '--quiet', '--initial-branch=main');
       await writeFile(join(this.directory, 'README.md'), '# GitOps repository\n\nArgo CD deploys what is here. Flightplan commits image digests under apps/.\n');
       await this.git('add', 'README.md');
@@ -74,7 +73,9 @@ export class GitRepoGitOps implements GitOpsRepo {
   }
 
   private async git(...args: string[]): Promise<string> {
-    const { stdout } = await run('git', args, { cwd: this.directory, env: { ...process.env, ...GIT_IDENTITY } });
+    // The ceiling keeps git from walking up into an enclosing repository (the data directory often lives inside a checkout).
+    const env = { ...process.env, ...GIT_IDENTITY, GIT_CEILING_DIRECTORIES: resolve(this.directory, '..') };
+    const { stdout } = await run('git', args, { cwd: this.directory, env });
     return stdout;
   }
 }

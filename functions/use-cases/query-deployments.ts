@@ -1,0 +1,29 @@
+import type { Environment } from '../domain/catalog.js';
+import type { Deployment, DeploymentEvent } from '../domain/deployment.js';
+import { NotFoundError } from '../errors.js';
+import type { DeploymentStore, Page } from '../ports/index.js';
+
+export type DeploymentView = DeploymentSummary & { approvals: never[]; events: DeploymentEvent[] };
+
+export type DeploymentSummary = Omit<Deployment, 'revision'>;
+
+/** The store's revision is a concurrency token, not something the portal should see or send back. */
+const withoutRevision = ({ revision: _revision, ...visible }: Deployment): DeploymentSummary => visible;
+
+export async function listDeployments(
+  deps: { deployments: DeploymentStore },
+  query: { service?: string; environment?: Environment; cursor?: string; limit: number },
+): Promise<Page<DeploymentSummary>> {
+  const page = await deps.deployments.list(
+    { ...(query.service ? { service: query.service } : {}), ...(query.environment ? { environment: query.environment } : {}) },
+    { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+  );
+  return { items: page.items.map(withoutRevision), nextCursor: page.nextCursor };
+}
+
+/** A deployment as the portal shows it: plan and waves, approvals and the audit trail. */
+export async function describeDeployment(deps: { deployments: DeploymentStore }, id: string): Promise<DeploymentView> {
+  const deployment = await deps.deployments.get(id);
+  if (!deployment) throw new NotFoundError(`Deployment ${id} does not exist`);
+  return { ...withoutRevision(deployment), approvals: [], events: await deps.deployments.events(id) };
+}

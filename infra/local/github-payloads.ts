@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto';
+import { sign } from '@octokit/webhooks-methods';
+
+/**
+ * GitHub webhook deliveries as GitHub sends them (headers, signature and payload shape), for the
+ * demo and the tests. Field names and nesting follow GitHub's `pull_request` webhook payload.
+ */
+export interface PullRequestDeliveryOptions {
+  repository: string;
+  number: number;
+  headSha: string;
+  action: 'labeled' | 'unlabeled' | 'synchronize' | 'opened' | 'closed';
+  label?: string;
+  labels: string[];
+  sender: string;
+  state?: 'open' | 'closed';
+}
+
+const user = (login: string) => ({ login, id: login.length * 1000 + 7, node_id: `U_${login}`, type: 'User', site_admin: false, html_url: `https://github.com/${login}` });
+
+export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<string, unknown> {
+  const [owner = 'acme', name = 'repo'] = options.repository.split('/');
+  const repository = {
+    id: 4242,
+    node_id: 'R_kgDOflightplan',
+    name,
+    full_name: options.repository,
+    private: true,
+    owner: { ...user(owner), type: 'Organization' },
+    html_url: `https://github.com/${options.repository}`,
+    default_branch: 'main',
+  };
+  const label = (labelName: string) => ({ id: labelName.length * 31, node_id: `LA_${labelName}`, name: labelName, color: '0e8a16', default: false, description: null });
+  return {
+    action: options.action,
+    number: options.number,
+    ...(options.label ? { label: label(options.label) } : {}),
+    pull_request: {
+      url: `https://api.github.com/repos/${options.repository}/pulls/${options.number}`,
+      id: 100000 + options.number,
+      node_id: `PR_${options.number}`,
+      html_url: `https://github.com/${options.repository}/pull/${options.number}`,
+      number: options.number,
+      state: options.state ?? 'open',
+      locked: false,
+      title: `Change #${options.number}`,
+      user: user(options.sender),
+      body: null,
+      labels: options.labels.map(label),
+      draft: false,
+      merged: false,
+      head: { label: `${owner}:feature-${options.number}`, ref: `feature-${options.number}`, sha: options.headSha, user: user(owner), repo: repository },
+      base: { label: `${owner}:main`, ref: 'main', sha: '0'.repeat(40), user: user(owner), repo: repository },
+      created_at: '2026-11-23T09:00:00Z',
+      updated_at: new Date().toISOString(),
+    },
+    repository,
+    organization: { login: owner, id: 9000, node_id: `O_${owner}` },
+    sender: user(options.sender),
+  };
+}
+
+export interface SignedDelivery {
+  headers: Record<string, string>;
+  body: string;
+}
+
+export async function signedDelivery(secret: string, eventName: string, payload: unknown, deliveryId: string = randomUUID()): Promise<SignedDelivery> {
+  const body = JSON.stringify(payload);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': 'GitHub-Hookshot/flightplan-local',
+      'x-github-event': eventName,
+      'x-github-delivery': deliveryId,
+      'x-github-hook-id': '123456',
+      'x-hub-signature-256': await sign(secret, body),
+    },
+  };
+}

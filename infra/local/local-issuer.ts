@@ -1,0 +1,48 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+
+export const LOCAL_ISSUER = 'https://flightplan.local/issuer';
+export const LOCAL_AUDIENCE = 'flightplan';
+const ALGORITHM = 'ES256';
+
+/**
+ * Stands in for Keycloak locally: signs and verifies the JWTs the portal API accepts. The key
+ * lives under the data directory so tokens from `npm run token` keep working across restarts.
+ */
+export class LocalIssuer {
+  private constructor(
+    private readonly privateKey: Awaited<ReturnType<typeof importJWK>>,
+    private readonly publicKey: Awaited<ReturnType<typeof importJWK>>,
+  ) {}
+
+  static async open(dataDir: string): Promise<LocalIssuer> {
+    const path = join(dataDir, 'keys', 'local-issuer.json');
+    let keys: { privateJwk: JWK; publicJwk: JWK };
+    try {
+      keys = JSON.parse(await readFile(path, 'utf8')) as typeof keys;
+    } catch {
+      const pair = await generateKeyPair(ALGORITHM, { extractable: true });
+      keys = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey) };
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, JSON.stringify(keys), { mode: 0o600 });
+    }
+    return new LocalIssuer(await importJWK(keys.privateJwk, ALGORITHM), await importJWK(keys.publicJwk, ALGORITHM));
+  }
+
+  sign(claims: { sub: string; groups?: string[] }, expiresIn = '12h'): Promise<string> {
+    return new SignJWT({ groups: claims.groups ?? [], preferred_username: claims.sub })
+      .setProtectedHeader({ alg: ALGORITHM })
+      .setSubject(claims.sub)
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(this.privateKey);
+  }
+
+  async verify(token: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, this.publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALGORITHM] });
+    return payload;
+  }
+}

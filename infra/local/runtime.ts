@@ -1,0 +1,288 @@
+import './log-defaults.js';
+import { readFile, rm, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { z } from 'zod';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
+import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, systemClock } from '../../functions/adapters/local/local-adapters.js';
+import { ENV, LOCAL_DEFAULTS, numberEnv, optionalEnv } from '../../functions/config.js';
+import { environmentSchema } from '../../functions/domain/catalog.js';
+import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
+import { lockKey } from '../../functions/domain/locking.js';
+import { json, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
+import { problemFor, problemResponse } from '../../functions/http/problem.js';
+import type { Dependencies, StateMachineName } from '../../functions/ports/index.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
+import { ArgoCdSimulator } from './argocd-simulator.js';
+import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
+import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
+import { createLocalServer, type LocalRoute } from './http-server.js';
+import { LocalBus } from './local-bus.js';
+import { LocalIssuer } from './local-issuer.js';
+import { lambdaContext } from './lambda-context.js';
+import { LocalWorkflowEngine, type LocalStateMachine } from './local-workflow-engine.js';
+
+export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface LocalRuntimeOptions {
+  /** 0 picks a free port. */
+  port: number;
+  dataDir: string;
+  /** Start from empty state. */
+  fresh?: boolean;
+  /** Keep DynamoDB in memory instead of under dataDir (tests). */
+  inMemory?: boolean;
+  timeScale: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  url: string;
+  port: number;
+  dataDir: string;
+  timeScale: number;
+  dynamoDbEndpoint: string;
+  deps: Dependencies;
+  bus: LocalBus;
+  workflows: LocalWorkflowEngine;
+  health: HealthSimulator;
+  gitops: GitRepoGitOps;
+  issuer: LocalIssuer;
+  stop(): Promise<void>;
+}
+
+type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
+type FunctionModule = { createHandler: (deps: Dependencies) => AnyHandler };
+
+const simHealthSchema = z.object({
+  service: z.string().min(1),
+  environment: environmentSchema,
+  region: z.string().min(1),
+  healthy: z.boolean(),
+  errorRate: z.number().min(0).max(1).optional(),
+  p99Ms: z.number().min(0).optional(),
+});
+const simAlarmSchema = z.object({
+  service: z.string().min(1),
+  region: z.string().min(1),
+  state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+  alarmName: z.string().min(1).optional(),
+});
+
+export function localOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<LocalRuntimeOptions, 'port' | 'dataDir' | 'timeScale'> {
+  return {
+    port: numberEnv(ENV.port, LOCAL_DEFAULTS.port, env),
+    dataDir: resolve(optionalEnv(ENV.dataDir, LOCAL_DEFAULTS.dataDir, env)),
+    timeScale: numberEnv(ENV.timeScale, LOCAL_DEFAULTS.timeScale, env),
+  };
+}
+
+/**
+ * Starts Flightplan on this machine from the system declaration: DynamoDB Local with the same
+ * tables, the in-process bus with the same rules, the same ASL on the local runner, the same
+ * handlers behind the same routes, and simulators for Argo CD and health.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = options.log ?? (() => undefined);
+  const dataDir = resolve(options.dataDir);
+  if (options.fresh) await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+
+  const stoppers: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const stopper of stoppers.reverse()) await stopper();
+  };
+  try {
+    const dynamoDb: RunningDynamoDb = await startDynamoDb(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+    stoppers.push(() => dynamoDb.stop());
+    await ensureTables(dynamoDb.client, [
+      { name: LOCAL_DEFAULTS.tableName, design: TABLES.main },
+      { name: LOCAL_DEFAULTS.idempotencyTableName, design: TABLES.idempotency },
+    ]);
+
+    const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
+    await gitops.init();
+    const issuer = await LocalIssuer.open(dataDir);
+    const health = new HealthSimulator();
+    const bus = new LocalBus({
+      retryDelayMs: 1000 / options.timeScale,
+      onDeliveryError: (rule, event, error) => log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`),
+    });
+
+    const table = LOCAL_DEFAULTS.tableName;
+    const handlers = {} as Record<FunctionId, AnyHandler>;
+    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => log(`sfn: ${execution} → ${state}`));
+    stoppers.push(() => workflows.stopAll());
+    const deps: Dependencies = {
+      deployments: new DynamoDbDeploymentStore(dynamoDb.client, table),
+      catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
+      locks: new DynamoDbLockStore(dynamoDb.client, table),
+      waits: new DynamoDbWaitStore(dynamoDb.client, table),
+      bus,
+      workflows,
+      gitops,
+      artifacts: new DeterministicArtifactRegistry(),
+      health,
+      clock: systemClock,
+      secrets: new EnvironmentSecrets(),
+      idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
+    };
+    for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
+      const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
+      handlers[id] = module.createHandler(deps);
+    }
+    bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
+
+    await seedCatalog(deps);
+    const interrupted = await failInterruptedDeployments(deps);
+    if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
+
+    const server = createLocalServer({
+      routes: [
+        ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
+        ...localControlRoutes(health, bus),
+      ],
+      issuer,
+      onError: (error) => log(`http: ${(error as Error).stack ?? String(error)}`),
+    });
+    const port = await listen(server, options.port);
+    stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => resolveClose())));
+    stoppers.push(() => server.closeAllConnections());
+    const url = `http://127.0.0.1:${port}`;
+
+    const argo = new ArgoCdSimulator({
+      gitops,
+      health,
+      webhookUrl: `${url}/webhooks/argocd`,
+      token: await deps.secrets.get('argocdToken'),
+      timeScale: options.timeScale,
+      onError: (error) => log(`argocd-sim: ${(error as Error).message}`),
+    });
+    await argo.start();
+    stoppers.push(() => argo.stop());
+
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Promise<Record<StateMachineName, LocalStateMachine>> {
+  const entries = await Promise.all(
+    Object.entries(STATE_MACHINES).map(async ([name, spec]) => {
+      const definition = JSON.parse(await readFile(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8')) as object;
+      const functions = Object.fromEntries(
+        Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [
+          placeholder,
+          (payload: unknown, _context: Context) => handlers[functionId](payload, lambdaContext(functionId)),
+        ]),
+      );
+      return [name, { definition, functions }] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
+}
+
+function localControlRoutes(health: HealthSimulator, bus: LocalBus): LocalRoute[] {
+  const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
+    method,
+    path,
+    auth: 'none',
+    handle: async (event) => {
+      try {
+        return await handle(event);
+      } catch (error) {
+        return problemResponse(problemFor(error));
+      }
+    },
+  });
+  const body = (event: HttpEvent): unknown => {
+    try {
+      return JSON.parse(event.body ?? '');
+    } catch {
+      return undefined;
+    }
+  };
+  return [
+    control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    control('POST', '/local/sim/health', (event) => {
+      const request = simHealthSchema.parse(body(event));
+      health.setHealth(request, {
+        healthy: request.healthy,
+        ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
+        ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
+      });
+      return json(200, { ...request, status: 'set' });
+    }),
+    control('POST', '/local/sim/alarm', async (event) => {
+      const request = simAlarmSchema.parse(body(event));
+      const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
+      health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
+      // What the regional forwarding stack delivers to the home bus on AWS.
+      await bus.publish([
+        {
+          source: 'aws.cloudwatch',
+          detailType: 'CloudWatch Alarm State Change',
+          resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
+          detail: {
+            alarmName,
+            state: { value: request.state, reason: 'Set by POST /local/sim/alarm', timestamp: new Date().toISOString() },
+            configuration: { description: `Simulated alarm for ${request.service}` },
+            region: request.region,
+            service: request.service,
+          },
+        },
+      ]);
+      return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
+    }),
+  ];
+}
+
+async function seedCatalog(deps: Dependencies): Promise<void> {
+  for (const service of DEMO_SERVICES) if (!(await deps.catalog.getService(service.name))) await deps.catalog.putService(service);
+  for (const person of DEMO_PEOPLE) if (!(await deps.catalog.getPerson(person.login))) await deps.catalog.putPerson(person);
+}
+
+/**
+ * Executions live in this process: a deployment still running when it stopped cannot continue.
+ * Each one is ended FAILED with the reason and its lock freed, so nothing is left half-done
+ * without a record.
+ */
+async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
+  let cursor: string | undefined;
+  let count = 0;
+  do {
+    const page = await deps.deployments.list({}, { limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const deployment of page.items.filter((item) => !isTerminal(item.status))) {
+      await deps.deployments.update(deployment.id, (current) =>
+        isTerminal(current.status)
+          ? undefined
+          : transitionDeployment(current, 'FAILED', {
+              now: deps.clock.now(),
+              actor: 'flightplan',
+              action: 'deployment.interrupted',
+              message: 'The local runtime stopped while this deployment ran; check the GitOps repository before deploying again',
+              reason: 'interrupted by a local runtime restart',
+            }),
+      );
+      await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
+      count += 1;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return count;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      resolveListen(address && typeof address === 'object' ? address.port : port);
+    });
+  });
+}

@@ -1,0 +1,172 @@
+import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
+import { startDeploymentPattern } from '../events/deployment-requested.js';
+import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
+import type { StateMachineName } from '../functions/ports/index.js';
+
+/**
+ * The one declaration of Flightplan: functions, HTTP routes, bus rules, state machines and
+ * tables. The CDK app (`infra/aws`) and the local runtime (`infra/local`) are both built from
+ * it, so what runs on a laptop is what runs on AWS.
+ */
+
+/** What a function touches; the CDK app turns it into least-privilege grants and environment. */
+export interface FunctionAccess {
+  table?: 'read' | 'write';
+  idempotencyTable?: boolean;
+  publishes?: boolean;
+  startsWorkflows?: StateMachineName[];
+  /** Sends task success/failure to, or stops, executions of these state machines. */
+  signalsWorkflows?: StateMachineName[];
+  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey')[];
+  gitops?: boolean;
+  images?: boolean;
+  health?: boolean;
+}
+
+export interface FunctionSpec {
+  entry: string;
+  description: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  access: FunctionAccess;
+}
+
+export const FUNCTIONS = {
+  githubWebhook: {
+    entry: 'functions/github-webhook.ts',
+    description: 'POST /webhooks/github: verify, dedupe, publish',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    access: { table: 'read', idempotencyTable: true, publishes: true, secrets: ['githubWebhookSecret'] },
+  },
+  argocdWebhook: {
+    entry: 'functions/argocd-webhook.ts',
+    description: 'POST /webhooks/argocd: authenticate, publish',
+    memoryMb: 256,
+    timeoutSeconds: 10,
+    access: { publishes: true, secrets: ['argocdToken'] },
+  },
+  portalApi: {
+    entry: 'functions/portal-api.ts',
+    description: 'Portal API (/v1)',
+    memoryMb: 512,
+    timeoutSeconds: 10,
+    access: { table: 'read' },
+  },
+  deploymentStarter: {
+    entry: 'functions/deployment-starter.ts',
+    description: 'Records a requested deployment and starts its workflow',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', startsWorkflows: ['deployment'] },
+  },
+  argocdStatusRecorder: {
+    entry: 'functions/argocd-status-recorder.ts',
+    description: 'Resumes or fails deployments waiting on Argo CD',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['deployment'] },
+  },
+  deploymentAcquireLock: {
+    entry: 'functions/deployment-acquire-lock.ts',
+    description: 'Deployment task: take the per-service lock',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['deployment'] },
+  },
+  deploymentResolveArtifact: {
+    entry: 'functions/deployment-resolve-artifact.ts',
+    description: 'Deployment task: resolve the image digest',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', images: true },
+  },
+  deploymentDeployWave: {
+    entry: 'functions/deployment-deploy-wave.ts',
+    description: 'Deployment task: commit the digest for one region',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    access: { table: 'write', gitops: true, secrets: ['githubAppPrivateKey'] },
+  },
+  deploymentAwaitSync: {
+    entry: 'functions/deployment-await-sync.ts',
+    description: 'Deployment task: park the task token until Argo CD syncs',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['deployment'] },
+  },
+  deploymentHealthGate: {
+    entry: 'functions/deployment-health-gate.ts',
+    description: 'Deployment task: health gate for one region',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', health: true },
+  },
+  deploymentComplete: {
+    entry: 'functions/deployment-complete.ts',
+    description: 'Deployment task: mark succeeded and free the lock',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  deploymentRollBack: {
+    entry: 'functions/deployment-roll-back.ts',
+    description: 'Deployment task: restore previous digests',
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    access: { table: 'write', gitops: true, secrets: ['githubAppPrivateKey'] },
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionId = keyof typeof FUNCTIONS;
+
+export interface RouteSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  function: FunctionId;
+  /** `jwt`: the API Gateway JWT authorizer (locally, the local issuer). `none`: the handler verifies a signature or token. */
+  auth: 'jwt' | 'none';
+}
+
+export const ROUTES: RouteSpec[] = [
+  { method: 'POST', path: '/webhooks/github', function: 'githubWebhook', auth: 'none' },
+  { method: 'POST', path: '/webhooks/argocd', function: 'argocdWebhook', auth: 'none' },
+  { method: 'GET', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
+];
+
+export interface RuleSpec {
+  name: string;
+  description: string;
+  pattern: object;
+  target: FunctionId;
+}
+
+export const RULES: RuleSpec[] = [
+  { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'deploymentStarter' },
+  { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'argocdStatusRecorder' },
+  { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'argocdStatusRecorder' },
+];
+
+export interface StateMachineSpec {
+  definitionFile: string;
+  /** `${Name}` placeholders in the ASL and the function whose ARN replaces each. */
+  functionSubstitutions: Record<string, FunctionId>;
+}
+
+export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
+  deployment: {
+    definitionFile: 'workflows/deployment.asl.json',
+    functionSubstitutions: {
+      AcquireLockFunctionArn: 'deploymentAcquireLock',
+      ResolveArtifactFunctionArn: 'deploymentResolveArtifact',
+      DeployWaveFunctionArn: 'deploymentDeployWave',
+      AwaitSyncFunctionArn: 'deploymentAwaitSync',
+      HealthGateFunctionArn: 'deploymentHealthGate',
+      CompleteFunctionArn: 'deploymentComplete',
+      RollBackFunctionArn: 'deploymentRollBack',
+    },
+  },
+};
+
+export const TABLES: Record<'main' | 'idempotency', TableDesign> = { main: MAIN_TABLE, idempotency: IDEMPOTENCY_TABLE };
