@@ -181,7 +181,8 @@ function compileWildcard(pattern: string): RegExp {
   return new RegExp(`^${source}$`, 'u');
 }
 
-const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/-]/gu, '\\$&');
+// Only syntax characters may be escaped under the `u` flag; `-` and others are literal outside classes.
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/gu, '\\$&');
 
 type NumericTest = (value: number) => boolean;
 

@@ -17,6 +17,7 @@ export class ArgoCdSimulator {
   private lastSeen: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  private paused = false;
   private readonly pending = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -35,6 +36,15 @@ export class ArgoCdSimulator {
     this.timer = setInterval(() => void this.poll(), POLL_MS);
   }
 
+  /** Holds syncs back, like an Argo CD that is slow or down; commits seen meanwhile sync on resume(). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+  }
+
   stop(): void {
     clearInterval(this.timer);
     for (const timeout of this.pending) clearTimeout(timeout);
@@ -42,7 +52,7 @@ export class ArgoCdSimulator {
   }
 
   private async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling || this.paused) return;
     this.polling = true;
     try {
       for (const change of await this.options.gitops.changesSince(this.lastSeen)) {

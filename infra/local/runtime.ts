@@ -51,6 +51,7 @@ export interface LocalRuntime {
   health: HealthSimulator;
   gitops: GitRepoGitOps;
   issuer: LocalIssuer;
+  argo: ArgoCdSimulator;
   stop(): Promise<void>;
 }
 
@@ -164,7 +165,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => argo.stop());
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, stop };
   } catch (error) {
     await stop();
     throw error;

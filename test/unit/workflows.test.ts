@@ -1,0 +1,46 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import validator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { WORKFLOW_ERROR_NAMES } from '../../functions/errors.js';
+import { FUNCTIONS, STATE_MACHINES } from '../../infra/system.js';
+
+type State = Record<string, unknown>;
+const files = readdirSync('workflows').filter((file) => file.endsWith('.asl.json'));
+const load = (file: string) => JSON.parse(readFileSync(`workflows/${file}`, 'utf8')) as { States: Record<string, State> };
+
+function allStates(container: { States: Record<string, State> }): [string, State][] {
+  return Object.entries(container.States).flatMap(([name, state]) => {
+    const nested = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, State> } | undefined;
+    const branches = (state['Branches'] ?? []) as { States: Record<string, State> }[];
+    return [[name, state] as [string, State], ...(nested ? allStates(nested) : []), ...branches.flatMap(allStates)];
+  });
+}
+
+describe('workflows', () => {
+  it.each(files)('%s is valid ASL', (file) => {
+    const result = validator(load(file));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it.each(files)('%s names only errors that exist in errors.ts (or States.* / Lambda.*)', (file) => {
+    const names = allStates(load(file)).flatMap(([, state]) =>
+      [...((state['Retry'] ?? []) as { ErrorEquals: string[] }[]), ...((state['Catch'] ?? []) as { ErrorEquals: string[] }[])].flatMap((rule) => rule.ErrorEquals),
+    );
+    const unknown = names.filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.') && !WORKFLOW_ERROR_NAMES.includes(name));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(files)('%s has unique Task state names (the local runner keys its overrides on them)', (file) => {
+    const taskNames = allStates(load(file)).filter(([, state]) => state['Type'] === 'Task').map(([name]) => name);
+    expect(new Set(taskNames).size).toBe(taskNames.length);
+  });
+
+  it.each(Object.entries(STATE_MACHINES))('%s: every ${placeholder} is declared and every declared function exists', (_name, spec) => {
+    const text = readFileSync(spec.definitionFile, 'utf8');
+    const placeholders = [...text.matchAll(/\$\{(\w+)\}/gu)].map((match) => match[1]);
+    expect(new Set(placeholders)).toEqual(new Set(Object.keys(spec.functionSubstitutions)));
+    for (const functionId of Object.values(spec.functionSubstitutions)) expect(FUNCTIONS).toHaveProperty(functionId);
+    expect(text).not.toMatch(/arn:aws:lambda:|arn:aws:dynamodb:|arn:aws:events:/u);
+  });
+});
