@@ -301,7 +301,7 @@ function validateObject(pattern: JsonObject, path: string): void {
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) {
         throw new InvalidEventPatternError(`${here} needs an array of at least two patterns`);
       }
-      value.forEach((alternative, index) => { validateObject(alternative as JsonObject, `${here}[${index}]`); });
+      value.forEach((alternative, index) => { validateObject(alternative, `${here}[${index}]`); });
     } else if (isObject(value)) {
       validateObject(value, here);
     } else if (Array.isArray(value)) {

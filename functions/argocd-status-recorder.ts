@@ -6,6 +6,6 @@ import { recordArgoStatus } from './use-cases/record-argo-status.js';
 
 /** Target of the Argo CD status rules: resumes or fails the deployment waiting for that application. */
 export const createHandler = (deps: Pick<Dependencies, 'waits' | 'workflows'>) =>
-  busEventHandler(argoCdAppStatusChanged.parse, (status) => recordArgoStatus(deps, status));
+  busEventHandler((detail) => argoCdAppStatusChanged.parse(detail), (status) => recordArgoStatus(deps, status));
 
 export const handler = onAws(() => createHandler({ waits: awsWaitStore(), workflows: awsWorkflows() }));

@@ -6,7 +6,7 @@ import { startDeployment } from './use-cases/start-deployment.js';
 
 /** Target of the StartDeployment rule: records the deployment and starts its workflow. */
 export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'deployments' | 'workflows' | 'clock'>) =>
-  busEventHandler(deploymentRequested.parse, (request) => startDeployment(deps, request));
+  busEventHandler((detail) => deploymentRequested.parse(detail), (request) => startDeployment(deps, request));
 
 export const handler = onAws(() =>
   createHandler({ catalog: awsCatalogStore(), deployments: awsDeploymentStore(), workflows: awsWorkflows(), clock: awsClock }),

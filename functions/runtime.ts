@@ -21,8 +21,8 @@ export function onAws<Event, Result>(build: () => (event: Event, context: Contex
 export function busEventHandler<Detail>(
   parseDetail: (detail: unknown) => Detail,
   handle: (detail: Detail, event: BusEvent) => Promise<unknown>,
-): (event: unknown, context: Context) => Promise<void> {
-  return middy<unknown, void>()
+): (event: unknown, context: Context) => Promise<undefined> {
+  return middy<unknown, undefined>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (raw) => {
       const event = busEventSchema.parse(raw);
@@ -30,6 +30,7 @@ export function busEventHandler<Detail>(
       logger.appendKeys({ eventId: event.id, detailType: event['detail-type'] });
       const result = await handle(detail, event);
       logger.info('Event handled', { result: result as Record<string, unknown> });
+      return undefined;
     });
 }
 

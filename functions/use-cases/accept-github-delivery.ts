@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
 import { ignored, interpretPullRequest, pullRequestEventSchema, type GithubIntent } from '../domain/github-delivery.js';

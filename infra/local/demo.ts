@@ -38,8 +38,8 @@ async function reachable(): Promise<boolean> {
   }
 }
 
-const step = (text: string) => console.log(`\n▸ ${text}`);
-const detail = (text: string) => console.log(`    ${text}`);
+const step = (text: string) => { console.log(`\n▸ ${text}`); };
+const detail = (text: string) => { console.log(`    ${text}`); };
 
 let ownRuntime: LocalRuntime | undefined;
 let url = baseUrl;

@@ -91,7 +91,7 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
       if (size > GATEWAY_MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    request.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks)));
+    request.on('end', () => { resolve(tooLarge ? undefined : Buffer.concat(chunks)); });
     request.on('error', reject);
   });
 }

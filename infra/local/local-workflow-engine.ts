@@ -150,8 +150,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return Promise.resolve(description);
   }
 
-  list(stateMachine?: StateMachineName): ExecutionDescription[] {
-    return [...this.executions.values()].filter((execution) => !stateMachine || execution.stateMachine === stateMachine);
+  list(): (ExecutionDescription & { stateMachine: StateMachineName })[] {
+    return [...this.executions.values()];
   }
 
   /** The states an execution entered, in order: what path tests and the cost benchmark read. */
@@ -273,7 +273,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     state: JsonObject,
     functions: Record<string, LocalTaskFunction>,
   ): (executionArn: string) => TaskOverride {
-    const resource = String(state['Resource']);
+    const resource = typeof state['Resource'] === 'string' ? state['Resource'] : '';
     const parameters = isObject(state['Parameters']) ? state['Parameters'] : {};
     const functionName = typeof parameters['FunctionName'] === 'string' ? parameters['FunctionName'] : resource;
     const placeholder = /^\$\{(\w+)\}$/u.exec(functionName)?.[1];
@@ -291,8 +291,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const payload = isObject(parameters['Payload']) ? parameters['Payload'] : {};
       const tokenKey = Object.entries(payload).find(([, value]) => value === '$$.Task.Token')?.[0];
       if (!tokenKey) throw new Error(`${machineName}: "${stateName}" waits for a task token but does not pass $$.Task.Token`);
-      payload[tokenKey.replace(/\.\$$/u, '')] = TOKEN_PLACEHOLDER;
-      delete payload[tokenKey];
+      const { [tokenKey]: _tokenPath, ...rest } = payload;
+      parameters['Payload'] = { ...rest, [tokenKey.replace(/\.\$$/u, '')]: TOKEN_PLACEHOLDER };
       const heartbeatSeconds = typeof state['HeartbeatSeconds'] === 'number' ? state['HeartbeatSeconds'] : undefined;
       return (executionArn) => (input) => this.waitForToken(executionArn, input, invoke, heartbeatSeconds);
     }

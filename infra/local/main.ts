@@ -26,7 +26,7 @@ try {
   const runtime = await startLocalRuntime({
     ...options,
     fresh: values.fresh,
-    log: values.verbose ? (line) => console.log(`  ${line}`) : (line) => { if (!line.startsWith('sfn:')) console.log(`  ${line}`); },
+    log: values.verbose ? (line) => { console.log(`  ${line}`); } : (line) => { if (!line.startsWith('sfn:')) console.log(`  ${line}`); },
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -60,8 +60,8 @@ Try it: npm run demo        Stop: Ctrl-C
       },
     );
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => { shutdown('SIGINT'); });
+  process.on('SIGTERM', () => { shutdown('SIGTERM'); });
 } catch (error) {
   if (error instanceof JavaMissingError) {
     console.error(error.message);

@@ -110,12 +110,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const health = new HealthSimulator();
     const bus = new LocalBus({
       retryDelayMs: 1000 / options.timeScale,
-      onDeliveryError: (rule, event, error) => log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`),
+      onDeliveryError: (rule, event, error) => { log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`); },
     });
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
-    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => log(`sfn: ${execution} → ${state}`));
+    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
     stoppers.push(() => workflows.stopAll());
     const deps: Dependencies = {
       deployments: new DynamoDbDeploymentStore(dynamoDb.client, table),
@@ -147,11 +147,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...localControlRoutes(health, bus),
       ],
       issuer,
-      onError: (error) => log(`http: ${(error as Error).stack ?? String(error)}`),
+      onError: (error) => { log(`http: ${(error as Error).stack ?? String(error)}`); },
     });
     const port = await listen(server, options.port);
-    stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => resolveClose())));
-    stoppers.push(() => server.closeAllConnections());
+    stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
+    stoppers.push(() => { server.closeAllConnections(); });
     const url = `http://127.0.0.1:${port}`;
 
     const argo = new ArgoCdSimulator({
@@ -160,10 +160,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       webhookUrl: `${url}/webhooks/argocd`,
       token: await deps.secrets.get('argocdToken'),
       timeScale: options.timeScale,
-      onError: (error) => log(`argocd-sim: ${(error as Error).message}`),
+      onError: (error) => { log(`argocd-sim: ${(error as Error).message}`); },
     });
     await argo.start();
-    stoppers.push(() => argo.stop());
+    stoppers.push(() => { argo.stop(); });
 
     return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, stop };
   } catch (error) {

@@ -100,7 +100,7 @@ describe('deploy-hml label, end to end over HTTP', () => {
     ]);
     expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(deployment.digest);
 
-    const execution = runtime.workflows.list('deployment').find((item) => item.name === deployment.id);
+    const execution = runtime.workflows.list().find((item) => item.name === deployment.id);
     expect(execution?.status).toBe('SUCCEEDED');
     expect(runtime.workflows.statesVisited(execution?.executionArn ?? '').map((visit) => visit.name)).toEqual([
       'Acquire deployment lock',

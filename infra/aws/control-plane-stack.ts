@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
+import { ENV } from '../../functions/config.js';
+import type { StateMachineName } from '../../functions/ports/index.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionAccess, type FunctionId } from '../system.js';
+import type { FlightplanSettings } from './settings.js';
+
+const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
+
+export interface ControlPlaneStackProps extends StackProps {
+  settings: FlightplanSettings;
+}
+
+/**
+ * Flightplan's control plane in the home region, built from `infra/system.ts`: the same
+ * functions, routes, rules, state machines and tables the local runtime runs.
+ */
+export class ControlPlaneStack extends Stack {
+  readonly bus: EventBus;
+  readonly functions = {} as Record<FunctionId, NodejsFunction>;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+    const key = new Key(this, 'DataKey', { enableKeyRotation: true, description: 'Flightplan tables, queues and secrets', removalPolicy: RemovalPolicy.RETAIN });
+
+    const mainTable = this.table('Table', TABLES.main, key);
+    const idempotencyTable = this.table('IdempotencyTable', TABLES.idempotency, key);
+
+    this.bus = new EventBus(this, 'Bus', { eventBusName: 'flightplan' });
+    this.bus.archive('Archive', { eventPattern: { account: [this.account] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+
+    const secrets = {
+      githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', { description: 'GitHub webhook secret (X-Hub-Signature-256)', encryptionKey: key }),
+      argocdToken: new Secret(this, 'ArgocdToken', { description: 'Bearer token argocd-notifications sends', encryptionKey: key }),
+      githubAppPrivateKey: new Secret(this, 'GithubAppPrivateKey', { description: 'GitHub App private key (PEM) for GitOps commits', encryptionKey: key }),
+    };
+
+    for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
+      const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      this.functions[functionId] = new NodejsFunction(this, functionId, {
+        entry: join(REPOSITORY_ROOT, spec.entry),
+        handler: 'handler',
+        description: spec.description,
+        runtime: Runtime.NODEJS_22_X,
+        architecture: Architecture.ARM_64,
+        memorySize: spec.memoryMb,
+        timeout: Duration.seconds(spec.timeoutSeconds),
+        tracing: Tracing.ACTIVE,
+        logGroup,
+        environment: {
+          POWERTOOLS_SERVICE_NAME: 'flightplan',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+        bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: 'node22', mainFields: ['module', 'main'], banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+      });
+    }
+
+    for (const [name, spec] of Object.entries(STATE_MACHINES) as [StateMachineName, (typeof STATE_MACHINES)[StateMachineName]][]) {
+      const definition = readFileSync(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8');
+      const stateMachine = new StateMachine(this, `${name}StateMachine`, {
+        stateMachineName: stateMachineName(name),
+        stateMachineType: StateMachineType.STANDARD,
+        definitionBody: DefinitionBody.fromString(definition),
+        definitionSubstitutions: Object.fromEntries(
+          Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [placeholder, this.functions[functionId].functionArn]),
+        ),
+        tracingEnabled: true,
+        logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH }), level: LogLevel.ALL, includeExecutionData: true },
+      });
+      for (const functionId of new Set(Object.values(spec.functionSubstitutions))) this.functions[functionId].grantInvoke(stateMachine);
+    }
+
+    for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
+      const fn = this.functions[functionId];
+      const access: FunctionAccess = spec.access;
+      if (access.table === 'read') mainTable.grantReadData(fn);
+      if (access.table === 'write') mainTable.grantReadWriteData(fn);
+      if (access.table) fn.addEnvironment(ENV.tableName, mainTable.tableName);
+      if (access.idempotencyTable) {
+        idempotencyTable.grantReadWriteData(fn);
+        fn.addEnvironment(ENV.idempotencyTableName, idempotencyTable.tableName);
+      }
+      if (access.publishes) {
+        this.bus.grantPutEventsTo(fn);
+        fn.addEnvironment(ENV.busName, this.bus.eventBusName);
+      }
+      // By name, not by reference: the state machine already depends on these functions' ARNs.
+      for (const name of [...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])]) {
+        fn.addEnvironment(ENV.deploymentStateMachineArn, this.stateMachineArn(name));
+      }
+      for (const name of access.startsWorkflows ?? []) {
+        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(name)] }));
+      }
+      for (const name of access.signalsWorkflows ?? []) {
+        fn.addToRolePolicy(
+          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [this.stateMachineArn(name)] }),
+        );
+      }
+      for (const secretName of access.secrets ?? []) {
+        secrets[secretName].grantRead(fn);
+        const variable = { githubWebhookSecret: ENV.githubWebhookSecretArn, argocdToken: ENV.argocdTokenSecretArn, githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn }[secretName];
+        fn.addEnvironment(variable, secrets[secretName].secretArn);
+      }
+      if (access.gitops) {
+        fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+        fn.addEnvironment(ENV.githubAppId, settings.githubAppId);
+        fn.addEnvironment(ENV.githubAppInstallationId, settings.githubAppInstallationId);
+      }
+      if (access.images) {
+        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [`arn:aws:ecr:${this.region}:${this.account}:repository/*`] }));
+      }
+      if (access.health) {
+        // DescribeAlarms and GetMetricData do not support resource-level permissions.
+        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+      }
+    }
+
+    for (const rule of RULES) {
+      const deadLetterQueue = new Queue(this, `${rule.name}DeadLetters`, {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: key,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+      });
+      new Rule(this, rule.name, { eventBus: this.bus, description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
+        new LambdaFunction(this.functions[rule.target], { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+      );
+      new Alarm(this, `${rule.name}DeadLettersAlarm`, {
+        alarmDescription: `Events for ${rule.name} could not be delivered to ${rule.target}`,
+        metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    }
+
+    const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: true });
+    const jwt = new HttpJwtAuthorizer('Keycloak', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
+    const integrations = new Map<FunctionId, HttpLambdaIntegration>();
+    for (const route of ROUTES) {
+      let integration = integrations.get(route.function);
+      if (!integration) {
+        integration = new HttpLambdaIntegration(`${route.function}Integration`, this.functions[route.function]);
+        integrations.set(route.function, integration);
+      }
+      api.addRoutes({
+        path: route.path,
+        methods: [HttpMethod[route.method]],
+        integration,
+        ...(route.auth === 'jwt' ? { authorizer: jwt } : {}),
+      });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
+    new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
+  }
+
+  private stateMachineArn(name: StateMachineName): string {
+    return this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName(name), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  }
+
+  private table(id: string, design: TableDesign, key: Key): TableV2 {
+    return new TableV2(this, id, {
+      partitionKey: { name: design.partitionKey, type: AttributeType.STRING },
+      ...(design.sortKey ? { sortKey: { name: design.sortKey, type: AttributeType.STRING } } : {}),
+      globalSecondaryIndexes: design.indexes.map((index) => ({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+      })),
+      billing: Billing.onDemand(),
+      encryption: TableEncryptionV2.customerManagedKey(key),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      ...(design.timeToLiveAttribute ? { timeToLiveAttribute: design.timeToLiveAttribute } : {}),
+    });
+  }
+}
+
+const stateMachineName = (name: StateMachineName): string => `flightplan-${name}`;
+
+/** The events/ patterns use EventBridge's JSON names; CDK's EventPattern wants detailType. */
+function toCdkPattern(pattern: object): Record<string, unknown> {
+  const { 'detail-type': detailType, ...rest } = pattern as Record<string, unknown>;
+  return { ...rest, ...(detailType ? { detailType } : {}) };
+}

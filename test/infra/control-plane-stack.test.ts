@@ -1,0 +1,94 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/aws/app.js';
+import { FUNCTIONS, ROUTES, RULES } from '../../infra/system.js';
+import cdkJson from '../../cdk.json' with { type: 'json' };
+
+let template: Template;
+
+beforeAll(() => {
+  // Bundling is exercised by `cdk synth` in npm test; assertions only need the template.
+  const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+  template = Template.fromStack(buildApp(app).controlPlane);
+});
+
+const resourcesOf = (type: string) => Object.values(template.findResources(type)) as { Properties: Record<string, unknown> }[];
+
+describe('ControlPlaneStack', () => {
+  it('creates one arm64 nodejs22.x function per declared function, with tracing', () => {
+    const functions = resourcesOf('AWS::Lambda::Function').filter((resource) => resource.Properties['Runtime'] === 'nodejs22.x');
+    expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
+    for (const fn of functions) {
+      expect(fn.Properties['Architectures']).toEqual(['arm64']);
+      expect(fn.Properties['TracingConfig']).toEqual({ Mode: 'Active' });
+    }
+  });
+
+  it('keeps secrets out of environment variables: only Secrets Manager ARNs', () => {
+    for (const fn of resourcesOf('AWS::Lambda::Function')) {
+      const variables = ((fn.Properties['Environment'] ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
+      for (const name of Object.keys(variables)) {
+        expect(name).not.toMatch(/^FLIGHTPLAN_(GITHUB_WEBHOOK_SECRET|ARGOCD_TOKEN|SLACK_SIGNING_SECRET)$/u);
+      }
+    }
+  });
+
+  it('encrypts both tables with a customer key, with point-in-time recovery and deletion protection', () => {
+    const tables = resourcesOf('AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      expect(table.Properties['SSESpecification']).toMatchObject({ SSEEnabled: true, SSEType: 'KMS' });
+      expect(table.Properties['Replicas']).toEqual([
+        expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true }),
+      ]);
+    }
+  });
+
+  it('routes every declared route, with the JWT authorizer on /v1 only', () => {
+    for (const route of ROUTES) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${route.method} ${route.path}`,
+        AuthorizationType: route.auth === 'jwt' ? 'JWT' : 'NONE',
+      });
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Audience: ['flightplan'], Issuer: Match.stringLikeRegexp('keycloak') } });
+  });
+
+  it('gives every rule target retries and an encrypted dead-letter queue with an alarm', () => {
+    const rules = resourcesOf('AWS::Events::Rule');
+    expect(rules).toHaveLength(RULES.length);
+    for (const rule of rules) {
+      const [target] = rule.Properties['Targets'] as { DeadLetterConfig?: unknown; RetryPolicy?: { MaximumRetryAttempts: number } }[];
+      expect(target?.DeadLetterConfig).toBeDefined();
+      expect(target?.RetryPolicy?.MaximumRetryAttempts).toBe(185);
+    }
+    expect(resourcesOf('AWS::SQS::Queue').every((queue) => queue.Properties['KmsMasterKeyId'] !== undefined)).toBe(true);
+    expect(resourcesOf('AWS::CloudWatch::Alarm').length).toBeGreaterThanOrEqual(RULES.length);
+  });
+
+  it('builds rule patterns from events/ unchanged', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { EventPattern: { source: ['flightplan.github', 'flightplan.portal'], 'detail-type': ['Deployment Requested'] } });
+  });
+
+  it('runs the deployment ASL as a Standard state machine with substituted function ARNs and full logging', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+      DefinitionSubstitutions: Match.objectLike({ AcquireLockFunctionArn: Match.anyValue(), RollBackFunctionArn: Match.anyValue() }),
+    });
+  });
+
+  it('archives the bus for replay', () => {
+    template.resourceCountIs('AWS::Events::Archive', 1);
+  });
+
+  it('grants no wildcard actions on data', () => {
+    const statements = resourcesOf('AWS::IAM::Policy').flatMap(
+      (policy) => (policy.Properties['PolicyDocument'] as { Statement: { Action: string | string[] }[] }).Statement,
+    );
+    const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
+    expect(actions.filter((action) => /^(dynamodb|sqs|events|states):\*$/u.test(action) || action === '*')).toEqual([]);
+  });
+});
