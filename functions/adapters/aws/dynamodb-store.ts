@@ -58,6 +58,25 @@ abstract class DynamoDbTable {
   constructor(client: DynamoDBClient, protected readonly tableName: string) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
+
+  /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */
+  protected async deleteIf(key: { pk: string; sk: string }, attribute: string, expected: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: '#attribute = :expected',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':expected': expected },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
 }
 
 /** Deployments and their audit trail on DynamoDB; used unchanged against DynamoDB Local. */
@@ -240,21 +259,9 @@ export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
   }
 
   async release(key: string, deploymentId: string): Promise<void> {
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `LOCK#${key}`, sk: '#LOCK' },
-          ConditionExpression: 'deploymentId = :holder',
-          ExpressionAttributeValues: { ':holder': deploymentId },
-        }),
-      );
-    } catch (error) {
-      // Someone newer holds it already (or nobody does): there is nothing of ours to release.
-      if (!isConditionFailure(error)) throw error;
-    }
+    // False means someone newer holds it already (or nobody does): there is nothing of ours to release.
+    await this.deleteIf({ pk: `LOCK#${key}`, sk: '#LOCK' }, 'deploymentId', deploymentId);
   }
-
 }
 
 /** Task tokens parked until an outside signal, and the last Argo CD status per application. */
@@ -263,21 +270,8 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
     await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `WAIT#${wait.key}`, sk: '#WAIT', ...wait } }));
   }
 
-  async take(key: string, taskToken: string): Promise<boolean> {
-    try {
-      await this.documents.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { pk: `WAIT#${key}`, sk: '#WAIT' },
-          ConditionExpression: 'taskToken = :token',
-          ExpressionAttributeValues: { ':token': taskToken },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+  take(key: string, taskToken: string): Promise<boolean> {
+    return this.deleteIf({ pk: `WAIT#${key}`, sk: '#WAIT' }, 'taskToken', taskToken);
   }
 
   async recordArgoObservation(key: string, observation: ArgoObservation): Promise<void> {
