@@ -32,6 +32,10 @@ export const deploymentRequested = defineEvent({
     requestedBy: z.string(),
     requestKey: z.string(),
     trigger: deploymentTriggerSchema,
+    /** `rollback`: back to a known-good version, health gates kept, bakes skipped. */
+    mode: z.enum(['standard', 'rollback']).default('standard'),
+    /** Deploying a version that was rolled back needs a recorded reason. */
+    override: z.object({ by: z.string(), reason: z.string().min(1) }).optional(),
   }),
 });
 
@@ -43,6 +47,7 @@ export const startDeploymentPattern = {
 
 export const deploymentRequestedSample = deploymentRequested.build(
   {
+    mode: 'standard',
     service: 'orders-api',
     environment: 'hml',
     version: '3f2a9c1',

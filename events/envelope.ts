@@ -15,6 +15,8 @@ export interface BusEntry {
   detailType: string;
   detail: Record<string, unknown>;
   resources?: string[];
+  /** Only events forwarded from another region say so; ours are published in the home region. */
+  region?: string;
 }
 
 /** The envelope EventBridge delivers to rule targets. */
@@ -37,7 +39,7 @@ export interface EventDefinition<Data extends z.ZodObject> {
   dataSchema: Data;
   detailSchema: z.ZodObject;
   /** Fills the envelope: the correlation id follows the request, the causation id names what caused this event. */
-  build(data: z.infer<Data>, trace: { correlationId?: string; causationId: string }): BusEntry;
+  build(data: z.input<Data>, trace: { correlationId?: string; causationId: string }): BusEntry;
   /** Parses the `detail` of a delivered event, throwing a ZodError when it breaks the contract. */
   parse(detail: unknown): z.infer<Data> & { meta: EventMeta };
 }

@@ -34,6 +34,20 @@ export class SupersededError extends FlightplanError {}
 /** A wave failed its health gate; the message lists every reason. */
 export class HealthGateFailedError extends FlightplanError {}
 
+/** An alarm or a degraded Argo CD app during a bake, or a bad health check at its end. */
+export class BakeFailedError extends FlightplanError {}
+
+/** The bake saw too little traffic to judge; a human decides, it never passes silently. */
+export class BakeInconclusiveError extends FlightplanError {}
+
+/** The target region already has the service in ALARM: never deploy into a burning region. The workflow waits and retries. */
+export class RegionInAlarmError extends FlightplanError {
+  override readonly retryable = true;
+}
+
+/** Somebody aborted the deployment; the workflow rolls back and ends ABORTED. */
+export class DeploymentAbortedError extends FlightplanError {}
+
 /** Argo CD reported a failed sync or a degraded application. */
 export class ArgoSyncFailedError extends FlightplanError {}
 
@@ -73,6 +87,10 @@ export const WORKFLOW_ERROR_NAMES = [
   DeploymentLockBusyError,
   SupersededError,
   HealthGateFailedError,
+  BakeFailedError,
+  BakeInconclusiveError,
+  RegionInAlarmError,
+  DeploymentAbortedError,
   ArgoSyncFailedError,
   InvalidTransitionError,
   RollbackFailedError,

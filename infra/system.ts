@@ -1,4 +1,5 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
+import { alarmFiredPattern } from '../events/alarm-state-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../functions/ports/index.js';
@@ -51,7 +52,14 @@ export const FUNCTIONS = {
     description: 'Portal API (/v1)',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'read' },
+    access: { table: 'write', publishes: true, signalsWorkflows: ['deployment'] },
+  },
+  alarmWatcher: {
+    entry: 'functions/alarm-watcher.ts',
+    description: 'Fails the bake of a service whose alarm fired',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['deployment'] },
   },
   deploymentStarter: {
     entry: 'functions/deployment-starter.ts',
@@ -86,7 +94,7 @@ export const FUNCTIONS = {
     description: 'Deployment task: commit the digest for one region',
     memoryMb: 256,
     timeoutSeconds: 60,
-    access: { table: 'write', gitops: true, secrets: ['githubAppPrivateKey'] },
+    access: { table: 'write', gitops: true, health: true, secrets: ['githubAppPrivateKey'] },
   },
   deploymentAwaitSync: {
     entry: 'functions/deployment-await-sync.ts',
@@ -109,12 +117,54 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     access: { table: 'write' },
   },
-  deploymentRollBack: {
-    entry: 'functions/deployment-roll-back.ts',
-    description: 'Deployment task: restore previous digests',
+  deploymentStartBake: {
+    entry: 'functions/deployment-start-bake.ts',
+    description: 'Deployment task: park the bake token',
     memoryMb: 256,
-    timeoutSeconds: 120,
+    timeoutSeconds: 30,
+    access: { table: 'write', health: true, signalsWorkflows: ['deployment'] },
+  },
+  deploymentFinishBake: {
+    entry: 'functions/deployment-finish-bake.ts',
+    description: 'Deployment task: health and traffic after a bake',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', health: true },
+  },
+  deploymentPlanRollback: {
+    entry: 'functions/deployment-plan-rollback.ts',
+    description: 'Deployment task: waves to restore',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'read' },
+  },
+  deploymentRestoreWave: {
+    entry: 'functions/deployment-restore-wave.ts',
+    description: 'Deployment task: commit a previous digest back',
+    memoryMb: 256,
+    timeoutSeconds: 60,
     access: { table: 'write', gitops: true, secrets: ['githubAppPrivateKey'] },
+  },
+  deploymentFinishWaveRollback: {
+    entry: 'functions/deployment-finish-wave-rollback.ts',
+    description: 'Deployment task: mark a wave rolled back',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  deploymentFinishRollback: {
+    entry: 'functions/deployment-finish-rollback.ts',
+    description: 'Deployment task: end a rolled-back deployment',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  deploymentRecordRollbackFailure: {
+    entry: 'functions/deployment-record-rollback-failure.ts',
+    description: 'Deployment task: end a deployment whose rollback failed',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -133,6 +183,8 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/webhooks/argocd', function: 'argocdWebhook', auth: 'none' },
   { method: 'GET', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
 ];
 
 export interface RuleSpec {
@@ -146,6 +198,7 @@ export const RULES: RuleSpec[] = [
   { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'deploymentStarter' },
   { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'argocdStatusRecorder' },
   { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'argocdStatusRecorder' },
+  { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
 ];
 
 export interface StateMachineSpec {
@@ -163,8 +216,14 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
       DeployWaveFunctionArn: 'deploymentDeployWave',
       AwaitSyncFunctionArn: 'deploymentAwaitSync',
       HealthGateFunctionArn: 'deploymentHealthGate',
+      StartBakeFunctionArn: 'deploymentStartBake',
+      FinishBakeFunctionArn: 'deploymentFinishBake',
       CompleteFunctionArn: 'deploymentComplete',
-      RollBackFunctionArn: 'deploymentRollBack',
+      PlanRollbackFunctionArn: 'deploymentPlanRollback',
+      RestoreWaveFunctionArn: 'deploymentRestoreWave',
+      FinishWaveRollbackFunctionArn: 'deploymentFinishWaveRollback',
+      FinishRollbackFunctionArn: 'deploymentFinishRollback',
+      RecordRollbackFailureFunctionArn: 'deploymentRecordRollbackFailure',
     },
   },
 };

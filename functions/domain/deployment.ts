@@ -60,6 +60,10 @@ export const deploymentSchema = z.object({
   reason: z.string().nullable(),
   requestedBy: z.string(),
   trigger: deploymentTriggerSchema,
+  mode: z.enum(['standard', 'rollback']).default('standard'),
+  override: z.object({ by: z.string(), reason: z.string() }).nullable().default(null),
+  /** Set by an abort request; every step checks it and the workflow rolls back. */
+  abortRequestedBy: z.string().nullable().default(null),
   waves: z.array(waveSchema),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -132,6 +136,8 @@ export function newDeployment(request: {
   gitSha?: string | undefined;
   requestedBy: string;
   trigger: Deployment['trigger'];
+  mode?: Deployment['mode'];
+  override?: Deployment['override'];
   plan: PlannedWave[];
   now: string;
 }): DeploymentChange {
@@ -149,6 +155,9 @@ export function newDeployment(request: {
     reason: null,
     requestedBy: request.requestedBy,
     trigger: request.trigger,
+    mode: request.mode ?? 'standard',
+    override: request.override ?? null,
+    abortRequestedBy: null,
     waves: request.plan.map((wave) => ({
       ...wave,
       status: 'PENDING',
@@ -164,14 +173,15 @@ export function newDeployment(request: {
     endedAt: null,
     revision: 0,
   };
-  const regions = request.plan.map((wave) => wave.region).join(' → ');
+  const plan = request.plan.map((wave) => (wave.bakeSeconds > 0 ? `${wave.region} (bake ${wave.bakeSeconds / 60} min)` : wave.region)).join(' → ');
+  const overrideNote = request.override ? `; override by ${request.override.by}: ${request.override.reason}` : '';
   return {
     deployment,
     event: {
       at: request.now,
       actor: request.requestedBy,
       action: 'deployment.requested',
-      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requestedBy} (${regions})`,
+      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requestedBy}${deployment.mode === 'rollback' ? ' as a rollback' : ''}: ${plan}${overrideNote}`,
       toStatus: 'QUEUED',
     },
   };
@@ -256,4 +266,20 @@ export function transitionWave(
 export function wavesToRollBack(deployment: Deployment): Wave[] {
   const touched: ReadonlySet<WaveStatus> = new Set(['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED', 'FAILED']);
   return deployment.waves.filter((wave) => touched.has(wave.status) && wave.digestAfter !== null).reverse();
+}
+
+/**
+ * Waves run strictly in plan order: a wave may start only when every earlier wave SUCCEEDED and
+ * no wave is failing or being rolled back. This is what keeps a bad release out of the next
+ * region even if the orchestrator misbehaves.
+ */
+export function assertWaveMayStart(deployment: Deployment, region: string): void {
+  const index = deployment.waves.findIndex((wave) => wave.region === region);
+  if (index < 0) throw new InvalidTransitionError(`Deployment ${deployment.id} has no wave for ${region}`);
+  const blocking = deployment.waves.find(
+    (wave, position) => (position < index && wave.status !== 'SUCCEEDED') || ['FAILED', 'ROLLING_BACK', 'ROLLED_BACK'].includes(wave.status),
+  );
+  if (blocking) {
+    throw new InvalidTransitionError(`Wave ${region} of ${deployment.id} may not start: ${blocking.region} is ${blocking.status}`);
+  }
 }

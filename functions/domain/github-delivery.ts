@@ -21,6 +21,20 @@ export const pullRequestEventSchema = z.object({
 export type PullRequestEvent = z.infer<typeof pullRequestEventSchema>;
 
 /** What a GitHub delivery means for Flightplan, before the catalog is consulted. */
+/** The parts of GitHub's `release` webhook Flightplan reads. */
+export const releaseEventSchema = z.object({
+  action: z.string(),
+  release: z.object({
+    tag_name: z.string().min(1),
+    draft: z.boolean(),
+    prerelease: z.boolean(),
+    author: senderSchema,
+  }),
+  repository: repositorySchema,
+  sender: senderSchema,
+});
+export type ReleaseEvent = z.infer<typeof releaseEventSchema>;
+
 export type GithubIntent =
   | {
       kind: 'deploy-hml';
@@ -30,6 +44,7 @@ export type GithubIntent =
       requestedBy: string;
       action: 'labeled' | 'synchronize';
     }
+  | { kind: 'deploy-prod'; repository: string; tag: string; requestedBy: string }
   | { kind: 'ignored'; reason: string };
 
 export const ignored = (reason: string): GithubIntent => ({ kind: 'ignored', reason });
@@ -56,4 +71,15 @@ export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
     requestedBy: event.sender.login,
     action: event.action,
   };
+}
+
+/**
+ * A published release deploys its tag to production. Drafts and pre-releases do not. The release
+ * author is the requester, who may not approve it.
+ */
+export function interpretRelease(event: ReleaseEvent): GithubIntent {
+  if (event.action !== 'published') return ignored(`release action "${event.action}" does not deploy`);
+  if (event.release.draft) return ignored(`release ${event.release.tag_name} is a draft`);
+  if (event.release.prerelease) return ignored(`release ${event.release.tag_name} is a pre-release`);
+  return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, requestedBy: event.release.author.login };
 }

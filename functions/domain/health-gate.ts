@@ -2,21 +2,25 @@ import type { Tier } from './catalog.js';
 
 export interface ServiceLevelObjective {
   availability: number;
+  /** Requests a bake must have seen before its silence can mean health. */
+  minBakeRequests: number;
   /** Highest error rate allowed, as a fraction (0.0001 = 0.01%). */
   maxErrorRate: number;
   maxP99Ms: number;
 }
 
 export const SLO_BY_TIER: Record<Tier, ServiceLevelObjective> = {
-  T1: { availability: 0.9999, maxErrorRate: 0.0001, maxP99Ms: 100 },
-  T2: { availability: 0.999, maxErrorRate: 0.001, maxP99Ms: 500 },
-  T3: { availability: 0.995, maxErrorRate: 0.01, maxP99Ms: 2000 },
+  T1: { availability: 0.9999, maxErrorRate: 0.0001, maxP99Ms: 100, minBakeRequests: 1000 },
+  T2: { availability: 0.999, maxErrorRate: 0.001, maxP99Ms: 500, minBakeRequests: 200 },
+  T3: { availability: 0.995, maxErrorRate: 0.01, maxP99Ms: 2000, minBakeRequests: 50 },
 };
 
 export interface HealthObservation {
   /** Fraction of failed requests in the observation window, when the source has it. */
   errorRate?: number;
   p99Ms?: number;
+  /** Requests served in the observation window, when the source counts them. */
+  requestCount?: number;
   argoHealth: string;
   alarmsInAlarm: string[];
 }
@@ -41,4 +45,30 @@ export function evaluateHealthGate(tier: Tier, observation: HealthObservation): 
   }
   for (const alarm of observation.alarmsInAlarm) reasons.push(`alarm ${alarm} is in ALARM`);
   return { passed: reasons.length === 0, reasons };
+}
+
+export type BakeVerdict = HealthVerdict & { inconclusive: boolean };
+
+/**
+ * The end of a bake: the gate again, plus enough traffic to mean something. Too few requests is
+ * inconclusive, never a pass: silence is not health.
+ */
+export function evaluateBake(tier: Tier, observation: HealthObservation): BakeVerdict {
+  const gate = evaluateHealthGate(tier, observation);
+  const minimum = SLO_BY_TIER[tier].minBakeRequests;
+  const requests = observation.requestCount;
+  if (requests === undefined || requests < minimum) {
+    return { passed: false, inconclusive: gate.passed, reasons: [...gate.reasons, `only ${requests ?? 0} requests during the bake, ${minimum} needed for ${tier}`] };
+  }
+  return { ...gate, inconclusive: false };
+}
+
+/**
+ * Which catalogued service an alarm belongs to: alarm names start with `{service}-`. The longest
+ * match wins, so `orders-api-5xx` is orders-api even when a service `orders` exists.
+ */
+export function serviceForAlarm(alarmName: string, services: string[]): string | undefined {
+  return services
+    .filter((service) => alarmName.startsWith(`${service}-`))
+    .sort((a, b) => b.length - a.length)[0];
 }

@@ -20,5 +20,8 @@ export function decideLockContention(environment: Environment, holder: LockClaim
 
 export const lockKey = (service: string, environment: Environment): string => `${service}#${environment}`;
 
+export const bakeWaitKey = (service: string, environment: Environment, region: string): string =>
+  `bake#${service}#${environment}#${region}`;
+
 export const argoWaitKey = (service: string, environment: Environment, region: string): string =>
   `argocd#${service}#${environment}#${region}`;

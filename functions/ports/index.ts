@@ -20,10 +20,24 @@ export interface DeploymentStore {
   update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment>;
   list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
   events(id: string): Promise<DeploymentEvent[]>;
+  /** The oldest QUEUED deployment of a service in an environment: who gets the lock next (FIFO). */
+  queueHead(service: string, environment: Environment): Promise<string | undefined>;
+  /** Records that a version was rolled back, so deploying it again needs an override. */
+  markVersionBad(record: BadVersion): Promise<void>;
+  badVersion(service: string, version: string): Promise<BadVersion | undefined>;
+}
+
+export interface BadVersion {
+  service: string;
+  version: string;
+  deploymentId: string;
+  reason: string;
+  at: string;
 }
 
 export interface CatalogStore {
   getService(name: string): Promise<Service | undefined>;
+  listServices(): Promise<Service[]>;
   findServiceByRepository(repository: string): Promise<Service | undefined>;
   putService(service: Service): Promise<void>;
   getPerson(login: string): Promise<Person | undefined>;
@@ -121,6 +135,7 @@ export interface ArtifactRegistry {
 export interface HealthSignals {
   errorRate?: number;
   p99Ms?: number;
+  requestCount?: number;
   alarmsInAlarm: string[];
 }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
-import { ignored, interpretPullRequest, pullRequestEventSchema, type GithubIntent } from '../domain/github-delivery.js';
+import { ignored, interpretPullRequest, interpretRelease, pullRequestEventSchema, releaseEventSchema, type GithubIntent } from '../domain/github-delivery.js';
 import { ValidationError } from '../errors.js';
 import type { CatalogStore } from '../ports/index.js';
 
@@ -21,6 +21,23 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore }, deli
   if (intent.kind === 'ignored') return intent;
   const service = await deps.catalog.findServiceByRepository(intent.repository);
   if (!service) return { kind: 'ignored', reason: `repository ${intent.repository} is not in the Flightplan catalog` };
+  const trace = { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` };
+  if (intent.kind === 'deploy-prod') {
+    const entry = deploymentRequested.build(
+      {
+        service: service.name,
+        environment: 'prod',
+        version: intent.tag,
+        imageTag: intent.tag,
+        requestedBy: intent.requestedBy,
+        // The release, not the delivery: the same version published or redelivered twice is one deployment.
+        requestKey: `release:${intent.repository}:${intent.tag}`,
+        trigger: { kind: 'release', repository: intent.repository, tag: intent.tag },
+      },
+      trace,
+    );
+    return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${intent.tag} to prod` };
+  }
   const version = intent.headSha.slice(0, 7);
   const entry = deploymentRequested.build(
     {
@@ -33,7 +50,7 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore }, deli
       requestKey: delivery.deliveryId,
       trigger: { kind: 'pull_request', repository: intent.repository, pullRequest: intent.pullRequest, action: intent.action },
     },
-    { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` },
+    trace,
   );
   return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})` };
 }
@@ -44,6 +61,8 @@ function interpret(delivery: GithubDelivery): GithubIntent {
       return ignored('ping');
     case 'pull_request':
       return interpretPullRequest(parsePayload(pullRequestEventSchema, delivery.payload, delivery.eventName));
+    case 'release':
+      return interpretRelease(parsePayload(releaseEventSchema, delivery.payload, delivery.eventName));
     default:
       return ignored(`event "${delivery.eventName}" is not used by Flightplan`);
   }

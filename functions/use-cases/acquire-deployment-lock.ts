@@ -3,7 +3,7 @@ import { argoWaitKey } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
 import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
-import { WORKFLOW_ACTOR, assertNotSuperseded, loadDeployment } from './deployment-context.js';
+import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 type Deps = { deployments: DeploymentStore; locks: LockStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock };
 
@@ -16,8 +16,12 @@ const MAX_ATTEMPTS = 5;
  */
 export async function acquireDeploymentLock(deps: Deps, input: { deploymentId: string }): Promise<{ deploymentId: string; regions: string[] }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
-  assertNotSuperseded(deployment);
+  assertRunnable(deployment);
   const key = lockKey(deployment.service, deployment.environment);
+  if (deployment.environment === 'prod' && deployment.status === 'QUEUED') {
+    const head = await deps.deployments.queueHead(deployment.service, deployment.environment);
+    if (head && head !== deployment.id) throw new DeploymentLockBusyError(`Queued behind ${head}`);
+  }
   const claim: LockHolder = { deploymentId: deployment.id, requestedAt: deployment.createdAt };
 
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
@@ -47,7 +51,7 @@ async function holdsLiveDeployment(deployments: DeploymentStore, holder: LockHol
 
 async function markInProgress(deps: Deps, id: string): Promise<{ deploymentId: string; regions: string[] }> {
   const deployment = await deps.deployments.update(id, (current) => {
-    assertNotSuperseded(current);
+    assertRunnable(current);
     if (current.status === 'IN_PROGRESS') return undefined;
     return transitionDeployment(current, 'IN_PROGRESS', {
       now: deps.clock.now(),

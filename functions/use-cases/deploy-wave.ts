@@ -1,8 +1,8 @@
-import { findWave, transitionWave } from '../domain/deployment.js';
+import { assertWaveMayStart, findWave, transitionWave } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
-import { InvalidTransitionError, NotFoundError, SupersededError } from '../errors.js';
-import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, LockStore } from '../ports/index.js';
-import { WORKFLOW_ACTOR, assertNotSuperseded, loadDeployment } from './deployment-context.js';
+import { InvalidTransitionError, NotFoundError, RegionInAlarmError, SupersededError } from '../errors.js';
+import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, HealthSource, LockStore } from '../ports/index.js';
+import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 export interface WaveDeployed {
   deploymentId: string;
@@ -12,14 +12,19 @@ export interface WaveDeployed {
   needsSync: boolean;
 }
 
-/** Records the digest running before, then commits the new digest for one region to the GitOps repo. */
+/**
+ * Refuses to deploy into a region where the service is already in ALARM (the wave is BLOCKED and
+ * the workflow retries), then records the digest running before and commits the new digest for
+ * the region to the GitOps repo.
+ */
 export async function deployWave(
-  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; clock: Clock },
+  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; health: HealthSource; clock: Clock },
   input: { deploymentId: string; region: string },
 ): Promise<WaveDeployed> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
-  assertNotSuperseded(deployment);
+  assertRunnable(deployment);
   const wave = findWave(deployment, input.region);
+  assertWaveMayStart(deployment, input.region);
   if (wave.status === 'DEPLOYING' && wave.gitopsRevision) {
     return { deploymentId: deployment.id, region: input.region, revision: wave.gitopsRevision, needsSync: true };
   }
@@ -27,6 +32,16 @@ export async function deployWave(
   const service = await deps.catalog.getService(deployment.service);
   if (!service) throw new NotFoundError(`Service ${deployment.service} is not in the catalog`);
   const target = { service: deployment.service, environment: deployment.environment, region: input.region };
+  const { alarmsInAlarm } = await deps.health.observe(target);
+  if (alarmsInAlarm.length > 0) {
+    const reason = `${input.region} has ${alarmsInAlarm.join(', ')} in ALARM: waiting for it to clear before deploying`;
+    await deps.deployments.update(deployment.id, (current) =>
+      findWave(current, input.region).status === 'BLOCKED'
+        ? undefined
+        : transitionWave(current, input.region, 'BLOCKED', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.blocked', message: reason, changes: { reason } }),
+    );
+    throw new RegionInAlarmError(reason);
+  }
 
   // The lock is checked right before the commit so a superseded deployment never overwrites a newer digest.
   const holder = await deps.locks.get(lockKey(deployment.service, deployment.environment));
@@ -48,7 +63,8 @@ export async function deployWave(
       ).revision;
 
   await deps.deployments.update(deployment.id, (current) => {
-    assertNotSuperseded(current);
+    assertRunnable(current);
+    assertWaveMayStart(current, input.region);
     return transitionWave(current, input.region, 'DEPLOYING', {
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
@@ -56,7 +72,7 @@ export async function deployWave(
       message: alreadyLive
         ? `${input.region} already runs ${deployment.digest ?? ''}`
         : `Committed ${deployment.digest ?? ''} for ${input.region} (GitOps ${revision.slice(0, 7)})`,
-      changes: { digestBefore, digestAfter: deployment.digest, gitopsRevision: revision },
+      changes: { digestBefore, digestAfter: deployment.digest, gitopsRevision: revision, reason: null },
     });
   });
   return { deploymentId: deployment.id, region: input.region, revision, needsSync: !alreadyLive };

@@ -1,4 +1,4 @@
-import { SupersededError, NotFoundError } from '../errors.js';
+import { DeploymentAbortedError, SupersededError, NotFoundError } from '../errors.js';
 import type { Deployment } from '../domain/deployment.js';
 import type { DeploymentStore } from '../ports/index.js';
 
@@ -16,4 +16,10 @@ export function assertNotSuperseded(deployment: Deployment): void {
   if (deployment.status === 'SUPERSEDED') {
     throw new SupersededError(`Deployment ${deployment.id} was superseded${deployment.reason ? `: ${deployment.reason}` : ''}`);
   }
+}
+
+/** Forward steps stop when the deployment was superseded or somebody asked to abort it. */
+export function assertRunnable(deployment: Deployment): void {
+  assertNotSuperseded(deployment);
+  if (deployment.abortRequestedBy) throw new DeploymentAbortedError(`Aborted by ${deployment.abortRequestedBy}`);
 }

@@ -1,7 +1,8 @@
 import type { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
 import { argoWaitKey } from '../domain/locking.js';
 import type { WaitStore, WorkflowEngine } from '../ports/index.js';
-import { resumeArgoWait, type ArgoOutcome } from './await-argo-sync.js';
+import { argoOutcome, resumeArgoWait, type ArgoOutcome } from './await-argo-sync.js';
+import { failBake } from './bake.js';
 
 export type ArgoStatus = ReturnType<typeof argoCdAppStatusChanged.parse>;
 
@@ -20,5 +21,8 @@ export async function recordArgoStatus(
     observedAt: status.observedAt,
   };
   await deps.waits.recordArgoObservation(key, observation);
+  if (argoOutcome(observation) === 'failed') {
+    await failBake(deps, status.service, status.environment, status.region, `Argo CD reports ${status.app} ${status.healthStatus}`);
+  }
   return resumeArgoWait(deps, key, observation);
 }

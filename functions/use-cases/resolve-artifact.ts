@@ -1,6 +1,6 @@
 import { NotFoundError } from '../errors.js';
 import type { ArtifactRegistry, CatalogStore, Clock, DeploymentStore } from '../ports/index.js';
-import { WORKFLOW_ACTOR, assertNotSuperseded, loadDeployment } from './deployment-context.js';
+import { WORKFLOW_ACTOR, assertNotSuperseded, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
  * Pins the deployment to an image digest. Throws ArtifactNotReadyError while CI is still
@@ -11,7 +11,7 @@ export async function resolveArtifact(
   input: { deploymentId: string },
 ): Promise<{ deploymentId: string; digest: string }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
-  assertNotSuperseded(deployment);
+  assertRunnable(deployment);
   if (deployment.digest) return { deploymentId: deployment.id, digest: deployment.digest };
   const service = await deps.catalog.getService(deployment.service);
   if (!service) throw new NotFoundError(`Service ${deployment.service} is not in the catalog`);

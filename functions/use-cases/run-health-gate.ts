@@ -3,7 +3,7 @@ import { findWave, transitionWave } from '../domain/deployment.js';
 import { argoWaitKey } from '../domain/locking.js';
 import { HealthGateFailedError } from '../errors.js';
 import type { Clock, DeploymentStore, HealthSource, WaitStore } from '../ports/index.js';
-import { WORKFLOW_ACTOR, assertNotSuperseded, loadDeployment } from './deployment-context.js';
+import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
  * Checks one wave against its tier's objectives, Argo CD health and open alarms. A pass ends the
@@ -14,7 +14,7 @@ export async function runHealthGate(
   input: { deploymentId: string; region: string },
 ): Promise<{ deploymentId: string; region: string; passed: true; bakeSeconds: number }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
-  assertNotSuperseded(deployment);
+  assertRunnable(deployment);
   const target = { service: deployment.service, environment: deployment.environment, region: input.region };
   const [signals, argo] = await Promise.all([
     deps.health.observe(target),
@@ -25,7 +25,7 @@ export async function runHealthGate(
   const reason = verdict.reasons.join('; ');
 
   await deps.deployments.update(deployment.id, (current) => {
-    assertNotSuperseded(current);
+    assertRunnable(current);
     const gating = findWave(current, input.region).status === 'GATING'
       ? current
       : transitionWave(current, input.region, 'GATING', {
@@ -39,7 +39,9 @@ export async function runHealthGate(
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
       action: verdict.passed ? 'wave.gate-passed' : 'wave.gate-failed',
-      message: verdict.passed ? `${input.region} passed its health gate` : `${input.region} failed its health gate: ${reason}`,
+      message: verdict.passed
+        ? `${input.region} passed its health gate${wave.bakeSeconds > 0 ? `; baking for ${wave.bakeSeconds / 60} min` : ''}`
+        : `${input.region} failed its health gate: ${reason}`,
       changes: { reason: verdict.passed ? null : reason },
     });
     return { deployment: change.deployment, event: change.event };

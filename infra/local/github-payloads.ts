@@ -79,3 +79,29 @@ export async function signedDelivery(secret: string, eventName: string, payload:
     },
   };
 }
+
+/** GitHub's `release` webhook payload for a published (or other action) release. */
+export function releasePayload(options: { repository: string; tag: string; author: string; action?: string; prerelease?: boolean; draft?: boolean }): Record<string, unknown> {
+  const [owner = 'acme', name = 'repo'] = options.repository.split('/');
+  return {
+    action: options.action ?? 'published',
+    release: {
+      url: `https://api.github.com/repos/${options.repository}/releases/1`,
+      html_url: `https://github.com/${options.repository}/releases/tag/${options.tag}`,
+      id: 1,
+      node_id: 'RE_1',
+      tag_name: options.tag,
+      target_commitish: 'main',
+      name: options.tag,
+      draft: options.draft ?? false,
+      prerelease: options.prerelease ?? false,
+      author: user(options.author),
+      created_at: '2026-11-23T09:00:00Z',
+      published_at: new Date().toISOString(),
+      body: `Release ${options.tag}`,
+    },
+    repository: { id: 4242, node_id: 'R_kgDOflightplan', name, full_name: options.repository, private: true, owner: { ...user(owner), type: 'Organization' }, default_branch: 'main' },
+    organization: { login: owner, id: 9000, node_id: `O_${owner}` },
+    sender: user(options.author),
+  };
+}

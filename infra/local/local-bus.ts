@@ -65,7 +65,7 @@ export class LocalBus implements EventPublisher {
       source: entry.source,
       account: '000000000000',
       time: new Date().toISOString(),
-      region: 'us-east-1',
+      region: entry.region ?? 'us-east-1',
       resources: entry.resources ?? [],
       detail: entry.detail,
     };

@@ -48,6 +48,8 @@ const REGION = 'us-east-1';
 /** What Step Functions uses when a Task has no TimeoutSeconds (the library's own default is 60 s). */
 const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 const TOKEN_PLACEHOLDER = '__flightplan_local_task_token__';
+/** Carries a TimeoutSecondsPath value into the override (see taskOverride). */
+const PATH_TIMEOUT_KEY = '__flightplanTimeoutSeconds';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -279,6 +281,15 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const placeholder = /^\$\{(\w+)\}$/u.exec(functionName)?.[1];
     const fn = placeholder ? functions[placeholder] : undefined;
     if (!fn) throw new Error(`${machineName}: state "${stateName}" calls ${functionName}, which has no local function`);
+    // aws-local-stepfunctions reads TimeoutSecondsPath from the Parameters output; AWS reads it
+    // from the state input. A Parameters entry is evaluated on the state input, so the value
+    // travels there and the override enforces it (scaled).
+    const timeoutPath = typeof state['TimeoutSecondsPath'] === 'string' ? state['TimeoutSecondsPath'] : undefined;
+    if (timeoutPath) {
+      delete state['TimeoutSecondsPath'];
+      parameters[`${PATH_TIMEOUT_KEY}.$`] = timeoutPath;
+      state['Parameters'] = parameters;
+    }
     const invoke = async (payload: unknown): Promise<unknown> => {
       try {
         return await fn(payload, lambdaContext(placeholder ?? stateName));
@@ -294,7 +305,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const { [tokenKey]: _tokenPath, ...rest } = payload;
       parameters['Payload'] = { ...rest, [tokenKey.replace(/\.\$$/u, '')]: TOKEN_PLACEHOLDER };
       const heartbeatSeconds = typeof state['HeartbeatSeconds'] === 'number' ? state['HeartbeatSeconds'] : undefined;
-      return (executionArn) => (input) => this.waitForToken(executionArn, input, invoke, heartbeatSeconds);
+      return (executionArn) => (input) => this.withPathTimeout(input, (effective) => this.waitForToken(executionArn, effective, invoke, heartbeatSeconds));
     }
     if (resource === 'arn:aws:states:::lambda:invoke') {
       return () => async (input) => ({
@@ -304,6 +315,18 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       });
     }
     return () => invoke;
+  }
+
+  private withPathTimeout(input: unknown, run: (input: unknown) => Promise<unknown>): Promise<unknown> {
+    const seconds = isObject(input) ? input[PATH_TIMEOUT_KEY] : undefined;
+    if (!isObject(input) || typeof seconds !== 'number') return run(input);
+    const { [PATH_TIMEOUT_KEY]: _timeout, ...effective } = input;
+    const timeoutMs = (seconds * 1000) / this.timeScale;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new TaskFailure('States.Timeout', `No result within ${String(seconds)} s (TimeoutSecondsPath)`)); }, timeoutMs);
+    });
+    return Promise.race([run(effective), timeout]).finally(() => { clearTimeout(timer); });
   }
 
   private waitForToken(

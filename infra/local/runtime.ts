@@ -65,6 +65,8 @@ const simHealthSchema = z.object({
   healthy: z.boolean(),
   errorRate: z.number().min(0).max(1).optional(),
   p99Ms: z.number().min(0).optional(),
+  /** Requests seen in the window; a bake with too few is inconclusive. */
+  requestCount: z.number().int().min(0).optional(),
 });
 const simAlarmSchema = z.object({
   service: z.string().min(1),
@@ -216,6 +218,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus): LocalRoute[
         healthy: request.healthy,
         ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
         ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
+        ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
       });
       return json(200, { ...request, status: 'set' });
     }),
@@ -229,12 +232,11 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus): LocalRoute[
           source: 'aws.cloudwatch',
           detailType: 'CloudWatch Alarm State Change',
           resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
+          region: request.region,
           detail: {
             alarmName,
             state: { value: request.state, reason: 'Set by POST /local/sim/alarm', timestamp: new Date().toISOString() },
             configuration: { description: `Simulated alarm for ${request.service}` },
-            region: request.region,
-            service: request.service,
           },
         },
       ]);

@@ -110,6 +110,8 @@ describe('deploy-hml label, end to end over HTTP', () => {
       'Changed anything?',
       'Wait for Argo CD sync',
       'Health gate',
+      'Bake this wave?',
+      'Wave done',
       'Complete deployment',
       'Deployed',
     ]);

@@ -76,7 +76,7 @@ describe('ControlPlaneStack', () => {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
-      DefinitionSubstitutions: Match.objectLike({ AcquireLockFunctionArn: Match.anyValue(), RollBackFunctionArn: Match.anyValue() }),
+      DefinitionSubstitutions: Match.objectLike({ AcquireLockFunctionArn: Match.anyValue(), PlanRollbackFunctionArn: Match.anyValue() }),
     });
   });
 

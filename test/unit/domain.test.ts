@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentIdFor } from '../../functions/domain/deployment-id.js';
-import { canTransition, newDeployment, transitionDeployment, transitionWave, wavesToRollBack } from '../../functions/domain/deployment.js';
+import { assertWaveMayStart, canTransition, newDeployment, transitionDeployment, transitionWave, wavesToRollBack } from '../../functions/domain/deployment.js';
 import { interpretPullRequest, type PullRequestEvent } from '../../functions/domain/github-delivery.js';
 import { evaluateHealthGate } from '../../functions/domain/health-gate.js';
 import { decideLockContention } from '../../functions/domain/locking.js';
@@ -125,5 +125,37 @@ describe('interpretPullRequest', () => {
     ['opened', event({ action: 'opened' }), 'ignored'],
   ])('%s → %s', (_name, payload, kind) => {
     expect(interpretPullRequest(payload).kind).toBe(kind);
+  });
+});
+
+describe('assertWaveMayStart', () => {
+  const { deployment } = newDeployment({
+    id: 'order',
+    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
+    environment: 'prod',
+    version: 'v1',
+    imageTag: 'v1',
+    requestedBy: 'alice',
+    trigger: { kind: 'manual' },
+    plan: planRollout('prod', 'T1'),
+    now: '2026-11-23T10:00:00.000Z',
+  });
+  const context = { now: '2026-11-23T10:01:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
+  const withFirstWave = (...statuses: ('DEPLOYING' | 'GATING' | 'BAKING' | 'SUCCEEDED' | 'FAILED' | 'ROLLING_BACK')[]) =>
+    statuses.reduce((current, status) => transitionWave(current, 'us-east-1', status, context).deployment, deployment);
+
+  it('lets the first wave start', () => {
+    expect(() => { assertWaveMayStart(deployment, 'us-east-1'); }).not.toThrow();
+  });
+
+  it.each([
+    [['DEPLOYING', 'GATING', 'BAKING'], true],
+    [['DEPLOYING', 'GATING', 'BAKING', 'FAILED'], true],
+    [['DEPLOYING', 'GATING', 'BAKING', 'FAILED', 'ROLLING_BACK'], true],
+    [['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED'], false],
+  ] as const)('after us-east-1 went %j, refusing sa-east-1 is %s', (statuses, refused) => {
+    const check = () => { assertWaveMayStart(withFirstWave(...statuses), 'sa-east-1'); };
+    if (refused) expect(check).toThrow(InvalidTransitionError);
+    else expect(check).not.toThrow();
   });
 });

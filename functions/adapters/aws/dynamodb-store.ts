@@ -18,6 +18,7 @@ import { deploymentEventSchema, deploymentSchema, type Deployment, type Deployme
 import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
 import type {
   ArgoObservation,
+  BadVersion,
   CatalogStore,
   DeploymentStore,
   LockHolder,
@@ -31,6 +32,10 @@ const META = '#META';
 const MAX_UPDATE_ATTEMPTS = 8;
 
 const deploymentKey = (id: string) => ({ pk: `DEPLOYMENT#${id}`, sk: META });
+const queueKey = (deployment: Pick<Deployment, 'service' | 'environment' | 'createdAt' | 'id'>) => ({
+  pk: `QUEUE#${deployment.service}#${deployment.environment}`,
+  sk: `${deployment.createdAt}#${deployment.id}`,
+});
 const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
 
 const cursorSchema = z.record(z.string(), z.string());
@@ -88,6 +93,10 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
           TransactItems: [
             { Put: { TableName: this.tableName, Item: this.deploymentItem(change.deployment), ConditionExpression: 'attribute_not_exists(pk)' } },
             { Put: { TableName: this.tableName, Item: this.eventItem(change.deployment, change.event) } },
+            // The FIFO queue is derived from the QUEUED status, written and cleared in the same transactions.
+            ...(change.deployment.status === 'QUEUED'
+              ? [{ Put: { TableName: this.tableName, Item: { ...queueKey(change.deployment), deploymentId: change.deployment.id } } }]
+              : []),
           ],
         }),
       );
@@ -123,6 +132,7 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
                 },
               },
               { Put: { TableName: this.tableName, Item: this.eventItem(next, change.event), ConditionExpression: 'attribute_not_exists(pk)' } },
+              ...(current.status === 'QUEUED' && next.status !== 'QUEUED' ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }] : []),
             ],
           }),
         );
@@ -172,6 +182,29 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
     return events;
   }
 
+  async queueHead(service: string, environment: Environment): Promise<string | undefined> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `QUEUE#${service}#${environment}` },
+        Limit: 1,
+        ConsistentRead: true,
+      }),
+    );
+    const head: unknown = result.Items?.[0]?.['deploymentId'];
+    return typeof head === 'string' ? head : undefined;
+  }
+
+  async markVersionBad(record: BadVersion): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `BADVERSION#${record.service}`, sk: record.version, ...record } }));
+  }
+
+  async badVersion(service: string, version: string): Promise<BadVersion | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `BADVERSION#${service}`, sk: version }, ConsistentRead: true }));
+    return Item ? badVersionSchema.parse(Item) : undefined;
+  }
+
   private deploymentItem(deployment: Deployment): Record<string, unknown> {
     const order = `${deployment.createdAt}#${deployment.id}`;
     return {
@@ -200,6 +233,25 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   async getService(name: string): Promise<Service | undefined> {
     const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SERVICE#${name}`, sk: META } }));
     return Item ? serviceSchema.parse(Item['data']) : undefined;
+  }
+
+  async listServices(): Promise<Service[]> {
+    const services: Service[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: 'byKind',
+          KeyConditionExpression: 'gsi3pk = :kind',
+          ExpressionAttributeValues: { ':kind': 'SERVICES' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      services.push(...(result.Items ?? []).map((item) => serviceSchema.parse(item['data'])));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return services;
   }
 
   async findServiceByRepository(repository: string): Promise<Service | undefined> {
@@ -304,6 +356,8 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
     return Item ? taskWaitSchema.parse(Item) : undefined;
   }
 }
+
+const badVersionSchema = z.object({ service: z.string(), version: z.string(), deploymentId: z.string(), reason: z.string(), at: z.string() });
 
 const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string() });
 

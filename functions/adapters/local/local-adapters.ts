@@ -13,6 +13,7 @@ export interface SimulatedHealth {
   healthy: boolean;
   errorRate?: number;
   p99Ms?: number;
+  requestCount?: number;
 }
 
 const targetKey = (target: { service: string; environment: string; region: string }) => `${target.service}/${target.environment}/${target.region}`;
@@ -43,10 +44,11 @@ export class HealthSimulator implements HealthSource {
 
   observe(target: GitOpsTarget): Promise<HealthSignals> {
     const health = this.healthOf(target);
-    const healthyDefaults = { errorRate: 0.00001, p99Ms: 42 };
+    const healthyDefaults = { errorRate: 0.00001, p99Ms: 42, requestCount: 25_000 };
     return Promise.resolve({
       errorRate: health.errorRate ?? (health.healthy ? healthyDefaults.errorRate : 0.05),
       p99Ms: health.p99Ms ?? (health.healthy ? healthyDefaults.p99Ms : 2500),
+      requestCount: health.requestCount ?? healthyDefaults.requestCount,
       alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])],
     });
   }

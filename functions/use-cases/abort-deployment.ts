@@ -1,0 +1,46 @@
+import { mayOperate } from '../domain/authorization.js';
+import { isTerminal, type Deployment } from '../domain/deployment.js';
+import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
+import { ConflictError, DeploymentAbortedError, ForbiddenError, TaskTokenExpiredError } from '../errors.js';
+import type { CatalogStore, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { teamsOf, type Caller } from './callers.js';
+import { loadDeployment } from './deployment-context.js';
+
+/**
+ * Asks a running deployment to stop and roll back. The flag stops the next step; a deployment
+ * parked on Argo CD or a bake is failed at once. A rollback already under way is left to finish.
+ */
+export async function abortDeployment(
+  deps: { deployments: DeploymentStore; catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  caller: Caller,
+  id: string,
+): Promise<Deployment> {
+  const current = await loadDeployment(deps.deployments, id);
+  if (!mayOperate(await teamsOf(deps, caller), current.team)) {
+    throw new ForbiddenError(`${caller.login} is neither in ${current.team} nor in platform-team`);
+  }
+  const deployment = await deps.deployments.update(id, (latest) => {
+    if (isTerminal(latest.status)) throw new ConflictError(`Deployment ${id} already ended ${latest.status}`);
+    if (latest.abortRequestedBy) return undefined;
+    const now = deps.clock.now();
+    return {
+      deployment: { ...latest, abortRequestedBy: caller.login, updatedAt: now },
+      event: { at: now, actor: caller.login, action: 'deployment.abort-requested', message: `${caller.login} asked to abort and roll back` },
+    };
+  });
+  const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
+  if (!rollingBack) {
+    for (const wave of deployment.waves) {
+      for (const key of [argoWaitKey(deployment.service, deployment.environment, wave.region), bakeWaitKey(deployment.service, deployment.environment, wave.region)]) {
+        const wait = await deps.waits.get(key);
+        if (wait?.deploymentId !== id || !(await deps.waits.take(key, wait.taskToken))) continue;
+        try {
+          await deps.workflows.sendTaskFailure(wait.taskToken, DeploymentAbortedError.name, `Aborted by ${caller.login}`);
+        } catch (error) {
+          if (!(error instanceof TaskTokenExpiredError)) throw error;
+        }
+      }
+    }
+  }
+  return deployment;
+}

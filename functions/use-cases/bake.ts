@@ -1,0 +1,80 @@
+import { evaluateBake } from '../domain/health-gate.js';
+import { findWave, transitionWave } from '../domain/deployment.js';
+import type { Environment } from '../domain/catalog.js';
+import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
+import { BakeFailedError, BakeInconclusiveError, TaskTokenExpiredError } from '../errors.js';
+import type { Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
+
+/**
+ * Parks the bake's task token where an alarm or a degraded Argo CD app for the same service and
+ * region can fail it at once. An alarm already firing fails it immediately.
+ */
+export async function startBake(
+  deps: { deployments: DeploymentStore; waits: WaitStore; health: HealthSource; workflows: WorkflowEngine; clock: Clock },
+  input: { deploymentId: string; region: string; taskToken: string },
+): Promise<void> {
+  const deployment = await loadDeployment(deps.deployments, input.deploymentId);
+  assertRunnable(deployment);
+  const key = bakeWaitKey(deployment.service, deployment.environment, input.region);
+  await deps.waits.put({ key, taskToken: input.taskToken, deploymentId: deployment.id, createdAt: deps.clock.now() });
+  const { alarmsInAlarm } = await deps.health.observe({ service: deployment.service, environment: deployment.environment, region: input.region });
+  if (alarmsInAlarm.length > 0) {
+    await failBake(deps, deployment.service, deployment.environment, input.region, `alarm ${alarmsInAlarm.join(', ')} is in ALARM`);
+  }
+}
+
+/** Fails the bake waiting for this service and region, if any. Returns whether one was failed. */
+export async function failBake(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  service: string,
+  environment: Environment,
+  region: string,
+  reason: string,
+): Promise<boolean> {
+  const key = bakeWaitKey(service, environment, region);
+  const wait = await deps.waits.get(key);
+  if (!wait || !(await deps.waits.take(key, wait.taskToken))) return false;
+  try {
+    await deps.workflows.sendTaskFailure(wait.taskToken, BakeFailedError.name, `Bake of ${service} in ${region} failed: ${reason}`);
+    return true;
+  } catch (error) {
+    if (error instanceof TaskTokenExpiredError) return false;
+    throw error;
+  }
+}
+
+/**
+ * The end of a bake whose time ran out without an alarm: health again, plus enough traffic to
+ * mean something. Too little traffic is inconclusive and fails the wave; it never passes silently.
+ */
+export async function finishBake(
+  deps: { deployments: DeploymentStore; waits: WaitStore; health: HealthSource; clock: Clock },
+  input: { deploymentId: string; region: string },
+): Promise<void> {
+  const deployment = await loadDeployment(deps.deployments, input.deploymentId);
+  const bakeKey = bakeWaitKey(deployment.service, deployment.environment, input.region);
+  const wait = await deps.waits.get(bakeKey);
+  // The bake ended by timing out; its token is dead, so nothing may signal it any more.
+  if (wait?.deploymentId === deployment.id) await deps.waits.take(bakeKey, wait.taskToken);
+  assertRunnable(deployment);
+  const target = { service: deployment.service, environment: deployment.environment, region: input.region };
+  const [signals, argo] = await Promise.all([deps.health.observe(target), deps.waits.lastArgoObservation(argoWaitKey(target.service, target.environment, target.region))]);
+  const verdict = evaluateBake(deployment.tier, { ...signals, argoHealth: argo?.healthStatus ?? 'Unknown' });
+  const reason = verdict.reasons.join('; ');
+  const bakeMinutes = findWave(deployment, input.region).bakeSeconds / 60;
+  await deps.deployments.update(deployment.id, (current) => {
+    assertRunnable(current);
+    return transitionWave(current, input.region, verdict.passed ? 'SUCCEEDED' : 'FAILED', {
+      now: deps.clock.now(),
+      actor: WORKFLOW_ACTOR,
+      action: verdict.passed ? 'wave.baked' : verdict.inconclusive ? 'wave.bake-inconclusive' : 'wave.bake-failed',
+      message: verdict.passed
+        ? `${input.region} baked for ${bakeMinutes} min with ${signals.requestCount ?? 0} requests and stayed healthy`
+        : `${input.region} bake ${verdict.inconclusive ? 'inconclusive' : 'failed'}: ${reason}`,
+      changes: { reason: verdict.passed ? null : reason },
+    });
+  });
+  if (verdict.inconclusive) throw new BakeInconclusiveError(`${input.region}: ${reason}`);
+  if (!verdict.passed) throw new BakeFailedError(`${input.region}: ${reason}`);
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { deploymentRequested } from '../../events/deployment-requested.js';
+import { environmentSchema } from '../domain/catalog.js';
+import { mayOperate } from '../domain/authorization.js';
+import { deploymentIdFor } from '../domain/deployment-id.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import type { CatalogStore, DeploymentStore, EventPublisher } from '../ports/index.js';
+import { teamsOf, type Caller } from './callers.js';
+
+export const deploymentRequestSchema = z.object({
+  service: z.string().min(1),
+  environment: environmentSchema,
+  /** The release tag (image tag) to deploy, for example v1.2.3. */
+  version: z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -'),
+  mode: z.enum(['standard', 'rollback']).default('standard'),
+  override: z.object({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
+});
+export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
+
+/**
+ * A deploy asked for from the portal (typically a rollback to a known-good version). Only the
+ * owning team or platform-team may ask; a version that was rolled back needs an override with a
+ * reason. Nothing is written here: the request goes on the bus like any other.
+ */
+export async function requestDeployment(
+  deps: { catalog: CatalogStore; deployments: DeploymentStore; bus: EventPublisher },
+  caller: Caller,
+  body: DeploymentRequestBody,
+  idempotencyKey: string | undefined,
+): Promise<{ deploymentId: string }> {
+  const service = await deps.catalog.getService(body.service);
+  if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
+  if (!mayOperate(await teamsOf(deps, caller), service.team)) {
+    throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
+  }
+  const bad = await deps.deployments.badVersion(service.name, body.version);
+  if (bad && !body.override) {
+    throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
+  }
+  const requestKey = `portal:${caller.login}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
+  const request = {
+    service: service.name,
+    environment: body.environment,
+    version: body.version,
+    imageTag: body.version,
+    requestedBy: caller.login,
+    requestKey,
+    trigger: { kind: 'manual' as const },
+    mode: body.mode,
+    ...(body.override ? { override: { by: caller.login, reason: body.override.reason } } : {}),
+  };
+  await deps.bus.publish([
+    { ...deploymentRequested.build(request, { causationId: `portal:${caller.login}` }), source: 'flightplan.portal' },
+  ]);
+  return { deploymentId: deploymentIdFor(request) };
+}

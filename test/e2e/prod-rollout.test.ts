@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
+import type { LocalRuntime } from '../../infra/local/runtime.js';
+import { portalClient, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+
+const SECRET = 'local-github-secret';
+let runtime: LocalRuntime;
+let stop: () => Promise<void>;
+let portal: ReturnType<typeof portalClient>;
+
+const live = (region: string) => runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region });
+
+async function release(tag: string, deliveryId: string = randomUUID()): Promise<Response> {
+  const delivery = await signedDelivery(SECRET, 'release', releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }), deliveryId);
+  return fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+}
+
+const waitFor = (version: string, until?: (deployment: DeploymentView) => boolean) => portal.waitFor('orders-api', 'prod', version, until);
+const wave = (deployment: DeploymentView, region: string) => deployment.waves.find((candidate) => candidate.region === region);
+const simHealth = (region: string, health: Record<string, unknown>) =>
+  fetch(`${runtime.url}/local/sim/health`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', environment: 'prod', region, healthy: true, ...health }) });
+const simAlarm = (region: string, state: 'ALARM' | 'OK') =>
+  fetch(`${runtime.url}/local/sim/alarm`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', region, state }) });
+const statesOf = (deployment: DeploymentView) =>
+  runtime.workflows.statesVisited(runtime.workflows.list().find((execution) => execution.name === deployment.id)?.executionArn ?? '').map((visit) => visit.name);
+
+beforeAll(async () => {
+  ({ runtime, stop } = await startTestRuntime());
+  portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+});
+
+afterAll(async () => {
+  await stop();
+});
+
+describe('production rollout over HTTP', () => {
+  it('HappyPath: us-east-1, health gate, 30-minute bake, then sa-east-1, with the plan visible before anything runs', async () => {
+    expect((await release('v1.0.0')).status).toBe(202);
+    const planned = await waitFor('v1.0.0', () => true);
+    expect(planned.waves.map(({ region, bakeSeconds }) => ({ region, bakeSeconds }))).toEqual([
+      { region: 'us-east-1', bakeSeconds: 1800 },
+      { region: 'sa-east-1', bakeSeconds: 0 },
+    ]);
+    const deployment = await waitFor('v1.0.0');
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.waves.map((item) => item.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(Date.parse(wave(deployment, 'sa-east-1')?.startedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(wave(deployment, 'us-east-1')?.endedAt ?? ''));
+    expect(await live('us-east-1')).toBe(deployment.digest);
+    expect(await live('sa-east-1')).toBe(deployment.digest);
+    const states = statesOf(deployment);
+    expect(states.filter((state) => state === 'Bake')).toHaveLength(1);
+    expect(states).toContain('Check health after bake');
+    expect(deployment.events.map((event) => event.action)).toContain('wave.baked');
+  });
+
+  it('GateFailsInSaEast1: both regions go back to the previous digest and the version is marked bad', async () => {
+    const before = await live('us-east-1');
+    await simHealth('sa-east-1', { p99Ms: 412 });
+    await release('v1.1.0');
+    const deployment = await waitFor('v1.1.0');
+    await simHealth('sa-east-1', {});
+    expect(deployment.status).toBe('ROLLED_BACK');
+    expect(deployment.reason).toContain('sa-east-1: p99 412 ms > 100 ms for T1');
+    expect(deployment.waves.map((item) => item.status)).toEqual(['ROLLED_BACK', 'ROLLED_BACK']);
+    expect(await live('us-east-1')).toBe(before);
+    expect(await live('sa-east-1')).toBe(before);
+    const rollbacks = deployment.events.filter((event) => event.action === 'wave.rolled-back').map((event) => event.region);
+    expect(rollbacks).toEqual(['sa-east-1', 'us-east-1']);
+
+    const refused = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.1.0' });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/conflict');
+  });
+
+  it('AlarmDuringBake: the rollback starts within a second and sa-east-1 is never touched', async () => {
+    const saEastBefore = await live('sa-east-1');
+    await release('v1.2.0');
+    await waitFor('v1.2.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING');
+    const alarmedAt = Date.now();
+    await simAlarm('us-east-1', 'ALARM');
+    const rollingBack = await waitFor('v1.2.0', (deployment) => deployment.events.some((event) => event.action === 'wave.rolling-back'));
+    const rollbackStartedAt = Date.parse(rollingBack.events.find((event) => event.action === 'wave.rolling-back')?.at ?? '');
+    expect(rollbackStartedAt - alarmedAt).toBeLessThan(1000);
+    const deployment = await waitFor('v1.2.0');
+    await simAlarm('us-east-1', 'OK');
+    expect(deployment.status).toBe('ROLLED_BACK');
+    // Either the watcher saw the alarm fire, or the bake saw it already firing when it started.
+    expect(deployment.reason).toMatch(/alarm orders-api-us-east-1-simulated (went to|is in) ALARM/u);
+    expect(wave(deployment, 'sa-east-1'), JSON.stringify(deployment.events.map((event) => event.message))).toMatchObject({ status: 'SKIPPED', digestAfter: null });
+    expect(await live('sa-east-1')).toBe(saEastBefore);
+    expect(statesOf(deployment)).not.toContain('Check health after bake');
+  });
+
+  it('queues a second release behind the first and runs it after, first in first out', async () => {
+    await release('v1.3.0');
+    await waitFor('v1.3.0', (deployment) => deployment.status === 'IN_PROGRESS');
+    await release('v1.4.0');
+    const queued = await waitFor('v1.4.0', () => true);
+    expect(queued.status).toBe('QUEUED');
+    const first = await waitFor('v1.3.0');
+    const second = await waitFor('v1.4.0');
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const secondStarted = second.events.find((event) => event.action === 'deployment.started')?.at ?? '';
+    expect(Date.parse(secondStarted)).toBeGreaterThanOrEqual(Date.parse(first.events.at(-1)?.at ?? ''));
+    expect(await live('sa-east-1')).toBe(second.digest);
+  });
+
+  it('starts one deployment for a release delivered twice', async () => {
+    const [first, second] = await Promise.all([release('v1.5.0'), release('v1.5.0')]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    await waitFor('v1.5.0');
+    expect((await portal.list('orders-api', 'prod')).filter((item) => item.version === 'v1.5.0')).toHaveLength(1);
+  });
+
+  it('aborts mid-bake: us-east-1 is restored, sa-east-1 never touched, the deployment ends ABORTED', async () => {
+    const before = await live('us-east-1');
+    await release('v1.6.0');
+    const baking = await waitFor('v1.6.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING');
+
+    const outsider = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+    expect((await outsider.request('POST', `/v1/deployments/${baking.id}/abort`)).status).toBe(403);
+
+    const response = await portal.request('POST', `/v1/deployments/${baking.id}/abort`);
+    expect(response.status).toBe(202);
+    const deployment = await waitFor('v1.6.0');
+    expect(deployment.status).toBe('ABORTED');
+    expect(deployment.abortRequestedBy).toBe('bob');
+    expect(wave(deployment, 'us-east-1')?.status).toBe('ROLLED_BACK');
+    expect(wave(deployment, 'sa-east-1')?.status).toBe('SKIPPED');
+    expect(await live('us-east-1')).toBe(before);
+    expect((await portal.request('POST', `/v1/deployments/${baking.id}/abort`)).status).toBe(409);
+  });
+
+  it('rolls back to a known-good version from the portal: no bake, health gates kept', async () => {
+    const response = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.0.0', mode: 'rollback' });
+    expect(response.status).toBe(202);
+    const { deploymentId } = (await response.json()) as { deploymentId: string };
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v1.0.0', (item) => item.id === deploymentId && ['SUCCEEDED', 'FAILED', 'ROLLED_BACK'].includes(item.status));
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.waves.map((item) => item.bakeSeconds)).toEqual([0, 0]);
+    expect(statesOf(deployment)).not.toContain('Bake');
+    expect(statesOf(deployment).filter((state) => state === 'Health gate')).toHaveLength(2);
+  });
+
+  it('deploys a rolled-back version again only with an override, recorded in the audit trail', async () => {
+    const response = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.1.0', mode: 'rollback', override: { reason: 'the p99 regression was a load-test artefact' } });
+    expect(response.status).toBe(202);
+    const { deploymentId } = (await response.json()) as { deploymentId: string };
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v1.1.0', (item) => item.id === deploymentId && item.status === 'SUCCEEDED');
+    expect(deployment.events[0]?.message).toContain('override by bob: the p99 regression was a load-test artefact');
+  });
+
+  it('refuses portal deploys from people outside the owning team and platform-team', async () => {
+    const outsider = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+    const response = await outsider.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.0.0' });
+    expect(response.status).toBe(403);
+    const platform = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
+    const invalid = await platform.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'staging', version: 'v1.0.0' });
+    expect(invalid.status).toBe(400);
+  });
+});

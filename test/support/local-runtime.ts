@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+
+export const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
+
+export interface DeploymentView {
+  id: string;
+  status: string;
+  version: string;
+  environment: string;
+  digest: string | null;
+  reason: string | null;
+  abortRequestedBy: string | null;
+  waves: { region: string; status: string; bakeSeconds: number; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null; startedAt: string | null; endedAt: string | null; reason: string | null }[];
+  events: { at: string; action: string; message: string; region?: string }[];
+}
+
+/** A local runtime for one test file: DynamoDB in memory, data in a temp dir, 600x time. */
+export async function startTestRuntime(timeScale = 600): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
+  const runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
+  return {
+    runtime,
+    stop: async () => {
+      await runtime.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function portalClient(runtime: LocalRuntime, token: string) {
+  const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${runtime.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  const get = async <T>(path: string): Promise<T> => {
+    const response = await request('GET', path);
+    expect(response.status).toBe(200);
+    return (await response.json()) as T;
+  };
+  const list = async (service: string, environment: string): Promise<DeploymentView[]> => {
+    await runtime.bus.idle();
+    return (await get<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=${environment}&limit=100`)).items;
+  };
+  /** Polls until the deployment of `version` satisfies `until` (by default: it ended). */
+  const waitFor = async (service: string, environment: string, version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status), timeoutMs = 20_000): Promise<DeploymentView> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const summary = (await list(service, environment)).find((item) => item.version === version);
+      if (summary) {
+        const deployment = await get<DeploymentView>(`/v1/deployments/${summary.id}`);
+        if (until(deployment)) return deployment;
+      }
+      if (Date.now() > deadline) throw new Error(`${service} ${version} in ${environment} did not reach the expected state: ${JSON.stringify(summary)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  return { request, get, list, waitFor };
+}
