@@ -16,6 +16,8 @@ export const ENV = {
   argocdToken: 'FLIGHTPLAN_ARGOCD_TOKEN',
   argocdTokenSecretArn: 'FLIGHTPLAN_ARGOCD_TOKEN_SECRET_ARN',
   slackSigningSecret: 'FLIGHTPLAN_SLACK_SIGNING_SECRET',
+  /** Slack bot token (xoxb-…) for chat.postMessage / chat.update, from Secrets Manager on AWS. */
+  slackBotTokenSecretArn: 'FLIGHTPLAN_SLACK_BOT_TOKEN_SECRET_ARN',
   /** GitHub App that commits to the GitOps repository (AWS). */
   githubAppId: 'FLIGHTPLAN_GITHUB_APP_ID',
   githubAppInstallationId: 'FLIGHTPLAN_GITHUB_APP_INSTALLATION_ID',

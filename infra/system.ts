@@ -1,5 +1,6 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
+import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../functions/ports/index.js';
@@ -18,7 +19,7 @@ export interface FunctionAccess {
   startsWorkflows?: StateMachineName[];
   /** Sends task success/failure to, or stops, executions of these state machines. */
   signalsWorkflows?: StateMachineName[];
-  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey')[];
+  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken')[];
   gitops?: boolean;
   images?: boolean;
   health?: boolean;
@@ -53,6 +54,13 @@ export const FUNCTIONS = {
     memoryMb: 512,
     timeoutSeconds: 10,
     access: { table: 'write', publishes: true, signalsWorkflows: ['deployment'] },
+  },
+  deploymentNotifier: {
+    entry: 'functions/deployment-notifier.ts',
+    description: 'Slack messages and GitHub Deployment statuses for deployment changes',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'read', gitops: true, secrets: ['slackBotToken', 'githubAppPrivateKey'] },
   },
   alarmWatcher: {
     entry: 'functions/alarm-watcher.ts',
@@ -198,6 +206,7 @@ export const RULES: RuleSpec[] = [
   { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'deploymentStarter' },
   { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'argocdStatusRecorder' },
   { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'argocdStatusRecorder' },
+  { name: 'NotifyDeploymentChanged', description: 'Deployment changes go to Slack and GitHub Deployments', pattern: notifyDeploymentChangedPattern, target: 'deploymentNotifier' },
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
 ];
 

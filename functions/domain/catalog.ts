@@ -16,6 +16,8 @@ export const serviceSchema = z.object({
   team: z.string(),
   tier: tierSchema,
   imageRepository: z.string(),
+  /** Where deployment news goes; defaults to the team's deploy channel. */
+  slackChannel: z.string().optional(),
 });
 export type Service = z.infer<typeof serviceSchema>;
 
@@ -27,3 +29,6 @@ export const personSchema = z.object({
 export type Person = z.infer<typeof personSchema>;
 
 export const PLATFORM_TEAM = 'platform-team';
+export const PLATFORM_CHANNEL = '#platform-team';
+
+export const deployChannelOf = (service: Pick<Service, 'team' | 'slackChannel'>): string => service.slackChannel ?? `#deploys-${service.team}`;

@@ -143,11 +143,31 @@ export interface HealthSource {
   observe(target: GitOpsTarget): Promise<HealthSignals>;
 }
 
+export interface ChatMessage {
+  channel: string;
+  text: string;
+  /** Block Kit blocks; `text` stays the notification fallback. */
+  blocks?: unknown[];
+  /** Pages the channel (Slack: an @here mention) for what needs a human now. */
+  urgent?: boolean;
+}
+
+/** Slack, or the local recorder behind GET /local/slack/messages. */
+export interface Chat {
+  post(message: ChatMessage): Promise<{ channel: string; ts: string }>;
+  update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void>;
+}
+
+/** GitHub Deployments and their statuses (locally, a recording simulator). */
+export interface GithubDeployments {
+  setStatus(notice: { repository: string; ref: string; environment: string; state: 'in_progress' | 'success' | 'failure' | 'inactive'; description: string }): Promise<void>;
+}
+
 export interface Clock {
   now(): string;
 }
 
-export type SecretName = 'githubWebhookSecret' | 'argocdToken' | 'slackSigningSecret';
+export type SecretName = 'githubWebhookSecret' | 'argocdToken' | 'slackSigningSecret' | 'slackBotToken';
 
 export interface SecretsProvider {
   get(name: SecretName): Promise<string>;
@@ -167,4 +187,6 @@ export interface Dependencies {
   clock: Clock;
   secrets: SecretsProvider;
   idempotency: BasePersistenceLayer;
+  chat: Chat;
+  githubDeployments: GithubDeployments;
 }

@@ -52,6 +52,13 @@ export class ControlPlaneStack extends Stack {
       githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', { description: 'GitHub webhook secret (X-Hub-Signature-256)', encryptionKey: key }),
       argocdToken: new Secret(this, 'ArgocdToken', { description: 'Bearer token argocd-notifications sends', encryptionKey: key }),
       githubAppPrivateKey: new Secret(this, 'GithubAppPrivateKey', { description: 'GitHub App private key (PEM) for GitOps commits', encryptionKey: key }),
+      slackBotToken: new Secret(this, 'SlackBotToken', { description: 'Slack bot token (xoxb-) for chat.postMessage and chat.update', encryptionKey: key }),
+    };
+    const secretVariables = {
+      githubWebhookSecret: ENV.githubWebhookSecretArn,
+      argocdToken: ENV.argocdTokenSecretArn,
+      githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn,
+      slackBotToken: ENV.slackBotTokenSecretArn,
     };
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
@@ -100,7 +107,8 @@ export class ControlPlaneStack extends Stack {
         idempotencyTable.grantReadWriteData(fn);
         fn.addEnvironment(ENV.idempotencyTableName, idempotencyTable.tableName);
       }
-      if (access.publishes) {
+      // Writing deployments publishes Deployment Changed events (PublishingDeploymentStore).
+      if (access.publishes || access.table === 'write') {
         this.bus.grantPutEventsTo(fn);
         fn.addEnvironment(ENV.busName, this.bus.eventBusName);
       }
@@ -118,8 +126,7 @@ export class ControlPlaneStack extends Stack {
       }
       for (const secretName of access.secrets ?? []) {
         secrets[secretName].grantRead(fn);
-        const variable = { githubWebhookSecret: ENV.githubWebhookSecretArn, argocdToken: ENV.argocdTokenSecretArn, githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn }[secretName];
-        fn.addEnvironment(variable, secrets[secretName].secretArn);
+        fn.addEnvironment(secretVariables[secretName], secrets[secretName].secretArn);
       }
       if (access.gitops) {
         fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);

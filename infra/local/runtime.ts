@@ -7,6 +7,9 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import type { Context } from 'aws-lambda';
 import { DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
+import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
+import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
+import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { ENV, LOCAL_DEFAULTS, numberEnv, optionalEnv } from '../../functions/config.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
@@ -52,6 +55,8 @@ export interface LocalRuntime {
   gitops: GitRepoGitOps;
   issuer: LocalIssuer;
   argo: ArgoCdSimulator;
+  chat: RecordingChat;
+  github: GithubSimulator;
   stop(): Promise<void>;
 }
 
@@ -119,8 +124,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const handlers = {} as Record<FunctionId, AnyHandler>;
     const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
     stoppers.push(() => workflows.stopAll());
+    const chat = new RecordingChat();
+    const github = new GithubSimulator();
     const deps: Dependencies = {
-      deployments: new DynamoDbDeploymentStore(dynamoDb.client, table),
+      deployments: new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
       locks: new DynamoDbLockStore(dynamoDb.client, table),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
@@ -132,6 +139,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       clock: systemClock,
       secrets: new EnvironmentSecrets(),
       idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
+      chat,
+      githubDeployments: github,
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
@@ -146,7 +155,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus),
+        ...localControlRoutes(health, bus, chat),
       ],
       issuer,
       onError: (error) => { log(`http: ${(error as Error).stack ?? String(error)}`); },
@@ -167,7 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -190,7 +199,7 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
   const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
     method,
     path,
@@ -212,6 +221,10 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus): LocalRoute[
   };
   return [
     control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    control('GET', '/local/slack/messages', (event) => {
+      const channel = event.queryStringParameters?.['channel'];
+      return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
+    }),
     control('POST', '/local/sim/health', (event) => {
       const request = simHealthSchema.parse(body(event));
       health.setHealth(request, {

@@ -52,6 +52,18 @@ describe('production rollout over HTTP', () => {
     expect(states.filter((state) => state === 'Bake')).toHaveLength(1);
     expect(states).toContain('Check health after bake');
     expect(deployment.events.map((event) => event.action)).toContain('wave.baked');
+
+    await runtime.bus.idle();
+    const slack = (await (await fetch(`${runtime.url}/local/slack/messages?channel=%23deploys-payments`)).json()) as { items: { text: string }[] };
+    const texts = slack.items.map((message) => message.text).filter((text) => text.includes('v1.0.0'));
+    expect(texts.some((text) => text.includes('Took the prod lock'))).toBe(true);
+    expect(texts.some((text) => text.includes('us-east-1 baked for 30 min'))).toBe(true);
+    expect(texts.some((text) => text.includes('sa-east-1 passed its health gate'))).toBe(true);
+    expect(texts.some((text) => text.includes('is live in prod'))).toBe(true);
+    const statuses = (environment: string) =>
+      runtime.github.deployments.find((item) => item.ref === 'v1.0.0' && item.environment === environment)?.statuses.map((status) => status.state);
+    expect(statuses('prod-us-east-1')).toEqual(['in_progress', 'success']);
+    expect(statuses('prod-sa-east-1')).toEqual(['in_progress', 'success']);
   });
 
   it('GateFailsInSaEast1: both regions go back to the previous digest and the version is marked bad', async () => {
@@ -67,6 +79,9 @@ describe('production rollout over HTTP', () => {
     expect(await live('sa-east-1')).toBe(before);
     const rollbacks = deployment.events.filter((event) => event.action === 'wave.rolled-back').map((event) => event.region);
     expect(rollbacks).toEqual(['sa-east-1', 'us-east-1']);
+    await runtime.bus.idle();
+    expect(runtime.github.deployments.find((item) => item.ref === 'v1.1.0' && item.environment === 'prod-sa-east-1')?.statuses.map((status) => status.state)).toEqual(['in_progress', 'failure', 'inactive']);
+    expect(runtime.chat.messages.some((message) => message.text.includes('Rolled back: sa-east-1: p99 412 ms'))).toBe(true);
 
     const refused = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.1.0' });
     expect(refused.status).toBe(409);

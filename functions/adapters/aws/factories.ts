@@ -17,6 +17,10 @@ import { EventBridgePublisher } from './eventbridge-publisher.js';
 import { GitHubGitOpsRepo } from './github-gitops-repo.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
 import { SfnWorkflowEngine } from './sfn-workflow-engine.js';
+import { SlackChat } from './slack-chat.js';
+import { OctokitGithubDeployments } from './octokit-github-deployments.js';
+import { PublishingDeploymentStore } from '../../use-cases/publishing-deployment-store.js';
+import { WebClient } from '@slack/web-api';
 
 /**
  * AWS adapters, one factory per port, each reading its own variables. A function calls only the
@@ -26,7 +30,8 @@ let dynamoDb: DynamoDBClient | undefined;
 const dynamoDbClient = (): DynamoDBClient => (dynamoDb ??= new DynamoDBClient({}));
 const tableName = (): string => requireEnv(ENV.tableName);
 
-export const awsDeploymentStore = () => new DynamoDbDeploymentStore(dynamoDbClient(), tableName());
+/** Every stored change is also published, for the notifier; see PublishingDeploymentStore. */
+export const awsDeploymentStore = () => new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), awsBus());
 export const awsCatalogStore = () => new DynamoDbCatalogStore(dynamoDbClient(), tableName());
 export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableName());
 export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableName());
@@ -60,8 +65,8 @@ async function createGithubAppJwt(appId: string | number, timeDifference = 0): P
   return { jwt, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-export const awsGitOps = () => {
-  const octokit = new Octokit({
+const githubAppOctokit = () =>
+  new Octokit({
     authStrategy: createAppAuth,
     auth: {
       appId: requireEnv(ENV.githubAppId),
@@ -69,5 +74,13 @@ export const awsGitOps = () => {
       createJwt: createGithubAppJwt,
     },
   });
-  return new GitHubGitOpsRepo(octokit, requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main'));
+
+export const awsGitOps = () => new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main'));
+export const awsGithubDeployments = () => new OctokitGithubDeployments(githubAppOctokit());
+
+/** The bot token is read from Secrets Manager when first needed, not at cold start. */
+export const awsChat = () => {
+  let client: Promise<WebClient> | undefined;
+  const secrets = awsSecrets();
+  return new SlackChat(() => (client ??= secrets.get('slackBotToken').then((token) => new WebClient(token))));
 };

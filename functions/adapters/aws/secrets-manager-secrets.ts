@@ -6,6 +6,7 @@ const ARN_VARIABLES: Record<SecretName, string> = {
   githubWebhookSecret: ENV.githubWebhookSecretArn,
   argocdToken: ENV.argocdTokenSecretArn,
   slackSigningSecret: `${ENV.slackSigningSecret}_ARN`,
+  slackBotToken: ENV.slackBotTokenSecretArn,
 };
 
 /** Secrets come from Secrets Manager by ARN, cached by Powertools for five minutes, never from plain env vars. */

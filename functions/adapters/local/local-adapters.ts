@@ -60,6 +60,7 @@ export class EnvironmentSecrets implements SecretsProvider {
 
   get(name: SecretName): Promise<string> {
     const variables: Record<SecretName, [string, string]> = {
+      slackBotToken: ['FLIGHTPLAN_SLACK_BOT_TOKEN', 'xoxb-local'],
       githubWebhookSecret: [ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret],
       argocdToken: [ENV.argocdToken, LOCAL_DEFAULTS.argocdToken],
       slackSigningSecret: [ENV.slackSigningSecret, LOCAL_DEFAULTS.slackSigningSecret],

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { defineEvent } from './envelope.js';
+import { environmentSchema } from '../functions/domain/catalog.js';
+
+export const DEPLOYMENT_CHANGED_DETAIL_TYPE = 'Deployment Changed';
+
+/** A deployment's stored state changed; `change` is the audit entry that explains why. */
+export const deploymentChanged = defineEvent({
+  source: 'flightplan.deployments',
+  detailType: DEPLOYMENT_CHANGED_DETAIL_TYPE,
+  dataSchema: z.object({
+    deployment: z.object({
+      id: z.string(),
+      service: z.string(),
+      team: z.string(),
+      environment: environmentSchema,
+      version: z.string(),
+      gitSha: z.string().nullable(),
+      status: z.string(),
+      requestedBy: z.string(),
+      repository: z.string().nullable(),
+      waves: z.array(z.object({ region: z.string(), status: z.string() })),
+    }),
+    change: z.object({
+      at: z.string(),
+      actor: z.string(),
+      action: z.string(),
+      message: z.string(),
+      region: z.string().optional(),
+    }),
+  }),
+});
+
+/** Every change goes to the notifier, which decides what Slack and GitHub hear about. */
+export const notifyDeploymentChangedPattern = {
+  source: ['flightplan.deployments'],
+  'detail-type': [DEPLOYMENT_CHANGED_DETAIL_TYPE],
+} as const;

@@ -1,0 +1,32 @@
+import type { Octokit } from '@octokit/rest';
+import type { GithubDeployments } from '../../ports/index.js';
+
+/**
+ * GitHub Deployments through the GitHub App. The deployment for a ref and environment is looked
+ * up before it is created, so statuses from retried events land on the same one.
+ */
+export class OctokitGithubDeployments implements GithubDeployments {
+  constructor(private readonly octokit: Octokit) {}
+
+  async setStatus(notice: Parameters<GithubDeployments['setStatus']>[0]): Promise<void> {
+    const [owner = '', repo = ''] = notice.repository.split('/');
+    const existing = await this.octokit.rest.repos.listDeployments({ owner, repo, ref: notice.ref, environment: notice.environment, per_page: 1 });
+    let deploymentId = existing.data[0]?.id;
+    if (deploymentId === undefined) {
+      const created = await this.octokit.rest.repos.createDeployment({
+        owner,
+        repo,
+        ref: notice.ref,
+        environment: notice.environment,
+        auto_merge: false,
+        required_contexts: [],
+        transient_environment: false,
+        production_environment: notice.environment.startsWith('prod'),
+        description: 'Flightplan',
+      });
+      if (!('id' in created.data)) throw new Error(`GitHub refused the deployment for ${notice.repository}@${notice.ref}: ${created.data.message ?? ''}`);
+      deploymentId = created.data.id;
+    }
+    await this.octokit.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: deploymentId, state: notice.state, description: notice.description });
+  }
+}

@@ -1,0 +1,22 @@
+import type { WebClient } from '@slack/web-api';
+import type { Chat, ChatMessage } from '../../ports/index.js';
+
+/** Slack through @slack/web-api. Urgent messages mention @here so the channel is paged. */
+export class SlackChat implements Chat {
+  constructor(private readonly client: () => Promise<WebClient>) {}
+
+  async post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
+    const result = await (await this.client()).chat.postMessage({
+      channel: message.channel,
+      text: message.urgent ? `<!here> ${message.text}` : message.text,
+      ...(message.blocks ? { blocks: message.blocks as never } : {}),
+    });
+    if (!result.ok || !result.ts || !result.channel) throw new Error(`Slack chat.postMessage failed: ${result.error ?? 'no ts'}`);
+    return { channel: result.channel, ts: result.ts };
+  }
+
+  async update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+    const result = await (await this.client()).chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) });
+    if (!result.ok) throw new Error(`Slack chat.update failed: ${result.error ?? 'unknown'}`);
+  }
+}

@@ -1,0 +1,30 @@
+import type { Chat, ChatMessage } from '../../ports/index.js';
+
+export interface RecordedMessage extends ChatMessage {
+  ts: string;
+  postedAt: string;
+  /** Every version of the message, oldest first, when it was updated. */
+  history: Omit<ChatMessage, 'channel'>[];
+}
+
+/** Slack, recorded: what would have been posted, readable at GET /local/slack/messages. */
+export class RecordingChat implements Chat {
+  readonly messages: RecordedMessage[] = [];
+  private sequence = 0;
+
+  post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
+    this.sequence += 1;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(this.sequence).padStart(6, '0')}`;
+    this.messages.push({ ...message, ts, postedAt: new Date().toISOString(), history: [] });
+    return Promise.resolve({ channel: message.channel, ts });
+  }
+
+  update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+    const recorded = this.messages.find((candidate) => candidate.channel === channel && candidate.ts === ts);
+    if (!recorded) return Promise.reject(new Error(`message_not_found: ${channel} ${ts}`));
+    const { history: _history, ts: _ts, postedAt: _postedAt, channel: _channel, ...previous } = recorded;
+    recorded.history.push(previous);
+    Object.assign(recorded, message);
+    return Promise.resolve();
+  }
+}
