@@ -1,9 +1,21 @@
 import { z } from 'zod';
+import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
 export const deploymentTaskInput = z.object({ deploymentId: z.string().min(1) });
 export const waveTaskInput = deploymentTaskInput.extend({ region: z.string().min(1) });
 export const waitTaskInput = waveTaskInput.extend({ taskToken: z.string().min(1) });
+export const approvalRequestInput = z.object({
+  approvalId: z.string().min(1),
+  policy: approvalPolicyNameSchema,
+  team: z.string().min(1),
+  requestedBy: z.string().min(1),
+  subject: approvalSchema.shape.subject,
+  channel: z.string().min(1),
+});
+export const approvalWaitInput = z.object({ approvalId: z.string().min(1), taskToken: z.string().min(1) });
+export const approvalIdInput = z.object({ approvalId: z.string().min(1) });
+export const approvalOutcomeInput = deploymentTaskInput.extend({ status: z.string().min(1), reason: z.string().nullable().optional() });
 export const rollbackTaskInput = deploymentTaskInput.extend({
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).default({}),
 });

@@ -19,7 +19,7 @@ export interface FunctionAccess {
   startsWorkflows?: StateMachineName[];
   /** Sends task success/failure to, or stops, executions of these state machines. */
   signalsWorkflows?: StateMachineName[];
-  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken')[];
+  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret')[];
   gitops?: boolean;
   images?: boolean;
   health?: boolean;
@@ -53,7 +53,49 @@ export const FUNCTIONS = {
     description: 'Portal API (/v1)',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'write', publishes: true, signalsWorkflows: ['deployment'] },
+    access: { table: 'write', publishes: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
+  },
+  slackInteractions: {
+    entry: 'functions/slack-interactions.ts',
+    description: 'POST /slack/interactions: approval buttons',
+    memoryMb: 512,
+    timeoutSeconds: 3,
+    access: { table: 'write', signalsWorkflows: ['approval'], secrets: ['slackSigningSecret', 'slackBotToken'] },
+  },
+  approvalRequest: {
+    entry: 'functions/approval-request.ts',
+    description: 'Approval task: create the approval and post it to Slack',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', secrets: ['slackBotToken'] },
+  },
+  approvalAwaitDecision: {
+    entry: 'functions/approval-await-decision.ts',
+    description: 'Approval task: park the token until a vote decides',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['approval'] },
+  },
+  approvalExpire: {
+    entry: 'functions/approval-expire.ts',
+    description: 'Approval task: expire an undecided approval',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', secrets: ['slackBotToken'] },
+  },
+  deploymentPrepareApproval: {
+    entry: 'functions/deployment-prepare-approval.ts',
+    description: 'Deployment task: what approval this deployment needs',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  deploymentApplyApprovalOutcome: {
+    entry: 'functions/deployment-apply-approval-outcome.ts',
+    description: 'Deployment task: resume or end after the approval',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
   },
   deploymentNotifier: {
     entry: 'functions/deployment-notifier.ts',
@@ -193,6 +235,10 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/approvals/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/approvals/{id}/votes', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/slack/interactions', function: 'slackInteractions', auth: 'none' },
 ];
 
 export interface RuleSpec {
@@ -214,6 +260,8 @@ export interface StateMachineSpec {
   definitionFile: string;
   /** `${Name}` placeholders in the ASL and the function whose ARN replaces each. */
   functionSubstitutions: Record<string, FunctionId>;
+  /** `${Name}` placeholders for child state machines run with startExecution.sync:2. */
+  stateMachineSubstitutions?: Record<string, StateMachineName>;
 }
 
 export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
@@ -233,6 +281,17 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
       FinishWaveRollbackFunctionArn: 'deploymentFinishWaveRollback',
       FinishRollbackFunctionArn: 'deploymentFinishRollback',
       RecordRollbackFailureFunctionArn: 'deploymentRecordRollbackFailure',
+      PrepareApprovalFunctionArn: 'deploymentPrepareApproval',
+      ApplyApprovalOutcomeFunctionArn: 'deploymentApplyApprovalOutcome',
+    },
+    stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
+  },
+  approval: {
+    definitionFile: 'workflows/approval.asl.json',
+    functionSubstitutions: {
+      RequestApprovalFunctionArn: 'approvalRequest',
+      AwaitDecisionFunctionArn: 'approvalAwaitDecision',
+      ExpireApprovalFunctionArn: 'approvalExpire',
     },
   },
 };

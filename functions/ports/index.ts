@@ -2,6 +2,7 @@ import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/pe
 import type { BusEntry } from '../../events/envelope.js';
 import type { Environment, Person, Service } from '../domain/catalog.js';
 import type { Deployment, DeploymentChange, DeploymentEvent } from '../domain/deployment.js';
+import type { Approval, ApprovalStatus } from '../domain/approval.js';
 
 export interface Page<T> {
   items: T[];
@@ -35,7 +36,25 @@ export interface BadVersion {
   at: string;
 }
 
+/** An approval with the audit entry that explains a change to it. */
+export interface ApprovalChange {
+  approval: Approval;
+  event: DeploymentEvent;
+}
+
+/** Approvals and their audit trail (votes, refusals, outcome). Writes are conditional on the revision read. */
+export interface ApprovalStore {
+  create(change: ApprovalChange): Promise<'created' | 'exists'>;
+  get(id: string): Promise<Approval | undefined>;
+  update(id: string, decide: (current: Approval) => ApprovalChange | undefined): Promise<Approval>;
+  /** Appends to the audit trail without changing the approval (a refused vote). */
+  recordEvent(id: string, event: DeploymentEvent): Promise<void>;
+  events(id: string): Promise<DeploymentEvent[]>;
+  listByStatus(status: ApprovalStatus, page: { limit: number; cursor?: string }): Promise<Page<Approval>>;
+}
+
 export interface CatalogStore {
+  findPersonBySlackId(slackUserId: string): Promise<Person | undefined>;
   getService(name: string): Promise<Service | undefined>;
   listServices(): Promise<Service[]>;
   findServiceByRepository(repository: string): Promise<Service | undefined>;
@@ -90,7 +109,7 @@ export interface EventPublisher {
   publish(entries: BusEntry[]): Promise<void>;
 }
 
-export type StateMachineName = 'deployment';
+export type StateMachineName = 'deployment' | 'approval';
 
 export interface ExecutionDescription {
   executionArn: string;
@@ -156,6 +175,8 @@ export interface ChatMessage {
 export interface Chat {
   post(message: ChatMessage): Promise<{ channel: string; ts: string }>;
   update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void>;
+  /** A message only `user` sees, for example why their vote was refused. */
+  postEphemeral(channel: string, user: string, text: string): Promise<void>;
 }
 
 /** GitHub Deployments and their statuses (locally, a recording simulator). */
@@ -189,4 +210,5 @@ export interface Dependencies {
   idempotency: BasePersistenceLayer;
   chat: Chat;
   githubDeployments: GithubDeployments;
+  approvals: ApprovalStore;
 }

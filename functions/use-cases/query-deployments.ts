@@ -1,9 +1,10 @@
 import type { Environment } from '../domain/catalog.js';
 import type { Deployment, DeploymentEvent } from '../domain/deployment.js';
 import { NotFoundError } from '../errors.js';
-import type { DeploymentStore, Page } from '../ports/index.js';
+import type { ApprovalStore, DeploymentStore, Page } from '../ports/index.js';
+import { approvalIdFor, type Approval } from '../domain/approval.js';
 
-export type DeploymentView = DeploymentSummary & { approvals: never[]; events: DeploymentEvent[] };
+export type DeploymentView = DeploymentSummary & { approvals: Approval[]; events: DeploymentEvent[] };
 
 export type DeploymentSummary = Omit<Deployment, 'revision'>;
 
@@ -22,8 +23,9 @@ export async function listDeployments(
 }
 
 /** A deployment as the portal shows it: plan and waves, approvals and the audit trail. */
-export async function describeDeployment(deps: { deployments: DeploymentStore }, id: string): Promise<DeploymentView> {
+export async function describeDeployment(deps: { deployments: DeploymentStore; approvals: ApprovalStore }, id: string): Promise<DeploymentView> {
   const deployment = await deps.deployments.get(id);
   if (!deployment) throw new NotFoundError(`Deployment ${id} does not exist`);
-  return { ...withoutRevision(deployment), approvals: [], events: await deps.deployments.events(id) };
+  const [approval, events] = await Promise.all([deps.approvals.get(approvalIdFor(id)), deps.deployments.events(id)]);
+  return { ...withoutRevision(deployment), approvals: approval ? [approval] : [], events };
 }

@@ -53,12 +53,14 @@ export class ControlPlaneStack extends Stack {
       argocdToken: new Secret(this, 'ArgocdToken', { description: 'Bearer token argocd-notifications sends', encryptionKey: key }),
       githubAppPrivateKey: new Secret(this, 'GithubAppPrivateKey', { description: 'GitHub App private key (PEM) for GitOps commits', encryptionKey: key }),
       slackBotToken: new Secret(this, 'SlackBotToken', { description: 'Slack bot token (xoxb-) for chat.postMessage and chat.update', encryptionKey: key }),
+      slackSigningSecret: new Secret(this, 'SlackSigningSecret', { description: 'Slack signing secret for /slack/interactions (v0 signatures)', encryptionKey: key }),
     };
     const secretVariables = {
       githubWebhookSecret: ENV.githubWebhookSecretArn,
       argocdToken: ENV.argocdTokenSecretArn,
       githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn,
       slackBotToken: ENV.slackBotTokenSecretArn,
+      slackSigningSecret: `${ENV.slackSigningSecret}_ARN`,
     };
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
@@ -88,13 +90,28 @@ export class ControlPlaneStack extends Stack {
         stateMachineName: stateMachineName(name),
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(definition),
-        definitionSubstitutions: Object.fromEntries(
-          Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [placeholder, this.functions[functionId].functionArn]),
-        ),
+        definitionSubstitutions: {
+          ...Object.fromEntries(Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [placeholder, this.functions[functionId].functionArn])),
+          ...Object.fromEntries(Object.entries(spec.stateMachineSubstitutions ?? {}).map(([placeholder, child]) => [placeholder, this.stateMachineArn(child)])),
+        },
         tracingEnabled: true,
         logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH }), level: LogLevel.ALL, includeExecutionData: true },
       });
       for (const functionId of new Set(Object.values(spec.functionSubstitutions))) this.functions[functionId].grantInvoke(stateMachine);
+      for (const child of new Set(Object.values(spec.stateMachineSubstitutions ?? {}))) {
+        // What startExecution.sync:2 needs: start the child, follow it, and the managed rule that reports its end.
+        stateMachine.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(child)] }));
+        stateMachine.addToRolePolicy(
+          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${this.stateMachineArn(child).replace(':stateMachine:', ':execution:')}:*`] }),
+        );
+        stateMachine.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+            resources: [this.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
+          }),
+        );
+      }
     }
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
@@ -113,8 +130,8 @@ export class ControlPlaneStack extends Stack {
         fn.addEnvironment(ENV.busName, this.bus.eventBusName);
       }
       // By name, not by reference: the state machine already depends on these functions' ARNs.
-      for (const name of [...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])]) {
-        fn.addEnvironment(ENV.deploymentStateMachineArn, this.stateMachineArn(name));
+      if ((access.startsWorkflows ?? []).includes('deployment') || (access.signalsWorkflows ?? []).includes('deployment')) {
+        fn.addEnvironment(ENV.deploymentStateMachineArn, this.stateMachineArn('deployment'));
       }
       for (const name of access.startsWorkflows ?? []) {
         fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(name)] }));

@@ -13,6 +13,8 @@ export interface LocalStateMachine {
   definition: object;
   /** The function each `${Name}` placeholder stands for. */
   functions: Record<string, LocalTaskFunction>;
+  /** The state machine each `${Name}` placeholder of a startExecution task stands for. */
+  stateMachines?: Record<string, StateMachineName>;
 }
 
 export interface StateVisit {
@@ -229,7 +231,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       this.scaleTimes(state);
       if (state['Type'] === 'Task') {
         if (factories[stateName]) throw new Error(`${name}: Task state names must be unique, "${stateName}" repeats`);
-        factories[stateName] = this.taskOverride(name, stateName, state, spec.functions);
+        factories[stateName] = this.taskOverride(name, stateName, state, spec);
       }
     });
     return {
@@ -273,10 +275,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     machineName: string,
     stateName: string,
     state: JsonObject,
-    functions: Record<string, LocalTaskFunction>,
+    spec: LocalStateMachine,
   ): (executionArn: string) => TaskOverride {
     const resource = typeof state['Resource'] === 'string' ? state['Resource'] : '';
     const parameters = isObject(state['Parameters']) ? state['Parameters'] : {};
+    if (resource === 'arn:aws:states:::states:startExecution.sync:2') return this.childExecutionOverride(machineName, stateName, parameters, spec);
+    const functions = spec.functions;
     const functionName = typeof parameters['FunctionName'] === 'string' ? parameters['FunctionName'] : resource;
     const placeholder = /^\$\{(\w+)\}$/u.exec(functionName)?.[1];
     const fn = placeholder ? functions[placeholder] : undefined;
@@ -315,6 +319,23 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       });
     }
     return () => invoke;
+  }
+
+  /** `startExecution.sync:2`: run the child to its end; its output comes back as JSON under `Output`. */
+  private childExecutionOverride(machineName: string, stateName: string, parameters: JsonObject, spec: LocalStateMachine): (executionArn: string) => TaskOverride {
+    const placeholder = typeof parameters['StateMachineArn'] === 'string' ? /^\$\{(\w+)\}$/u.exec(parameters['StateMachineArn'])?.[1] : undefined;
+    const child = placeholder ? spec.stateMachines?.[placeholder] : undefined;
+    if (!child) throw new Error(`${machineName}: state "${stateName}" starts a state machine with no local definition`);
+    return (parentArn) => async (input) => {
+      const childInput = isObject(input) && isObject(input['Input']) ? input['Input'] : {};
+      const name = `${parentArn.split(':').at(-1) ?? 'child'}-${randomBytes(4).toString('hex')}`.slice(-80);
+      const { executionArn } = await this.start(child, name, childInput);
+      const result = await this.waitFor(executionArn);
+      if (result.status !== 'SUCCEEDED') {
+        throw new TaskFailure('States.TaskFailed', JSON.stringify({ ExecutionArn: executionArn, Status: result.status, Error: result.error, Cause: result.cause }));
+      }
+      return { ExecutionArn: executionArn, Output: result.output ?? null, Status: 'SUCCEEDED', StartDate: result.startDate, StopDate: result.stopDate };
+    };
   }
 
   private withPathTimeout(input: unknown, run: (input: unknown) => Promise<unknown>): Promise<unknown> {

@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
@@ -141,6 +141,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
       chat,
       githubDeployments: github,
+      approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
@@ -193,7 +194,7 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
           (payload: unknown, _context: Context) => handlers[functionId](payload, lambdaContext(functionId)),
         ]),
       );
-      return [name, { definition, functions }] as const;
+      return [name, { definition, functions, stateMachines: spec.stateMachineSubstitutions ?? {} }] as const;
     }),
   );
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;

@@ -105,6 +105,8 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(runtime.workflows.statesVisited(execution?.executionArn ?? '').map((visit) => visit.name)).toEqual([
       'Acquire deployment lock',
       'Resolve image digest',
+      'Prepare approval',
+      'Approval needed?',
       'Roll out waves',
       'Deploy wave',
       'Changed anything?',

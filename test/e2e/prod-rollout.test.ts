@@ -11,9 +11,18 @@ let portal: ReturnType<typeof portalClient>;
 
 const live = (region: string) => runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region });
 
-async function release(tag: string, deliveryId: string = randomUUID()): Promise<Response> {
+async function publish(tag: string, deliveryId: string = randomUUID()): Promise<Response> {
   const delivery = await signedDelivery(SECRET, 'release', releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }), deliveryId);
   return fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+}
+
+/** alice publishes; bob (payments, not the author) approves from the portal once it asks. */
+async function release(tag: string): Promise<Response> {
+  const response = await publish(tag);
+  const waiting = await waitFor(tag, (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+  const vote = await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE', comment: 'looks good' });
+  expect(vote.status).toBe(200);
+  return response;
 }
 
 const waitFor = (version: string, until?: (deployment: DeploymentView) => boolean) => portal.waitFor('orders-api', 'prod', version, until);
@@ -110,9 +119,12 @@ describe('production rollout over HTTP', () => {
   it('queues a second release behind the first and runs it after, first in first out', async () => {
     await release('v1.3.0');
     await waitFor('v1.3.0', (deployment) => deployment.status === 'IN_PROGRESS');
-    await release('v1.4.0');
+    await publish('v1.4.0');
     const queued = await waitFor('v1.4.0', () => true);
     expect(queued.status).toBe('QUEUED');
+    await waitFor('v1.3.0');
+    const waiting = await waitFor('v1.4.0', (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+    expect((await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE' })).status).toBe(200);
     const first = await waitFor('v1.3.0');
     const second = await waitFor('v1.4.0');
     expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
@@ -122,8 +134,10 @@ describe('production rollout over HTTP', () => {
   });
 
   it('starts one deployment for a release delivered twice', async () => {
-    const [first, second] = await Promise.all([release('v1.5.0'), release('v1.5.0')]);
+    const [first, second] = await Promise.all([publish('v1.5.0'), publish('v1.5.0')]);
     expect([first.status, second.status]).toEqual([202, 202]);
+    const waiting = await waitFor('v1.5.0', (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+    expect((await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE' })).status).toBe(200);
     await waitFor('v1.5.0');
     expect((await portal.list('orders-api', 'prod')).filter((item) => item.version === 'v1.5.0')).toHaveLength(1);
   });

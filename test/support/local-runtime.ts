@@ -14,6 +14,7 @@ export interface DeploymentView {
   digest: string | null;
   reason: string | null;
   abortRequestedBy: string | null;
+  approvals: { id: string; status: string; votes: { voter: string; decision: string }[] }[];
   waves: { region: string; status: string; bakeSeconds: number; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null; startedAt: string | null; endedAt: string | null; reason: string | null }[];
   events: { at: string; action: string; message: string; region?: string }[];
 }

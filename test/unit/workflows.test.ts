@@ -39,7 +39,7 @@ describe('workflows', () => {
   it.each(Object.entries(STATE_MACHINES))('%s: every ${placeholder} is declared and every declared function exists', (_name, spec) => {
     const text = readFileSync(spec.definitionFile, 'utf8');
     const placeholders = [...text.matchAll(/\$\{(\w+)\}/gu)].map((match) => match[1]);
-    expect(new Set(placeholders)).toEqual(new Set(Object.keys(spec.functionSubstitutions)));
+    expect(new Set(placeholders)).toEqual(new Set([...Object.keys(spec.functionSubstitutions), ...Object.keys(spec.stateMachineSubstitutions ?? {})]));
     for (const functionId of Object.values(spec.functionSubstitutions)) expect(FUNCTIONS).toHaveProperty(functionId);
     expect(text).not.toMatch(/arn:aws:lambda:|arn:aws:dynamodb:|arn:aws:events:/u);
   });

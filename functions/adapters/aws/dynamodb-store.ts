@@ -16,7 +16,11 @@ import { z } from 'zod';
 import { personSchema, serviceSchema, type Environment, type Person, type Service } from '../../domain/catalog.js';
 import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent } from '../../domain/deployment.js';
 import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
+import { randomUUID } from 'node:crypto';
+import { approvalSchema, type Approval, type ApprovalStatus } from '../../domain/approval.js';
 import type {
+  ApprovalChange,
+  ApprovalStore,
   ArgoObservation,
   BadVersion,
   CatalogStore,
@@ -64,6 +68,35 @@ abstract class DynamoDbTable {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  /**
+   * Writes `item` only if the stored revision is still `expectedRevision` (or, for a new item,
+   * nothing is stored), together with `alongside` in one transaction. False when it lost a race.
+   */
+  protected async putRevisioned(item: Record<string, unknown>, expectedRevision: number | undefined, alongside: Record<string, unknown>[] = []): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: item,
+                ...(expectedRevision === undefined
+                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                  : { ConditionExpression: 'revision = :expected', ExpressionAttributeValues: { ':expected': expectedRevision } }),
+              },
+            },
+            ...alongside.map((other) => ('Delete' in other ? other : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } })),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
   /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */
   protected async deleteIf(key: { pk: string; sk: string }, attribute: string, expected: string): Promise<boolean> {
     try {
@@ -87,24 +120,10 @@ abstract class DynamoDbTable {
 /** Deployments and their audit trail on DynamoDB; used unchanged against DynamoDB Local. */
 export class DynamoDbDeploymentStore extends DynamoDbTable implements DeploymentStore {
   async create(change: DeploymentChange): Promise<'created' | 'exists'> {
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: this.deploymentItem(change.deployment), ConditionExpression: 'attribute_not_exists(pk)' } },
-            { Put: { TableName: this.tableName, Item: this.eventItem(change.deployment, change.event) } },
-            // The FIFO queue is derived from the QUEUED status, written and cleared in the same transactions.
-            ...(change.deployment.status === 'QUEUED'
-              ? [{ Put: { TableName: this.tableName, Item: { ...queueKey(change.deployment), deploymentId: change.deployment.id } } }]
-              : []),
-          ],
-        }),
-      );
-      return 'created';
-    } catch (error) {
-      if (isConditionFailure(error)) return 'exists';
-      throw error;
-    }
+    // The FIFO queue is derived from the QUEUED status, written and cleared in the same transactions.
+    const queue = change.deployment.status === 'QUEUED' ? [{ ...queueKey(change.deployment), deploymentId: change.deployment.id }] : [];
+    const created = await this.putRevisioned(this.deploymentItem(change.deployment), undefined, [this.eventItem(change.deployment, change.event), ...queue]);
+    return created ? 'created' : 'exists';
   }
 
   async get(id: string): Promise<Deployment | undefined> {
@@ -119,27 +138,8 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
       const change = decide(current);
       if (!change) return current;
       const next = { ...change.deployment, revision: current.revision + 1 };
-      try {
-        await this.documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: this.deploymentItem(next),
-                  ConditionExpression: 'revision = :expected',
-                  ExpressionAttributeValues: { ':expected': current.revision },
-                },
-              },
-              { Put: { TableName: this.tableName, Item: this.eventItem(next, change.event), ConditionExpression: 'attribute_not_exists(pk)' } },
-              ...(current.status === 'QUEUED' && next.status !== 'QUEUED' ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }] : []),
-            ],
-          }),
-        );
-        return next;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const dequeue = current.status === 'QUEUED' && next.status !== 'QUEUED' ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }] : [];
+      if (await this.putRevisioned(this.deploymentItem(next), current.revision, [this.eventItem(next, change.event), ...dequeue])) return next;
     }
     throw new ConcurrentUpdateError(`Deployment ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }
@@ -278,7 +278,19 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async putPerson(person: Person): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `PERSON#${person.login}`, sk: META, data: person } }));
+    await this.documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: this.tableName, Item: { pk: `PERSON#${person.login}`, sk: META, data: person } } },
+          { Put: { TableName: this.tableName, Item: { pk: `SLACKUSER#${person.slackUserId}`, sk: META, login: person.login } } },
+        ],
+      }),
+    );
+  }
+
+  async findPersonBySlackId(slackUserId: string): Promise<Person | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SLACKUSER#${slackUserId}`, sk: META } }));
+    return typeof Item?.['login'] === 'string' ? this.getPerson(Item['login']) : undefined;
   }
 
 }
@@ -377,3 +389,62 @@ const taskWaitSchema = z.object({
   expectedRevision: z.string().optional(),
   createdAt: z.string(),
 });
+
+/** Approvals with their votes and audit trail; listed by status through the byKind index. */
+export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStore {
+  async create(change: ApprovalChange): Promise<'created' | 'exists'> {
+    const created = await this.putRevisioned(this.item(change.approval), undefined, [this.eventItem(change.approval.id, change.approval.revision, change.event)]);
+    return created ? 'created' : 'exists';
+  }
+
+  async get(id: string): Promise<Approval | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `APPROVAL#${id}`, sk: META }, ConsistentRead: true }));
+    return Item ? approvalSchema.parse(Item['data']) : undefined;
+  }
+
+  async update(id: string, decide: (current: Approval) => ApprovalChange | undefined): Promise<Approval> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
+      const current = await this.get(id);
+      if (!current) throw new NotFoundError(`Approval ${id} does not exist`);
+      const change = decide(current);
+      if (!change) return current;
+      const next = { ...change.approval, revision: current.revision + 1 };
+      if (await this.putRevisioned(this.item(next), current.revision, [this.eventItem(id, next.revision, change.event)])) return next;
+    }
+    throw new ConcurrentUpdateError(`Approval ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+  }
+
+  async recordEvent(id: string, event: DeploymentEvent): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `APPROVAL#${id}`, sk: `NOTE#${event.at}#${randomUUID()}`, data: event } }));
+  }
+
+  async events(id: string): Promise<DeploymentEvent[]> {
+    const result = await this.documents.send(
+      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND sk > :meta', ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META } }),
+    );
+    return (result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])).sort((a, b) => a.at.localeCompare(b.at));
+  }
+
+  async listByStatus(status: ApprovalStatus, page: { limit: number; cursor?: string }): Promise<Page<Approval>> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byKind',
+        KeyConditionExpression: 'gsi3pk = :kind',
+        ExpressionAttributeValues: { ':kind': `APPROVALS#${status}` },
+        Limit: page.limit,
+        ScanIndexForward: false,
+        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
+      }),
+    );
+    return { items: (result.Items ?? []).map((item) => approvalSchema.parse(item['data'])), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+  }
+
+  private item(approval: Approval): Record<string, unknown> {
+    return { pk: `APPROVAL#${approval.id}`, sk: META, gsi3pk: `APPROVALS#${approval.status}`, gsi3sk: `${approval.createdAt}#${approval.id}`, revision: approval.revision, data: approval };
+  }
+
+  private eventItem(id: string, revision: number, event: DeploymentEvent): Record<string, unknown> {
+    return { pk: `APPROVAL#${id}`, sk: eventSortKey(revision), data: event };
+  }
+}

@@ -11,7 +11,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, optionalEnv, requireEnv } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
-import { DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
+import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
 import { GitHubGitOpsRepo } from './github-gitops-repo.js';
@@ -33,6 +33,7 @@ const tableName = (): string => requireEnv(ENV.tableName);
 /** Every stored change is also published, for the notifier; see PublishingDeploymentStore. */
 export const awsDeploymentStore = () => new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), awsBus());
 export const awsCatalogStore = () => new DynamoDbCatalogStore(dynamoDbClient(), tableName());
+export const awsApprovalStore = () => new DynamoDbApprovalStore(dynamoDbClient(), tableName());
 export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableName());
 export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableName());
 export const awsIdempotencyStore = () =>

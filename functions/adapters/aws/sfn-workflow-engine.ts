@@ -19,11 +19,12 @@ import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../
 export class SfnWorkflowEngine implements WorkflowEngine {
   constructor(
     private readonly client: SFNClient,
-    private readonly stateMachineArns: Record<StateMachineName, string>,
+    private readonly stateMachineArns: Partial<Record<StateMachineName, string>>,
   ) {}
 
   async start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>) {
     const stateMachineArn = this.stateMachineArns[stateMachine];
+    if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
     try {
       const result = await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
       return { executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name), alreadyStarted: false };

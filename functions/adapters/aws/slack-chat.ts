@@ -15,6 +15,11 @@ export class SlackChat implements Chat {
     return { channel: result.channel, ts: result.ts };
   }
 
+  async postEphemeral(channel: string, user: string, text: string): Promise<void> {
+    const result = await (await this.client()).chat.postEphemeral({ channel, user, text });
+    if (!result.ok) throw new Error(`Slack chat.postEphemeral failed: ${result.error ?? 'unknown'}`);
+  }
+
   async update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
     const result = await (await this.client()).chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) });
     if (!result.ok) throw new Error(`Slack chat.update failed: ${result.error ?? 'unknown'}`);

@@ -2,6 +2,8 @@ import type { Chat, ChatMessage } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
   ts: string;
+  /** Set for an ephemeral message: only this Slack user saw it. */
+  ephemeralTo?: string;
   postedAt: string;
   /** Every version of the message, oldest first, when it was updated. */
   history: Omit<ChatMessage, 'channel'>[];
@@ -17,6 +19,13 @@ export class RecordingChat implements Chat {
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.sequence).padStart(6, '0')}`;
     this.messages.push({ ...message, ts, postedAt: new Date().toISOString(), history: [] });
     return Promise.resolve({ channel: message.channel, ts });
+  }
+
+  postEphemeral(channel: string, user: string, text: string): Promise<void> {
+    return this.post({ channel, text }).then(({ ts }) => {
+      const recorded = this.messages.find((message) => message.ts === ts);
+      if (recorded) recorded.ephemeralTo = user;
+    });
   }
 
   update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {

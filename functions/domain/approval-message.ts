@@ -1,0 +1,42 @@
+import { APPROVAL_POLICIES, type Approval } from './approval.js';
+
+const STATUS_LINE: Record<Approval['status'], string> = {
+  PENDING: ':hourglass_flowing_sand: Waiting for a decision',
+  APPROVED: ':white_check_mark: Approved',
+  REJECTED: ':x: Rejected',
+  EXPIRED: ':alarm_clock: Expired without a decision',
+  VOID: ':wastebasket: Void: what it approved changed',
+};
+
+/**
+ * The Slack message for an approval: what, who asked, the policy, expiry, votes so far and, while
+ * pending, Approve / Reject buttons that carry the approval id (never a task token).
+ */
+export function approvalMessage(approval: Approval): { text: string; blocks: unknown[] } {
+  const policy = APPROVAL_POLICIES[approval.policy];
+  const expires = Math.floor(Date.parse(approval.expiresAt) / 1000);
+  const votes = approval.votes.map((vote) => `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${vote.voter}${vote.comment ? `: ${vote.comment}` : ''}`);
+  const text = `Approval ${approval.status === 'PENDING' ? 'needed' : approval.status.toLowerCase()}: ${approval.subject.summary}`;
+  const blocks: unknown[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${text}*\nRequested by *${approval.requestedBy}* · ${policy.description}, not the requester` } },
+    {
+      type: 'context',
+      elements: [
+        { type: 'mrkdwn', text: `Approves \`${approval.subject.binding}\`${approval.subject.link ? ` · <${approval.subject.link}|details>` : ''}` },
+        { type: 'mrkdwn', text: `Expires <!date^${expires}^{date_short_pretty} {time}|${approval.expiresAt}>` },
+      ],
+    },
+    { type: 'section', text: { type: 'mrkdwn', text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${approval.reason})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}` } },
+  ];
+  if (approval.status === 'PENDING') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'approval',
+      elements: [
+        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: approval.id },
+        { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: approval.id },
+      ],
+    });
+  }
+  return { text, blocks };
+}

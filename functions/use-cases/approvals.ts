@@ -1,0 +1,124 @@
+import { approvalMessage } from '../domain/approval-message.js';
+import { castVote, closeApproval, newApproval, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
+import type { Person } from '../domain/catalog.js';
+import { NotFoundError, TaskTokenExpiredError } from '../errors.js';
+import type { ApprovalStore, Chat, Clock, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { WORKFLOW_ACTOR } from './deployment-context.js';
+
+export interface ApprovalRequest {
+  approvalId: string;
+  policy: ApprovalPolicyName;
+  team: string;
+  requestedBy: string;
+  subject: Approval['subject'];
+  channel: string;
+}
+
+const approvalWaitKey = (approvalId: string) => `approval#${approvalId}`;
+
+async function loadApproval(approvals: ApprovalStore, id: string): Promise<Approval> {
+  const approval = await approvals.get(id);
+  if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
+  return approval;
+}
+
+/** Keeps the Slack message in step with the approval: votes so far, then the outcome. */
+async function refreshMessage(chat: Chat, approval: Approval): Promise<void> {
+  if (approval.slack) await chat.update(approval.slack.channel, approval.slack.ts, approvalMessage(approval));
+}
+
+/** Creates the approval (once per subject) and posts its Slack message with the vote buttons. */
+export async function requestApproval(
+  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
+  request: ApprovalRequest,
+): Promise<{ approvalId: string; expiresInSeconds: number }> {
+  const now = deps.clock.now();
+  const approval = newApproval({ id: request.approvalId, policy: request.policy, team: request.team, requestedBy: request.requestedBy, subject: request.subject, now });
+  await deps.approvals.create({
+    approval,
+    event: { at: now, actor: request.requestedBy, action: 'approval.requested', message: `${request.subject.summary}: ${request.policy} approval requested`, toStatus: 'PENDING' },
+  });
+  let stored = await loadApproval(deps.approvals, request.approvalId);
+  if (!stored.slack) {
+    const posted = await deps.chat.post({ channel: request.channel, ...approvalMessage(stored) });
+    stored = await deps.approvals.update(stored.id, (current) =>
+      current.slack ? undefined : { approval: { ...current, slack: posted }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'approval.posted', message: `Posted to ${posted.channel}` } },
+    );
+  }
+  return { approvalId: stored.id, expiresInSeconds: Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000)) };
+}
+
+/** Parks the approval workflow's task token; an approval decided in the meantime resumes it at once. */
+export async function awaitDecision(
+  deps: { approvals: ApprovalStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  input: { approvalId: string; taskToken: string },
+): Promise<void> {
+  await deps.waits.put({ key: approvalWaitKey(input.approvalId), taskToken: input.taskToken, deploymentId: input.approvalId, createdAt: deps.clock.now() });
+  await resumeIfDecided(deps, await loadApproval(deps.approvals, input.approvalId));
+}
+
+/** Exactly once: whoever takes the wait resumes the workflow; everyone else finds it gone. */
+async function resumeIfDecided(deps: { waits: WaitStore; workflows: WorkflowEngine }, approval: Approval): Promise<void> {
+  if (approval.status === 'PENDING') return;
+  const key = approvalWaitKey(approval.id);
+  const wait = await deps.waits.get(key);
+  if (!wait || !(await deps.waits.take(key, wait.taskToken))) return;
+  try {
+    await deps.workflows.sendTaskSuccess(wait.taskToken, { approvalId: approval.id, status: approval.status, reason: approval.reason });
+  } catch (error) {
+    if (!(error instanceof TaskTokenExpiredError)) throw error;
+  }
+}
+
+/**
+ * A vote from Slack or the portal. The policy decides (domain); the write is conditional on the
+ * revision read, so two people clicking in the same second cannot both decide. A refused vote
+ * changes nothing but the audit trail, and says why.
+ */
+export async function voteOnApproval(
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  input: { approvalId: string; voter: Person; decision: Vote['decision']; comment?: string | undefined; via: Vote['via'] },
+): Promise<VoteOutcome> {
+  let outcome: VoteOutcome | undefined;
+  const stored = await deps.approvals.update(input.approvalId, (current) => {
+    outcome = castVote(current, { login: input.voter.login, teams: input.voter.teams }, { decision: input.decision, comment: input.comment, via: input.via }, deps.clock.now());
+    if (outcome.kind === 'refused') return undefined;
+    const decided = outcome.kind === 'decided';
+    return {
+      approval: outcome.approval,
+      event: {
+        at: deps.clock.now(),
+        actor: input.voter.login,
+        action: decided ? `approval.${outcome.approval.status.toLowerCase()}` : 'approval.vote',
+        message: `${input.voter.login} voted ${input.decision} via ${input.via}${input.comment ? `: ${input.comment}` : ''}`,
+        ...(decided ? { fromStatus: 'PENDING', toStatus: outcome.approval.status } : {}),
+      },
+    };
+  });
+  if (!outcome) throw new NotFoundError(`Approval ${input.approvalId} does not exist`);
+  if (outcome.kind === 'refused') {
+    await deps.approvals.recordEvent(input.approvalId, {
+      at: deps.clock.now(),
+      actor: input.voter.login,
+      action: `approval.vote-refused.${outcome.code}`,
+      message: `${input.voter.login} tried to ${input.decision.toLowerCase()} via ${input.via}: ${outcome.reason}`,
+    });
+    return outcome;
+  }
+  await refreshMessage(deps.chat, stored);
+  await resumeIfDecided(deps, stored);
+  return { ...outcome, approval: stored };
+}
+
+/** Nobody decided in time: EXPIRED, and the message says so. */
+export async function expireApproval(
+  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
+  input: { approvalId: string },
+): Promise<{ approvalId: string; status: Approval['status']; reason: string | null }> {
+  const stored = await deps.approvals.update(input.approvalId, (current) => {
+    const expired = closeApproval(current, 'EXPIRED', 'nobody decided before it expired', deps.clock.now());
+    return expired ? { approval: expired, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'approval.expired', message: 'Expired without a decision', fromStatus: 'PENDING', toStatus: 'EXPIRED' } } : undefined;
+  });
+  await refreshMessage(deps.chat, stored);
+  return { approvalId: stored.id, status: stored.status, reason: stored.reason };
+}
