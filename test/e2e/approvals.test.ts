@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
+import type { LocalRuntime } from '../../infra/local/runtime.js';
+import { signedBlockAction } from '../../infra/local/slack-payloads.js';
+import { portalClient, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+
+const SLACK_SECRET = 'local-slack-secret';
+let runtime: LocalRuntime;
+let stop: () => Promise<void>;
+let portal: ReturnType<typeof portalClient>;
+
+async function publish(tag: string, author: string): Promise<void> {
+  const delivery = await signedDelivery('local-github-secret', 'release', releasePayload({ repository: 'acme/orders-api', tag, author }), randomUUID());
+  expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
+}
+
+const awaitingApproval = (tag: string) =>
+  portal.waitFor('orders-api', 'prod', tag, (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+
+async function click(slackUserId: string, actionId: 'approve' | 'reject', approvalId: string, overrides: { secret?: string; timestamp?: number } = {}) {
+  const request = signedBlockAction({ signingSecret: overrides.secret ?? SLACK_SECRET, slackUserId, actionId, approvalId, ...(overrides.timestamp ? { timestamp: overrides.timestamp } : {}) });
+  const response = await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: request.headers, body: request.body });
+  return { status: response.status, body: (await response.json()) as { text?: string; type?: string } };
+}
+
+const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
+
+beforeAll(async () => {
+  ({ runtime, stop } = await startTestRuntime());
+  portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+});
+
+afterAll(async () => {
+  await stop();
+});
+
+describe('approvals over Slack and the portal', () => {
+  it('posts a Block Kit message with buttons that carry the approval id, and approves from Slack', async () => {
+    await publish('v3.0.0', 'alice');
+    const waiting = await awaitingApproval('v3.0.0');
+    const approvalId = approvalOf(waiting);
+    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
+    expect(message?.channel).toBe('#deploys-payments');
+    const buttons = JSON.stringify(message?.blocks);
+    expect(buttons).toContain('"action_id":"approve"');
+    expect(buttons).not.toMatch(/taskToken|task_token/u);
+
+    const selfVote = await click('UALICE', 'approve', approvalId);
+    expect(selfVote.status).toBe(200);
+    expect(selfVote.body.text).toContain('alice asked for this change; somebody else must decide');
+    expect(runtime.chat.messages.some((candidate) => candidate.ephemeralTo === 'UALICE')).toBe(true);
+
+    const approved = await click('UBOB', 'approve', approvalId);
+    expect(approved.body.text).toContain('APPROVED');
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.0.0');
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.approvals[0]).toMatchObject({ status: 'APPROVED', votes: [{ voter: 'bob', decision: 'APPROVE' }] });
+    expect(message?.history.length).toBeGreaterThan(0);
+    expect(JSON.stringify(message?.blocks)).not.toContain('"action_id":"approve"');
+
+    const late = await click('UBOB', 'reject', approvalId);
+    expect(late.body.text).toContain('already APPROVED');
+    const audit = (await portal.get<{ events: { action: string }[] }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)).events.map((event) => event.action);
+    expect(audit).toEqual(expect.arrayContaining(['approval.requested', 'approval.vote-refused.self-approval', 'approval.approved', 'approval.vote-refused.closed']));
+  });
+
+  it('decides exactly once when two approvers click in the same second', async () => {
+    await publish('v3.1.0', 'carol');
+    const approvalId = approvalOf(await awaitingApproval('v3.1.0'));
+    const replies = await Promise.all([click('UALICE', 'approve', approvalId), click('UBOB', 'approve', approvalId)]);
+    expect(replies.filter((reply) => reply.body.text?.includes('APPROVED') && reply.body.text.startsWith('Thanks'))).toHaveLength(1);
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.0');
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.approvals[0]?.votes).toHaveLength(1);
+    expect(deployment.events.filter((event) => event.action === 'deployment.approved')).toHaveLength(1);
+  });
+
+  it('ends the deployment REJECTED on one rejection, with nothing deployed', async () => {
+    const before = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' });
+    await publish('v3.2.0', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.2.0'));
+    const response = await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'REJECT', comment: 'not during the sale' });
+    expect(response.status).toBe(200);
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.2.0');
+    expect(deployment.status).toBe('REJECTED');
+    expect(deployment.reason).toContain('not during the sale');
+    expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);
+    expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' })).toBe(before);
+  });
+
+  it('lists what the caller may decide, and refuses the portal votes the policy refuses', async () => {
+    await publish('v3.3.0', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.3.0'));
+    const asBob = await portal.get<{ items: { id: string }[] }>('/v1/approvals?status=PENDING');
+    expect(asBob.items.map((item) => item.id)).toContain(approvalId);
+    const alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
+    expect((await alice.get<{ items: { id: string }[] }>('/v1/approvals?status=PENDING')).items.map((item) => item.id)).not.toContain(approvalId);
+    const erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+    const refused = await erin.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' });
+    expect(refused.status).toBe(403);
+    expect((await alice.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(403);
+    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'MAYBE' })).status).toBe(400);
+    expect((await portal.request('POST', '/v1/approvals/nope/votes', { decision: 'APPROVE' })).status).toBe(404);
+    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(200);
+    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(409);
+    await portal.waitFor('orders-api', 'prod', 'v3.3.0');
+  });
+});
+
+describe('Slack interactions refuse what Slack did not sign', () => {
+  it.each([
+    ['a forged signature', { secret: 'not-the-secret' }],
+    ['a replayed timestamp', { timestamp: Math.floor(Date.now() / 1000) - 301 }],
+  ])('answers 401 to %s and records nothing', async (_name, overrides) => {
+    const before = runtime.chat.messages.length;
+    const reply = await click('UBOB', 'approve', 'whatever', overrides);
+    expect(reply.status).toBe(401);
+    expect(runtime.chat.messages.length).toBe(before);
+  });
+
+  it('answers 400 to a malformed payload', async () => {
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const body = 'payload=%7Bnot-json';
+    const { createHmac } = await import('node:crypto');
+    const signature = `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+    const response = await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature }, body });
+    expect(response.status).toBe(400);
+  });
+
+  it('refuses a Slack user who is not in the directory', async () => {
+    const reply = await click('UMALLORY', 'approve', 'whatever');
+    expect(reply.status).toBe(200);
+    expect(reply.body.text).toContain('not in the Flightplan directory');
+  });
+});
