@@ -2,7 +2,9 @@ import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
 import { ConflictError, DeploymentAbortedError, ForbiddenError, TaskTokenExpiredError } from '../errors.js';
-import type { CatalogStore, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { approvalIdFor } from '../domain/approval.js';
+import type { ApprovalStore, CatalogStore, Chat, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { voidApproval } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { loadDeployment } from './deployment-context.js';
 
@@ -11,7 +13,7 @@ import { loadDeployment } from './deployment-context.js';
  * parked on Argo CD or a bake is failed at once. A rollback already under way is left to finish.
  */
 export async function abortDeployment(
-  deps: { deployments: DeploymentStore; catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  deps: { deployments: DeploymentStore; catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock; approvals: ApprovalStore; chat: Chat },
   caller: Caller,
   id: string,
 ): Promise<Deployment> {
@@ -28,6 +30,9 @@ export async function abortDeployment(
       event: { at: now, actor: caller.login, action: 'deployment.abort-requested', message: `${caller.login} asked to abort and roll back` },
     };
   });
+  if (deployment.status === 'AWAITING_APPROVAL') {
+    await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.login, reason: `the deployment was aborted by ${caller.login}` });
+  }
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
   if (!rollingBack) {
     for (const wave of deployment.waves) {

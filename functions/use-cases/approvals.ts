@@ -58,7 +58,7 @@ export async function awaitDecision(
 }
 
 /** Exactly once: whoever takes the wait resumes the workflow; everyone else finds it gone. */
-async function resumeIfDecided(deps: { waits: WaitStore; workflows: WorkflowEngine }, approval: Approval): Promise<void> {
+export async function resumeIfDecided(deps: { waits: WaitStore; workflows: WorkflowEngine }, approval: Approval): Promise<void> {
   if (approval.status === 'PENDING') return;
   const key = approvalWaitKey(approval.id);
   const wait = await deps.waits.get(key);
@@ -121,4 +121,18 @@ export async function expireApproval(
   });
   await refreshMessage(deps.chat, stored);
   return { approvalId: stored.id, status: stored.status, reason: stored.reason };
+}
+
+/** What the approval approved is no longer wanted (its deployment was aborted): VOID, and the workflow moves on. */
+export async function voidApproval(
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  input: { approvalId: string; actor: string; reason: string },
+): Promise<void> {
+  if (!(await deps.approvals.get(input.approvalId))) return;
+  const stored = await deps.approvals.update(input.approvalId, (current) => {
+    const voided = closeApproval(current, 'VOID', input.reason, deps.clock.now());
+    return voided ? { approval: voided, event: { at: deps.clock.now(), actor: input.actor, action: 'approval.void', message: input.reason, fromStatus: 'PENDING', toStatus: 'VOID' } } : undefined;
+  });
+  await refreshMessage(deps.chat, stored);
+  await resumeIfDecided(deps, stored);
 }

@@ -108,6 +108,20 @@ describe('approvals over Slack and the portal', () => {
   });
 });
 
+describe('aborting a deployment that waits for its approval', () => {
+  it('voids the approval and ends the deployment ABORTED without deploying', async () => {
+    await publish('v3.4.0', 'alice');
+    const waiting = await awaitingApproval('v3.4.0');
+    expect((await portal.request('POST', `/v1/deployments/${waiting.id}/abort`)).status).toBe(202);
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.4.0');
+    expect(deployment.status).toBe('ABORTED');
+    expect(deployment.approvals[0]?.status).toBe('VOID');
+    expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);
+    const vote = await click('UBOB', 'approve', approvalOf(waiting));
+    expect(vote.body.text).toContain('already VOID');
+  });
+});
+
 describe('Slack interactions refuse what Slack did not sign', () => {
   it.each([
     ['a forged signature', { secret: 'not-the-secret' }],
