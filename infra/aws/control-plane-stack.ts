@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -24,6 +24,9 @@ import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionAccess, 
 import type { FlightplanSettings } from './settings.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
+
+/** A fixed name: stacks in other regions address the bus by ARN, and CloudFormation cannot import across regions. */
+export const BUS_NAME = 'flightplan';
 
 export interface ControlPlaneStackProps extends StackProps {
   settings: FlightplanSettings;
@@ -45,7 +48,7 @@ export class ControlPlaneStack extends Stack {
     const mainTable = this.table('Table', TABLES.main, key);
     const idempotencyTable = this.table('IdempotencyTable', TABLES.idempotency, key);
 
-    this.bus = new EventBus(this, 'Bus', { eventBusName: 'flightplan' });
+    this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
     this.bus.archive('Archive', { eventPattern: { account: [this.account] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
 
     const secrets = {
@@ -65,7 +68,11 @@ export class ControlPlaneStack extends Stack {
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
+      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}` });
+      logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
+        role,
         entry: join(REPOSITORY_ROOT, spec.entry),
         handler: 'handler',
         description: spec.description,
@@ -179,7 +186,14 @@ export class ControlPlaneStack extends Stack {
       });
     }
 
-    const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: true });
+    const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: false });
+    api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      // Webhook bursts (a busy GitHub org) fit; a runaway client does not take the control plane down.
+      throttle: { rateLimit: 100, burstLimit: 200 },
+      accessLogSettings: { destination: new LogGroupLogDestination(new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS })) },
+    });
     const jwt = new HttpJwtAuthorizer('Keycloak', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
@@ -196,8 +210,56 @@ export class ControlPlaneStack extends Stack {
       });
     }
 
+    this.addDashboard(stateMachineName('deployment'), stateMachineName('approval'));
+
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
+    this.acknowledgeNagFindings(mainTable, idempotencyTable);
+  }
+
+  /** What an operator looks at first: executions, failures, dead letters, ingress errors. */
+  private addDashboard(...stateMachineNames: string[]): void {
+    const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: 'flightplan' });
+    const executions = (metricName: string, name: string) =>
+      new Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) }, statistic: 'Sum', period: Duration.minutes(5) });
+    dashboard.addWidgets(
+      ...stateMachineNames.map((name) => new GraphWidget({ title: `${name}: executions`, left: ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut'].map((metric) => executions(metric, name)) })),
+      new GraphWidget({ title: 'Function errors', left: Object.values(this.functions).map((fn) => fn.metricErrors({ period: Duration.minutes(5) })) }),
+      new GraphWidget({ title: 'Function duration p99', left: Object.values(this.functions).map((fn) => fn.metricDuration({ period: Duration.minutes(5), statistic: 'p99' })) }),
+    );
+    // Rolled back, failed and rejected deployments all end their execution FAILED: worth a look each time.
+    new Alarm(this, 'DeploymentExecutionsFailedAlarm', {
+      alarmDescription: 'A deployment execution failed (rolled back, rejected or broken): check the deployment record',
+      metric: executions('ExecutionsFailed', stateMachineNames[0] ?? ''),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** cdk-nag AwsSolutions findings that are right for this design, each with the reason. */
+  private acknowledgeNagFindings(...tables: TableV2[]): void {
+    const acknowledge = (id: string, reason: string) => { Validations.of(this).acknowledge({ id, reason }); };
+    const logicalId = (resource: CfnResource) => this.getLogicalId(resource);
+    acknowledge('AwsSolutions-L1', 'Lambda runtime is pinned to nodejs22.x by the platform standard; moving runtimes is a deliberate, tested change.');
+    acknowledge('AwsSolutions-IAM5[Resource::*]', 'X-Ray (PutTraceSegments), Step Functions log delivery and CloudWatch DescribeAlarms/GetMetricData have no resource-level permissions.');
+    acknowledge('AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.");
+    acknowledge('AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.");
+    for (const table of tables) {
+      acknowledge(`AwsSolutions-IAM5[Resource::<${logicalId(table.node.defaultChild as CfnResource)}.Arn>/index/*]`, "Queries on this table's own global secondary indexes.");
+    }
+    for (const fn of Object.values(this.functions)) {
+      acknowledge(`AwsSolutions-IAM5[Resource::<${logicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`, 'Step Functions may invoke any version of the functions its definition names.');
+    }
+    acknowledge(`AwsSolutions-IAM5[Resource::arn:aws:ecr:${this.region}:${this.account}:repository/*]`, 'Every catalogued service has its own ECR repository; DescribeImages only.');
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
+      'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
+    );
+    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
+    acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
+    acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');
   }
 
   private stateMachineArn(name: StateMachineName): string {

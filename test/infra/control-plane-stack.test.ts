@@ -92,3 +92,37 @@ describe('ControlPlaneStack', () => {
     expect(actions.filter((action) => /^(dynamodb|sqs|events|states):\*$/u.test(action) || action === '*')).toEqual([]);
   });
 });
+
+describe('cdk-nag AwsSolutions', () => {
+  it('synthesizes the app with no unacknowledged finding', () => {
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    buildApp(app);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('fails synthesis on a finding nobody acknowledged (the check really runs)', async () => {
+    const { Stack, Validations } = await import('aws-cdk-lib');
+    const { Queue } = await import('aws-cdk-lib/aws-sqs');
+    const { AwsSolutionsChecks } = await import('cdk-nag');
+    const app = new App();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    new Queue(new Stack(app, 'Careless', { env: { account: '123456789012', region: 'us-east-1' } }), 'PlainQueue');
+    expect(() => app.synth()).toThrow();
+  });
+});
+
+describe('AlarmForwardingStack', () => {
+  it('forwards alarm state changes from every workload region to the home bus, with a dead-letter queue', () => {
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
+    const { forwarders } = buildApp(app);
+    expect(forwarders.map((stack) => stack.region)).toEqual(['us-east-1', 'sa-east-1']);
+    for (const stack of forwarders) {
+      // A literal ARN: an Fn::ImportValue would not deploy across regions.
+      expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain('Fn::ImportValue');
+      Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'] },
+        Targets: [Match.objectLike({ Arn: 'arn:aws:events:us-east-1:123456789012:event-bus/flightplan', DeadLetterConfig: Match.anyValue() })],
+      });
+    }
+  });
+});
