@@ -1,3 +1,5 @@
+import { freezeWindowsSchema, type FreezeWindow } from './domain/freeze-window.js';
+
 /**
  * Every environment variable Flightplan reads: its name constant (used by `functions/` and
  * `infra/` alike), its meaning and its default. Read once at cold start; a missing required
@@ -26,6 +28,8 @@ export const ENV = {
   gitopsBranch: 'FLIGHTPLAN_GITOPS_BRANCH',
   /** ECR registry holding one repository per service (`{account}.dkr.ecr.{region}.amazonaws.com`). */
   imageRegistry: 'FLIGHTPLAN_IMAGE_REGISTRY',
+  /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
+  freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
@@ -75,4 +79,15 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
     throw new Error(`Environment variable ${name} must be a positive number, got "${raw}"`);
   }
   return value;
+}
+
+/** Freeze windows from FLIGHTPLAN_FREEZE_WINDOWS; a malformed value stops the function at cold start with the reason. */
+export function freezeWindowsFrom(env: NodeJS.ProcessEnv): FreezeWindow[] {
+  const raw = env[ENV.freezeWindows];
+  if (raw === undefined || raw.trim() === '') return [];
+  try {
+    return freezeWindowsSchema.parse(JSON.parse(raw));
+  } catch (error) {
+    throw new Error(`Environment variable ${ENV.freezeWindows} must be a JSON array of freeze windows: ${(error as Error).message}`, { cause: error });
+  }
 }

@@ -45,6 +45,11 @@ export class RegionInAlarmError extends FlightplanError {
   override readonly retryable = true;
 }
 
+/** A freeze window covers the target region; the wave waits unless platform-team overrode it. */
+export class FreezeWindowError extends FlightplanError {
+  override readonly retryable = true;
+}
+
 /** Somebody aborted the deployment; the workflow rolls back and ends ABORTED. */
 export class DeploymentAbortedError extends FlightplanError {}
 
@@ -90,6 +95,7 @@ export const WORKFLOW_ERROR_NAMES = [
   BakeFailedError,
   BakeInconclusiveError,
   RegionInAlarmError,
+  FreezeWindowError,
   DeploymentAbortedError,
   ArgoSyncFailedError,
   InvalidTransitionError,

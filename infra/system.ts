@@ -23,6 +23,8 @@ export interface FunctionAccess {
   gitops?: boolean;
   images?: boolean;
   health?: boolean;
+  /** Reads the freeze windows (CDK context flightplan:freezeWindows). */
+  freezeWindows?: boolean;
 }
 
 export interface FunctionSpec {
@@ -144,7 +146,7 @@ export const FUNCTIONS = {
     description: 'Deployment task: commit the digest for one region',
     memoryMb: 256,
     timeoutSeconds: 60,
-    access: { table: 'write', gitops: true, health: true, secrets: ['githubAppPrivateKey'] },
+    access: { table: 'write', gitops: true, health: true, freezeWindows: true, secrets: ['githubAppPrivateKey'] },
   },
   deploymentAwaitSync: {
     entry: 'functions/deployment-await-sync.ts',

@@ -61,7 +61,8 @@ export const deploymentSchema = z.object({
   requestedBy: z.string(),
   trigger: deploymentTriggerSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
-  override: z.object({ by: z.string(), reason: z.string() }).nullable().default(null),
+  /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
+  override: z.object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) }).nullable().default(null),
   /** Set by an abort request; every step checks it and the workflow rolls back. */
   abortRequestedBy: z.string().nullable().default(null),
   waves: z.array(waveSchema),
@@ -106,7 +107,7 @@ const DEPLOYMENT_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus
 
 const WAVE_TRANSITIONS: Record<WaveStatus, readonly WaveStatus[]> = {
   PENDING: ['BLOCKED', 'DEPLOYING', 'SKIPPED'],
-  BLOCKED: ['DEPLOYING', 'SKIPPED'],
+  BLOCKED: ['BLOCKED', 'DEPLOYING', 'SKIPPED'],
   DEPLOYING: ['GATING', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],
   GATING: ['BAKING', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],
   BAKING: ['SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'SKIPPED'],

@@ -3,6 +3,7 @@ import type { BusEntry } from '../../events/envelope.js';
 import type { Environment, Person, Service } from '../domain/catalog.js';
 import type { Deployment, DeploymentChange, DeploymentEvent } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
+import type { FreezeWindow } from '../domain/freeze-window.js';
 
 export interface Page<T> {
   items: T[];
@@ -211,4 +212,5 @@ export interface Dependencies {
   chat: Chat;
   githubDeployments: GithubDeployments;
   approvals: ApprovalStore;
+  freezeWindows: FreezeWindow[];
 }

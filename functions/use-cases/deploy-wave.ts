@@ -1,6 +1,7 @@
 import { assertWaveMayStart, findWave, transitionWave } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
-import { InvalidTransitionError, NotFoundError, RegionInAlarmError, SupersededError } from '../errors.js';
+import { FreezeWindowError, InvalidTransitionError, NotFoundError, RegionInAlarmError, SupersededError } from '../errors.js';
+import { activeFreeze, type FreezeWindow } from '../domain/freeze-window.js';
 import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, HealthSource, LockStore } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
@@ -18,7 +19,7 @@ export interface WaveDeployed {
  * the region to the GitOps repo.
  */
 export async function deployWave(
-  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; health: HealthSource; clock: Clock },
+  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; health: HealthSource; clock: Clock; freezeWindows: FreezeWindow[] },
   input: { deploymentId: string; region: string },
 ): Promise<WaveDeployed> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
@@ -32,14 +33,22 @@ export async function deployWave(
   const service = await deps.catalog.getService(deployment.service);
   if (!service) throw new NotFoundError(`Service ${deployment.service} is not in the catalog`);
   const target = { service: deployment.service, environment: deployment.environment, region: input.region };
-  const { alarmsInAlarm } = await deps.health.observe(target);
-  if (alarmsInAlarm.length > 0) {
-    const reason = `${input.region} has ${alarmsInAlarm.join(', ')} in ALARM: waiting for it to clear before deploying`;
-    await deps.deployments.update(deployment.id, (current) =>
-      findWave(current, input.region).status === 'BLOCKED'
+  const block = async (reason: string) =>
+    deps.deployments.update(deployment.id, (current) =>
+      findWave(current, input.region).reason === reason
         ? undefined
         : transitionWave(current, input.region, 'BLOCKED', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.blocked', message: reason, changes: { reason } }),
     );
+  const freeze = deployment.environment === 'prod' ? activeFreeze(deps.freezeWindows, input.region, new Date(deps.clock.now())) : undefined;
+  if (freeze && !deployment.override?.overridesFreeze) {
+    const reason = `${input.region} is in the freeze window "${freeze.name}" (${freeze.from}–${freeze.to} ${freeze.timeZone}): waiting, unless platform-team overrides`;
+    await block(reason);
+    throw new FreezeWindowError(reason);
+  }
+  const { alarmsInAlarm } = await deps.health.observe(target);
+  if (alarmsInAlarm.length > 0) {
+    const reason = `${input.region} has ${alarmsInAlarm.join(', ')} in ALARM: waiting for it to clear before deploying`;
+    await block(reason);
     throw new RegionInAlarmError(reason);
   }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deploymentRequested } from '../../events/deployment-requested.js';
-import { environmentSchema } from '../domain/catalog.js';
+import { PLATFORM_TEAM, environmentSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
@@ -30,7 +30,8 @@ export async function requestDeployment(
 ): Promise<{ deploymentId: string }> {
   const service = await deps.catalog.getService(body.service);
   if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
-  if (!mayOperate(await teamsOf(deps, caller), service.team)) {
+  const teams = await teamsOf(deps, caller);
+  if (!mayOperate(teams, service.team)) {
     throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
   }
   const bad = await deps.deployments.badVersion(service.name, body.version);
@@ -47,7 +48,7 @@ export async function requestDeployment(
     requestKey,
     trigger: { kind: 'manual' as const },
     mode: body.mode,
-    ...(body.override ? { override: { by: caller.login, reason: body.override.reason } } : {}),
+    ...(body.override ? { override: { by: caller.login, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
   };
   await deps.bus.publish([
     { ...deploymentRequested.build(request, { causationId: `portal:${caller.login}` }), source: 'flightplan.portal' },

@@ -157,6 +157,7 @@ export class ControlPlaneStack extends Stack {
         fn.addEnvironment(ENV.githubAppId, settings.githubAppId);
         fn.addEnvironment(ENV.githubAppInstallationId, settings.githubAppInstallationId);
       }
+      if (access.freezeWindows) fn.addEnvironment(ENV.freezeWindows, JSON.stringify(settings.freezeWindows));
       if (access.images) {
         fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [`arn:aws:ecr:${this.region}:${this.account}:repository/*`] }));
       }

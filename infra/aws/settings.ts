@@ -1,4 +1,5 @@
 import type { App } from 'aws-cdk-lib';
+import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 
 /** Everything that differs between installations, from CDK context (`cdk.json` or `-c key=value`). */
 export interface FlightplanSettings {
@@ -10,6 +11,8 @@ export interface FlightplanSettings {
   gitopsRepository: string;
   githubAppId: string;
   githubAppInstallationId: string;
+  /** Passed to the functions that need them as FLIGHTPLAN_FREEZE_WINDOWS; validated at synth. */
+  freezeWindows: FreezeWindow[];
 }
 
 export function settingsFrom(app: App): FlightplanSettings {
@@ -29,5 +32,6 @@ export function settingsFrom(app: App): FlightplanSettings {
     gitopsRepository: text('gitopsRepository'),
     githubAppId: text('githubAppId'),
     githubAppInstallationId: text('githubAppInstallationId'),
+    freezeWindows: freezeWindowsSchema.parse(read('freezeWindows') ?? []),
   };
 }

@@ -11,7 +11,8 @@ import { GithubSimulator } from '../../functions/adapters/local/github-simulator
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { ENV, LOCAL_DEFAULTS, numberEnv, optionalEnv } from '../../functions/config.js';
+import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv } from '../../functions/config.js';
+import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
 import { lockKey } from '../../functions/domain/locking.js';
@@ -39,6 +40,8 @@ export interface LocalRuntimeOptions {
   /** Keep DynamoDB in memory instead of under dataDir (tests). */
   inMemory?: boolean;
   timeScale: number;
+  /** Defaults to FLIGHTPLAN_FREEZE_WINDOWS. The array is live: tests change it while running. */
+  freezeWindows?: FreezeWindow[];
   log?: (line: string) => void;
 }
 
@@ -57,10 +60,21 @@ export interface LocalRuntime {
   argo: ArgoCdSimulator;
   chat: RecordingChat;
   github: GithubSimulator;
+  /** What ran, for the cost benchmark: invocations per function and DynamoDB write requests. */
+  usage: RuntimeUsage;
   stop(): Promise<void>;
 }
 
 type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface RuntimeUsage {
+  invocations: Partial<Record<FunctionId, number>>;
+  /** Items written: a transaction of n items counts n (DynamoDB bills each, twice for transactions). */
+  dynamoWriteItems: number;
+  dynamoTransactionItems: number;
+}
+
+const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
 type FunctionModule = { createHandler: (deps: Dependencies) => AnyHandler };
 
 const simHealthSchema = z.object({
@@ -106,6 +120,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   try {
     const dynamoDb: RunningDynamoDb = await startDynamoDb(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
     stoppers.push(() => dynamoDb.stop());
+    const usage: RuntimeUsage = { invocations: {}, dynamoWriteItems: 0, dynamoTransactionItems: 0 };
+    dynamoDb.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { TransactItems?: unknown[] };
+        if (context.commandName === 'TransactWriteItemsCommand') usage.dynamoTransactionItems += input.TransactItems?.length ?? 0;
+        else if (WRITE_COMMANDS.has(context.commandName ?? '')) usage.dynamoWriteItems += 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countWrites' },
+    );
     await ensureTables(dynamoDb.client, [
       { name: LOCAL_DEFAULTS.tableName, design: TABLES.main },
       { name: LOCAL_DEFAULTS.idempotencyTableName, design: TABLES.idempotency },
@@ -142,10 +166,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       chat,
       githubDeployments: github,
       approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
+      freezeWindows: options.freezeWindows ?? freezeWindowsFrom(process.env),
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
-      handlers[id] = module.createHandler(deps);
+      const handle = module.createHandler(deps);
+      handlers[id] = (event, context) => {
+        usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
+        return handle(event, context);
+      };
     }
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
 
@@ -177,7 +206,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -180,6 +180,41 @@ describe('production rollout over HTTP', () => {
     expect(deployment.events[0]?.message).toContain('override by bob: the p99 regression was a load-test artefact');
   });
 
+  it('holds sa-east-1 during its freeze window (local time) and continues when it ends', async () => {
+    runtime.deps.freezeWindows.push({ name: 'weekend in Brazil', regions: ['sa-east-1'], timeZone: 'America/Sao_Paulo', days: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], from: '00:00', to: '24:00' });
+    try {
+      await release('v1.7.0');
+      const blocked = await waitFor('v1.7.0', (deployment) => wave(deployment, 'sa-east-1')?.status === 'BLOCKED');
+      expect(wave(blocked, 'us-east-1')?.status).toBe('SUCCEEDED');
+      expect(wave(blocked, 'sa-east-1')?.reason).toContain('freeze window "weekend in Brazil"');
+    } finally {
+      runtime.deps.freezeWindows.length = 0;
+    }
+    const deployment = await waitFor('v1.7.0');
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.events.filter((event) => event.action === 'wave.blocked')).toHaveLength(1);
+  });
+
+  it('lets platform-team, and only platform-team, deploy through a freeze with an override', async () => {
+    runtime.deps.freezeWindows.push({ name: 'change freeze', regions: ['*'], timeZone: 'UTC', days: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], from: '00:00', to: '24:00' });
+    try {
+      const carol = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
+      const response = await carol.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.0.0', mode: 'rollback', override: { reason: 'incident INC-42: back to the last good build' } });
+      const { deploymentId } = (await response.json()) as { deploymentId: string };
+      const deployment = await portal.waitFor('orders-api', 'prod', 'v1.0.0', (item) => item.id === deploymentId && ['SUCCEEDED', 'FAILED'].includes(item.status));
+      expect(deployment.status).toBe('SUCCEEDED');
+
+      const byTeam = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.0.0', mode: 'rollback', override: { reason: 'we would like to skip the freeze please' } });
+      const { deploymentId: teamDeploymentId } = (await byTeam.json()) as { deploymentId: string };
+      const held = await portal.waitFor('orders-api', 'prod', 'v1.0.0', (item) => item.id === teamDeploymentId && item.waves[0]?.status === 'BLOCKED');
+      expect(held.waves[0]?.reason).toContain('unless platform-team overrides');
+      expect((await portal.request('POST', `/v1/deployments/${teamDeploymentId}/abort`)).status).toBe(202);
+      await portal.waitFor('orders-api', 'prod', 'v1.0.0', (item) => item.id === teamDeploymentId && item.status === 'ABORTED');
+    } finally {
+      runtime.deps.freezeWindows.length = 0;
+    }
+  });
+
   it('refuses portal deploys from people outside the owning team and platform-team', async () => {
     const outsider = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
     const response = await outsider.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.0.0' });

@@ -8,7 +8,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV, optionalEnv, requireEnv } from '../../config.js';
+import { ENV, freezeWindowsFrom, optionalEnv, requireEnv } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
@@ -44,6 +44,7 @@ export const awsWorkflows = () =>
 export const awsArtifacts = () => new EcrArtifactRegistry(new ECRClient({}));
 export const awsHealth = () => new CloudWatchHealthSource();
 export const awsSecrets = () => new SecretsManagerSecrets();
+export const awsFreezeWindows = () => freezeWindowsFrom(process.env);
 export const awsClock: Clock = { now: () => new Date().toISOString() };
 
 const GITHUB_APP_JWT_SECONDS = 540;
