@@ -28,7 +28,7 @@ export async function withRuntime<T>(timeScale: number, run: (runtime: LocalRunt
     return await run(runtime);
   } finally {
     await runtime.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

@@ -14,6 +14,7 @@ export const approvalRequestInput = z.object({
   channel: z.string().min(1),
 });
 export const approvalWaitInput = z.object({ approvalId: z.string().min(1), taskToken: z.string().min(1) });
+export const approvalReminderInput = z.object({ approvalId: z.string().min(1), kind: z.enum(['half-time', 'escalation']) });
 export const approvalIdInput = z.object({ approvalId: z.string().min(1) });
 export const approvalOutcomeInput = deploymentTaskInput.extend({ status: z.string().min(1), reason: z.string().nullable().optional() });
 export const rollbackTaskInput = deploymentTaskInput.extend({

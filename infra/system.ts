@@ -78,6 +78,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     access: { table: 'write', signalsWorkflows: ['approval'] },
   },
+  approvalRemind: {
+    entry: 'functions/approval-remind.ts',
+    description: 'Approval task: remind, and escalate to platform-team near expiry',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', secrets: ['slackBotToken'] },
+  },
   approvalExpire: {
     entry: 'functions/approval-expire.ts',
     description: 'Approval task: expire an undecided approval',
@@ -294,6 +301,7 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
       RequestApprovalFunctionArn: 'approvalRequest',
       AwaitDecisionFunctionArn: 'approvalAwaitDecision',
       ExpireApprovalFunctionArn: 'approvalExpire',
+      RemindApprovalFunctionArn: 'approvalRemind',
     },
   },
 };

@@ -17,18 +17,21 @@ export interface ApprovalPolicy {
   /** At least one approving vote must come from this team. */
   mustInclude?: string;
   expiresAfterSeconds: number;
+  /** The reminder posted this long before expiry also escalates to platform-team. */
+  escalateBeforeExpirySeconds: number;
 }
 
 /** The approval policies (DESIGN.md): who may approve what, how many, and for how long. */
 export const APPROVAL_POLICIES: Record<ApprovalPolicyName, ApprovalPolicy> = {
-  'prod-deploy': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR },
-  'hml-resource': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR },
+  'prod-deploy': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
+  'hml-resource': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
   'prod-resource': {
     description: '2 approvers, at least one from platform-team',
     quorum: 2,
     eligibleTeams: (team) => [team, PLATFORM_TEAM],
     mustInclude: PLATFORM_TEAM,
     expiresAfterSeconds: 24 * HOUR,
+    escalateBeforeExpirySeconds: 2 * HOUR,
   },
 };
 
@@ -153,3 +156,14 @@ export function closeApproval(approval: Approval, status: 'EXPIRED' | 'VOID', re
 
 /** The deterministic approval id for a subject: one approval per deployment or request. */
 export const approvalIdFor = (subjectId: string): string => `${subjectId}.approval`;
+
+/**
+ * How long each wait lasts, in seconds: until the half-time reminder, until the escalation
+ * shortly before expiry, then until expiry. Each is at least 1 s (Step Functions' minimum).
+ */
+export function reminderSchedule(policy: ApprovalPolicyName, secondsLeft: number): [number, number, number] {
+  const total = Math.max(3, Math.ceil(secondsLeft));
+  const half = Math.max(1, Math.floor(total / 2));
+  const escalation = Math.max(1, Math.min(APPROVAL_POLICIES[policy].escalateBeforeExpirySeconds, total - half - 1));
+  return [half, Math.max(1, total - half - escalation), escalation];
+}

@@ -1,5 +1,6 @@
 import { approvalMessage } from '../domain/approval-message.js';
-import { castVote, closeApproval, newApproval, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
+import { PLATFORM_CHANNEL } from '../domain/catalog.js';
+import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
 import type { Person } from '../domain/catalog.js';
 import { NotFoundError, TaskTokenExpiredError } from '../errors.js';
 import type { ApprovalStore, Chat, Clock, WaitStore, WorkflowEngine } from '../ports/index.js';
@@ -31,7 +32,7 @@ async function refreshMessage(chat: Chat, approval: Approval): Promise<void> {
 export async function requestApproval(
   deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
   request: ApprovalRequest,
-): Promise<{ approvalId: string; expiresInSeconds: number }> {
+): Promise<{ approvalId: string; expiresInSeconds: number; waits: { untilReminder: number; untilEscalation: number; untilExpiry: number } }> {
   const now = deps.clock.now();
   const approval = newApproval({ id: request.approvalId, policy: request.policy, team: request.team, requestedBy: request.requestedBy, subject: request.subject, now });
   await deps.approvals.create({
@@ -45,7 +46,9 @@ export async function requestApproval(
       current.slack ? undefined : { approval: { ...current, slack: posted }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'approval.posted', message: `Posted to ${posted.channel}` } },
     );
   }
-  return { approvalId: stored.id, expiresInSeconds: Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000)) };
+  const expiresInSeconds = Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000));
+  const [untilReminder, untilEscalation, untilExpiry] = reminderSchedule(stored.policy, expiresInSeconds);
+  return { approvalId: stored.id, expiresInSeconds, waits: { untilReminder, untilEscalation, untilExpiry } };
 }
 
 /** Parks the approval workflow's task token; an approval decided in the meantime resumes it at once. */
@@ -135,4 +138,23 @@ export async function voidApproval(
   });
   await refreshMessage(deps.chat, stored);
   await resumeIfDecided(deps, stored);
+}
+
+/**
+ * Nobody decided yet: remind the approval's channel at half time; shortly before expiry remind it
+ * again and escalate to platform-team. A decided approval gets no reminder.
+ */
+export async function remindApproval(
+  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
+  input: { approvalId: string; kind: 'half-time' | 'escalation' },
+): Promise<{ reminded: boolean }> {
+  const approval = await loadApproval(deps.approvals, input.approvalId);
+  if (approval.status !== 'PENDING') return { reminded: false };
+  const text = `:bell: ${approval.subject.summary} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
+  if (approval.slack) await deps.chat.post({ channel: approval.slack.channel, text });
+  if (input.kind === 'escalation') {
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${approval.subject.summary}, asked by ${approval.requestedBy}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
+  }
+  await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
+  return { reminded: true };
 }

@@ -147,6 +147,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
     const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    // Stopped in reverse: executions first, then what they were still doing, then DynamoDB.
+    stoppers.push(() => gitops.idle());
+    stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
     const chat = new RecordingChat();
     const github = new GithubSimulator();

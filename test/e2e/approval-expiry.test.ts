@@ -26,5 +26,10 @@ describe('approval expiry', () => {
     expect(deployment.reason).toContain('expired');
     const message = runtime.chat.messages.find((candidate) => candidate.text.includes('v9.0.0') && candidate.text.startsWith('Approval'));
     expect(message?.text).toContain('expired');
+    const reminders = runtime.chat.messages.filter((candidate) => candidate.text.includes('orders-api v9.0.0 → prod') && !candidate.text.startsWith('Approval'));
+    expect(reminders.filter((candidate) => candidate.channel === '#deploys-payments' && candidate.text.includes('still needs a decision'))).toHaveLength(2);
+    expect(reminders.filter((candidate) => candidate.channel === '#platform-team' && candidate.urgent)).toHaveLength(1);
+    const audit = (await portal.get<{ events: { action: string }[] }>(`/v1/approvals/${encodeURIComponent(deployment.approvals[0]?.id ?? '')}`)).events.map((event) => event.action);
+    expect(audit).toEqual(expect.arrayContaining(['approval.reminded', 'approval.escalated', 'approval.expired']));
   });
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { castVote, newApproval, quorumReached, type Approval, type ApprovalPolicyName, type Voter } from '../../functions/domain/approval.js';
+import { castVote, newApproval, quorumReached, reminderSchedule, type Approval, type ApprovalPolicyName, type Voter } from '../../functions/domain/approval.js';
 
 const directory: Record<string, string[]> = {
   alice: ['payments'],
@@ -81,5 +81,16 @@ describe('castVote', () => {
         },
       ),
     );
+  });
+});
+
+describe('reminderSchedule', () => {
+  it.each([
+    [86_400, [43_200, 36_000, 7200]],
+    [3600, [1800, 1, 1799]],
+    [10, [5, 1, 4]],
+    [1, [1, 1, 1]],
+  ] as const)('for %i seconds left waits %j', (secondsLeft, expected) => {
+    expect(reminderSchedule('prod-deploy', secondsLeft)).toEqual(expected);
   });
 });

@@ -56,6 +56,11 @@ export class GitRepoGitOps implements GitOpsRepo {
     return commit;
   }
 
+  /** Resolves once every commit asked for so far is written. */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
   /** Commits after `since` that touched `apps/`, oldest first, with the manifests they changed. */
   async changesSince(since: string | undefined): Promise<{ revision: string; paths: string[] }[]> {
     const range = since ? `${since}..HEAD` : 'HEAD';
