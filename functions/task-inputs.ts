@@ -17,6 +17,7 @@ export const approvalWaitInput = z.object({ approvalId: z.string().min(1), taskT
 export const approvalReminderInput = z.object({ approvalId: z.string().min(1), kind: z.enum(['half-time', 'escalation']) });
 export const approvalIdInput = z.object({ approvalId: z.string().min(1) });
 export const approvalOutcomeInput = deploymentTaskInput.extend({ status: z.string().min(1), reason: z.string().nullable().optional() });
+export const bakeDecisionInput = waveTaskInput.extend({ status: z.string().min(1), reason: z.string().nullable().optional() });
 export const rollbackTaskInput = deploymentTaskInput.extend({
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).default({}),
 });

@@ -29,12 +29,14 @@ export function approvalMessage(approval: Approval): { text: string; blocks: unk
     { type: 'section', text: { type: 'mrkdwn', text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${approval.reason})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}` } },
   ];
   if (approval.status === 'PENDING') {
+    // A bake question reads as what it decides; the actions stay approve / reject underneath.
+    const [approveLabel, rejectLabel] = approval.subject.kind === 'bake' ? ['Continue', 'Roll back'] : ['Approve', 'Reject'];
     blocks.push({
       type: 'actions',
       block_id: 'approval',
       elements: [
-        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: 'Approve' }, value: approval.id },
-        { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: 'Reject' }, value: approval.id },
+        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: approveLabel }, value: approval.id },
+        { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: rejectLabel }, value: approval.id },
       ],
     });
   }

@@ -5,7 +5,7 @@ import { HOUR, addSeconds } from './time.js';
 export const approvalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'VOID']);
 export type ApprovalStatus = z.infer<typeof approvalStatusSchema>;
 
-export const approvalPolicyNameSchema = z.enum(['prod-deploy', 'hml-resource', 'prod-resource']);
+export const approvalPolicyNameSchema = z.enum(['prod-deploy', 'hml-resource', 'prod-resource', 'bake-decision']);
 export type ApprovalPolicyName = z.infer<typeof approvalPolicyNameSchema>;
 
 export interface ApprovalPolicy {
@@ -25,6 +25,14 @@ export interface ApprovalPolicy {
 export const APPROVAL_POLICIES: Record<ApprovalPolicyName, ApprovalPolicy> = {
   'prod-deploy': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
   'hml-resource': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
+  /** An inconclusive bake: a human says continue (approve) or roll back (reject); silence rolls back. */
+  'bake-decision': {
+    description: '1 member of the owning team or platform-team',
+    quorum: 1,
+    eligibleTeams: (team) => [team, PLATFORM_TEAM],
+    expiresAfterSeconds: HOUR,
+    escalateBeforeExpirySeconds: 15 * 60,
+  },
   'prod-resource': {
     description: '2 approvers, at least one from platform-team',
     quorum: 2,
@@ -53,7 +61,7 @@ export const approvalSchema = z.object({
   team: z.string(),
   requestedBy: z.string(),
   subject: z.object({
-    kind: z.enum(['deployment', 'provisioning']),
+    kind: z.enum(['deployment', 'provisioning', 'bake']),
     id: z.string(),
     summary: z.string(),
     /** What exactly is approved (an image digest, a Terraform hash): a change voids the approval. */

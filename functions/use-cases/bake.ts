@@ -3,7 +3,9 @@ import { findWave, transitionWave } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
 import { BakeFailedError, BakeInconclusiveError, TaskTokenExpiredError } from '../errors.js';
-import type { Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
+import { deployChannelOf } from '../domain/catalog.js';
+import type { CatalogStore, Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type { ApprovalRequest } from './approvals.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
@@ -63,18 +65,67 @@ export async function finishBake(
   const verdict = evaluateBake(deployment.tier, { ...signals, argoHealth: argo?.healthStatus ?? 'Unknown' });
   const reason = verdict.reasons.join('; ');
   const bakeMinutes = findWave(deployment, input.region).bakeSeconds / 60;
+  if (verdict.inconclusive) {
+    // The wave stays BAKING while a human decides; the question is asked by the workflow.
+    await deps.deployments.update(deployment.id, (current) => {
+      assertRunnable(current);
+      return {
+        deployment: { ...current, waves: current.waves.map((wave) => (wave.region === input.region ? { ...wave, reason } : wave)), updatedAt: deps.clock.now() },
+        event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.bake-inconclusive', message: `${input.region} bake inconclusive: ${reason}; asking the team whether to continue`, region: input.region },
+      };
+    });
+    throw new BakeInconclusiveError(`${input.region}: ${reason}`);
+  }
   await deps.deployments.update(deployment.id, (current) => {
     assertRunnable(current);
     return transitionWave(current, input.region, verdict.passed ? 'SUCCEEDED' : 'FAILED', {
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
-      action: verdict.passed ? 'wave.baked' : verdict.inconclusive ? 'wave.bake-inconclusive' : 'wave.bake-failed',
-      message: verdict.passed
-        ? `${input.region} baked for ${bakeMinutes} min with ${signals.requestCount ?? 0} requests and stayed healthy`
-        : `${input.region} bake ${verdict.inconclusive ? 'inconclusive' : 'failed'}: ${reason}`,
+      action: verdict.passed ? 'wave.baked' : 'wave.bake-failed',
+      message: verdict.passed ? `${input.region} baked for ${bakeMinutes} min with ${signals.requestCount ?? 0} requests and stayed healthy` : `${input.region} bake failed: ${reason}`,
       changes: { reason: verdict.passed ? null : reason },
     });
   });
-  if (verdict.inconclusive) throw new BakeInconclusiveError(`${input.region}: ${reason}`);
   if (!verdict.passed) throw new BakeFailedError(`${input.region}: ${reason}`);
+}
+
+/** The question for an inconclusive bake, asked through the approval workflow. */
+export async function prepareBakeDecision(
+  deps: { deployments: DeploymentStore; catalog: CatalogStore },
+  input: { deploymentId: string; region: string },
+): Promise<{ request: ApprovalRequest }> {
+  const deployment = await loadDeployment(deps.deployments, input.deploymentId);
+  assertRunnable(deployment);
+  const wave = findWave(deployment, input.region);
+  const service = await deps.catalog.getService(deployment.service);
+  return {
+    request: {
+      approvalId: `${deployment.id}.bake-${input.region}`,
+      policy: 'bake-decision',
+      team: deployment.team,
+      requestedBy: WORKFLOW_ACTOR,
+      subject: { kind: 'bake', id: deployment.id, summary: `Continue ${deployment.service} ${deployment.version} after an inconclusive bake in ${input.region}? (${wave.reason ?? 'too little traffic'})`, binding: deployment.digest ?? deployment.imageTag },
+      channel: service ? deployChannelOf(service) : `#deploys-${deployment.team}`,
+    },
+  };
+}
+
+/** Continue: the wave succeeded. Roll back, or nobody answered: the wave failed and the rollback starts. */
+export async function applyBakeDecision(
+  deps: { deployments: DeploymentStore; clock: Clock },
+  input: { deploymentId: string; region: string; status: string; reason?: string | null | undefined },
+): Promise<void> {
+  const carryOn = input.status === 'APPROVED';
+  const why = input.reason ?? input.status.toLowerCase();
+  await deps.deployments.update(input.deploymentId, (current) => {
+    assertRunnable(current);
+    return transitionWave(current, input.region, carryOn ? 'SUCCEEDED' : 'FAILED', {
+      now: deps.clock.now(),
+      actor: WORKFLOW_ACTOR,
+      action: carryOn ? 'wave.baked' : 'wave.bake-failed',
+      message: carryOn ? `${input.region}: continuing after an inconclusive bake (${why})` : `${input.region}: rolling back after an inconclusive bake (${why})`,
+      changes: { reason: carryOn ? null : `inconclusive bake, ${why}` },
+    });
+  });
+  if (!carryOn) throw new BakeFailedError(`${input.region}: inconclusive bake, ${why}`);
 }

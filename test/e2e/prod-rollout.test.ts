@@ -31,6 +31,15 @@ const simHealth = (region: string, health: Record<string, unknown>) =>
   fetch(`${runtime.url}/local/sim/health`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', environment: 'prod', region, healthy: true, ...health }) });
 const simAlarm = (region: string, state: 'ALARM' | 'OK') =>
   fetch(`${runtime.url}/local/sim/alarm`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', region, state }) });
+async function waitUntilMessage(approvalId: string) {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`No Slack message for ${approvalId}`);
+}
+
 const statesOf = (deployment: DeploymentView) =>
   runtime.workflows.statesVisited(runtime.workflows.list().find((execution) => execution.name === deployment.id)?.executionArn ?? '').map((visit) => visit.name);
 
@@ -213,6 +222,28 @@ describe('production rollout over HTTP', () => {
     } finally {
       runtime.deps.freezeWindows.length = 0;
     }
+  });
+
+  it.each([
+    ['continues when the team says so', 'v1.8.0', 'APPROVE', 'SUCCEEDED'],
+    ['rolls back when the team says so', 'v1.8.1', 'REJECT', 'ROLLED_BACK'],
+  ])('asks a human after an inconclusive bake (too little traffic) and %s', async (_name, version, decision, status) => {
+    await simHealth('us-east-1', { requestCount: 12 });
+    try {
+      await release(version);
+      const asking = await waitFor(version, (deployment) => deployment.events.some((event) => event.action === 'wave.bake-inconclusive'));
+      expect(wave(asking, 'us-east-1')).toMatchObject({ status: 'BAKING', reason: expect.stringContaining('only 12 requests during the bake, 1000 needed for T1') });
+      const questionId = `${asking.id}.bake-us-east-1`;
+      const question = await waitUntilMessage(questionId);
+      expect(JSON.stringify(question.blocks)).toContain('"text":"Roll back"');
+      const carol = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
+      expect((await carol.request('POST', `/v1/approvals/${encodeURIComponent(questionId)}/votes`, { decision })).status).toBe(200);
+    } finally {
+      await simHealth('us-east-1', {});
+    }
+    const deployment = await waitFor(version);
+    expect(deployment.status).toBe(status);
+    if (status === 'ROLLED_BACK') expect(deployment.reason).toContain('inconclusive bake');
   });
 
   it('refuses portal deploys from people outside the owning team and platform-team', async () => {
