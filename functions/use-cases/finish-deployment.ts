@@ -39,8 +39,17 @@ export function describeFailure(failure: WorkflowFailure): string {
   } catch {
     // A plain-text cause is already readable.
   }
-  return cause || failure.Error || 'unknown failure';
+  if (cause) return cause;
+  return failure.Error ? (READABLE_ERRORS[failure.Error] ?? failure.Error) : 'unknown failure';
 }
+
+/** Step Functions' own errors carry no cause; say what they mean. */
+const READABLE_ERRORS: Record<string, string> = {
+  'States.Timeout': 'a step timed out',
+  'States.HeartbeatTimeout': 'a step stopped sending heartbeats',
+  'States.TaskFailed': 'a task failed',
+  'States.Runtime': 'the workflow hit a runtime error',
+};
 
 type RollbackDeps = { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; clock: Clock };
 

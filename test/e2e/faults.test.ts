@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pullRequestPayload, releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
+import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { portalClient, startTestRuntime } from '../support/local-runtime.js';
+
+async function post(runtime: LocalRuntime, eventName: string, payload: unknown) {
+  const delivery = await signedDelivery('local-github-secret', eventName, payload);
+  expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
+}
+
+describe('faults', () => {
+  it('rolls back when the Argo CD notification never comes (the sync wait times out)', async () => {
+    const { runtime, stop } = await startTestRuntime();
+    try {
+      const portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+      const sha = (seed: string) => seed.padEnd(40, '0');
+      await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 1, headSha: sha('aaaaaaa'), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+      await portal.waitFor('orders-api', 'hml', 'aaaaaaa');
+      const good = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
+
+      runtime.argo.pause();
+      await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 1, headSha: sha('bbbbbbb'), action: 'synchronize', labels: ['deploy-hml'], sender: 'alice' }));
+      // 15 minutes at 600x: the wait gives up after 1.5 s and the rollback begins.
+      await portal.waitFor('orders-api', 'hml', 'bbbbbbb', (deployment) => deployment.waves[0]?.status === 'ROLLING_BACK');
+      runtime.argo.resume();
+      const deployment = await portal.waitFor('orders-api', 'hml', 'bbbbbbb');
+      expect(deployment.status).toBe('ROLLED_BACK');
+      expect(deployment.reason).toBe('Argo CD did not report the commit synced and healthy within 15 minutes');
+      expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(good);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('leaves nothing half-done without a record when the local runtime stops mid-rollout', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
+    try {
+      const first = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
+      const portal = portalClient(first, await first.issuer.sign({ sub: 'bob' }));
+      await post(first, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.0', author: 'alice' }));
+      const waiting = await portal.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.approvals.length > 0);
+      await portal.request('POST', `/v1/approvals/${encodeURIComponent(waiting.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' });
+      await portal.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.waves[0]?.status === 'BAKING');
+      await first.stop();
+
+      const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
+      try {
+        const again = portalClient(second, await second.issuer.sign({ sub: 'bob' }));
+        const interrupted = await again.waitFor('orders-api', 'prod', 'v7.0.0');
+        expect(interrupted.status).toBe('FAILED');
+        expect(interrupted.reason).toContain('interrupted by a local runtime restart');
+        expect(interrupted.events.at(-1)?.message).toContain('check the GitOps repository');
+        expect(await second.deps.locks.get('orders-api#prod')).toBeUndefined();
+
+        await post(second, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.1', author: 'alice' }));
+        const next = await again.waitFor('orders-api', 'prod', 'v7.0.1', (deployment) => deployment.status === 'AWAITING_APPROVAL');
+        expect(next.status).toBe('AWAITING_APPROVAL');
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+    }
+  });
+});
