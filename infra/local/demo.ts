@@ -29,6 +29,7 @@ interface DeploymentView {
   reason: string | null;
   digest: string | null;
   waves: { region: string; status: string; bakeSeconds: number; startedAt: string | null; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null }[];
+  approvals: { id: string; status: string }[];
   events: { at: string; action: string; message: string }[];
 }
 
@@ -67,6 +68,8 @@ if (await reachable()) {
 try {
   const issuer = await LocalIssuer.open(options.dataDir);
   const token = await issuer.sign({ sub: 'alice' });
+  const approverToken = await issuer.sign({ sub: 'bob' });
+  const approved = new Set<string>();
   const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
     const response = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
     if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
@@ -105,6 +108,17 @@ try {
         lastProgress = progress;
       }
       if (TERMINAL.has(deployment.status)) return deployment;
+      const pending = deployment.approvals.find((approval) => approval.status === 'PENDING');
+      if (deployment.status === 'AWAITING_APPROVAL' && pending && !approved.has(pending.id)) {
+        approved.add(pending.id);
+        detail(`           bob (payments) approves from the portal: POST /v1/approvals/${pending.id}/votes`);
+        const vote = await fetch(`${url}/v1/approvals/${encodeURIComponent(pending.id)}/votes`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${approverToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ decision: 'APPROVE', comment: 'demo' }),
+        });
+        if (!vote.ok) throw new Error(`The approval vote answered ${vote.status}: ${await vote.text()}`);
+      }
       if (Date.now() - started > 180_000) throw new Error('The deployment did not finish within 3 minutes');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
