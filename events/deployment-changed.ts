@@ -27,6 +27,7 @@ export const deploymentChanged = defineEvent({
       action: z.string(),
       message: z.string(),
       region: z.string().optional(),
+      toStatus: z.string().optional(),
     }),
   }),
 });

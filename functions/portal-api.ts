@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { awsApprovalStore, awsBus, awsCatalogStore, awsChat, awsClock, awsDeploymentStore, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
+import { awsMetrics, awsApprovalStore, awsBus, awsCatalogStore, awsChat, awsClock, awsDeploymentStore, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
 import { approvalStatusSchema, mayVote } from './domain/approval.js';
 import { environmentSchema } from './domain/catalog.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from './errors.js';
@@ -37,7 +37,7 @@ export function callerOf(event: HttpEvent): Caller {
 }
 
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'bus' | 'waits' | 'workflows' | 'clock' | 'approvals' | 'chat'>) =>
+export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'bus' | 'waits' | 'workflows' | 'clock' | 'approvals' | 'chat' | 'metrics'>) =>
   httpHandler(async (event) => {
     const caller = callerOf(event);
     switch (event.routeKey) {
@@ -86,5 +86,5 @@ export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog'
   });
 
 export const handler = onAws(() =>
-  createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), bus: awsBus(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock, approvals: awsApprovalStore(), chat: awsChat() }),
+  createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), bus: awsBus(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock, approvals: awsApprovalStore(), chat: awsChat(), metrics: awsMetrics() }),
 );

@@ -27,7 +27,9 @@ export function busEventHandler<Detail>(
     .handler(async (raw) => {
       const event = busEventSchema.parse(raw);
       const detail = parseDetail(event.detail);
-      logger.appendKeys({ eventId: event.id, detailType: event['detail-type'] });
+      const meta = event.detail['meta'];
+      const correlationId = typeof meta === 'object' && meta !== null && 'correlationId' in meta ? String(meta.correlationId) : event.id;
+      logger.appendKeys({ eventId: event.id, detailType: event['detail-type'], correlationId });
       const result = await handle(detail, event);
       logger.info('Event handled', { result: result as Record<string, unknown> });
       return undefined;

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { awsApprovalStore, awsCatalogStore, awsChat, awsClock, awsSecrets, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
+import { awsMetrics, awsApprovalStore, awsCatalogStore, awsChat, awsClock, awsSecrets, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
 import { UnauthorizedError, ValidationError } from './errors.js';
 import { header, httpHandler, json, parseJson, rawBody } from './http/http-handler.js';
 import type { Dependencies } from './ports/index.js';
@@ -30,7 +30,7 @@ const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', repl
  * POST /slack/interactions: the Approve / Reject buttons. Verified, then one vote through the same
  * use case the portal uses; a refused vote gets an ephemeral reply with the reason.
  */
-export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'catalog' | 'chat' | 'waits' | 'workflows' | 'clock' | 'secrets'>) =>
+export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'catalog' | 'chat' | 'waits' | 'workflows' | 'clock' | 'secrets' | 'metrics'>) =>
   httpHandler(async (event) => {
     const body = rawBody(event);
     const timestamp = header(event, 'x-slack-request-timestamp') ?? '';
@@ -61,5 +61,5 @@ export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'catalog' |
   });
 
 export const handler = onAws(() =>
-  createHandler({ approvals: awsApprovalStore(), catalog: awsCatalogStore(), chat: awsChat(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock, secrets: awsSecrets() }),
+  createHandler({ approvals: awsApprovalStore(), catalog: awsCatalogStore(), chat: awsChat(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock, secrets: awsSecrets(), metrics: awsMetrics() }),
 );

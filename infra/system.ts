@@ -32,6 +32,8 @@ export interface FunctionSpec {
   description: string;
   memoryMb: number;
   timeoutSeconds: number;
+  /** Caps concurrency where a downstream has limits (Slack, GitHub rate limits). */
+  reservedConcurrency?: number;
   access: FunctionAccess;
 }
 
@@ -111,6 +113,8 @@ export const FUNCTIONS = {
     description: 'Slack messages and GitHub Deployment statuses for deployment changes',
     memoryMb: 256,
     timeoutSeconds: 30,
+    // Slack allows about one message per second per channel; the bus retries what waits.
+    reservedConcurrency: 5,
     access: { table: 'read', gitops: true, secrets: ['slackBotToken', 'githubAppPrivateKey'] },
   },
   alarmWatcher: {

@@ -53,6 +53,7 @@ export function httpHandler(handle: HttpHandler): HttpHandler {
   const wrapped = middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
+      logger.appendKeys({ correlationId: header(event, 'x-github-delivery') ?? event.requestContext.requestId });
       try {
         if (Buffer.byteLength(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8') > MAX_BODY_BYTES) {
           throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES} bytes`);

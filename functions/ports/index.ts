@@ -185,6 +185,12 @@ export interface GithubDeployments {
   setStatus(notice: { repository: string; ref: string; environment: string; state: 'in_progress' | 'success' | 'failure' | 'inactive'; description: string }): Promise<void>;
 }
 
+/** Business metrics: counts and durations with dimensions, for the dashboard and alarms. */
+export interface MetricsRecorder {
+  count(name: string, dimensions: Record<string, string>): void;
+  milliseconds(name: string, value: number, dimensions: Record<string, string>): void;
+}
+
 export interface Clock {
   now(): string;
 }
@@ -213,4 +219,5 @@ export interface Dependencies {
   githubDeployments: GithubDeployments;
   approvals: ApprovalStore;
   freezeWindows: FreezeWindow[];
+  metrics: MetricsRecorder;
 }

@@ -3,7 +3,7 @@ import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
 import type { Person } from '../domain/catalog.js';
 import { NotFoundError, TaskTokenExpiredError } from '../errors.js';
-import type { ApprovalStore, Chat, Clock, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type { ApprovalStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 
 export interface ApprovalRequest {
@@ -79,7 +79,7 @@ export async function resumeIfDecided(deps: { waits: WaitStore; workflows: Workf
  * changes nothing but the audit trail, and says why.
  */
 export async function voteOnApproval(
-  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock; metrics: MetricsRecorder },
   input: { approvalId: string; voter: Person; decision: Vote['decision']; comment?: string | undefined; via: Vote['via'] },
 ): Promise<VoteOutcome> {
   let outcome: VoteOutcome | undefined;
@@ -110,6 +110,9 @@ export async function voteOnApproval(
   }
   await refreshMessage(deps.chat, stored);
   await resumeIfDecided(deps, stored);
+  if (outcome.kind === 'decided') {
+    deps.metrics.milliseconds('ApprovalLatency', Date.parse(stored.decidedAt ?? stored.createdAt) - Date.parse(stored.createdAt), { Policy: stored.policy, Outcome: stored.status });
+  }
   return { ...outcome, approval: stored };
 }
 

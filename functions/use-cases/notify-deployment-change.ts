@@ -1,13 +1,15 @@
 import type { deploymentChanged } from '../../events/deployment-changed.js';
 import { PLATFORM_CHANNEL, deployChannelOf } from '../domain/catalog.js';
 import { chatNoticeFor, githubStatusFor } from '../domain/notifications.js';
-import type { CatalogStore, Chat, GithubDeployments } from '../ports/index.js';
+import type { CatalogStore, Chat, GithubDeployments, MetricsRecorder } from '../ports/index.js';
+
+const ENDED = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED']);
 
 export type DeploymentChangedDetail = ReturnType<typeof deploymentChanged.parse>;
 
 /** Tells the owning team's Slack channel and GitHub Deployments what a deployment change means. */
 export async function notifyDeploymentChange(
-  deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments },
+  deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments; metrics: MetricsRecorder },
   detail: DeploymentChangedDetail,
 ): Promise<{ chat: boolean; github: boolean }> {
   const service = await deps.catalog.getService(detail.deployment.service);
@@ -20,5 +22,9 @@ export async function notifyDeploymentChange(
   }
   const status = githubStatusFor(summary);
   if (status) await deps.githubDeployments.setStatus(status);
+  if (ENDED.has(detail.deployment.status) && detail.change.toStatus === detail.deployment.status) {
+    deps.metrics.count('DeploymentsEnded', { Environment: detail.deployment.environment, Status: detail.deployment.status });
+    if (detail.deployment.status === 'ROLLED_BACK') deps.metrics.count('Rollbacks', { Environment: detail.deployment.environment });
+  }
   return { chat: notice !== undefined, github: status !== undefined };
 }

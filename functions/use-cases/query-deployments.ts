@@ -24,8 +24,9 @@ export async function listDeployments(
 
 /** A deployment as the portal shows it: plan and waves, approvals and the audit trail. */
 export async function describeDeployment(deps: { deployments: DeploymentStore; approvals: ApprovalStore }, id: string): Promise<DeploymentView> {
-  const deployment = await deps.deployments.get(id);
+  // Events first: the record read after them is at least as new, so no event is ever ahead of the state shown.
+  const events = await deps.deployments.events(id);
+  const [deployment, approval] = await Promise.all([deps.deployments.get(id), deps.approvals.get(approvalIdFor(id))]);
   if (!deployment) throw new NotFoundError(`Deployment ${id} does not exist`);
-  const [approval, events] = await Promise.all([deps.approvals.get(approvalIdFor(id)), deps.deployments.events(id)]);
   return { ...withoutRevision(deployment), approvals: approval ? [approval] : [], events };
 }

@@ -22,6 +22,7 @@ import { ENV } from '../../functions/config.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionAccess, type FunctionId } from '../system.js';
 import type { FlightplanSettings } from './settings.js';
+import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -79,6 +80,7 @@ export class ControlPlaneStack extends Stack {
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,
         memorySize: spec.memoryMb,
+        ...('reservedConcurrency' in spec ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
         timeout: Duration.seconds(spec.timeoutSeconds),
         tracing: Tracing.ACTIVE,
         logGroup,
@@ -225,6 +227,12 @@ export class ControlPlaneStack extends Stack {
       new Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) }, statistic: 'Sum', period: Duration.minutes(5) });
     dashboard.addWidgets(
       ...stateMachineNames.map((name) => new GraphWidget({ title: `${name}: executions`, left: ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut'].map((metric) => executions(metric, name)) })),
+      new GraphWidget({
+        title: 'Deployments ended, by status',
+        left: ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'REJECTED', 'ABORTED', 'SUPERSEDED'].map((status) => new Metric({ namespace: METRICS_NAMESPACE, metricName: 'DeploymentsEnded', dimensionsMap: { Environment: 'prod', Status: status, service: 'flightplan' }, statistic: 'Sum', period: Duration.hours(1) })),
+      }),
+      new GraphWidget({ title: 'Rollbacks (prod)', left: [new Metric({ namespace: METRICS_NAMESPACE, metricName: 'Rollbacks', dimensionsMap: { Environment: 'prod', service: 'flightplan' }, statistic: 'Sum', period: Duration.hours(1) })] }),
+      new GraphWidget({ title: 'Approval latency (prod deploys)', left: [new Metric({ namespace: METRICS_NAMESPACE, metricName: 'ApprovalLatency', dimensionsMap: { Policy: 'prod-deploy', Outcome: 'APPROVED', service: 'flightplan' }, statistic: 'p90', period: Duration.hours(1) })] }),
       new GraphWidget({ title: 'Function errors', left: Object.values(this.functions).map((fn) => fn.metricErrors({ period: Duration.minutes(5) })) }),
       new GraphWidget({ title: 'Function duration p99', left: Object.values(this.functions).map((fn) => fn.metricDuration({ period: Duration.minutes(5), statistic: 'p99' })) }),
     );

@@ -10,7 +10,7 @@ import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
-import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, systemClock } from '../../functions/adapters/local/local-adapters.js';
+import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
@@ -170,6 +170,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       githubDeployments: github,
       approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
       freezeWindows: options.freezeWindows ?? freezeWindowsFrom(process.env),
+      metrics: new RecordingMetrics(),
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbApprovalStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
-import { systemClock } from '../../functions/adapters/local/local-adapters.js';
+import { RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { newApproval } from '../../functions/domain/approval.js';
 import type { WorkflowEngine } from '../../functions/ports/index.js';
 import { awaitDecision, voteOnApproval } from '../../functions/use-cases/approvals.js';
@@ -39,7 +39,8 @@ describe('votes on DynamoDB Local', () => {
     const approvals = new DynamoDbApprovalStore(dynamoDb.client, TABLE);
     const waits = new DynamoDbWaitStore(dynamoDb.client, TABLE);
     const workflows = recordingWorkflows();
-    const deps = { approvals, waits, workflows, chat: new RecordingChat(), clock: systemClock };
+    const metrics = new RecordingMetrics();
+    const deps = { approvals, waits, workflows, chat: new RecordingChat(), clock: systemClock, metrics };
     const approval = newApproval({
       id: 'race.approval',
       policy: 'prod-deploy',
@@ -59,6 +60,7 @@ describe('votes on DynamoDB Local', () => {
     const stored = await approvals.get(approval.id);
     expect(stored?.status).toBe('APPROVED');
     expect(stored?.votes).toHaveLength(1);
+    expect(metrics.points.filter((point) => point.name === 'ApprovalLatency')).toHaveLength(1);
     expect(workflows.successes).toEqual([{ approvalId: approval.id, status: 'APPROVED', reason: `approved by ${stored?.votes[0]?.voter ?? ''}` }]);
   });
 });

@@ -5,6 +5,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
@@ -18,6 +19,7 @@ import { GitHubGitOpsRepo } from './github-gitops-repo.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
 import { SfnWorkflowEngine } from './sfn-workflow-engine.js';
 import { SlackChat } from './slack-chat.js';
+import { PowertoolsMetrics } from './powertools-metrics.js';
 import { OctokitGithubDeployments } from './octokit-github-deployments.js';
 import { PublishingDeploymentStore } from '../../use-cases/publishing-deployment-store.js';
 import { WebClient } from '@slack/web-api';
@@ -26,8 +28,11 @@ import { WebClient } from '@slack/web-api';
  * AWS adapters, one factory per port, each reading its own variables. A function calls only the
  * factories it needs, so its bundle carries only those SDK clients.
  */
+/** X-Ray subsegments for every AWS call (Powertools Tracer); a no-op outside Lambda. */
+const tracer = new Tracer({ serviceName: 'flightplan' });
+
 let dynamoDb: DynamoDBClient | undefined;
-const dynamoDbClient = (): DynamoDBClient => (dynamoDb ??= new DynamoDBClient({}));
+const dynamoDbClient = (): DynamoDBClient => (dynamoDb ??= tracer.captureAWSv3Client(new DynamoDBClient({})));
 const tableName = (): string => requireEnv(ENV.tableName);
 
 /** Every stored change is also published, for the notifier; see PublishingDeploymentStore. */
@@ -38,13 +43,14 @@ export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableN
 export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableName());
 export const awsIdempotencyStore = () =>
   new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() });
-export const awsBus = () => new EventBridgePublisher(new EventBridgeClient({}), requireEnv(ENV.busName));
+export const awsBus = () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName));
 export const awsWorkflows = () =>
-  new SfnWorkflowEngine(new SFNClient({}), { deployment: requireEnv(ENV.deploymentStateMachineArn) });
-export const awsArtifacts = () => new EcrArtifactRegistry(new ECRClient({}));
+  new SfnWorkflowEngine(tracer.captureAWSv3Client(new SFNClient({})), { deployment: optionalEnv(ENV.deploymentStateMachineArn, '') || undefined });
+export const awsArtifacts = () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({})));
 export const awsHealth = () => new CloudWatchHealthSource();
 export const awsSecrets = () => new SecretsManagerSecrets();
 export const awsFreezeWindows = () => freezeWindowsFrom(process.env);
+export const awsMetrics = () => new PowertoolsMetrics();
 export const awsClock: Clock = { now: () => new Date().toISOString() };
 
 const GITHUB_APP_JWT_SECONDS = 540;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ENV, LOCAL_DEFAULTS, optionalEnv } from '../../config.js';
-import type { ArtifactRegistry, Clock, GitOpsTarget, HealthSignals, HealthSource, SecretName, SecretsProvider } from '../../ports/index.js';
+import type { ArtifactRegistry, Clock, GitOpsTarget, HealthSignals, HealthSource, MetricsRecorder, SecretName, SecretsProvider } from '../../ports/index.js';
 
 /** Every tag exists and always maps to the same digest, as if CI had pushed it. */
 export class DeterministicArtifactRegistry implements ArtifactRegistry {
@@ -52,6 +52,20 @@ export class HealthSimulator implements HealthSource {
       alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])],
     });
   }
+}
+
+/** Metrics kept in memory: what the dashboard would show, readable by tests and benchmarks. */
+export class RecordingMetrics implements MetricsRecorder {
+  readonly points: { name: string; value: number; unit: 'Count' | 'Milliseconds'; dimensions: Record<string, string> }[] = [];
+
+  count(name: string, dimensions: Record<string, string>): void {
+    this.points.push({ name, value: 1, unit: 'Count', dimensions });
+  }
+
+  milliseconds(name: string, value: number, dimensions: Record<string, string>): void {
+    this.points.push({ name, value, unit: 'Milliseconds', dimensions });
+  }
+
 }
 
 /** Local secrets come from the environment, with the documented defaults. */
