@@ -21,7 +21,8 @@ export interface DeploymentStore {
    */
   update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment>;
   list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
-  events(id: string): Promise<DeploymentEvent[]>;
+  /** The audit trail, oldest first; with `untilRevision`, only the entries up to that revision of the record. */
+  events(id: string, untilRevision?: number): Promise<DeploymentEvent[]>;
   /** The oldest QUEUED deployment of a service in an environment: who gets the lock next (FIFO). */
   queueHead(service: string, environment: Environment): Promise<string | undefined>;
   /** Records that a version was rolled back, so deploying it again needs an override. */

@@ -37,8 +37,8 @@ export class PublishingDeploymentStore implements DeploymentStore {
     return this.inner.list(...args);
   }
 
-  events(id: string) {
-    return this.inner.events(id);
+  events(id: string, untilRevision?: number) {
+    return this.inner.events(id, untilRevision);
   }
 
   queueHead(...args: Parameters<DeploymentStore['queueHead']>) {

@@ -24,9 +24,9 @@ export async function listDeployments(
 
 /** A deployment as the portal shows it: plan and waves, approvals and the audit trail. */
 export async function describeDeployment(deps: { deployments: DeploymentStore; approvals: ApprovalStore }, id: string): Promise<DeploymentView> {
-  // Events first: the record read after them is at least as new, so no event is ever ahead of the state shown.
-  const events = await deps.deployments.events(id);
-  const [deployment, approval] = await Promise.all([deps.deployments.get(id), deps.approvals.get(approvalIdFor(id))]);
+  const deployment = await deps.deployments.get(id);
   if (!deployment) throw new NotFoundError(`Deployment ${id} does not exist`);
+  // Exactly the audit entries up to the revision read: the state and its trail always match.
+  const [events, approval] = await Promise.all([deps.deployments.events(id, deployment.revision), deps.approvals.get(approvalIdFor(id))]);
   return { ...withoutRevision(deployment), approvals: approval ? [approval] : [], events };
 }

@@ -26,6 +26,16 @@ async function click(slackUserId: string, actionId: 'approve' | 'reject', approv
 
 const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
 
+/** The approval is stored a moment before its Slack message is posted. */
+async function messageFor(approvalId: string) {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`No Slack message for ${approvalId}`);
+}
+
 beforeAll(async () => {
   ({ runtime, stop } = await startTestRuntime());
   portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
@@ -40,9 +50,9 @@ describe('approvals over Slack and the portal', () => {
     await publish('v3.0.0', 'alice');
     const waiting = await awaitingApproval('v3.0.0');
     const approvalId = approvalOf(waiting);
-    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
-    expect(message?.channel).toBe('#deploys-payments');
-    const buttons = JSON.stringify(message?.blocks);
+    const message = await messageFor(approvalId);
+    expect(message.channel).toBe('#deploys-payments');
+    const buttons = JSON.stringify(message.blocks);
     expect(buttons).toContain('"action_id":"approve"');
     expect(buttons).not.toMatch(/taskToken|task_token/u);
 
@@ -56,8 +66,8 @@ describe('approvals over Slack and the portal', () => {
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.0.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]).toMatchObject({ status: 'APPROVED', votes: [{ voter: 'bob', decision: 'APPROVE' }] });
-    expect(message?.history.length).toBeGreaterThan(0);
-    expect(JSON.stringify(message?.blocks)).not.toContain('"action_id":"approve"');
+    expect(message.history.length).toBeGreaterThan(0);
+    expect(JSON.stringify(message.blocks)).not.toContain('"action_id":"approve"');
 
     const late = await click('UBOB', 'reject', approvalId);
     expect(late.body.text).toContain('already APPROVED');

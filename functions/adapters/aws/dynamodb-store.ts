@@ -34,6 +34,7 @@ import type {
 
 const META = '#META';
 const MAX_UPDATE_ATTEMPTS = 8;
+const MAX_REVISION = 99_999_999;
 
 const deploymentKey = (id: string) => ({ pk: `DEPLOYMENT#${id}`, sk: META });
 const queueKey = (deployment: Pick<Deployment, 'service' | 'environment' | 'createdAt' | 'id'>) => ({
@@ -164,15 +165,15 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
     };
   }
 
-  async events(id: string): Promise<DeploymentEvent[]> {
+  async events(id: string, untilRevision?: number): Promise<DeploymentEvent[]> {
     const events: DeploymentEvent[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': deploymentKey(id).pk, ':prefix': 'EVENT#' },
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+          ExpressionAttributeValues: { ':pk': deploymentKey(id).pk, ':first': eventSortKey(0), ':last': eventSortKey(untilRevision ?? MAX_REVISION) },
           ExclusiveStartKey: startKey,
         }),
       );
