@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { signedBlockAction } from '../../infra/local/slack-payloads.js';
-import { portalClient, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+import { portalClient, slackMessageFor, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
 
 const SLACK_SECRET = 'local-slack-secret';
 let runtime: LocalRuntime;
@@ -26,15 +26,6 @@ async function click(slackUserId: string, actionId: 'approve' | 'reject', approv
 
 const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
 
-/** The approval is stored a moment before its Slack message is posted. */
-async function messageFor(approvalId: string) {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
-    if (message) return message;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`No Slack message for ${approvalId}`);
-}
 
 beforeAll(async () => {
   ({ runtime, stop } = await startTestRuntime());
@@ -50,7 +41,7 @@ describe('approvals over Slack and the portal', () => {
     await publish('v3.0.0', 'alice');
     const waiting = await awaitingApproval('v3.0.0');
     const approvalId = approvalOf(waiting);
-    const message = await messageFor(approvalId);
+    const message = await slackMessageFor(runtime, approvalId);
     expect(message.channel).toBe('#deploys-payments');
     const buttons = JSON.stringify(message.blocks);
     expect(buttons).toContain('"action_id":"approve"');

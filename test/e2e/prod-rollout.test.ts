@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { portalClient, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+import { portalClient, slackMessageFor, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
 
 const SECRET = 'local-github-secret';
 let runtime: LocalRuntime;
@@ -31,14 +31,6 @@ const simHealth = (region: string, health: Record<string, unknown>) =>
   fetch(`${runtime.url}/local/sim/health`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', environment: 'prod', region, healthy: true, ...health }) });
 const simAlarm = (region: string, state: 'ALARM' | 'OK') =>
   fetch(`${runtime.url}/local/sim/alarm`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', region, state }) });
-async function waitUntilMessage(approvalId: string) {
-  for (let attempt = 0; attempt < 400; attempt += 1) {
-    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
-    if (message) return message;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`No Slack message for ${approvalId}`);
-}
 
 const statesOf = (deployment: DeploymentView) =>
   runtime.workflows.statesVisited(runtime.workflows.list().find((execution) => execution.name === deployment.id)?.executionArn ?? '').map((visit) => visit.name);
@@ -234,7 +226,7 @@ describe('production rollout over HTTP', () => {
       const asking = await waitFor(version, (deployment) => deployment.events.some((event) => event.action === 'wave.bake-inconclusive'));
       expect(wave(asking, 'us-east-1')).toMatchObject({ status: 'BAKING', reason: expect.stringContaining('only 12 requests during the bake, 1000 needed for T1') });
       const questionId = `${asking.id}.bake-us-east-1`;
-      const question = await waitUntilMessage(questionId);
+      const question = await slackMessageFor(runtime, questionId);
       expect(JSON.stringify(question.blocks)).toContain('"text":"Roll back"');
       const carol = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
       expect((await carol.request('POST', `/v1/approvals/${encodeURIComponent(questionId)}/votes`, { decision })).status).toBe(200);

@@ -63,3 +63,13 @@ export function portalClient(runtime: LocalRuntime, token: string) {
   };
   return { request, get, list, waitFor };
 }
+
+/** The Slack message whose buttons carry `approvalId`; it is posted a moment after the approval is stored. */
+export async function slackMessageFor(runtime: LocalRuntime, approvalId: string) {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
+    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
+    if (message) return message;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`No Slack message for ${approvalId}`);
+}

@@ -72,9 +72,10 @@ describe('deploymentIdFor', () => {
   });
 });
 
-describe('deployment transitions', () => {
-  const { deployment } = newDeployment({
-    id: 'd1',
+/** A fresh two-wave PROD deployment, as the starter records it. */
+const prodDeployment = (id: string) =>
+  newDeployment({
+    id,
     service: { name: 'orders-api', team: 'payments', tier: 'T1' },
     environment: 'prod',
     version: 'v1.0.0',
@@ -83,8 +84,11 @@ describe('deployment transitions', () => {
     trigger: { kind: 'manual' },
     plan: planRollout('prod', 'T1'),
     now: '2026-11-23T10:00:00.000Z',
-  });
-  const context = { now: '2026-11-23T10:01:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
+  }).deployment;
+const context = { now: '2026-11-23T10:01:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
+
+describe('deployment transitions', () => {
+  const deployment = prodDeployment('d1');
 
   it('refuses a transition out of a terminal status', () => {
     const succeeded = transitionDeployment(transitionDeployment(deployment, 'IN_PROGRESS', context).deployment, 'SUCCEEDED', context).deployment;
@@ -129,18 +133,7 @@ describe('interpretPullRequest', () => {
 });
 
 describe('assertWaveMayStart', () => {
-  const { deployment } = newDeployment({
-    id: 'order',
-    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
-    environment: 'prod',
-    version: 'v1',
-    imageTag: 'v1',
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('prod', 'T1'),
-    now: '2026-11-23T10:00:00.000Z',
-  });
-  const context = { now: '2026-11-23T10:01:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
+  const deployment = prodDeployment('order');
   const withFirstWave = (...statuses: ('DEPLOYING' | 'GATING' | 'BAKING' | 'SUCCEEDED' | 'FAILED' | 'ROLLING_BACK')[]) =>
     statuses.reduce((current, status) => transitionWave(current, 'us-east-1', status, context).deployment, deployment);
 
