@@ -82,8 +82,8 @@ function someValue(actual: Json | undefined, test: (value: Json) => boolean): bo
   return test(actual);
 }
 
+/** JSON numbers compare by value (5 and 5.0 are the same number), strings, booleans and null by identity. */
 function scalarEquals(expected: Json, value: Json): boolean {
-  if (typeof expected === 'number' && typeof value === 'number') return expected === value;
   return expected === value;
 }
 

@@ -1,5 +1,4 @@
-import { decideLockContention, lockKey } from '../domain/locking.js';
-import { argoWaitKey } from '../domain/locking.js';
+import { argoWaitKey, decideLockContention, lockKey } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
 import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
