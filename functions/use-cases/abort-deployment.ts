@@ -1,12 +1,12 @@
 import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
-import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
-import { ConflictError, DeploymentAbortedError, ForbiddenError, TaskTokenExpiredError } from '../errors.js';
+import { ConflictError, DeploymentAbortedError, ForbiddenError } from '../errors.js';
 import { approvalIdFor } from '../domain/approval.js';
 import type { ApprovalStore, CatalogStore, Chat, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { voidApproval } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { loadDeployment } from './deployment-context.js';
+import { failWaitsOf } from './task-waits.js';
 
 /**
  * Asks a running deployment to stop and roll back. The flag stops the next step; a deployment
@@ -34,18 +34,6 @@ export async function abortDeployment(
     await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.login, reason: `the deployment was aborted by ${caller.login}` });
   }
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
-  if (!rollingBack) {
-    for (const wave of deployment.waves) {
-      for (const key of [argoWaitKey(deployment.service, deployment.environment, wave.region), bakeWaitKey(deployment.service, deployment.environment, wave.region)]) {
-        const wait = await deps.waits.get(key);
-        if (wait?.deploymentId !== id || !(await deps.waits.take(key, wait.taskToken))) continue;
-        try {
-          await deps.workflows.sendTaskFailure(wait.taskToken, DeploymentAbortedError.name, `Aborted by ${caller.login}`);
-        } catch (error) {
-          if (!(error instanceof TaskTokenExpiredError)) throw error;
-        }
-      }
-    }
-  }
+  if (!rollingBack) await failWaitsOf(deps, deployment, DeploymentAbortedError.name, `Aborted by ${caller.login}`);
   return deployment;
 }

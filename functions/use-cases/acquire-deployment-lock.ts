@@ -1,8 +1,9 @@
-import { argoWaitKey, decideLockContention, lockKey } from '../domain/locking.js';
-import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
+import { decideLockContention, lockKey } from '../domain/locking.js';
+import { isTerminal, transitionDeployment } from '../domain/deployment.js';
 import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
+import { failWaitsOf } from './task-waits.js';
 
 type Deps = { deployments: DeploymentStore; locks: LockStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock };
 
@@ -75,15 +76,5 @@ async function supersede(deps: Deps, loserId: string, winnerId: string): Promise
           reason: `superseded by ${winnerId}`,
         }),
   );
-  await failPendingWaits(deps, loser, `Superseded by ${winnerId}`);
-}
-
-async function failPendingWaits(deps: Deps, deployment: Deployment, cause: string): Promise<void> {
-  for (const wave of deployment.waves) {
-    const key = argoWaitKey(deployment.service, deployment.environment, wave.region);
-    const wait = await deps.waits.get(key);
-    if (wait?.deploymentId === deployment.id && (await deps.waits.take(key, wait.taskToken))) {
-      await deps.workflows.sendTaskFailure(wait.taskToken, SupersededError.name, cause);
-    }
-  }
+  await failWaitsOf(deps, loser, SupersededError.name, `Superseded by ${winnerId}`);
 }

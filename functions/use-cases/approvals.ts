@@ -2,9 +2,10 @@ import { approvalMessage } from '../domain/approval-message.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
 import type { Person } from '../domain/catalog.js';
-import { NotFoundError, TaskTokenExpiredError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import type { ApprovalStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
+import { signalWait } from './task-waits.js';
 
 export interface ApprovalRequest {
   approvalId: string;
@@ -63,14 +64,8 @@ export async function awaitDecision(
 /** Exactly once: whoever takes the wait resumes the workflow; everyone else finds it gone. */
 export async function resumeIfDecided(deps: { waits: WaitStore; workflows: WorkflowEngine }, approval: Approval): Promise<void> {
   if (approval.status === 'PENDING') return;
-  const key = approvalWaitKey(approval.id);
-  const wait = await deps.waits.get(key);
-  if (!wait || !(await deps.waits.take(key, wait.taskToken))) return;
-  try {
-    await deps.workflows.sendTaskSuccess(wait.taskToken, { approvalId: approval.id, status: approval.status, reason: approval.reason });
-  } catch (error) {
-    if (!(error instanceof TaskTokenExpiredError)) throw error;
-  }
+  const wait = await deps.waits.get(approvalWaitKey(approval.id));
+  if (wait) await signalWait(deps, wait, { success: { approvalId: approval.id, status: approval.status, reason: approval.reason } });
 }
 
 /**

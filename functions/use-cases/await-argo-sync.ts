@@ -1,6 +1,7 @@
 import { findWave } from '../domain/deployment.js';
 import { argoWaitKey } from '../domain/locking.js';
-import { ArgoSyncFailedError, TaskTokenExpiredError } from '../errors.js';
+import { ArgoSyncFailedError } from '../errors.js';
+import { signalWait } from './task-waits.js';
 import type { ArgoObservation, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { assertNotSuperseded, loadDeployment } from './deployment-context.js';
 
@@ -42,21 +43,16 @@ export async function resumeArgoWait(deps: Pick<Deps, 'waits' | 'workflows'>, ke
   if (wait.expectedRevision && wait.expectedRevision !== observation.revision) return 'stale';
   const outcome = argoOutcome(observation);
   if (outcome === 'pending') return outcome;
-  if (!(await deps.waits.take(key, wait.taskToken))) return 'no-wait';
-  try {
-    if (outcome === 'synced') {
-      await deps.workflows.sendTaskSuccess(wait.taskToken, { revision: observation.revision, health: observation.healthStatus });
-    } else {
-      await deps.workflows.sendTaskFailure(
-        wait.taskToken,
-        ArgoSyncFailedError.name,
-        `Argo CD reports ${observation.app} ${observation.syncStatus}/${observation.healthStatus}${observation.operationPhase ? ` (${observation.operationPhase})` : ''} at ${observation.revision.slice(0, 7)}`,
-      );
-    }
-  } catch (error) {
-    // The workflow stopped waiting (timed out or was stopped) between our read and the signal.
-    if (error instanceof TaskTokenExpiredError) return 'stale';
-    throw error;
-  }
-  return outcome;
+  const signalled = await signalWait(
+    deps,
+    wait,
+    outcome === 'synced'
+      ? { success: { revision: observation.revision, health: observation.healthStatus } }
+      : {
+          error: ArgoSyncFailedError.name,
+          cause: `Argo CD reports ${observation.app} ${observation.syncStatus}/${observation.healthStatus}${observation.operationPhase ? ` (${observation.operationPhase})` : ''} at ${observation.revision.slice(0, 7)}`,
+        },
+  );
+  // Taken: another notification resumed it first. Expired: the workflow stopped waiting meanwhile.
+  return { signalled: outcome, taken: 'no-wait' as const, expired: 'stale' as const }[signalled];
 }

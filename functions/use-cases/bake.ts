@@ -2,10 +2,11 @@ import { evaluateBake } from '../domain/health-gate.js';
 import { findWave, transitionWave } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
-import { BakeFailedError, BakeInconclusiveError, TaskTokenExpiredError } from '../errors.js';
+import { BakeFailedError, BakeInconclusiveError } from '../errors.js';
 import { deployChannelOf } from '../domain/catalog.js';
 import type { CatalogStore, Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
 import type { ApprovalRequest } from './approvals.js';
+import { signalWait } from './task-waits.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
@@ -34,16 +35,9 @@ export async function failBake(
   region: string,
   reason: string,
 ): Promise<boolean> {
-  const key = bakeWaitKey(service, environment, region);
-  const wait = await deps.waits.get(key);
-  if (!wait || !(await deps.waits.take(key, wait.taskToken))) return false;
-  try {
-    await deps.workflows.sendTaskFailure(wait.taskToken, BakeFailedError.name, `Bake of ${service} in ${region} failed: ${reason}`);
-    return true;
-  } catch (error) {
-    if (error instanceof TaskTokenExpiredError) return false;
-    throw error;
-  }
+  const wait = await deps.waits.get(bakeWaitKey(service, environment, region));
+  if (!wait) return false;
+  return (await signalWait(deps, wait, { error: BakeFailedError.name, cause: `Bake of ${service} in ${region} failed: ${reason}` })) === 'signalled';
 }
 
 /**
