@@ -98,6 +98,27 @@ abstract class DynamoDbTable {
     }
   }
 
+  /**
+   * Read, decide, write with a condition on the revision read; a lost race reads again. `write`
+   * turns the decision into the next record (revision + 1) and the items written alongside it.
+   */
+  protected async updateRevisioned<Record_ extends { revision: number }, Change>(
+    what: string,
+    read: () => Promise<Record_ | undefined>,
+    decide: (current: Record_) => Change | undefined,
+    write: (current: Record_, change: Change) => { next: Record_; item: Record<string, unknown>; alongside: Record<string, unknown>[] },
+  ): Promise<Record_> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
+      const current = await read();
+      if (!current) throw new NotFoundError(`${what} does not exist`);
+      const change = decide(current);
+      if (!change) return current;
+      const { next, item, alongside } = write(current, change);
+      if (await this.putRevisioned(item, current.revision, alongside)) return next;
+    }
+    throw new ConcurrentUpdateError(`${what} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+  }
+
   /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */
   protected async deleteIf(key: { pk: string; sk: string }, attribute: string, expected: string): Promise<boolean> {
     try {
@@ -132,17 +153,12 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
     return Item ? deploymentSchema.parse(Item['data']) : undefined;
   }
 
-  async update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment> {
-    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
-      const current = await this.get(id);
-      if (!current) throw new NotFoundError(`Deployment ${id} does not exist`);
-      const change = decide(current);
-      if (!change) return current;
+  update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment> {
+    return this.updateRevisioned(`Deployment ${id}`, () => this.get(id), decide, (current, change) => {
       const next = { ...change.deployment, revision: current.revision + 1 };
       const dequeue = current.status === 'QUEUED' && next.status !== 'QUEUED' ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }] : [];
-      if (await this.putRevisioned(this.deploymentItem(next), current.revision, [this.eventItem(next, change.event), ...dequeue])) return next;
-    }
-    throw new ConcurrentUpdateError(`Deployment ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+      return { next, item: this.deploymentItem(next), alongside: [this.eventItem(next, change.event), ...dequeue] };
+    });
   }
 
   async list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>> {
@@ -403,16 +419,11 @@ export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStor
     return Item ? approvalSchema.parse(Item['data']) : undefined;
   }
 
-  async update(id: string, decide: (current: Approval) => ApprovalChange | undefined): Promise<Approval> {
-    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
-      const current = await this.get(id);
-      if (!current) throw new NotFoundError(`Approval ${id} does not exist`);
-      const change = decide(current);
-      if (!change) return current;
+  update(id: string, decide: (current: Approval) => ApprovalChange | undefined): Promise<Approval> {
+    return this.updateRevisioned(`Approval ${id}`, () => this.get(id), decide, (current, change) => {
       const next = { ...change.approval, revision: current.revision + 1 };
-      if (await this.putRevisioned(this.item(next), current.revision, [this.eventItem(id, next.revision, change.event)])) return next;
-    }
-    throw new ConcurrentUpdateError(`Approval ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+      return { next, item: this.item(next), alongside: [this.eventItem(id, next.revision, change.event)] };
+    });
   }
 
   async recordEvent(id: string, event: DeploymentEvent): Promise<void> {
