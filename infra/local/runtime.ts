@@ -16,7 +16,7 @@ import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
 import { lockKey } from '../../functions/domain/locking.js';
-import { json, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
+import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import type { Dependencies, StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
@@ -246,13 +246,6 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       }
     },
   });
-  const body = (event: HttpEvent): unknown => {
-    try {
-      return JSON.parse(event.body ?? '');
-    } catch {
-      return undefined;
-    }
-  };
   return [
     control('GET', '/healthz', () => json(200, { status: 'ok' })),
     control('GET', '/local/slack/messages', (event) => {
@@ -260,7 +253,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
     }),
     control('POST', '/local/sim/health', (event) => {
-      const request = simHealthSchema.parse(body(event));
+      const request = simHealthSchema.parse(parseJson(event.body ?? ''));
       health.setHealth(request, {
         healthy: request.healthy,
         ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
@@ -270,7 +263,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       return json(200, { ...request, status: 'set' });
     }),
     control('POST', '/local/sim/alarm', async (event) => {
-      const request = simAlarmSchema.parse(body(event));
+      const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
       const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
       health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
       // What the regional forwarding stack delivers to the home bus on AWS.
