@@ -15,7 +15,7 @@ export async function scaleBench(): Promise<BenchResult> {
   return withRuntime(600, async (runtime) => {
     for (let index = 2; index < SERVICES; index += 1) {
       const name = `svc-${String(index).padStart(2, '0')}`;
-      await runtime.deps.catalog.putService({ name, repository: `acme/${name}`, team: 'payments', tier: 'T3', imageRepository: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}` });
+      await runtime.deps.catalog.putService({ name, repository: `acme/${name}`, team: 'payments', tier: 'T3', imageRepository: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`, status: 'ACTIVE', revision: 0 });
     }
     const repositories = ['acme/orders-api', 'acme/catalog-web', ...Array.from({ length: SERVICES - 2 }, (_, index) => `acme/svc-${String(index + 2).padStart(2, '0')}`)];
     const unique = Math.round(DELIVERIES * (1 - DUPLICATE_SHARE));

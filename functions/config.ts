@@ -1,4 +1,6 @@
 import { freezeWindowsSchema, type FreezeWindow } from './domain/freeze-window.js';
+import { accountsSchema } from './domain/provisioning.js';
+import type { SelfServiceSettings } from './ports/index.js';
 
 /**
  * Every environment variable Flightplan reads: its name constant (used by `functions/` and
@@ -12,6 +14,8 @@ export const ENV = {
   idempotencyTableName: 'FLIGHTPLAN_IDEMPOTENCY_TABLE_NAME',
   busName: 'FLIGHTPLAN_BUS_NAME',
   deploymentStateMachineArn: 'FLIGHTPLAN_DEPLOYMENT_STATE_MACHINE_ARN',
+  provisioningStateMachineArn: 'FLIGHTPLAN_PROVISIONING_STATE_MACHINE_ARN',
+  serviceCreationStateMachineArn: 'FLIGHTPLAN_SERVICE_CREATION_STATE_MACHINE_ARN',
   /** Local: the secret itself. On AWS the *_SECRET_ARN variant names a Secrets Manager secret instead. */
   githubWebhookSecret: 'FLIGHTPLAN_GITHUB_WEBHOOK_SECRET',
   githubWebhookSecretArn: 'FLIGHTPLAN_GITHUB_WEBHOOK_SECRET_ARN',
@@ -28,6 +32,16 @@ export const ENV = {
   gitopsBranch: 'FLIGHTPLAN_GITOPS_BRANCH',
   /** ECR registry holding one repository per service (`{account}.dkr.ecr.{region}.amazonaws.com`). */
   imageRegistry: 'FLIGHTPLAN_IMAGE_REGISTRY',
+  /** GitHub organization that owns new service repositories and the platform's template repositories. */
+  githubOrganization: 'FLIGHTPLAN_GITHUB_ORGANIZATION',
+  /** owner/name of the Terraform repository provisioning requests open pull requests on. */
+  terraformRepository: 'FLIGHTPLAN_TERRAFORM_REPOSITORY',
+  /** Where the platform's Terraform modules live; `//{type}?ref=v1` is appended. */
+  terraformModuleSource: 'FLIGHTPLAN_TERRAFORM_MODULE_SOURCE',
+  /** Name of the GitHub Actions workflow that applies the Terraform repository after a merge. */
+  terraformApplyWorkflow: 'FLIGHTPLAN_TERRAFORM_APPLY_WORKFLOW',
+  /** JSON `{"hml": "<account id>", "prod": "<account id>"}`: the account of each environment. */
+  accounts: 'FLIGHTPLAN_ACCOUNTS',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
   /** Local runtime only. */
@@ -48,6 +62,10 @@ export const LOCAL_DEFAULTS = {
   idempotencyTableName: 'flightplan-idempotency',
   busName: 'flightplan',
   imageRegistry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
+  githubOrganization: 'acme',
+  gitopsRepository: 'acme/gitops',
+  terraformApplyWorkflow: 'terraform-apply',
+  accounts: { hml: '111111111111', prod: '222222222222' },
 } as const;
 
 /** Webhook and API bodies above this are refused with 413 before they are parsed. */
@@ -90,4 +108,27 @@ export function freezeWindowsFrom(env: NodeJS.ProcessEnv): FreezeWindow[] {
   } catch (error) {
     throw new Error(`Environment variable ${ENV.freezeWindows} must be a JSON array of freeze windows: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Where self-service requests land; every value has a local default, and the CDK app sets them all on AWS. */
+export function selfServiceSettingsFrom(env: NodeJS.ProcessEnv): SelfServiceSettings {
+  const organization = optionalEnv(ENV.githubOrganization, LOCAL_DEFAULTS.githubOrganization, env);
+  const rawAccounts = env[ENV.accounts];
+  let accounts: SelfServiceSettings['accounts'] = LOCAL_DEFAULTS.accounts;
+  if (rawAccounts !== undefined && rawAccounts.trim() !== '') {
+    try {
+      accounts = accountsSchema.parse(JSON.parse(rawAccounts));
+    } catch (error) {
+      throw new Error(`Environment variable ${ENV.accounts} must be JSON like {"hml": "111111111111", "prod": "222222222222"}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return {
+    organization,
+    terraformRepository: optionalEnv(ENV.terraformRepository, `${organization}/terraform-live`, env),
+    terraformModuleSource: optionalEnv(ENV.terraformModuleSource, `git::https://github.com/${organization}/terraform-aws-modules.git`, env),
+    terraformApplyWorkflow: optionalEnv(ENV.terraformApplyWorkflow, LOCAL_DEFAULTS.terraformApplyWorkflow, env),
+    gitopsRepositoryUrl: `https://github.com/${optionalEnv(ENV.gitopsRepository, LOCAL_DEFAULTS.gitopsRepository, env)}.git`,
+    imageRegistry: optionalEnv(ENV.imageRegistry, LOCAL_DEFAULTS.imageRegistry, env),
+    accounts,
+  };
 }

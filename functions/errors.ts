@@ -64,6 +64,15 @@ export class RollbackFailedError extends FlightplanError {}
 
 export class NotFoundError extends FlightplanError {}
 
+/** A provisioning request breaks the policy (naming, quotas, tier limits); the message lists why. */
+export class PolicyViolationError extends FlightplanError {}
+
+/** The Terraform pull request was closed without being merged. */
+export class PullRequestClosedError extends FlightplanError {}
+
+/** The Terraform apply after the merge did not succeed. */
+export class TerraformApplyFailedError extends FlightplanError {}
+
 /** The task token no longer waits: its task finished, timed out or was stopped. */
 export class TaskTokenExpiredError extends FlightplanError {}
 
@@ -101,4 +110,7 @@ export const WORKFLOW_ERROR_NAMES = [
   InvalidTransitionError,
   RollbackFailedError,
   NotFoundError,
+  PolicyViolationError,
+  PullRequestClosedError,
+  TerraformApplyFailedError,
 ].map((errorClass) => errorClass.name);

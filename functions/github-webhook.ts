@@ -2,7 +2,7 @@ import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } 
 import { verify } from '@octokit/webhooks-methods';
 import { z } from 'zod';
 import type { BusEntry } from '../events/envelope.js';
-import { awsBus, awsCatalogStore, awsIdempotencyStore, awsSecrets } from './adapters/aws/factories.js';
+import { awsBus, awsCatalogStore, awsIdempotencyStore, awsSecrets, awsSelfService } from './adapters/aws/factories.js';
 import { UnauthorizedError, ValidationError } from './errors.js';
 import { header, httpHandler, json, logger, parseJson, rawBody } from './http/http-handler.js';
 import type { Dependencies } from './ports/index.js';
@@ -18,7 +18,7 @@ const deliveryIdSchema = z.string().min(1).max(100);
  * POST /webhooks/github: verify the signature over the raw body, decide, then publish once per
  * X-GitHub-Delivery. Nothing is written for a refused or ignored delivery.
  */
-export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secrets' | 'idempotency'>) => {
+export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secrets' | 'idempotency' | 'selfService'>) => {
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'deliveryId', expiresAfterSeconds: DELIVERY_MEMORY_SECONDS });
   const publishOnce = makeIdempotent(
     async (delivery: { deliveryId: string; entries: BusEntry[]; summary: string }) => {
@@ -61,5 +61,5 @@ export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secr
 };
 
 export const handler = onAws(() =>
-  createHandler({ catalog: awsCatalogStore(), bus: awsBus(), secrets: awsSecrets(), idempotency: awsIdempotencyStore() }),
+  createHandler({ catalog: awsCatalogStore(), bus: awsBus(), secrets: awsSecrets(), idempotency: awsIdempotencyStore(), selfService: awsSelfService() }),
 );

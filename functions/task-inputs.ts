@@ -21,3 +21,12 @@ export const bakeDecisionInput = waveTaskInput.extend({ status: z.string().min(1
 export const rollbackTaskInput = deploymentTaskInput.extend({
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).default({}),
 });
+
+/** Inputs the provisioning and service-creation workflows pass their tasks. */
+export const provisioningTaskInput = z.object({ requestId: z.string().min(1) });
+export const provisioningWaitInput = provisioningTaskInput.extend({ taskToken: z.string().min(1) });
+export const provisioningApprovalInput = provisioningTaskInput.extend({ status: z.string().min(1), reason: z.string().nullable().optional() });
+export const workflowFailureSchema = z.object({ Error: z.string().optional(), Cause: z.string().optional() }).default({});
+export const provisioningFailureInput = provisioningTaskInput.extend({ failure: workflowFailureSchema });
+export const serviceTaskInput = z.object({ service: z.string().min(1) });
+export const serviceFailureInput = serviceTaskInput.extend({ failure: workflowFailureSchema });

@@ -2,6 +2,8 @@ import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/a
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
+import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
+import { terraformChangedPattern } from '../events/terraform-changed.js';
 import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../functions/ports/index.js';
 
@@ -25,6 +27,10 @@ export interface FunctionAccess {
   health?: boolean;
   /** Reads the freeze windows (CDK context flightplan:freezeWindows). */
   freezeWindows?: boolean;
+  /** Creates repositories, commits and opens pull requests through the GitHub App. */
+  codeHost?: boolean;
+  /** Reads where self-service requests land: organization, Terraform repository, accounts. */
+  selfService?: boolean;
 }
 
 export interface FunctionSpec {
@@ -43,7 +49,7 @@ export const FUNCTIONS = {
     description: 'POST /webhooks/github: verify, dedupe, publish',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'read', idempotencyTable: true, publishes: true, secrets: ['githubWebhookSecret'] },
+    access: { table: 'read', idempotencyTable: true, publishes: true, selfService: true, secrets: ['githubWebhookSecret'] },
   },
   argocdWebhook: {
     entry: 'functions/argocd-webhook.ts',
@@ -57,7 +63,7 @@ export const FUNCTIONS = {
     description: 'Portal API (/v1)',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'write', publishes: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
+    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
   },
   slackInteractions: {
     entry: 'functions/slack-interactions.ts',
@@ -243,6 +249,100 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     access: { table: 'write' },
   },
+  provisioningStarter: {
+    entry: 'functions/provisioning-starter.ts',
+    description: 'Starts the provisioning workflow of a stored request',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'read', startsWorkflows: ['provisioning'] },
+  },
+  provisioningCheckPolicy: {
+    entry: 'functions/provisioning-check-policy.ts',
+    description: 'Provisioning task: policy check and the approval needed',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  provisioningApplyApproval: {
+    entry: 'functions/provisioning-apply-approval.ts',
+    description: 'Provisioning task: go on or end REJECTED after the approval',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  provisioningOpenPullRequest: {
+    entry: 'functions/provisioning-open-pull-request.ts',
+    description: 'Provisioning task: render the Terraform and open the pull request',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    // GitHub's secondary rate limits punish bursts of content-creating requests.
+    reservedConcurrency: 5,
+    access: { table: 'write', codeHost: true, selfService: true, secrets: ['githubAppPrivateKey'] },
+  },
+  provisioningAwaitApply: {
+    entry: 'functions/provisioning-await-apply.ts',
+    description: 'Provisioning task: park the token until merged and applied',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['provisioning'] },
+  },
+  provisioningComplete: {
+    entry: 'functions/provisioning-complete.ts',
+    description: 'Provisioning task: record outputs and the secret path',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', secrets: ['slackBotToken'] },
+  },
+  provisioningRecordFailure: {
+    entry: 'functions/provisioning-record-failure.ts',
+    description: 'Provisioning task: end the request FAILED',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
+  terraformChangeRecorder: {
+    entry: 'functions/terraform-change-recorder.ts',
+    description: 'Moves provisioning requests on Terraform merges and applies',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['provisioning'] },
+  },
+  serviceCreationStarter: {
+    entry: 'functions/service-creation-starter.ts',
+    description: 'Starts the service-creation workflow',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { startsWorkflows: ['serviceCreation'] },
+  },
+  serviceCreateRepositories: {
+    entry: 'functions/service-create-repositories.ts',
+    description: 'Service creation task: code and infra repositories from templates',
+    memoryMb: 256,
+    timeoutSeconds: 120,
+    reservedConcurrency: 5,
+    access: { table: 'write', codeHost: true, selfService: true, secrets: ['githubAppPrivateKey'] },
+  },
+  serviceCommitGitOps: {
+    entry: 'functions/service-commit-gitops.ts',
+    description: 'Service creation task: Argo CD applications and Keycloak client',
+    memoryMb: 256,
+    timeoutSeconds: 60,
+    access: { table: 'write', gitops: true, selfService: true, secrets: ['githubAppPrivateKey'] },
+  },
+  serviceRegister: {
+    entry: 'functions/service-register.ts',
+    description: 'Service creation task: the service goes ACTIVE in the catalog',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', secrets: ['slackBotToken'] },
+  },
+  serviceRecordFailure: {
+    entry: 'functions/service-record-failure.ts',
+    description: 'Service creation task: mark the service FAILED',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write' },
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
@@ -265,6 +365,14 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals/{id}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/approvals/{id}/votes', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/provisioning-requests', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/provisioning-requests/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/provisioning-requests', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
+  // The API description is public, as the contract Backstage and other clients build against.
+  { method: 'GET', path: '/v1/openapi.json', function: 'portalApi', auth: 'none' },
   { method: 'POST', path: '/slack/interactions', function: 'slackInteractions', auth: 'none' },
 ];
 
@@ -281,6 +389,9 @@ export const RULES: RuleSpec[] = [
   { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'argocdStatusRecorder' },
   { name: 'NotifyDeploymentChanged', description: 'Deployment changes go to Slack and GitHub Deployments', pattern: notifyDeploymentChangedPattern, target: 'deploymentNotifier' },
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
+  { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'provisioningStarter' },
+  { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'terraformChangeRecorder' },
+  { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'serviceCreationStarter' },
 ];
 
 export interface StateMachineSpec {
@@ -322,6 +433,27 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
       AwaitDecisionFunctionArn: 'approvalAwaitDecision',
       ExpireApprovalFunctionArn: 'approvalExpire',
       RemindApprovalFunctionArn: 'approvalRemind',
+    },
+  },
+  provisioning: {
+    definitionFile: 'workflows/provisioning.asl.json',
+    functionSubstitutions: {
+      CheckPolicyFunctionArn: 'provisioningCheckPolicy',
+      ApplyApprovalFunctionArn: 'provisioningApplyApproval',
+      OpenPullRequestFunctionArn: 'provisioningOpenPullRequest',
+      AwaitApplyFunctionArn: 'provisioningAwaitApply',
+      CompleteFunctionArn: 'provisioningComplete',
+      RecordFailureFunctionArn: 'provisioningRecordFailure',
+    },
+    stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
+  },
+  serviceCreation: {
+    definitionFile: 'workflows/service-creation.asl.json',
+    functionSubstitutions: {
+      CreateRepositoriesFunctionArn: 'serviceCreateRepositories',
+      CommitGitOpsFunctionArn: 'serviceCommitGitOps',
+      RegisterFunctionArn: 'serviceRegister',
+      RecordFailureFunctionArn: 'serviceRecordFailure',
     },
   },
 };

@@ -18,8 +18,21 @@ export const serviceSchema = z.object({
   imageRepository: z.string(),
   /** Where deployment news goes; defaults to the team's deploy channel. */
   slackChannel: z.string().optional(),
+  /** The business domain, part of every secret path; defaults to the team. */
+  domain: z.string().optional(),
+  /** CREATING while the service-creation workflow runs; only ACTIVE services deploy. */
+  status: z.enum(['CREATING', 'ACTIVE', 'FAILED']).default('ACTIVE'),
+  description: z.string().optional(),
+  template: z.string().optional(),
+  /** The repository with the service's Terraform and infrastructure code. */
+  infraRepository: z.string().optional(),
+  createdBy: z.string().optional(),
+  createdAt: z.string().optional(),
+  failureReason: z.string().optional(),
+  revision: z.number().int().nonnegative().default(0),
 });
 export type Service = z.infer<typeof serviceSchema>;
+export type ServiceStatus = Service['status'];
 
 export const personSchema = z.object({
   login: z.string(),

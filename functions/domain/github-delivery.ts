@@ -14,13 +14,14 @@ export const pullRequestEventSchema = z.object({
     state: z.string(),
     head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/u, 'a 40-character commit SHA') }),
     labels: z.array(z.object({ name: z.string() })),
+    merged: z.boolean().optional(),
+    merge_commit_sha: z.string().nullable().optional(),
   }),
   repository: repositorySchema,
   sender: senderSchema,
 });
 export type PullRequestEvent = z.infer<typeof pullRequestEventSchema>;
 
-/** What a GitHub delivery means for Flightplan, before the catalog is consulted. */
 /** The parts of GitHub's `release` webhook Flightplan reads. */
 export const releaseEventSchema = z.object({
   action: z.string(),
@@ -35,6 +36,22 @@ export const releaseEventSchema = z.object({
 });
 export type ReleaseEvent = z.infer<typeof releaseEventSchema>;
 
+/** The parts of GitHub's `workflow_run` webhook Flightplan reads. */
+export const workflowRunEventSchema = z.object({
+  action: z.string(),
+  workflow_run: z.object({
+    name: z.string().nullable(),
+    head_branch: z.string().nullable(),
+    head_sha: z.string(),
+    conclusion: z.string().nullable(),
+    html_url: z.string(),
+  }),
+  repository: repositorySchema,
+  sender: senderSchema,
+});
+export type WorkflowRunEvent = z.infer<typeof workflowRunEventSchema>;
+
+/** What a GitHub delivery means for Flightplan, before the catalog is consulted. */
 export type GithubIntent =
   | {
       kind: 'deploy-hml';
@@ -45,6 +62,8 @@ export type GithubIntent =
       action: 'labeled' | 'synchronize';
     }
   | { kind: 'deploy-prod'; repository: string; tag: string; requestedBy: string }
+  | { kind: 'terraform-pull-request-closed'; repository: string; number: number; merged: boolean; mergeCommitSha: string | null; closedBy: string }
+  | { kind: 'terraform-applied'; repository: string; headSha: string; conclusion: string; runUrl: string }
   | { kind: 'ignored'; reason: string };
 
 export const ignored = (reason: string): GithubIntent => ({ kind: 'ignored', reason });
@@ -82,4 +101,30 @@ export function interpretRelease(event: ReleaseEvent): GithubIntent {
   if (event.release.draft) return ignored(`release ${event.release.tag_name} is a draft`);
   if (event.release.prerelease) return ignored(`release ${event.release.tag_name} is a pre-release`);
   return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, requestedBy: event.release.author.login };
+}
+
+/** On the Terraform repository, a closed pull request is what a provisioning request waits for. */
+export function interpretTerraformPullRequest(event: PullRequestEvent): GithubIntent {
+  if (event.action !== 'closed') return ignored(`pull_request action "${event.action}" on the Terraform repository changes nothing`);
+  return {
+    kind: 'terraform-pull-request-closed',
+    repository: event.repository.full_name,
+    number: event.number,
+    merged: event.pull_request.merged === true,
+    mergeCommitSha: event.pull_request.merged === true ? (event.pull_request.merge_commit_sha ?? null) : null,
+    closedBy: event.sender.login,
+  };
+}
+
+/** A finished run of the apply workflow on the Terraform repository; other workflows and unfinished runs are ignored. */
+export function interpretApplyRun(event: WorkflowRunEvent, applyWorkflow: string): GithubIntent {
+  if (event.action !== 'completed') return ignored(`workflow_run action "${event.action}" is not a finished run`);
+  if (event.workflow_run.name !== applyWorkflow) return ignored(`workflow "${event.workflow_run.name ?? ''}" is not the apply workflow ${applyWorkflow}`);
+  return {
+    kind: 'terraform-applied',
+    repository: event.repository.full_name,
+    headSha: event.workflow_run.head_sha,
+    conclusion: event.workflow_run.conclusion ?? 'unknown',
+    runUrl: event.workflow_run.html_url,
+  };
 }

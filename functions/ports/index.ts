@@ -1,9 +1,11 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { BusEntry } from '../../events/envelope.js';
 import type { Environment, Person, Service } from '../domain/catalog.js';
-import type { Deployment, DeploymentChange, DeploymentEvent } from '../domain/deployment.js';
+import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
+import type { Accounts, ApplyRun, ProvisioningChange, ProvisioningRequest, ProvisioningStatus } from '../domain/provisioning.js';
+import type { RepositoryFile } from '../domain/service-creation.js';
 
 export interface Page<T> {
   items: T[];
@@ -20,7 +22,7 @@ export interface DeploymentStore {
    * `decide` returns the change to write, or undefined to leave the deployment as it is.
    */
   update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment>;
-  list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
+  list(filter: { service?: string; environment?: Environment; status?: DeploymentStatus }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
   /** The audit trail, oldest first; with `untilRevision`, only the entries up to that revision of the record. */
   events(id: string, untilRevision?: number): Promise<DeploymentEvent[]>;
   /** The oldest QUEUED deployment of a service in an environment: who gets the lock next (FIFO). */
@@ -55,12 +57,26 @@ export interface ApprovalStore {
   listByStatus(status: ApprovalStatus, page: { limit: number; cursor?: string }): Promise<Page<Approval>>;
 }
 
+/** A change to a catalog service with the audit entry that explains it. */
+export interface ServiceChange {
+  service: Service;
+  event: DeploymentEvent;
+}
+
 export interface CatalogStore {
   findPersonBySlackId(slackUserId: string): Promise<Person | undefined>;
   getService(name: string): Promise<Service | undefined>;
   listServices(): Promise<Service[]>;
+  listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>>;
+  /** Only ACTIVE services are found by repository: a service being created cannot deploy yet. */
   findServiceByRepository(repository: string): Promise<Service | undefined>;
+  /** Stores an ACTIVE service as it is (the seeded demo catalog). */
   putService(service: Service): Promise<void>;
+  /** Stores a new service (CREATING); `exists` when the name is taken, whatever its status. */
+  createService(change: ServiceChange): Promise<'created' | 'exists'>;
+  /** Read, decide, write with a condition on the revision; becoming ACTIVE maps its repository to it. */
+  updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service>;
+  serviceEvents(name: string): Promise<DeploymentEvent[]>;
   getPerson(login: string): Promise<Person | undefined>;
   putPerson(person: Person): Promise<void>;
 }
@@ -111,7 +127,50 @@ export interface EventPublisher {
   publish(entries: BusEntry[]): Promise<void>;
 }
 
-export type StateMachineName = 'deployment' | 'approval';
+/**
+ * Provisioning requests, their audit trail, and the claims that keep one live request per
+ * resource. Writes are conditional on the revision read.
+ */
+export interface ProvisioningStore {
+  /** `exists`: the id is taken (a retried request); `claimed`: another live request owns that resource. */
+  create(change: ProvisioningChange): Promise<'created' | 'exists' | 'claimed'>;
+  get(id: string): Promise<ProvisioningRequest | undefined>;
+  /** Ending REJECTED or FAILED releases the resource's claim in the same transaction. */
+  update(id: string, decide: (current: ProvisioningRequest) => ProvisioningChange | undefined): Promise<ProvisioningRequest>;
+  events(id: string): Promise<DeploymentEvent[]>;
+  list(filter: { service?: string; environment?: Environment; status?: ProvisioningStatus }, page: { limit: number; cursor?: string }): Promise<Page<ProvisioningRequest>>;
+  /** Resources of one type a service has or is getting in an environment and region. */
+  countClaims(service: string, environment: Environment, region: string, type: ProvisioningRequest['type']): Promise<number>;
+  findByPullRequest(repository: string, number: number): Promise<string | undefined>;
+  findByMergeCommit(repository: string, sha: string): Promise<string | undefined>;
+  /** An apply run that finished before its pull request was seen merged (webhooks arrive in any order). */
+  recordEarlyApplyRun(repository: string, run: ApplyRun): Promise<void>;
+  earlyApplyRun(repository: string, sha: string): Promise<ApplyRun | undefined>;
+}
+
+/** Git hosting for the Terraform repository and new service repositories: GitHub, or git repositories under .local/. */
+export interface CodeHost {
+  /** Creates `repository` from the template repository; `created: false` when it exists already (a retried step). */
+  createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }>;
+  /** One commit on the default branch with every file. */
+  commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
+  /** Pushes the files to `branch` and opens a pull request, or returns the one already open for that branch. */
+  openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }>;
+}
+
+/** Where self-service requests land: organization, repositories and accounts (config.ts). */
+export interface SelfServiceSettings {
+  organization: string;
+  terraformRepository: string;
+  terraformModuleSource: string;
+  /** Only this workflow's runs on the Terraform repository count as the apply. */
+  terraformApplyWorkflow: string;
+  gitopsRepositoryUrl: string;
+  imageRegistry: string;
+  accounts: Accounts;
+}
+
+export type StateMachineName = 'deployment' | 'approval' | 'provisioning' | 'serviceCreation';
 
 export interface ExecutionDescription {
   executionArn: string;
@@ -146,6 +205,8 @@ export interface GitOpsRepo {
   readImageDigest(target: GitOpsTarget): Promise<string | null>;
   /** Commits the digest; returns the commit id Argo CD will report once synced. */
   commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }>;
+  /** One commit with every file (Argo CD Applications, Keycloak clients of a new service). */
+  commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }>;
 }
 
 export interface ArtifactRegistry {
@@ -221,4 +282,7 @@ export interface Dependencies {
   approvals: ApprovalStore;
   freezeWindows: FreezeWindow[];
   metrics: MetricsRecorder;
+  provisioning: ProvisioningStore;
+  codeHost: CodeHost;
+  selfService: SelfServiceSettings;
 }

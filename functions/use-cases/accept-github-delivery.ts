@@ -1,9 +1,20 @@
 import type { z } from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
-import { ignored, interpretPullRequest, interpretRelease, pullRequestEventSchema, releaseEventSchema, type GithubIntent } from '../domain/github-delivery.js';
+import { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
+import {
+  ignored,
+  interpretApplyRun,
+  interpretPullRequest,
+  interpretRelease,
+  interpretTerraformPullRequest,
+  pullRequestEventSchema,
+  releaseEventSchema,
+  workflowRunEventSchema,
+  type GithubIntent,
+} from '../domain/github-delivery.js';
 import { ValidationError } from '../errors.js';
-import type { CatalogStore } from '../ports/index.js';
+import type { CatalogStore, SelfServiceSettings } from '../ports/index.js';
 
 export interface GithubDelivery {
   eventName: string;
@@ -16,12 +27,20 @@ export type DeliveryDecision =
   | { kind: 'ignored'; reason: string };
 
 /** Turns a verified GitHub delivery into the events to publish, or a reason to ignore it. Writes nothing. */
-export async function acceptGithubDelivery(deps: { catalog: CatalogStore }, delivery: GithubDelivery): Promise<DeliveryDecision> {
-  const intent = interpret(delivery);
+export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfService: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'> }, delivery: GithubDelivery): Promise<DeliveryDecision> {
+  const intent = interpret(delivery, deps.selfService);
   if (intent.kind === 'ignored') return intent;
+  const trace = { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` };
+  if (intent.kind === 'terraform-pull-request-closed') {
+    const { kind: _kind, ...closed } = intent;
+    return { kind: 'publish', entries: [terraformPullRequestClosed.build(closed, trace)], summary: `Terraform pull request #${intent.number} ${intent.merged ? 'merged' : 'closed'}` };
+  }
+  if (intent.kind === 'terraform-applied') {
+    const { kind: _kind, ...applied } = intent;
+    return { kind: 'publish', entries: [terraformApplyCompleted.build(applied, trace)], summary: `Terraform apply of ${intent.headSha.slice(0, 7)} ended ${intent.conclusion}` };
+  }
   const service = await deps.catalog.findServiceByRepository(intent.repository);
   if (!service) return { kind: 'ignored', reason: `repository ${intent.repository} is not in the Flightplan catalog` };
-  const trace = { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` };
   if (intent.kind === 'deploy-prod') {
     const entry = deploymentRequested.build(
       {
@@ -55,12 +74,19 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore }, deli
   return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})` };
 }
 
-function interpret(delivery: GithubDelivery): GithubIntent {
+function interpret(delivery: GithubDelivery, settings: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>): GithubIntent {
+  const isTerraform = (repository: string) => repository.toLowerCase() === settings.terraformRepository.toLowerCase();
   switch (delivery.eventName) {
     case 'ping':
       return ignored('ping');
-    case 'pull_request':
-      return interpretPullRequest(parsePayload(pullRequestEventSchema, delivery.payload, delivery.eventName));
+    case 'pull_request': {
+      const event = parsePayload(pullRequestEventSchema, delivery.payload, delivery.eventName);
+      return isTerraform(event.repository.full_name) ? interpretTerraformPullRequest(event) : interpretPullRequest(event);
+    }
+    case 'workflow_run': {
+      const event = parsePayload(workflowRunEventSchema, delivery.payload, delivery.eventName);
+      return isTerraform(event.repository.full_name) ? interpretApplyRun(event, settings.terraformApplyWorkflow) : ignored(`workflow runs on ${event.repository.full_name} are not used by Flightplan`);
+    }
     case 'release':
       return interpretRelease(parsePayload(releaseEventSchema, delivery.payload, delivery.eventName));
     default:

@@ -1,5 +1,5 @@
 import type { Environment } from '../domain/catalog.js';
-import type { Deployment, DeploymentEvent } from '../domain/deployment.js';
+import type { Deployment, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import { NotFoundError } from '../errors.js';
 import type { ApprovalStore, DeploymentStore, Page } from '../ports/index.js';
 import { approvalIdFor, type Approval } from '../domain/approval.js';
@@ -13,10 +13,10 @@ const withoutRevision = ({ revision: _revision, ...visible }: Deployment): Deplo
 
 export async function listDeployments(
   deps: { deployments: DeploymentStore },
-  query: { service?: string; environment?: Environment; cursor?: string; limit: number },
+  query: { service?: string | undefined; environment?: Environment | undefined; status?: DeploymentStatus | undefined; cursor?: string | undefined; limit: number },
 ): Promise<Page<DeploymentSummary>> {
   const page = await deps.deployments.list(
-    { ...(query.service ? { service: query.service } : {}), ...(query.environment ? { environment: query.environment } : {}) },
+    { ...(query.service ? { service: query.service } : {}), ...(query.environment ? { environment: query.environment } : {}), ...(query.status ? { status: query.status } : {}) },
     { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
   );
   return { items: page.items.map(withoutRevision), nextCursor: page.nextCursor };

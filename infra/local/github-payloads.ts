@@ -14,22 +14,18 @@ export interface PullRequestDeliveryOptions {
   labels: string[];
   sender: string;
   state?: 'open' | 'closed';
+  merged?: boolean;
+  mergeCommitSha?: string;
+  /** The pull request's branch; `feature-{number}` when absent. */
+  branch?: string;
 }
 
 const user = (login: string) => ({ login, id: login.length * 1000 + 7, node_id: `U_${login}`, type: 'User', site_admin: false, html_url: `https://github.com/${login}` });
 
 export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<string, unknown> {
-  const [owner = 'acme', name = 'repo'] = options.repository.split('/');
-  const repository = {
-    id: 4242,
-    node_id: 'R_kgDOflightplan',
-    name,
-    full_name: options.repository,
-    private: true,
-    owner: { ...user(owner), type: 'Organization' },
-    html_url: `https://github.com/${options.repository}`,
-    default_branch: 'main',
-  };
+  const [owner = 'acme'] = options.repository.split('/');
+  const repository = repositoryPayload(options.repository);
+  const branch = options.branch ?? `feature-${options.number}`;
   const label = (labelName: string) => ({ id: labelName.length * 31, node_id: `LA_${labelName}`, name: labelName, color: '0e8a16', default: false, description: null });
   return {
     action: options.action,
@@ -48,13 +44,60 @@ export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<
       body: null,
       labels: options.labels.map(label),
       draft: false,
-      merged: false,
-      head: { label: `${owner}:feature-${options.number}`, ref: `feature-${options.number}`, sha: options.headSha, user: user(owner), repo: repository },
+      merged: options.merged ?? false,
+      merge_commit_sha: options.mergeCommitSha ?? null,
+      merged_by: options.merged ? user(options.sender) : null,
+      head: { label: `${owner}:${branch}`, ref: branch, sha: options.headSha, user: user(owner), repo: repository },
       base: { label: `${owner}:main`, ref: 'main', sha: '0'.repeat(40), user: user(owner), repo: repository },
       created_at: '2026-11-23T09:00:00Z',
       updated_at: new Date().toISOString(),
     },
     repository,
+    organization: { login: owner, id: 9000, node_id: `O_${owner}` },
+    sender: user(options.sender),
+  };
+}
+
+function repositoryPayload(fullName: string): Record<string, unknown> {
+  const [owner = 'acme', name = 'repo'] = fullName.split('/');
+  return {
+    id: 4242,
+    node_id: 'R_kgDOflightplan',
+    name,
+    full_name: fullName,
+    private: true,
+    owner: { ...user(owner), type: 'Organization' },
+    html_url: `https://github.com/${fullName}`,
+    default_branch: 'main',
+  };
+}
+
+/** GitHub's `workflow_run` webhook for a finished run, as the Terraform apply workflow sends it after a merge. */
+export function workflowRunPayload(options: { repository: string; workflow: string; headSha: string; conclusion: 'success' | 'failure' | 'cancelled'; runId: number; sender: string }): Record<string, unknown> {
+  const [owner = 'acme'] = options.repository.split('/');
+  return {
+    action: 'completed',
+    workflow_run: {
+      id: options.runId,
+      name: options.workflow,
+      node_id: `WFR_${options.runId}`,
+      head_branch: 'main',
+      head_sha: options.headSha,
+      path: `.github/workflows/${options.workflow}.yml`,
+      run_number: options.runId,
+      event: 'push',
+      status: 'completed',
+      conclusion: options.conclusion,
+      workflow_id: 77,
+      html_url: `https://github.com/${options.repository}/actions/runs/${options.runId}`,
+      pull_requests: [],
+      created_at: new Date().toISOString(),
+      updated_at: new Date().toISOString(),
+      actor: user(options.sender),
+      repository: repositoryPayload(options.repository),
+    },
+    workflow: { id: 77, name: options.workflow, path: `.github/workflows/${options.workflow}.yml` },
+    repository: repositoryPayload(options.repository),
     organization: { login: owner, id: 9000, node_id: `O_${owner}` },
     sender: user(options.sender),
   };

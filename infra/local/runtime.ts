@@ -6,19 +6,21 @@ import { z } from 'zod';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv } from '../../functions/config.js';
+import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
 import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import type { Dependencies, StateMachineName } from '../../functions/ports/index.js';
+import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import { pullRequestPayload, signedDelivery, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
@@ -152,7 +154,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
     const chat = new RecordingChat();
-    const github = new GithubSimulator();
+    const selfService = selfServiceSettingsFrom(process.env);
+    const github = new GithubSimulator(join(dataDir, 'github'));
+    await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
+    stoppers.push(() => github.idle());
     const deps: Dependencies = {
       deployments: new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
@@ -171,6 +176,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
       freezeWindows: options.freezeWindows ?? freezeWindowsFrom(process.env),
       metrics: new RecordingMetrics(),
+      provisioning: new DynamoDbProvisioningStore(dynamoDb.client, table),
+      codeHost: github,
+      selfService,
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
@@ -186,10 +194,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const interrupted = await failInterruptedDeployments(deps);
     if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
 
+    // Known once the server listens; the GitHub controls deliver webhooks to it.
+    let url = '';
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
         ...localControlRoutes(health, bus, chat),
+        ...githubControlRoutes(github, selfService, (eventName, payload) => deliverGithubWebhook(url, eventName, payload)),
       ],
       issuer,
       onError: (error) => { log(`http: ${(error as Error).stack ?? String(error)}`); },
@@ -197,7 +208,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const port = await listen(server, options.port);
     stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
     stoppers.push(() => { server.closeAllConnections(); });
-    const url = `http://127.0.0.1:${port}`;
+    url = `http://127.0.0.1:${port}`;
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -233,19 +244,76 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
-  const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
-    method,
-    path,
-    auth: 'none',
-    handle: async (event) => {
-      try {
-        return await handle(event);
-      } catch (error) {
-        return problemResponse(problemFor(error));
+const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
+  method,
+  path,
+  auth: 'none',
+  handle: async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      return problemResponse(problemFor(error));
+    }
+  },
+});
+
+const pullRequestQuerySchema = z.object({ repository: z.string().min(1).optional(), state: z.enum(['open', 'merged', 'closed']).optional() });
+const mergeSchema = z.object({
+  repository: z.string().min(1).optional(),
+  /** Who merged: the sender of the webhooks. */
+  by: z.string().min(1).default('carol'),
+  /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
+  apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
+});
+const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
+
+type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
+
+async function deliverGithubWebhook(url: string, eventName: string, payload: Record<string, unknown>): Promise<{ event: string; status: number; body: unknown }> {
+  const secret = optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret);
+  const delivery = await signedDelivery(secret, eventName, payload);
+  const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  return { event: eventName, status: response.status, body: (await response.json()) };
+}
+
+/**
+ * What a person does on GitHub, for the demo and tests: list the simulated pull requests, merge
+ * one (then GitHub's `pull_request` closed and the apply workflow's `workflow_run` webhooks are
+ * delivered, signed, to /webhooks/github), or close one unmerged.
+ */
+function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
+  const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
+  let runId = Date.now() % 1_000_000;
+  return [
+    control('GET', '/local/github/pull-requests', (event) => {
+      const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
+      return json(200, { items: github.listPullRequests({ ...(query.repository ? { repository: query.repository } : {}), ...(query.state ? { state: query.state } : {}) }) });
+    }),
+    control('POST', '/local/github/pull-requests/{number}/merge', async (event) => {
+      const request = mergeSchema.parse(parseJson(event.body || '{}'));
+      const repository = request.repository ?? selfService.terraformRepository;
+      const pullRequest = await github.merge(repository, numberOf(event), request.by);
+      const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
+      const deliveries = [
+        await deliver('pull_request', pullRequestPayload({ repository, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: true, mergeCommitSha, labels: [], sender: request.by, branch: pullRequest.branch })),
+      ];
+      if (request.apply !== 'none') {
+        runId += 1;
+        deliveries.push(await deliver('workflow_run', workflowRunPayload({ repository, workflow: selfService.terraformApplyWorkflow, headSha: mergeCommitSha, conclusion: request.apply, runId, sender: request.by })));
       }
-    },
-  });
+      return json(200, { pullRequest, deliveries });
+    }),
+    control('POST', '/local/github/pull-requests/{number}/close', async (event) => {
+      const request = closeSchema.parse(parseJson(event.body || '{}'));
+      const repository = request.repository ?? selfService.terraformRepository;
+      const pullRequest = await github.close(repository, numberOf(event), request.by);
+      const delivery = await deliver('pull_request', pullRequestPayload({ repository, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: false, labels: [], sender: request.by, branch: pullRequest.branch }));
+      return json(200, { pullRequest, deliveries: [delivery] });
+    }),
+  ];
+}
+
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
   return [
     control('GET', '/healthz', () => json(200, { status: 'ok' })),
     control('GET', '/local/slack/messages', (event) => {

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { personSchema, serviceSchema, type Environment, type Person, type Service } from '../../domain/catalog.js';
-import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent } from '../../domain/deployment.js';
+import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent, type DeploymentStatus } from '../../domain/deployment.js';
 import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
 import { randomUUID } from 'node:crypto';
 import { approvalSchema, type Approval, type ApprovalStatus } from '../../domain/approval.js';
@@ -28,11 +28,12 @@ import type {
   LockHolder,
   LockStore,
   Page,
+  ServiceChange,
   TaskWait,
   WaitStore,
 } from '../../ports/index.js';
 
-const META = '#META';
+export const META = '#META';
 const MAX_UPDATE_ATTEMPTS = 8;
 const MAX_REVISION = 99_999_999;
 
@@ -41,14 +42,14 @@ const queueKey = (deployment: Pick<Deployment, 'service' | 'environment' | 'crea
   pk: `QUEUE#${deployment.service}#${deployment.environment}`,
   sk: `${deployment.createdAt}#${deployment.id}`,
 });
-const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
+export const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
 
 const cursorSchema = z.record(z.string(), z.string());
 
-const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
 
-function decodeCursor(cursor: string): Record<string, string> {
+export function decodeCursor(cursor: string): Record<string, string> {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch (error) {
@@ -56,13 +57,31 @@ function decodeCursor(cursor: string): Record<string, string> {
   }
 }
 
-const isConditionFailure = (error: unknown): boolean =>
+export const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException &&
     (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
 
+/**
+ * The expression values, names and FilterExpression for equality filters on top-level attributes
+ * (status, environment, team); undefined filters are left out.
+ */
+export function withFilter(
+  values: Record<string, unknown>,
+  filters: Record<string, string | undefined>,
+): Pick<QueryCommandInput, 'ExpressionAttributeValues' | 'ExpressionAttributeNames' | 'FilterExpression'> {
+  const present = Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (present.length === 0) return { ExpressionAttributeValues: values };
+  return {
+    ExpressionAttributeValues: { ...values, ...Object.fromEntries(present.map(([name, value]) => [`:${name}`, value])) },
+    // Names, because `status` is a DynamoDB reserved word.
+    ExpressionAttributeNames: Object.fromEntries(present.map(([name]) => [`#${name}`, name])),
+    FilterExpression: present.map(([name]) => `#${name} = :${name}`).join(' AND '),
+  };
+}
+
 /** Shares one DocumentClient and table across the single-table adapters below. */
-abstract class DynamoDbTable {
+export abstract class DynamoDbTable {
   protected readonly documents: DynamoDBDocumentClient;
 
   constructor(client: DynamoDBClient, protected readonly tableName: string) {
@@ -161,20 +180,26 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
     });
   }
 
-  async list(filter: { service?: string; environment?: Environment }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>> {
-    const query: QueryCommandInput = { TableName: this.tableName, Limit: page.limit, ScanIndexForward: false };
-    if (filter.service && filter.environment) {
-      Object.assign(query, { IndexName: 'byServiceEnvironment', KeyConditionExpression: 'gsi1pk = :key', ExpressionAttributeValues: { ':key': `DEPLOYMENTS#${filter.service}#${filter.environment}` } });
-    } else if (filter.service) {
-      Object.assign(query, { IndexName: 'byService', KeyConditionExpression: 'gsi2pk = :key', ExpressionAttributeValues: { ':key': `DEPLOYMENTS#${filter.service}` } });
-    } else {
-      Object.assign(query, { IndexName: 'byKind', KeyConditionExpression: 'gsi3pk = :key', ExpressionAttributeValues: { ':key': 'DEPLOYMENTS' } });
-      if (filter.environment) {
-        Object.assign(query, { FilterExpression: 'environment = :environment', ExpressionAttributeValues: { ':key': 'DEPLOYMENTS', ':environment': filter.environment } });
-      }
-    }
-    if (page.cursor) query.ExclusiveStartKey = decodeCursor(page.cursor);
-    const result = await this.documents.send(new QueryCommand(query));
+  async list(filter: { service?: string; environment?: Environment; status?: DeploymentStatus }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>> {
+    // The most selective index for the filter; what the index does not cover is filtered.
+    const [indexName, key, residual] =
+      filter.service && filter.environment
+        ? (['byServiceEnvironment', `gsi1pk = :key`, {}] as const)
+        : filter.service
+          ? (['byService', 'gsi2pk = :key', { environment: filter.environment }] as const)
+          : (['byKind', 'gsi3pk = :key', { environment: filter.environment }] as const);
+    const keyValue = filter.service && filter.environment ? `DEPLOYMENTS#${filter.service}#${filter.environment}` : filter.service ? `DEPLOYMENTS#${filter.service}` : 'DEPLOYMENTS';
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: indexName,
+        KeyConditionExpression: key,
+        Limit: page.limit,
+        ScanIndexForward: false,
+        ...withFilter({ ':key': keyValue }, { ...residual, status: filter.status }),
+        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
+      }),
+    );
     return {
       items: (result.Items ?? []).map((item) => deploymentSchema.parse(item['data'])),
       nextCursor: encodeCursor(result.LastEvaluatedKey),
@@ -245,35 +270,41 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
 
 }
 
-/** Services, the repositories that map to them, and people. */
+/** Services (with their creation history), the repositories that map to them, and people. */
 export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore {
   async getService(name: string): Promise<Service | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SERVICE#${name}`, sk: META } }));
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: serviceKey(name), ConsistentRead: true }));
     return Item ? serviceSchema.parse(Item['data']) : undefined;
   }
 
   async listServices(): Promise<Service[]> {
     const services: Service[] = [];
-    let startKey: Record<string, unknown> | undefined;
+    let cursor: string | undefined;
     do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'byKind',
-          KeyConditionExpression: 'gsi3pk = :kind',
-          ExpressionAttributeValues: { ':kind': 'SERVICES' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      services.push(...(result.Items ?? []).map((item) => serviceSchema.parse(item['data'])));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+      const page = await this.listServicesPage({}, { limit: 100, ...(cursor ? { cursor } : {}) });
+      services.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
     return services;
+  }
+
+  async listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'byKind',
+        KeyConditionExpression: 'gsi3pk = :kind',
+        ...withFilter({ ':kind': 'SERVICES' }, { team: filter.team, status: filter.status }),
+        Limit: page.limit,
+        ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
+      }),
+    );
+    return { items: (result.Items ?? []).map((item) => serviceSchema.parse(item['data'])), nextCursor: encodeCursor(result.LastEvaluatedKey) };
   }
 
   async findServiceByRepository(repository: string): Promise<Service | undefined> {
     const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: `REPOSITORY#${repository.toLowerCase()}`, sk: META } }),
+      new GetCommand({ TableName: this.tableName, Key: repositoryKey(repository) }),
     );
     return typeof Item?.['service'] === 'string' ? this.getService(Item['service']) : undefined;
   }
@@ -282,11 +313,36 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     await this.documents.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: this.tableName, Item: { pk: `SERVICE#${service.name}`, sk: META, gsi3pk: 'SERVICES', gsi3sk: service.name, data: service } } },
-          { Put: { TableName: this.tableName, Item: { pk: `REPOSITORY#${service.repository.toLowerCase()}`, sk: META, service: service.name } } },
+          { Put: { TableName: this.tableName, Item: this.serviceItem(service) } },
+          { Put: { TableName: this.tableName, Item: this.repositoryItem(service) } },
         ],
       }),
     );
+  }
+
+  async createService(change: ServiceChange): Promise<'created' | 'exists'> {
+    const created = await this.putRevisioned(this.serviceItem(change.service), undefined, [this.serviceEventItem(change.service, change.event)]);
+    return created ? 'created' : 'exists';
+  }
+
+  updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service> {
+    return this.updateRevisioned(`Service ${name}`, () => this.getService(name), decide, (current, change) => {
+      const next = { ...change.service, revision: current.revision + 1 };
+      // Mapping the repository is what lets its webhooks deploy; it happens once, on becoming ACTIVE.
+      const activation = next.status === 'ACTIVE' && current.status !== 'ACTIVE' ? [this.repositoryItem(next)] : [];
+      return { next, item: this.serviceItem(next), alongside: [this.serviceEventItem(next, change.event), ...activation] };
+    });
+  }
+
+  async serviceEvents(name: string): Promise<DeploymentEvent[]> {
+    const result = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+        ExpressionAttributeValues: { ':pk': serviceKey(name).pk, ':events': 'EVENT#' },
+      }),
+    );
+    return (result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data']));
   }
 
   async getPerson(login: string): Promise<Person | undefined> {
@@ -310,7 +366,21 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     return typeof Item?.['login'] === 'string' ? this.getPerson(Item['login']) : undefined;
   }
 
+  private serviceItem(service: Service): Record<string, unknown> {
+    return { ...serviceKey(service.name), gsi3pk: 'SERVICES', gsi3sk: service.name, team: service.team, status: service.status, revision: service.revision, data: service };
+  }
+
+  private repositoryItem(service: Service): Record<string, unknown> {
+    return { ...repositoryKey(service.repository), service: service.name };
+  }
+
+  private serviceEventItem(service: Service, event: DeploymentEvent): Record<string, unknown> {
+    return { pk: serviceKey(service.name).pk, sk: eventSortKey(service.revision), data: event };
+  }
 }
+
+const serviceKey = (name: string) => ({ pk: `SERVICE#${name}`, sk: META });
+const repositoryKey = (repository: string) => ({ pk: `REPOSITORY#${repository.toLowerCase()}`, sk: META });
 
 /** Per-(service, environment) deployment locks, taken and released with conditions. */
 export class DynamoDbLockStore extends DynamoDbTable implements LockStore {

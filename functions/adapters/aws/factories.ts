@@ -9,11 +9,13 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV, freezeWindowsFrom, optionalEnv, requireEnv } from '../../config.js';
+import { ENV, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
+import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
+import { GitHubCodeHost } from './github-code-host.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
 import { GitHubGitOpsRepo } from './github-gitops-repo.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
@@ -44,8 +46,15 @@ export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableN
 export const awsIdempotencyStore = () =>
   new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() });
 export const awsBus = () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName));
+export const awsProvisioningStore = () => new DynamoDbProvisioningStore(dynamoDbClient(), tableName());
+export const awsSelfService = () => selfServiceSettingsFrom(process.env);
+/** Only the state machines this function starts or signals have their ARN in its environment. */
 export const awsWorkflows = () =>
-  new SfnWorkflowEngine(tracer.captureAWSv3Client(new SFNClient({})), { deployment: optionalEnv(ENV.deploymentStateMachineArn, '') || undefined });
+  new SfnWorkflowEngine(tracer.captureAWSv3Client(new SFNClient({})), {
+    deployment: optionalEnv(ENV.deploymentStateMachineArn, '') || undefined,
+    provisioning: optionalEnv(ENV.provisioningStateMachineArn, '') || undefined,
+    serviceCreation: optionalEnv(ENV.serviceCreationStateMachineArn, '') || undefined,
+  });
 export const awsArtifacts = () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({})));
 export const awsHealth = () => new CloudWatchHealthSource();
 export const awsSecrets = () => new SecretsManagerSecrets();
@@ -85,6 +94,7 @@ const githubAppOctokit = () =>
 
 export const awsGitOps = () => new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main'));
 export const awsGithubDeployments = () => new OctokitGithubDeployments(githubAppOctokit());
+export const awsCodeHost = () => new GitHubCodeHost(githubAppOctokit());
 
 /** The bot token is read from Secrets Manager when first needed, not at cold start. */
 export const awsChat = () => {

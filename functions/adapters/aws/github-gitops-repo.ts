@@ -1,6 +1,8 @@
 import type { Octokit } from '@octokit/rest';
 import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
+import type { RepositoryFile } from '../../domain/service-creation.js';
 import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
+import { commitFilesWithGitData, splitRepository } from './github-code-host.js';
 
 /** The GitOps repository on GitHub, written through a GitHub App installation (Octokit). */
 export class GitHubGitOpsRepo implements GitOpsRepo {
@@ -9,13 +11,10 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
 
   constructor(
     private readonly octokit: Octokit,
-    repository: string,
+    private readonly repository: string,
     private readonly branch: string,
   ) {
-    const [owner, repo] = repository.split('/');
-    if (!owner || !repo) throw new Error(`GitOps repository must be owner/name, got "${repository}"`);
-    this.owner = owner;
-    this.repo = repo;
+    ({ owner: this.owner, repo: this.repo } = splitRepository(repository));
   }
 
   async readImageDigest(target: GitOpsTarget): Promise<string | null> {
@@ -39,6 +38,10 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
     const revision = data.commit.sha;
     if (!revision) throw new Error(`GitHub did not return a commit for ${path}`);
     return { revision };
+  }
+
+  commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }> {
+    return commitFilesWithGitData(this.octokit, { repository: this.repository, branch: this.branch, parentBranch: this.branch, files, message });
   }
 
   private async readFile(path: string): Promise<{ content: string; sha: string } | undefined> {

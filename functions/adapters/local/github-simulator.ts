@@ -1,4 +1,11 @@
-import type { GithubDeployments } from '../../ports/index.js';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { RepositoryFile } from '../../domain/service-creation.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { CodeHost, GithubDeployments } from '../../ports/index.js';
+import { LocalGitRepository } from './local-git.js';
 
 export interface SimulatedGithubDeployment {
   id: number;
@@ -8,9 +15,39 @@ export interface SimulatedGithubDeployment {
   statuses: { state: string; description: string; at: string }[];
 }
 
-/** GitHub Deployments, recorded: one deployment per repository, ref and environment, with its statuses. */
-export class GithubSimulator implements GithubDeployments {
+const simulatedPullRequestSchema = z.object({
+  number: z.number().int().positive(),
+  repository: z.string(),
+  branch: z.string(),
+  title: z.string(),
+  body: z.string(),
+  url: z.string(),
+  state: z.enum(['open', 'merged', 'closed']),
+  headSha: z.string(),
+  mergeCommitSha: z.string().optional(),
+  closedBy: z.string().optional(),
+  openedAt: z.string(),
+});
+export type SimulatedPullRequest = z.infer<typeof simulatedPullRequestSchema>;
+
+/**
+ * GitHub, simulated: repositories are real git repositories under `root` (one per owner/name,
+ * created from the platform's templates), pull requests are recorded in `pull-requests.json`
+ * beside them and merged with a real merge commit, and GitHub Deployments are recorded in memory.
+ */
+export class GithubSimulator implements GithubDeployments, CodeHost {
   readonly deployments: SimulatedGithubDeployment[] = [];
+  private pullRequests: SimulatedPullRequest[] = [];
+  private readonly repositories = new Map<string, LocalGitRepository>();
+
+  constructor(private readonly root: string) {}
+
+  /** Loads the recorded pull requests and creates the repositories that must exist from the start. */
+  async open(repositories: { repository: string; readme: string }[]): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    if (existsSync(this.pullRequestsFile)) this.pullRequests = z.array(simulatedPullRequestSchema).parse(JSON.parse(await readFile(this.pullRequestsFile, 'utf8')));
+    for (const { repository, readme } of repositories) await this.repository(repository).init([{ path: 'README.md', content: readme }], 'Initial commit');
+  }
 
   setStatus(notice: Parameters<GithubDeployments['setStatus']>[0]): Promise<void> {
     let deployment = this.deployments.find(
@@ -23,4 +60,114 @@ export class GithubSimulator implements GithubDeployments {
     deployment.statuses.push({ state: notice.state, description: notice.description, at: new Date().toISOString() });
     return Promise.resolve();
   }
+
+  async createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }> {
+    const repository = this.repository(input.repository);
+    const url = this.urlOf(input.repository);
+    if (repository.exists()) return { url, created: false };
+    await repository.init(templateFiles(input.template, input.repository, input.description), `Create ${input.repository} from ${input.template}`);
+    return { url, created: true };
+  }
+
+  commitFiles(repositoryName: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
+    return this.existing(repositoryName).commitFiles(files, message);
+  }
+
+  async openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }> {
+    const open = this.pullRequests.find((candidate) => candidate.repository === input.repository && candidate.branch === input.branch && candidate.state === 'open');
+    if (open) return { number: open.number, url: open.url };
+    const { revision } = await this.existing(input.repository).commitToBranch(input.branch, input.files, input.title);
+    const number = Math.max(0, ...this.pullRequests.filter((candidate) => candidate.repository === input.repository).map((candidate) => candidate.number)) + 1;
+    const pullRequest: SimulatedPullRequest = {
+      number,
+      repository: input.repository,
+      branch: input.branch,
+      title: input.title,
+      body: input.body,
+      url: `${this.urlOf(input.repository)}/pull/${number}`,
+      state: 'open',
+      headSha: revision,
+      openedAt: new Date().toISOString(),
+    };
+    this.pullRequests.push(pullRequest);
+    await this.savePullRequests();
+    return { number, url: pullRequest.url };
+  }
+
+  listPullRequests(filter: { repository?: string; state?: SimulatedPullRequest['state'] } = {}): SimulatedPullRequest[] {
+    return this.pullRequests.filter((candidate) => (!filter.repository || candidate.repository === filter.repository) && (!filter.state || candidate.state === filter.state));
+  }
+
+  /** Merges an open pull request with a merge commit on main. */
+  async merge(repositoryName: string, number: number, by: string): Promise<SimulatedPullRequest> {
+    const pullRequest = this.openPullRequestNumbered(repositoryName, number);
+    const { revision } = await this.existing(repositoryName).merge(pullRequest.branch, `Merge pull request #${number} from ${pullRequest.branch}\n\n${pullRequest.title}`);
+    Object.assign(pullRequest, { state: 'merged', mergeCommitSha: revision, closedBy: by });
+    await this.savePullRequests();
+    return pullRequest;
+  }
+
+  async close(repositoryName: string, number: number, by: string): Promise<SimulatedPullRequest> {
+    const pullRequest = this.openPullRequestNumbered(repositoryName, number);
+    Object.assign(pullRequest, { state: 'closed', closedBy: by });
+    await this.savePullRequests();
+    return pullRequest;
+  }
+
+  /** The git repository behind `owner/name`, for reading what was committed. */
+  directoryOf(repositoryName: string): string {
+    return this.repository(repositoryName).directory;
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all([...this.repositories.values()].map((repository) => repository.idle()));
+  }
+
+  private openPullRequestNumbered(repositoryName: string, number: number): SimulatedPullRequest {
+    const pullRequest = this.pullRequests.find((candidate) => candidate.repository === repositoryName && candidate.number === number);
+    if (!pullRequest) throw new NotFoundError(`Pull request ${repositoryName}#${number} does not exist`);
+    if (pullRequest.state !== 'open') throw new ConflictError(`Pull request ${repositoryName}#${number} is already ${pullRequest.state}`);
+    return pullRequest;
+  }
+
+  private repository(repositoryName: string): LocalGitRepository {
+    let repository = this.repositories.get(repositoryName);
+    if (!repository) {
+      repository = new LocalGitRepository(join(this.root, ...repositoryName.split('/')));
+      this.repositories.set(repositoryName, repository);
+    }
+    return repository;
+  }
+
+  private existing(repositoryName: string): LocalGitRepository {
+    const repository = this.repository(repositoryName);
+    if (!repository.exists()) throw new NotFoundError(`Repository ${repositoryName} does not exist`);
+    return repository;
+  }
+
+  private urlOf(repositoryName: string): string {
+    return `https://github.com/${repositoryName}`;
+  }
+
+  private get pullRequestsFile(): string {
+    return join(this.root, 'pull-requests.json');
+  }
+
+  private async savePullRequests(): Promise<void> {
+    await writeFile(this.pullRequestsFile, `${JSON.stringify(this.pullRequests, null, 2)}\n`);
+  }
+}
+
+/** What the platform's template repositories hold, standing in for GitHub's "use this template". */
+function templateFiles(template: string, repository: string, description: string): RepositoryFile[] {
+  const name = repository.split('/')[1] ?? repository;
+  const readme = { path: 'README.md', content: `# ${name}\n\n${description}\n\nCreated from the ${template} template by Flightplan.\n` };
+  if (template.endsWith('template-infra')) {
+    return [readme, { path: 'terraform/README.md', content: `Terraform for ${name}: resources from the portal land in the shared Terraform repository; service-specific code goes here.\n` }];
+  }
+  return [
+    readme,
+    { path: 'Dockerfile', content: 'FROM public.ecr.aws/docker/library/node:22-alpine\nWORKDIR /app\nCOPY . .\nCMD ["node", "index.js"]\n' },
+    { path: '.github/workflows/ci.yml', content: `name: ci\non: [push, pull_request]\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: echo "build and push ${name}"\n` },
+  ];
 }

@@ -1,0 +1,84 @@
+import type { Octokit } from '@octokit/rest';
+import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { CodeHost } from '../../ports/index.js';
+
+const DEFAULT_BRANCH = 'main';
+
+export function splitRepository(repository: string): { owner: string; repo: string } {
+  const [owner, repo] = repository.split('/');
+  if (!owner || !repo) throw new Error(`A repository must be owner/name, got "${repository}"`);
+  return { owner, repo };
+}
+
+const hasStatus = (error: unknown, status: number): boolean => typeof error === 'object' && error !== null && 'status' in error && error.status === status;
+
+/**
+ * One commit with every file on top of `parentBranch` (Git Data API: tree, commit), then points
+ * `branch` at it. Creating the branch when it is new; moving main only fast-forward.
+ */
+export async function commitFilesWithGitData(
+  octokit: Octokit,
+  target: { repository: string; branch: string; parentBranch: string; files: RepositoryFile[]; message: string },
+): Promise<{ revision: string }> {
+  const { owner, repo } = splitRepository(target.repository);
+  const { data: parentRef } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${target.parentBranch}` });
+  const { data: parentCommit } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: parentRef.object.sha });
+  const { data: tree } = await octokit.rest.git.createTree({
+    owner,
+    repo,
+    base_tree: parentCommit.tree.sha,
+    tree: target.files.map((file) => ({ path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content })),
+  });
+  const { data: commit } = await octokit.rest.git.createCommit({ owner, repo, message: target.message, tree: tree.sha, parents: [parentRef.object.sha] });
+  if (target.branch === target.parentBranch) {
+    // Not forced: if someone pushed in between, GitHub refuses and the step is retried on the new head.
+    await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${target.branch}`, sha: commit.sha, force: false });
+  } else {
+    try {
+      await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${target.branch}`, sha: commit.sha });
+    } catch (error) {
+      if (!hasStatus(error, 422)) throw error;
+      await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${target.branch}`, sha: commit.sha, force: true });
+    }
+  }
+  return { revision: commit.sha };
+}
+
+/** GitHub through the Flightplan GitHub App: template repositories, commits and pull requests. */
+export class GitHubCodeHost implements CodeHost {
+  constructor(private readonly octokit: Octokit) {}
+
+  async createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }> {
+    const { owner, repo } = splitRepository(input.repository);
+    try {
+      const { data } = await this.octokit.rest.repos.get({ owner, repo });
+      return { url: data.html_url, created: false };
+    } catch (error) {
+      if (!hasStatus(error, 404)) throw error;
+    }
+    const template = splitRepository(input.template);
+    const { data } = await this.octokit.rest.repos.createUsingTemplate({
+      template_owner: template.owner,
+      template_repo: template.repo,
+      owner,
+      name: repo,
+      description: input.description,
+      private: true,
+    });
+    return { url: data.html_url, created: true };
+  }
+
+  commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
+    return commitFilesWithGitData(this.octokit, { repository, branch: DEFAULT_BRANCH, parentBranch: DEFAULT_BRANCH, files, message });
+  }
+
+  async openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }> {
+    const { owner, repo } = splitRepository(input.repository);
+    const { data: open } = await this.octokit.rest.pulls.list({ owner, repo, head: `${owner}:${input.branch}`, state: 'open' });
+    const existing = open[0];
+    if (existing) return { number: existing.number, url: existing.html_url };
+    await commitFilesWithGitData(this.octokit, { repository: input.repository, branch: input.branch, parentBranch: DEFAULT_BRANCH, files: input.files, message: input.title });
+    const { data } = await this.octokit.rest.pulls.create({ owner, repo, head: input.branch, base: DEFAULT_BRANCH, title: input.title, body: input.body });
+    return { number: data.number, url: data.html_url };
+  }
+}

@@ -1,0 +1,32 @@
+import type { Approval } from './approval.js';
+import type { ProvisioningRequest } from './provisioning.js';
+
+export const pullRequestTitleOf = (request: ProvisioningRequest): string =>
+  `Provision ${request.type} ${request.physicalName} for ${request.service} (${request.environment}/${request.region})`;
+
+/** What a reviewer needs: who asked and why, who approved, what exactly changes and where its outputs go. */
+export function pullRequestBodyOf(request: ProvisioningRequest, approval: Approval | undefined): string {
+  const votes = (approval?.votes ?? []).filter((vote) => vote.decision === 'APPROVE');
+  const approvals = votes.length > 0 ? votes.map((vote) => `- @${vote.voter} (${vote.teams.join(', ')}) via ${vote.via} at ${vote.at}${vote.comment ? `: ${vote.comment}` : ''}`) : ['- none recorded'];
+  const spec = Object.entries(request.spec).map(([key, value]) => `| \`${key}\` | \`${JSON.stringify(value)}\` |`);
+  return [
+    `Provisioning request \`${request.id}\` from the developer portal.`,
+    '',
+    `**Requested by:** @${request.requestedBy} for **${request.service}** (team ${request.team})`,
+    `**Why:** ${request.reason ?? 'no reason given'}`,
+    `**Where:** account ${request.account}, ${request.environment}, ${request.region}`,
+    `**File:** \`${request.path}\``,
+    `**Secrets Manager path:** \`${request.secretPath}\``,
+    '',
+    `### Approvals (${approval?.policy ?? 'none'})`,
+    ...approvals,
+    '',
+    '### Options',
+    '| option | value |',
+    '| --- | --- |',
+    ...(spec.length > 0 ? spec : ['| (defaults) | |']),
+    '',
+    'Merging applies this change (the apply workflow runs on the merge commit); Flightplan records the outcome. Close the pull request to cancel the request.',
+    '',
+  ].join('\n');
+}

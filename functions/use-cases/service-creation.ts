@@ -1,0 +1,100 @@
+import { serviceCreationRequested } from '../../events/self-service-requested.js';
+import { mayOperate } from '../domain/authorization.js';
+import { deployChannelOf, type Service } from '../domain/catalog.js';
+import { catalogInfoFile, gitopsFiles, newService, type ServiceCreationBody } from '../domain/service-creation.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import type { CatalogStore, Chat, Clock, CodeHost, EventPublisher, GitOpsRepo, SelfServiceSettings, WorkflowEngine } from '../ports/index.js';
+import { teamsOf, type Caller } from './callers.js';
+import { WORKFLOW_ACTOR } from './deployment-context.js';
+import { describeFailure, type WorkflowFailure } from './finish-deployment.js';
+
+async function loadService(catalog: CatalogStore, name: string): Promise<Service> {
+  const service = await catalog.getService(name);
+  if (!service) throw new NotFoundError(`Service ${name} does not exist`);
+  return service;
+}
+
+/**
+ * `POST /v1/services`: a member of the team (or platform-team) asks; the name is reserved in the
+ * catalog with a conditional write (a taken name is a 409, whatever became of it), and the
+ * service-creation workflow is started through the bus.
+ */
+export async function requestServiceCreation(
+  deps: { catalog: CatalogStore; bus: EventPublisher; clock: Clock; selfService: SelfServiceSettings },
+  caller: Caller,
+  body: ServiceCreationBody,
+): Promise<Service> {
+  if (!mayOperate(await teamsOf(deps, caller), body.team)) throw new ForbiddenError(`${caller.login} is neither in ${body.team} nor in platform-team`);
+  const now = deps.clock.now();
+  const service = newService(body, deps.selfService, caller.login, now);
+  const created = await deps.catalog.createService({
+    service,
+    event: { at: now, actor: caller.login, action: 'service.requested', message: `${caller.login} asked for ${service.name} (${service.tier}, ${body.template}) for ${service.team}`, toStatus: 'CREATING' },
+  });
+  if (created === 'exists') {
+    const existing = await deps.catalog.getService(body.name);
+    throw new ConflictError(`A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`);
+  }
+  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, requestedBy: caller.login }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.login}` })]);
+  return service;
+}
+
+export function startServiceCreation(deps: { workflows: WorkflowEngine }, input: { service: string }): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+  return deps.workflows.start('serviceCreation', input.service, { service: input.service });
+}
+
+/** Appends an audit entry for a step, leaving the service as it is. */
+function recordStep(deps: { catalog: CatalogStore; clock: Clock }, name: string, action: string, message: string): Promise<Service> {
+  return deps.catalog.updateService(name, (current) => ({ service: current, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action, message } }));
+}
+
+/** The code repository from the service's template with its Backstage entity, and the infra repository. Repeatable. */
+export async function createServiceRepositories(
+  deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock; selfService: SelfServiceSettings },
+  input: { service: string },
+): Promise<{ repository: string; infraRepository: string }> {
+  const service = await loadService(deps.catalog, input.service);
+  const infraRepository = service.infraRepository ?? `${service.repository}-infra`;
+  const description = service.description ?? `${service.name} (${service.team})`;
+  const code = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`, repository: service.repository, description });
+  if (code.created) await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], 'Register the service in Backstage (catalog-info.yaml)');
+  const infra = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-infra`, repository: infraRepository, description: `Infrastructure of ${service.name}` });
+  await recordStep(deps, service.name, 'service.repositories-created', `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`);
+  return { repository: service.repository, infraRepository };
+}
+
+/** Argo CD Applications for every environment and region, and the Keycloak client, in one GitOps commit. */
+export async function commitServiceGitOps(
+  deps: { catalog: CatalogStore; gitops: GitOpsRepo; clock: Clock; selfService: SelfServiceSettings },
+  input: { service: string },
+): Promise<{ revision: string }> {
+  const service = await loadService(deps.catalog, input.service);
+  const files = gitopsFiles(service, deps.selfService.gitopsRepositoryUrl);
+  const commit = await deps.gitops.commitFiles(files, `Add ${service.name}: Argo CD applications and Keycloak client`);
+  await recordStep(deps, service.name, 'service.gitops-committed', `Committed ${files.map((file) => file.path).join(', ')} at ${commit.revision.slice(0, 7)}`);
+  return commit;
+}
+
+/** ACTIVE: its repository now maps to it, so its first labelled pull request deploys. */
+export async function registerService(deps: { catalog: CatalogStore; chat: Chat; clock: Clock }, input: { service: string }): Promise<{ status: Service['status'] }> {
+  const before = await loadService(deps.catalog, input.service);
+  const service = await deps.catalog.updateService(input.service, (current) =>
+    current.status === 'ACTIVE'
+      ? undefined
+      : { service: { ...current, status: 'ACTIVE' }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'service.registered', message: `${current.name} is in the catalog; ${current.repository} deploys`, fromStatus: current.status, toStatus: 'ACTIVE' } },
+  );
+  if (before.status !== 'ACTIVE') {
+    await deps.chat.post({ channel: deployChannelOf(service), text: `:tada: ${service.name} (${service.tier}) is ready: https://github.com/${service.repository}. Label a pull request \`deploy-hml\` to deploy it.` });
+  }
+  return { status: service.status };
+}
+
+export async function failServiceCreation(deps: { catalog: CatalogStore; clock: Clock }, input: { service: string; failure: WorkflowFailure }): Promise<{ status: Service['status'] }> {
+  const reason = describeFailure(input.failure);
+  const service = await deps.catalog.updateService(input.service, (current) =>
+    current.status !== 'CREATING'
+      ? undefined
+      : { service: { ...current, status: 'FAILED', failureReason: reason }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'service.failed', message: reason, fromStatus: 'CREATING', toStatus: 'FAILED' } },
+  );
+  return { status: service.status };
+}
