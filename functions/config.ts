@@ -51,6 +51,13 @@ export const ENV = {
   dataDir: 'FLIGHTPLAN_DATA_DIR',
 } as const;
 
+/** The variable that carries each state machine's ARN to the functions that start or signal it. */
+export const STATE_MACHINE_ARN_VARIABLES = {
+  deployment: ENV.deploymentStateMachineArn,
+  provisioning: ENV.provisioningStateMachineArn,
+  serviceCreation: ENV.serviceCreationStateMachineArn,
+} as const;
+
 export const LOCAL_DEFAULTS = {
   githubWebhookSecret: 'local-github-secret',
   slackSigningSecret: 'local-slack-secret',

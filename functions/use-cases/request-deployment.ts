@@ -30,6 +30,7 @@ export async function requestDeployment(
 ): Promise<{ deploymentId: string }> {
   const service = await deps.catalog.getService(body.service);
   if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
+  if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
   const teams = await teamsOf(deps, caller);
   if (!mayOperate(teams, service.team)) {
     throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);

@@ -18,7 +18,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
-import { ENV } from '../../functions/config.js';
+import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionAccess, type FunctionId } from '../system.js';
 import type { FlightplanSettings } from './settings.js';
@@ -139,8 +139,8 @@ export class ControlPlaneStack extends Stack {
         fn.addEnvironment(ENV.busName, this.bus.eventBusName);
       }
       // By name, not by reference: the state machine already depends on these functions' ARNs.
-      if ((access.startsWorkflows ?? []).includes('deployment') || (access.signalsWorkflows ?? []).includes('deployment')) {
-        fn.addEnvironment(ENV.deploymentStateMachineArn, this.stateMachineArn('deployment'));
+      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])])) {
+        if (name !== 'approval') fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name], this.stateMachineArn(name));
       }
       for (const name of access.startsWorkflows ?? []) {
         fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(name)] }));
@@ -154,10 +154,19 @@ export class ControlPlaneStack extends Stack {
         secrets[secretName].grantRead(fn);
         fn.addEnvironment(secretVariables[secretName], secrets[secretName].secretArn);
       }
-      if (access.gitops) {
-        fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+      if (access.gitops) fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+      if (access.gitops || access.codeHost) {
         fn.addEnvironment(ENV.githubAppId, settings.githubAppId);
         fn.addEnvironment(ENV.githubAppInstallationId, settings.githubAppInstallationId);
+      }
+      if (access.selfService) {
+        fn.addEnvironment(ENV.githubOrganization, settings.githubOrganization);
+        fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+        fn.addEnvironment(ENV.terraformRepository, settings.terraformRepository);
+        fn.addEnvironment(ENV.terraformModuleSource, settings.terraformModuleSource);
+        fn.addEnvironment(ENV.terraformApplyWorkflow, settings.terraformApplyWorkflow);
+        fn.addEnvironment(ENV.accounts, JSON.stringify(settings.accounts));
+        fn.addEnvironment(ENV.imageRegistry, `${this.account}.dkr.ecr.${this.region}.amazonaws.com`);
       }
       if (access.freezeWindows) fn.addEnvironment(ENV.freezeWindows, JSON.stringify(settings.freezeWindows));
       if (access.images) {
@@ -213,7 +222,7 @@ export class ControlPlaneStack extends Stack {
       });
     }
 
-    this.addDashboard(stateMachineName('deployment'), stateMachineName('approval'));
+    this.addDashboard(...Object.keys(STATE_MACHINES).map((name) => stateMachineName(name as StateMachineName)));
 
     new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });

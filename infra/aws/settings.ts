@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
+import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
 
 /** Everything that differs between installations, from CDK context (`cdk.json` or `-c key=value`). */
 export interface FlightplanSettings {
@@ -13,6 +14,12 @@ export interface FlightplanSettings {
   githubAppInstallationId: string;
   /** Passed to the functions that need them as FLIGHTPLAN_FREEZE_WINDOWS; validated at synth. */
   freezeWindows: FreezeWindow[];
+  /** Self-service: where new repositories and Terraform pull requests go, and each environment's account. */
+  githubOrganization: string;
+  terraformRepository: string;
+  terraformModuleSource: string;
+  terraformApplyWorkflow: string;
+  accounts: Accounts;
 }
 
 export function settingsFrom(app: App): FlightplanSettings {
@@ -33,5 +40,10 @@ export function settingsFrom(app: App): FlightplanSettings {
     githubAppId: text('githubAppId'),
     githubAppInstallationId: text('githubAppInstallationId'),
     freezeWindows: freezeWindowsSchema.parse(read('freezeWindows') ?? []),
+    githubOrganization: text('githubOrganization'),
+    terraformRepository: text('terraformRepository'),
+    terraformModuleSource: typeof read('terraformModuleSource') === 'string' ? String(read('terraformModuleSource')) : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
+    terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
+    accounts: accountsSchema.parse(read('accounts')),
   };
 }

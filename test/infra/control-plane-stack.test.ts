@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/aws/app.js';
-import { FUNCTIONS, ROUTES, RULES } from '../../infra/system.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES } from '../../infra/system.js';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 
 let template: Template;
@@ -23,6 +23,23 @@ describe('ControlPlaneStack', () => {
       expect(fn.Properties['Architectures']).toEqual(['arm64']);
       expect(fn.Properties['TracingConfig']).toEqual({ Mode: 'Active' });
     }
+  });
+
+  it('creates a Standard state machine per workflow and tells each function only the state machines it starts or signals', () => {
+    expect(resourcesOf('AWS::StepFunctions::StateMachine')).toHaveLength(Object.keys(STATE_MACHINES).length);
+    const variablesOf = (id: keyof typeof FUNCTIONS) => {
+      const fn = resourcesOf('AWS::Lambda::Function').find((resource) => resource.Properties['Description'] === FUNCTIONS[id].description);
+      return ((fn?.Properties['Environment'] ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
+    };
+    expect(Object.keys(variablesOf('provisioningStarter'))).toContain('FLIGHTPLAN_PROVISIONING_STATE_MACHINE_ARN');
+    expect(Object.keys(variablesOf('provisioningStarter'))).not.toContain('FLIGHTPLAN_DEPLOYMENT_STATE_MACHINE_ARN');
+    expect(Object.keys(variablesOf('serviceCreationStarter'))).toEqual(expect.arrayContaining(['FLIGHTPLAN_SERVICE_CREATION_STATE_MACHINE_ARN']));
+    expect(variablesOf('provisioningOpenPullRequest')).toMatchObject({
+      FLIGHTPLAN_TERRAFORM_REPOSITORY: 'acme/terraform-live',
+      FLIGHTPLAN_ACCOUNTS: JSON.stringify({ hml: '111111111111', prod: '222222222222' }),
+      FLIGHTPLAN_GITHUB_APP_ID: '000000',
+    });
+    expect(Object.keys(variablesOf('provisioningOpenPullRequest'))).toContain('FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN');
   });
 
   it('keeps secrets out of environment variables: only Secrets Manager ARNs', () => {

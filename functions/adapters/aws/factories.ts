@@ -9,7 +9,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
+import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
@@ -51,9 +51,7 @@ export const awsSelfService = () => selfServiceSettingsFrom(process.env);
 /** Only the state machines this function starts or signals have their ARN in its environment. */
 export const awsWorkflows = () =>
   new SfnWorkflowEngine(tracer.captureAWSv3Client(new SFNClient({})), {
-    deployment: optionalEnv(ENV.deploymentStateMachineArn, '') || undefined,
-    provisioning: optionalEnv(ENV.provisioningStateMachineArn, '') || undefined,
-    serviceCreation: optionalEnv(ENV.serviceCreationStateMachineArn, '') || undefined,
+    ...Object.fromEntries(Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [name, optionalEnv(variable, '') || undefined])),
   });
 export const awsArtifacts = () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({})));
 export const awsHealth = () => new CloudWatchHealthSource();

@@ -1,0 +1,103 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
+import type { LocalRuntime } from '../../infra/local/runtime.js';
+import { portalClient, startTestRuntime } from '../support/local-runtime.js';
+
+interface ServiceView {
+  name: string;
+  status: string;
+  repository: string;
+  team: string;
+  failureReason?: string;
+  events: { action: string; toStatus?: string }[];
+}
+
+let runtime: LocalRuntime;
+let stop: () => Promise<void>;
+let alice: ReturnType<typeof portalClient>;
+let erin: ReturnType<typeof portalClient>;
+
+async function waitForService(name: string, until: (service: ServiceView) => boolean): Promise<ServiceView> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const response = await alice.request('GET', `/v1/services/${name}`);
+    if (response.status === 200) {
+      const service = (await response.json()) as ServiceView;
+      if (until(service)) return service;
+    }
+    if (Date.now() > deadline) throw new Error(`Service ${name} did not reach the expected state`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  ({ runtime, stop } = await startTestRuntime());
+  alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
+  erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+});
+
+afterAll(async () => {
+  await stop();
+});
+
+describe('service creation over HTTP', () => {
+  it('creates the repositories, commits the catalog entity, Argo CD applications and Keycloak client, and registers the service so it deploys at once', async () => {
+    const started = Date.now();
+    const response = await alice.request('POST', '/v1/services', { name: 'payments-ledger', team: 'payments', tier: 'T2', template: 'node-api', description: 'Double-entry ledger' });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ id: 'payments-ledger', status: 'CREATING', href: '/v1/services/payments-ledger' });
+
+    const service = await waitForService('payments-ledger', (candidate) => candidate.status === 'ACTIVE');
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(service.events.map((event) => event.action)).toEqual(['service.requested', 'service.repositories-created', 'service.gitops-committed', 'service.registered']);
+
+    const code = runtime.github.directoryOf('acme/payments-ledger');
+    const entity = parse(readFileSync(join(code, 'catalog-info.yaml'), 'utf8')) as { kind: string; metadata: { name: string }; spec: { owner: string } };
+    expect(entity).toMatchObject({ kind: 'Component', metadata: { name: 'payments-ledger' }, spec: { owner: 'group:payments' } });
+    expect(existsSync(join(code, 'Dockerfile'))).toBe(true);
+    expect(existsSync(join(runtime.github.directoryOf('acme/payments-ledger-infra'), 'README.md'))).toBe(true);
+    for (const app of ['payments-ledger-hml-use1', 'payments-ledger-prod-use1', 'payments-ledger-prod-sae1']) {
+      const application = parse(readFileSync(join(runtime.gitops.directory, 'argocd', 'applications', `${app}.yaml`), 'utf8')) as { kind: string; spec: { source: { path: string } } };
+      expect(application.kind).toBe('Application');
+    }
+    expect(JSON.parse(readFileSync(join(runtime.gitops.directory, 'keycloak', 'clients', 'payments-ledger.json'), 'utf8'))).toMatchObject({ clientId: 'payments-ledger', serviceAccountsEnabled: true });
+
+    const delivery = await signedDelivery('local-github-secret', 'pull_request', pullRequestPayload({ repository: 'acme/payments-ledger', number: 1, headSha: 'a'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    const webhook = await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    expect(((await webhook.json()) as { status: string }).status).toBe('accepted');
+    expect((await alice.waitFor('payments-ledger', 'hml', 'aaaaaaa')).status).toBe('SUCCEEDED');
+  });
+
+  it('refuses a taken name with 409, a name that is not DNS-safe with 400, and a team the caller is not in with 403', async () => {
+    const duplicate = await alice.request('POST', '/v1/services', { name: 'orders-api', team: 'payments', tier: 'T1', template: 'node-api' });
+    expect(duplicate.status).toBe(409);
+    expect(((await duplicate.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/conflict');
+    const invalid = await alice.request('POST', '/v1/services', { name: 'Payments_Ledger', team: 'payments', tier: 'T9', template: 'cobol' });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { errors: { path: string }[] }).errors.map((problem) => problem.path)).toEqual(['name', 'tier', 'template']);
+    expect((await erin.request('POST', '/v1/services', { name: 'sneaky-service', team: 'payments', tier: 'T3', template: 'node-api' })).status).toBe(403);
+    expect((await alice.request('GET', '/v1/services/sneaky-service')).status).toBe(404);
+  });
+
+  it('does not deploy a service whose creation has not finished', async () => {
+    await runtime.deps.catalog.createService({
+      service: { name: 'half-made', repository: 'acme/half-made', team: 'payments', tier: 'T3', imageRepository: 'registry/half-made', status: 'CREATING', revision: 0 },
+      event: { at: new Date().toISOString(), actor: 'test', action: 'service.requested', message: 'test' },
+    });
+    const delivery = await signedDelivery('local-github-secret', 'pull_request', pullRequestPayload({ repository: 'acme/half-made', number: 1, headSha: 'b'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    const webhook = await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    expect(await webhook.json()).toMatchObject({ status: 'ignored' });
+  });
+
+  it('lists the catalog with filters and cursor pagination', async () => {
+    const payments = await alice.get<{ items: { name: string; team: string }[]; nextCursor: string | null }>('/v1/services?team=payments&status=ACTIVE&limit=100');
+    expect(payments.items.map((item) => item.name).sort()).toEqual(['orders-api', 'payments-ledger']);
+    const first = await alice.get<{ items: { name: string }[]; nextCursor: string | null }>('/v1/services?limit=1');
+    expect(first.items).toHaveLength(1);
+    const second = await alice.get<{ items: { name: string }[] }>(`/v1/services?limit=1&cursor=${first.nextCursor ?? ''}`);
+    expect(second.items[0]?.name).not.toBe(first.items[0]?.name);
+  });
+});
