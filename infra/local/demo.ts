@@ -7,10 +7,10 @@ import { LocalIssuer } from './local-issuer.js';
 import { localOptionsFromEnv, startLocalRuntime, type LocalRuntime } from './runtime.js';
 
 /**
- * `npm run demo`: drives the HML scenario against a running local runtime (or starts one in
- * this process) and prints each step as it happens.
+ * `npm run demo [-- hml|rollout|provision|service]`: drives a scenario against a running local
+ * runtime (or starts one in this process) and prints each step as it happens.
  */
-const SCENARIOS = ['hml', 'rollout'] as const;
+const SCENARIOS = ['hml', 'rollout', 'provision', 'service'] as const;
 const { positionals } = parseArgs({ allowPositionals: true });
 const scenario = positionals[0] ?? 'hml';
 if (!SCENARIOS.includes(scenario as (typeof SCENARIOS)[number])) {
@@ -70,10 +70,28 @@ try {
   const token = await issuer.sign({ sub: 'alice' });
   const approverToken = await issuer.sign({ sub: 'bob' });
   const approved = new Set<string>();
-  const api = async <T>(path: string, init: RequestInit = {}): Promise<T> => {
-    const response = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } });
+  const api = async <T>(path: string, init: RequestInit = {}, bearer = token): Promise<T> => {
+    const response = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
     if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
+  };
+  /** Prints a record's audit entries as they appear until `until` holds; `onChange` sees every poll and may act (vote, merge). */
+  const followRecord = async <T extends { status: string; events: { at: string; action: string; message: string }[] }>(
+    path: string,
+    until: (record: T) => boolean,
+    onChange: (record: T) => Promise<void> = () => Promise.resolve(),
+  ): Promise<T> => {
+    const started = Date.now();
+    let shown = 0;
+    for (;;) {
+      const record = await api<T>(path);
+      for (const event of record.events.slice(shown)) detail(`${event.at.slice(11, 23)}  ${event.action.padEnd(34)} ${event.message}`);
+      shown = record.events.length;
+      await onChange(record);
+      if (until(record)) return record;
+      if (Date.now() - started > 120_000) throw new Error(`${path} did not finish within 2 minutes (${record.status})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
   const secret = optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret);
   const sendGithub = async (eventName: string, payload: unknown) => {
@@ -140,6 +158,10 @@ try {
     summarize(deployment);
     detail(`GitOps history: git -C ${options.dataDir}/gitops log --oneline`);
     process.exitCode = deployment.status === 'SUCCEEDED' ? 0 : 1;
+  } else if (scenario === 'provision') {
+    await provisionScenario();
+  } else if (scenario === 'service') {
+    await serviceScenario();
   } else {
     const stamp = Date.now().toString(36);
     const good = `v2.0.0-demo.${stamp}`;
@@ -166,6 +188,70 @@ try {
       });
     }
     detail(`GitOps history: git -C ${options.dataDir}/gitops log --oneline`);
+  }
+
+  async function provisionScenario(): Promise<void> {
+    interface RequestView {
+      id: string;
+      status: string;
+      path: string;
+      secretPath: string;
+      outputs: Record<string, string> | null;
+      failureReason: string | null;
+      pullRequest: { number: number; url: string } | null;
+      approval: { id: string; status: string } | null;
+      events: { at: string; action: string; message: string }[];
+    }
+    const name = `events-${Date.now().toString(36)}`;
+    step(`alice asks for an SQS queue "${name}" for orders-api in prod/us-east-1 (POST /v1/provisioning-requests)`);
+    const accepted = await api<{ id: string; href: string }>('/v1/provisioning-requests', {
+      method: 'POST',
+      headers: { 'idempotency-key': `demo-${name}` },
+      body: JSON.stringify({ service: 'orders-api', environment: 'prod', region: 'us-east-1', type: 'sqs', name, spec: { retentionDays: 7 }, reason: 'order events for the new ledger' }),
+    });
+    detail(`request ${accepted.id} (GET ${accepted.href})`);
+    step('Following it: policy check, approval (PROD: 2 approvers, one from platform-team), pull request, merge, apply');
+    const voters = [['bob', approverToken], ['carol', await issuer.sign({ sub: 'carol' })]] as const;
+    let merged = false;
+    const finished = await followRecord<RequestView>(accepted.href, (request) => ['COMPLETED', 'FAILED', 'REJECTED'].includes(request.status), async (request) => {
+      if (request.status === 'AWAITING_APPROVAL' && request.approval?.status === 'PENDING' && !approved.has(request.approval.id)) {
+        approved.add(request.approval.id);
+        for (const [voter, bearer] of voters) {
+          detail(`           ${voter} approves from the portal: POST /v1/approvals/${request.approval.id}/votes`);
+          await api(`/v1/approvals/${encodeURIComponent(request.approval.id)}/votes`, { method: 'POST', body: JSON.stringify({ decision: 'APPROVE' }) }, bearer);
+        }
+      }
+      if (request.status === 'PR_OPEN' && request.pullRequest && !merged) {
+        merged = true;
+        detail(`           Terraform at ${request.path} on ${request.pullRequest.url}`);
+        detail(`           dave merges it; GitHub then sends pull_request (closed, merged) and workflow_run (terraform-apply, success)`);
+        const response = await fetch(`${url}/local/github/pull-requests/${String(request.pullRequest.number)}/merge`, { method: 'POST', body: JSON.stringify({ by: 'dave' }) });
+        if (!response.ok) throw new Error(`Merging answered ${response.status}: ${await response.text()}`);
+      }
+    });
+    step(`Provisioning ${finished.status}${finished.failureReason ? `: ${finished.failureReason}` : ''}`);
+    for (const [key, value] of Object.entries(finished.outputs ?? {})) detail(`${key.padEnd(20)} ${value}`);
+    detail(`Terraform repository: git -C ${options.dataDir}/github/acme/terraform-live log --oneline`);
+    process.exitCode = finished.status === 'COMPLETED' ? 0 : 1;
+  }
+
+  async function serviceScenario(): Promise<void> {
+    const name = `ledger-${Date.now().toString(36)}`;
+    step(`alice creates the service ${name} for payments (POST /v1/services)`);
+    await api('/v1/services', { method: 'POST', body: JSON.stringify({ name, team: 'payments', tier: 'T2', template: 'node-api', description: 'Double-entry ledger' }) });
+    const service = await followRecord<{ status: string; repository: string; failureReason?: string; events: { at: string; action: string; message: string }[] }>(`/v1/services/${name}`, (record) => record.status !== 'CREATING');
+    step(`Service ${service.status}${service.failureReason ? `: ${service.failureReason}` : ''}`);
+    if (service.status !== 'ACTIVE') {
+      process.exitCode = 1;
+      return;
+    }
+    detail(`repositories: ${options.dataDir}/github/${service.repository} and ${service.repository}-infra; Argo CD applications in ${options.dataDir}/gitops/argocd`);
+    const headSha = createHash('sha1').update(`demo-${name}`).digest('hex');
+    step(`alice labels PR #1 of ${service.repository} with deploy-hml: the new service deploys at once`);
+    await sendGithub('pull_request', pullRequestPayload({ repository: service.repository, number: 1, headSha, action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    const deployment = await follow(name, 'hml', headSha.slice(0, 7));
+    summarize(deployment);
+    process.exitCode = deployment.status === 'SUCCEEDED' ? 0 : 1;
   }
 } catch (error) {
   console.error(`\nDemo failed: ${(error as Error).message}`);

@@ -35,14 +35,17 @@ Flightplan is running (ready in ${seconds}s)
   HTTP API           ${runtime.url}   (GET /healthz)
   Webhooks           POST ${runtime.url}/webhooks/github, /webhooks/argocd
   Portal API         GET ${runtime.url}/v1/deployments   (token: npm run -s token -- --sub alice)
+                     /v1/provisioning-requests, /v1/services, /v1/approvals; OpenAPI at /v1/openapi.json
   Local controls     POST ${runtime.url}/local/sim/health, /local/sim/alarm
+                     GET /local/github/pull-requests, POST /local/github/pull-requests/{number}/merge|close
+  GitHub (simulated) ${runtime.dataDir}/github   (the Terraform repository and created service repositories)
   DynamoDB Local     ${runtime.dynamoDbEndpoint}   (data in ${runtime.dataDir}/dynamodb)
   GitOps repository  ${runtime.gitops.directory}   (git log there)
   Argo CD            simulated: syncs each GitOps commit and notifies /webhooks/argocd
   Step Functions     local runner over workflows/*.asl.json
   Time scale         ${runtime.timeScale}x  (${ENV.timeScale}; a 30-minute bake lasts ${Math.round(1800 / runtime.timeScale)}s)
 
-Try it: npm run demo        Stop: Ctrl-C
+Try it: npm run demo [-- hml|rollout|provision|service]        Stop: Ctrl-C
 `);
   let stopping = false;
   const shutdown = (signal: string) => {

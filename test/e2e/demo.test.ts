@@ -12,6 +12,8 @@ describe('npm run demo', () => {
   it.each([
     ['hml', /Deployment SUCCEEDED/u],
     ['rollout', /Deployment ROLLED_BACK: sa-east-1: p99 412 ms > 100 ms for T1/u],
+    ['provision', /Provisioning COMPLETED\n.*queueUrl +https:\/\/sqs\.us-east-1\.amazonaws\.com\/222222222222\/orders-api-events-/u],
+    ['service', /Service ACTIVE[\s\S]*Deployment SUCCEEDED/u],
   ])('runs the %s scenario end to end on its own runtime', async (scenario, outcome) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-demo-'));
     try {

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from '@cdktf/hcl-tools';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openApiDocument } from '../../functions/http/openapi.js';
+import { pullRequestPayload, signedDelivery, workflowRunPayload } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { startTestRuntime } from '../support/local-runtime.js';
 
@@ -165,6 +167,29 @@ describe('provisioning over HTTP', () => {
     expect((await waitForRequest(broken.id, (candidate) => candidate.status === 'FAILED')).failureReason).toMatch(/apply ended failure: https:\/\/github.com\/acme\/terraform-live\/actions\/runs\/\d+/u);
   });
 
+  it('completes however the merge and apply webhooks interleave (the apply run arriving first)', async () => {
+    const id = String((await request('alice', sqs('out-of-order'))).body['id']);
+    const waiting = await waitForRequest(id, (candidate) => candidate.approval !== null);
+    await vote('bob', waiting.approval?.id ?? '', 'APPROVE');
+    const open = await waitForRequest(id, (candidate) => candidate.status === 'PR_OPEN');
+    const merged = await runtime.github.merge('acme/terraform-live', open.pullRequest?.number ?? 0, 'dave');
+    const send = async (eventName: string, payload: Record<string, unknown>) => {
+      const delivery = await signedDelivery('local-github-secret', eventName, payload);
+      return (await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status;
+    };
+    expect(await send('workflow_run', workflowRunPayload({ repository: 'acme/terraform-live', workflow: 'terraform-apply', headSha: merged.mergeCommitSha ?? '', conclusion: 'success', runId: 991, sender: 'dave' }))).toBe(202);
+    await runtime.bus.idle();
+    expect((await waitForRequest(id, () => true)).status).toBe('PR_OPEN');
+    expect(await send('pull_request', pullRequestPayload({ repository: 'acme/terraform-live', number: merged.number, headSha: merged.headSha, action: 'closed', state: 'closed', merged: true, mergeCommitSha: merged.mergeCommitSha ?? '', labels: [], sender: 'dave', branch: merged.branch }))).toBe(202);
+    expect((await waitForRequest(id, (candidate) => candidate.status === 'COMPLETED')).outputs?.['queueUrl']).toContain('orders-api-out-of-order');
+  });
+
+  it('serves the OpenAPI document without a token', async () => {
+    const response = await fetch(`${runtime.url}/v1/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual(openApiDocument());
+  });
+
   it('pages the list with an opaque cursor and filters by status', async () => {
     const first = await call('alice', 'GET', '/v1/provisioning-requests?limit=2');
     expect(first.body['items']).toHaveLength(2);
@@ -172,6 +197,7 @@ describe('provisioning over HTTP', () => {
     expect(next.status).toBe(200);
     const ids = new Set([...(first.body['items'] as { id: string }[]), ...(next.body['items'] as { id: string }[])].map((item) => item.id));
     expect(ids.size).toBe(4);
+    expect(first.body['nextCursor']).not.toBe(next.body['nextCursor']);
     const completed = (await call('alice', 'GET', '/v1/provisioning-requests?status=COMPLETED&limit=100')).body['items'] as { status: string }[];
     expect(completed.length).toBeGreaterThan(0);
     expect(completed.every((item) => item.status === 'COMPLETED')).toBe(true);
