@@ -23,6 +23,7 @@ import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../
 import { pullRequestPayload, signedDelivery, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
+import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
 import { createLocalServer, type LocalRoute } from './http-server.js';
@@ -64,6 +65,7 @@ export interface LocalRuntime {
   github: GithubSimulator;
   /** What ran, for the cost benchmark: invocations per function and DynamoDB write requests. */
   usage: RuntimeUsage;
+  faults: LocalFaults;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
       { step: 'initialize', name: 'countWrites' },
     );
+    const faults = new LocalFaults();
+    faults.attach(dynamoDb.client);
     await ensureTables(dynamoDb.client, [
       { name: LOCAL_DEFAULTS.tableName, design: TABLES.main },
       { name: LOCAL_DEFAULTS.idempotencyTableName, design: TABLES.idempotency },
@@ -185,7 +189,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       const handle = module.createHandler(deps);
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
-        return handle(event, context);
+        const fault = faults.takeFunctionFault(id);
+        return fault ? Promise.reject(fault) : handle(event, context);
       };
     }
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
@@ -200,6 +205,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
         ...localControlRoutes(health, bus, chat),
+        control('POST', '/local/faults/functions', (event) => {
+          const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
+          faults.addFunctionFault(fault);
+          return json(200, { ...fault, status: 'armed' });
+        }),
+        control('POST', '/local/faults/dynamodb', (event) => {
+          const fault = dynamoDbFaultSchema.parse(parseJson(event.body || '{}'));
+          faults.throttleDynamoDb(fault.requests);
+          return json(200, { ...fault, status: 'armed' });
+        }),
         ...githubControlRoutes(github, selfService, (eventName, payload) => deliverGithubWebhook(url, eventName, payload)),
       ],
       issuer,
@@ -221,7 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -35,6 +35,52 @@ describe('faults', () => {
     }
   });
 
+  it('absorbs Lambda throttling (workflow Retry) and DynamoDB throttling (SDK retries) and still deploys', async () => {
+    // The SDK's throttling back-off is real time, not scaled: at 60x the Argo CD wait (15 s) outlasts it.
+    const { runtime, stop } = await startTestRuntime(60);
+    try {
+      const portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+      const arm = async (path: string, body: unknown) => {
+        const response = await fetch(`${runtime.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
+        expect(response.status).toBe(200);
+      };
+      await arm('/local/faults/functions', { function: 'deploymentDeployWave', kind: 'throttle', times: 2 });
+      await arm('/local/faults/dynamodb', { requests: 12 });
+      await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 2, headSha: 'c'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+      const deployment = await portal.waitFor('orders-api', 'hml', 'ccccccc');
+      expect(deployment.status, JSON.stringify(deployment.events)).toBe('SUCCEEDED');
+      expect(runtime.faults.injected).toEqual({ functions: 2, dynamoDbThrottles: 12 });
+      expect(runtime.usage.invocations.deploymentDeployWave).toBe(3);
+      // Each state change was written once: the retried writes did not duplicate the audit trail.
+      expect(deployment.events.filter((event) => event.action === 'deployment.succeeded')).toHaveLength(1);
+    } finally {
+      await stop();
+    }
+  });
+
+  it.each([
+    ['throws', 'throw', 'Injected failure in deploymentHealthGate'],
+    ['runs past its timeout', 'timeout', 'Task timed out after 30.00 seconds'],
+  ])('rolls back and records why when a task Lambda %s', async (_case, kind, reason) => {
+    const { runtime, stop } = await startTestRuntime();
+    try {
+      const portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+      await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 3, headSha: 'd'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+      expect((await portal.waitFor('orders-api', 'hml', 'ddddddd')).status).toBe('SUCCEEDED');
+      const good = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
+
+      runtime.faults.addFunctionFault({ function: 'deploymentHealthGate', kind: kind as 'throw' | 'timeout', times: 1 });
+      await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 3, headSha: 'e'.repeat(40), action: 'synchronize', labels: ['deploy-hml'], sender: 'alice' }));
+      const deployment = await portal.waitFor('orders-api', 'hml', 'eeeeeee');
+      expect(deployment.status).toBe('ROLLED_BACK');
+      expect(deployment.reason).toContain(reason);
+      expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(good);
+      expect(await runtime.deps.locks.get('orders-api#hml')).toBeUndefined();
+    } finally {
+      await stop();
+    }
+  });
+
   it('leaves nothing half-done without a record when the local runtime stops mid-rollout', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
     try {

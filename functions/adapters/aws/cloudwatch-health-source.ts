@@ -5,9 +5,17 @@ import type { GitOpsTarget, HealthSignals, HealthSource } from '../../ports/inde
 export const HEALTH_METRICS_NAMESPACE = 'Flightplan/Services';
 const WINDOW_SECONDS = 300;
 
+/** What each metric contributes, and how it is aggregated over the window. */
+const METRICS = [
+  { name: 'ErrorRate', id: 'errorrate', stat: 'Average' },
+  { name: 'LatencyP99', id: 'latencyp99', stat: 'Maximum' },
+  // Bakes need enough traffic to mean something: too few requests is inconclusive, never a pass.
+  { name: 'RequestCount', id: 'requestcount', stat: 'Sum' },
+] as const;
+
 /**
  * Health in one region: alarms named `{service}-{environment}-…` that are in ALARM, and the
- * service's error rate and p99 latency over the last five minutes.
+ * service's error rate, p99 latency and request count over the last five minutes.
  */
 export class CloudWatchHealthSource implements HealthSource {
   private readonly clients = new Map<string, CloudWatchClient>();
@@ -22,19 +30,19 @@ export class CloudWatchHealthSource implements HealthSource {
         new GetMetricDataCommand({
           StartTime: new Date(Date.now() - WINDOW_SECONDS * 1000),
           EndTime: new Date(),
-          MetricDataQueries: (['ErrorRate', 'LatencyP99'] as const).map((metric) => ({
-            Id: metric.toLowerCase(),
+          MetricDataQueries: METRICS.map((metric) => ({
+            Id: metric.id,
             MetricStat: {
               Metric: {
                 Namespace: HEALTH_METRICS_NAMESPACE,
-                MetricName: metric,
+                MetricName: metric.name,
                 Dimensions: [
                   { Name: 'Service', Value: target.service },
                   { Name: 'Environment', Value: target.environment },
                 ],
               },
               Period: WINDOW_SECONDS,
-              Stat: metric === 'ErrorRate' ? 'Average' : 'Maximum',
+              Stat: metric.stat,
             },
           })),
         }),
@@ -43,10 +51,12 @@ export class CloudWatchHealthSource implements HealthSource {
     const latest = (id: string): number | undefined => metrics.MetricDataResults?.find((result) => result.Id === id)?.Values?.[0];
     const errorRate = latest('errorrate');
     const p99Ms = latest('latencyp99');
+    const requestCount = latest('requestcount');
     return {
       alarmsInAlarm: [...(alarms.MetricAlarms ?? []), ...(alarms.CompositeAlarms ?? [])].flatMap((alarm) => (alarm.AlarmName ? [alarm.AlarmName] : [])),
       ...(errorRate === undefined ? {} : { errorRate }),
       ...(p99Ms === undefined ? {} : { p99Ms }),
+      ...(requestCount === undefined ? {} : { requestCount }),
     };
   }
 
