@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { DomainName, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -44,7 +45,17 @@ export class ControlPlaneStack extends Stack {
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const key = new Key(this, 'DataKey', { enableKeyRotation: true, description: 'Flightplan tables, queues and secrets', removalPolicy: RemovalPolicy.RETAIN });
+    const key = new Key(this, 'DataKey', { enableKeyRotation: true, description: 'Flightplan tables, queues, secrets and workflow logs', removalPolicy: RemovalPolicy.RETAIN });
+    // CloudWatch Logs encrypts the workflow log groups with this key, for log groups of this account and region only.
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${this.region}:${this.account}:log-group:*` } },
+      }),
+    );
 
     const mainTable = this.table('Table', TABLES.main, key);
     const idempotencyTable = this.table('IdempotencyTable', TABLES.idempotency, key);
@@ -104,7 +115,11 @@ export class ControlPlaneStack extends Stack {
           ...Object.fromEntries(Object.entries(spec.stateMachineSubstitutions ?? {}).map(([placeholder, child]) => [placeholder, this.stateMachineArn(child)])),
         },
         tracingEnabled: true,
-        logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH }), level: LogLevel.ALL, includeExecutionData: true },
+        // Execution data is logged in full for operators, so the log group is encrypted with the
+        // data key: reading it takes kms:Decrypt as well as logs:GetLogEvents. No secret passes
+        // through a workflow (functions read them from Secrets Manager); task tokens are the only
+        // credentials in execution data, and using one also takes states:SendTask* on that machine.
+        logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH, encryptionKey: key }), level: LogLevel.ALL, includeExecutionData: true },
       });
       for (const functionId of new Set(Object.values(spec.functionSubstitutions))) this.functions[functionId].grantInvoke(stateMachine);
       for (const child of new Set(Object.values(spec.stateMachineSubstitutions ?? {}))) {
@@ -199,7 +214,14 @@ export class ControlPlaneStack extends Stack {
     }
 
     const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: false });
+    // Optional: a stable name (api.flightplan.example.com) instead of the generated endpoint. The
+    // certificate is an ACM certificate in the home region; the DNS record pointing the name at
+    // the RegionalDomainName output stays with whoever owns the zone.
+    const domain = settings.customDomain
+      ? new DomainName(this, 'ApiDomain', { domainName: settings.customDomain.name, certificate: Certificate.fromCertificateArn(this, 'ApiCertificate', settings.customDomain.certificateArn) })
+      : undefined;
     api.addStage('DefaultStage', {
+      ...(domain ? { domainMapping: { domainName: domain } } : {}),
       stageName: '$default',
       autoDeploy: true,
       // Webhook bursts (a busy GitHub org) fit; a runaway client does not take the control plane down.
@@ -224,7 +246,8 @@ export class ControlPlaneStack extends Stack {
 
     this.addDashboard(...Object.keys(STATE_MACHINES).map((name) => stateMachineName(name as StateMachineName)));
 
-    new CfnOutput(this, 'ApiUrl', { value: api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
+    new CfnOutput(this, 'ApiUrl', { value: domain ? `https://${domain.name}` : api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
+    if (domain) new CfnOutput(this, 'RegionalDomainName', { value: domain.regionalDomainName, description: `Point ${domain.name} here (CNAME or alias)` });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     this.acknowledgeNagFindings(mainTable, idempotencyTable);
   }

@@ -20,6 +20,8 @@ export interface FlightplanSettings {
   terraformModuleSource: string;
   terraformApplyWorkflow: string;
   accounts: Accounts;
+  /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
+  customDomain?: { name: string; certificateArn: string };
 }
 
 export function settingsFrom(app: App): FlightplanSettings {
@@ -45,5 +47,14 @@ export function settingsFrom(app: App): FlightplanSettings {
     terraformModuleSource: typeof read('terraformModuleSource') === 'string' ? String(read('terraformModuleSource')) : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
     terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
     accounts: accountsSchema.parse(read('accounts')),
+    ...customDomainFrom(read('domainName'), read('certificateArn')),
   };
+}
+
+function customDomainFrom(name: unknown, certificateArn: unknown): { customDomain?: { name: string; certificateArn: string } } {
+  if (name === undefined && certificateArn === undefined) return {};
+  if (typeof name !== 'string' || typeof certificateArn !== 'string' || !/^arn:aws[\w-]*:acm:/u.test(certificateArn)) {
+    throw new Error('CDK context flightplan:domainName and flightplan:certificateArn (an ACM certificate ARN) go together');
+  }
+  return { customDomain: { name, certificateArn } };
 }

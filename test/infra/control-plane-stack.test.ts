@@ -42,6 +42,28 @@ describe('ControlPlaneStack', () => {
     expect(Object.keys(variablesOf('provisioningOpenPullRequest'))).toContain('FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN');
   });
 
+  it('serves the API on a custom domain when one is configured, and refuses half a configuration', () => {
+    const certificateArn = 'arn:aws:acm:us-east-1:123456789012:certificate/0b1c2d3e-0000-4000-8000-000000000000';
+    const withDomain = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:domainName': 'flightplan.example.com', 'flightplan:certificateArn': certificateArn } });
+    const domainTemplate = Template.fromStack(buildApp(withDomain).controlPlane);
+    domainTemplate.hasResourceProperties('AWS::ApiGatewayV2::DomainName', { DomainName: 'flightplan.example.com', DomainNameConfigurations: [Match.objectLike({ CertificateArn: certificateArn })] });
+    domainTemplate.resourceCountIs('AWS::ApiGatewayV2::ApiMapping', 1);
+    expect(template.findResources('AWS::ApiGatewayV2::DomainName')).toEqual({});
+    const halfConfigured = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:domainName': 'flightplan.example.com' } });
+    expect(() => buildApp(halfConfigured)).toThrow('go together');
+  });
+
+  it('logs every workflow execution in full to log groups encrypted with the data key', () => {
+    const machines = resourcesOf('AWS::StepFunctions::StateMachine');
+    const logGroups = template.findResources('AWS::Logs::LogGroup');
+    for (const machine of machines) {
+      const logging = machine.Properties['LoggingConfiguration'] as { Level: string; IncludeExecutionData: boolean; Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [string] } } }[] };
+      expect(logging).toMatchObject({ Level: 'ALL', IncludeExecutionData: true });
+      const logGroupId = logging.Destinations[0]?.CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0] ?? '';
+      expect((logGroups[logGroupId] as { Properties: Record<string, unknown> }).Properties['KmsKeyId']).toBeDefined();
+    }
+  });
+
   it('keeps secrets out of environment variables: only Secrets Manager ARNs', () => {
     for (const fn of resourcesOf('AWS::Lambda::Function')) {
       const variables = ((fn.Properties['Environment'] ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};

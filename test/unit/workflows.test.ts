@@ -16,7 +16,22 @@ function allStates(container: { States: Record<string, State> }): [string, State
   });
 }
 
+/** Every key and JSONPath a state passes on, however deeply nested. */
+function passedOn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(passedOn);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).flatMap(([key, nested]) => [key, ...passedOn(nested)]);
+  return [];
+}
+
 describe('workflows', () => {
+  it.each(files)('%s passes no secret through execution data (which is logged in full)', (file) => {
+    const passed = allStates(load(file)).flatMap(([, state]) => passedOn([state['Parameters'], state['ResultSelector'], state['Arguments']]));
+    expect(passed.filter((text) => /secret|password|private.?key|bot.?token|signing/iu.test(text))).toEqual([]);
+    // The one credential that does pass: the task token, handed to the function that parks it.
+    expect(passed.filter((text) => /token/iu.test(text)).every((text) => /^taskToken(\.\$)?$|^\$\$\.Task\.Token$/u.test(text))).toBe(true);
+  });
+
   it.each(files)('%s is valid ASL', (file) => {
     const result = validator(load(file));
     expect(result.errors).toEqual([]);
