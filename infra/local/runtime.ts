@@ -11,6 +11,9 @@ import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
+import { failProvisioning } from '../../functions/use-cases/provisioning.js';
+import { failServiceCreation } from '../../functions/use-cases/service-creation.js';
+import type { ProvisioningStatus } from '../../functions/domain/provisioning.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
@@ -198,6 +201,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await seedCatalog(deps);
     const interrupted = await failInterruptedDeployments(deps);
     if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
+    const interruptedSelfService = await failInterruptedSelfService(deps);
+    if (interruptedSelfService > 0) log(`marked ${interruptedSelfService} provisioning request(s) or service creation(s) interrupted by the last shutdown as FAILED`);
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
     let url = '';
@@ -400,6 +405,39 @@ async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
     }
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
+  return count;
+}
+
+const INTERRUPTED_PROVISIONING: ProvisioningStatus[] = ['REQUESTED', 'AWAITING_APPROVAL', 'PR_OPEN', 'APPLYING'];
+
+/**
+ * The same for self-service: a provisioning request or a service creation whose workflow lived in
+ * the stopped process ends FAILED with what is left to clean up, and frees its name.
+ */
+async function failInterruptedSelfService(deps: Dependencies): Promise<number> {
+  const reason = 'interrupted by a local runtime restart';
+  let count = 0;
+  for (const status of INTERRUPTED_PROVISIONING) {
+    let page = await deps.provisioning.list({ status }, { limit: 100 });
+    for (;;) {
+      for (const request of page.items) {
+        const leftOver = request.pullRequest?.state === 'open' ? `; close ${request.pullRequest.url} if you do not merge it` : request.pullRequest?.state === 'merged' ? '; the change was merged: check the apply' : '';
+        await failProvisioning(deps, { requestId: request.id, failure: { Cause: `${reason}${leftOver}` } });
+        count += 1;
+      }
+      if (!page.nextCursor) break;
+      page = await deps.provisioning.list({ status }, { limit: 100, cursor: page.nextCursor });
+    }
+  }
+  let services = await deps.catalog.listServicesPage({ status: 'CREATING' }, { limit: 100 });
+  for (;;) {
+    for (const service of services.items) {
+      await failServiceCreation(deps, { service: service.name, failure: { Cause: `${reason}; check ${service.repository} and the GitOps repository before creating it again` } });
+      count += 1;
+    }
+    if (!services.nextCursor) break;
+    services = await deps.catalog.listServicesPage({ status: 'CREATING' }, { limit: 100, cursor: services.nextCursor });
+  }
   return count;
 }
 

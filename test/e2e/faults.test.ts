@@ -111,4 +111,35 @@ describe('faults', () => {
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     }
   });
+
+  it('ends self-service requests interrupted by a restart FAILED, with what is left to clean up, and frees their names', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
+    try {
+      const first = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
+      const alice = portalClient(first, await first.issuer.sign({ sub: 'alice' }));
+      const body = { service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'restart-queue' };
+      const accepted = (await (await alice.request('POST', '/v1/provisioning-requests', body)).json()) as { id: string };
+      for (let attempt = 0; attempt < 200; attempt += 1) {
+        if ((await first.deps.provisioning.get(accepted.id))?.status === 'AWAITING_APPROVAL') break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await first.deps.catalog.createService({
+        service: { name: 'restart-svc', repository: 'acme/restart-svc', team: 'payments', tier: 'T3', imageRepository: 'registry/restart-svc', status: 'CREATING', revision: 0 },
+        event: { at: new Date().toISOString(), actor: 'alice', action: 'service.requested', message: 'asked' },
+      });
+      await first.stop();
+
+      const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
+      try {
+        expect(await second.deps.provisioning.get(accepted.id)).toMatchObject({ status: 'FAILED', failureReason: 'interrupted by a local runtime restart' });
+        expect(await second.deps.catalog.getService('restart-svc')).toMatchObject({ status: 'FAILED' });
+        const again = portalClient(second, await second.issuer.sign({ sub: 'alice' }));
+        expect((await again.request('POST', '/v1/provisioning-requests', body)).status).toBe(202);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+    }
+  });
 });
