@@ -18,7 +18,7 @@ import {
 } from '../domain/provisioning.js';
 import { pullRequestBodyOf, pullRequestTitleOf } from '../domain/provisioning-pull-request.js';
 import { renderTerraform } from '../domain/terraform.js';
-import { ConflictError, ForbiddenError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import type { ApprovalStore, CatalogStore, Chat, Clock, CodeHost, EventPublisher, ProvisioningStore, SelfServiceSettings, WaitStore, WorkflowEngine } from '../ports/index.js';
 import type { ApprovalRequest } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
@@ -105,6 +105,7 @@ export async function checkProvisioningRequest(
   input: { requestId: string },
 ): Promise<{ request: ApprovalRequest }> {
   const request = await loadRequest(deps.provisioning, input.requestId);
+  if (isProvisioningTerminal(request.status)) throw new InvalidTransitionError(`Provisioning request ${request.id} already ended ${request.status}`);
   const service = await deps.catalog.getService(request.service);
   if (!service) throw new PolicyViolationError(`${request.service} is no longer in the catalog`);
   if (request.status === 'REQUESTED') {

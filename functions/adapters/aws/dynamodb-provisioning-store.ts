@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Environment } from '../../domain/catalog.js';
-import { deploymentEventSchema, type DeploymentEvent } from '../../domain/deployment.js';
+import type { DeploymentEvent } from '../../domain/deployment.js';
 import {
   applyRunSchema,
   isProvisioningTerminal,
@@ -56,15 +56,8 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
     });
   }
 
-  async events(id: string): Promise<DeploymentEvent[]> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-        ExpressionAttributeValues: { ':pk': requestKey(id).pk, ':events': 'EVENT#' },
-      }),
-    );
-    return (result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data']));
+  events(id: string): Promise<DeploymentEvent[]> {
+    return this.auditTrail(requestKey(id).pk);
   }
 
   async list(filter: { service?: string; environment?: Environment; status?: ProvisioningStatus }, page: { limit: number; cursor?: string }): Promise<Page<ProvisioningRequest>> {

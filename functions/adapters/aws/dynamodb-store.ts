@@ -138,6 +138,20 @@ export abstract class DynamoDbTable {
     throw new ConcurrentUpdateError(`${what} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }
 
+  /** The audit trail stored under `pk` (its `EVENT#{revision}` items), oldest first, every page. */
+  protected async auditTrail(pk: string): Promise<DeploymentEvent[]> {
+    const events: DeploymentEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)', ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' }, ExclusiveStartKey: startKey }),
+      );
+      events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
   /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */
   protected async deleteIf(key: { pk: string; sk: string }, attribute: string, expected: string): Promise<boolean> {
     try {
@@ -334,15 +348,8 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     });
   }
 
-  async serviceEvents(name: string): Promise<DeploymentEvent[]> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-        ExpressionAttributeValues: { ':pk': serviceKey(name).pk, ':events': 'EVENT#' },
-      }),
-    );
-    return (result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data']));
+  serviceEvents(name: string): Promise<DeploymentEvent[]> {
+    return this.auditTrail(serviceKey(name).pk);
   }
 
   async getPerson(login: string): Promise<Person | undefined> {
