@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pullRequestPayload, releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { freePort } from '../../infra/local/dynamodb-local.js';
+import { LocalIssuer } from '../../infra/local/local-issuer.js';
+import { startLocalRuntime } from '../../infra/local/runtime.js';
 import { portalClient, startTestRuntime } from '../support/local-runtime.js';
 
-async function post(runtime: LocalRuntime, eventName: string, payload: unknown) {
+async function post(runtime: { url: string }, eventName: string, payload: unknown) {
   const delivery = await signedDelivery('local-github-secret', eventName, payload);
   expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
 }
@@ -81,16 +84,30 @@ describe('faults', () => {
     }
   });
 
-  it('leaves nothing half-done without a record when the local runtime stops mid-rollout', async () => {
+  it('leaves nothing half-done without a record when the local runtime is killed (SIGKILL) mid-rollout and started again', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
     try {
-      const first = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
-      const portal = portalClient(first, await first.issuer.sign({ sub: 'bob' }));
-      await post(first, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.0', author: 'alice' }));
-      const waiting = await portal.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.approvals.length > 0);
-      await portal.request('POST', `/v1/approvals/${encodeURIComponent(waiting.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' });
-      await portal.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.waves[0]?.status === 'BAKING');
-      await first.stop();
+      const port = await freePort();
+      // npm start's entry point in its own process group, so the kill takes DynamoDB Local's JVM with it.
+      const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, FLIGHTPLAN_PORT: String(port), FLIGHTPLAN_DATA_DIR: dataDir, FLIGHTPLAN_TIME_SCALE: '600' },
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const url = `http://127.0.0.1:${String(port)}`;
+      for (let attempt = 0; attempt < 600; attempt += 1) {
+        if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const issuer = await LocalIssuer.open(dataDir);
+      const first = portalClient({ url }, await issuer.sign({ sub: 'bob' }));
+      await post({ url }, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.0', author: 'alice' }));
+      const waiting = await first.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.approvals.length > 0);
+      await first.request('POST', `/v1/approvals/${encodeURIComponent(waiting.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' });
+      await first.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.waves[0]?.status === 'BAKING');
+      process.kill(-(child.pid ?? 0), 'SIGKILL');
+      await exited;
 
       const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
       try {

@@ -32,7 +32,8 @@ export async function startTestRuntime(timeScale = 600): Promise<{ runtime: Loca
   };
 }
 
-export function portalClient(runtime: LocalRuntime, token: string) {
+/** A portal client for a runtime in this process or, by URL alone, one running in another. */
+export function portalClient(runtime: { url: string; bus?: { idle(): Promise<void> } }, token: string) {
   const request = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
     fetch(`${runtime.url}${path}`, {
       method,
@@ -45,7 +46,7 @@ export function portalClient(runtime: LocalRuntime, token: string) {
     return (await response.json()) as T;
   };
   const list = async (service: string, environment: string): Promise<DeploymentView[]> => {
-    await runtime.bus.idle();
+    await runtime.bus?.idle();
     return (await get<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=${environment}&limit=100`)).items;
   };
   /** Polls until the deployment of `version` satisfies `until` (by default: it ended). */
