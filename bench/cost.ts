@@ -85,6 +85,26 @@ export async function costBench(): Promise<BenchResult> {
     const bakeMinutes = 30;
     const polling = { ...prod, transitions: prod.transitions - 2 + bakeMinutes * 3, invocations: prod.invocations - 1 + bakeMinutes, memoryMbInvocations: prod.memoryMbInvocations - 256 + bakeMinutes * 256 };
 
+    before = snapshot(runtime);
+    const alice = await runtime.issuer.sign({ sub: 'alice' });
+    const submitted = await fetch(`${runtime.url}/v1/provisioning-requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${alice}` },
+      body: JSON.stringify({ service: 'orders-api', environment: 'prod', region: 'us-east-1', type: 'sqs', name: 'bench-queue' }),
+    });
+    const { id: requestId } = (await submitted.json()) as { id: string };
+    const approvalId = await waitUntil(async () => (await runtime.deps.provisioning.get(requestId))?.approvalId ?? undefined, 20_000);
+    await waitUntil(async () => ((await runtime.deps.approvals.get(approvalId))?.status === 'PENDING' ? true : undefined), 20_000);
+    for (const voter of ['bob', 'carol']) {
+      const token = await runtime.issuer.sign({ sub: voter });
+      await fetch(`${runtime.url}/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ decision: 'APPROVE' }) });
+    }
+    const pullRequest = await waitUntil(async () => (await runtime.deps.provisioning.get(requestId))?.pullRequest?.number, 20_000);
+    await fetch(`${runtime.url}/local/github/pull-requests/${String(pullRequest)}/merge`, { method: 'POST', body: JSON.stringify({ by: 'dave' }) });
+    await waitUntil(async () => ((await runtime.deps.provisioning.get(requestId))?.status === 'COMPLETED' ? true : undefined), 20_000);
+    await runtime.bus.idle();
+    const provisioning = delta(snapshot(runtime), before);
+
     const detection: number[] = [];
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const version = `v5.1.${attempt}`;
@@ -106,18 +126,23 @@ export async function costBench(): Promise<BenchResult> {
     }
 
     const row = (design: string, shape: ReturnType<typeof delta>) => ({
-      deployment: design,
+      workflow: design,
       'state transitions': shape.transitions,
       'Lambda invocations': shape.invocations,
       'DynamoDB write units': shape.writeUnits,
       'bus events': shape.events,
-      'USD per deployment': round(usd(shape), 6),
+      'USD per run': round(usd(shape), 6),
     });
     return {
       name: 'cost',
-      description: `Per deployment, counted on the local runtime; USD at public us-east-1 prices (${JSON.stringify(PRICES)}; ${ASSUMED_LAMBDA_MS} ms per invocation assumed). Alarm during bake → first rollback commit: median ${round(median(detection))} ms (runs: ${detection.map((ms) => round(ms)).join(', ')})`,
-      rows: [row('HML (1 wave)', hml), row('PROD (2 waves, approval, 30-min bake)', prod), row('PROD, baseline: bake polls health every minute', polling)],
-      details: { hml, prod, polling, detectionMs: detection, prices: PRICES },
+      description: `Per deployment and per provisioning request, counted on the local runtime; USD at public us-east-1 prices (${JSON.stringify(PRICES)}; ${ASSUMED_LAMBDA_MS} ms per invocation assumed). Alarm during bake → first rollback commit: median ${round(median(detection))} ms (runs: ${detection.map((ms) => round(ms)).join(', ')})`,
+      rows: [
+        row('HML deployment (1 wave)', hml),
+        row('PROD deployment (2 waves, approval, 30-min bake)', prod),
+        row('PROD deployment, baseline: bake polls health every minute', polling),
+        row('PROD provisioning request (policy, 2 approvals, Terraform PR, merge, apply)', provisioning),
+      ],
+      details: { hml, prod, polling, provisioning, detectionMs: detection, prices: PRICES },
     };
   });
 }
