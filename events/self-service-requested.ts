@@ -15,11 +15,16 @@ export const provisioningRequested = defineEvent({
 export const serviceCreationRequested = defineEvent({
   source: 'flightplan.portal',
   detailType: SERVICE_CREATION_REQUESTED_DETAIL_TYPE,
-  dataSchema: z.object({ service: z.string().min(1), requestedBy: z.string().min(1) }),
+  dataSchema: z.object({
+    service: z.string().min(1),
+    /** The catalog record's revision when this attempt was asked for: 0 the first time, higher after a FAILED one. */
+    attempt: z.number().int().nonnegative().default(0),
+    requestedBy: z.string().min(1),
+  }),
 });
 
 export const startProvisioningPattern = { source: ['flightplan.portal'], 'detail-type': [PROVISIONING_REQUESTED_DETAIL_TYPE] } as const;
 export const startServiceCreationPattern = { source: ['flightplan.portal'], 'detail-type': [SERVICE_CREATION_REQUESTED_DETAIL_TYPE] } as const;
 
 export const provisioningRequestedSample = provisioningRequested.build({ requestId: 'prv-2f6c1a9e0b7d4c35a8e1', requestedBy: 'alice' }, { causationId: 'portal:alice' });
-export const serviceCreationRequestedSample = serviceCreationRequested.build({ service: 'payments-ledger', requestedBy: 'alice' }, { causationId: 'portal:alice' });
+export const serviceCreationRequestedSample = serviceCreationRequested.build({ service: 'payments-ledger', attempt: 0, requestedBy: 'alice' }, { causationId: 'portal:alice' });

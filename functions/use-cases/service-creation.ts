@@ -16,8 +16,10 @@ async function loadService(catalog: CatalogStore, name: string): Promise<Service
 
 /**
  * `POST /v1/services`: a member of the team (or platform-team) asks; the name is reserved in the
- * catalog with a conditional write (a taken name is a 409, whatever became of it), and the
- * service-creation workflow is started through the bus.
+ * catalog with a conditional write (a taken name is a 409), and the service-creation workflow is
+ * started through the bus. A name whose creation FAILED may be asked for again: the same record
+ * goes back to CREATING (conditional on its revision) and a new attempt runs. Every step is
+ * repeatable, so what the failed attempt already created is found, not duplicated.
  */
 export async function requestServiceCreation(
   deps: { catalog: CatalogStore; bus: EventPublisher; clock: Clock; selfService: SelfServiceSettings },
@@ -26,21 +28,25 @@ export async function requestServiceCreation(
 ): Promise<Service> {
   if (!mayOperate(await teamsOf(deps, caller), body.team)) throw new ForbiddenError(`${caller.login} is neither in ${body.team} nor in platform-team`);
   const now = deps.clock.now();
-  const service = newService(body, deps.selfService, caller.login, now);
-  const created = await deps.catalog.createService({
-    service,
-    event: { at: now, actor: caller.login, action: 'service.requested', message: `${caller.login} asked for ${service.name} (${service.tier}, ${body.template}) for ${service.team}`, toStatus: 'CREATING' },
-  });
-  if (created === 'exists') {
+  const requested = newService(body, deps.selfService, caller.login, now);
+  const event = { at: now, actor: caller.login, action: 'service.requested', message: `${caller.login} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`, toStatus: 'CREATING' };
+  let service = requested;
+  if ((await deps.catalog.createService({ service: requested, event })) === 'exists') {
     const existing = await deps.catalog.getService(body.name);
-    throw new ConflictError(`A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`);
+    if (existing?.status !== 'FAILED') throw new ConflictError(`A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`);
+    service = await deps.catalog.updateService(body.name, (current) =>
+      current.status === 'FAILED' ? { service: { ...requested, revision: current.revision }, event: { ...event, message: `${event.message}, again after: ${current.failureReason ?? 'a failure'}`, fromStatus: 'FAILED' } } : undefined,
+    );
+    // Someone else asked again first: that attempt is theirs.
+    if (service.createdAt !== now || service.createdBy !== caller.login) throw new ConflictError(`A service named ${body.name} is already being created again`);
   }
-  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, requestedBy: caller.login }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.login}` })]);
+  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, attempt: service.revision, requestedBy: caller.login }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.login}` })]);
   return service;
 }
 
-export function startServiceCreation(deps: { workflows: WorkflowEngine }, input: { service: string }): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-  return deps.workflows.start('serviceCreation', input.service, { service: input.service });
+/** One execution per attempt: execution names are never reused, so a retried creation needs its own. */
+export function startServiceCreation(deps: { workflows: WorkflowEngine }, input: { service: string; attempt: number }): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+  return deps.workflows.start('serviceCreation', input.attempt === 0 ? input.service : `${input.service}-${String(input.attempt)}`, { service: input.service });
 }
 
 /** Appends an audit entry for a step, leaving the service as it is. */
@@ -48,7 +54,7 @@ function recordStep(deps: { catalog: CatalogStore; clock: Clock }, name: string,
   return deps.catalog.updateService(name, (current) => ({ service: current, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action, message } }));
 }
 
-/** The code repository from the service's template with its Backstage entity, and the infra repository. Repeatable. */
+/** The code repository from the service's template with its Backstage entity, and the infra repository. Repeatable: what exists is found. */
 export async function createServiceRepositories(
   deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock; selfService: SelfServiceSettings },
   input: { service: string },
@@ -57,7 +63,8 @@ export async function createServiceRepositories(
   const infraRepository = service.infraRepository ?? `${service.repository}-infra`;
   const description = service.description ?? `${service.name} (${service.team})`;
   const code = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`, repository: service.repository, description });
-  if (code.created) await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], 'Register the service in Backstage (catalog-info.yaml)');
+  // Also when the repository already existed: an earlier attempt may have failed before this commit.
+  await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], 'Register the service in Backstage (catalog-info.yaml)');
   const infra = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-infra`, repository: infraRepository, description: `Infrastructure of ${service.name}` });
   await recordStep(deps, service.name, 'service.repositories-created', `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`);
   return { repository: service.repository, infraRepository };

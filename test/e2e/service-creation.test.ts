@@ -82,6 +82,19 @@ describe('service creation over HTTP', () => {
     expect((await alice.request('GET', '/v1/services/sneaky-service')).status).toBe(404);
   });
 
+  it('ends FAILED with the reason when a step fails, and creates the service when asked again', async () => {
+    runtime.faults.addFunctionFault({ function: 'serviceCommitGitOps', kind: 'throw', times: 1 });
+    const body = { name: 'flaky-service', team: 'payments', tier: 'T3', template: 'static-web' };
+    expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
+    const failed = await waitForService('flaky-service', (candidate) => candidate.status === 'FAILED');
+    expect(failed.failureReason).toContain('Injected failure in serviceCommitGitOps');
+    expect((await erin.request('POST', '/v1/services', { ...body, team: 'storefront' })).status).toBe(202);
+    const retried = await waitForService('flaky-service', (candidate) => candidate.status === 'ACTIVE');
+    expect(retried.team).toBe('storefront');
+    expect(retried.events.map((event) => event.toStatus).filter(Boolean)).toEqual(['CREATING', 'FAILED', 'CREATING', 'ACTIVE']);
+    expect((await alice.request('POST', '/v1/services', body)).status).toBe(409);
+  });
+
   it('does not deploy a service whose creation has not finished', async () => {
     await runtime.deps.catalog.createService({
       service: { name: 'half-made', repository: 'acme/half-made', team: 'payments', tier: 'T3', imageRepository: 'registry/half-made', status: 'CREATING', revision: 0 },
