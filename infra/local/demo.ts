@@ -2,7 +2,7 @@ import './log-defaults.js';
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { LOCAL_DEFAULTS, ENV, optionalEnv } from '../../functions/config.js';
-import { pullRequestPayload, releasePayload, signedDelivery } from './github-payloads.js';
+import { deliverGithubWebhook, pullRequestPayload, releasePayload } from './github-payloads.js';
 import { LocalIssuer } from './local-issuer.js';
 import { localOptionsFromEnv, startLocalRuntime, type LocalRuntime } from './runtime.js';
 
@@ -95,9 +95,8 @@ try {
   };
   const secret = optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret);
   const sendGithub = async (eventName: string, payload: unknown) => {
-    const delivery = await signedDelivery(secret, eventName, payload);
-    const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
-    detail(`POST /webhooks/github (${eventName}) → ${response.status} ${await response.text()}`);
+    const response = await deliverGithubWebhook(url, secret, eventName, payload);
+    detail(`POST /webhooks/github (${eventName}) → ${response.status} ${JSON.stringify(response.body)}`);
     if (response.status !== 202) throw new Error('GitHub webhook was not accepted');
   };
 

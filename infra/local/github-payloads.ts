@@ -148,3 +148,10 @@ export function releasePayload(options: { repository: string; tag: string; autho
     sender: user(options.author),
   };
 }
+
+/** Signs and posts one delivery to a Flightplan's `/webhooks/github`, as GitHub would; the answer is returned, not judged. */
+export async function deliverGithubWebhook(url: string, secret: string, eventName: string, payload: unknown): Promise<{ event: string; status: number; body: unknown }> {
+  const delivery = await signedDelivery(secret, eventName, payload);
+  const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  return { event: eventName, status: response.status, body: await response.json() };
+}

@@ -22,8 +22,8 @@ import { isTerminal, transitionDeployment } from '../../functions/domain/deploym
 import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
-import { pullRequestPayload, signedDelivery, workflowRunPayload } from './github-payloads.js';
+import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
@@ -220,7 +220,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           faults.throttleDynamoDb(fault.requests);
           return json(200, { ...fault, status: 'armed' });
         }),
-        ...githubControlRoutes(github, selfService, (eventName, payload) => deliverGithubWebhook(url, eventName, payload)),
+        ...githubControlRoutes(github, selfService, (eventName, payload) => deliverGithubWebhook(url, optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret), eventName, payload)),
       ],
       issuer,
       onError: (error) => { log(`http: ${(error as Error).stack ?? String(error)}`); },
@@ -288,13 +288,6 @@ const mergeSchema = z.object({
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
 type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
-
-async function deliverGithubWebhook(url: string, eventName: string, payload: Record<string, unknown>): Promise<{ event: string; status: number; body: unknown }> {
-  const secret = optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret);
-  const delivery = await signedDelivery(secret, eventName, payload);
-  const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
-  return { event: eventName, status: response.status, body: (await response.json()) };
-}
 
 /**
  * What a person does on GitHub, for the demo and tests: list the simulated pull requests, merge
@@ -383,12 +376,27 @@ async function seedCatalog(deps: Dependencies): Promise<void> {
  * Each one is ended FAILED with the reason and its lock freed, so nothing is left half-done
  * without a record.
  */
-async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
+/** Visits every item of a cursor-paginated list, page after page; returns how many it visited. */
+async function visitAll<T>(list: (page: { limit: number; cursor?: string }) => Promise<Page<T>>, visit: (item: T) => Promise<void>): Promise<number> {
   let cursor: string | undefined;
   let count = 0;
   do {
-    const page = await deps.deployments.list({}, { limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const deployment of page.items.filter((item) => !isTerminal(item.status))) {
+    const page = await list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const item of page.items) {
+      await visit(item);
+      count += 1;
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return count;
+}
+
+async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
+  let count = 0;
+  await visitAll(
+    (page) => deps.deployments.list({}, page),
+    async (deployment) => {
+      if (isTerminal(deployment.status)) return;
       await deps.deployments.update(deployment.id, (current) =>
         isTerminal(current.status)
           ? undefined
@@ -402,9 +410,8 @@ async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
       );
       await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
       count += 1;
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+    },
+  );
   return count;
 }
 
@@ -418,26 +425,20 @@ async function failInterruptedSelfService(deps: Dependencies): Promise<number> {
   const reason = 'interrupted by a local runtime restart';
   let count = 0;
   for (const status of INTERRUPTED_PROVISIONING) {
-    let page = await deps.provisioning.list({ status }, { limit: 100 });
-    for (;;) {
-      for (const request of page.items) {
+    count += await visitAll(
+      (page) => deps.provisioning.list({ status }, page),
+      async (request) => {
         const leftOver = request.pullRequest?.state === 'open' ? `; close ${request.pullRequest.url} if you do not merge it` : request.pullRequest?.state === 'merged' ? '; the change was merged: check the apply' : '';
         await failProvisioning(deps, { requestId: request.id, failure: { Cause: `${reason}${leftOver}` } });
-        count += 1;
-      }
-      if (!page.nextCursor) break;
-      page = await deps.provisioning.list({ status }, { limit: 100, cursor: page.nextCursor });
-    }
+      },
+    );
   }
-  let services = await deps.catalog.listServicesPage({ status: 'CREATING' }, { limit: 100 });
-  for (;;) {
-    for (const service of services.items) {
+  count += await visitAll(
+    (page) => deps.catalog.listServicesPage({ status: 'CREATING' }, page),
+    async (service) => {
       await failServiceCreation(deps, { service: service.name, failure: { Cause: `${reason}; check ${service.repository} and the GitOps repository before creating it again` } });
-      count += 1;
-    }
-    if (!services.nextCursor) break;
-    services = await deps.catalog.listServicesPage({ status: 'CREATING' }, { limit: 100, cursor: services.nextCursor });
-  }
+    },
+  );
   return count;
 }
 
