@@ -1,5 +1,6 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
+import { syncCatalogPattern } from '../events/catalog-file-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
@@ -336,6 +337,13 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     access: { table: 'write', secrets: ['slackBotToken'] },
   },
+  catalogSync: {
+    entry: 'functions/catalog-sync.ts',
+    description: 'Registers, updates or deactivates a service from its pushed catalog-info.yaml',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', codeHost: true, secrets: ['githubAppPrivateKey'] },
+  },
   serviceRecordFailure: {
     entry: 'functions/service-record-failure.ts',
     description: 'Service creation task: mark the service FAILED',
@@ -348,7 +356,7 @@ export const FUNCTIONS = {
 export type FunctionId = keyof typeof FUNCTIONS;
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   function: FunctionId;
   /** `jwt`: the API Gateway JWT authorizer (locally, the local issuer). `none`: the handler verifies a signature or token. */
@@ -371,6 +379,11 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
   // The API description is public, as the contract Backstage and other clients build against.
   { method: 'GET', path: '/v1/openapi.json', function: 'portalApi', auth: 'none' },
   { method: 'POST', path: '/slack/interactions', function: 'slackInteractions', auth: 'none' },
@@ -391,6 +404,7 @@ export const RULES: RuleSpec[] = [
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
   { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'provisioningStarter' },
   { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'terraformChangeRecorder' },
+  { name: 'SyncCatalog', description: 'A pushed catalog-info.yaml registers, updates or deactivates its service', pattern: syncCatalogPattern, target: 'catalogSync' },
   { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'serviceCreationStarter' },
 ];
 

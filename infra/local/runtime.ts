@@ -22,12 +22,13 @@ import { isTerminal, transitionDeployment } from '../../functions/domain/deploym
 import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
+import { ValidationError } from '../../functions/errors.js';
 import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
-import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
+import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
-import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
+import { seedDemoOrganization } from './demo-catalog.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
 import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
@@ -198,7 +199,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
 
-    await seedCatalog(deps);
     const interrupted = await failInterruptedDeployments(deps);
     if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
     const interruptedSelfService = await failInterruptedSelfService(deps);
@@ -210,6 +210,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
         ...localControlRoutes(health, bus, chat),
+        control('POST', '/local/slack/users', (event) => {
+          const user = slackUserSchema.parse(parseJson(event.body || '{}'));
+          return json(200, chat.addUser(user));
+        }),
         control('POST', '/local/faults/functions', (event) => {
           const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
           faults.addFunctionFault(fault);
@@ -229,6 +233,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
     stoppers.push(() => { server.closeAllConnections(); });
     url = `http://127.0.0.1:${port}`;
+    await seedDemoOrganization(url, (claims) => issuer.sign(claims));
+    await bus.idle();
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -285,6 +291,16 @@ const mergeSchema = z.object({
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
   apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
 });
+const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
+const commitSchema = z
+  .object({
+    /** Path → content; null deletes the file. */
+    files: z.record(z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'), z.string().nullable()),
+    message: z.string().min(1),
+    /** The GitHub login that pushes: the push webhook's sender. */
+    author: z.string().min(1).default('carol'),
+  })
+  .strict();
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
 type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
@@ -298,6 +314,14 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [
+    control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
+      const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
+      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository)) throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
+      const request = commitSchema.parse(parseJson(event.body || '{}'));
+      const pushed = await github.push(repository, Object.entries(request.files).map(([path, content]) => ({ path, content })), request.message, request.author);
+      const delivery = await deliver('push', pushPayload({ repository, before: pushed.before, after: pushed.revision, message: request.message, added: pushed.added, modified: pushed.modified, removed: pushed.removed, sender: request.author }));
+      return json(200, { repository, revision: pushed.revision, added: pushed.added, modified: pushed.modified, removed: pushed.removed, deliveries: [delivery] });
+    }),
     control('GET', '/local/github/pull-requests', (event) => {
       const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
       return json(200, { items: github.listPullRequests({ ...(query.repository ? { repository: query.repository } : {}), ...(query.state ? { state: query.state } : {}) }) });
@@ -364,11 +388,6 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
     }),
   ];
-}
-
-async function seedCatalog(deps: Dependencies): Promise<void> {
-  for (const service of DEMO_SERVICES) if (!(await deps.catalog.getService(service.name))) await deps.catalog.putService(service);
-  for (const person of DEMO_PEOPLE) if (!(await deps.catalog.getPerson(person.login))) await deps.catalog.putPerson(person);
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Chat, ChatMessage } from '../../ports/index.js';
+import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
   ts: string;
@@ -9,10 +9,24 @@ export interface RecordedMessage extends ChatMessage {
   history: Omit<ChatMessage, 'channel'>[];
 }
 
-/** Slack, recorded: what would have been posted, readable at GET /local/slack/messages. */
+/**
+ * Slack, recorded: what would have been posted, readable at GET /local/slack/messages, and the
+ * workspace's users, added with POST /local/slack/users.
+ */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
+  private readonly users = new Map<string, ChatUserProfile>();
   private sequence = 0;
+
+  addUser(user: { id: string; email?: string | undefined; name: string; isBot?: boolean }): ChatUserProfile {
+    const profile = { id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false };
+    this.users.set(user.id, profile);
+    return profile;
+  }
+
+  userProfile(user: string): Promise<ChatUserProfile | undefined> {
+    return Promise.resolve(this.users.get(user));
+  }
 
   post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
     this.sequence += 1;
