@@ -13,7 +13,7 @@ export const githubIdentitySchema = z.object({
 });
 export type GithubIdentity = z.infer<typeof githubIdentitySchema>;
 
-const personFields = z.object({
+export const personRecordSchema = z.object({
   id: z.string().min(1),
   /** Keycloak `preferred_username`: shown, never compared. */
   username: z.string().optional(),
@@ -32,8 +32,8 @@ const fromLegacyRecord = (value: unknown): unknown => {
   return { ...rest, id: login, username: login, github: typeof login === 'string' && login !== '' ? { login } : undefined };
 };
 
-export const personSchema = z.preprocess(fromLegacyRecord, personFields);
-export type Person = z.infer<typeof personFields>;
+export const personSchema = z.preprocess(fromLegacyRecord, personRecordSchema);
+export type Person = z.infer<typeof personRecordSchema>;
 
 export const displayNameOf = (person: Pick<Person, 'id' | 'username'>): string => person.username ?? person.id;
 

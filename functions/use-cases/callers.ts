@@ -1,5 +1,5 @@
 import { PLATFORM_TEAM } from '../domain/catalog.js';
-import { githubIdentitySchema, identitiesOf, personFromSignIn, teamsFromGroupsClaim, type GithubIdentity, type Person } from '../domain/identity.js';
+import { githubIdentitySchema, personFromSignIn, teamsFromGroupsClaim, type GithubIdentity, type Person, type PersonIdentity } from '../domain/identity.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { CatalogStore } from '../ports/index.js';
 
@@ -51,16 +51,19 @@ export function callerFromClaims(claims: TokenClaims | undefined): Caller {
  * out rather than taken over. Returns the person as the directory now knows them.
  */
 export async function recordSignIn(deps: { catalog: CatalogStore; clock: { now(): string } }, caller: Caller): Promise<Person> {
+  // An identity somebody else holds stays theirs; this person is recorded without it.
   const owned = async (person: Person): Promise<Person> => {
-    let kept = person;
-    for (const identity of identitiesOf(person)) {
-      if (identity.kind === 'slack') continue;
+    const { email, github, ...kept } = person;
+    const heldByOther = async (identity: PersonIdentity) => {
       const owner = await deps.catalog.findPerson(identity);
-      if (owner && owner.id !== person.id) {
-        kept = identity.kind === 'email' ? { ...kept, email: undefined } : { ...kept, github: undefined };
-      }
-    }
-    return JSON.parse(JSON.stringify(kept)) as Person;
+      return owner !== undefined && owner.id !== person.id;
+    };
+    const emailFree = email !== undefined && !(await heldByOther({ kind: 'email', value: email }));
+    const githubFree =
+      github !== undefined &&
+      !(await heldByOther({ kind: 'github-login', value: github.login })) &&
+      !(github.id !== undefined && (await heldByOther({ kind: 'github-id', value: String(github.id) })));
+    return { ...kept, ...(emailFree ? { email } : {}), ...(githubFree ? { github } : {}) };
   };
   const existing = await deps.catalog.getPerson(caller.id);
   const signedIn = personFromSignIn(existing, { id: caller.id, username: caller.name === caller.id ? undefined : caller.name, email: caller.email, github: caller.github, teams: caller.groups }, deps.clock.now());

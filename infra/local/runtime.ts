@@ -206,10 +206,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
     let url = '';
+    // The demo organization comes in over HTTP once the server listens; until then /healthz says not yet.
+    let ready = false;
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus, chat),
+        ...localControlRoutes(health, bus, chat, () => ready),
         control('POST', '/local/slack/users', (event) => {
           const user = slackUserSchema.parse(parseJson(event.body || '{}'));
           return json(200, chat.addUser(user));
@@ -235,6 +237,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     url = `http://127.0.0.1:${port}`;
     await seedDemoOrganization(url, (claims) => issuer.sign(claims));
     await bus.idle();
+    ready = true;
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -350,9 +353,9 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, isReady: () => boolean): LocalRoute[] {
   return [
-    control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' }))),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
