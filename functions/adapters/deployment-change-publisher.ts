@@ -1,13 +1,13 @@
 import { deploymentChanged } from '../../events/deployment-changed.js';
 import type { Deployment, DeploymentChange, DeploymentEvent } from '../domain/deployment.js';
-import type { DeploymentStore, EventPublisher } from '../ports/index.js';
+import type { DeploymentStore, EventPublisher, PublishingDeploymentStore } from '../ports/index.js';
 
 /**
- * Publishes every stored deployment change as a `Deployment Changed` event, so notifications
- * (Slack, GitHub Deployments) happen in their own function with the bus's retries, and a slow
- * Slack never fails a deployment step.
+ * The `deployments` port over any DeploymentStore: publishes every stored deployment change as a
+ * `Deployment Changed` event, so notifications (Slack, GitHub Deployments) happen in their own
+ * function with the bus's retries, and a slow Slack never fails a deployment step.
  */
-export class PublishingDeploymentStore implements DeploymentStore {
+export class DeploymentChangePublisher implements PublishingDeploymentStore {
   constructor(
     private readonly inner: DeploymentStore,
     private readonly bus: EventPublisher,

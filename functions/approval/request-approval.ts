@@ -1,11 +1,13 @@
-import { awsApprovalStore, awsChat, awsClock } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { approvalRequestInput } from './task-inputs.js';
-import { requestApproval } from './use-cases/approvals.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { approvalRequestInput } from '../task-inputs.js';
+import { requestApproval } from '../use-cases/approvals.js';
 
-/** Approval workflow task: creates the approval and posts its Slack message. */
-export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'chat' | 'clock'>) =>
-  workflowTask(approvalRequestInput, (input) => requestApproval(deps, input));
+export const declaration = workflowTask({
+  description: 'Approval task: creates the approval and posts its Slack message',
+  ports: ['approvals', 'chat', 'clock'],
+  input: approvalRequestInput,
+  useCase: requestApproval,
+});
 
-export const handler = onAws(() => createHandler({ approvals: awsApprovalStore(), chat: awsChat(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,11 +1,14 @@
-import { awsClock, awsDeploymentStore, awsLockStore, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { deploymentTaskInput } from './task-inputs.js';
-import { acquireDeploymentLock } from './use-cases/acquire-deployment-lock.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { deploymentTaskInput } from '../task-inputs.js';
+import { acquireDeploymentLock } from '../use-cases/acquire-deployment-lock.js';
 
-/** Deployment workflow task: Takes the per-(service, environment) lock and marks the deployment IN_PROGRESS. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'locks' | 'waits' | 'workflows' | 'clock'>) =>
-  workflowTask(deploymentTaskInput, (input) => acquireDeploymentLock(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: takes the per-(service, environment) lock and marks the deployment IN_PROGRESS',
+  ports: ['deployments', 'locks', 'waits', 'workflows', 'clock'],
+  use: { workflows: { signals: ['deployment'] } },
+  input: deploymentTaskInput,
+  useCase: acquireDeploymentLock,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), locks: awsLockStore(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock }));
+export const handler = onAws(declaration);

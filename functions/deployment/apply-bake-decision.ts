@@ -1,11 +1,13 @@
-import { awsClock, awsDeploymentStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { bakeDecisionInput } from './task-inputs.js';
-import { applyBakeDecision } from './use-cases/bake.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { bakeDecisionInput } from '../task-inputs.js';
+import { applyBakeDecision } from '../use-cases/bake.js';
 
-/** Deployment workflow task: continues or fails the wave after the answer. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'clock'>) =>
-  workflowTask(bakeDecisionInput, (input) => applyBakeDecision(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: continues or fails the wave after the answer',
+  ports: ['deployments', 'clock'],
+  input: bakeDecisionInput,
+  useCase: applyBakeDecision,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,11 +1,14 @@
-import { awsClock, awsDeploymentStore, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waitTaskInput } from './task-inputs.js';
-import { awaitArgoSync } from './use-cases/await-argo-sync.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waitTaskInput } from '../task-inputs.js';
+import { awaitArgoSync } from '../use-cases/await-argo-sync.js';
 
-/** Deployment workflow task: Parks the task token until Argo CD reports the committed revision synced and healthy. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'waits' | 'workflows' | 'clock'>) =>
-  workflowTask(waitTaskInput, (input) => awaitArgoSync(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: parks the task token until Argo CD reports the committed revision synced and healthy',
+  ports: ['deployments', 'waits', 'workflows', 'clock'],
+  use: { workflows: { signals: ['deployment'] } },
+  input: waitTaskInput,
+  useCase: awaitArgoSync,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,11 +1,13 @@
-import { awsClock, awsDeploymentStore, awsLockStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { deploymentTaskInput } from './task-inputs.js';
-import { completeDeployment } from './use-cases/finish-deployment.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { deploymentTaskInput } from '../task-inputs.js';
+import { completeDeployment } from '../use-cases/finish-deployment.js';
 
-/** Deployment workflow task: Marks the deployment SUCCEEDED and frees its lock. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'locks' | 'clock'>) =>
-  workflowTask(deploymentTaskInput, (input) => completeDeployment(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: marks the deployment SUCCEEDED and frees its lock',
+  ports: ['deployments', 'locks', 'clock'],
+  input: deploymentTaskInput,
+  useCase: completeDeployment,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), locks: awsLockStore(), clock: awsClock }));
+export const handler = onAws(declaration);

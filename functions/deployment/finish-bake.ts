@@ -1,11 +1,13 @@
-import { awsClock, awsDeploymentStore, awsHealth, awsWaitStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waveTaskInput } from './task-inputs.js';
-import { finishBake } from './use-cases/bake.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waveTaskInput } from '../task-inputs.js';
+import { finishBake } from '../use-cases/bake.js';
 
-/** Deployment workflow task: Checks health and traffic at the end of a bake. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'waits' | 'health' | 'clock'>) =>
-  workflowTask(waveTaskInput, (input) => finishBake(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: checks health and traffic at the end of a bake',
+  ports: ['deployments', 'waits', 'health', 'clock'],
+  input: waveTaskInput,
+  useCase: finishBake,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), waits: awsWaitStore(), health: awsHealth(), clock: awsClock }));
+export const handler = onAws(declaration);

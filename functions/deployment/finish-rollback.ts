@@ -1,11 +1,13 @@
-import { awsCatalogStore, awsClock, awsDeploymentStore, awsGitOps, awsLockStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { rollbackTaskInput } from './task-inputs.js';
-import { finishRollback } from './use-cases/finish-deployment.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { rollbackTaskInput } from '../task-inputs.js';
+import { finishRollback } from '../use-cases/finish-deployment.js';
 
-/** Deployment workflow task: Ends the deployment ROLLED_BACK, ABORTED or FAILED. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'gitops' | 'locks' | 'clock'>) =>
-  workflowTask(rollbackTaskInput, (input) => finishRollback(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: ends the deployment ROLLED_BACK, ABORTED or FAILED',
+  ports: ['deployments', 'locks', 'clock'],
+  input: rollbackTaskInput,
+  useCase: finishRollback,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), gitops: awsGitOps(), locks: awsLockStore(), clock: awsClock }));
+export const handler = onAws(declaration);

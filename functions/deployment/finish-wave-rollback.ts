@@ -1,11 +1,13 @@
-import { awsCatalogStore, awsClock, awsDeploymentStore, awsGitOps, awsLockStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waveTaskInput } from './task-inputs.js';
-import { finishWaveRollback } from './use-cases/finish-deployment.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waveTaskInput } from '../task-inputs.js';
+import { finishWaveRollback } from '../use-cases/finish-deployment.js';
 
-/** Deployment workflow task: Marks a restored wave ROLLED_BACK. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'gitops' | 'locks' | 'clock'>) =>
-  workflowTask(waveTaskInput, (input) => finishWaveRollback(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: marks a restored wave ROLLED_BACK',
+  ports: ['deployments', 'clock'],
+  input: waveTaskInput,
+  useCase: finishWaveRollback,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), gitops: awsGitOps(), locks: awsLockStore(), clock: awsClock }));
+export const handler = onAws(declaration);

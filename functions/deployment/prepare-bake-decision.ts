@@ -1,11 +1,14 @@
-import { awsCatalogStore, awsDeploymentStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waveTaskInput } from './task-inputs.js';
-import { prepareBakeDecision } from './use-cases/bake.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waveTaskInput } from '../task-inputs.js';
+import { prepareBakeDecision } from '../use-cases/bake.js';
 
-/** Deployment workflow task: the continue / roll back question for an inconclusive bake. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog'>) =>
-  workflowTask(waveTaskInput, (input) => prepareBakeDecision(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: the continue / roll back question for an inconclusive bake',
+  ports: ['deployments', 'catalog'],
+  use: { readsOnly: true },
+  input: waveTaskInput,
+  useCase: prepareBakeDecision,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore() }));
+export const handler = onAws(declaration);

@@ -1,11 +1,13 @@
-import { awsCatalogStore, awsClock, awsDeploymentStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { deploymentTaskInput } from './task-inputs.js';
-import { prepareDeploymentApproval } from './use-cases/deployment-approval.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { deploymentTaskInput } from '../task-inputs.js';
+import { prepareDeploymentApproval } from '../use-cases/deployment-approval.js';
 
-/** Deployment workflow task: asks the approval policy what this deployment needs. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'clock'>) =>
-  workflowTask(deploymentTaskInput, (input) => prepareDeploymentApproval(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: asks the approval policy what this deployment needs',
+  ports: ['deployments', 'catalog', 'clock'],
+  input: deploymentTaskInput,
+  useCase: prepareDeploymentApproval,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), clock: awsClock }));
+export const handler = onAws(declaration);

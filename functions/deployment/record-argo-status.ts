@@ -1,11 +1,14 @@
-import { argoCdAppStatusChanged } from '../events/argocd-app-status-changed.js';
-import { awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { busEventHandler, onAws } from './runtime.js';
-import { recordArgoStatus } from './use-cases/record-argo-status.js';
+import { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { busTarget } from '../declaration.js';
+import { recordArgoStatus } from '../use-cases/record-argo-status.js';
 
-/** Target of the Argo CD status rules: resumes or fails the deployment waiting for that application. */
-export const createHandler = (deps: Pick<Dependencies, 'waits' | 'workflows'>) =>
-  busEventHandler((detail) => argoCdAppStatusChanged.parse(detail), (status) => recordArgoStatus(deps, status));
+export const declaration = busTarget({
+  description: 'Target of the Argo CD status rules: resumes or fails the deployment waiting for that application',
+  ports: ['waits', 'workflows'],
+  use: { workflows: { signals: ['deployment'] } },
+  detail: (detail) => argoCdAppStatusChanged.parse(detail),
+  useCase: recordArgoStatus,
+});
 
-export const handler = onAws(() => createHandler({ waits: awsWaitStore(), workflows: awsWorkflows() }));
+export const handler = onAws(declaration);

@@ -1,11 +1,13 @@
-import { awsCatalogStore, awsClock, awsDeploymentStore, awsGitOps, awsLockStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waveTaskInput } from './task-inputs.js';
-import { restoreWave } from './use-cases/finish-deployment.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waveTaskInput } from '../task-inputs.js';
+import { restoreWave } from '../use-cases/finish-deployment.js';
 
-/** Deployment workflow task: Commits a wave's previous digest back. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'catalog' | 'gitops' | 'locks' | 'clock'>) =>
-  workflowTask(waveTaskInput, (input) => restoreWave(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: commits a wave\'s previous digest back',
+  ports: ['deployments', 'catalog', 'gitops', 'clock'],
+  input: waveTaskInput,
+  useCase: restoreWave,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), catalog: awsCatalogStore(), gitops: awsGitOps(), locks: awsLockStore(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,11 +1,13 @@
-import { awsClock, awsDeploymentStore, awsHealth, awsWaitStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waveTaskInput } from './task-inputs.js';
-import { runHealthGate } from './use-cases/run-health-gate.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waveTaskInput } from '../task-inputs.js';
+import { runHealthGate } from '../use-cases/run-health-gate.js';
 
-/** Deployment workflow task: Checks one wave against its tier's objectives. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'health' | 'waits' | 'clock'>) =>
-  workflowTask(waveTaskInput, (input) => runHealthGate(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: checks one wave against its tier\'s objectives',
+  ports: ['deployments', 'health', 'waits', 'clock'],
+  input: waveTaskInput,
+  useCase: runHealthGate,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), health: awsHealth(), waits: awsWaitStore(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,11 +1,14 @@
-import { awsClock, awsDeploymentStore, awsHealth, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { waitTaskInput } from './task-inputs.js';
-import { startBake } from './use-cases/bake.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { waitTaskInput } from '../task-inputs.js';
+import { startBake } from '../use-cases/bake.js';
 
-/** Deployment workflow task: Parks the bake's task token where alarms and Argo CD can fail it. */
-export const createHandler = (deps: Pick<Dependencies, 'deployments' | 'waits' | 'health' | 'workflows' | 'clock'>) =>
-  workflowTask(waitTaskInput, (input) => startBake(deps, input));
+export const declaration = workflowTask({
+  description: 'Deployment task: parks the bake\'s task token where alarms and Argo CD can fail it',
+  ports: ['deployments', 'waits', 'health', 'workflows', 'clock'],
+  use: { workflows: { signals: ['deployment'] } },
+  input: waitTaskInput,
+  useCase: startBake,
+});
 
-export const handler = onAws(() => createHandler({ deployments: awsDeploymentStore(), waits: awsWaitStore(), health: awsHealth(), workflows: awsWorkflows(), clock: awsClock }));
+export const handler = onAws(declaration);

@@ -1,13 +1,14 @@
-import { deploymentRequested } from '../events/deployment-requested.js';
-import { awsCatalogStore, awsClock, awsDeploymentStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { busEventHandler, onAws } from './runtime.js';
-import { startDeployment } from './use-cases/start-deployment.js';
+import { deploymentRequested } from '../../events/deployment-requested.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { busTarget } from '../declaration.js';
+import { startDeployment } from '../use-cases/start-deployment.js';
 
-/** Target of the StartDeployment rule: records the deployment and starts its workflow. */
-export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'deployments' | 'workflows' | 'clock'>) =>
-  busEventHandler((detail) => deploymentRequested.parse(detail), (request) => startDeployment(deps, request));
+export const declaration = busTarget({
+  description: 'Target of the StartDeployment rule: records the deployment and starts its workflow',
+  ports: ['catalog', 'deployments', 'workflows', 'clock'],
+  use: { workflows: { starts: ['deployment'] } },
+  detail: (detail) => deploymentRequested.parse(detail),
+  useCase: startDeployment,
+});
 
-export const handler = onAws(() =>
-  createHandler({ catalog: awsCatalogStore(), deployments: awsDeploymentStore(), workflows: awsWorkflows(), clock: awsClock }),
-);
+export const handler = onAws(declaration);

@@ -1,11 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import { argoCdAppStatusChanged } from '../events/argocd-app-status-changed.js';
-import { awsBus, awsSecrets } from './adapters/aws/factories.js';
-import { argoNotificationSchema, argoTargetOf } from './domain/argocd-notification.js';
-import { UnauthorizedError } from './errors.js';
-import { header, httpHandler, json, parseJson, rawBody } from './http/http-handler.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws } from './runtime.js';
+import { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
+import { argoNotificationSchema, argoTargetOf } from '../domain/argocd-notification.js';
+import { UnauthorizedError } from '../errors.js';
+import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { httpFunction } from '../declaration.js';
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -14,11 +13,14 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 /** POST /webhooks/argocd: an argocd-notifications webhook, authenticated with a bearer token. */
-export const createHandler = (deps: Pick<Dependencies, 'bus' | 'secrets'>) =>
+export const declaration = httpFunction({
+  description: 'POST /webhooks/argocd: authenticate, publish',
+  ports: ['bus', 'argocdToken'],
+  createHandler: (deps) =>
   httpHandler(async (event) => {
     const authorization = header(event, 'authorization') ?? '';
     const token = authorization.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : '';
-    if (!token || !sameSecret(token, await deps.secrets.get('argocdToken'))) {
+    if (!token || !sameSecret(token, await deps.argocdToken.value())) {
       throw new UnauthorizedError('Authorization: Bearer <FLIGHTPLAN_ARGOCD_TOKEN> is required');
     }
     const notification = argoNotificationSchema.parse(parseJson(rawBody(event)));
@@ -40,6 +42,7 @@ export const createHandler = (deps: Pick<Dependencies, 'bus' | 'secrets'>) =>
       ),
     ]);
     return json(202, { status: 'accepted', app: notification.app });
-  });
+  }),
+});
 
-export const handler = onAws(() => createHandler({ bus: awsBus(), secrets: awsSecrets() }));
+export const handler = onAws(declaration);

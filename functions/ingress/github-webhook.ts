@@ -1,13 +1,12 @@
 import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
 import { z } from 'zod';
-import type { BusEntry } from '../events/envelope.js';
-import { awsBus, awsCatalogStore, awsIdempotencyStore, awsSecrets, awsSelfService } from './adapters/aws/factories.js';
-import { UnauthorizedError, ValidationError } from './errors.js';
-import { header, httpHandler, json, logger, parseJson, rawBody } from './http/http-handler.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws } from './runtime.js';
-import { acceptGithubDelivery } from './use-cases/accept-github-delivery.js';
+import type { BusEntry } from '../../events/envelope.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { httpFunction } from '../declaration.js';
+import { UnauthorizedError, ValidationError } from '../errors.js';
+import { header, httpHandler, json, logger, parseJson, rawBody } from '../http/http-handler.js';
+import { acceptGithubDelivery } from '../use-cases/accept-github-delivery.js';
 
 /** GitHub redelivers for up to a few days; a week covers manual redeliveries too. */
 const DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -18,7 +17,11 @@ const deliveryIdSchema = z.string().min(1).max(100);
  * POST /webhooks/github: verify the signature over the raw body, decide, then publish once per
  * X-GitHub-Delivery. Nothing is written for a refused or ignored delivery.
  */
-export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secrets' | 'idempotency' | 'selfService'>) => {
+export const declaration = httpFunction({
+  description: 'POST /webhooks/github: verify, dedupe, publish',
+  ports: ['catalog', 'bus', 'githubWebhookSecret', 'idempotency', 'selfService'],
+  use: { readsOnly: true },
+  createHandler: (deps) => {
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'deliveryId', expiresAfterSeconds: DELIVERY_MEMORY_SECONDS });
   const publishOnce = makeIdempotent(
     async (delivery: { deliveryId: string; entries: BusEntry[]; summary: string }) => {
@@ -36,7 +39,7 @@ export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secr
     idempotency.registerLambdaContext(context);
     const body = rawBody(event);
     const signature = header(event, 'x-hub-signature-256');
-    if (!signature || !(await verify(await deps.secrets.get('githubWebhookSecret'), body, signature).catch(() => false))) {
+    if (!signature || !(await verify(await deps.githubWebhookSecret.value(), body, signature).catch(() => false))) {
       throw new UnauthorizedError('X-Hub-Signature-256 is missing or does not match the body');
     }
     const eventName = header(event, 'x-github-event');
@@ -58,8 +61,7 @@ export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'bus' | 'secr
       return json(202, { status: 'ignored', deliveryId: deliveryId.data, reason: 'the same delivery is being processed' });
     }
   });
-};
+  },
+});
 
-export const handler = onAws(() =>
-  createHandler({ catalog: awsCatalogStore(), bus: awsBus(), secrets: awsSecrets(), idempotency: awsIdempotencyStore(), selfService: awsSelfService() }),
-);
+export const handler = onAws(declaration);

@@ -1,23 +1,10 @@
 import { z } from 'zod';
-import {
-  awsApprovalStore,
-  awsBus,
-  awsCatalogStore,
-  awsChat,
-  awsClock,
-  awsDeploymentStore,
-  awsMetrics,
-  awsProvisioningStore,
-  awsSelfService,
-  awsWaitStore,
-  awsWorkflows,
-} from './adapters/aws/factories.js';
-import { mayVote } from './domain/approval.js';
-import { provisioningRequestBodySchema } from './domain/provisioning.js';
-import { serviceCreationBodySchema } from './domain/service-creation.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from './errors.js';
-import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from './http/http-handler.js';
-import { openApiDocument } from './http/openapi.js';
+import { mayVote } from '../domain/approval.js';
+import { provisioningRequestBodySchema } from '../domain/provisioning.js';
+import { serviceCreationBodySchema } from '../domain/service-creation.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from '../http/http-handler.js';
+import { openApiDocument } from '../http/openapi.js';
 import {
   approvalsQuerySchema,
   deploymentsQuerySchema,
@@ -28,16 +15,16 @@ import {
   serviceViewSchema,
   servicesQuerySchema,
   voteBodySchema,
-} from './http/portal-schemas.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws } from './runtime.js';
-import { abortDeployment } from './use-cases/abort-deployment.js';
-import { voteOnApproval } from './use-cases/approvals.js';
-import { teamsOf, type Caller } from './use-cases/callers.js';
-import { describeDeployment, listDeployments } from './use-cases/query-deployments.js';
-import { submitProvisioningRequest } from './use-cases/provisioning.js';
-import { deploymentRequestSchema, requestDeployment } from './use-cases/request-deployment.js';
-import { requestServiceCreation } from './use-cases/service-creation.js';
+} from '../http/portal-schemas.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { httpFunction } from '../declaration.js';
+import { abortDeployment } from '../use-cases/abort-deployment.js';
+import { voteOnApproval } from '../use-cases/approvals.js';
+import { teamsOf, type Caller } from '../use-cases/callers.js';
+import { describeDeployment, listDeployments } from '../use-cases/query-deployments.js';
+import { submitProvisioningRequest } from '../use-cases/provisioning.js';
+import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
+import { requestServiceCreation } from '../use-cases/service-creation.js';
 
 const pathId = (event: HttpEvent, name: string): string => z.string().min(1).parse(event.pathParameters?.[name]);
 
@@ -69,9 +56,11 @@ export function callerOf(event: HttpEvent): Caller {
 }
 
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
-export const createHandler = (
-  deps: Pick<Dependencies, 'deployments' | 'catalog' | 'bus' | 'waits' | 'workflows' | 'clock' | 'approvals' | 'chat' | 'metrics' | 'provisioning' | 'selfService'>,
-) =>
+export const declaration = httpFunction({
+  description: 'Portal API (/v1)',
+  ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
+  use: { workflows: { signals: ['deployment', 'approval'] } },
+  createHandler: (deps) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'GET /v1/openapi.json') {
       openApi ??= JSON.stringify(openApiDocument());
@@ -155,20 +144,7 @@ export const createHandler = (
       default:
         throw new NotFoundError(`No route ${event.routeKey}`);
     }
-  });
-
-export const handler = onAws(() =>
-  createHandler({
-    deployments: awsDeploymentStore(),
-    catalog: awsCatalogStore(),
-    bus: awsBus(),
-    waits: awsWaitStore(),
-    workflows: awsWorkflows(),
-    clock: awsClock,
-    approvals: awsApprovalStore(),
-    chat: awsChat(),
-    metrics: awsMetrics(),
-    provisioning: awsProvisioningStore(),
-    selfService: awsSelfService(),
   }),
-);
+});
+
+export const handler = onAws(declaration);

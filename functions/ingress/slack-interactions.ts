@@ -1,11 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { awsMetrics, awsApprovalStore, awsCatalogStore, awsChat, awsClock, awsSecrets, awsWaitStore, awsWorkflows } from './adapters/aws/factories.js';
-import { UnauthorizedError, ValidationError } from './errors.js';
-import { header, httpHandler, json, parseJson, rawBody } from './http/http-handler.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws } from './runtime.js';
-import { voteOnApproval } from './use-cases/approvals.js';
+import { UnauthorizedError, ValidationError } from '../errors.js';
+import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { httpFunction } from '../declaration.js';
+import { voteOnApproval } from '../use-cases/approvals.js';
 
 /** Slack refuses requests older than five minutes; so do we, against replays. */
 const MAX_SKEW_SECONDS = 300;
@@ -30,14 +29,18 @@ const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', repl
  * POST /slack/interactions: the Approve / Reject buttons. Verified, then one vote through the same
  * use case the portal uses; a refused vote gets an ephemeral reply with the reason.
  */
-export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'catalog' | 'chat' | 'waits' | 'workflows' | 'clock' | 'secrets' | 'metrics'>) =>
+export const declaration = httpFunction({
+  description: 'POST /slack/interactions: approval buttons',
+  ports: ['approvals', 'catalog', 'chat', 'waits', 'workflows', 'clock', 'slackSigningSecret', 'metrics'],
+  use: { workflows: { signals: ['approval'] } },
+  createHandler: (deps) =>
   httpHandler(async (event) => {
     const body = rawBody(event);
     const timestamp = header(event, 'x-slack-request-timestamp') ?? '';
     const signature = header(event, 'x-slack-signature') ?? '';
     const age = Math.abs(Date.now() / 1000 - Number(timestamp));
     if (!/^\d+$/u.test(timestamp) || !(age <= MAX_SKEW_SECONDS)) throw new UnauthorizedError('X-Slack-Request-Timestamp is missing or more than 5 minutes off');
-    if (!slackSignatureValid(await deps.secrets.get('slackSigningSecret'), timestamp, body, signature)) {
+    if (!slackSignatureValid(await deps.slackSigningSecret.value(), timestamp, body, signature)) {
       throw new UnauthorizedError('X-Slack-Signature does not match the body');
     }
     const payload = new URLSearchParams(body).get('payload');
@@ -58,8 +61,7 @@ export const createHandler = (deps: Pick<Dependencies, 'approvals' | 'catalog' |
       return ephemeral(outcome.reason);
     }
     return ephemeral(outcome.kind === 'decided' ? `Thanks: the approval is now ${outcome.approval.status}.` : 'Thanks: your vote is recorded.');
-  });
+  }),
+});
 
-export const handler = onAws(() =>
-  createHandler({ approvals: awsApprovalStore(), catalog: awsCatalogStore(), chat: awsChat(), waits: awsWaitStore(), workflows: awsWorkflows(), clock: awsClock, secrets: awsSecrets(), metrics: awsMetrics() }),
-);
+export const handler = onAws(declaration);

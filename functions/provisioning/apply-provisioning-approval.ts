@@ -1,11 +1,13 @@
-import { awsClock, awsProvisioningStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { provisioningApprovalInput } from './task-inputs.js';
-import { applyProvisioningApproval } from './use-cases/provisioning.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { provisioningApprovalInput } from '../task-inputs.js';
+import { applyProvisioningApproval } from '../use-cases/provisioning.js';
 
-/** Provisioning workflow task: go on after an approval, or end REJECTED. */
-export const createHandler = (deps: Pick<Dependencies, 'provisioning' | 'clock'>) =>
-  workflowTask(provisioningApprovalInput, (input) => applyProvisioningApproval(deps, input));
+export const declaration = workflowTask({
+  description: 'Provisioning task: go on after an approval, or end REJECTED',
+  ports: ['provisioning', 'clock'],
+  input: provisioningApprovalInput,
+  useCase: applyProvisioningApproval,
+});
 
-export const handler = onAws(() => createHandler({ provisioning: awsProvisioningStore(), clock: awsClock }));
+export const handler = onAws(declaration);

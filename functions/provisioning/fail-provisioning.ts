@@ -1,11 +1,13 @@
-import { awsClock, awsProvisioningStore } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { provisioningFailureInput } from './task-inputs.js';
-import { failProvisioning } from './use-cases/provisioning.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { provisioningFailureInput } from '../task-inputs.js';
+import { failProvisioning } from '../use-cases/provisioning.js';
 
-/** Provisioning workflow task: end the request FAILED with the reason. */
-export const createHandler = (deps: Pick<Dependencies, 'provisioning' | 'clock'>) =>
-  workflowTask(provisioningFailureInput, (input) => failProvisioning(deps, input));
+export const declaration = workflowTask({
+  description: 'Provisioning task: end the request FAILED with the reason',
+  ports: ['provisioning', 'clock'],
+  input: provisioningFailureInput,
+  useCase: failProvisioning,
+});
 
-export const handler = onAws(() => createHandler({ provisioning: awsProvisioningStore(), clock: awsClock }));
+export const handler = onAws(declaration);

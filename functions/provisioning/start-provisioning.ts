@@ -1,11 +1,14 @@
-import { awsProvisioningStore, awsWorkflows } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { busEventHandler, onAws } from './runtime.js';
-import { provisioningRequested } from '../events/self-service-requested.js';
-import { startProvisioning } from './use-cases/provisioning.js';
+import { provisioningRequested } from '../../events/self-service-requested.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { busTarget } from '../declaration.js';
+import { startProvisioning } from '../use-cases/provisioning.js';
 
-/** Target of the StartProvisioning rule: starts the provisioning workflow of a stored request. */
-export const createHandler = (deps: Pick<Dependencies, 'provisioning' | 'workflows'>) =>
-  busEventHandler((detail) => provisioningRequested.parse(detail), (event) => startProvisioning(deps, event));
+export const declaration = busTarget({
+  description: 'Target of the StartProvisioning rule: starts the provisioning workflow of a stored request',
+  ports: ['provisioning', 'workflows'],
+  use: { readsOnly: true, workflows: { starts: ['provisioning'] } },
+  detail: (detail) => provisioningRequested.parse(detail),
+  useCase: startProvisioning,
+});
 
-export const handler = onAws(() => createHandler({ provisioning: awsProvisioningStore(), workflows: awsWorkflows() }));
+export const handler = onAws(declaration);

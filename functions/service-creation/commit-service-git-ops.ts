@@ -1,11 +1,13 @@
-import { awsCatalogStore, awsClock, awsGitOps, awsSelfService } from './adapters/aws/factories.js';
-import type { Dependencies } from './ports/index.js';
-import { onAws, workflowTask } from './runtime.js';
-import { serviceTaskInput } from './task-inputs.js';
-import { commitServiceGitOps } from './use-cases/service-creation.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { serviceTaskInput } from '../task-inputs.js';
+import { commitServiceGitOps } from '../use-cases/service-creation.js';
 
-/** Service-creation workflow task: Argo CD Applications and Keycloak client in one GitOps commit. */
-export const createHandler = (deps: Pick<Dependencies, 'catalog' | 'gitops' | 'clock' | 'selfService'>) =>
-  workflowTask(serviceTaskInput, (input) => commitServiceGitOps(deps, input));
+export const declaration = workflowTask({
+  description: 'Service creation task: argo CD Applications and Keycloak client in one GitOps commit',
+  ports: ['catalog', 'gitops', 'clock', 'selfService'],
+  input: serviceTaskInput,
+  useCase: commitServiceGitOps,
+});
 
-export const handler = onAws(() => createHandler({ catalog: awsCatalogStore(), gitops: awsGitOps(), clock: awsClock, selfService: awsSelfService() }));
+export const handler = onAws(declaration);
