@@ -23,7 +23,7 @@ export type CatalogSyncOutcome =
  * and the refusal recorded on the service.
  */
 export async function syncCatalogFile(
-  deps: { catalog: CatalogStore; codeHost: Pick<CodeHost, 'readFile'>; clock: Clock },
+  deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
   input: { repository: string; revision: string; pushedBy: GithubAccount },
 ): Promise<CatalogSyncOutcome> {
   const current = await deps.catalog.findServiceByRepository(input.repository);
