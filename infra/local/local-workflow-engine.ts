@@ -42,6 +42,8 @@ export interface LocalWorkflowEngineOptions {
    */
   compensation?: Partial<Record<StateMachineName, string>>;
   log?: (line: string) => void;
+  /** Wall-clock milliseconds; tests move it to show a restart keeps the time that remained. */
+  now?: () => number;
 }
 
 /** What resume() did, for the log and the benchmark. */
@@ -208,11 +210,14 @@ const hashOf = (definition: string) => createHash('sha256').update(definition).d
 export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly executions = new Map<string, Execution>();
   private readonly tokens = new Map<string, PendingToken>();
+  /** Tokens of restored executions whose task has not picked them up yet: an answer is kept for it. */
+  private readonly parked = new Map<string, { execution: Execution; position: Position }>();
   private readonly specs: Record<StateMachineName, LocalStateMachine>;
   private readonly current: Record<StateMachineName, { hash: string; definition: string }>;
   private readonly prepared = new Map<string, PreparedBranch>();
   private readonly journal: ExecutionJournal;
   private readonly log: (line: string) => void;
+  private readonly now: () => number;
   private stopping = false;
 
   constructor(
@@ -224,12 +229,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.specs = definitions;
     this.journal = options.journal ?? new MemoryExecutionJournal();
     this.log = options.log ?? (() => undefined);
+    this.now = options.now ?? Date.now;
     this.current = Object.fromEntries(
       Object.entries(definitions).map(([name, spec]) => {
         const definition = JSON.stringify(spec.definition);
         const hash = hashOf(definition);
         // Fails fast on a definition the engine cannot run, as the constructor always did.
-        this.prepared.set(hash, this.prepareBranch(name as StateMachineName, structuredClone(spec.definition) as JsonObject, spec));
+        this.prepared.set(hash, this.prepareBranch(name, structuredClone(spec.definition) as JsonObject, spec));
         return [name, { hash, definition }];
       }),
     ) as typeof this.current;
@@ -240,7 +246,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (this.executions.has(executionArn)) return { executionArn, alreadyStarted: true };
     const { hash, definition } = this.current[stateMachine];
     await this.journal.putDefinition(hash, stateMachine, definition);
-    const startDate = new Date().toISOString();
+    const startDate = new Date(this.now()).toISOString();
     const record: ExecutionRecord = { executionArn, name, stateMachine, definitionHash: hash, input: JSON.stringify(input), status: 'RUNNING', startDate, nextEventId: 1, ...(parentArn ? { parentArn } : {}) };
     const machine = this.branchFor(hash);
     const execution = this.newExecution(record, machine);
@@ -268,6 +274,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   sendTaskHeartbeat(taskToken: string): Promise<void> {
     const pending = this.tokens.get(taskToken);
+    if (!pending && this.parked.has(taskToken)) return Promise.resolve();
     if (!pending) throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
     pending.heartbeat?.();
     return Promise.resolve();
@@ -326,7 +333,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
    * gone continues at its workflow's compensation state on the current definition, saying why.
    */
   async resume(): Promise<ResumeReport> {
-    const started = Date.now();
+    const started = this.now();
     const report: ResumeReport = { resumed: 0, compensated: 0, failed: 0, milliseconds: 0 };
     const running = await this.journal.list({ status: 'RUNNING' });
     const resumable: Execution[] = [];
@@ -342,7 +349,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     }
     // Every execution is back in memory before any runs: a parent finds its child, a token its owner.
     for (const execution of resumable) this.run(execution);
-    report.milliseconds = Date.now() - started;
+    report.milliseconds = this.now() - started;
     return report;
   }
 
@@ -360,6 +367,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   // ---- running ----
+
+  /** Still running in this process: neither ended nor shut down. */
+  private live(execution: Execution): boolean {
+    return execution.record.status === 'RUNNING' && !this.stopping;
+  }
 
   private newExecution(record: ExecutionRecord, machine: PreparedBranch): Execution {
     return { record, machine, root: undefined, visits: [], pendingEvents: [], aborts: new Set(), writes: Promise.resolve(), finished: Promise.resolve() };
@@ -385,7 +397,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   private async end(execution: Execution, outcome: Partial<ExecutionRecord> & { status: ExecutionRecord['status'] }, type: string, details: Record<string, unknown>): Promise<void> {
     if (execution.record.status !== 'RUNNING' || this.stopping) return;
-    Object.assign(execution.record, outcome, { stopDate: new Date().toISOString() });
+    Object.assign(execution.record, outcome, { stopDate: new Date(this.now()).toISOString() });
     execution.root = undefined;
     this.event(execution, type, details);
     for (const abort of execution.aborts) abort();
@@ -408,11 +420,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private async runBranch(execution: Execution, branch: PreparedBranch, start: Position, moveTo: (position: Position) => void): Promise<Json> {
     let position = start;
     for (;;) {
-      if (execution.record.status !== 'RUNNING' || this.stopping) throw new ExecutionStoppedError();
+      if (!this.live(execution)) throw new ExecutionStoppedError();
       const state = branch.states[position.state];
       if (!state) throw new TaskFailure('States.Runtime', `No state "${position.state}"`);
       const result = await this.runState(execution, state, position);
-      if (execution.record.status !== 'RUNNING' || this.stopping) throw new ExecutionStoppedError();
+      if (!this.live(execution)) throw new ExecutionStoppedError();
       const prefix = HISTORY_PREFIX[state.type] ?? state.type;
       this.event(execution, `${prefix}StateExited`, { stateExitedEventDetails: { name: state.name, output: JSON.stringify(result.output) } });
       if (result.next === undefined) {
@@ -429,7 +441,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const state = branch.states[stateName];
     const prefix = HISTORY_PREFIX[state?.type ?? ''] ?? 'State';
     const seq = this.event(execution, `${prefix}StateEntered`, { stateEnteredEventDetails: { name: stateName, input: JSON.stringify(input) } });
-    const enteredAt = new Date().toISOString();
+    const enteredAt = new Date(this.now()).toISOString();
     execution.visits.push({ name: stateName, enteredAt });
     this.onStateEntered?.(execution.record.name, stateName);
     return { state: stateName, input, enteredAt, seq, scale: this.timeScale };
@@ -447,13 +459,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private async runUnit(execution: Execution, unit: StateMachine, input: Json, overrides: Record<string, unknown>, context: Record<string, unknown> = {}): Promise<Json> {
-    const run = unit.run(input as never, {
-      overrides: overrides as never,
-      context: { Execution: { Id: execution.record.executionArn, Name: execution.record.name, StartTime: execution.record.startDate }, ...context } as never,
+    const run = unit.run(input, {
+      overrides,
+      context: { Execution: { Id: execution.record.executionArn, Name: execution.record.name, StartTime: execution.record.startDate }, ...context },
     });
     execution.aborts.add(run.abort);
     try {
-      return (await run.result) as Json;
+      return await run.result;
     } finally {
       execution.aborts.delete(run.abort);
     }
@@ -507,12 +519,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       }
       try {
         const output = await this.runBranch(execution, map.branch, iteration, (next) => { progress.running[String(index)] = next; });
-        delete progress.running[String(index)];
+        const { [String(index)]: _finished, ...stillRunning } = progress.running;
+        progress.running = stillRunning;
         progress.results[String(index)] = output;
         this.event(execution, 'MapIterationSucceeded', { mapIterationSucceededEventDetails: { name: state.name, index } });
         await this.checkpoint(execution);
       } catch (error) {
-        if (error instanceof ExecutionStoppedError || execution.record.status !== 'RUNNING' || this.stopping) throw new ExecutionStoppedError();
+        if (error instanceof ExecutionStoppedError || !this.live(execution)) throw new ExecutionStoppedError();
         failure ??= failureOf(error);
         this.event(execution, 'MapIterationFailed', { mapIterationFailedEventDetails: { name: state.name, index } });
       }
@@ -578,7 +591,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const effective = isObject(input) ? Object.fromEntries(Object.entries(input).filter(([key]) => key !== PATH_TIMEOUT_KEY)) : input;
     let checkpoint = resuming ? position.token : undefined;
     if (!checkpoint) {
-      const now = Date.now();
+      const now = this.now();
       const timeoutSeconds = typeof pathSeconds === 'number' ? pathSeconds : task.timeoutSeconds;
       checkpoint = {
         token: randomBytes(24).toString('base64url'),
@@ -591,6 +604,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       await this.checkpoint(execution);
     }
     const token = checkpoint;
+    this.parked.delete(token.token);
     if (token.outcome) {
       delete position.token;
       if ('output' in token.outcome) return token.outcome.output;
@@ -638,7 +652,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
           ? {}
           : {
               heartbeat: () => {
-                token.heartbeatDueAt = Date.now() + ((token.heartbeatSeconds ?? 0) * 1000) / this.timeScale;
+                token.heartbeatDueAt = this.now() + ((token.heartbeatSeconds ?? 0) * 1000) / this.timeScale;
                 position.scale = this.timeScale;
                 armHeartbeat(token.heartbeatDueAt, this.timeScale);
                 void this.checkpoint(execution);
@@ -667,6 +681,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   /** SendTaskSuccess/Failure: recorded in the journal before it returns, then the execution moves on. */
   private async complete(taskToken: string, outcome: NonNullable<TokenCheckpoint['outcome']>): Promise<void> {
     const pending = this.tokens.get(taskToken);
+    const parked = this.parked.get(taskToken);
+    if (!pending && parked?.position.token) {
+      this.parked.delete(taskToken);
+      parked.position.token.outcome = outcome;
+      await this.checkpoint(parked.execution);
+      return;
+    }
     if (!pending) throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
     this.tokens.delete(taskToken);
     if (pending.position.token?.token === taskToken) pending.position.token.outcome = outcome;
@@ -703,7 +724,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   /** Real milliseconds left of a due time computed at `scale`, at today's scale. */
   private remainingMs(dueAt: number, scale: number): number {
-    return Math.min(MAX_TIMER_SECONDS * 1000, Math.max(0, ((dueAt - Date.now()) * scale) / this.timeScale));
+    return Math.min(MAX_TIMER_SECONDS * 1000, Math.max(0, ((dueAt - this.now()) * scale) / this.timeScale));
   }
 
   private waitDueAt(execution: Execution, state: PreparedState, position: Position): number {
@@ -737,7 +758,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private event(execution: Execution, type: string, details: Record<string, unknown>): number {
     const id = execution.record.nextEventId;
     execution.record.nextEventId += 1;
-    execution.pendingEvents.push({ id, previousEventId: id - 1, timestamp: new Date().toISOString(), type, ...details });
+    execution.pendingEvents.push({ id, previousEventId: id - 1, timestamp: new Date(this.now()).toISOString(), type, ...details });
     return id;
   }
 
@@ -769,6 +790,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private releaseTokens(execution: Execution): void {
+    for (const [token, parked] of this.parked) if (parked.execution === execution) this.parked.delete(token);
     for (const [token, pending] of this.tokens) {
       if (pending.execution !== execution) continue;
       this.tokens.delete(token);
@@ -793,6 +815,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const execution = this.newExecution(record, machine);
       execution.root = markResumed(position);
       this.executions.set(record.executionArn, execution);
+      const park = (at: Position) => {
+        if (at.token && !at.token.outcome) this.parked.set(at.token.token, { execution, position: at });
+        for (const iteration of Object.values(at.map?.running ?? {})) park(iteration);
+      };
+      park(execution.root);
       return { execution, compensated: false };
     }
     if (!why) why = 'it has no recorded position';

@@ -30,7 +30,7 @@ import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
-import { LocalWorkflowEngine, type LocalStateMachine } from './local-workflow-engine.js';
+import { LocalWorkflowEngine, type LocalStateMachine, type ResumeReport } from './local-workflow-engine.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -66,6 +66,8 @@ export interface LocalRuntime {
   /** What ran, for the cost benchmark: invocations per function and DynamoDB write requests. */
   usage: RuntimeUsage;
   faults: LocalFaults;
+  /** What the start resumed of the executions the last process left running. */
+  resumed: ResumeReport;
   stop(): Promise<void>;
 }
 
@@ -157,13 +159,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
-    let deps: Dependencies | undefined;
+    // The engine exists before the dependencies it is part of; it reaches them once composed.
+    const composed: { deps?: Dependencies } = {};
     const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); }, {
       journal: new DynamoDbExecutionJournal(journalClient, LOCAL_EXECUTIONS_TABLE),
       // What an execution that cannot resume (its definition is gone) continues at: the normal rollback or failure recording.
       compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
       onExecutionEnded: async (execution) => {
-        if (deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(deps, execution);
+        if (composed.deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(composed.deps, execution);
       },
       log,
     });
@@ -176,7 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
     stoppers.push(() => github.idle());
-    deps = {
+    const deps: Dependencies = {
       deployments: new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
       locks: new DynamoDbLockStore(dynamoDb.client, table),
@@ -198,6 +201,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       codeHost: github,
       selfService,
     };
+    composed.deps = deps;
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
       const handle = module.createHandler(deps);
@@ -253,7 +257,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, resumed, stop };
   } catch (error) {
     await stop();
     throw error;
