@@ -43,7 +43,12 @@ export async function restartBench(): Promise<BenchResult> {
       });
       await waitUntil(async () => ((await awaitingApproval(first)).length === DEPLOYMENTS ? true : undefined), 300_000, 200);
       // Every approval workflow is parked on its votes.
-      await waitUntil(async () => ((await first.workflows.getExecutionHistory(first.workflows.list().find((execution) => execution.stateMachine === 'approval')?.executionArn ?? '')).some((event) => event.type === 'TaskSubmitted') ? true : undefined), 60_000, 200);
+      await waitUntil(async () => {
+        const approvals = first.workflows.list().filter((execution) => execution.stateMachine === 'approval');
+        if (approvals.length < DEPLOYMENTS) return undefined;
+        const histories = await Promise.all(approvals.map((execution) => first.workflows.getExecutionHistory(execution.executionArn)));
+        return histories.every((history) => history.some((event) => event.type === 'TaskSubmitted')) ? true : undefined;
+      }, 300_000, 500);
       inFlight = (await first.workflows.listExecutions({ status: 'RUNNING' })).length;
     } finally {
       await first.stop();

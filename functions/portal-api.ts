@@ -34,7 +34,7 @@ import { onAws } from './runtime.js';
 import { abortDeployment } from './use-cases/abort-deployment.js';
 import { voteOnApproval } from './use-cases/approvals.js';
 import { teamsOf, type Caller } from './use-cases/callers.js';
-import { describeDeployment, listDeployments } from './use-cases/query-deployments.js';
+import { describeDeployment, describeDeploymentExecution, listDeployments } from './use-cases/query-deployments.js';
 import { submitProvisioningRequest } from './use-cases/provisioning.js';
 import { deploymentRequestSchema, requestDeployment } from './use-cases/request-deployment.js';
 import { requestServiceCreation } from './use-cases/service-creation.js';
@@ -128,6 +128,8 @@ export const createHandler = (
       }
       case 'GET /v1/deployments/{id}':
         return json(200, await describeDeployment(deps, pathId(event, 'id')));
+      case 'GET /v1/deployments/{id}/execution':
+        return json(200, await describeDeploymentExecution(deps, pathId(event, 'id')));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));

@@ -21,6 +21,8 @@ export interface FunctionAccess {
   startsWorkflows?: StateMachineName[];
   /** Sends task success/failure to, or stops, executions of these state machines. */
   signalsWorkflows?: StateMachineName[];
+  /** Describes executions of these state machines and reads their history. */
+  readsWorkflows?: StateMachineName[];
   secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret')[];
   gitops?: boolean;
   images?: boolean;
@@ -63,7 +65,7 @@ export const FUNCTIONS = {
     description: 'Portal API (/v1)',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
+    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], readsWorkflows: ['deployment'], secrets: ['slackBotToken'] },
   },
   slackInteractions: {
     entry: 'functions/slack-interactions.ts',
@@ -360,6 +362,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/webhooks/argocd', function: 'argocdWebhook', auth: 'none' },
   { method: 'GET', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/deployments/{id}/execution', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },

@@ -154,7 +154,7 @@ export class ControlPlaneStack extends Stack {
         fn.addEnvironment(ENV.busName, this.bus.eventBusName);
       }
       // By name, not by reference: the state machine already depends on these functions' ARNs.
-      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])])) {
+      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? []), ...(access.readsWorkflows ?? [])])) {
         if (name !== 'approval') fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name], this.stateMachineArn(name));
       }
       for (const name of access.startsWorkflows ?? []) {
@@ -163,6 +163,11 @@ export class ControlPlaneStack extends Stack {
       for (const name of access.signalsWorkflows ?? []) {
         fn.addToRolePolicy(
           new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [this.stateMachineArn(name)] }),
+        );
+      }
+      for (const name of access.readsWorkflows ?? []) {
+        fn.addToRolePolicy(
+          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [`${this.stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }),
         );
       }
       for (const secretName of access.secrets ?? []) {
@@ -297,6 +302,10 @@ export class ControlPlaneStack extends Stack {
     acknowledge(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
       'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
+    );
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
+      'The portal API shows any deployment execution and its history (DescribeExecution, GetExecutionHistory); execution names are deployment ids.',
     );
     acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');

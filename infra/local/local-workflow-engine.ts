@@ -310,6 +310,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return this.journal.history(executionArn);
   }
 
+  async executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: HistoryEvent[] } | undefined> {
+    const executionArn = this.executionArnOf(stateMachine, name);
+    const execution = await this.describe(executionArn);
+    return execution ? { execution, events: await this.getExecutionHistory(executionArn) } : undefined;
+  }
+
   /** The ARN an execution of `stateMachine` named `name` has. */
   executionArnOf(stateMachine: StateMachineName, name: string): string {
     return `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;

@@ -152,8 +152,9 @@ describe('faults', () => {
         expect(resumed.status, JSON.stringify(resumed.events.slice(-3))).toBe('SUCCEEDED');
         expect(resumed.waves.map((wave) => [wave.region, wave.status])).toEqual([['us-east-1', 'SUCCEEDED'], ['sa-east-1', 'SUCCEEDED']]);
         // It continued where it was: us-east-1 was deployed and baked once, not started again.
-        const history = await second.workflows.getExecutionHistory(second.workflows.executionArnOf('deployment', resumed.id));
-        const entered = (name: string) => history.filter((event) => event.type === 'TaskStateEntered' && (event['stateEnteredEventDetails'] as { name: string }).name === name).length;
+        const execution = await again.get<{ status: string; events: { type: string; stateEnteredEventDetails?: { name: string } }[] }>(`/v1/deployments/${resumed.id}/execution`);
+        expect(execution.status).toBe('SUCCEEDED');
+        const entered = (name: string) => execution.events.filter((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === name).length;
         expect([entered('Acquire deployment lock'), entered('Deploy wave'), entered('Bake')]).toEqual([1, 2, 1]);
 
         const next = await again.waitFor('orders-api', 'prod', 'v7.0.1', (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0, 60_000);
