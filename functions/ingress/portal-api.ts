@@ -23,7 +23,7 @@ import { voteOnApproval } from '../use-cases/approvals.js';
 import { assertPlatformTeam, callerFromClaims, recordSignIn, teamsOf, type Caller } from '../use-cases/callers.js';
 import { registerService, retireService, serviceRegistrationSchema } from '../use-cases/catalog-admin.js';
 import { personUpdateSchema, setPerson } from '../use-cases/directory.js';
-import { describeDeployment, listDeployments } from '../use-cases/query-deployments.js';
+import { describeDeployment, describeDeploymentExecution, listDeployments } from '../use-cases/query-deployments.js';
 import { submitProvisioningRequest } from '../use-cases/provisioning.js';
 import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
 import { requestServiceCreation } from '../use-cases/service-creation.js';
@@ -55,7 +55,7 @@ export const callerOf = (event: HttpEvent): Caller => callerFromClaims(event.req
 export const declaration = httpFunction({
   description: 'Portal API (/v1)',
   ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
-  use: { workflows: { signals: ['deployment', 'approval'] } },
+  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
   createHandler: (deps) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'GET /v1/openapi.json') {
@@ -134,6 +134,8 @@ export const declaration = httpFunction({
       }
       case 'GET /v1/deployments/{id}':
         return json(200, await describeDeployment(deps, pathId(event, 'id')));
+      case 'GET /v1/deployments/{id}/execution':
+        return json(200, await describeDeploymentExecution(deps, pathId(event, 'id')));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));
