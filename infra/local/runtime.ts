@@ -96,6 +96,8 @@ const simHealthSchema = z.object({
 });
 const simAlarmSchema = z.object({
   service: z.string().min(1),
+  /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
+  environment: environmentSchema.default('prod'),
   region: z.string().min(1),
   state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
   alarmName: z.string().min(1).optional(),
@@ -345,7 +347,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
     }),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
+      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
       health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
       // What the regional forwarding stack delivers to the home bus on AWS.
       await bus.publish([
@@ -361,7 +363,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
           },
         },
       ]);
-      return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
+      return json(200, { service: request.service, environment: request.environment, region: request.region, alarmName, state: request.state });
     }),
   ];
 }

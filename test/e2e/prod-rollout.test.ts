@@ -111,7 +111,7 @@ describe('production rollout over HTTP', () => {
     await simAlarm('us-east-1', 'OK');
     expect(deployment.status).toBe('ROLLED_BACK');
     // Either the watcher saw the alarm fire, or the bake saw it already firing when it started.
-    expect(deployment.reason).toMatch(/alarm orders-api-us-east-1-simulated (went to|is in) ALARM/u);
+    expect(deployment.reason).toMatch(/alarm orders-api-prod-us-east-1-simulated (went to|is in) ALARM/u);
     expect(wave(deployment, 'sa-east-1'), JSON.stringify(deployment.events.map((event) => event.message))).toMatchObject({ status: 'SKIPPED', digestAfter: null });
     expect(await live('sa-east-1')).toBe(saEastBefore);
     expect(statesOf(deployment)).not.toContain('Check health after bake');
