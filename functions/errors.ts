@@ -94,6 +94,21 @@ export class PayloadTooLargeError extends FlightplanError {}
 
 export class ConflictError extends FlightplanError {}
 
+/**
+ * A rollback may only return to a version a SUCCEEDED deployment of the same service and
+ * environment recorded; the refusal lists those versions, newest first.
+ */
+export class RollbackTargetNotKnownGoodError extends ConflictError {
+  constructor(
+    message: string,
+    readonly knownGoodVersions: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RollbackTargetNotKnownGoodError';
+  }
+}
+
 /** Names Step Functions may see in a task's error, by class, for the ASL contract test. */
 export const WORKFLOW_ERROR_NAMES = [
   ArtifactNotReadyError,

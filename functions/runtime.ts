@@ -20,17 +20,17 @@ export function onAws<Event, Result>(build: () => (event: Event, context: Contex
 /** An EventBridge rule target: validates the envelope and the detail against the event's schema. */
 export function busEventHandler<Detail>(
   parseDetail: (detail: unknown) => Detail,
-  handle: (detail: Detail, event: BusEvent) => Promise<unknown>,
+  handle: (detail: Detail, event: BusEvent, context: Context) => Promise<unknown>,
 ): (event: unknown, context: Context) => Promise<undefined> {
   return middy<unknown, undefined>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (raw) => {
+    .handler(async (raw, context) => {
       const event = busEventSchema.parse(raw);
       const detail = parseDetail(event.detail);
       const meta = event.detail['meta'];
       const correlationId = typeof meta === 'object' && meta !== null && 'correlationId' in meta ? String(meta.correlationId) : event.id;
       logger.appendKeys({ eventId: event.id, detailType: event['detail-type'], correlationId });
-      const result = await handle(detail, event);
+      const result = await handle(detail, event, context);
       logger.info('Event handled', { result: result as Record<string, unknown> });
       return undefined;
     });

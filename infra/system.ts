@@ -1,6 +1,7 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
+import { deploymentExecutionStoppedPattern } from '../events/execution-status-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
 import { terraformChangedPattern } from '../events/terraform-changed.js';
@@ -31,6 +32,8 @@ export interface FunctionAccess {
   codeHost?: boolean;
   /** Reads where self-service requests land: organization, Terraform repository, accounts. */
   selfService?: boolean;
+  /** Asks Step Functions whether executions of these state machines still run (DescribeExecution). */
+  describesExecutions?: StateMachineName[];
 }
 
 export interface FunctionSpec {
@@ -121,11 +124,18 @@ export const FUNCTIONS = {
     timeoutSeconds: 30,
     // Slack allows about one message per second per channel; the bus retries what waits.
     reservedConcurrency: 5,
-    access: { table: 'read', gitops: true, secrets: ['slackBotToken', 'githubAppPrivateKey'] },
+    access: { table: 'read', idempotencyTable: true, gitops: true, secrets: ['slackBotToken', 'githubAppPrivateKey'] },
   },
   alarmWatcher: {
     entry: 'functions/alarm-watcher.ts',
     description: 'Fails the bake of a service whose alarm fired',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    access: { table: 'write', signalsWorkflows: ['deployment'] },
+  },
+  deploymentExecutionStopped: {
+    entry: 'functions/deployment-execution-stopped.ts',
+    description: 'Ends a stopped deployment execution ABORTED and frees its lock',
     memoryMb: 256,
     timeoutSeconds: 30,
     access: { table: 'write', signalsWorkflows: ['deployment'] },
@@ -149,7 +159,7 @@ export const FUNCTIONS = {
     description: 'Deployment task: take the per-service lock',
     memoryMb: 256,
     timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['deployment'] },
+    access: { table: 'write', signalsWorkflows: ['deployment'], describesExecutions: ['deployment'] },
   },
   deploymentResolveArtifact: {
     entry: 'functions/deployment-resolve-artifact.ts',
@@ -381,6 +391,8 @@ export interface RuleSpec {
   description: string;
   pattern: object;
   target: FunctionId;
+  /** `default`: AWS services' own events (Step Functions) arrive on the account's default bus. */
+  bus?: 'flightplan' | 'default';
 }
 
 export const RULES: RuleSpec[] = [
@@ -391,6 +403,7 @@ export const RULES: RuleSpec[] = [
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
   { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'provisioningStarter' },
   { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'terraformChangeRecorder' },
+  { name: 'DeploymentExecutionStopped', description: 'A stopped or timed-out deployment execution ends ABORTED and frees its lock', pattern: deploymentExecutionStoppedPattern, target: 'deploymentExecutionStopped', bus: 'default' },
   { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'serviceCreationStarter' },
 ];
 

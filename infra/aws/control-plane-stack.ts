@@ -160,6 +160,9 @@ export class ControlPlaneStack extends Stack {
       for (const name of access.startsWorkflows ?? []) {
         fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(name)] }));
       }
+      for (const name of access.describesExecutions ?? []) {
+        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution'], resources: [`${this.stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }));
+      }
       for (const name of access.signalsWorkflows ?? []) {
         fn.addToRolePolicy(
           new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [this.stateMachineArn(name)] }),
@@ -200,7 +203,8 @@ export class ControlPlaneStack extends Stack {
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
       });
-      new Rule(this, rule.name, { eventBus: this.bus, description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
+      // Step Functions' own events arrive on the default bus; ours on the Flightplan bus.
+      new Rule(this, rule.name, { ...(rule.bus === 'default' ? {} : { eventBus: this.bus }), description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
         new LambdaFunction(this.functions[rule.target], { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
       );
       new Alarm(this, `${rule.name}DeadLettersAlarm`, {

@@ -90,6 +90,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     definitions: Record<StateMachineName, LocalStateMachine>,
     private readonly timeScale: number,
     private readonly onStateEntered?: (execution: string, state: string) => void,
+    /** Told when StopExecution ends an execution, as Step Functions' "Execution Status Change" event tells AWS. */
+    private readonly onExecutionStopped?: (execution: ExecutionDescription & { stateMachine: StateMachineName; input: string }) => void,
   ) {
     this.machines = Object.fromEntries(
       Object.entries(definitions).map(([name, spec]) => [name, this.prepare(name, spec)]),
@@ -140,11 +142,20 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   stop(executionArn: string, error: string, cause: string): Promise<void> {
     const execution = this.executions.get(executionArn);
-    if (execution?.status !== 'RUNNING') return Promise.resolve();
+    if (!this.halt(executionArn, error, cause) || !execution) return Promise.resolve();
+    const { abort: _abort, finished: _finished, visits: _visits, ...description } = execution;
+    this.onExecutionStopped?.(description);
+    return Promise.resolve();
+  }
+
+  /** Ends a running execution as ABORTED; false when it was not running. */
+  private halt(executionArn: string, error: string, cause: string): boolean {
+    const execution = this.executions.get(executionArn);
+    if (execution?.status !== 'RUNNING') return false;
     Object.assign(execution, { status: 'ABORTED', stopDate: new Date().toISOString(), error, cause });
     this.releaseTokens(executionArn);
     execution.abort();
-    return Promise.resolve();
+    return true;
   }
 
   describe(executionArn: string): Promise<ExecutionDescription | undefined> {
@@ -175,7 +186,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   /** Stops every running execution, for shutdown. */
   async stopAll(): Promise<void> {
     const running = [...this.executions.values()].filter((execution) => execution.status === 'RUNNING');
-    await Promise.all(running.map((execution) => this.stop(execution.executionArn, 'LocalRuntimeStopped', 'The local runtime is shutting down')));
+    // Not stop(): a shutdown is not an operator's StopExecution, and nothing should react to it.
+    for (const execution of running) this.halt(execution.executionArn, 'LocalRuntimeStopped', 'The local runtime is shutting down');
     await Promise.allSettled(running.map((execution) => execution.finished));
   }
 

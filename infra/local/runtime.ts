@@ -15,14 +15,16 @@ import { failProvisioning } from '../../functions/use-cases/provisioning.js';
 import { failServiceCreation } from '../../functions/use-cases/service-creation.js';
 import type { ProvisioningStatus } from '../../functions/domain/provisioning.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
+import { DEFAULT_LOCK_LEASE_SECONDS, ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
 import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { Dependencies, ExecutionDescription, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { BusEntry } from '../../events/envelope.js';
+import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-status-changed.js';
 import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
@@ -157,7 +159,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
-    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    const workflows = new LocalWorkflowEngine(
+      await loadStateMachines(handlers),
+      options.timeScale,
+      (execution, state) => { log(`sfn: ${execution} → ${state}`); },
+      (execution) => void bus.publish([executionStatusChangeEntry(execution)]),
+    );
     // Stopped in reverse: executions first, then what they were still doing, then DynamoDB.
     stoppers.push(() => gitops.idle());
     stoppers.push(() => bus.idle());
@@ -170,7 +177,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const deps: Dependencies = {
       deployments: new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
-      locks: new DynamoDbLockStore(dynamoDb.client, table),
+      locks: new DynamoDbLockStore(dynamoDb.client, table, numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
       bus,
       workflows,
@@ -191,7 +198,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
-      const handle = module.createHandler(deps);
+      // One persistence layer per function, as on AWS: Powertools configures a layer once, for the first function that uses it.
+      const handle = module.createHandler({ ...deps, idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }) });
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
         const fault = faults.takeFunctionFault(id);
@@ -248,6 +256,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stop();
     throw error;
   }
+}
+
+/** What Step Functions puts on the default bus when an execution ends (here: when it is stopped). */
+function executionStatusChangeEntry(execution: ExecutionDescription & { input: string }): BusEntry {
+  const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/u, '');
+  return {
+    source: 'aws.states',
+    detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: Date.parse(execution.startDate),
+      stopDate: execution.stopDate ? Date.parse(execution.stopDate) : null,
+      input: execution.input,
+      output: null,
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+    },
+  };
 }
 
 async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Promise<Record<StateMachineName, LocalStateMachine>> {

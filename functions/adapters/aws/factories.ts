@@ -9,7 +9,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
+import { DEFAULT_LOCK_LEASE_SECONDS, ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, numberEnv, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
@@ -41,7 +41,7 @@ const tableName = (): string => requireEnv(ENV.tableName);
 export const awsDeploymentStore = () => new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), awsBus());
 export const awsCatalogStore = () => new DynamoDbCatalogStore(dynamoDbClient(), tableName());
 export const awsApprovalStore = () => new DynamoDbApprovalStore(dynamoDbClient(), tableName());
-export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableName());
+export const awsLockStore = () => new DynamoDbLockStore(dynamoDbClient(), tableName(), numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS));
 export const awsWaitStore = () => new DynamoDbWaitStore(dynamoDbClient(), tableName());
 export const awsIdempotencyStore = () =>
   new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() });
