@@ -1,6 +1,6 @@
 import { decideLockContention, lockHolderGone, lockKey, type HolderGone } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
-import { ConcurrentUpdateError, DeploymentAbortedError, DeploymentLockBusyError, SupersededError } from '../errors.js';
+import { ConcurrentUpdateError, DeploymentAbortedError, DeploymentLockBusyError, SupersededError, nameOf } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 import { failWaitsOf } from './task-waits.js';
@@ -84,7 +84,7 @@ async function endGoneHolder(deps: Deps, held: Deployment, gone: HolderGone, win
           reason: gone.reason,
         }),
   );
-  await failWaitsOf(deps, ended, DeploymentAbortedError.name, gone.reason);
+  await failWaitsOf(deps, ended, nameOf(DeploymentAbortedError), gone.reason);
 }
 
 /** Regions that may still run a stopped deployment's digest: a human (or a rollback) must look. */
@@ -137,5 +137,5 @@ async function supersede(deps: Deps, loserId: string, winnerId: string, why = `s
           reason: why,
         }),
   );
-  await failWaitsOf(deps, loser, SupersededError.name, `Superseded by ${winnerId}`);
+  await failWaitsOf(deps, loser, nameOf(SupersededError), `Superseded by ${winnerId}`);
 }

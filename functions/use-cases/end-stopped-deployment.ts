@@ -1,7 +1,7 @@
 import type { ExecutionStatusChange } from '../../events/execution-status-changed.js';
 import { isTerminal, transitionDeployment } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
-import { DeploymentAbortedError } from '../errors.js';
+import { DeploymentAbortedError, nameOf } from '../errors.js';
 import type { Clock, DeploymentStore, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { liveDigestNote } from './acquire-deployment-lock.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
@@ -43,7 +43,7 @@ export async function endStoppedDeployment(
           reason: why,
         }),
   );
-  await failWaitsOf(deps, deployment, DeploymentAbortedError.name, why);
+  await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), why);
   await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
   return { deploymentId, ended: !isTerminal(before.status) };
 }

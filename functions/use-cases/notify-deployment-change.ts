@@ -2,7 +2,8 @@ import type { deploymentChanged } from '../../events/deployment-changed.js';
 import { PLATFORM_CHANNEL, deployChannelOf } from '../domain/catalog.js';
 import { announcedToPlatformTeam, chatNoticeFor, githubStatusFor } from '../domain/notifications.js';
 import type { CatalogStore, Chat, GithubDeployments, MetricsRecorder } from '../ports/index.js';
-import type { Once } from './once.js';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import { idempotentOnce, type Once } from './once.js';
 
 const ENDED = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED']);
 
@@ -13,7 +14,19 @@ export type DeploymentChangedDetail = ReturnType<typeof deploymentChanged.parse>
  * once per transition (deployment id and stored revision) and per destination: a redelivered or
  * replayed event posts nothing twice, and a retry after a failed GitHub call does not repost to Slack.
  */
-export async function notifyDeploymentChange(
+export function notifyDeploymentChange(
+  deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments; metrics: MetricsRecorder; idempotency: BasePersistenceLayer },
+  detail: DeploymentChangedDetail,
+): Promise<{ chat: boolean; github: boolean }> {
+  const { idempotency, ...rest } = deps;
+  return notifyOncePerTransition({ ...rest, once: idempotentOnce(idempotency, NOTICE_MEMORY) }, detail);
+}
+
+/** Longer than the bus's 24-hour retries and a replay from the archive within the week; IN_PROGRESS for the function's timeout. */
+const NOTICE_MEMORY = { keyPrefix: 'deployment-notice', expiresAfterSeconds: 7 * 24 * 3600, inProgressSeconds: 30 };
+
+/** The notices, each through `once`: the same transition delivered again posts nothing. */
+export async function notifyOncePerTransition(
   deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments; metrics: MetricsRecorder; once: Once },
   detail: DeploymentChangedDetail,
 ): Promise<{ chat: boolean; github: boolean }> {

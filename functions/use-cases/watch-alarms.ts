@@ -7,7 +7,7 @@ import { failBake } from './bake.js';
  * service, in the environment its name says (`{service}-{environment}-…`, as the health gates read
  * alarms) and in that region, fails at once. An HML alarm never fails a PROD bake.
  */
-export async function onAlarm(
+export async function failBakeOnAlarm(
   deps: { catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine },
   alarm: { alarmName: string; region: string; state: string },
 ): Promise<{ service?: string; environment?: string; bakesFailed: number }> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BusEntry } from '../../events/envelope.js';
-import { createHandler as argocdWebhook } from '../../functions/argocd-webhook.js';
+import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
 import { clusterMayNotReport, judgeBakeEvidence, parseArgoClusters } from '../../functions/domain/argocd-notification.js';
 import { alarmTargetOf } from '../../functions/domain/health-gate.js';
 import { newDeployment, transitionDeployment, transitionWave, type Deployment } from '../../functions/domain/deployment.js';
@@ -8,10 +8,9 @@ import { knownGoodReleases } from '../../functions/domain/known-good.js';
 import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
-import { notifyDeploymentChange } from '../../functions/use-cases/notify-deployment-change.js';
+import { notifyOncePerTransition } from '../../functions/use-cases/notify-deployment-change.js';
 import type { Once } from '../../functions/use-cases/once.js';
-import type { HttpEvent } from '../../functions/http/http-handler.js';
-import type { SecretName } from '../../functions/ports/index.js';
+import type { HttpEvent, HttpResult } from '../../functions/http/http-handler.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
 
 describe('alarmTargetOf', () => {
@@ -80,12 +79,12 @@ describe('argocd webhook with a token per cluster', () => {
   });
   const send = async (token: string, region: string) => {
     const published: BusEntry[] = [];
-    const handler = argocdWebhook({
-      bus: { publish: (entries) => { published.push(...entries); return Promise.resolve(); } },
-      secrets: { get: (_name: SecretName) => Promise.resolve(clusters) },
+    const handler = argocdWebhook.createHandler({
+      bus: { publish: (entries: BusEntry[]) => { published.push(...entries); return Promise.resolve(); } },
+      argocdToken: { value: () => Promise.resolve(clusters) },
     });
     const event = { routeKey: 'POST /webhooks/argocd', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(notification(region)), isBase64Encoded: false, requestContext: { requestId: 'r1' } } as unknown as HttpEvent;
-    const response = await handler(event, lambdaContext('argocdWebhook'));
+    const response = (await handler(event, lambdaContext('argocdWebhook'))) as HttpResult;
     return { status: response.statusCode, body: JSON.parse(String(response.body)) as Record<string, unknown>, published };
   };
 
@@ -159,7 +158,7 @@ describe('knownGoodReleases', () => {
   });
 });
 
-describe('notifyDeploymentChange', () => {
+describe('notifyOncePerTransition', () => {
   const detail = (action: string, mode: 'standard' | 'rollback' = 'standard') => ({
     deployment: { id: 'd1', service: 'orders-api', team: 'payments', environment: 'prod' as const, version: 'v1', gitSha: null, status: 'IN_PROGRESS', mode, revision: 4, requestedBy: 'bob', repository: 'acme/orders-api', waves: [{ region: 'us-east-1', status: 'SUCCEEDED' }] },
     change: { at: '2026-12-01T10:00:00.000Z', actor: 'flightplan', action, message: 'us-east-1 passed its health gate', region: 'us-east-1' },
@@ -187,14 +186,14 @@ describe('notifyDeploymentChange', () => {
 
   it('posts once to Slack and once to GitHub however often the same transition is delivered', async () => {
     const { deps, posts, statuses } = fakes();
-    for (let delivery = 0; delivery < 3; delivery += 1) await notifyDeploymentChange(deps, detail('wave.gate-passed'));
+    for (let delivery = 0; delivery < 3; delivery += 1) await notifyOncePerTransition(deps, detail('wave.gate-passed'));
     expect(posts).toEqual(['#deploys-payments']);
     expect(statuses).toEqual(['success']);
   });
 
   it('announces a rollback in #platform-team', async () => {
     const { deps, posts } = fakes();
-    await notifyDeploymentChange(deps, detail('deployment.rollback-requested', 'rollback'));
+    await notifyOncePerTransition(deps, detail('deployment.rollback-requested', 'rollback'));
     expect(posts).toEqual(['#deploys-payments', '#platform-team']);
     expect(announcedToPlatformTeam(detail('deployment.rollback-requested', 'standard'))).toBe(false);
   });
