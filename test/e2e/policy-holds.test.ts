@@ -22,6 +22,14 @@ const waitFor = (version: string, until?: (deployment: DeploymentView) => boolea
 const waitForId = (version: string, id: string, until: (deployment: DeploymentView) => boolean) =>
   portal.waitFor('orders-api', 'prod', version, (deployment) => deployment.id === id && until(deployment), 60_000);
 
+async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 const statesOf = (deploymentId: string) =>
   runtime.workflows.statesVisited(runtime.workflows.list().find((execution) => execution.name === deploymentId)?.executionArn ?? '').map((visit) => visit.name);
 
@@ -196,13 +204,19 @@ describe('locks have leases', () => {
     runtime.deps.locks.leaseSeconds = 1;
     try {
       expect((await publish('v1.3.0')).status).toBe(202);
-      const holder = await waitFor('v1.3.0', (deployment) => deployment.status === 'AWAITING_APPROVAL');
+      const holder = await waitFor('v1.3.0', (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
       expect((await publish('v1.4.0')).status).toBe(202);
       const next = await waitFor('v1.4.0', (deployment) => deployment.status === 'AWAITING_APPROVAL');
       const superseded = await waitForId('v1.3.0', holder.id, (deployment) => TERMINAL.includes(deployment.status));
       expect(superseded.status).toBe('SUPERSEDED');
       expect(superseded.reason).toContain('lock lease expired');
       expect((await runtime.deps.locks.get('orders-api#prod'))?.deploymentId).toBe(next.id);
+
+      // Leave nothing running for the shutdown: answer the superseded holder's approval, abort the new holder.
+      expect((await portal.request('POST', `/v1/approvals/${holder.approvals[0]?.id ?? ''}/votes`, { decision: 'REJECT' })).status).toBe(200);
+      expect((await portal.request('POST', `/v1/deployments/${next.id}/abort`)).status).toBe(202);
+      expect((await waitForId('v1.4.0', next.id, (deployment) => TERMINAL.includes(deployment.status))).status).toBe('ABORTED');
+      await until(() => runtime.workflows.list().every((execution) => execution.status !== 'RUNNING'));
     } finally {
       runtime.deps.locks.leaseSeconds = lease;
     }
