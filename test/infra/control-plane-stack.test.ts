@@ -115,7 +115,7 @@ describe('ControlPlaneStack', () => {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
-      DefinitionSubstitutions: Match.objectLike({ AcquireLockFunctionArn: Match.anyValue(), PlanRollbackFunctionArn: Match.anyValue() }),
+      DefinitionSubstitutions: Match.objectLike({ AcquireDeploymentLockFunctionArn: Match.anyValue(), PlanRollbackFunctionArn: Match.anyValue() }),
     });
   });
 
