@@ -44,11 +44,17 @@ export const ENV = {
   accounts: 'FLIGHTPLAN_ACCOUNTS',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
+  /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
+  healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
+  /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
+  workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
   dynamoDbEndpoint: 'FLIGHTPLAN_DYNAMODB_ENDPOINT',
   dataDir: 'FLIGHTPLAN_DATA_DIR',
+  /** Local runtime: health gates and bakes read PromQL from this Prometheus (which scrapes GET /local/sim/metrics). */
+  prometheusUrl: 'FLIGHTPLAN_PROMETHEUS_URL',
 } as const;
 
 /** The variable that carries each state machine's ARN to the functions that start or signal it. */
