@@ -17,6 +17,7 @@ import type { ProvisioningStatus } from '../../functions/domain/provisioning.js'
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
+import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
 import { lockKey } from '../../functions/domain/locking.js';
@@ -33,6 +34,7 @@ import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
+import { demoTargets, localHealthSource } from './local-health.js';
 import { LocalWorkflowEngine, type LocalStateMachine } from './local-workflow-engine.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -48,6 +50,8 @@ export interface LocalRuntimeOptions {
   timeScale: number;
   /** Defaults to FLIGHTPLAN_FREEZE_WINDOWS. The array is live: tests change it while running. */
   freezeWindows?: FreezeWindow[];
+  /** Gates and bakes read PromQL from this Prometheus; defaults to FLIGHTPLAN_PROMETHEUS_URL, unset reads the simulator. */
+  prometheusUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -147,7 +151,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
     await gitops.init();
     const issuer = await LocalIssuer.open(dataDir);
-    const health = new HealthSimulator();
+    const health = new HealthSimulator({ windowSeconds: localPromqlWindowSeconds(options.timeScale) });
+    health.serve(demoTargets());
     const bus = new LocalBus({
       retryDelayMs: 1000 / options.timeScale,
       onDeliveryError: (rule, event, error) => { log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`); },
@@ -174,7 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       workflows,
       gitops,
       artifacts: new DeterministicArtifactRegistry(),
-      health,
+      health: localHealthSource(health, { prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl], timeScale: options.timeScale }),
       clock: systemClock,
       secrets: new EnvironmentSecrets(),
       idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
@@ -343,6 +348,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       });
       return json(200, { ...request, status: 'set' });
     }),
+    control('GET', '/local/sim/metrics', () => ({ statusCode: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body: health.metrics() })),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
       const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
