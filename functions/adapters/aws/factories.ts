@@ -11,7 +11,7 @@ import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
-import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
+import { awsHealthSource } from './aws-health-sources.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
 import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
@@ -54,7 +54,7 @@ export const awsWorkflows = () =>
     ...Object.fromEntries(Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [name, optionalEnv(variable, '') || undefined])),
   });
 export const awsArtifacts = () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({})));
-export const awsHealth = () => new CloudWatchHealthSource();
+export const awsHealth = () => awsHealthSource();
 export const awsSecrets = () => new SecretsManagerSecrets();
 export const awsFreezeWindows = () => freezeWindowsFrom(process.env);
 export const awsMetrics = () => new PowertoolsMetrics();

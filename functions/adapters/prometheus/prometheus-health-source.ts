@@ -86,7 +86,8 @@ export class PrometheusHealthSource implements HealthSource {
 
   private async query(promql: string): Promise<QueryOutcome> {
     const url = new URL(this.endpoint);
-    url.searchParams.set('query', promql);
+    // RFC 3986 encoding, not a form's (`+` for spaces): what a SigV4 signature is computed over.
+    url.search = `?query=${encodeURIComponent(promql).replace(/[!'()*]/gu, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`)}`;
     let status: number;
     let text: string;
     try {
