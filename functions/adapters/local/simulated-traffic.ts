@@ -23,13 +23,15 @@ interface Counters {
 /**
  * Where each request of a window falls, so that `histogram_quantile(0.99, …)` over these buckets
  * answers the p99: the 0.99 rank must land in the bucket holding the p99, at the point linear
- * interpolation reads as the p99. A share `fast` goes in the first bucket and the rest in the p99's
- * bucket `(lower, upper]`; interpolation gives `lower + (upper - lower) * (0.99 - fast) / (1 - fast)`.
+ * interpolation reads as the p99. A share `fast` goes in the bucket just below the p99's bucket
+ * `(lower, upper]` and the rest in it; interpolation gives
+ * `lower + (upper - lower) * (0.99 - fast) / (1 - fast)`, and a p99 on `lower` is that bound.
  */
 export function latencyDistribution(p99Ms: number): { shares: number[]; meanSeconds: number } {
   const p99 = p99Ms / 1000;
   const shares: number[] = Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0);
-  const index = LATENCY_BUCKETS_SECONDS.findIndex((bound) => p99 <= bound);
+  // A p99 on a bound is the lower edge of the next bucket: interpolation there answers it exactly.
+  const index = LATENCY_BUCKETS_SECONDS.findIndex((bound) => p99 < bound);
   if (index <= 0) {
     // Slower than every bound (quantile answers the largest bound) or faster than the first.
     shares[index === 0 ? 0 : LATENCY_BUCKETS_SECONDS.length] = 1;
@@ -40,9 +42,10 @@ export function latencyDistribution(p99Ms: number): { shares: number[]; meanSeco
   const position = (p99 - lower) / (upper - lower);
   // Within the top 1% of a bucket the answer reads slightly low: at most 1% of the bucket's width.
   const fast = Math.max((0.99 - position) / (1 - position), 0);
-  shares[0] = fast;
+  shares[index - 1] = fast;
   shares[index] = 1 - fast;
-  return { shares, meanSeconds: fast * 0.0005 + (1 - fast) * p99 };
+  const fastSeconds = ((LATENCY_BUCKETS_SECONDS[index - 2] ?? 0) + lower) / 2;
+  return { shares, meanSeconds: fast * fastSeconds + (1 - fast) * p99 };
 }
 
 type Labels = Record<string, string>;
