@@ -37,7 +37,7 @@ export function workloadPlacements(settings: FlightplanSettings): WorkloadPlacem
 export const workloadAccountIds = (settings: FlightplanSettings): string[] => [...new Set(Object.values(settings.workloadAccounts ?? {}).map((workload) => workload.account))];
 
 /** The functions that judge health: the only ones a workload account's reader role trusts. */
-export const HEALTH_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) => (FUNCTIONS[id].access as { health?: boolean }).health === true);
+export const HEALTH_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) => (FUNCTIONS[id].module.declaration.ports as readonly string[]).includes('health'));
 
 /** A fixed name, so workload accounts can trust the role by ARN before it is deployed anywhere they can see. */
 export const healthFunctionRoleName = (functionId: FunctionId, homeRegion: string): string => `flightplan-${functionId}-${homeRegion}`;

@@ -93,7 +93,7 @@ describe('three accounts: a control plane, an HML account and a PROD account', (
   it('tells the health functions where each environment runs', () => {
     for (const id of HEALTH_FUNCTIONS) {
       controlPlane.hasResourceProperties('AWS::Lambda::Function', {
-        Description: FUNCTIONS[id].description,
+        Description: FUNCTIONS[id].module.declaration.description,
         Environment: { Variables: Match.objectLike({ FLIGHTPLAN_WORKLOAD_ACCOUNTS: JSON.stringify(WORKLOAD_ACCOUNTS), FLIGHTPLAN_HEALTH_SOURCES: Match.anyValue() }) },
       });
     }
@@ -135,7 +135,7 @@ describe('flightplan:healthSources', () => {
       expect.objectContaining({ Action: 'aps:QueryMetrics', Resource: `arn:aws:aps:us-east-1:${CONTROL}:workspace/ws-0123abcd-4567` }),
     ]));
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: FUNCTIONS.deploymentHealthGate.description,
+      Description: FUNCTIONS.runHealthGate.module.declaration.description,
       Environment: { Variables: Match.objectLike({ FLIGHTPLAN_HEALTH_SOURCES: Match.stringLikeRegexp('"type":"sigv4"') }) },
     });
   });
