@@ -3,11 +3,11 @@ import { PrometheusHealthSource } from '../../functions/adapters/prometheus/prom
 import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { PROMQL_PRESETS, localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import type { GitOpsTarget, HealthSource } from '../../functions/ports/index.js';
-import { DEMO_SERVICES } from './demo-catalog.js';
+import { DEMO_REPOSITORIES } from './demo-catalog.js';
 
 /** Every demo service in every environment and region it rolls out to: each serves traffic from the start. */
 export const demoTargets = (): GitOpsTarget[] =>
-  DEMO_SERVICES.flatMap((service) =>
+  DEMO_REPOSITORIES.flatMap((service) =>
     (['hml', 'prod'] as const).flatMap((environment) => planRollout(environment, service.tier).map((wave) => ({ service: service.name, environment, region: wave.region }))),
   );
 
