@@ -6,7 +6,7 @@ import { PrometheusHealthSource } from '../../functions/adapters/prometheus/prom
 import type { HealthSignals } from '../../functions/ports/index.js';
 import { pullRequestPayload, releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
-import { portalClient } from '../support/local-runtime.js';
+import { portalClient, slackMessageFor } from '../support/local-runtime.js';
 import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 
 const SECRET = 'local-github-secret';
@@ -85,8 +85,11 @@ describe('health gates and bakes through PromQL, against a real Prometheus', () 
 
     expect(asking.waves[0]).toMatchObject({ region: 'us-east-1', status: 'BAKING', reason: expect.stringMatching(/only \d+ requests during the bake, 1000 needed for T1/u) as unknown });
     expect(await queriesAnswered()).toBeGreaterThan(asked);
+    // The question is stored by the approval workflow a moment later: vote once it is posted.
+    const questionId = `${asking.id}.bake-us-east-1`;
+    await slackMessageFor(runtime, questionId);
     const carol = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
-    expect((await carol.request('POST', `/v1/approvals/${encodeURIComponent(`${asking.id}.bake-us-east-1`)}/votes`, { decision: 'REJECT' })).status).toBe(200);
+    expect((await carol.request('POST', `/v1/approvals/${encodeURIComponent(questionId)}/votes`, { decision: 'REJECT' })).status).toBe(200);
     const ended = await bob.waitFor('orders-api', 'prod', 'v9.0.0');
     expect(ended.status).toBe('FAILED');
     expect(ended.reason).toContain('inconclusive bake');
