@@ -51,11 +51,17 @@ export const ENV = {
    * lease expired, or whose execution is no longer running. Locally divided by the time scale.
    */
   lockLeaseSeconds: 'FLIGHTPLAN_LOCK_LEASE_SECONDS',
+  /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
+  healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
+  /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
+  workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
   dynamoDbEndpoint: 'FLIGHTPLAN_DYNAMODB_ENDPOINT',
   dataDir: 'FLIGHTPLAN_DATA_DIR',
+  /** Local runtime: health gates and bakes read PromQL from this Prometheus (which scrapes GET /local/sim/metrics). */
+  prometheusUrl: 'FLIGHTPLAN_PROMETHEUS_URL',
 } as const;
 
 export const DEFAULT_LOCK_LEASE_SECONDS = 26 * 3600;

@@ -5,6 +5,7 @@ import type { Person, PersonIdentity } from '../domain/identity.js';
 import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
+import type { UnavailableSignals } from '../domain/health-gate.js';
 import type { Accounts, ApplyRun, ProvisioningChange, ProvisioningRequest, ProvisioningStatus } from '../domain/provisioning.js';
 import type { RepositoryFile } from '../domain/service-creation.js';
 
@@ -264,8 +265,17 @@ export interface HealthSignals {
   p99Ms?: number;
   requestCount?: number;
   alarmsInAlarm: string[];
+  /**
+   * Signals the source was asked for and could not read, with why (a PromQL error, a timeout).
+   * A gate never passes on them. A signal that is simply absent (no traffic) is left out instead.
+   */
+  unavailable?: UnavailableSignals;
 }
 
+/**
+ * Health of one service in one environment and region: error rate, p99 latency and traffic from
+ * a metrics backend (CloudWatch, or Prometheus' HTTP API), and the alarms in ALARM.
+ */
 export interface HealthSource {
   observe(target: GitOpsTarget): Promise<HealthSignals>;
 }

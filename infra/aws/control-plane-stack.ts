@@ -24,6 +24,7 @@ import type { StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, entryOf, functionPlaceholder, type FunctionId } from '../system.js';
 import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';
+import { HEALTH_FUNCTIONS, allowWorkloadAccountsOnBus, healthFunctionRoleName, workloadAccountIds } from './workload-accounts.js';
 import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
@@ -72,7 +73,9 @@ export class ControlPlaneStack extends Stack {
     const idempotencyTable = this.table('IdempotencyTable', TABLES.idempotency, key);
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
-    this.bus.archive('Archive', { eventPattern: { account: [this.account] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+    // Forwarded alarms and Argo CD changes keep their workload account: archived as well.
+    this.bus.archive('Archive', { eventPattern: { account: [...new Set([this.account, ...workloadAccountIds(settings)])] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+    allowWorkloadAccountsOnBus(this.bus, settings);
 
     const secrets = {
       githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', { description: 'GitHub webhook secret (X-Hub-Signature-256)', encryptionKey: key }),
@@ -85,7 +88,9 @@ export class ControlPlaneStack extends Stack {
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
       // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
-      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}` });
+      // Health functions have fixed names when workload accounts trust them by ARN.
+      const roleName = settings.workloadAccounts && HEALTH_FUNCTIONS.includes(functionId) ? { roleName: healthFunctionRoleName(functionId, settings.homeRegion) } : {};
+      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}`, ...roleName });
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,

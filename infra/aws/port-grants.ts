@@ -7,6 +7,7 @@ import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { FunctionDeclaration, PortName } from '../../functions/declaration.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import type { FlightplanSettings } from './settings.js';
+import { grantHealthReads } from './workload-accounts.js';
 
 export type SecretId = 'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
 
@@ -109,9 +110,9 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   artifacts: (fn, { ecrRepositories }) => {
     fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [ecrRepositories] }));
   },
-  health: (fn) => {
-    // DescribeAlarms and GetMetricData do not support resource-level permissions.
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+  // CloudWatch in this account, or each workload account's FlightplanHealthReader; Prometheus credentials.
+  health: (fn, { settings }) => {
+    grantHealthReads(fn, settings);
   },
   gitops: all(githubApp, (fn, { settings }) => {
     fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);

@@ -16,6 +16,7 @@ import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { DEFAULT_LOCK_LEASE_SECONDS, ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
+import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
@@ -34,6 +35,7 @@ import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
+import { demoTargets, localHealthSource } from './local-health.js';
 import { LocalWorkflowEngine, type LocalStateMachine, type ResumeReport } from './local-workflow-engine.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
@@ -49,6 +51,8 @@ export interface LocalRuntimeOptions {
   timeScale: number;
   /** Defaults to FLIGHTPLAN_FREEZE_WINDOWS. The array is live: tests change it while running. */
   freezeWindows?: FreezeWindow[];
+  /** Gates and bakes read PromQL from this Prometheus; defaults to FLIGHTPLAN_PROMETHEUS_URL, unset reads the simulator. */
+  prometheusUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -156,7 +160,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
     await gitops.init();
     const issuer = await LocalIssuer.open(dataDir);
-    const health = new HealthSimulator();
+    const health = new HealthSimulator({ windowSeconds: localPromqlWindowSeconds(options.timeScale) });
+    health.serve(demoTargets());
     const bus = new LocalBus({
       retryDelayMs: 1000 / options.timeScale,
       onDeliveryError: (rule, event, error) => { log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`); },
@@ -197,7 +202,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       workflows,
       gitops,
       artifacts: new DeterministicArtifactRegistry(),
-      health,
+      health: localHealthSource(health, { prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl], timeScale: options.timeScale }),
       clock: systemClock,
       githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
       argocdToken: { value: () => secrets.get('argocdToken') },
@@ -419,6 +424,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       });
       return json(200, { ...request, status: 'set' });
     }),
+    control('GET', '/local/sim/metrics', () => ({ statusCode: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body: health.metrics() })),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
       const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;

@@ -187,7 +187,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 });
 
-describe('AlarmForwardingStack', () => {
+describe('WorkloadStack (one account)', () => {
   it('forwards alarm state changes from every workload region to the home bus, with a dead-letter queue', () => {
     const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
     const { forwarders } = buildApp(app);

@@ -14,7 +14,7 @@ import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requi
 import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../../declaration.js';
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
-import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
+import { awsHealthSource } from './aws-health-sources.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
 import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
@@ -93,7 +93,7 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
       Object.fromEntries(Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [name, optionalEnv(variable, '') || undefined])),
     ),
   artifacts: () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({}))),
-  health: () => new CloudWatchHealthSource(),
+  health: () => awsHealthSource(),
   gitops: () => new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main')),
   githubDeployments: () => new OctokitGithubDeployments(githubAppOctokit()),
   codeHost: () => new GitHubCodeHost(githubAppOctokit()),
