@@ -63,7 +63,8 @@ export class HealthSimulator implements HealthSource {
       errorRate: shape.errorRate,
       p99Ms: shape.p99Ms,
       requestCount: shape.requestsPerWindow,
-      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])],
+      // As CloudWatchHealthSource reads them: alarms named `{service}-{environment}-…` only.
+      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])].filter((name) => name.startsWith(`${target.service}-${target.environment}-`)),
     });
   }
 
