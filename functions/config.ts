@@ -45,16 +45,16 @@ export const ENV = {
   accounts: 'FLIGHTPLAN_ACCOUNTS',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
+  /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
+  healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
+  /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
+  workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
   /**
    * Seconds a deployment lock is held without renewal (default 26 h, longer than the 24-hour
    * approval, the longest step that does not renew it). The next waiter may take a lock whose
    * lease expired, or whose execution is no longer running. Locally divided by the time scale.
    */
   lockLeaseSeconds: 'FLIGHTPLAN_LOCK_LEASE_SECONDS',
-  /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
-  healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
-  /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
-  workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
