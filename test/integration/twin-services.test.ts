@@ -16,6 +16,10 @@ import { awsChat, awsCodeHost, awsGitOps, awsGithubDeployments } from '../../fun
 import { ArgoCdSimulator } from '../../infra/local/argocd-simulator.js';
 import { startGithub, type RunningGithub } from '../../infra/twin/services/github.js';
 import { startSlack, type RunningSlack } from '../../infra/twin/services/slack.js';
+import { startTwinServices } from '../../infra/twin/services/index.js';
+import type { BusEntry } from '../../events/envelope.js';
+import type { HttpEvent } from '../../functions/http/http-handler.js';
+import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { CloudWatchHealthSource } from '../../functions/adapters/aws/cloudwatch-health-source.js';
 import { EcrArtifactRegistry } from '../../functions/adapters/aws/ecr-artifact-registry.js';
 import { SecretsManagerSecrets } from '../../functions/adapters/aws/secrets-manager-secrets.js';
@@ -312,5 +316,52 @@ describe('twin Slack', () => {
     slack.addUser({ id: 'UFRANK', name: 'frank', email: 'Frank@Example.com' });
     expect((await client.users.lookupByEmail({ email: 'frank@example.com' })).user).toMatchObject({ id: 'UFRANK' });
     await expect(client.users.lookupByEmail({ email: 'nobody@example.com' })).rejects.toMatchObject({ data: { error: 'users_not_found' } });
+  });
+});
+
+describe('startTwinServices', () => {
+  const lambda = (variables: Record<string, unknown>) => ({ Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: variables } } });
+  const template = (installationId: string) => ({
+    Resources: {
+      ...TEMPLATE.Resources,
+      deployWave: lambda({ [ENV.githubAppId]: '123456', [ENV.githubAppInstallationId]: installationId, [ENV.gitopsRepository]: 'acme/gitops', [ENV.githubAppPrivateKeySecretArn]: { Ref: 'GithubAppPrivateKey5E6F7A8B' } }),
+    },
+  });
+  const event = (path: string, body?: unknown, query?: Record<string, string>, pathParameters?: Record<string, string>) =>
+    ({ rawPath: path, body: body === undefined ? undefined : JSON.stringify(body), queryStringParameters: query, pathParameters, headers: {}, isBase64Encoded: false }) as unknown as HttpEvent;
+
+  it('starts every service wired together and serves the local controls npm start serves', async () => {
+    const published: BusEntry[] = [];
+    const directory = await mkdtemp(join(tmpdir(), 'twin-services-all-'));
+    const services = await startTwinServices({ template: template('12345678'), dataDir: directory, region: 'us-east-1', account: '123456789012', flightplanUrl: () => webhooks.url, timeScale: 600, argoCd: false, alarmEvents: { publish: (entries) => { published.push(...entries); return Promise.resolve(); } } });
+    try {
+      expect(Object.keys(services.functionEnvironment()).sort()).toEqual(['AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', ENV.githubApiUrl, ENV.slackApiUrl].sort());
+      expect(Object.keys(services.endpoints()).sort()).toEqual(['cloudwatch', 'ecr', 'github', 'secretsmanager', 'slack']);
+      const routes = new Map(services.controlRoutes().map((route) => [`${route.method} ${route.path}`, route]));
+      const call = async (key: string, request: HttpEvent) => {
+        const result = await routes.get(key)!.handle(request, lambdaContext('control'));
+        return { status: result.statusCode, body: JSON.parse(String(result.body)) };
+      };
+      expect(await call('POST /local/sim/alarm', event('/local/sim/alarm', { service: 'orders-api', region: 'sa-east-1', state: 'ALARM' }))).toMatchObject({ status: 200, body: { alarmName: 'orders-api-sa-east-1-simulated' } });
+      expect(published).toEqual([expect.objectContaining({ source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change', region: 'sa-east-1' })]);
+      const source = new CloudWatchHealthSource(() => new CloudWatchClient({ region: 'sa-east-1', endpoint: services.cloudWatch.url }));
+      expect((await source.observe({ service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).alarmsInAlarm).toEqual(['orders-api-sa-east-1-simulated']);
+      expect(await call('GET /local/slack/messages', event('/local/slack/messages', undefined, { channel: '#nothing' }))).toEqual({ status: 200, body: { items: [] } });
+      expect(await call('GET /local/github/pull-requests', event('/local/github/pull-requests'))).toEqual({ status: 200, body: { items: [] } });
+      expect(await call('POST /local/github/pull-requests/{number}/merge', event('/local/github/pull-requests/7/merge', {}, undefined, { number: '7' }))).toMatchObject({ status: 404 });
+      expect(await call('POST /local/sim/health', event('/local/sim/health', { service: 'orders-api' }))).toMatchObject({ status: 400 });
+    } finally {
+      await services.stop();
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a template whose GitHub App installation id Octokit would read as 0', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'twin-services-zero-'));
+    try {
+      await expect(startTwinServices({ template: template('00000000'), dataDir: directory, region: 'us-east-1', account: '123456789012', flightplanUrl: () => webhooks.url, timeScale: 600 })).rejects.toThrow(/non-zero/u);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });
