@@ -2,8 +2,10 @@ import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -361,6 +363,73 @@ describe('startTwinServices', () => {
     try {
       await expect(startTwinServices({ template: template('00000000'), dataDir: directory, region: 'us-east-1', account: '123456789012', flightplanUrl: () => webhooks.url, timeScale: 600 })).rejects.toThrow(/non-zero/u);
     } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('twin services seen from a bundled function', () => {
+  const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
+  // What a function's bundle does with its adapters, built as the CDK's NodejsFunction builds it
+  // (ESM, minified, the AWS SDK inside), and run in its own process with only its environment.
+  const ENTRY = `
+    import { awsArtifacts, awsChat, awsGitOps, awsHealth } from '${join(REPOSITORY_ROOT, 'functions/adapters/aws/factories.js')}';
+    const target = { service: 'catalog-web', environment: 'hml', region: 'us-east-1' };
+    const { revision } = await awsGitOps().commitImageDigest({ ...target, imageRepository: 'r/catalog-web', digest: 'sha256:${'e'.repeat(64)}', message: 'From the bundle' });
+    const digest = await awsGitOps().readImageDigest(target);
+    const posted = await awsChat().post({ channel: '#bundle', text: 'from the bundle' });
+    const health = await awsHealth().observe(target);
+    const notReady = await awsArtifacts().resolveDigest('123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-web', 'unpushed').catch((error) => ({ name: error.name, retryable: error.retryable, message: error.message }));
+    console.log(JSON.stringify({ revision, digest, posted, health, notReady }));
+  `;
+
+  it('serves the adapters of a minified ESM bundle, in another process, through the function environment alone', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'twin-services-bundle-'));
+    const services = await startTwinServices({
+      template: { Resources: { ...TEMPLATE.Resources, fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { [ENV.githubAppId]: '123456', [ENV.githubAppInstallationId]: '12345678' } } } } } },
+      dataDir: directory,
+      region: 'us-east-1',
+      account: '123456789012',
+      flightplanUrl: () => webhooks.url,
+      timeScale: 600,
+      argoCd: false,
+    });
+    try {
+      await writeFile(join(directory, 'entry.ts'), ENTRY);
+      await build({
+        entryPoints: [join(directory, 'entry.ts')],
+        outfile: join(directory, 'index.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        minify: true,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+        logLevel: 'silent',
+      });
+      services.ecr.withhold('catalog-web', 'unpushed');
+      const secret = (prefix: string) => services.secretsManager.list().find((candidate) => candidate.name.startsWith(prefix))?.arn ?? '';
+      const { stdout } = await promisify(execFile)(process.execPath, [join(directory, 'index.mjs')], {
+        env: {
+          PATH: process.env['PATH'],
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'deployWave',
+          AWS_SECRET_ACCESS_KEY: 'twin',
+          ...services.functionEnvironment(),
+          [ENV.githubAppId]: '123456',
+          [ENV.githubAppInstallationId]: '12345678',
+          [ENV.gitopsRepository]: 'acme/gitops',
+          [ENV.githubAppPrivateKeySecretArn]: secret('GithubAppPrivateKey'),
+          [ENV.slackBotTokenSecretArn]: secret('SlackBotToken'),
+        },
+      });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(result).toMatchObject({ digest: `sha256:${'e'.repeat(64)}`, posted: { channel: '#bundle' }, health: { alarmsInAlarm: [], errorRate: 0.00001 }, notReady: { retryable: true, message: expect.stringContaining('is not in ECR yet') } });
+      expect(git(services.github.directoryOf('acme/gitops'), 'rev-parse', 'main')).toBe(result.revision);
+      expect(services.slack.messages('#bundle').items.map((message) => message.text)).toEqual(['from the bundle']);
+    } finally {
+      await services.stop();
       await rm(directory, { recursive: true, force: true });
     }
   });
