@@ -14,7 +14,13 @@ import { Octokit } from '@octokit/rest';
 import { verify } from '@octokit/webhooks-methods';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsChat, awsCodeHost, awsGitOps, awsGithubDeployments } from '../../functions/adapters/aws/factories.js';
+import { composeAws } from '../../functions/adapters/aws/compose.js';
+
+// The ports as a function's Lambda composition root builds them (compose.ts), from the environment alone.
+const awsGitOps = () => composeAws(['gitops']).gitops;
+const awsCodeHost = () => composeAws(['codeHost']).codeHost;
+const awsGithubDeployments = () => composeAws(['githubDeployments']).githubDeployments;
+const awsChat = () => composeAws(['chat']).chat;
 import { ArgoCdSimulator } from '../../infra/local/argocd-simulator.js';
 import { startGithub, type RunningGithub } from '../../infra/twin/services/github.js';
 import { startSlack, type RunningSlack } from '../../infra/twin/services/slack.js';
@@ -373,13 +379,14 @@ describe('twin services seen from a bundled function', () => {
   // What a function's bundle does with its adapters, built as the CDK's NodejsFunction builds it
   // (ESM, minified, the AWS SDK inside), and run in its own process with only its environment.
   const ENTRY = `
-    import { awsArtifacts, awsChat, awsGitOps, awsHealth } from '${join(REPOSITORY_ROOT, 'functions/adapters/aws/factories.js')}';
+    import { composeAws } from '${join(REPOSITORY_ROOT, 'functions/adapters/aws/compose.js')}';
+    const { artifacts, chat, gitops, health: healthSource } = composeAws(['artifacts', 'chat', 'gitops', 'health']);
     const target = { service: 'catalog-web', environment: 'hml', region: 'us-east-1' };
-    const { revision } = await awsGitOps().commitImageDigest({ ...target, imageRepository: 'r/catalog-web', digest: 'sha256:${'e'.repeat(64)}', message: 'From the bundle' });
-    const digest = await awsGitOps().readImageDigest(target);
-    const posted = await awsChat().post({ channel: '#bundle', text: 'from the bundle' });
-    const health = await awsHealth().observe(target);
-    const notReady = await awsArtifacts().resolveDigest('123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-web', 'unpushed').catch((error) => ({ name: error.name, retryable: error.retryable, message: error.message }));
+    const { revision } = await gitops.commitImageDigest({ ...target, imageRepository: 'r/catalog-web', digest: 'sha256:${'e'.repeat(64)}', message: 'From the bundle' });
+    const digest = await gitops.readImageDigest(target);
+    const posted = await chat.post({ channel: '#bundle', text: 'from the bundle' });
+    const health = await healthSource.observe(target);
+    const notReady = await artifacts.resolveDigest('123456789012.dkr.ecr.us-east-1.amazonaws.com/catalog-web', 'unpushed').catch((error) => ({ name: error.name, message: error.message }));
     console.log(JSON.stringify({ revision, digest, posted, health, notReady }));
   `;
 
@@ -425,7 +432,7 @@ describe('twin services seen from a bundled function', () => {
         },
       });
       const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-      expect(result).toMatchObject({ digest: `sha256:${'e'.repeat(64)}`, posted: { channel: '#bundle' }, health: { alarmsInAlarm: [], errorRate: 0.00001 }, notReady: { retryable: true, message: expect.stringContaining('is not in ECR yet') } });
+      expect(result).toMatchObject({ digest: `sha256:${'e'.repeat(64)}`, posted: { channel: '#bundle' }, health: { alarmsInAlarm: [], errorRate: 0.00001 }, notReady: { name: 'ArtifactNotReadyError', message: expect.stringContaining('is not in ECR yet') } });
       expect(git(services.github.directoryOf('acme/gitops'), 'rev-parse', 'main')).toBe(result.revision);
       expect(services.slack.messages('#bundle').items.map((message) => message.text)).toEqual(['from the bundle']);
     } finally {
