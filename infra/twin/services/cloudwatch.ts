@@ -64,7 +64,8 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
     operations: {
       DescribeAlarms: operation<DescribeAlarmsCommandInput, Omit<DescribeAlarmsCommandOutput, '$metadata'>>({
         schema: DescribeAlarms$,
-        resources: (_input, caller) => [`arn:aws:cloudwatch:${caller.region}:${account}:alarm:*`],
+        // DescribeAlarms has no resource-level permissions: IAM evaluates it against `*`.
+        resources: () => ['*'],
         handle: async (input, caller) => {
           const wantsMetricAlarms = !input.AlarmTypes || input.AlarmTypes.includes('MetricAlarm');
           const alarms = wantsMetricAlarms && input.StateValue !== 'OK' && input.StateValue !== 'INSUFFICIENT_DATA' ? await simulatedAlarms(health, input, caller.region) : [];
