@@ -24,10 +24,6 @@ const awsChat = () => composeAws(['chat']).chat;
 import { ArgoCdSimulator } from '../../infra/local/argocd-simulator.js';
 import { startGithub, type RunningGithub } from '../../infra/twin/services/github.js';
 import { startSlack, type RunningSlack } from '../../infra/twin/services/slack.js';
-import { startTwinServices } from '../../infra/twin/services/index.js';
-import type { BusEntry } from '../../events/envelope.js';
-import type { HttpEvent } from '../../functions/http/http-handler.js';
-import { lambdaContext } from '../../infra/local/lambda-context.js';
 import { CloudWatchHealthSource } from '../../functions/adapters/aws/cloudwatch-health-source.js';
 import { EcrArtifactRegistry } from '../../functions/adapters/aws/ecr-artifact-registry.js';
 import { SecretsManagerSecrets } from '../../functions/adapters/aws/secrets-manager-secrets.js';
@@ -289,6 +285,10 @@ describe('twin GitHub', () => {
     await expect(new Octokit({ baseUrl: github.url }).rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({ status: 401 });
   });
 
+  it('refuses to start with an installation id Octokit reads as 0 (cdk.json placeholder), naming the fix', async () => {
+    await expect(startGithub({ dataDir: join(dataDir, 'zero'), appId: '123456', installationId: '00000000', appPrivateKey: 'pem' })).rejects.toThrow(/githubAppInstallationId/u);
+  });
+
   it('refuses a stale write to a file, as GitHub does when the blob sha no longer matches', async () => {
     const octokit = new Octokit({ baseUrl: github.url, authStrategy: createAppAuth, auth: { appId: '123456', installationId: '12345678', privateKey: secretsManager.valueOf(secretArn('GithubAppPrivateKey')) } });
     const write = (sha?: string) => octokit.rest.repos.createOrUpdateFileContents({ owner: 'acme', repo: 'gitops', path: 'README.md', message: 'Edit', content: Buffer.from('x\n').toString('base64'), ...(sha ? { sha } : {}) });
@@ -327,53 +327,6 @@ describe('twin Slack', () => {
   });
 });
 
-describe('startTwinServices', () => {
-  const lambda = (variables: Record<string, unknown>) => ({ Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: variables } } });
-  const template = (installationId: string) => ({
-    Resources: {
-      ...TEMPLATE.Resources,
-      deployWave: lambda({ [ENV.githubAppId]: '123456', [ENV.githubAppInstallationId]: installationId, [ENV.gitopsRepository]: 'acme/gitops', [ENV.githubAppPrivateKeySecretArn]: { Ref: 'GithubAppPrivateKey5E6F7A8B' } }),
-    },
-  });
-  const event = (path: string, body?: unknown, query?: Record<string, string>, pathParameters?: Record<string, string>) =>
-    ({ rawPath: path, body: body === undefined ? undefined : JSON.stringify(body), queryStringParameters: query, pathParameters, headers: {}, isBase64Encoded: false }) as unknown as HttpEvent;
-
-  it('starts every service wired together and serves the local controls npm start serves', async () => {
-    const published: BusEntry[] = [];
-    const directory = await mkdtemp(join(tmpdir(), 'twin-services-all-'));
-    const services = await startTwinServices({ template: template('12345678'), dataDir: directory, region: 'us-east-1', account: '123456789012', flightplanUrl: () => webhooks.url, timeScale: 600, argoCd: false, alarmEvents: { publish: (entries) => { published.push(...entries); return Promise.resolve(); } } });
-    try {
-      expect(Object.keys(services.functionEnvironment()).sort()).toEqual(['AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', ENV.githubApiUrl, ENV.slackApiUrl].sort());
-      expect(Object.keys(services.endpoints()).sort()).toEqual(['cloudwatch', 'ecr', 'github', 'secretsmanager', 'slack']);
-      const routes = new Map(services.controlRoutes().map((route) => [`${route.method} ${route.path}`, route]));
-      const call = async (key: string, request: HttpEvent) => {
-        const result = await routes.get(key)!.handle(request, lambdaContext('control'));
-        return { status: result.statusCode, body: JSON.parse(String(result.body)) };
-      };
-      expect(await call('POST /local/sim/alarm', event('/local/sim/alarm', { service: 'orders-api', region: 'sa-east-1', state: 'ALARM' }))).toMatchObject({ status: 200, body: { alarmName: 'orders-api-sa-east-1-simulated' } });
-      expect(published).toEqual([expect.objectContaining({ source: 'aws.cloudwatch', detailType: 'CloudWatch Alarm State Change', region: 'sa-east-1' })]);
-      const source = new CloudWatchHealthSource(() => new CloudWatchClient({ region: 'sa-east-1', endpoint: services.cloudWatch.url }));
-      expect((await source.observe({ service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).alarmsInAlarm).toEqual(['orders-api-sa-east-1-simulated']);
-      expect(await call('GET /local/slack/messages', event('/local/slack/messages', undefined, { channel: '#nothing' }))).toEqual({ status: 200, body: { items: [] } });
-      expect(await call('GET /local/github/pull-requests', event('/local/github/pull-requests'))).toEqual({ status: 200, body: { items: [] } });
-      expect(await call('POST /local/github/pull-requests/{number}/merge', event('/local/github/pull-requests/7/merge', {}, undefined, { number: '7' }))).toMatchObject({ status: 404 });
-      expect(await call('POST /local/sim/health', event('/local/sim/health', { service: 'orders-api' }))).toMatchObject({ status: 400 });
-    } finally {
-      await services.stop();
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
-
-  it('refuses a template whose GitHub App installation id Octokit would read as 0', async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'twin-services-zero-'));
-    try {
-      await expect(startTwinServices({ template: template('00000000'), dataDir: directory, region: 'us-east-1', account: '123456789012', flightplanUrl: () => webhooks.url, timeScale: 600 })).rejects.toThrow(/non-zero/u);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('twin services seen from a bundled function', () => {
   const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
   // What a function's bundle does with its adapters, built as the CDK's NodejsFunction builds it
@@ -392,15 +345,6 @@ describe('twin services seen from a bundled function', () => {
 
   it('serves the adapters of a minified ESM bundle, in another process, through the function environment alone', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'twin-services-bundle-'));
-    const services = await startTwinServices({
-      template: { Resources: { ...TEMPLATE.Resources, fn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { [ENV.githubAppId]: '123456', [ENV.githubAppInstallationId]: '12345678' } } } } } },
-      dataDir: directory,
-      region: 'us-east-1',
-      account: '123456789012',
-      flightplanUrl: () => webhooks.url,
-      timeScale: 600,
-      argoCd: false,
-    });
     try {
       await writeFile(join(directory, 'entry.ts'), ENTRY);
       await build({
@@ -415,28 +359,28 @@ describe('twin services seen from a bundled function', () => {
         banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
         logLevel: 'silent',
       });
-      services.ecr.withhold('catalog-web', 'unpushed');
-      const secret = (prefix: string) => services.secretsManager.list().find((candidate) => candidate.name.startsWith(prefix))?.arn ?? '';
+      ecr.withhold('catalog-web', 'unpushed');
+      // Only what the twin gives a worker: its template variables, the endpoints and static credentials.
+      const endpoints = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ENDPOINT_URL_ECR', ENV.githubApiUrl, ENV.slackApiUrl];
       const { stdout } = await promisify(execFile)(process.execPath, [join(directory, 'index.mjs')], {
         env: {
           PATH: process.env['PATH'],
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'deployWave',
           AWS_SECRET_ACCESS_KEY: 'twin',
-          ...services.functionEnvironment(),
+          ...Object.fromEntries(endpoints.map((name) => [name, process.env[name]])),
           [ENV.githubAppId]: '123456',
           [ENV.githubAppInstallationId]: '12345678',
           [ENV.gitopsRepository]: 'acme/gitops',
-          [ENV.githubAppPrivateKeySecretArn]: secret('GithubAppPrivateKey'),
-          [ENV.slackBotTokenSecretArn]: secret('SlackBotToken'),
+          [ENV.githubAppPrivateKeySecretArn]: secretArn('GithubAppPrivateKey'),
+          [ENV.slackBotTokenSecretArn]: secretArn('SlackBotToken'),
         },
       });
       const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
       expect(result).toMatchObject({ digest: `sha256:${'e'.repeat(64)}`, posted: { channel: '#bundle' }, health: { alarmsInAlarm: [], errorRate: 0.00001 }, notReady: { name: 'ArtifactNotReadyError', message: expect.stringContaining('is not in ECR yet') } });
-      expect(git(services.github.directoryOf('acme/gitops'), 'rev-parse', 'main')).toBe(result.revision);
-      expect(services.slack.messages('#bundle').items.map((message) => message.text)).toEqual(['from the bundle']);
+      expect(git(github.directoryOf('acme/gitops'), 'rev-parse', 'main')).toBe(result.revision);
+      expect(slack.messages('#bundle').items.map((message) => message.text)).toEqual(['from the bundle']);
     } finally {
-      await services.stop();
       await rm(directory, { recursive: true, force: true });
     }
   });
