@@ -152,6 +152,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/webhooks/argocd', function: 'argocdWebhook', auth: 'none' },
   { method: 'GET', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/deployments/{id}/execution', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },

@@ -21,7 +21,7 @@ import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
 import { teamsOf, type Caller } from '../use-cases/callers.js';
-import { describeDeployment, listDeployments } from '../use-cases/query-deployments.js';
+import { describeDeployment, describeDeploymentExecution, listDeployments } from '../use-cases/query-deployments.js';
 import { submitProvisioningRequest } from '../use-cases/provisioning.js';
 import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
 import { requestServiceCreation } from '../use-cases/service-creation.js';
@@ -59,7 +59,7 @@ export function callerOf(event: HttpEvent): Caller {
 export const declaration = httpFunction({
   description: 'Portal API (/v1)',
   ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
-  use: { workflows: { signals: ['deployment', 'approval'] } },
+  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
   createHandler: (deps) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'GET /v1/openapi.json') {
@@ -117,6 +117,8 @@ export const declaration = httpFunction({
       }
       case 'GET /v1/deployments/{id}':
         return json(200, await describeDeployment(deps, pathId(event, 'id')));
+      case 'GET /v1/deployments/{id}/execution':
+        return json(200, await describeDeploymentExecution(deps, pathId(event, 'id')));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));

@@ -190,6 +190,15 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
+/** One event of an execution's history (GetExecutionHistory), with its `…EventDetails`. */
+export interface ExecutionHistoryEvent {
+  id: number;
+  previousEventId?: number;
+  timestamp: string;
+  type: string;
+  [details: string]: unknown;
+}
+
 /** Step Functions, or the local runner over the same ASL. */
 export interface WorkflowEngine {
   /** Starting an execution whose name already ran with the same input is a no-op that returns it. */
@@ -199,6 +208,8 @@ export interface WorkflowEngine {
   sendTaskHeartbeat(taskToken: string): Promise<void>;
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   describe(executionArn: string): Promise<ExecutionDescription | undefined>;
+  /** DescribeExecution and GetExecutionHistory (oldest first) of the execution of `stateMachine` named `name`; undefined when there is none. */
+  executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined>;
 }
 
 export interface GitOpsTarget {

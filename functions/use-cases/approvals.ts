@@ -156,3 +156,19 @@ export async function remindApproval(
   await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
   return { reminded: true };
 }
+
+/**
+ * A workflow that waited for an approval ended without its decision (it was stopped, failed or
+ * could not resume): the approval becomes VOID, so a later vote is refused with the reason
+ * instead of counting for nothing.
+ */
+export async function voidApprovalOfEndedWorkflow(
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  execution: { name: string; status: string; cause?: string | undefined; input: unknown },
+): Promise<void> {
+  const request = typeof execution.input === 'object' && execution.input !== null ? (execution.input as { request?: { approvalId?: unknown } }).request : undefined;
+  const approvalId = typeof request?.approvalId === 'string' ? request.approvalId : undefined;
+  if (!approvalId || (await deps.approvals.get(approvalId))?.status !== 'PENDING') return;
+  const why = execution.cause ? `: ${execution.cause}` : '';
+  await voidApproval(deps, { approvalId, actor: WORKFLOW_ACTOR, reason: `its workflow ${execution.name} ended ${execution.status}${why}` });
+}

@@ -260,6 +260,10 @@ export class ControlPlaneStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
       'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
     );
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
+      'The portal API shows any deployment execution and its history (DescribeExecution, GetExecutionHistory); execution names are deployment ids.',
+    );
     acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
     acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');

@@ -64,10 +64,10 @@ const all =
   };
 
 const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
-  const { starts = [], signals = [] } = declaration.use.workflows ?? {};
+  const { starts = [], signals = [], reads = [] } = declaration.use.workflows ?? {};
   if (starts.length + signals.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`);
   // By name, not by reference: the state machines already depend on these functions' ARNs.
-  for (const name of new Set([...starts, ...signals])) {
+  for (const name of new Set([...starts, ...signals, ...reads])) {
     if (name in STATE_MACHINE_ARN_VARIABLES) fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES], stateMachineArn(name));
   }
   for (const name of starts) {
@@ -76,6 +76,11 @@ const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
   for (const name of signals) {
     fn.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [stateMachineArn(name)] }),
+    );
+  }
+  for (const name of reads) {
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }),
     );
   }
 };

@@ -12,29 +12,26 @@ import { GithubSimulator } from '../../functions/adapters/local/github-simulator
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { DeploymentChangePublisher } from '../../functions/adapters/deployment-change-publisher.js';
 import { declaredPortsOf } from '../../functions/declaration.js';
-import { failProvisioning } from '../../functions/use-cases/provisioning.js';
-import { failServiceCreation } from '../../functions/use-cases/service-creation.js';
-import type { ProvisioningStatus } from '../../functions/domain/provisioning.js';
+import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
-import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
-import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
 import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
-import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
+import { ensureTables, localClient, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
+import { DynamoDbExecutionJournal, EXECUTIONS_TABLE_DESIGN, LOCAL_EXECUTIONS_TABLE } from './execution-journal.js';
 import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
-import { LocalWorkflowEngine, type LocalStateMachine } from './local-workflow-engine.js';
+import { LocalWorkflowEngine, type LocalStateMachine, type ResumeReport } from './local-workflow-engine.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -70,6 +67,8 @@ export interface LocalRuntime {
   /** What ran, for the cost benchmark: invocations per function and DynamoDB write requests. */
   usage: RuntimeUsage;
   faults: LocalFaults;
+  /** What the start resumed of the executions the last process left running. */
+  resumed: ResumeReport;
   stop(): Promise<void>;
 }
 
@@ -143,6 +142,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { name: LOCAL_DEFAULTS.tableName, design: TABLES.main },
       { name: LOCAL_DEFAULTS.idempotencyTableName, design: TABLES.idempotency },
     ]);
+    // Step Functions' own state: a client of its own, so neither the cost counter nor injected
+    // DynamoDB faults see it (on AWS it is not in our tables at all).
+    const journalClient = localClient(dynamoDb.endpoint);
+    stoppers.push(() => { journalClient.destroy(); });
+    await ensureTables(journalClient, [{ name: LOCAL_EXECUTIONS_TABLE, design: EXECUTIONS_TABLE_DESIGN }]);
 
     const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
     await gitops.init();
@@ -155,12 +159,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
-    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    // The engine exists before the dependencies it is part of; it reaches them once composed.
+    const composed: { deps?: Dependencies } = {};
+    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); }, {
+      journal: new DynamoDbExecutionJournal(journalClient, LOCAL_EXECUTIONS_TABLE),
+      // What an execution that cannot resume (its definition is gone) continues at: the normal rollback or failure recording.
+      compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
+      onExecutionEnded: async (execution) => {
+        if (composed.deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(composed.deps, execution);
+      },
+      log,
+    });
     // Stopped in reverse: executions first, then what they were still doing, then DynamoDB.
     stoppers.push(() => gitops.idle());
     stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
-    const chat = new RecordingChat();
+    // Kept under the data directory, as Slack keeps messages: a resumed approval still updates its own.
+    const chat = new RecordingChat(join(dataDir, 'slack-messages.jsonl'));
     const selfService = selfServiceSettingsFrom(process.env);
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
@@ -190,6 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       codeHost: github,
       selfService,
     };
+    composed.deps = deps;
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       // Only the declared ports: a use of any other fails here as it would on AWS.
       const { declaration } = spec.module;
@@ -203,10 +219,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
 
     await seedCatalog(deps);
-    const interrupted = await failInterruptedDeployments(deps);
-    if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
-    const interruptedSelfService = await failInterruptedSelfService(deps);
-    if (interruptedSelfService > 0) log(`marked ${interruptedSelfService} provisioning request(s) or service creation(s) interrupted by the last shutdown as FAILED`);
+    // Every execution the last process left RUNNING continues where it was, as on Step Functions.
+    const resumed = await workflows.resume();
+    if (resumed.resumed + resumed.compensated + resumed.failed > 0) {
+      log(`resumed ${resumed.resumed} execution(s) in ${resumed.milliseconds} ms${resumed.compensated > 0 ? `; ${resumed.compensated} could not resume and roll back or record their failure` : ''}${resumed.failed > 0 ? `; ${resumed.failed} could not resume and failed` : ''}`);
+    }
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
     let url = '';
@@ -245,7 +262,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, resumed, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -370,77 +387,6 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
 async function seedCatalog(deps: Dependencies): Promise<void> {
   for (const service of DEMO_SERVICES) if (!(await deps.catalog.getService(service.name))) await deps.catalog.putService(service);
   for (const person of DEMO_PEOPLE) if (!(await deps.catalog.getPerson(person.login))) await deps.catalog.putPerson(person);
-}
-
-/**
- * Executions live in this process: a deployment still running when it stopped cannot continue.
- * Each one is ended FAILED with the reason and its lock freed, so nothing is left half-done
- * without a record.
- */
-/** Visits every item of a cursor-paginated list, page after page; returns how many it visited. */
-async function visitAll<T>(list: (page: { limit: number; cursor?: string }) => Promise<Page<T>>, visit: (item: T) => Promise<void>): Promise<number> {
-  let cursor: string | undefined;
-  let count = 0;
-  do {
-    const page = await list({ limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const item of page.items) {
-      await visit(item);
-      count += 1;
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return count;
-}
-
-async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
-  let count = 0;
-  await visitAll(
-    (page) => deps.deployments.list({}, page),
-    async (deployment) => {
-      if (isTerminal(deployment.status)) return;
-      await deps.deployments.update(deployment.id, (current) =>
-        isTerminal(current.status)
-          ? undefined
-          : transitionDeployment(current, 'FAILED', {
-              now: deps.clock.now(),
-              actor: 'flightplan',
-              action: 'deployment.interrupted',
-              message: 'The local runtime stopped while this deployment ran; check the GitOps repository before deploying again',
-              reason: 'interrupted by a local runtime restart',
-            }),
-      );
-      await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
-      count += 1;
-    },
-  );
-  return count;
-}
-
-const INTERRUPTED_PROVISIONING: ProvisioningStatus[] = ['REQUESTED', 'AWAITING_APPROVAL', 'PR_OPEN', 'APPLYING'];
-
-/**
- * The same for self-service: a provisioning request or a service creation whose workflow lived in
- * the stopped process ends FAILED with what is left to clean up, and frees its name.
- */
-async function failInterruptedSelfService(deps: Dependencies): Promise<number> {
-  const reason = 'interrupted by a local runtime restart';
-  let count = 0;
-  for (const status of INTERRUPTED_PROVISIONING) {
-    count += await visitAll(
-      (page) => deps.provisioning.list({ status }, page),
-      async (request) => {
-        const leftOver = request.pullRequest?.state === 'open' ? `; close ${request.pullRequest.url} if you do not merge it` : request.pullRequest?.state === 'merged' ? '; the change was merged: check the apply' : '';
-        await failProvisioning(deps, { requestId: request.id, failure: { Cause: `${reason}${leftOver}` } });
-      },
-    );
-  }
-  count += await visitAll(
-    (page) => deps.catalog.listServicesPage({ status: 'CREATING' }, page),
-    async (service) => {
-      await failServiceCreation(deps, { service: service.name, failure: { Cause: `${reason}; check ${service.repository} and the GitOps repository before creating it again` } });
-    },
-  );
-  return count;
 }
 
 function listen(server: Server, port: number): Promise<number> {

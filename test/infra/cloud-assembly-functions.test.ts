@@ -165,7 +165,7 @@ async function invoke(fn: SynthesizedFunction, event: unknown, dynamoDbEndpoint:
 
 let template: Template;
 let functions: SynthesizedFunction[];
-let dynamoDb: RunningDynamoDb;
+let dynamoDb: RunningDynamoDb | undefined;
 
 beforeAll(async () => {
   await ensureCloudAssembly();
@@ -178,9 +178,10 @@ beforeAll(async () => {
     region: REGION,
     ref: (logicalId, resource) => (resource?.Type === 'AWS::SecretsManager::Secret' ? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${logicalId}-AbCdEf` : logicalId),
   });
-  dynamoDb = await startDynamoDb({});
+  const running = await startDynamoDb({});
+  dynamoDb = running;
   await ensureTables(
-    dynamoDb.client,
+    running.client,
     tables.map((logicalId) => {
       const design = designOf(logicalId);
       if (!design) throw new Error(`No table design for ${logicalId}`);
@@ -190,7 +191,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await dynamoDb.stop();
+  await dynamoDb?.stop();
 });
 
 describe('the synthesized cloud assembly', () => {
@@ -203,7 +204,7 @@ describe('the synthesized cloud assembly', () => {
     const queue = [...functions];
     const worker = async () => {
       for (let fn = queue.shift(); fn; fn = queue.shift()) {
-        const { outcome, output } = await invoke(fn, representativeEvent(fn.functionId as FunctionId), dynamoDb.endpoint);
+        const { outcome, output } = await invoke(fn, representativeEvent(fn.functionId as FunctionId), dynamoDb?.endpoint ?? CLOSED_ENDPOINT);
         const evidence = `${outcome.name ?? ''} ${outcome.code ?? ''} ${outcome.message ?? ''}\n${outcome.stack ?? ''}\n${output}`;
         const failure = CONFIGURATION_FAILURES.find((pattern) => pattern.test(evidence));
         if (failure) failures.push(`${fn.functionId}: ${outcome.name ?? ''} ${outcome.message ?? ''}\n${(outcome.stack ?? output).split('\n').slice(0, 4).join('\n')}`);
