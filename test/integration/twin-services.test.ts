@@ -272,6 +272,20 @@ describe('twin GitHub', () => {
     await expect(github.mergePullRequest(1, {})).rejects.toThrow(/already merged/u);
   });
 
+  it('opens a new pull request on a branch whose last one was closed, moving the branch (create refuses, update forces)', async () => {
+    const host = awsCodeHost();
+    const callsBefore = github.calls.length;
+    const request = { repository: 'acme/terraform-live', branch: 'flightplan/prq-2', files: [{ path: 'a.tf', content: 'a\n' }], title: 'First try', body: '' };
+    const first = await host.openPullRequest(request);
+    await github.closePullRequest(first.number, { by: 'alice' });
+    await webhooks.next('/webhooks/github');
+    const second = await host.openPullRequest({ ...request, files: [{ path: 'b.tf', content: 'b\n' }], title: 'Second try' });
+    expect(second.number).toBe(first.number + 1);
+    const directory = github.directoryOf('acme/terraform-live');
+    expect(git(directory, 'show', '--name-only', '--format=%s', 'flightplan/prq-2').split('\n').filter(Boolean)).toEqual(['Second try', 'b.tf']);
+    expect(github.calls.slice(callsBefore).filter((call) => call.path.endsWith('/git/refs') || call.path.includes('/git/refs/heads/flightplan/prq-2')).map((call) => `${call.method} ${call.status}`)).toEqual(['POST 201', 'POST 422', 'PATCH 200']);
+  });
+
   it('records GitHub Deployment statuses on one deployment per ref and environment', async () => {
     const deployments = awsGithubDeployments();
     await deployments.setStatus({ repository: 'acme/orders-api', ref: 'v1.4.0', environment: 'prod', state: 'in_progress', description: 'Deploying us-east-1' });
