@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
+import { requesterSchema } from './domain/identity.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
 export const deploymentTaskInput = z.object({ deploymentId: z.string().min(1) });
@@ -10,6 +11,8 @@ export const approvalRequestInput = z.object({
   policy: approvalPolicyNameSchema,
   team: z.string().min(1),
   requestedBy: z.string().min(1),
+  requesters: z.array(requesterSchema).default([]),
+  terms: z.object({ quorum: z.number().int().positive(), eligibleTeams: z.array(z.string()), mustInclude: z.string().optional(), note: z.string().optional() }).optional(),
   subject: approvalSchema.shape.subject,
   channel: z.string().min(1),
 });

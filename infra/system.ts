@@ -1,5 +1,6 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
+import { syncCatalogPattern } from '../events/catalog-file-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
@@ -45,6 +46,7 @@ import * as createServiceRepositories from '../functions/service-creation/create
 import * as commitServiceGitOps from '../functions/service-creation/commit-service-git-ops.js';
 import * as registerService from '../functions/service-creation/register-service.js';
 import * as failServiceCreation from '../functions/service-creation/fail-service-creation.js';
+import * as syncCatalogFile from '../functions/service-creation/sync-catalog-file.js';
 import * as githubWebhook from '../functions/ingress/github-webhook.js';
 import * as argocdWebhook from '../functions/ingress/argocd-webhook.js';
 import * as slackInteractions from '../functions/ingress/slack-interactions.js';
@@ -128,6 +130,7 @@ export const FUNCTIONS = {
   commitServiceGitOps: { workflow: 'service-creation', module: commitServiceGitOps, memoryMb: 256, timeoutSeconds: 60 },
   registerService: { workflow: 'service-creation', module: registerService, memoryMb: 256, timeoutSeconds: 30 },
   failServiceCreation: { workflow: 'service-creation', module: failServiceCreation, memoryMb: 256, timeoutSeconds: 30 },
+  syncCatalogFile: { workflow: 'service-creation', module: syncCatalogFile, memoryMb: 256, timeoutSeconds: 30 },
   githubWebhook: { workflow: 'ingress', module: githubWebhook, memoryMb: 512, timeoutSeconds: 10 },
   argocdWebhook: { workflow: 'ingress', module: argocdWebhook, memoryMb: 256, timeoutSeconds: 10 },
   slackInteractions: { workflow: 'ingress', module: slackInteractions, memoryMb: 512, timeoutSeconds: 3 },
@@ -140,7 +143,7 @@ export type FunctionId = keyof typeof FUNCTIONS;
 export const entryOf = (id: FunctionId): string => `functions/${FUNCTIONS[id].workflow}/${id.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`;
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   function: FunctionId;
   /** `jwt`: the API Gateway JWT authorizer (locally, the local issuer). `none`: the handler verifies a signature or token. */
@@ -164,6 +167,11 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
   // The API description is public, as the contract Backstage and other clients build against.
   { method: 'GET', path: '/v1/openapi.json', function: 'portalApi', auth: 'none' },
   { method: 'POST', path: '/slack/interactions', function: 'slackInteractions', auth: 'none' },
@@ -184,6 +192,7 @@ export const RULES: RuleSpec[] = [
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'failBakeOnAlarm' },
   { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'startProvisioning' },
   { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'recordTerraformChange' },
+  { name: 'SyncCatalog', description: 'A pushed catalog-info.yaml registers, updates or deactivates its service', pattern: syncCatalogPattern, target: 'syncCatalogFile' },
   { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'startServiceCreation' },
 ];
 

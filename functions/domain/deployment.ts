@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { environmentSchema, tierSchema } from './catalog.js';
+import { requesterSchema, type Requester } from './identity.js';
 import { deploymentTriggerSchema } from '../../events/deployment-requested.js';
 import type { PlannedWave } from './rollout-plan.js';
 import { InvalidTransitionError } from '../errors.js';
@@ -59,6 +60,8 @@ export const deploymentSchema = z.object({
   status: deploymentStatusSchema,
   reason: z.string().nullable(),
   requestedBy: z.string(),
+  /** Everyone who asked for it; none of them may approve it. */
+  requesters: z.array(requesterSchema).default([]),
   trigger: deploymentTriggerSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
   /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
@@ -136,6 +139,7 @@ export function newDeployment(request: {
   imageTag: string;
   gitSha?: string | undefined;
   requestedBy: string;
+  requesters?: Requester[] | undefined;
   trigger: Deployment['trigger'];
   mode?: Deployment['mode'];
   override?: Deployment['override'];
@@ -155,6 +159,7 @@ export function newDeployment(request: {
     status: 'QUEUED',
     reason: null,
     requestedBy: request.requestedBy,
+    requesters: request.requesters ?? [],
     trigger: request.trigger,
     mode: request.mode ?? 'standard',
     override: request.override ?? null,
@@ -182,7 +187,7 @@ export function newDeployment(request: {
       at: request.now,
       actor: request.requestedBy,
       action: 'deployment.requested',
-      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requestedBy}${deployment.mode === 'rollback' ? ' as a rollback' : ''}: ${plan}${overrideNote}`,
+      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requesters?.length ? [...new Set(request.requesters.map((requester) => requester.name))].join(' and ') : request.requestedBy}${deployment.mode === 'rollback' ? ' as a rollback' : ''}: ${plan}${overrideNote}`,
       toStatus: 'QUEUED',
     },
   };

@@ -1,6 +1,7 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { BusEntry } from '../../events/envelope.js';
-import type { Environment, Person, Service } from '../domain/catalog.js';
+import type { Environment, Service } from '../domain/catalog.js';
+import type { Person, PersonIdentity } from '../domain/identity.js';
 import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
@@ -70,22 +71,37 @@ export interface ServiceChange {
   event: DeploymentEvent;
 }
 
+/**
+ * The service catalog and the people directory. A person is stored under their id with one index
+ * item per identity (Slack user, GitHub login and id, email), each owned by one person, and one
+ * membership item per team.
+ */
 export interface CatalogStore {
-  findPersonBySlackId(slackUserId: string): Promise<Person | undefined>;
   getService(name: string): Promise<Service | undefined>;
   listServices(): Promise<Service[]>;
   listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>>;
   /** Only ACTIVE services are found by repository: a service being created cannot deploy yet. */
   findServiceByRepository(repository: string): Promise<Service | undefined>;
-  /** Stores an ACTIVE service as it is (the seeded demo catalog). */
+  /** Stores an ACTIVE service as it is, with its repository mapping (benchmarks' bulk catalogs). */
   putService(service: Service): Promise<void>;
-  /** Stores a new service (CREATING); `exists` when the name is taken, whatever its status. */
+  /** Stores a new service (CREATING, or ACTIVE with its repository mapped); `exists` when the name is taken, whatever its status. */
   createService(change: ServiceChange): Promise<'created' | 'exists'>;
-  /** Read, decide, write with a condition on the revision; becoming ACTIVE maps its repository to it. */
+  /**
+   * Read, decide, write with a condition on the revision. Becoming ACTIVE maps its repository to
+   * it; leaving ACTIVE (INACTIVE) or moving to another repository unmaps the old one.
+   */
   updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service>;
   serviceEvents(name: string): Promise<DeploymentEvent[]>;
-  getPerson(login: string): Promise<Person | undefined>;
-  putPerson(person: Person): Promise<void>;
+  getPerson(id: string): Promise<Person | undefined>;
+  findPerson(identity: PersonIdentity): Promise<Person | undefined>;
+  /**
+   * Read, decide, write: `decide` gets the stored person (or undefined) and returns the next one,
+   * or undefined to leave it. Throws ConflictError when an identity of the next person (a Slack
+   * user, a GitHub login, an email) already belongs to somebody else.
+   */
+  updatePerson(id: string, decide: (current: Person | undefined) => Person | undefined): Promise<Person | undefined>;
+  /** The people whose teams include `team`. */
+  membersOf(team: string): Promise<Person[]>;
 }
 
 export interface LockHolder {
@@ -161,6 +177,8 @@ export interface CodeHost {
   createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }>;
   /** One commit on the default branch with every file. */
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
+  /** A file's content at `ref` (a commit or branch); undefined when the file is not there. */
+  readFile(repository: string, path: string, ref: string): Promise<string | undefined>;
   /** Pushes the files to `branch` and opens a pull request, or returns the one already open for that branch. */
   openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }>;
 }
@@ -258,6 +276,15 @@ export interface Chat {
   update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void>;
   /** A message only `user` sees, for example why their vote was refused. */
   postEphemeral(channel: string, user: string, text: string): Promise<void>;
+  /** A Slack user's profile (Slack: users.info, scopes users:read and users:read.email); undefined when unknown. */
+  userProfile(user: string): Promise<ChatUserProfile | undefined>;
+}
+
+export interface ChatUserProfile {
+  id: string;
+  name: string;
+  email?: string | undefined;
+  isBot: boolean;
 }
 
 /** GitHub Deployments and their statuses (locally, a recording simulator). */

@@ -33,26 +33,27 @@ export async function requestDeployment(
   if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
   const teams = await teamsOf(deps, caller);
   if (!mayOperate(teams, service.team)) {
-    throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
+    throw new ForbiddenError(`${caller.name} is neither in ${service.team} nor in platform-team`);
   }
   const bad = await deps.deployments.badVersion(service.name, body.version);
   if (bad && !body.override) {
     throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
   }
-  const requestKey = `portal:${caller.login}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
+  const requestKey = `portal:${caller.id}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
   const request = {
     service: service.name,
     environment: body.environment,
     version: body.version,
     imageTag: body.version,
-    requestedBy: caller.login,
+    requestedBy: caller.id,
+    requesters: [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }],
     requestKey,
     trigger: { kind: 'manual' as const },
     mode: body.mode,
-    ...(body.override ? { override: { by: caller.login, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
+    ...(body.override ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
   };
   await deps.bus.publish([
-    { ...deploymentRequested.build(request, { causationId: `portal:${caller.login}` }), source: 'flightplan.portal' },
+    { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
   ]);
   return { deploymentId: deploymentIdFor(request) };
 }

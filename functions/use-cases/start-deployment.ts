@@ -28,6 +28,7 @@ export async function startDeployment(
       imageTag: request.imageTag,
       gitSha: request.gitSha,
       requestedBy: request.requestedBy,
+      requesters: request.requesters,
       trigger: request.trigger,
       mode: request.mode,
       override: request.override ?? null,

@@ -19,12 +19,13 @@ import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
+import { ValidationError } from '../../functions/errors.js';
 import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
-import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
+import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
-import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
+import { seedDemoOrganization } from './demo-catalog.js';
 import { ensureTables, localClient, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
 import { DynamoDbExecutionJournal, EXECUTIONS_TABLE_DESIGN, LOCAL_EXECUTIONS_TABLE } from './execution-journal.js';
 import { createLocalServer, type LocalRoute } from './http-server.js';
@@ -218,7 +219,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
 
-    await seedCatalog(deps);
     // Every execution the last process left RUNNING continues where it was, as on Step Functions.
     const resumed = await workflows.resume();
     if (resumed.resumed + resumed.compensated + resumed.failed > 0) {
@@ -227,10 +227,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
     let url = '';
+    // The demo organization comes in over HTTP once the server listens; until then /healthz says not yet.
+    let ready = false;
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus, chat),
+        ...localControlRoutes(health, bus, chat, () => ready),
+        control('POST', '/local/slack/users', (event) => {
+          const user = slackUserSchema.parse(parseJson(event.body || '{}'));
+          return json(200, chat.addUser(user));
+        }),
         control('POST', '/local/faults/functions', (event) => {
           const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
           faults.addFunctionFault(fault);
@@ -250,6 +256,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
     stoppers.push(() => { server.closeAllConnections(); });
     url = `http://127.0.0.1:${port}`;
+    await seedDemoOrganization(url, (claims) => issuer.sign(claims));
+    await bus.idle();
+    ready = true;
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -303,6 +312,16 @@ const mergeSchema = z.object({
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
   apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
 });
+const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
+const commitSchema = z
+  .object({
+    /** Path → content; null deletes the file. */
+    files: z.record(z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'), z.string().nullable()),
+    message: z.string().min(1),
+    /** The GitHub login that pushes: the push webhook's sender. */
+    author: z.string().min(1).default('carol'),
+  })
+  .strict();
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
 type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
@@ -316,6 +335,14 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [
+    control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
+      const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
+      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository)) throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
+      const request = commitSchema.parse(parseJson(event.body || '{}'));
+      const pushed = await github.push(repository, Object.entries(request.files).map(([path, content]) => ({ path, content })), request.message, request.author);
+      const delivery = await deliver('push', pushPayload({ repository, before: pushed.before, after: pushed.revision, message: request.message, added: pushed.added, modified: pushed.modified, removed: pushed.removed, sender: request.author }));
+      return json(200, { repository, revision: pushed.revision, added: pushed.added, modified: pushed.modified, removed: pushed.removed, deliveries: [delivery] });
+    }),
     control('GET', '/local/github/pull-requests', (event) => {
       const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
       return json(200, { items: github.listPullRequests({ ...(query.repository ? { repository: query.repository } : {}), ...(query.state ? { state: query.state } : {}) }) });
@@ -344,9 +371,9 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, isReady: () => boolean): LocalRoute[] {
   return [
-    control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' }))),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
@@ -382,11 +409,6 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
     }),
   ];
-}
-
-async function seedCatalog(deps: Dependencies): Promise<void> {
-  for (const service of DEMO_SERVICES) if (!(await deps.catalog.getService(service.name))) await deps.catalog.putService(service);
-  for (const person of DEMO_PEOPLE) if (!(await deps.catalog.getPerson(person.login))) await deps.catalog.putPerson(person);
 }
 
 function listen(server: Server, port: number): Promise<number> {

@@ -9,6 +9,7 @@ import type { BusEntry } from '../../events/envelope.js';
 import { provisioningRequestedSample, serviceCreationRequestedSample } from '../../events/self-service-requested.js';
 import { terraformApplyCompletedSample } from '../../events/terraform-changed.js';
 import { alarmStateChangedSample } from '../../events/alarm-state-changed.js';
+import { catalogFileChangedSample } from '../../events/catalog-file-changed.js';
 import { TABLES, ROUTES, RULES, FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { ensureCloudAssembly, readTemplate, synthesizedFunctions, type SynthesizedFunction, type Template } from '../support/cloud-assembly.js';
@@ -93,6 +94,7 @@ const busSamples: BusEntry[] = [
   provisioningRequestedSample,
   serviceCreationRequestedSample,
   terraformApplyCompletedSample,
+  catalogFileChangedSample,
 ];
 
 /** The event a function meets first in production: a task input, its rule's event, or a request on its route. */

@@ -1,5 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
-import type { Chat, ChatMessage } from '../../ports/index.js';
+import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
   ts: string;
@@ -15,10 +15,12 @@ type JournalLine = { op: 'post'; message: RecordedMessage } | { op: 'update'; ch
 /**
  * Slack, recorded: what would have been posted, readable at GET /local/slack/messages. Given a
  * file, the messages outlive the process as Slack's do (appended as JSON lines), so a workflow
- * resumed after a restart can still update the message it posted before.
+ * resumed after a restart can still update the message it posted before. Also the workspace's
+ * users, added with POST /local/slack/users (the demo adds its people again at every start).
  */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
+  private readonly users = new Map<string, ChatUserProfile>();
   private sequence = 0;
 
   constructor(private readonly file?: string) {
@@ -30,6 +32,16 @@ export class RecordingChat implements Chat {
       else this.apply(entry.channel, entry.ts, entry.message);
     }
     this.sequence = this.messages.length;
+  }
+
+  addUser(user: { id: string; email?: string | undefined; name: string; isBot?: boolean | undefined }): ChatUserProfile {
+    const profile = { id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false };
+    this.users.set(user.id, profile);
+    return profile;
+  }
+
+  userProfile(user: string): Promise<ChatUserProfile | undefined> {
+    return Promise.resolve(this.users.get(user));
   }
 
   post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
