@@ -332,12 +332,15 @@ describe('twin Slack', () => {
     await expect(new WebClient('xoxb-wrong', { slackApiUrl: `${slack.url}/api/` }).chat.postMessage({ channel: '#deploys', text: 'hi' })).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
   });
 
-  it('looks people up by id and by email, including people added while it runs', async () => {
+  it('answers users.info for SlackChat from the users the local control added, and lookupByEmail for those added here', async () => {
+    // What the twin's POST /local/slack/users does, as npm start's does.
+    slack.chat.addUser({ id: 'UALICE', name: 'alice', email: 'alice@acme.test' });
+    expect(await awsChat().userProfile('UALICE')).toEqual({ id: 'UALICE', name: 'alice', email: 'alice@acme.test', isBot: false });
+    expect(await awsChat().userProfile('UNOBODY')).toBeUndefined();
+    slack.addUser({ id: 'UFRANK', name: 'frank', email: 'Frank@acme.test' });
     const client = new WebClient('xoxb-local', { slackApiUrl: `${slack.url}/api/` });
-    expect((await client.users.info({ user: 'UALICE' })).user).toMatchObject({ id: 'UALICE', name: 'alice', profile: { email: 'alice@example.com' } });
-    slack.addUser({ id: 'UFRANK', name: 'frank', email: 'Frank@Example.com' });
-    expect((await client.users.lookupByEmail({ email: 'frank@example.com' })).user).toMatchObject({ id: 'UFRANK' });
-    await expect(client.users.lookupByEmail({ email: 'nobody@example.com' })).rejects.toMatchObject({ data: { error: 'users_not_found' } });
+    expect((await client.users.lookupByEmail({ email: 'frank@acme.test' })).user).toMatchObject({ id: 'UFRANK', profile: { email: 'Frank@acme.test' } });
+    await expect(client.users.lookupByEmail({ email: 'nobody@acme.test' })).rejects.toMatchObject({ data: { error: 'users_not_found' } });
   });
 });
 
