@@ -4,6 +4,8 @@ import { requesterSchema } from './domain/identity.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
 export const deploymentTaskInput = z.object({ deploymentId: z.string().min(1) });
+/** The lock records which execution holds it, so a stopped execution's lock can be taken. */
+export const lockTaskInput = deploymentTaskInput.extend({ executionArn: z.string().min(1).optional() });
 export const waveTaskInput = deploymentTaskInput.extend({ region: z.string().min(1) });
 export const waitTaskInput = waveTaskInput.extend({ taskToken: z.string().min(1) });
 export const approvalRequestInput = z.object({

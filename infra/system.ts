@@ -2,6 +2,7 @@ import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/a
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
 import { syncCatalogPattern } from '../events/catalog-file-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
+import { deploymentExecutionStoppedPattern } from '../events/execution-status-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
 import { terraformChangedPattern } from '../events/terraform-changed.js';
@@ -29,6 +30,7 @@ import * as startDeployment from '../functions/deployment/start-deployment.js';
 import * as notifyDeploymentChange from '../functions/deployment/notify-deployment-change.js';
 import * as failBakeOnAlarm from '../functions/deployment/fail-bake-on-alarm.js';
 import * as recordArgoStatus from '../functions/deployment/record-argo-status.js';
+import * as endStoppedDeployment from '../functions/deployment/end-stopped-deployment.js';
 import * as requestApproval from '../functions/approval/request-approval.js';
 import * as awaitDecision from '../functions/approval/await-decision.js';
 import * as expireApproval from '../functions/approval/expire-approval.js';
@@ -90,6 +92,7 @@ export const FUNCTIONS = {
   applyBakeDecision: { workflow: 'deployment', module: applyBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
   applyApprovalOutcome: { workflow: 'deployment', module: applyApprovalOutcome, memoryMb: 256, timeoutSeconds: 30 },
   startDeployment: { workflow: 'deployment', module: startDeployment, memoryMb: 256, timeoutSeconds: 30 },
+  endStoppedDeployment: { workflow: 'deployment', module: endStoppedDeployment, memoryMb: 256, timeoutSeconds: 30 },
   notifyDeploymentChange: {
     workflow: 'deployment',
     module: notifyDeploymentChange,
@@ -182,6 +185,8 @@ export interface RuleSpec {
   description: string;
   pattern: object;
   target: FunctionId;
+  /** `default`: AWS services' own events (Step Functions) arrive on the account's default bus. */
+  bus?: 'flightplan' | 'default';
 }
 
 export const RULES: RuleSpec[] = [
@@ -193,6 +198,7 @@ export const RULES: RuleSpec[] = [
   { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'startProvisioning' },
   { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'recordTerraformChange' },
   { name: 'SyncCatalog', description: 'A pushed catalog-info.yaml registers, updates or deactivates its service', pattern: syncCatalogPattern, target: 'syncCatalogFile' },
+  { name: 'DeploymentExecutionStopped', description: 'A stopped or timed-out deployment execution ends ABORTED and frees its lock', pattern: deploymentExecutionStoppedPattern, target: 'endStoppedDeployment', bus: 'default' },
   { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'startServiceCreation' },
 ];
 

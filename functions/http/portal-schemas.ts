@@ -56,9 +56,10 @@ export const provisioningDetailSchema = provisioningRequestViewSchema.extend({ a
 export const serviceDetailSchema = serviceViewSchema.extend({ events: z.array(deploymentEventSchema) });
 
 export const problemSchema = z.object({
-  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|payload-too-large|internal}'),
+  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}'),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  knownGoodVersions: z.array(z.string()).optional().describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
 });

@@ -107,12 +107,21 @@ export interface CatalogStore {
 export interface LockHolder {
   deploymentId: string;
   requestedAt: string;
+  /** The holder's workflow execution: a lock whose execution no longer runs may be taken. */
+  executionArn?: string;
+  /** When the lock stops protecting its holder unless renewed; a later waiter may take it then. */
+  leaseExpiresAt?: string;
 }
 
-/** One running deployment per service and environment. */
+/** One running deployment per service and environment, held under a lease. */
 export interface LockStore {
+  /** How long a holder keeps the lock without renewing it (the lease). Tests change it while running. */
+  leaseSeconds: number;
   get(key: string): Promise<LockHolder | undefined>;
-  /** Takes the lock when it is free or still held by `expected`; false when someone else won the race. */
+  /**
+   * Takes the lock when it is free or still held by `expected` (the same holder, with the same
+   * lease); false when someone else won the race.
+   */
   compareAndSet(key: string, expected: LockHolder | undefined, holder: LockHolder): Promise<boolean>;
   release(key: string, deploymentId: string): Promise<void>;
 }

@@ -5,12 +5,14 @@ import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, LockStore } from '../ports/index.js';
 import { requestersOfDeployment } from '../domain/deployment-requesters.js';
 import { approvalTermsWith, type ApprovalRequest } from './approvals.js';
+import { renewDeploymentLock } from './acquire-deployment-lock.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
  * Which approval a deployment needs: a standard PROD deploy needs the owning team; HML needs
- * none (the label is the intent) and neither does a rollback to a known-good version, which the
- * owning team or platform-team asked for and where speed matters.
+ * none (the label is the intent) and neither does a rollback, which only ever returns to the
+ * digests a SUCCEEDED deployment recorded (they passed their approval and bake when released),
+ * which the owning team or platform-team asked for, and where speed matters. The gates still run.
  */
 export function approvalPolicyFor(deployment: Pick<Deployment, 'environment' | 'mode'>): ApprovalPolicyName | undefined {
   return deployment.environment === 'prod' && deployment.mode === 'standard' ? 'prod-deploy' : undefined;
@@ -65,5 +67,7 @@ export async function applyApprovalOutcome(
     });
   });
   if (!approved) await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
+  // The approval may have taken most of a day: renew the lease before the rollout (or learn it was taken).
+  else await renewDeploymentLock(deps, deployment);
   return { approved };
 }

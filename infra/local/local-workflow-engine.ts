@@ -96,7 +96,9 @@ interface Execution {
   pendingEvents: HistoryEvent[];
   aborts: Set<() => void>;
   writes: Promise<void>;
+  /** Settles once this process stops running it: it ended, or the process shuts down. */
   finished: Promise<void>;
+  settle: () => void;
 }
 
 interface PendingToken {
@@ -215,6 +217,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly specs: Record<StateMachineName, LocalStateMachine>;
   private readonly current: Record<StateMachineName, { hash: string; definition: string }>;
   private readonly prepared = new Map<string, PreparedBranch>();
+  private readonly storedDefinitions = new Set<string>();
   private readonly journal: ExecutionJournal;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
@@ -245,7 +248,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
     if (this.executions.has(executionArn)) return { executionArn, alreadyStarted: true };
     const { hash, definition } = this.current[stateMachine];
-    await this.journal.putDefinition(hash, stateMachine, definition);
+    if (!this.storedDefinitions.has(hash)) {
+      await this.journal.putDefinition(hash, stateMachine, definition);
+      this.storedDefinitions.add(hash);
+    }
     const startDate = new Date(this.now()).toISOString();
     const record: ExecutionRecord = { executionArn, name, stateMachine, definitionHash: hash, input: JSON.stringify(input), status: 'RUNNING', startDate, nextEventId: 1, ...(parentArn ? { parentArn } : {}) };
     const machine = this.branchFor(hash);
@@ -258,6 +264,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const created = await this.journal.create({ ...record }, execution.pendingEvents.splice(0));
     if (!created) {
       this.executions.delete(executionArn);
+      execution.settle();
       return { executionArn, alreadyStarted: true };
     }
     this.run(execution);
@@ -380,11 +387,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private newExecution(record: ExecutionRecord, machine: PreparedBranch): Execution {
-    return { record, machine, root: undefined, visits: [], pendingEvents: [], aborts: new Set(), writes: Promise.resolve(), finished: Promise.resolve() };
+    let settle: () => void = () => undefined;
+    // Pending from the start: whoever waits for an execution claimed but not yet running waits for its end.
+    const finished = new Promise<void>((resolve) => { settle = resolve; });
+    return { record, machine, root: undefined, visits: [], pendingEvents: [], aborts: new Set(), writes: Promise.resolve(), finished, settle };
   }
 
   private run(execution: Execution): void {
-    execution.finished = (async () => {
+    void (async () => {
       try {
         const root = execution.root;
         if (!root) return;
@@ -397,6 +407,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         await this.end(execution, { status: timedOut ? 'TIMED_OUT' : 'FAILED', ...failure }, timedOut ? 'ExecutionTimedOut' : 'ExecutionFailed', {
           [timedOut ? 'executionTimedOutEventDetails' : 'executionFailedEventDetails']: failure,
         });
+      } finally {
+        execution.settle();
       }
     })();
   }
@@ -409,6 +421,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     for (const abort of execution.aborts) abort();
     this.releaseTokens(execution);
     await this.checkpoint(execution);
+    execution.settle();
     // A child started with .sync does not outlive its parent.
     for (const child of this.executions.values()) {
       if (child.record.parentArn === execution.record.executionArn && child.record.status === 'RUNNING') {
@@ -805,10 +818,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private async restore(record: ExecutionRecord): Promise<'failed' | { execution: Execution; compensated: boolean }> {
-    const stored = await this.journal.getDefinition(record.definitionHash);
+    // The file as it is now is the definition when the hash matches; otherwise the stored copy.
+    const stored = this.prepared.has(record.definitionHash) ? '' : await this.journal.getDefinition(record.definitionHash);
     let machine: PreparedBranch | undefined;
     let why = '';
-    if (!stored) why = `its definition (${record.definitionHash.slice(0, 12)}) is gone`;
+    if (stored === undefined) why = `its definition (${record.definitionHash.slice(0, 12)}) is gone`;
     else {
       try {
         machine = this.branchFor(record.definitionHash, record.stateMachine, stored);

@@ -14,13 +14,15 @@ import { DeploymentChangePublisher } from '../../functions/adapters/deployment-c
 import { declaredPortsOf } from '../../functions/declaration.js';
 import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
+import { DEFAULT_LOCK_LEASE_SECONDS, ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import { ValidationError } from '../../functions/errors.js';
-import type { Dependencies, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { Dependencies, ExecutionDescription, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { BusEntry } from '../../events/envelope.js';
+import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-status-changed.js';
 import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
@@ -96,6 +98,8 @@ const simHealthSchema = z.object({
 });
 const simAlarmSchema = z.object({
   service: z.string().min(1),
+  /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
+  environment: environmentSchema.default('prod'),
   region: z.string().min(1),
   state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
   alarmName: z.string().min(1).optional(),
@@ -168,6 +172,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
       onExecutionEnded: async (execution) => {
         if (composed.deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(composed.deps, execution);
+        // Step Functions' own "Execution Status Change" event, which the default bus carries on AWS.
+        await bus.publish([executionStatusChangeEntry({ ...execution, input: JSON.stringify(execution.input) })]);
       },
       log,
     });
@@ -185,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const deps: Dependencies = {
       deployments: new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
-      locks: new DynamoDbLockStore(dynamoDb.client, table),
+      locks: new DynamoDbLockStore(dynamoDb.client, table, numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
       bus,
       workflows,
@@ -208,9 +214,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     };
     composed.deps = deps;
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      // Only the declared ports: a use of any other fails here as it would on AWS.
+      // Only the declared ports: a use of any other fails here as it would on AWS. And one
+      // persistence layer per function, as on AWS: Powertools configures a layer once, for its first user.
       const { declaration } = spec.module;
-      const handle = declaration.createHandler(declaredPortsOf(deps, declaration.ports));
+      const handle = declaration.createHandler(
+        declaredPortsOf({ ...deps, idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }) }, declaration.ports),
+      );
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
         const fault = faults.takeFunctionFault(id);
@@ -276,6 +285,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stop();
     throw error;
   }
+}
+
+/** What Step Functions puts on the default bus when an execution ends (here: when it is stopped). */
+function executionStatusChangeEntry(execution: ExecutionDescription & { input: string }): BusEntry {
+  const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/u, '');
+  return {
+    source: 'aws.states',
+    detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: Date.parse(execution.startDate),
+      stopDate: execution.stopDate ? Date.parse(execution.stopDate) : null,
+      input: execution.input,
+      output: null,
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+    },
+  };
 }
 
 async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Promise<Record<StateMachineName, LocalStateMachine>> {
@@ -390,7 +421,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
     }),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
+      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
       health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
       // What the regional forwarding stack delivers to the home bus on AWS.
       await bus.publish([
@@ -406,7 +437,7 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
           },
         },
       ]);
-      return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
+      return json(200, { service: request.service, environment: request.environment, region: request.region, alarmName, state: request.state });
     }),
   ];
 }

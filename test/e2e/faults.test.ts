@@ -152,7 +152,12 @@ describe('faults', () => {
         expect(resumed.status, JSON.stringify(resumed.events.slice(-3))).toBe('SUCCEEDED');
         expect(resumed.waves.map((wave) => [wave.region, wave.status])).toEqual([['us-east-1', 'SUCCEEDED'], ['sa-east-1', 'SUCCEEDED']]);
         // It continued where it was: us-east-1 was deployed and baked once, not started again.
-        const execution = await again.get<{ status: string; events: { type: string; stateEnteredEventDetails?: { name: string } }[] }>(`/v1/deployments/${resumed.id}/execution`);
+        // The record says SUCCEEDED one step before the execution reaches its Succeed state.
+        let execution = await again.get<{ status: string; events: { type: string; stateEnteredEventDetails?: { name: string } }[] }>(`/v1/deployments/${resumed.id}/execution`);
+        while (execution.status === 'RUNNING') {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          execution = await again.get<typeof execution>(`/v1/deployments/${resumed.id}/execution`);
+        }
         expect(execution.status).toBe('SUCCEEDED');
         const entered = (name: string) => execution.events.filter((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === name).length;
         expect([entered('Acquire deployment lock'), entered('Deploy wave'), entered('Bake')]).toEqual([1, 2, 1]);

@@ -17,6 +17,7 @@ import { serviceSchema, type Environment, type Service } from '../../domain/cata
 import { identitiesOf, personSchema, samePerson, type Person, type PersonIdentity } from '../../domain/identity.js';
 import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent, type DeploymentStatus } from '../../domain/deployment.js';
 import { ConcurrentUpdateError, ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { DEFAULT_LOCK_LEASE_SECONDS } from '../../config.js';
 import { randomUUID } from 'node:crypto';
 import { approvalSchema, type Approval, type ApprovalStatus } from '../../domain/approval.js';
 import type {
@@ -470,6 +471,14 @@ const repositoryKey = (repository: string) => ({ pk: `REPOSITORY#${repository.to
 
 /** Per-(service, environment) deployment locks, taken and released with conditions. */
 export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    public leaseSeconds: number = DEFAULT_LOCK_LEASE_SECONDS,
+  ) {
+    super(client, tableName);
+  }
+
   async get(key: string): Promise<LockHolder | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${key}`, sk: '#LOCK' }, ConsistentRead: true }),
@@ -483,8 +492,11 @@ export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: `LOCK#${key}`, sk: '#LOCK', ...holder },
+          // The lease is part of the condition: a holder that renewed meanwhile keeps its lock.
           ...(expected
-            ? { ConditionExpression: 'deploymentId = :expected', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
+            ? expected.leaseExpiresAt
+              ? { ConditionExpression: 'deploymentId = :expected AND leaseExpiresAt = :lease', ExpressionAttributeValues: { ':expected': expected.deploymentId, ':lease': expected.leaseExpiresAt } }
+              : { ConditionExpression: 'deploymentId = :expected AND attribute_not_exists(leaseExpiresAt)', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
       );
@@ -544,7 +556,7 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
 
 const badVersionSchema = z.object({ service: z.string(), version: z.string(), deploymentId: z.string(), reason: z.string(), at: z.string() });
 
-const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string() });
+const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string(), executionArn: z.string().optional(), leaseExpiresAt: z.string().optional() });
 
 const argoObservationSchema = z.object({
   app: z.string(),
