@@ -119,9 +119,9 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
 }
 
 /**
- * The simulator keeps alarms per service and region, with no environment (as
- * `POST /local/sim/alarm` takes them), so an alarm of the service answers the prefix of every
- * environment. Names asked for explicitly are answered when they are in ALARM there.
+ * The simulator keeps alarms per service and region and answers those named for the asked
+ * environment (`{service}-{environment}-…`), as `npm start` reads them. Names asked for
+ * explicitly are answered when they are in ALARM there.
  */
 async function simulatedAlarms(health: HealthSimulator, input: DescribeAlarmsCommandInput, region: string): Promise<string[]> {
   const match = ALARM_PREFIX.exec(input.AlarmNamePrefix ?? '');
