@@ -10,7 +10,7 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { WebClient } from '@slack/web-api';
-import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
+import { ENV, PUBLIC_API_URLS, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../../declaration.js';
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
@@ -64,6 +64,7 @@ async function createGithubAppJwt(appId: string | number, timeDifference = 0): P
 const githubAppOctokit = () => {
   requireEnv(ENV.githubAppPrivateKeySecretArn);
   return new Octokit({
+    baseUrl: optionalEnv(ENV.githubApiUrl, PUBLIC_API_URLS.github),
     authStrategy: createAppAuth,
     auth: {
       appId: requireEnv(ENV.githubAppId),
@@ -72,6 +73,9 @@ const githubAppOctokit = () => {
     },
   });
 };
+
+// WebClient joins the method name onto the base URL, so the base URL must end with a slash.
+const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.slack).replace(/\/?$/u, '/');
 
 /**
  * The AWS adapter behind each port, each reading only its own variables (which
@@ -101,7 +105,7 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
   chat: () => {
     secretsManager.arnOf('slackBotToken');
     let client: Promise<WebClient> | undefined;
-    return new SlackChat(() => (client ??= secretsManager.get('slackBotToken').then((token) => new WebClient(token))));
+    return new SlackChat(() => (client ??= secretsManager.get('slackBotToken').then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))));
   },
   githubWebhookSecret: () => secretNamed('githubWebhookSecret'),
   argocdToken: () => secretNamed('argocdToken'),
