@@ -93,10 +93,11 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
               const environment = environmentSchema.safeParse(dimension('Environment'));
               const service = dimension('Service');
               const signal = metric?.MetricName === undefined ? undefined : SIGNAL_OF_METRIC[metric.MetricName];
-              const value =
+              const observed =
                 metric?.Namespace === HEALTH_METRICS_NAMESPACE && service && environment.success && signal
                   ? (await health.observe({ service, environment: environment.data, region: caller.region }))[signal]
                   : undefined;
+              const value = typeof observed === 'number' ? observed : undefined;
               return { Id: query.Id, Label: query.Label ?? metric?.MetricName, StatusCode: 'Complete' as const, Timestamps: value === undefined ? [] : [at], Values: value === undefined ? [] : [value] };
             }),
           );
