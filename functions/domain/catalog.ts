@@ -41,6 +41,20 @@ export const personSchema = z.object({
 });
 export type Person = z.infer<typeof personSchema>;
 
+/**
+ * A person's login as Flightplan writes it into pull requests, Terraform tags and audit entries:
+ * a GitHub login or a Keycloak username (which may be an e-mail address). Nothing else: no
+ * spaces, quotes or line breaks, which would let a login write into generated code.
+ */
+export const loginSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u, 'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit');
+
+/** Names Flightplan itself acts under in audit trails; no person may take one. */
+export const RESERVED_ACTORS: readonly string[] = ['flightplan', 'github', 'argocd', 'slack', 'system'];
+
+export const isReservedActor = (login: string): boolean => RESERVED_ACTORS.includes(login.toLowerCase());
+
 export const PLATFORM_TEAM = 'platform-team';
 export const PLATFORM_CHANNEL = '#platform-team';
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mayVote } from '../domain/approval.js';
+import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
@@ -51,6 +52,9 @@ export function callerOf(event: HttpEvent): Caller {
   const claims = event.requestContext.authorizer?.jwt?.claims;
   const login = claims?.['preferred_username'] ?? claims?.['sub'];
   if (typeof login !== 'string' || login === '') throw new UnauthorizedError('A bearer token with a subject is required');
+  // The login is written into pull requests and audit entries: refuse it here, not there.
+  if (!loginSchema.safeParse(login).success) throw new UnauthorizedError('The token\'s subject is not a valid login');
+  if (isReservedActor(login)) throw new ForbiddenError(`${login} is a name Flightplan acts under; no person may use it`);
   const groups = claims?.['groups'];
   return { login, groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(/[\s,]+/u).filter(Boolean) : [] };
 }

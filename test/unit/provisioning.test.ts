@@ -14,8 +14,8 @@ import {
   type ProvisioningRequest,
   type ProvisioningRequestBody,
 } from '../../functions/domain/provisioning.js';
-import { renderTerraform } from '../../functions/domain/terraform.js';
-import { InvalidTransitionError } from '../../functions/errors.js';
+import { hclString, renderTerraform } from '../../functions/domain/terraform.js';
+import { InvalidTransitionError, ValidationError } from '../../functions/errors.js';
 
 const ACCOUNTS = { hml: '111111111111', prod: '222222222222' };
 const body = (overrides: Record<string, unknown>): ProvisioningRequestBody =>
@@ -125,6 +125,63 @@ describe('Terraform generation', () => {
         expect(parsed.module['orders_api_events']?.[0]).toMatchObject({ name: request.physicalName, secret_path: request.secretPath, source: `git::https://github.com/acme/terraform-aws-modules.git//${request.type}?ref=v1` });
       }),
       { numRuns: 60 },
+    );
+  });
+
+  const MODULES = 'git::https://github.com/acme/terraform-aws-modules.git';
+  const BACKDOOR = 'alice\nresource "aws_iam_user" "backdoor" {\n  name = "backdoor"\n}\n#';
+
+  it('keeps a login with a newline from adding resource "aws_iam_user" "backdoor"', async () => {
+    const request = { ...requestFor({ reason: 'x\n}\nresource "aws_iam_user" "backdoor" {\n#' }), requestedBy: BACKDOOR };
+    const hcl = renderTerraform(request, MODULES);
+    expect(hcl).not.toContain('backdoor');
+    const parsed = (await parse(request.path, hcl)) as Record<string, unknown>;
+    expect(Object.keys(parsed).sort()).toEqual(['module', 'output']);
+  });
+
+  it('writes only a fixed sentence in comments', () => {
+    const comments = renderTerraform(requestFor({ reason: 'because' }), MODULES)
+      .split('\n')
+      .filter((line) => line.trimStart().startsWith('#'));
+    expect(comments).toEqual(['# Managed by Flightplan; change it through the portal.']);
+  });
+
+  it.each(['\b', '\f', '\n', '\r', '\t', '\u0000', '\u007f', '\u0085', '\u2028'])('refuses the control character %j in an HCL string', (character) => {
+    expect(() => hclString(`a${character}b`)).toThrow(ValidationError);
+  });
+
+  it.each([
+    ['say "hi"', '"say \\"hi\\""'],
+    ['C:\\path', '"C:\\\\path"'],
+    ['$${already}', '"$$${already}"'],
+    ['é ✓', '"é ✓"'],
+  ])('writes %j as the HCL string %s', (text, expected) => {
+    expect(hclString(text)).toBe(expected);
+  });
+
+  it('parses to exactly one module call and is terraform fmt-clean for any login, reason and endpoint', async () => {
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('\n', '"\n}\n', '\\', '${x}', '%{x}', '\b', '\f', '#', '*/', '<<EOF'));
+    const login = fc.tuple(text, text).map(([head, tail]) => `${head}\n${tail}`);
+    await fc.assert(
+      fc.asyncProperty(login, text, fc.array(text, { maxLength: 2 }), async (requestedBy, reason, endpoints) => {
+        const subscriptions = endpoints.map((endpoint) => ({ protocol: 'https', endpoint: endpoint === '' ? 'x' : endpoint }));
+        const request = { ...requestFor({ type: 'sns', spec: { subscriptions }, ...(reason.trim() ? { reason } : {}) }), requestedBy };
+        let hcl: string;
+        try {
+          hcl = renderTerraform(request, MODULES);
+        } catch (error) {
+          // A control character is refused outright, never written.
+          expect(error).toBeInstanceOf(ValidationError);
+          return;
+        }
+        expect(await format(hcl)).toBe(hcl);
+        const parsed = (await parse(request.path, hcl)) as { module: Record<string, unknown[]>; output: Record<string, unknown[]> };
+        expect(Object.keys(parsed).sort()).toEqual(['module', 'output']);
+        expect(Object.keys(parsed.module)).toEqual(['orders_api_events']);
+        expect(parsed.module['orders_api_events']).toHaveLength(1);
+        expect(Object.keys(parsed.output)).toEqual(['orders_api_events']);
+      }),
+      { numRuns: 80 },
     );
   });
 
