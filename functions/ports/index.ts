@@ -179,6 +179,8 @@ export interface SelfServiceSettings {
   gitopsRepositoryUrl: string;
   imageRegistry: string;
   accounts: Accounts;
+  /** Domains an SNS `https` subscription may deliver to (and their subdomains). */
+  snsHttpsDomains: readonly string[];
 }
 
 export type StateMachineName = 'deployment' | 'approval' | 'provisioning' | 'serviceCreation';

@@ -58,7 +58,7 @@ export async function submitProvisioningRequest(
     throw new ValidationError('The request is not valid', [{ path: 'service', message: `${body.service} is not an active service in the catalog` }]);
   }
   if (!mayOperate(await teamsOf(deps, caller), service.team)) throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
-  const problems = checkProvisioningPolicy(body, service, await deps.provisioning.countClaims(body.service, body.environment, body.region, body.type));
+  const problems = checkProvisioningPolicy(body, service, await deps.provisioning.countClaims(body.service, body.environment, body.region, body.type), { account: deps.selfService.accounts[body.environment], snsHttpsDomains: deps.selfService.snsHttpsDomains });
   if (problems.length > 0) throw new ValidationError('The request breaks the provisioning policy', problems);
 
   const now = deps.clock.now();
@@ -101,7 +101,7 @@ const bodyOf = (request: ProvisioningRequest): ProvisioningRequestBody =>
  * of the owning team, PROD two approvers with at least one from platform-team.
  */
 export async function checkProvisioningRequest(
-  deps: { provisioning: ProvisioningStore; catalog: CatalogStore; clock: Clock },
+  deps: { provisioning: ProvisioningStore; catalog: CatalogStore; clock: Clock; selfService: SelfServiceSettings },
   input: { requestId: string },
 ): Promise<{ request: ApprovalRequest }> {
   const request = await loadRequest(deps.provisioning, input.requestId);
@@ -111,7 +111,7 @@ export async function checkProvisioningRequest(
   if (request.status === 'REQUESTED') {
     // The request's own claim is one of those counted.
     const existing = (await deps.provisioning.countClaims(request.service, request.environment, request.region, request.type)) - 1;
-    const problems = checkProvisioningPolicy(bodyOf(request), service, existing);
+    const problems = checkProvisioningPolicy(bodyOf(request), service, existing, { account: request.account, snsHttpsDomains: deps.selfService.snsHttpsDomains });
     if (problems.length > 0) throw new PolicyViolationError(`The request breaks the provisioning policy: ${problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`);
   }
   const approvalId = approvalIdFor(request.id);

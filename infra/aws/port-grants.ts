@@ -121,6 +121,7 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
     fn.addEnvironment(ENV.terraformModuleSource, settings.terraformModuleSource);
     fn.addEnvironment(ENV.terraformApplyWorkflow, settings.terraformApplyWorkflow);
     fn.addEnvironment(ENV.accounts, JSON.stringify(settings.accounts));
+    fn.addEnvironment(ENV.snsHttpsDomains, settings.snsHttpsDomains.join(','));
     fn.addEnvironment(ENV.imageRegistry, imageRegistry);
   },
   freezeWindows: (fn, { settings }) => {

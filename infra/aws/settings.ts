@@ -20,6 +20,8 @@ export interface FlightplanSettings {
   terraformModuleSource: string;
   terraformApplyWorkflow: string;
   accounts: Accounts;
+  /** Domains an SNS `https` subscription may deliver to; none unless listed (`flightplan:snsHttpsDomains`). */
+  snsHttpsDomains: string[];
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
 }
@@ -47,8 +49,18 @@ export function settingsFrom(app: App): FlightplanSettings {
     terraformModuleSource: typeof read('terraformModuleSource') === 'string' ? String(read('terraformModuleSource')) : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
     terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
     accounts: accountsSchema.parse(read('accounts')),
+    snsHttpsDomains: domainsFrom(read('snsHttpsDomains')),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
   };
+}
+
+function domainsFrom(value: unknown): string[] {
+  if (value === undefined) return [];
+  const domains = typeof value === 'string' ? value.split(',').map((domain) => domain.trim()).filter(Boolean) : value;
+  if (!Array.isArray(domains) || !domains.every((domain) => typeof domain === 'string' && /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/u.test(domain))) {
+    throw new Error('CDK context flightplan:snsHttpsDomains must be a list of domain names (["hooks.example.com"] or "a.example,b.example")');
+  }
+  return domains as string[];
 }
 
 function customDomainFrom(name: unknown, certificateArn: unknown): { customDomain?: { name: string; certificateArn: string } } {

@@ -18,6 +18,7 @@ import { hclString, renderTerraform } from '../../functions/domain/terraform.js'
 import { InvalidTransitionError, ValidationError } from '../../functions/errors.js';
 
 const ACCOUNTS = { hml: '111111111111', prod: '222222222222' };
+const POLICY_CONTEXT = { account: ACCOUNTS.hml, snsHttpsDomains: ['hooks.acme.example'] };
 const body = (overrides: Record<string, unknown>): ProvisioningRequestBody =>
   provisioningRequestBodySchema.parse({ service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'events', ...overrides });
 const requestFor = (overrides: Record<string, unknown>, service: { team?: string; domain?: string } = {}): ProvisioningRequest =>
@@ -65,7 +66,29 @@ describe('provisioning policy', () => {
     ['too much storage for a T3 service', { type: 'rds', spec: { storageGb: 500 } }, t3, 0, ['spec.storageGb']],
     ['a sort key equal to the partition key', { type: 'dynamodb', spec: { partitionKey: { name: 'id' }, sortKey: { name: 'id' } } }, t3, 0, ['spec.sortKey.name']],
   ] as const)('%s → problems at %j', (_case, overrides, service, existing, paths) => {
-    expect(checkProvisioningPolicy(body(overrides), service, existing).map((problem) => problem.path)).toEqual(paths);
+    expect(checkProvisioningPolicy(body(overrides), service, existing, POLICY_CONTEXT).map((problem) => problem.path)).toEqual(paths);
+  });
+
+  const sns = (protocol: string, endpoint: string, region = 'us-east-1') => body({ type: 'sns', region, spec: { subscriptions: [{ protocol, endpoint }] } });
+  it.each([
+    ['an https endpoint on an allowed domain', sns('https', 'https://hooks.acme.example/orders'), []],
+    ['an https endpoint on a subdomain of an allowed domain', sns('https', 'https://eu.hooks.acme.example/orders'), []],
+    ["an attacker's https URL", sns('https', 'https://attacker.example/collect'), ['spec.subscriptions.0.endpoint']],
+    ['a look-alike domain', sns('https', 'https://evilhooks.acme.example/x'), ['spec.subscriptions.0.endpoint']],
+    ['plain http', sns('https', 'http://hooks.acme.example/x'), ['spec.subscriptions.0.endpoint']],
+    ['credentials in the URL', sns('https', 'https://user:pass@hooks.acme.example/x'), ['spec.subscriptions.0.endpoint']],
+    ['a queue in the same account and region', sns('sqs', 'arn:aws:sqs:us-east-1:111111111111:orders-api-events'), []],
+    ["another account's SQS ARN", sns('sqs', 'arn:aws:sqs:us-east-1:999999999999:steal'), ['spec.subscriptions.0.endpoint']],
+    ['a queue in another region', sns('sqs', 'arn:aws:sqs:sa-east-1:111111111111:orders-api-events'), ['spec.subscriptions.0.endpoint']],
+    ['a queue URL instead of an ARN', sns('sqs', 'https://sqs.us-east-1.amazonaws.com/111111111111/q'), ['spec.subscriptions.0.endpoint']],
+    ['a function in the same account and region', sns('lambda', 'arn:aws:lambda:us-east-1:111111111111:function:orders-consumer:live'), []],
+    ["another account's function", sns('lambda', 'arn:aws:lambda:us-east-1:999999999999:function:x'), ['spec.subscriptions.0.endpoint']],
+  ] as const)('SNS subscriptions: %s → problems at %j', (_case, request, paths) => {
+    expect(checkProvisioningPolicy(request, { name: 'orders-api', tier: 'T3' }, 0, POLICY_CONTEXT).map((problem) => problem.path)).toEqual(paths);
+  });
+
+  it('allows no https subscription when no domain is listed', () => {
+    expect(checkProvisioningPolicy(sns('https', 'https://hooks.acme.example/orders'), { name: 'orders-api', tier: 'T3' }, 0, { ...POLICY_CONTEXT, snsHttpsDomains: [] })).toHaveLength(1);
   });
 });
 
