@@ -48,6 +48,8 @@ export const ENV = {
    * subdomains); empty allows none. CDK context `flightplan:snsHttpsDomains`.
    */
   snsHttpsDomains: 'FLIGHTPLAN_SNS_HTTPS_DOMAINS',
+  /** Absolute URL Flightplan's links in Slack start with (the portal, or the API's URL). CDK context `flightplan:portalUrl`; locally the server's URL. */
+  portalUrl: 'FLIGHTPLAN_PORTAL_URL',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
   /** Local runtime only. */

@@ -1,4 +1,5 @@
 import { approvalMessage } from '../domain/approval-message.js';
+import { escapeMrkdwn } from '../domain/slack-text.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
 import type { Person } from '../domain/catalog.js';
@@ -148,10 +149,10 @@ export async function remindApproval(
 ): Promise<{ reminded: boolean }> {
   const approval = await loadApproval(deps.approvals, input.approvalId);
   if (approval.status !== 'PENDING') return { reminded: false };
-  const text = `:bell: ${approval.subject.summary} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
+  const text = `:bell: ${escapeMrkdwn(approval.subject.summary)} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
   if (approval.slack) await deps.chat.post({ channel: approval.slack.channel, text });
   if (input.kind === 'escalation') {
-    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${approval.subject.summary}, asked by ${approval.requestedBy}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${escapeMrkdwn(approval.subject.summary)}, asked by ${escapeMrkdwn(approval.requestedBy)}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
   }
   await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
   return { reminded: true };

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { escapeMrkdwn } from '../domain/slack-text.js';
 import { provisioningRequested } from '../../events/self-service-requested.js';
 import type { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
 import { approvalIdFor, type Approval } from '../domain/approval.js';
@@ -282,7 +283,7 @@ export async function completeProvisioning(
     const service = await deps.catalog.getService(request.service);
     await deps.chat.post({
       channel: service ? deployChannelOf(service) : `#deploys-${request.team}`,
-      text: `:white_check_mark: ${request.type} ${request.physicalName} for ${request.service} is ready in ${request.environment}/${request.region} (asked by ${request.requestedBy}). Connection details: ${request.secretPath}`,
+      text: `:white_check_mark: ${request.type} ${request.physicalName} for ${request.service} is ready in ${request.environment}/${request.region} (asked by ${escapeMrkdwn(request.requestedBy)}). Connection details: ${request.secretPath}`,
     });
   }
   return { status: request.status, outputs: request.outputs };

@@ -110,7 +110,9 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   }),
   githubDeployments: githubApp,
   codeHost: githubApp,
-  chat: secret('slackBotToken'),
+  chat: all(secret('slackBotToken'), (fn, { settings }) => {
+    fn.addEnvironment(ENV.portalUrl, settings.portalUrl);
+  }),
   githubWebhookSecret: secret('githubWebhookSecret'),
   argocdToken: secret('argocdToken'),
   slackSigningSecret: secret('slackSigningSecret'),

@@ -22,6 +22,8 @@ export interface FlightplanSettings {
   accounts: Accounts;
   /** Domains an SNS `https` subscription may deliver to; none unless listed (`flightplan:snsHttpsDomains`). */
   snsHttpsDomains: string[];
+  /** Absolute URL that Flightplan's links in Slack start with (`flightplan:portalUrl`). */
+  portalUrl: string;
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
 }
@@ -50,8 +52,14 @@ export function settingsFrom(app: App): FlightplanSettings {
     terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
     accounts: accountsSchema.parse(read('accounts')),
     snsHttpsDomains: domainsFrom(read('snsHttpsDomains')),
+    portalUrl: absoluteUrl('portalUrl', text('portalUrl')),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
   };
+}
+
+function absoluteUrl(key: string, value: string): string {
+  if (!/^https:\/\/[^\s/]+/u.test(value)) throw new Error(`CDK context flightplan:${key} must be an absolute https:// URL`);
+  return value;
 }
 
 function domainsFrom(value: unknown): string[] {

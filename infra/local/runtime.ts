@@ -160,7 +160,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => gitops.idle());
     stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
-    const chat = new RecordingChat();
+    // The server's own URL once it listens, unless a portal URL is set.
+    const chat = new RecordingChat(() => optionalEnv(ENV.portalUrl, url));
     const selfService = selfServiceSettingsFrom(process.env);
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);

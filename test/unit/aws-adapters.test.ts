@@ -190,8 +190,18 @@ describe('SlackChat', () => {
       return Promise.resolve(answer);
     };
     const client = { chat: { postMessage: record('postMessage'), update: record('update'), postEphemeral: record('postEphemeral') } } as unknown as WebClient;
-    return { chat: new SlackChat(() => Promise.resolve(client)), sent };
+    return { chat: new SlackChat(() => Promise.resolve(client), 'https://portal.example.com/'), sent };
   };
+
+  it('makes the relative "details" link absolute against the portal URL', async () => {
+    const { chat, sent } = fakeSlack({ ok: true, ts: '1.2', channel: 'C1' });
+    await chat.post({ channel: '#deploys-payments', text: 'done (</v1/deployments/d-1|details>)', blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: '</v1/provisioning-requests/p-1|details>' }] }] });
+    expect(sent[0]?.args).toEqual({
+      channel: '#deploys-payments',
+      text: 'done (<https://portal.example.com/v1/deployments/d-1|details>)',
+      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: '<https://portal.example.com/v1/provisioning-requests/p-1|details>' }] }],
+    });
+  });
 
   it('pages the channel with @here for urgent messages and returns where the message is', async () => {
     const { chat, sent } = fakeSlack({ ok: true, ts: '1.2', channel: 'C1' });

@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { newApproval, type Approval } from '../../functions/domain/approval.js';
+import { approvalMessage } from '../../functions/domain/approval-message.js';
+import { chatNoticeFor } from '../../functions/domain/notifications.js';
+import { newProvisioningRequest, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
+import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-request.js';
+import { absoluteLinks } from '../../functions/domain/slack-text.js';
 import { ForbiddenError, UnauthorizedError } from '../../functions/errors.js';
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
@@ -20,5 +26,56 @@ describe('portal callers', () => {
 
   it.each(['flightplan', 'github', 'GitHub'])('reserves the system actor name %j', (login) => {
     expect(() => callerOf(eventWith({ sub: login }))).toThrow(ForbiddenError);
+  });
+});
+
+describe('user text in messages', () => {
+  const approval = (overrides: Partial<Approval> = {}): Approval => ({
+    ...newApproval({
+      id: 'apr-1',
+      policy: 'hml-resource',
+      team: 'payments',
+      requestedBy: 'alice',
+      subject: { kind: 'provisioning', id: 'prv-1', summary: 'sqs orders-api-events for orders-api in hml/us-east-1', binding: 'f'.repeat(8), link: '/v1/provisioning-requests/prv-1' },
+      now: '2026-12-01T10:00:00.000Z',
+    }),
+    ...overrides,
+  });
+  const everyText = (message: { text: string; blocks: unknown[] }): string => JSON.stringify(message);
+
+  it('<!here> in a comment never reaches Slack as a mention', () => {
+    const message = approvalMessage(approval({ votes: [{ voter: 'bob', teams: ['payments'], decision: 'APPROVE', comment: '<!here> <!channel> <https://evil.example|click> & more', at: 'now', via: 'portal' }] }));
+    const text = everyText(message);
+    expect(text).not.toMatch(/<!here>|<!channel>|<https:\/\/evil/u);
+    expect(text).toContain('&lt;!here&gt; &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more');
+  });
+
+  it('escapes reasons and release tags in deployment notices and keeps its own details link', () => {
+    const notice = chatNoticeFor({
+      deployment: { id: 'd-1', service: 'orders-api', team: 'payments', environment: 'prod', version: '<!channel>', gitSha: null, status: 'ROLLED_BACK', requestedBy: 'alice', repository: 'acme/orders-api', waves: [] },
+      change: { action: 'deployment.rolled-back', message: 'Rolled back: <@UCAROL> said so' },
+    });
+    expect(notice?.text).toBe(':leftwards_arrow_with_hook: *orders-api* &lt;!channel&gt; → prod: Rolled back: &lt;@UCAROL&gt; said so (</v1/deployments/d-1|details>)');
+  });
+
+  it('makes Flightplan links absolute and leaves escaped user text alone', () => {
+    expect(absoluteLinks({ text: 'x (</v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' }, 'https://portal.example.com/')).toEqual({ text: 'x (<https://portal.example.com/v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' });
+  });
+
+  it('<!-- in a reason cannot hide the Approvals section', () => {
+    const request = newProvisioningRequest({
+      id: 'prv-1',
+      body: provisioningRequestBodySchema.parse({ service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'events', reason: 'needed <!-- and everything after is hidden' }),
+      service: { name: 'orders-api', team: 'payments' },
+      requestedBy: 'alice',
+      accounts: { hml: '111111111111', prod: '222222222222' },
+      now: '2026-12-01T10:00:00.000Z',
+    });
+    const withVote = approval({ status: 'APPROVED', votes: [{ voter: 'bob', teams: ['payments'], decision: 'APPROVE', comment: 'ok --> <img src=x> @carol', at: 'now', via: 'slack' }] });
+    const body = pullRequestBodyOf(request, withVote);
+    expect(body).not.toContain('<!--');
+    expect(body).not.toContain('<img');
+    expect(body).toContain('> needed');
+    expect(body).toMatch(/### Approvals[^\n]*\n- @bob/u);
   });
 });

@@ -1,3 +1,4 @@
+import { absoluteLinks } from '../../domain/slack-text.js';
 import type { Chat, ChatMessage } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
@@ -9,12 +10,15 @@ export interface RecordedMessage extends ChatMessage {
   history: Omit<ChatMessage, 'channel'>[];
 }
 
-/** Slack, recorded: what would have been posted, readable at GET /local/slack/messages. */
+/** Slack, recorded: what would have been posted (links made absolute, as SlackChat does), readable at GET /local/slack/messages. */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
   private sequence = 0;
 
-  post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
+  constructor(private readonly portalUrl: () => string = () => 'http://127.0.0.1:3000') {}
+
+  post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {
+    const message = absoluteLinks(unresolved, this.portalUrl());
     this.sequence += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.sequence).padStart(6, '0')}`;
     this.messages.push({ ...message, ts, postedAt: new Date().toISOString(), history: [] });
@@ -28,7 +32,8 @@ export class RecordingChat implements Chat {
     });
   }
 
-  update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+  update(channel: string, ts: string, unresolved: Omit<ChatMessage, 'channel'>): Promise<void> {
+    const message = absoluteLinks(unresolved, this.portalUrl());
     const recorded = this.messages.find((candidate) => candidate.channel === channel && candidate.ts === ts);
     if (!recorded) return Promise.reject(new Error(`message_not_found: ${channel} ${ts}`));
     const { history: _history, ts: _ts, postedAt: _postedAt, channel: _channel, ...previous } = recorded;
