@@ -50,6 +50,12 @@ export const loginSchema = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u, 'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit');
 
+/** An image tag, as a portal deploy's `version` and a release's tag must be: what ECR and the GitOps files accept. */
+export const imageTagSchema = z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters');
+
+/** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
+export const githubLoginSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/u, 'a GitHub login');
+
 /** Names Flightplan itself acts under in audit trails; no person may take one. */
 export const RESERVED_ACTORS: readonly string[] = ['flightplan', 'github', 'argocd', 'slack', 'system'];
 

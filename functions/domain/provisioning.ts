@@ -115,6 +115,7 @@ export const applyRunSchema = z.object({
   conclusion: z.string(),
   runUrl: z.string(),
   headSha: z.string(),
+  runAttempt: z.number().int().positive().default(1),
 });
 export type ApplyRun = z.infer<typeof applyRunSchema>;
 

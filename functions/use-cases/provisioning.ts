@@ -251,7 +251,7 @@ export async function recordTerraformApply(
   deps: { provisioning: ProvisioningStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
   event: ApplyCompleted,
 ): Promise<{ requestId?: string }> {
-  const run = { conclusion: event.conclusion, runUrl: event.runUrl, headSha: event.headSha };
+  const run = { conclusion: event.conclusion, runUrl: event.runUrl, headSha: event.headSha, runAttempt: event.runAttempt };
   let requestId = await deps.provisioning.findByMergeCommit(event.repository, event.headSha);
   if (!requestId) {
     await deps.provisioning.recordEarlyApplyRun(event.repository, run);
@@ -260,7 +260,8 @@ export async function recordTerraformApply(
     if (!requestId) return {};
   }
   const request = await deps.provisioning.update(requestId, (current) =>
-    current.apply || isProvisioningTerminal(current.status)
+    // The newest attempt of the run counts: a re-run supersedes what an older attempt said.
+    (current.apply && current.apply.runAttempt >= run.runAttempt) || isProvisioningTerminal(current.status)
       ? undefined
       : transitionProvisioning(current, current.status, { now: deps.clock.now(), actor: 'github', action: 'provisioning.applied', message: `Terraform apply ended ${event.conclusion}: ${event.runUrl}` }, { apply: run }),
   );

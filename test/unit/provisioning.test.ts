@@ -2,7 +2,7 @@ import { format } from '@cdktf/hcl-tools';
 import { parse } from '@cdktf/hcl2json';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { interpretApplyRun, interpretTerraformPullRequest, type PullRequestEvent, type WorkflowRunEvent } from '../../functions/domain/github-delivery.js';
+import { interpretApplyRun, interpretRelease, interpretTerraformPullRequest, releaseEventSchema, type PullRequestEvent, type WorkflowRunEvent } from '../../functions/domain/github-delivery.js';
 import {
   QUOTAS,
   applyOutcomeOf,
@@ -122,7 +122,7 @@ describe('provisioning request record', () => {
   ] as const)('with pull request %j and apply %j the request is %s', (pullRequest, apply, kind) => {
     const request = {
       pullRequest: pullRequest ? { repository: 'acme/terraform-live', number: 1, url: 'u', branch: 'b', ...pullRequest } : null,
-      apply: apply ? { runUrl: 'r', headSha: 's', ...apply } : null,
+      apply: apply ? { runUrl: 'r', headSha: 's', runAttempt: 1, ...apply } : null,
     };
     expect(applyOutcomeOf(request).kind).toBe(kind);
   });
@@ -223,10 +223,10 @@ describe('GitHub deliveries on the Terraform repository', () => {
     repository: { full_name: 'acme/terraform-live' },
     sender: { login: 'carol' },
   });
-  const run = (action: string, name: string, conclusion: string | null): WorkflowRunEvent => ({
+  const run = (action: string, name: string, conclusion: string | null, overrides: Partial<WorkflowRunEvent['workflow_run']> = {}): WorkflowRunEvent => ({
     action,
-    workflow_run: { name, head_branch: 'main', head_sha: 'b'.repeat(40), conclusion, html_url: 'https://github.com/acme/terraform-live/actions/runs/1' },
-    repository: { full_name: 'acme/terraform-live' },
+    workflow_run: { name, head_branch: 'main', head_sha: 'b'.repeat(40), conclusion, html_url: 'https://github.com/acme/terraform-live/actions/runs/1', event: 'push', path: '.github/workflows/terraform-apply.yml', run_attempt: 1, ...overrides },
+    repository: { full_name: 'acme/terraform-live', default_branch: 'main' },
     sender: { login: 'carol' },
   });
 
@@ -243,7 +243,39 @@ describe('GitHub deliveries on the Terraform repository', () => {
     [run('completed', 'terraform-apply', null), { kind: 'terraform-applied', conclusion: 'unknown' }],
     [run('completed', 'lint', 'success'), { kind: 'ignored' }],
     [run('in_progress', 'terraform-apply', null), { kind: 'ignored' }],
+    [run('completed', 'terraform-apply', 'success', { run_attempt: 2 }), { kind: 'terraform-applied', runAttempt: 2 }],
   ])('reads workflow run %#', (event, expected) => {
     expect(interpretApplyRun(event, 'terraform-apply')).toMatchObject(expected);
   });
+
+  it.each([
+    ['a run from a fork\'s branch', { head_branch: 'attacker-patch' }],
+    ['a workflow_dispatch run', { event: 'workflow_dispatch' }],
+    ['a pull_request run', { event: 'pull_request' }],
+    ['another workflow file named terraform-apply', { path: '.github/workflows/evil.yml' }],
+  ])('does not count %s as the apply', (_case, overrides) => {
+    expect(interpretApplyRun(run('completed', 'terraform-apply', 'success', overrides), 'terraform-apply')).toMatchObject({ kind: 'ignored' });
+  });
+
+  it.each([
+    ['a published release', 'published', false, 'deploy-prod'],
+    ['a pre-release promoted to a release', 'released', false, 'deploy-prod'],
+    ['a published pre-release', 'published', true, 'ignored'],
+    ['an edited release', 'edited', false, 'ignored'],
+  ] as const)('%s → %s', (_case, action, prerelease, kind) => {
+    const event = { action, release: { tag_name: 'v1.2.3', draft: false, prerelease, author: { login: 'alice' } }, repository: { full_name: 'acme/orders-api' }, sender: { login: 'alice' } };
+    expect(interpretRelease(event).kind).toBe(kind);
+  });
+
+  it.each([
+    ['a 900 KB tag', { tag_name: 'v'.repeat(900 * 1024) }],
+    ['a tag with a newline', { tag_name: 'v1\n<!here>' }],
+  ])('refuses %s with the rule portal versions follow', (_case, release) => {
+    expect(releaseEventSchema.safeParse({ action: 'published', release: { draft: false, prerelease: false, author: { login: 'alice' }, ...release }, repository: { full_name: 'acme/orders-api' }, sender: { login: 'alice' } }).success).toBe(false);
+  });
+
+  it('refuses a sender login GitHub would not allow', () => {
+    expect(releaseEventSchema.safeParse({ action: 'published', release: { tag_name: 'v1', draft: false, prerelease: false, author: { login: 'alice\nx' } }, repository: { full_name: 'acme/orders-api' }, sender: { login: 'alice' } }).success).toBe(false);
+  });
+
 });
