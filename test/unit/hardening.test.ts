@@ -8,6 +8,7 @@ import { absoluteLinks } from '../../functions/domain/slack-text.js';
 import { ForbiddenError, UnauthorizedError } from '../../functions/errors.js';
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
+import { localControlRefusal } from '../../infra/local/http-server.js';
 
 const eventWith = (claims: Record<string, string | string[]>): HttpEvent =>
   ({ headers: {}, routeKey: 'GET /v1/deployments', requestContext: { requestId: 'r', authorizer: { jwt: { claims } } } }) as unknown as HttpEvent;
@@ -77,5 +78,20 @@ describe('user text in messages', () => {
     expect(body).not.toContain('<img');
     expect(body).toContain('> needed');
     expect(body).toMatch(/### Approvals[^\n]*\n- @bob/u);
+  });
+});
+
+describe('local control routes', () => {
+  it.each([
+    ['a same-origin request from the console', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }, undefined],
+    ['curl', { host: 'localhost:3000' }, undefined],
+    ['a rebound DNS name', { host: 'evil.example:3000' }, 'Host'],
+    ['no Host', {}, 'Host'],
+    ["another site's page", { host: '127.0.0.1:3000', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, 'cross-site'],
+    ['a foreign Origin without fetch metadata', { host: '127.0.0.1:3000', origin: 'https://evil.example' }, 'Origin'],
+  ] as const)('%s → %s', (_case, headers, refusal) => {
+    const reason = localControlRefusal(headers);
+    if (refusal === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toContain(refusal);
   });
 });
