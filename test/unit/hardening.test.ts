@@ -5,7 +5,8 @@ import { chatNoticeFor } from '../../functions/domain/notifications.js';
 import { newProvisioningRequest, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
 import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-request.js';
 import { absoluteLinks } from '../../functions/domain/slack-text.js';
-import { ForbiddenError, UnauthorizedError } from '../../functions/errors.js';
+import { decodeCursor, encodeCursor } from '../../functions/adapters/aws/dynamodb-store.js';
+import { ForbiddenError, UnauthorizedError, ValidationError } from '../../functions/errors.js';
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
@@ -93,5 +94,21 @@ describe('local control routes', () => {
     const reason = localControlRefusal(headers);
     if (refusal === undefined) expect(reason).toBeUndefined();
     else expect(reason).toContain(refusal);
+  });
+});
+
+describe('page cursors', () => {
+  it.each([
+    ['not base64 JSON', '%%%'],
+    ['JSON that is not a key', Buffer.from('[1,2]').toString('base64url')],
+    ['a key with attributes the table does not have', Buffer.from(JSON.stringify({ pk: 'DEPLOYMENT#x', sk: 'META', admin: 'true' })).toString('base64url')],
+    ['a key without the table key', Buffer.from(JSON.stringify({ gsi1pk: 'x' })).toString('base64url')],
+  ])('refuses a forged cursor (%s) as a validation error, not a 500', (_case, cursor) => {
+    expect(() => decodeCursor(cursor)).toThrow(ValidationError);
+  });
+
+  it('accepts a cursor it wrote', () => {
+    const key = { pk: 'DEPLOYMENT#d-1', sk: 'META', gsi1pk: 'SVC#orders-api#hml', gsi1sk: '2026' };
+    expect(decodeCursor(encodeCursor(key) ?? '')).toEqual(key);
   });
 });
