@@ -26,6 +26,8 @@ export const terraformApplyCompleted = defineEvent({
     headSha: z.string(),
     conclusion: z.string(),
     runUrl: z.string(),
+    /** GitHub's `run_attempt`: a re-run of the same run has a higher one, and the newest counts. */
+    runAttempt: z.number().int().positive().default(1),
   }),
 });
 

@@ -50,6 +50,13 @@ export const ENV = {
   terraformApplyWorkflow: 'FLIGHTPLAN_TERRAFORM_APPLY_WORKFLOW',
   /** JSON `{"hml": "<account id>", "prod": "<account id>"}`: the account of each environment. */
   accounts: 'FLIGHTPLAN_ACCOUNTS',
+  /**
+   * Comma-separated domains an SNS `https` subscription may deliver to (a domain allows its
+   * subdomains); empty allows none. CDK context `flightplan:snsHttpsDomains`.
+   */
+  snsHttpsDomains: 'FLIGHTPLAN_SNS_HTTPS_DOMAINS',
+  /** Absolute URL Flightplan's links in Slack start with (the portal, or the API's URL). CDK context `flightplan:portalUrl`; locally the server's URL. */
+  portalUrl: 'FLIGHTPLAN_PORTAL_URL',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
   /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
@@ -101,7 +108,15 @@ export const LOCAL_DEFAULTS = {
   gitopsRepository: 'acme/gitops',
   terraformApplyWorkflow: 'terraform-apply',
   accounts: { hml: '111111111111', prod: '222222222222' },
+  snsHttpsDomains: 'hooks.acme.example',
 } as const;
+
+/** A comma-separated list; blanks dropped. */
+export const listEnv = (name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string[] =>
+  optionalEnv(name, fallback, env)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /** Webhook and API bodies above this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -165,5 +180,6 @@ export function selfServiceSettingsFrom(env: NodeJS.ProcessEnv): SelfServiceSett
     gitopsRepositoryUrl: `https://github.com/${optionalEnv(ENV.gitopsRepository, LOCAL_DEFAULTS.gitopsRepository, env)}.git`,
     imageRegistry: optionalEnv(ENV.imageRegistry, LOCAL_DEFAULTS.imageRegistry, env),
     accounts,
+    snsHttpsDomains: listEnv(ENV.snsHttpsDomains, LOCAL_DEFAULTS.snsHttpsDomains, env),
   };
 }

@@ -37,6 +37,26 @@ export const serviceSchema = z.object({
 export type Service = z.infer<typeof serviceSchema>;
 export type ServiceStatus = Service['status'];
 
+/**
+ * A person's login as Flightplan writes it into pull requests, Terraform tags and audit entries:
+ * a GitHub login or a Keycloak username (which may be an e-mail address). Nothing else: no
+ * spaces, quotes or line breaks, which would let a login write into generated code.
+ */
+export const loginSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u, 'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit');
+
+/** An image tag, as a portal deploy's `version` and a release's tag must be: what ECR and the GitOps files accept. */
+export const imageTagSchema = z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters');
+
+/** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
+export const githubLoginSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/u, 'a GitHub login');
+
+/** Names Flightplan itself acts under in audit trails; no person may take one. */
+export const RESERVED_ACTORS: readonly string[] = ['flightplan', 'github', 'argocd', 'slack', 'system'];
+
+export const isReservedActor = (login: string): boolean => RESERVED_ACTORS.includes(login.toLowerCase());
+
 export const PLATFORM_TEAM = 'platform-team';
 export const PLATFORM_CHANNEL = '#platform-team';
 

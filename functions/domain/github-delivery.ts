@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { mayOperate } from './authorization.js';
+import { githubLoginSchema, imageTagSchema } from './catalog.js';
 
 export const DEPLOY_HML_LABEL = 'deploy-hml';
 
-const repositorySchema = z.object({ full_name: z.string() });
+const repositorySchema = z.object({ full_name: z.string(), default_branch: z.string().optional() });
 /** A GitHub account as webhooks carry it: `sender`, a release's `author`, a pull request's `user`. */
-const accountSchema = z.object({ login: z.string().min(1), id: z.number().int().positive().optional(), type: z.string().optional() });
+// Logins reach pull requests and audit entries: the shape GitHub allows, checked at the edge.
+const accountSchema = z.object({ login: githubLoginSchema, id: z.number().int().positive().optional(), type: z.string().optional() });
 const senderSchema = accountSchema;
 export type GithubAccount = z.infer<typeof accountSchema>;
 
@@ -39,7 +41,8 @@ export type PullRequestEvent = z.infer<typeof pullRequestEventSchema>;
 export const releaseEventSchema = z.object({
   action: z.string(),
   release: z.object({
-    tag_name: z.string().min(1),
+    // The rule a portal deploy's version follows: a 900 KB tag is refused here, not in DynamoDB.
+    tag_name: imageTagSchema,
     draft: z.boolean(),
     prerelease: z.boolean(),
     author: accountSchema,
@@ -58,6 +61,10 @@ export const workflowRunEventSchema = z.object({
     head_sha: z.string(),
     conclusion: z.string().nullable(),
     html_url: z.string(),
+    /** What triggered the run: only `push` (the merge landing on the default branch) applies. */
+    event: z.string().optional(),
+    path: z.string().optional(),
+    run_attempt: z.number().int().positive().default(1),
   }),
   repository: repositorySchema,
   sender: senderSchema,
@@ -91,7 +98,7 @@ export type GithubIntent =
     }
   | { kind: 'deploy-prod'; repository: string; tag: string; author: GithubAccount; publisher: GithubAccount }
   | { kind: 'terraform-pull-request-closed'; repository: string; number: number; merged: boolean; mergeCommitSha: string | null; closedBy: string }
-  | { kind: 'terraform-applied'; repository: string; headSha: string; conclusion: string; runUrl: string }
+  | { kind: 'terraform-applied'; repository: string; headSha: string; conclusion: string; runUrl: string; runAttempt: number }
   | { kind: 'catalog-file-changed'; repository: string; revision: string; sender: GithubAccount }
   | { kind: 'ignored'; reason: string };
 
@@ -139,12 +146,16 @@ export function mayDeployToHml(senderTeams: readonly string[] | undefined, ownin
   return senderTeams !== undefined && mayOperate(senderTeams, owningTeam);
 }
 
+/** `released` also comes when a pre-release is promoted to a release; the deployment's request key makes both one deployment. */
+const DEPLOYING_RELEASE_ACTIONS = ['published', 'released'];
+
 /**
- * A published release deploys its tag to production. Drafts and pre-releases do not. The
- * release's author and whoever published it are both requesters, and neither may approve it.
+ * A published release deploys its tag to production, and so does a pre-release promoted to a
+ * release. Drafts and pre-releases do not. The release's author and whoever published it are
+ * both requesters, and neither may approve it.
  */
 export function interpretRelease(event: ReleaseEvent): GithubIntent {
-  if (event.action !== 'published') return ignored(`release action "${event.action}" does not deploy`);
+  if (!DEPLOYING_RELEASE_ACTIONS.includes(event.action)) return ignored(`release action "${event.action}" does not deploy`);
   if (event.release.draft) return ignored(`release ${event.release.tag_name} is a draft`);
   if (event.release.prerelease) return ignored(`release ${event.release.tag_name} is a pre-release`);
   return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, author: event.release.author, publisher: event.sender };
@@ -177,15 +188,27 @@ export function interpretTerraformPullRequest(event: PullRequestEvent): GithubIn
   };
 }
 
-/** A finished run of the apply workflow on the Terraform repository; other workflows and unfinished runs are ignored. */
+/**
+ * A finished run of the apply workflow on the Terraform repository. A name is not enough: the run
+ * must come from a push to the default branch (not a fork's branch, not a workflow_dispatch) and
+ * from the workflow file `.github/workflows/{applyWorkflow}.yml` (or `.yaml`).
+ */
 export function interpretApplyRun(event: WorkflowRunEvent, applyWorkflow: string): GithubIntent {
+  const run = event.workflow_run;
   if (event.action !== 'completed') return ignored(`workflow_run action "${event.action}" is not a finished run`);
-  if (event.workflow_run.name !== applyWorkflow) return ignored(`workflow "${event.workflow_run.name ?? ''}" is not the apply workflow ${applyWorkflow}`);
+  if (run.name !== applyWorkflow) return ignored(`workflow "${run.name ?? ''}" is not the apply workflow ${applyWorkflow}`);
+  if (run.event !== 'push') return ignored(`a ${run.event ?? 'unknown'} run of ${applyWorkflow} is not the apply of a merge`);
+  const defaultBranch = event.repository.default_branch ?? 'main';
+  if (run.head_branch !== defaultBranch) return ignored(`a run of ${applyWorkflow} on ${run.head_branch ?? 'no branch'} is not on the default branch ${defaultBranch}`);
+  if (run.path !== `.github/workflows/${applyWorkflow}.yml` && run.path !== `.github/workflows/${applyWorkflow}.yaml`) {
+    return ignored(`workflow file ${run.path ?? 'unknown'} is not .github/workflows/${applyWorkflow}.yml`);
+  }
   return {
     kind: 'terraform-applied',
     repository: event.repository.full_name,
     headSha: event.workflow_run.head_sha,
     conclusion: event.workflow_run.conclusion ?? 'unknown',
     runUrl: event.workflow_run.html_url,
+    runAttempt: event.workflow_run.run_attempt,
   };
 }

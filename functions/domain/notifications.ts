@@ -1,3 +1,5 @@
+import { escapeMrkdwn as escape, mrkdwnLink } from './slack-text.js';
+
 /** What Slack and GitHub hear about a deployment change. Pure: the notifier only delivers it. */
 export interface DeploymentChangeSummary {
   deployment: { id: string; service: string; team: string; environment: string; version: string; gitSha: string | null; status: string; mode?: 'standard' | 'rollback'; requestedBy: string; repository: string | null; waves: { region: string; status: string }[] };
@@ -57,7 +59,7 @@ export function chatNoticeFor(summary: DeploymentChangeSummary): ChatNotice | un
   const { deployment } = summary;
   const firstLine = summary.change.message.split('\n')[0] ?? '';
   return {
-    text: `${action.icon} *${deployment.service}* ${deployment.version} → ${deployment.environment}: ${firstLine} (<deployment ${deployment.id}>)`,
+    text: `${action.icon} *${escape(deployment.service)}* ${escape(deployment.version)} → ${deployment.environment}: ${escape(firstLine)} (${mrkdwnLink(`/v1/deployments/${encodeURIComponent(deployment.id)}`, 'details')})`,
     urgent: action.urgent === true,
   };
 }

@@ -115,6 +115,7 @@ export const applyRunSchema = z.object({
   conclusion: z.string(),
   runUrl: z.string(),
   headSha: z.string(),
+  runAttempt: z.number().int().positive().default(1),
 });
 export type ApplyRun = z.infer<typeof applyRunSchema>;
 
@@ -198,6 +199,39 @@ export const TIER_LIMITS: Record<Tier, TierLimits> = {
 /** HML is for testing: large instances cost money and prove nothing there. */
 const HML_LIMITS = { rdsInstanceClasses: SMALL_RDS, cacheNodeTypes: SMALL_CACHE };
 
+/** Where a request lands and what it may point at outside itself (config.ts: FLIGHTPLAN_SNS_HTTPS_DOMAINS). */
+export interface PolicyContext {
+  /** The AWS account of the request's environment. */
+  account: string;
+  /** Domains (and their subdomains) an SNS `https` subscription may deliver to. */
+  snsHttpsDomains: readonly string[];
+}
+
+/**
+ * Why an SNS subscription endpoint is refused, or undefined: `https` only to an allow-listed
+ * domain; `sqs` and `lambda` only as ARNs in the request's own account and region.
+ */
+export function subscriptionEndpointProblem(subscription: { protocol: 'sqs' | 'lambda' | 'https'; endpoint: string }, where: { account: string; region: string; snsHttpsDomains: readonly string[] }): string | undefined {
+  const { endpoint } = subscription;
+  if (subscription.protocol === 'https') {
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      return 'an https subscription needs an absolute https:// URL';
+    }
+    if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || (url.port !== '' && url.port !== '443')) return 'an https subscription needs an https:// URL on port 443 without credentials';
+    const host = url.hostname.toLowerCase();
+    const allowed = where.snsHttpsDomains.some((domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`));
+    return allowed ? undefined : `${host} is not an allowed https subscription domain${where.snsHttpsDomains.length > 0 ? ` (allowed: ${where.snsHttpsDomains.join(', ')})` : ' (none is allowed)'}`;
+  }
+  const pattern =
+    subscription.protocol === 'sqs'
+      ? new RegExp(`^arn:aws:sqs:${where.region}:${where.account}:[\\w-]{1,80}(\\.fifo)?$`, 'u')
+      : new RegExp(`^arn:aws:lambda:${where.region}:${where.account}:function:[\\w-]{1,64}(:[\\w$-]{1,128})?$`, 'u');
+  return pattern.test(endpoint) ? undefined : `a ${subscription.protocol} subscription must be the ARN of a ${subscription.protocol === 'sqs' ? 'queue' : 'function'} in account ${where.account}, ${where.region}`;
+}
+
 export interface PolicyProblem {
   path: string;
   message: string;
@@ -208,8 +242,14 @@ export interface PolicyProblem {
  * fixes the request once. `existing` counts the service's live requests of that type in that
  * environment and region (this one excluded).
  */
-export function checkProvisioningPolicy(request: ProvisioningRequestBody, service: Pick<Service, 'name' | 'tier'>, existing: number): PolicyProblem[] {
+export function checkProvisioningPolicy(request: ProvisioningRequestBody, service: Pick<Service, 'name' | 'tier'>, existing: number, context: PolicyContext): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
+  if (request.type === 'sns') {
+    request.spec.subscriptions.forEach((subscription, index) => {
+      const problem = subscriptionEndpointProblem(subscription, { account: context.account, region: request.region, snsHttpsDomains: context.snsHttpsDomains });
+      if (problem) problems.push({ path: `spec.subscriptions.${String(index)}.endpoint`, message: problem });
+    });
+  }
   const physical = physicalNameOf(request);
   if (physical.length > NAME_LIMITS[request.type]) {
     problems.push({ path: 'name', message: `the ${request.type} name ${physical} would be ${physical.length} characters; AWS allows ${NAME_LIMITS[request.type]}` });

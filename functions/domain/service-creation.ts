@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { serviceNameSchema, tierSchema, type Environment, type Service } from './catalog.js';
@@ -22,6 +23,35 @@ export const serviceCreationBodySchema = z.strictObject({
   domain: teamNameSchema.optional(),
 });
 export type ServiceCreationBody = z.infer<typeof serviceCreationBodySchema>;
+
+/**
+ * The topic Flightplan sets on each repository it creates for a service, and requires before it
+ * touches an existing one again: per name and team, so a repository made for one team's service
+ * is never adopted for another's, and one Flightplan did not create is never adopted at all.
+ */
+export const repositoryMarkOf = (service: Pick<Service, 'name' | 'team'>): string =>
+  `flightplan-${createHash('sha256').update(`${service.name}/${service.team}`).digest('hex').slice(0, 16)}`;
+
+/** `owner/name` of a GitHub URL or module source (`git::https://github.com/owner/name.git//x?ref=v1`). */
+const githubRepositoryOf = (url: string): string | undefined => /github\.com[/:]([\w.-]+\/[\w.-]+?)(?:\.git)?(?:\/\/|[/?]|$)/u.exec(url)?.[1];
+
+/**
+ * Why a service may not have this name, or undefined: its repositories (`{org}/{name}` and
+ * `{org}/{name}-infra`) would be the Terraform, module or GitOps repository or a template.
+ */
+export function reservedRepositoryProblem(
+  name: string,
+  settings: { organization: string; terraformRepository: string; terraformModuleSource: string; gitopsRepositoryUrl: string },
+): string | undefined {
+  const platform = [settings.terraformRepository, githubRepositoryOf(settings.terraformModuleSource), githubRepositoryOf(settings.gitopsRepositoryUrl)]
+    .filter((repository): repository is string => repository !== undefined)
+    .map((repository) => repository.toLowerCase());
+  for (const repository of [`${settings.organization}/${name}`, `${settings.organization}/${name}-infra`].map((candidate) => candidate.toLowerCase())) {
+    if (platform.includes(repository)) return `${repository} is a platform repository; choose another service name`;
+    if (repository.startsWith(`${settings.organization.toLowerCase()}/template-`)) return `${repository} would be a template repository; service names may not start with template-`;
+  }
+  return undefined;
+}
 
 export interface ServiceLayout {
   organization: string;

@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js';
 import type { ProvisioningRequest, ResourceType } from './provisioning.js';
 
 type HclValue = string | number | boolean | HclValue[] | { [key: string]: HclValue };
@@ -7,7 +8,28 @@ export interface HclExpression {
   expression: string;
 }
 
-const quote = (text: string): string => JSON.stringify(text).replace(/\$\{/gu, '$$$${').replace(/%\{/gu, '%%{');
+// C0 and C1 controls, DEL and the Unicode line separators: HCL has no escape for some of them
+// (JSON.stringify's \b and \f), and a raw one is a way out of the string.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+
+/**
+ * An HCL quoted string: `"` and `\\` escaped, template sequences (`${`, `%{`) doubled so a value is
+ * never interpolated. A control character is refused rather than escaped: no value Flightplan
+ * writes needs one, and it is the shape of an injection.
+ */
+export function hclString(text: string): string {
+  if (CONTROL_CHARACTERS.test(text)) {
+    throw new ValidationError('A value for the Terraform file contains a control character', [{ path: '', message: `control character in ${JSON.stringify(text.slice(0, 80))}` }]);
+  }
+  const escaped = text
+    .replace(/["\\]/gu, (character) => `\\${character}`)
+    .replace(/\$\{/gu, () => '$${')
+    .replace(/%\{/gu, () => '%%{');
+  return `"${escaped}"`;
+}
+
+const quote = hclString;
 
 const isIdentifier = (key: string): boolean => /^[A-Za-z_][\w-]*$/u.test(key);
 
@@ -72,10 +94,9 @@ function moduleInputs(request: ProvisioningRequest): [string, HclValue][] {
  */
 export function renderTerraform(request: ProvisioningRequest, moduleSource: string): string {
   const name = moduleNameOf(request);
-  const header = [
-    `# Managed by Flightplan (provisioning request ${request.id}); change it through the portal.`,
-    `# ${request.type} ${request.physicalName} for ${request.service} (${request.team}), requested by ${request.requestedBy}.`,
-  ];
+  // Only a fixed sentence in comments: what a person typed (a login, a reason) never reaches a
+  // comment, where no escaping applies. Who asked is in the pull request.
+  const header = [`# Managed by Flightplan; change it through the portal.`];
   const identity: [string, HclValue][] = [
     ['name', request.physicalName],
     ['environment', request.environment],

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { mayVote } from '../domain/approval.js';
+import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from '../http/http-handler.js';
 import { openApiDocument } from '../http/openapi.js';
 import {
@@ -49,7 +50,16 @@ function idempotencyKeyOf(event: HttpEvent): string | undefined {
 }
 
 /** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
-export const callerOf = (event: HttpEvent): Caller => callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
+export function callerOf(event: HttpEvent): Caller {
+  const caller = callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
+  // The name and id are written into pull requests and audit entries: refuse them here, not there.
+  if (!loginSchema.safeParse(caller.name).success || !loginSchema.safeParse(caller.id).success) {
+    throw new UnauthorizedError("The token's subject or username is not a valid login");
+  }
+  const reserved = [caller.name, caller.id].find(isReservedActor);
+  if (reserved) throw new ForbiddenError(`${reserved} is a name Flightplan acts under; no person may use it`);
+  return caller;
+}
 
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
 export const declaration = httpFunction({

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
+import { escapeMrkdwn } from '../domain/slack-text.js';
 import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
@@ -24,7 +25,7 @@ export function slackSignatureValid(secret: string, timestamp: string, body: str
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', replace_original: false, text });
+const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(text) });
 
 /**
  * POST /slack/interactions: the Approve / Reject buttons. Verified, then one vote through the same
@@ -58,7 +59,7 @@ export const declaration = httpFunction({
       via: 'slack',
     });
     if (outcome.kind === 'refused') {
-      if (interaction.channel) await deps.chat.postEphemeral(interaction.channel.id, interaction.user.id, outcome.reason);
+      if (interaction.channel) await deps.chat.postEphemeral(interaction.channel.id, interaction.user.id, escapeMrkdwn(outcome.reason));
       return ephemeral(outcome.reason);
     }
     return ephemeral(outcome.kind === 'decided' ? `Thanks: the approval is now ${outcome.approval.status}.` : 'Thanks: your vote is recorded.');

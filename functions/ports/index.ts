@@ -183,8 +183,12 @@ export interface ProvisioningStore {
 
 /** Git hosting for the Terraform repository and new service repositories: GitHub, or git repositories under .local/. */
 export interface CodeHost {
-  /** Creates `repository` from the template repository; `created: false` when it exists already (a retried step). */
-  createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }>;
+  /**
+   * Creates `repository` from the template repository and marks it with the topic `mark`;
+   * `created: false` when it exists already with that mark (a retried step). An existing
+   * repository without the mark is not this service's: `PolicyViolationError`, nothing changed.
+   */
+  createRepository(input: { template: string; repository: string; description: string; mark: string }): Promise<{ url: string; created: boolean }>;
   /** One commit on the default branch with every file. */
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
   /** A file's content at `ref` (a commit or branch); undefined when the file is not there. */
@@ -203,6 +207,8 @@ export interface SelfServiceSettings {
   gitopsRepositoryUrl: string;
   imageRegistry: string;
   accounts: Accounts;
+  /** Domains an SNS `https` subscription may deliver to (and their subdomains). */
+  snsHttpsDomains: readonly string[];
 }
 
 export type StateMachineName = 'deployment' | 'approval' | 'provisioning' | 'serviceCreation';

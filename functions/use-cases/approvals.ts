@@ -1,4 +1,5 @@
 import { approvalMessage } from '../domain/approval-message.js';
+import { escapeMrkdwn } from '../domain/slack-text.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import {
   APPROVAL_POLICIES,
@@ -181,10 +182,10 @@ export async function remindApproval(
 ): Promise<{ reminded: boolean }> {
   const approval = await loadApproval(deps.approvals, input.approvalId);
   if (approval.status !== 'PENDING') return { reminded: false };
-  const text = `:bell: ${approval.subject.summary} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
+  const text = `:bell: ${escapeMrkdwn(approval.subject.summary)} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
   if (approval.slack) await deps.chat.post({ channel: approval.slack.channel, text });
   if (input.kind === 'escalation') {
-    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${approval.subject.summary}, asked by ${requestersOf(approval).map((requester) => requester.name).join(' and ')}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${escapeMrkdwn(approval.subject.summary)}, asked by ${escapeMrkdwn(requestersOf(approval).map((requester) => requester.name).join(' and '))}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
   }
   await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
   return { reminded: true };

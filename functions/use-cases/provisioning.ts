@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { escapeMrkdwn } from '../domain/slack-text.js';
 import { provisioningRequested } from '../../events/self-service-requested.js';
 import type { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
 import { approvalIdFor, type Approval } from '../domain/approval.js';
@@ -58,7 +59,7 @@ export async function submitProvisioningRequest(
     throw new ValidationError('The request is not valid', [{ path: 'service', message: `${body.service} is not an active service in the catalog` }]);
   }
   if (!mayOperate(await teamsOf(deps, caller), service.team)) throw new ForbiddenError(`${caller.name} is neither in ${service.team} nor in platform-team`);
-  const problems = checkProvisioningPolicy(body, service, await deps.provisioning.countClaims(body.service, body.environment, body.region, body.type));
+  const problems = checkProvisioningPolicy(body, service, await deps.provisioning.countClaims(body.service, body.environment, body.region, body.type), { account: deps.selfService.accounts[body.environment], snsHttpsDomains: deps.selfService.snsHttpsDomains });
   if (problems.length > 0) throw new ValidationError('The request breaks the provisioning policy', problems);
 
   const now = deps.clock.now();
@@ -101,7 +102,7 @@ const bodyOf = (request: ProvisioningRequest): ProvisioningRequestBody =>
  * of the owning team, PROD two approvers with at least one from platform-team.
  */
 export async function checkProvisioningRequest(
-  deps: { provisioning: ProvisioningStore; catalog: CatalogStore; clock: Clock },
+  deps: { provisioning: ProvisioningStore; catalog: CatalogStore; clock: Clock; selfService: SelfServiceSettings },
   input: { requestId: string },
 ): Promise<{ request: ApprovalRequest }> {
   const request = await loadRequest(deps.provisioning, input.requestId);
@@ -111,7 +112,7 @@ export async function checkProvisioningRequest(
   if (request.status === 'REQUESTED') {
     // The request's own claim is one of those counted.
     const existing = (await deps.provisioning.countClaims(request.service, request.environment, request.region, request.type)) - 1;
-    const problems = checkProvisioningPolicy(bodyOf(request), service, existing);
+    const problems = checkProvisioningPolicy(bodyOf(request), service, existing, { account: request.account, snsHttpsDomains: deps.selfService.snsHttpsDomains });
     if (problems.length > 0) throw new PolicyViolationError(`The request breaks the provisioning policy: ${problems.map((problem) => `${problem.path}: ${problem.message}`).join('; ')}`);
   }
   const approvalId = approvalIdFor(request.id);
@@ -253,7 +254,7 @@ export async function recordTerraformApply(
   deps: { provisioning: ProvisioningStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
   event: ApplyCompleted,
 ): Promise<{ requestId?: string }> {
-  const run = { conclusion: event.conclusion, runUrl: event.runUrl, headSha: event.headSha };
+  const run = { conclusion: event.conclusion, runUrl: event.runUrl, headSha: event.headSha, runAttempt: event.runAttempt };
   let requestId = await deps.provisioning.findByMergeCommit(event.repository, event.headSha);
   if (!requestId) {
     await deps.provisioning.recordEarlyApplyRun(event.repository, run);
@@ -262,7 +263,8 @@ export async function recordTerraformApply(
     if (!requestId) return {};
   }
   const request = await deps.provisioning.update(requestId, (current) =>
-    current.apply || isProvisioningTerminal(current.status)
+    // The newest attempt of the run counts: a re-run supersedes what an older attempt said.
+    (current.apply && current.apply.runAttempt >= run.runAttempt) || isProvisioningTerminal(current.status)
       ? undefined
       : transitionProvisioning(current, current.status, { now: deps.clock.now(), actor: 'github', action: 'provisioning.applied', message: `Terraform apply ended ${event.conclusion}: ${event.runUrl}` }, { apply: run }),
   );
@@ -285,7 +287,7 @@ export async function completeProvisioning(
     const service = await deps.catalog.getService(request.service);
     await deps.chat.post({
       channel: service ? deployChannelOf(service) : `#deploys-${request.team}`,
-      text: `:white_check_mark: ${request.type} ${request.physicalName} for ${request.service} is ready in ${request.environment}/${request.region} (asked by ${request.requestedBy}). Connection details: ${request.secretPath}`,
+      text: `:white_check_mark: ${request.type} ${request.physicalName} for ${request.service} is ready in ${request.environment}/${request.region} (asked by ${escapeMrkdwn(request.requestedBy)}). Connection details: ${request.secretPath}`,
     });
   }
   return { status: request.status, outputs: request.outputs };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deploymentRequested } from '../../events/deployment-requested.js';
-import { PLATFORM_TEAM, environmentSchema } from '../domain/catalog.js';
+import { PLATFORM_TEAM, environmentSchema, imageTagSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
 import { ConflictError, ForbiddenError, NotFoundError, RollbackTargetNotKnownGoodError } from '../errors.js';
@@ -12,7 +12,7 @@ export const deploymentRequestSchema = z.object({
   service: z.string().min(1),
   environment: environmentSchema,
   /** The release tag (image tag) to deploy, for example v1.2.3. */
-  version: z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -'),
+  version: imageTagSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
   override: z.object({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
 });

@@ -1,8 +1,8 @@
 import { serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayOperate } from '../domain/authorization.js';
-import { deployChannelOf, type Service } from '../domain/catalog.js';
-import { catalogInfoFile, gitopsFiles, newService, type ServiceCreationBody } from '../domain/service-creation.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { deployChannelOf, PLATFORM_TEAM, type Service } from '../domain/catalog.js';
+import { catalogInfoFile, gitopsFiles, newService, repositoryMarkOf, reservedRepositoryProblem, type ServiceCreationBody } from '../domain/service-creation.js';
+import { ConflictError, ForbiddenError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import type { CatalogStore, Chat, Clock, CodeHost, EventPublisher, GitOpsRepo, SelfServiceSettings, WorkflowEngine } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
@@ -19,14 +19,19 @@ async function loadService(catalog: CatalogStore, name: string): Promise<Service
  * catalog with a conditional write (a taken name is a 409), and the service-creation workflow is
  * started through the bus. A name whose creation FAILED may be asked for again: the same record
  * goes back to CREATING (conditional on its revision) and a new attempt runs. Every step is
- * repeatable, so what the failed attempt already created is found, not duplicated.
+ * repeatable, so what the failed attempt already created is found, not duplicated. Only the team
+ * that asked first, or platform-team, may ask again for a FAILED name; names whose repositories
+ * would be the platform's own (Terraform, modules, GitOps, templates) are refused.
  */
 export async function requestServiceCreation(
   deps: { catalog: CatalogStore; bus: EventPublisher; clock: Clock; selfService: SelfServiceSettings },
   caller: Caller,
   body: ServiceCreationBody,
 ): Promise<Service> {
-  if (!mayOperate(await teamsOf(deps, caller), body.team)) throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
+  const teams = await teamsOf(deps, caller);
+  if (!mayOperate(teams, body.team)) throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
+  const reserved = reservedRepositoryProblem(body.name, deps.selfService);
+  if (reserved) throw new ValidationError(`The name ${body.name} is reserved`, [{ path: 'name', message: reserved }]);
   const now = deps.clock.now();
   const requested = newService(body, deps.selfService, caller.id, now);
   const event = { at: now, actor: caller.id, action: 'service.requested', message: `${caller.name} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`, toStatus: 'CREATING' };
@@ -34,6 +39,10 @@ export async function requestServiceCreation(
   if ((await deps.catalog.createService({ service: requested, event })) === 'exists') {
     const existing = await deps.catalog.getService(body.name);
     if (existing?.status !== 'FAILED') throw new ConflictError(`A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`);
+    // What the failed attempt created belongs to its team: another team may not take it over.
+    if ((existing.team !== body.team || !mayOperate(teams, existing.team)) && !teams.includes(PLATFORM_TEAM)) {
+      throw new ConflictError(`The name ${body.name} belongs to team ${existing.team}; only ${existing.team} or platform-team may ask for it again`);
+    }
     service = await deps.catalog.updateService(body.name, (current) =>
       current.status === 'FAILED' ? { service: { ...requested, revision: current.revision }, event: { ...event, message: `${event.message}, again after: ${current.failureReason ?? 'a failure'}`, fromStatus: 'FAILED' } } : undefined,
     );
@@ -62,10 +71,19 @@ export async function createServiceRepositories(
   const service = await loadService(deps.catalog, input.service);
   const infraRepository = service.infraRepository ?? `${service.repository}-infra`;
   const description = service.description ?? `${service.name} (${service.team})`;
-  const code = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`, repository: service.repository, description });
-  // Also when the repository already existed: an earlier attempt may have failed before this commit.
-  await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], 'Register the service in Backstage (catalog-info.yaml)');
-  const infra = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-infra`, repository: infraRepository, description: `Infrastructure of ${service.name}` });
+  const reserved = reservedRepositoryProblem(service.name, deps.selfService);
+  if (reserved) throw new PolicyViolationError(reserved);
+  const mark = repositoryMarkOf(service);
+  const code = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`, repository: service.repository, description, mark });
+  const message = 'Register the service in Backstage (catalog-info.yaml)';
+  if (code.created) {
+    await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], message);
+  } else {
+    // An earlier attempt created it and may have failed before this commit. A repository that
+    // already existed changes only through a pull request: a push to main may run its workflows.
+    await deps.codeHost.openPullRequest({ repository: service.repository, branch: 'flightplan/catalog-info', files: [catalogInfoFile(service)], title: message, body: `Flightplan asks again for ${service.name} (${service.team}); this registers it in Backstage.` });
+  }
+  const infra = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-infra`, repository: infraRepository, description: `Infrastructure of ${service.name}`, mark });
   await recordStep(deps, service.name, 'service.repositories-created', `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`);
   return { repository: service.repository, infraRepository };
 }

@@ -119,7 +119,9 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   }),
   githubDeployments: githubApp,
   codeHost: githubApp,
-  chat: secret('slackBotToken'),
+  chat: all(secret('slackBotToken'), (fn, { settings }) => {
+    fn.addEnvironment(ENV.portalUrl, settings.portalUrl);
+  }),
   githubWebhookSecret: secret('githubWebhookSecret'),
   argocdToken: secret('argocdToken'),
   slackSigningSecret: secret('slackSigningSecret'),
@@ -130,6 +132,7 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
     fn.addEnvironment(ENV.terraformModuleSource, settings.terraformModuleSource);
     fn.addEnvironment(ENV.terraformApplyWorkflow, settings.terraformApplyWorkflow);
     fn.addEnvironment(ENV.accounts, JSON.stringify(settings.accounts));
+    fn.addEnvironment(ENV.snsHttpsDomains, settings.snsHttpsDomains.join(','));
     fn.addEnvironment(ENV.imageRegistry, imageRegistry);
   },
   freezeWindows: (fn, { settings }) => {

@@ -28,6 +28,10 @@ export interface FlightplanSettings {
   workloadAccounts?: WorkloadAccounts;
   /** `flightplan:healthSources`: CloudWatch or Prometheus, per environment (CloudWatch where absent). */
   healthSources: HealthSources;
+  /** Domains an SNS `https` subscription may deliver to; none unless listed (`flightplan:snsHttpsDomains`). */
+  snsHttpsDomains: string[];
+  /** Absolute URL that Flightplan's links in Slack start with (`flightplan:portalUrl`). */
+  portalUrl: string;
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
 }
@@ -57,6 +61,8 @@ export function settingsFrom(app: App): FlightplanSettings {
     accounts: accountsSchema.parse(read('accounts')),
     ...workloadAccountsFrom(read('workloadAccounts'), accountsSchema.parse(read('accounts'))),
     healthSources: parseHealthSources(read('healthSources')),
+    snsHttpsDomains: domainsFrom(read('snsHttpsDomains')),
+    portalUrl: absoluteUrl('portalUrl', text('portalUrl')),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
   };
 }
@@ -71,6 +77,20 @@ function workloadAccountsFrom(value: unknown, accounts: Accounts): { workloadAcc
     }
   }
   return { workloadAccounts };
+}
+
+function absoluteUrl(key: string, value: string): string {
+  if (!/^https:\/\/[^\s/]+/u.test(value)) throw new Error(`CDK context flightplan:${key} must be an absolute https:// URL`);
+  return value;
+}
+
+function domainsFrom(value: unknown): string[] {
+  if (value === undefined) return [];
+  const domains = typeof value === 'string' ? value.split(',').map((domain) => domain.trim()).filter(Boolean) : value;
+  if (!Array.isArray(domains) || !domains.every((domain) => typeof domain === 'string' && /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/u.test(domain))) {
+    throw new Error('CDK context flightplan:snsHttpsDomains must be a list of domain names (["hooks.example.com"] or "a.example,b.example")');
+  }
+  return domains as string[];
 }
 
 function customDomainFrom(name: unknown, certificateArn: unknown): { customDomain?: { name: string; certificateArn: string } } {

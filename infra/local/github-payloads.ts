@@ -104,6 +104,7 @@ export function workflowRunPayload(options: { repository: string; workflow: stri
       head_sha: options.headSha,
       path: `.github/workflows/${options.workflow}.yml`,
       run_number: options.runId,
+      run_attempt: 1,
       event: 'push',
       status: 'completed',
       conclusion: options.conclusion,

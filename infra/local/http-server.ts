@@ -33,6 +33,32 @@ function compile(route: LocalRoute): CompiledRoute {
 const problem = (status: number, slug: string, title: string, detail: string): HttpResult =>
   problemResponse({ type: `https://flightplan.dev/problems/${slug}`, title, status, detail });
 
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+const hostnameOf = (host: string): string => host.replace(/:\d+$/u, '').toLowerCase();
+
+/**
+ * Why a request to a local control route (`/local/...`) is refused, or undefined. They take no
+ * token, so a web page must not reach them: a Host other than loopback is DNS rebinding, and an
+ * Origin or Sec-Fetch-Site from elsewhere is another site's page posting to us.
+ */
+export function localControlRefusal(headers: IncomingMessage['headers']): string | undefined {
+  const host = headers.host ?? '';
+  if (!LOOPBACK_HOSTS.includes(hostnameOf(host))) return `Host ${host || '(none)'} is not 127.0.0.1 or localhost`;
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a ${site} request may not use the local controls`;
+  const origin = headers.origin;
+  if (origin !== undefined) {
+    let originHost: string;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      return `Origin ${origin} is not this server`;
+    }
+    if (originHost.toLowerCase() !== host.toLowerCase()) return `Origin ${origin} is not this server`;
+  }
+  return undefined;
+}
+
 /**
  * API Gateway (HTTP API, payload format 2.0) on a laptop: the same routes, the JWT authorizer
  * played by the local issuer, and the request turned into the event a Lambda function receives.
@@ -55,6 +81,11 @@ async function serve(request: IncomingMessage, response: ServerResponse, routes:
     return match ? [{ route, match }] : [];
   });
   const found = pathMatches.find(({ route }) => route.method === method);
+  const refusal = url.pathname.startsWith('/local/') ? localControlRefusal(request.headers) : undefined;
+  if (refusal) {
+    send(response, problem(403, 'forbidden', 'Not allowed', refusal));
+    return;
+  }
   if (!found) {
     send(response, pathMatches.length > 0
       ? problem(405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed on ${url.pathname}`)

@@ -187,7 +187,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
     // Kept under the data directory, as Slack keeps messages: a resumed approval still updates its own.
-    const chat = new RecordingChat(join(dataDir, 'slack-messages.jsonl'));
+    // Links point at the server's own URL once it listens, unless a portal URL is set.
+    const chat = new RecordingChat(join(dataDir, 'slack-messages.jsonl'), () => optionalEnv(ENV.portalUrl, url));
     const selfService = selfServiceSettingsFrom(process.env);
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);

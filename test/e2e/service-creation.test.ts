@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { LocalGitRepository } from '../../functions/adapters/local/local-git.js';
 import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { portalClient, startTestRuntime } from '../support/local-runtime.js';
@@ -82,17 +83,47 @@ describe('service creation over HTTP', () => {
     expect((await alice.request('GET', '/v1/services/sneaky-service')).status).toBe(404);
   });
 
-  it('ends FAILED with the reason when a step fails, and creates the service when asked again', async () => {
+  it('ends FAILED with the reason when a step fails, and creates the service when its team asks again', async () => {
     runtime.faults.addFunctionFault({ function: 'commitServiceGitOps', kind: 'throw', times: 1 });
     const body = { name: 'flaky-service', team: 'payments', tier: 'T3', template: 'static-web' };
     expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
     const failed = await waitForService('flaky-service', (candidate) => candidate.status === 'FAILED');
     expect(failed.failureReason).toContain('Injected failure in commitServiceGitOps');
-    expect((await erin.request('POST', '/v1/services', { ...body, team: 'storefront' })).status).toBe(202);
+    expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
     const retried = await waitForService('flaky-service', (candidate) => candidate.status === 'ACTIVE');
-    expect(retried.team).toBe('storefront');
+    expect(retried.team).toBe('payments');
     expect(retried.events.map((event) => event.toStatus).filter(Boolean)).toEqual(['CREATING', 'FAILED', 'CREATING', 'ACTIVE']);
+    // The repository existed on the second attempt: its catalog entity came as a pull request, not a push.
+    expect(runtime.github.listPullRequests({ repository: 'acme/flaky-service' }).map((pullRequest) => pullRequest.branch)).toEqual(['flightplan/catalog-info']);
     expect((await alice.request('POST', '/v1/services', body)).status).toBe(409);
+  });
+
+  it("storefront cannot take over payments' FAILED payments-ledger", async () => {
+    runtime.faults.addFunctionFault({ function: 'commitServiceGitOps', kind: 'throw', times: 1 });
+    const body = { name: 'payments-ledger-v2', team: 'payments', tier: 'T3', template: 'node-api' };
+    expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
+    await waitForService('payments-ledger-v2', (candidate) => candidate.status === 'FAILED');
+    const takeover = await erin.request('POST', '/v1/services', { ...body, team: 'storefront' });
+    expect(takeover.status).toBe(409);
+    expect(((await takeover.json()) as { detail: string }).detail).toContain('belongs to team payments');
+    expect((await waitForService('payments-ledger-v2', () => true)).team).toBe('payments');
+  });
+
+  it.each(['terraform-live', 'gitops', 'terraform-aws-modules', 'template-node-api', 'template-infra'])('refuses %j as a service name: its repository is the platform\'s', async (name) => {
+    const response = await alice.request('POST', '/v1/services', { name, team: 'payments', tier: 'T3', template: 'node-api' });
+    expect(response.status).toBe(400);
+    expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
+  });
+
+  it('never adopts a repository Flightplan did not create for the service', async () => {
+    const legacy = new LocalGitRepository(runtime.github.directoryOf('acme/legacy-billing'));
+    await legacy.init([{ path: 'README.md', content: '# Legacy billing\n' }], 'Initial commit');
+    const before = await legacy.head();
+    expect((await alice.request('POST', '/v1/services', { name: 'legacy-billing', team: 'payments', tier: 'T3', template: 'node-api' })).status).toBe(202);
+    const failed = await waitForService('legacy-billing', (candidate) => candidate.status === 'FAILED');
+    expect(failed.failureReason).toContain('Flightplan did not create it');
+    expect(await legacy.head()).toBe(before);
+    expect(runtime.github.listPullRequests({ repository: 'acme/legacy-billing' })).toEqual([]);
   });
 
   it('does not deploy a service whose creation has not finished', async () => {
@@ -107,7 +138,7 @@ describe('service creation over HTTP', () => {
 
   it('lists the catalog with filters and cursor pagination', async () => {
     const payments = await alice.get<{ items: { name: string; team: string }[]; nextCursor: string | null }>('/v1/services?team=payments&status=ACTIVE&limit=100');
-    expect(payments.items.map((item) => item.name).sort()).toEqual(['orders-api', 'payments-ledger']);
+    expect(payments.items.map((item) => item.name).sort()).toEqual(['flaky-service', 'orders-api', 'payments-ledger']);
     const first = await alice.get<{ items: { name: string }[]; nextCursor: string | null }>('/v1/services?limit=1');
     expect(first.items).toHaveLength(1);
     const second = await alice.get<{ items: { name: string }[] }>(`/v1/services?limit=1&cursor=${first.nextCursor ?? ''}`);

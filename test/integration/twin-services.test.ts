@@ -248,8 +248,8 @@ describe('twin GitHub', () => {
 
   it('lets the code host create a repository from a template once, commit to it and open one pull request per branch', async () => {
     const host = awsCodeHost();
-    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments' })).toEqual({ url: 'https://github.com/acme/payments-api', created: true });
-    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments' })).toEqual({ url: 'https://github.com/acme/payments-api', created: false });
+    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments', mark: 'flightplan-payments-api' })).toEqual({ url: 'https://github.com/acme/payments-api', created: true });
+    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments', mark: 'flightplan-payments-api' })).toEqual({ url: 'https://github.com/acme/payments-api', created: false });
     const { revision } = await host.commitFiles('acme/payments-api', [{ path: 'catalog-info.yaml', content: 'kind: Component\n' }], 'Register in Backstage');
     expect(git(github.directoryOf('acme/payments-api'), 'rev-parse', 'main')).toBe(revision);
     const request = { repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live', branch: 'flightplan/prq-1', files: [{ path: '111111111111/hml/us-east-1/sqs/orders-api/events.tf', content: 'module "q" {}\n' }], title: 'SQS events for orders-api', body: 'Requested by alice' };

@@ -12,7 +12,7 @@ import { GitHubGitOpsRepo } from '../../functions/adapters/aws/github-gitops-rep
 import { OctokitGithubDeployments } from '../../functions/adapters/aws/octokit-github-deployments.js';
 import { SfnWorkflowEngine } from '../../functions/adapters/aws/sfn-workflow-engine.js';
 import { SlackChat } from '../../functions/adapters/aws/slack-chat.js';
-import { ArtifactNotReadyError, TaskTokenExpiredError } from '../../functions/errors.js';
+import { ArtifactNotReadyError, PolicyViolationError, TaskTokenExpiredError } from '../../functions/errors.js';
 
 describe('EcrArtifactRegistry', () => {
   const ecr = mockClient(ECRClient);
@@ -153,20 +153,37 @@ describe('GitHub adapters (Octokit)', () => {
     expect(calls.find((call) => call.route === 'POST /repos/acme/terraform-live/pulls')?.body).toMatchObject({ head: 'flightplan/prv-1', base: 'main', title: 'Provision', body: 'why' });
   });
 
-  it('creates a repository from its template once; a retried step finds it', async () => {
-    let exists = false;
+  it('creates a repository from its template once and marks it; a retried step finds it by its mark', async () => {
+    let topics: string[] | undefined;
     const { octokit, calls } = fakeGithub({
-      'GET /repos/acme/payments-ledger': () => (exists ? { status: 200, body: { html_url: 'https://github.com/acme/payments-ledger' } } : { status: 404, body: { message: 'Not Found' } }),
+      'GET /repos/acme/payments-ledger': () => (topics ? { status: 200, body: { html_url: 'https://github.com/acme/payments-ledger', topics } } : { status: 404, body: { message: 'Not Found' } }),
       'POST /repos/acme/template-node-api/generate': () => {
-        exists = true;
+        topics = [];
         return { status: 201, body: { html_url: 'https://github.com/acme/payments-ledger' } };
+      },
+      'PUT /repos/acme/payments-ledger/topics': () => {
+        topics = ['flightplan-0123456789abcdef'];
+        return { status: 200, body: { names: topics } };
       },
     });
     const host = new GitHubCodeHost(octokit);
-    const input = { template: 'acme/template-node-api', repository: 'acme/payments-ledger', description: 'Ledger' };
+    const input = { template: 'acme/template-node-api', repository: 'acme/payments-ledger', description: 'Ledger', mark: 'flightplan-0123456789abcdef' };
     expect(await host.createRepository(input)).toEqual({ url: 'https://github.com/acme/payments-ledger', created: true });
     expect(await host.createRepository(input)).toEqual({ url: 'https://github.com/acme/payments-ledger', created: false });
-    expect(calls.filter((call) => call.route.startsWith('POST')).map((call) => call.body)).toEqual([{ owner: 'acme', name: 'payments-ledger', description: 'Ledger', private: true }]);
+    expect(calls.filter((call) => call.route.startsWith('POST') || call.route.startsWith('PUT')).map((call) => call.body)).toEqual([
+      { owner: 'acme', name: 'payments-ledger', description: 'Ledger', private: true },
+      { names: ['flightplan-0123456789abcdef'] },
+    ]);
+  });
+
+  it.each([
+    ['without topics', undefined],
+    ['marked for another service', ['flightplan-ffffffffffffffff']],
+  ])('never adopts an existing repository %s', async (_case, topics) => {
+    const { octokit, calls } = fakeGithub({ 'GET /repos/acme/terraform-live': ok({ html_url: 'https://github.com/acme/terraform-live', ...(topics ? { topics } : {}) }) });
+    const host = new GitHubCodeHost(octokit);
+    await expect(host.createRepository({ template: 'acme/template-node-api', repository: 'acme/terraform-live', description: 'x', mark: 'flightplan-0123456789abcdef' })).rejects.toThrow(PolicyViolationError);
+    expect(calls.map((call) => call.route)).toEqual(['GET /repos/acme/terraform-live']);
   });
 
   it('puts every status of a ref and environment on one GitHub Deployment', async () => {
@@ -188,8 +205,18 @@ describe('SlackChat', () => {
       return Promise.resolve(answer);
     };
     const client = { chat: { postMessage: record('postMessage'), update: record('update'), postEphemeral: record('postEphemeral') } } as unknown as WebClient;
-    return { chat: new SlackChat(() => Promise.resolve(client)), sent };
+    return { chat: new SlackChat(() => Promise.resolve(client), 'https://portal.example.com/'), sent };
   };
+
+  it('makes the relative "details" link absolute against the portal URL', async () => {
+    const { chat, sent } = fakeSlack({ ok: true, ts: '1.2', channel: 'C1' });
+    await chat.post({ channel: '#deploys-payments', text: 'done (</v1/deployments/d-1|details>)', blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: '</v1/provisioning-requests/p-1|details>' }] }] });
+    expect(sent[0]?.args).toEqual({
+      channel: '#deploys-payments',
+      text: 'done (<https://portal.example.com/v1/deployments/d-1|details>)',
+      blocks: [{ type: 'context', elements: [{ type: 'mrkdwn', text: '<https://portal.example.com/v1/provisioning-requests/p-1|details>' }] }],
+    });
+  });
 
   it('pages the channel with @here for urgent messages and returns where the message is', async () => {
     const { chat, sent } = fakeSlack({ ok: true, ts: '1.2', channel: 'C1' });

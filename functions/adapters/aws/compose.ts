@@ -105,7 +105,7 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
   chat: () => {
     secretsManager.arnOf('slackBotToken');
     let client: Promise<WebClient> | undefined;
-    return new SlackChat(() => (client ??= secretsManager.get('slackBotToken').then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))));
+    return new SlackChat(() => (client ??= secretsManager.get('slackBotToken').then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))), requireEnv(ENV.portalUrl));
   },
   githubWebhookSecret: () => secretNamed('githubWebhookSecret'),
   argocdToken: () => secretNamed('argocdToken'),

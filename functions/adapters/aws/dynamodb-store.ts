@@ -46,7 +46,12 @@ const queueKey = (deployment: Pick<Deployment, 'service' | 'environment' | 'crea
 });
 export const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
 
-const cursorSchema = z.record(z.string(), z.string());
+// Only the table's and its indexes' key attributes, the table key always: anything else is a
+// forged cursor, which DynamoDB would answer with a ValidationException (a 500).
+const CURSOR_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
+const cursorSchema = z
+  .record(z.string(), z.string().min(1).max(1024))
+  .refine((key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)), 'not a key of this table');
 
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;

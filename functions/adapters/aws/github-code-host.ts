@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import type { RepositoryFile } from '../../domain/service-creation.js';
+import { PolicyViolationError } from '../../errors.js';
 import type { CodeHost } from '../../ports/index.js';
 
 const DEFAULT_BRANCH = 'main';
@@ -48,10 +49,13 @@ export async function commitFilesWithGitData(
 export class GitHubCodeHost implements CodeHost {
   constructor(private readonly octokit: Octokit) {}
 
-  async createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }> {
+  async createRepository(input: { template: string; repository: string; description: string; mark: string }): Promise<{ url: string; created: boolean }> {
     const { owner, repo } = splitRepository(input.repository);
     try {
       const { data } = await this.octokit.rest.repos.get({ owner, repo });
+      if (!(data.topics ?? []).includes(input.mark)) {
+        throw new PolicyViolationError(`${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`);
+      }
       return { url: data.html_url, created: false };
     } catch (error) {
       if (!hasStatus(error, 404)) throw error;
@@ -65,6 +69,7 @@ export class GitHubCodeHost implements CodeHost {
       description: input.description,
       private: true,
     });
+    await this.octokit.rest.repos.replaceAllTopics({ owner, repo, names: [input.mark] });
     return { url: data.html_url, created: true };
   }
 

@@ -1,11 +1,19 @@
 import type { WebClient } from '@slack/web-api';
+import { absoluteLinks } from '../../domain/slack-text.js';
 import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
-/** Slack through @slack/web-api. Urgent messages mention @here so the channel is paged. */
+/**
+ * Slack through @slack/web-api. Urgent messages mention @here so the channel is paged; Flightplan's
+ * relative links become absolute against `portalUrl`, since Slack cannot resolve them.
+ */
 export class SlackChat implements Chat {
-  constructor(private readonly client: () => Promise<WebClient>) {}
+  constructor(
+    private readonly client: () => Promise<WebClient>,
+    private readonly portalUrl: string,
+  ) {}
 
-  async post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
+  async post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {
+    const message = absoluteLinks(unresolved, this.portalUrl);
     const result = await (await this.client()).chat.postMessage({
       channel: message.channel,
       text: message.urgent ? `<!here> ${message.text}` : message.text,
@@ -38,7 +46,8 @@ export class SlackChat implements Chat {
     }
   }
 
-  async update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+  async update(channel: string, ts: string, unresolved: Omit<ChatMessage, 'channel'>): Promise<void> {
+    const message = absoluteLinks(unresolved, this.portalUrl);
     const result = await (await this.client()).chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) });
     if (!result.ok) throw new Error(`Slack chat.update failed: ${result.error ?? 'unknown'}`);
   }

@@ -3,7 +3,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { RepositoryFile } from '../../domain/service-creation.js';
-import { ConflictError, NotFoundError } from '../../errors.js';
+import { ConflictError, NotFoundError, PolicyViolationError } from '../../errors.js';
 import type { CodeHost, GithubDeployments } from '../../ports/index.js';
 import { LocalGitRepository } from './local-git.js';
 
@@ -61,12 +61,34 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     return Promise.resolve();
   }
 
-  async createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }> {
+  async createRepository(input: { template: string; repository: string; description: string; mark: string }): Promise<{ url: string; created: boolean }> {
     const repository = this.repository(input.repository);
     const url = this.urlOf(input.repository);
-    if (repository.exists()) return { url, created: false };
+    if (repository.exists()) {
+      if (!(await this.topicsOf(input.repository)).includes(input.mark)) {
+        throw new PolicyViolationError(`${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`);
+      }
+      return { url, created: false };
+    }
     await repository.init(templateFiles(input.template, input.repository, input.description), `Create ${input.repository} from ${input.template}`);
+    await this.setTopics(input.repository, [input.mark]);
     return { url, created: true };
+  }
+
+  /** A repository's topics, as GitHub's `repos.get` returns them. */
+  async topicsOf(repositoryName: string): Promise<string[]> {
+    const file = this.topicsFile(repositoryName);
+    return existsSync(file) ? z.array(z.string()).parse(JSON.parse(await readFile(file, 'utf8'))) : [];
+  }
+
+  /** Replaces a repository's topics, as GitHub's `PUT /repos/{owner}/{repo}/topics` does. */
+  async setTopics(repositoryName: string, names: string[]): Promise<void> {
+    await writeFile(this.topicsFile(repositoryName), `${JSON.stringify(names)}\n`);
+  }
+
+  // Beside the repository's git data, where no commit sees it.
+  private topicsFile(repositoryName: string): string {
+    return join(this.repository(repositoryName).directory, '.git', 'flightplan-topics.json');
   }
 
   commitFiles(repositoryName: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {

@@ -1,4 +1,5 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { absoluteLinks } from '../../domain/slack-text.js';
 import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
@@ -13,7 +14,7 @@ export interface RecordedMessage extends ChatMessage {
 type JournalLine = { op: 'post'; message: RecordedMessage } | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
 
 /**
- * Slack, recorded: what would have been posted, readable at GET /local/slack/messages. Given a
+ * Slack, recorded: what would have been posted, readable at GET /local/slack/messages, with links made absolute as SlackChat makes them. Given a
  * file, the messages outlive the process as Slack's do (appended as JSON lines), so a workflow
  * resumed after a restart can still update the message it posted before. Also the workspace's
  * users, added with POST /local/slack/users (the demo adds its people again at every start).
@@ -23,7 +24,10 @@ export class RecordingChat implements Chat {
   private readonly users = new Map<string, ChatUserProfile>();
   private sequence = 0;
 
-  constructor(private readonly file?: string) {
+  constructor(
+    private readonly file?: string,
+    private readonly portalUrl: () => string = () => 'http://127.0.0.1:3000',
+  ) {
     if (!file || !existsSync(file)) return;
     for (const line of readFileSync(file, 'utf8').split('\n')) {
       if (!line.trim()) continue;
@@ -44,7 +48,8 @@ export class RecordingChat implements Chat {
     return Promise.resolve(this.users.get(user));
   }
 
-  post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
+  post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {
+    const message = absoluteLinks(unresolved, this.portalUrl());
     this.sequence += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.sequence).padStart(6, '0')}`;
     const recorded: RecordedMessage = { ...message, ts, postedAt: new Date().toISOString(), history: [] };
@@ -60,7 +65,8 @@ export class RecordingChat implements Chat {
     });
   }
 
-  update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+  update(channel: string, ts: string, unresolved: Omit<ChatMessage, 'channel'>): Promise<void> {
+    const message = absoluteLinks(unresolved, this.portalUrl());
     if (!this.apply(channel, ts, message)) return Promise.reject(new Error(`message_not_found: ${channel} ${ts}`));
     this.record({ op: 'update', channel, ts, message });
     return Promise.resolve();

@@ -226,7 +226,20 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)$/u,
-      handle: ([owner = '', name = '']) => Promise.resolve(jsonResponse(200, repositoryJson(repository(owner, name).name))),
+      handle: async ([owner = '', name = '']) => {
+        const fullName = repository(owner, name).name;
+        return jsonResponse(200, { ...repositoryJson(fullName), topics: await simulator.topicsOf(fullName) });
+      },
+    },
+    {
+      method: 'PUT',
+      pattern: /^\/repos\/([^/]+)\/([^/]+)\/topics$/u,
+      handle: async ([owner = '', name = ''], _request, body) => {
+        const fullName = repository(owner, name).name;
+        const names = z.array(z.string()).parse((body as { names?: unknown } | undefined)?.names);
+        await simulator.setTopics(fullName, names);
+        return jsonResponse(200, { names });
+      },
     },
     {
       method: 'POST',
@@ -238,7 +251,9 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         if (simulator.gitRepository(fullName).exists()) {
           throw new GithubApiError(422, 'Repository creation failed.', [{ resource: 'Repository', code: 'custom', field: 'name', message: 'name already exists on this account' }]);
         }
-        await simulator.createRepository({ template: `${templateOwner}/${templateName}`, repository: fullName, description: stringField(body, 'description') ?? '' });
+        // The generated repository has no topics yet: the code host sets its mark with PUT …/topics.
+        await simulator.createRepository({ template: `${templateOwner}/${templateName}`, repository: fullName, description: stringField(body, 'description') ?? '', mark: '' });
+        await simulator.setTopics(fullName, []);
         return jsonResponse(201, { ...repositoryJson(fullName), description: stringField(body, 'description') ?? null });
       },
     },
