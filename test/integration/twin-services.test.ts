@@ -130,6 +130,7 @@ beforeAll(async () => {
     [ENV.gitopsRepository]: LOCAL_DEFAULTS.gitopsRepository,
     [ENV.githubApiUrl]: github.url,
     [ENV.slackApiUrl]: `${slack.url}/api`,
+    [ENV.portalUrl]: 'https://flightplan.example.com',
   });
 });
 
@@ -391,6 +392,7 @@ describe('twin services seen from a bundled function', () => {
           [ENV.gitopsRepository]: 'acme/gitops',
           [ENV.githubAppPrivateKeySecretArn]: secretArn('GithubAppPrivateKey'),
           [ENV.slackBotTokenSecretArn]: secretArn('SlackBotToken'),
+          [ENV.portalUrl]: 'https://flightplan.example.com',
         },
       });
       const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');

@@ -19,7 +19,7 @@ describe('portal callers', () => {
     expect(callerOf(eventWith({ sub: login })).name).toBe(login);
   });
 
-  it.each(['alice\nresource "aws_iam_user" "backdoor" {}', 'alice bob', '"alice"', '', '-alice', 'a'.repeat(101), 'alice\u2028'])(
+  it.each(['alice\nresource "aws_iam_user" "backdoor" {}', 'alice bob', '"alice"', '-alice', 'a'.repeat(101), 'alice\u2028'])(
     'refuses the login %j at the edge',
     (login) => {
       expect(() => callerOf(eventWith({ preferred_username: login, sub: 'x' }))).toThrow(UnauthorizedError);
