@@ -6,6 +6,8 @@ import {
   awsChat,
   awsClock,
   awsDeploymentStore,
+  awsFreezeWindows,
+  awsLockStore,
   awsMetrics,
   awsProvisioningStore,
   awsSelfService,
@@ -20,7 +22,12 @@ import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type Htt
 import { openApiDocument } from './http/openapi.js';
 import {
   approvalsQuerySchema,
+  deploymentDetailSchema,
+  deploymentPlanSchema,
   deploymentsQuerySchema,
+  executionViewSchema,
+  liveVersionsSchema,
+  overrideBodySchema,
   provisioningDetailSchema,
   provisioningQuerySchema,
   provisioningRequestViewSchema,
@@ -33,6 +40,9 @@ import type { Dependencies } from './ports/index.js';
 import { onAws } from './runtime.js';
 import { abortDeployment } from './use-cases/abort-deployment.js';
 import { voteOnApproval } from './use-cases/approvals.js';
+import { liveVersionsOf } from './use-cases/live-versions.js';
+import { overrideBlockedWave } from './use-cases/override-wave.js';
+import { planDeploymentRequest } from './use-cases/plan-deployment.js';
 import { teamsOf, type Caller } from './use-cases/callers.js';
 import { describeDeployment, listDeployments } from './use-cases/query-deployments.js';
 import { submitProvisioningRequest } from './use-cases/provisioning.js';
@@ -70,7 +80,7 @@ export function callerOf(event: HttpEvent): Caller {
 
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
 export const createHandler = (
-  deps: Pick<Dependencies, 'deployments' | 'catalog' | 'bus' | 'waits' | 'workflows' | 'clock' | 'approvals' | 'chat' | 'metrics' | 'provisioning' | 'selfService'>,
+  deps: Pick<Dependencies, 'deployments' | 'catalog' | 'bus' | 'waits' | 'workflows' | 'clock' | 'approvals' | 'chat' | 'metrics' | 'provisioning' | 'selfService' | 'locks' | 'freezeWindows'>,
 ) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'GET /v1/openapi.json') {
@@ -84,6 +94,23 @@ export const createHandler = (
         const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
         return accepted({ deploymentId, status: 'QUEUED', href: `/v1/deployments/${deploymentId}` });
       }
+      case 'POST /v1/deployments/plan': {
+        const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
+        return json(200, deploymentPlanSchema.parse(await planDeploymentRequest(deps, caller, body)));
+      }
+      case 'POST /v1/deployments/{id}/override': {
+        const body = overrideBodySchema.parse(parseJson(rawBody(event)));
+        const deployment = await overrideBlockedWave(deps, caller, { deploymentId: pathId(event, 'id'), reason: body.reason });
+        return json(202, { deploymentId: deployment.id, status: deployment.status, waveOverrides: deployment.waveOverrides });
+      }
+      case 'GET /v1/deployments/{id}/execution': {
+        const id = pathId(event, 'id');
+        const history = await deps.workflows.history('deployment', id);
+        if (!history) throw new NotFoundError(`Deployment ${id} has no execution`);
+        return json(200, executionViewSchema.parse({ executionArn: history.execution.executionArn, status: history.execution.status, startDate: history.execution.startDate, stopDate: history.execution.stopDate ?? null, steps: history.steps }));
+      }
+      case 'GET /v1/services/{name}/live':
+        return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, pathId(event, 'name'))));
       case 'POST /v1/provisioning-requests': {
         const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
         const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
@@ -127,7 +154,7 @@ export const createHandler = (
         return json(200, await listDeployments(deps, query));
       }
       case 'GET /v1/deployments/{id}':
-        return json(200, await describeDeployment(deps, pathId(event, 'id')));
+        return json(200, deploymentDetailSchema.parse(await describeDeployment(deps, pathId(event, 'id'))));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));
@@ -161,6 +188,8 @@ export const handler = onAws(() =>
   createHandler({
     deployments: awsDeploymentStore(),
     catalog: awsCatalogStore(),
+    locks: awsLockStore(),
+    freezeWindows: awsFreezeWindows(),
     bus: awsBus(),
     waits: awsWaitStore(),
     workflows: awsWorkflows(),

@@ -21,6 +21,8 @@ export interface FunctionAccess {
   startsWorkflows?: StateMachineName[];
   /** Sends task success/failure to, or stops, executions of these state machines. */
   signalsWorkflows?: StateMachineName[];
+  /** Reads the executions (description and state history) of these state machines, for the console. */
+  readsWorkflows?: StateMachineName[];
   secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret')[];
   gitops?: boolean;
   images?: boolean;
@@ -63,7 +65,7 @@ export const FUNCTIONS = {
     description: 'Portal API (/v1)',
     memoryMb: 512,
     timeoutSeconds: 10,
-    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
+    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], readsWorkflows: ['deployment'], freezeWindows: true, secrets: ['slackBotToken'] },
   },
   slackInteractions: {
     entry: 'functions/slack-interactions.ts',
@@ -362,6 +364,9 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/deployments/plan', function: 'portalApi', auth: 'jwt' },
+  { method: 'POST', path: '/v1/deployments/{id}/override', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/deployments/{id}/execution', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals/{id}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/approvals/{id}/votes', function: 'portalApi', auth: 'jwt' },
@@ -370,6 +375,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/provisioning-requests', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/services/{name}/live', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
   // The API description is public, as the contract Backstage and other clients build against.
   { method: 'GET', path: '/v1/openapi.json', function: 'portalApi', auth: 'none' },

@@ -74,6 +74,8 @@ export const approvalSchema = z.object({
   decidedAt: z.string().nullable(),
   reason: z.string().nullable(),
   slack: z.object({ channel: z.string(), ts: z.string() }).nullable(),
+  /** Set at creation when the directory has nobody who could decide it; platform-team is told. */
+  noEligibleApprover: z.string().nullable().default(null),
   revision: z.number().int().nonnegative(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
@@ -105,8 +107,24 @@ export function newApproval(request: {
     decidedAt: null,
     reason: null,
     slack: null,
+    noEligibleApprover: null,
     revision: 0,
   };
+}
+
+/**
+ * Why nobody could decide an approval, given who the directory has in each eligible team; null
+ * when enough eligible people other than the requester exist to reach the quorum.
+ */
+export function missingApprovers(policyName: ApprovalPolicyName, team: string, requester: string, members: Record<string, string[]>): string | null {
+  const policy = APPROVAL_POLICIES[policyName];
+  const eligible = new Set(policy.eligibleTeams(team).flatMap((candidate) => members[candidate] ?? []).filter((login) => login !== requester));
+  if (eligible.size < policy.quorum) {
+    return `${policy.description} must decide, and the directory has ${eligible.size === 0 ? 'nobody' : `only ${[...eligible].join(', ')}`} eligible besides ${requester}`;
+  }
+  const required = policy.mustInclude;
+  if (required && !(members[required] ?? []).some((login) => login !== requester)) return `a member of ${required} must approve, and the directory has none besides ${requester}`;
+  return null;
 }
 
 export function mayVote(approval: Approval, voter: Voter): boolean {

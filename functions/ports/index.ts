@@ -78,6 +78,8 @@ export interface CatalogStore {
   updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service>;
   serviceEvents(name: string): Promise<DeploymentEvent[]>;
   getPerson(login: string): Promise<Person | undefined>;
+  /** The people the directory knows in a team. */
+  membersOf(team: string): Promise<Person[]>;
   putPerson(person: Person): Promise<void>;
 }
 
@@ -183,6 +185,12 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
+/** One state an execution entered, as the Step Functions console's event history lists it. */
+export interface ExecutionStep {
+  state: string;
+  enteredAt: string;
+}
+
 /** Step Functions, or the local runner over the same ASL. */
 export interface WorkflowEngine {
   /** Starting an execution whose name already ran with the same input is a no-op that returns it. */
@@ -192,6 +200,8 @@ export interface WorkflowEngine {
   sendTaskHeartbeat(taskToken: string): Promise<void>;
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   describe(executionArn: string): Promise<ExecutionDescription | undefined>;
+  /** The execution named `name` of `stateMachine` and the states it entered, oldest first; undefined when there is none. */
+  history(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; steps: ExecutionStep[] } | undefined>;
 }
 
 export interface GitOpsTarget {

@@ -1,9 +1,9 @@
 import { approvalMessage } from '../domain/approval-message.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
-import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
+import { APPROVAL_POLICIES, castVote, closeApproval, missingApprovers, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
 import type { Person } from '../domain/catalog.js';
 import { NotFoundError } from '../errors.js';
-import type { ApprovalStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type { ApprovalStore, CatalogStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { signalWait } from './task-waits.js';
 
@@ -31,15 +31,20 @@ async function refreshMessage(chat: Chat, approval: Approval): Promise<void> {
 
 /** Creates the approval (once per subject) and posts its Slack message with the vote buttons. */
 export async function requestApproval(
-  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
+  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock; catalog: CatalogStore },
   request: ApprovalRequest,
 ): Promise<{ approvalId: string; expiresInSeconds: number; waits: { untilReminder: number; untilEscalation: number; untilExpiry: number } }> {
   const now = deps.clock.now();
   const approval = newApproval({ id: request.approvalId, policy: request.policy, team: request.team, requestedBy: request.requestedBy, subject: request.subject, now });
-  await deps.approvals.create({
+  approval.noEligibleApprover = await noEligibleApprover(deps, request);
+  const created = await deps.approvals.create({
     approval,
     event: { at: now, actor: request.requestedBy, action: 'approval.requested', message: `${request.subject.summary}: ${request.policy} approval requested`, toStatus: 'PENDING' },
   });
+  if (created === 'created' && approval.noEligibleApprover) {
+    await deps.approvals.recordEvent(approval.id, { at: now, actor: WORKFLOW_ACTOR, action: 'approval.no-eligible-approver', message: approval.noEligibleApprover });
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, urgent: true, text: `:warning: Nobody can decide the approval for ${request.subject.summary} (${approval.id}): ${approval.noEligibleApprover}. Add an eligible person to the directory (team ${request.team}).` });
+  }
   let stored = await loadApproval(deps.approvals, request.approvalId);
   if (!stored.slack) {
     const posted = await deps.chat.post({ channel: request.channel, ...approvalMessage(stored) });
@@ -50,6 +55,12 @@ export async function requestApproval(
   const expiresInSeconds = Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000));
   const [untilReminder, untilEscalation, untilExpiry] = reminderSchedule(stored.policy, expiresInSeconds);
   return { approvalId: stored.id, expiresInSeconds, waits: { untilReminder, untilEscalation, untilExpiry } };
+}
+
+async function noEligibleApprover(deps: { catalog: CatalogStore }, request: ApprovalRequest): Promise<string | null> {
+  const teams = [...new Set([...APPROVAL_POLICIES[request.policy].eligibleTeams(request.team), ...(APPROVAL_POLICIES[request.policy].mustInclude ? [APPROVAL_POLICIES[request.policy].mustInclude ?? ''] : [])])];
+  const members = Object.fromEntries(await Promise.all(teams.map(async (team) => [team, (await deps.catalog.membersOf(team)).map((person) => person.login)] as const)));
+  return missingApprovers(request.policy, request.team, request.requestedBy, members);
 }
 
 /** Parks the approval workflow's task token; an approval decided in the meantime resumes it at once. */

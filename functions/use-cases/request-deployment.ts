@@ -4,16 +4,18 @@ import { PLATFORM_TEAM, environmentSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import type { Service } from '../domain/catalog.js';
 import type { CatalogStore, DeploymentStore, EventPublisher } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
 
-export const deploymentRequestSchema = z.object({
+/** Strict: a field Flightplan does not know (`dryRun`, a typo) is refused, never dropped. */
+export const deploymentRequestSchema = z.strictObject({
   service: z.string().min(1),
   environment: environmentSchema,
   /** The release tag (image tag) to deploy, for example v1.2.3. */
   version: z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -'),
   mode: z.enum(['standard', 'rollback']).default('standard'),
-  override: z.object({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
+  override: z.strictObject({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
 });
 export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 
@@ -28,17 +30,7 @@ export async function requestDeployment(
   body: DeploymentRequestBody,
   idempotencyKey: string | undefined,
 ): Promise<{ deploymentId: string }> {
-  const service = await deps.catalog.getService(body.service);
-  if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
-  if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
-  const teams = await teamsOf(deps, caller);
-  if (!mayOperate(teams, service.team)) {
-    throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
-  }
-  const bad = await deps.deployments.badVersion(service.name, body.version);
-  if (bad && !body.override) {
-    throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
-  }
+  const { service, teams } = await admitDeploymentRequest(deps, caller, body);
   const requestKey = `portal:${caller.login}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
   const request = {
     service: service.name,
@@ -55,4 +47,28 @@ export async function requestDeployment(
     { ...deploymentRequested.build(request, { causationId: `portal:${caller.login}` }), source: 'flightplan.portal' },
   ]);
   return { deploymentId: deploymentIdFor(request) };
+}
+
+/**
+ * Whether a deploy may be asked for at all, the same for a real request and its plan: the service
+ * is active, the caller is in its team or platform-team, and a version that was rolled back
+ * comes with an override.
+ */
+export async function admitDeploymentRequest(
+  deps: { catalog: CatalogStore; deployments: DeploymentStore },
+  caller: Caller,
+  body: DeploymentRequestBody,
+): Promise<{ service: Service; teams: string[] }> {
+  const service = await deps.catalog.getService(body.service);
+  if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
+  if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
+  const teams = await teamsOf(deps, caller);
+  if (!mayOperate(teams, service.team)) {
+    throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
+  }
+  const bad = await deps.deployments.badVersion(service.name, body.version);
+  if (bad && !body.override) {
+    throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
+  }
+  return { service, teams };
 }

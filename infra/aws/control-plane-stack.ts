@@ -154,7 +154,7 @@ export class ControlPlaneStack extends Stack {
         fn.addEnvironment(ENV.busName, this.bus.eventBusName);
       }
       // By name, not by reference: the state machine already depends on these functions' ARNs.
-      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])])) {
+      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? []), ...(access.readsWorkflows ?? [])])) {
         if (name !== 'approval') fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name], this.stateMachineArn(name));
       }
       for (const name of access.startsWorkflows ?? []) {
@@ -163,6 +163,11 @@ export class ControlPlaneStack extends Stack {
       for (const name of access.signalsWorkflows ?? []) {
         fn.addToRolePolicy(
           new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [this.stateMachineArn(name)] }),
+        );
+      }
+      for (const name of access.readsWorkflows ?? []) {
+        fn.addToRolePolicy(
+          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [this.executionArns(name)] }),
         );
       }
       for (const secretName of access.secrets ?? []) {
@@ -298,9 +303,18 @@ export class ControlPlaneStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
       'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
     );
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
+      "The portal API reads a deployment's execution and its state history for the console; execution names are the deployment ids.",
+    );
     acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
     acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');
+  }
+
+  /** Every execution of one state machine: their names are the deployment ids. */
+  private executionArns(name: StateMachineName): string {
+    return this.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(name)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   }
 
   private stateMachineArn(name: StateMachineName): string {

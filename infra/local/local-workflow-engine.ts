@@ -4,7 +4,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context.js';
 import { TaskTokenExpiredError } from '../../functions/errors.js';
-import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../functions/ports/index.js';
+import type { ExecutionDescription, ExecutionStep, StateMachineName, WorkflowEngine } from '../../functions/ports/index.js';
 
 export type LocalTaskFunction = (payload: unknown, context: Context) => Promise<unknown>;
 
@@ -97,7 +97,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
+    const executionArn = this.arnOf(stateMachine, name);
     if (this.executions.has(executionArn)) return Promise.resolve({ executionArn, alreadyStarted: true });
     const { machine, overridesFor } = this.machines[stateMachine];
     const startDate = new Date().toISOString();
@@ -152,6 +152,17 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!execution) return Promise.resolve(undefined);
     const { abort: _abort, finished: _finished, visits: _visits, input: _input, stateMachine: _stateMachine, ...description } = execution;
     return Promise.resolve(description);
+  }
+
+  async history(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; steps: ExecutionStep[] } | undefined> {
+    const executionArn = this.arnOf(stateMachine, name);
+    const execution = await this.describe(executionArn);
+    if (!execution) return undefined;
+    return { execution, steps: this.statesVisited(executionArn).map((visit) => ({ state: visit.name, enteredAt: visit.enteredAt })) };
+  }
+
+  private arnOf(stateMachine: StateMachineName, name: string): string {
+    return `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
   }
 
   list(): (ExecutionDescription & { stateMachine: StateMachineName })[] {

@@ -31,6 +31,7 @@ function recordingWorkflows(): WorkflowEngine & { successes: unknown[] } {
     sendTaskHeartbeat: () => Promise.resolve(),
     stop: () => Promise.resolve(),
     describe: () => Promise.resolve(undefined),
+    history: () => Promise.resolve(undefined),
   };
 }
 

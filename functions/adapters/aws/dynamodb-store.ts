@@ -363,9 +363,17 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
         TransactItems: [
           { Put: { TableName: this.tableName, Item: { pk: `PERSON#${person.login}`, sk: META, data: person } } },
           { Put: { TableName: this.tableName, Item: { pk: `SLACKUSER#${person.slackUserId}`, sk: META, login: person.login } } },
+          ...person.teams.map((team) => ({ Put: { TableName: this.tableName, Item: { pk: `TEAM#${team}`, sk: `PERSON#${person.login}`, login: person.login } } })),
         ],
       }),
     );
+  }
+
+  /** Membership items are never deleted; the person's own record is what counts, so a stale one is skipped. */
+  async membersOf(team: string): Promise<Person[]> {
+    const { Items = [] } = await this.documents.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TEAM#${team}` } }));
+    const people = await Promise.all(Items.map((item) => (typeof item['login'] === 'string' ? this.getPerson(item['login']) : Promise.resolve(undefined))));
+    return people.filter((person): person is Person => person !== undefined && person.teams.includes(team));
   }
 
   async findPersonBySlackId(slackUserId: string): Promise<Person | undefined> {

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   InvalidToken,
@@ -13,7 +14,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { TaskTokenExpiredError } from '../../errors.js';
-import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../ports/index.js';
+import type { ExecutionDescription, ExecutionStep, StateMachineName, WorkflowEngine } from '../../ports/index.js';
 
 /** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
 export class SfnWorkflowEngine implements WorkflowEngine {
@@ -62,6 +63,26 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     await this.client.send(new StopExecutionCommand({ executionArn, error, cause }));
   }
 
+  async history(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; steps: ExecutionStep[] } | undefined> {
+    const stateMachineArn = this.stateMachineArns[stateMachine];
+    if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
+    const executionArn = executionArnFor(stateMachineArn, name);
+    const execution = await this.describe(executionArn);
+    if (!execution) return undefined;
+    const steps: ExecutionStep[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
+      const result = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }));
+      for (const event of result.events ?? []) {
+        const state = event.stateEnteredEventDetails?.name;
+        if (state) steps.push({ state, enteredAt: (event.timestamp ?? new Date()).toISOString() });
+      }
+      nextToken = result.nextToken;
+      if (!nextToken) break;
+    }
+    return { execution, steps };
+  }
+
   async describe(executionArn: string): Promise<ExecutionDescription | undefined> {
     try {
       const result = await this.client.send(new DescribeExecutionCommand({ executionArn }));
@@ -81,6 +102,9 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     }
   }
 }
+
+/** Enough pages for a deployment's whole history (a few hundred events) without a runaway loop. */
+const MAX_HISTORY_PAGES = 10;
 
 export const executionArnFor = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
