@@ -30,8 +30,8 @@ export class LocalIssuer {
     return new LocalIssuer(await importJWK(keys.privateJwk, ALGORITHM), await importJWK(keys.publicJwk, ALGORITHM));
   }
 
-  sign(claims: { sub: string; groups?: string[] }, expiresIn = '12h'): Promise<string> {
-    return new SignJWT({ groups: claims.groups ?? [], preferred_username: claims.sub })
+  sign(claims: { sub: string; groups?: string[]; email?: string }, expiresIn = '12h'): Promise<string> {
+    return new SignJWT({ groups: claims.groups ?? [], preferred_username: claims.sub, ...(claims.email ? { email: claims.email } : {}) })
       .setProtectedHeader({ alg: ALGORITHM })
       .setSubject(claims.sub)
       .setIssuer(LOCAL_ISSUER)

@@ -209,7 +209,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus, chat),
+        ...localControlRoutes(health, bus, chat, options.timeScale),
         control('POST', '/local/faults/functions', (event) => {
           const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
           faults.addFunctionFault(fault);
@@ -326,9 +326,10 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, timeScale: number): LocalRoute[] {
   return [
-    control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    // The time scale lets clients (the CLI's bake countdown, the console) run their clocks at the runtime's speed.
+    control('GET', '/healthz', () => json(200, { status: 'ok', timeScale })),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
