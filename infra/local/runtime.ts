@@ -26,6 +26,7 @@ import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '
 import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
+import { consoleRoutes } from './console-routes.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
@@ -210,6 +211,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
         ...localControlRoutes(health, bus, chat, options.timeScale),
+        ...consoleRoutes({ distDir: join(REPOSITORY_ROOT, 'console', 'dist'), issuer }),
         control('POST', '/local/faults/functions', (event) => {
           const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
           faults.addFunctionFault(fault);
