@@ -116,7 +116,7 @@ describe('a blocked wave, the queue behind it, the override, and what is live', 
       const released = await carol.request('POST', `/v1/deployments/${blocked.id}/override`, { reason: 'hotfix for the checkout outage' });
       expect(released.status).toBe(202);
       const done = await bob.waitFor('orders-api', 'prod', 'v3.0.0');
-      expect(done.status).toBe('SUCCEEDED');
+      expect(done.status, JSON.stringify(done.events.map((event) => event.message))).toBe('SUCCEEDED');
       expect(done.events.find((event) => event.action === 'wave.override')?.message).toContain('carol (platform-team) released sa-east-1');
       expect((await slackIn('#platform-team')).some((text) => text.includes('released sa-east-1'))).toBe(true);
       expect((await carol.request('POST', `/v1/deployments/${blocked.id}/override`, { reason: 'hotfix for the checkout outage' })).status).toBe(409);
