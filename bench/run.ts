@@ -5,10 +5,11 @@ import { parseArgs } from 'node:util';
 import { coldStartBench } from './cold-start.js';
 import { costBench } from './cost.js';
 import { ingressBench } from './ingress.js';
+import { restartBench } from './restart.js';
 import { scaleBench } from './scale.js';
 import type { BenchResult } from './support.js';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench };
+const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench, restart: restartBench };
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 function table(rows: BenchResult['rows']): string {

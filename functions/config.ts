@@ -45,12 +45,20 @@ export const ENV = {
   accounts: 'FLIGHTPLAN_ACCOUNTS',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
+  /**
+   * Seconds a deployment lock is held without renewal (default 26 h, longer than the 24-hour
+   * approval, the longest step that does not renew it). The next waiter may take a lock whose
+   * lease expired, or whose execution is no longer running. Locally divided by the time scale.
+   */
+  lockLeaseSeconds: 'FLIGHTPLAN_LOCK_LEASE_SECONDS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
   dynamoDbEndpoint: 'FLIGHTPLAN_DYNAMODB_ENDPOINT',
   dataDir: 'FLIGHTPLAN_DATA_DIR',
 } as const;
+
+export const DEFAULT_LOCK_LEASE_SECONDS = 26 * 3600;
 
 /** The variable that carries each state machine's ARN to the functions that start or signal it. */
 export const STATE_MACHINE_ARN_VARIABLES = {

@@ -17,9 +17,15 @@ export interface PortUse {
   readsOnly?: true;
   /**
    * With the `workflows` port: the state machines it starts, those whose tasks it signals or
-   * stops, and those whose executions it reads (description and state history, for the console).
+   * stops, those whose executions it asks about (`describes`: DescribeExecution) and those whose
+   * executions and history it shows (`reads`).
    */
-  workflows?: { starts?: readonly StateMachineName[]; signals?: readonly StateMachineName[]; reads?: readonly StateMachineName[] };
+  workflows?: {
+    starts?: readonly StateMachineName[];
+    signals?: readonly StateMachineName[];
+    describes?: readonly StateMachineName[];
+    reads?: readonly StateMachineName[];
+  };
 }
 
 /**

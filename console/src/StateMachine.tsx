@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import definition from '../../workflows/deployment.asl.json';
-import type { Execution } from './api';
+import { stepsOf, type Execution } from './api';
 import { layoutAsl, type LaidOutGraph } from './asl-graph';
 
 let layout: Promise<LaidOutGraph> | undefined;
@@ -16,9 +16,10 @@ export function StateMachine({ execution }: { execution: Execution | undefined }
     layout ??= layoutAsl(definition);
     void layout.then(setGraph);
   }, []);
-  const visited = new Set(execution?.steps.map((step) => step.state));
-  const current = execution?.status === 'RUNNING' ? execution.steps.at(-1)?.state : undefined;
-  const last = execution?.steps.at(-1)?.state;
+  const steps = execution ? stepsOf(execution) : [];
+  const visited = new Set(steps.map((step) => step.state));
+  const current = execution?.status === 'RUNNING' ? steps.at(-1)?.state : undefined;
+  const last = steps.at(-1)?.state;
   return (
     <div className="state-machine">
       <div className="graph" data-testid="state-machine">
@@ -56,8 +57,8 @@ export function StateMachine({ execution }: { execution: Execution | undefined }
         <h3>Execution {execution ? <span className={`pill ${execution.status}`}>{execution.status}</span> : null}</h3>
         {execution ? (
           <ol>
-            {execution.steps.map((step, index) => (
-              <li key={`${step.state}-${String(index)}`} className={index === execution.steps.length - 1 && execution.status === 'RUNNING' ? 'current' : ''}>
+            {steps.map((step, index) => (
+              <li key={`${step.state}-${String(index)}`} className={index === steps.length - 1 && execution.status === 'RUNNING' ? 'current' : ''}>
                 <time>{new Date(step.enteredAt).toLocaleTimeString()}</time> {step.state}
               </li>
             ))}

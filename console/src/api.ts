@@ -75,13 +75,24 @@ export interface Deployment {
   events?: AuditEvent[];
 }
 
+/** GET /v1/deployments/{id}/execution: DescribeExecution and GetExecutionHistory, as Step Functions answers them. */
 export interface Execution {
   executionArn: string;
+  name: string;
   status: string;
   startDate: string;
-  stopDate: string | null;
-  steps: { state: string; enteredAt: string }[];
+  stopDate?: string;
+  events: { id: number; timestamp: string; type: string; stateEnteredEventDetails?: { name: string } }[];
 }
+
+export interface ExecutionStep {
+  state: string;
+  enteredAt: string;
+}
+
+/** The states an execution entered, oldest first: its history's …StateEntered events. */
+export const stepsOf = (execution: Execution): ExecutionStep[] =>
+  execution.events.flatMap((event) => (event.type.endsWith('StateEntered') && event.stateEnteredEventDetails ? [{ state: event.stateEnteredEventDetails.name, enteredAt: event.timestamp }] : []));
 
 export interface LiveRegion {
   environment: string;

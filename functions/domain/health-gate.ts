@@ -1,4 +1,6 @@
-import type { Tier } from './catalog.js';
+import { environmentSchema, type Environment, type Tier } from './catalog.js';
+
+const ENVIRONMENTS: readonly Environment[] = environmentSchema.options;
 
 export interface ServiceLevelObjective {
   availability: number;
@@ -64,11 +66,13 @@ export function evaluateBake(tier: Tier, observation: HealthObservation): BakeVe
 }
 
 /**
- * Which catalogued service an alarm belongs to: alarm names start with `{service}-`. The longest
- * match wins, so `orders-api-5xx` is orders-api even when a service `orders` exists.
+ * Which catalogued service and environment an alarm belongs to: alarm names start with
+ * `{service}-{environment}-`, as the health gates read them. The longest service wins, so
+ * `orders-api-prod-5xx` is orders-api even when a service `orders` exists; a name without an
+ * environment belongs to no bake.
  */
-export function serviceForAlarm(alarmName: string, services: string[]): string | undefined {
+export function alarmTargetOf(alarmName: string, services: string[]): { service: string; environment: Environment } | undefined {
   return services
-    .filter((service) => alarmName.startsWith(`${service}-`))
-    .sort((a, b) => b.length - a.length)[0];
+    .flatMap((service) => ENVIRONMENTS.filter((environment) => alarmName.startsWith(`${service}-${environment}-`)).map((environment) => ({ service, environment })))
+    .sort((a, b) => b.service.length - a.service.length)[0];
 }

@@ -70,14 +70,6 @@ export const deploymentPlanSchema = z.object({
   writes: z.literal('nothing'),
 });
 
-export const executionViewSchema = z.object({
-  executionArn: z.string(),
-  status: z.string(),
-  startDate: z.string(),
-  stopDate: z.string().nullable(),
-  steps: z.array(z.object({ state: z.string(), enteredAt: z.string() })),
-});
-
 export const liveVersionsSchema = z.object({
   service: z.string(),
   regions: z.array(
@@ -92,14 +84,27 @@ export const liveVersionsSchema = z.object({
     }),
   ),
 });
+export const deploymentExecutionSchema = z.object({
+  executionArn: z.string(),
+  name: z.string(),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  /** GetExecutionHistory events, oldest first, each with its `…EventDetails`. */
+  events: z.array(z.looseObject({ id: z.number(), previousEventId: z.number().optional(), timestamp: z.string(), type: z.string() })),
+});
 export const approvalDetailSchema = approvalSchema.extend({ events: z.array(deploymentEventSchema) });
 export const provisioningDetailSchema = provisioningRequestViewSchema.extend({ approval: approvalSchema.nullable(), events: z.array(deploymentEventSchema) });
 export const serviceDetailSchema = serviceViewSchema.extend({ events: z.array(deploymentEventSchema) });
 
 export const problemSchema = z.object({
-  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|payload-too-large|internal}'),
+  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}'),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  knownGoodVersions: z.array(z.string()).optional().describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
 });

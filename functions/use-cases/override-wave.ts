@@ -16,11 +16,11 @@ export async function overrideBlockedWave(
   input: { deploymentId: string; reason: string },
 ): Promise<Deployment> {
   if (!(await teamsOf(deps, caller)).includes(PLATFORM_TEAM)) {
-    throw new ForbiddenError(`Only platform-team may release a blocked wave; ${caller.login} is not in it`);
+    throw new ForbiddenError(`Only platform-team may release a blocked wave; ${caller.name} is not in it`);
   }
   await loadDeployment(deps.deployments, input.deploymentId);
   try {
-    return await deps.deployments.update(input.deploymentId, (current) => releaseBlockedWave(current, { now: deps.clock.now(), by: caller.login, reason: input.reason }));
+    return await deps.deployments.update(input.deploymentId, (current) => releaseBlockedWave(current, { now: deps.clock.now(), by: caller.id, reason: input.reason }));
   } catch (error) {
     if (error instanceof InvalidTransitionError) throw new ConflictError(error.message, { cause: error });
     throw error;

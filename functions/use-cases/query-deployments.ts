@@ -1,7 +1,7 @@
 import type { Environment } from '../domain/catalog.js';
 import { isTerminal, type Deployment, type DeploymentEvent, type DeploymentStatus } from '../domain/deployment.js';
 import { NotFoundError } from '../errors.js';
-import type { ApprovalStore, DeploymentStore, LockStore, Page } from '../ports/index.js';
+import type { ApprovalStore, DeploymentStore, ExecutionDescription, ExecutionHistoryEvent, LockStore, Page, WorkflowEngine } from '../ports/index.js';
 import { lockKey } from '../domain/locking.js';
 import { approvalIdFor, type Approval } from '../domain/approval.js';
 
@@ -46,4 +46,15 @@ async function waitingBehindOf(deps: { deployments: DeploymentStore; locks: Lock
   if (deployment.environment !== 'prod') return null;
   const head = await deps.deployments.queueHead(deployment.service, deployment.environment);
   return head && head !== deployment.id ? head : null;
+}
+
+/** The deployment's workflow execution as Step Functions keeps it: its status and its history, state by state. */
+export async function describeDeploymentExecution(
+  deps: { deployments: DeploymentStore; workflows: WorkflowEngine },
+  id: string,
+): Promise<ExecutionDescription & { events: ExecutionHistoryEvent[] }> {
+  if (!(await deps.deployments.get(id))) throw new NotFoundError(`Deployment ${id} does not exist`);
+  const found = await deps.workflows.executionHistory('deployment', id);
+  if (!found) throw new NotFoundError(`Deployment ${id} has no workflow execution yet`);
+  return { ...found.execution, events: found.events };
 }

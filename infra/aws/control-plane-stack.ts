@@ -12,6 +12,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -152,7 +153,6 @@ export class ControlPlaneStack extends Stack {
       imageRegistry: `${this.account}.dkr.ecr.${this.region}.amazonaws.com`,
       ecrRepositories: `arn:aws:ecr:${this.region}:${this.account}:repository/*`,
       stateMachineArn: (name: StateMachineName) => this.stateMachineArn(name),
-      executionArns: (name: StateMachineName) => this.executionArns(name),
     };
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       grantPorts(this.functions[functionId], spec.module.declaration, grantContext);
@@ -165,7 +165,8 @@ export class ControlPlaneStack extends Stack {
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
       });
-      new Rule(this, rule.name, { eventBus: this.bus, description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
+      // Step Functions' own events arrive on the default bus; ours on the Flightplan bus.
+      new Rule(this, rule.name, { ...(rule.bus === 'default' ? {} : { eventBus: this.bus }), description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
         new LambdaFunction(this.functions[rule.target], { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
       );
       new Alarm(this, `${rule.name}DeadLettersAlarm`, {
@@ -177,6 +178,8 @@ export class ControlPlaneStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     }
+
+    this.addAsyncFailureDestinations(key);
 
     const api = new HttpApi(this, 'Api', {
       apiName: 'flightplan',
@@ -222,6 +225,33 @@ export class ControlPlaneStack extends Stack {
     if (domain) new CfnOutput(this, 'RegionalDomainName', { value: domain.regionalDomainName, description: `Point ${domain.name} here (CNAME or alias)` });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     this.acknowledgeNagFindings(mainTable, idempotencyTable);
+  }
+
+  /**
+   * EventBridge invokes rule targets asynchronously: the rule's DLQ only catches events it could
+   * not deliver. An invocation that throws is retried by Lambda and then, without a destination,
+   * dropped. Every rule target therefore sends its failed invocations (the event, the error) to
+   * an encrypted queue with a depth alarm; README, "Redriving failed events", says how to replay.
+   */
+  private addAsyncFailureDestinations(key: Key): void {
+    for (const functionId of new Set(RULES.map((rule) => rule.target))) {
+      const failures = new Queue(this, `${functionId}FailedInvocations`, {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: key,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+      });
+      this.functions[functionId].configureAsyncInvoke({ onFailure: new SqsDestination(failures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+      new Alarm(this, `${functionId}FailedInvocationsAlarm`, {
+        alarmDescription: `${functionId} failed on an event after Lambda's retries; redrive it from the queue (README, "Redriving failed events")`,
+        metric: failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      new CfnOutput(this, `${functionId}FailedInvocationsQueueUrl`, { value: failures.queueUrl, description: `Failed asynchronous invocations of ${functionId}` });
+    }
   }
 
   /** What an operator looks at first: executions, failures, dead letters, ingress errors. */
@@ -272,16 +302,11 @@ export class ControlPlaneStack extends Stack {
     );
     acknowledge(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
-      "The portal API reads a deployment's execution and its state history for the console; execution names are the deployment ids.",
+      "The portal API shows any deployment execution and its history (the CLI and the console), and the lock asks whether its holder's execution still runs (DescribeExecution, GetExecutionHistory); execution names are per deployment.",
     );
-    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
+    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules and the on-failure destinations of their targets; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
     acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');
-  }
-
-  /** Every execution of one state machine: their names are the deployment ids. */
-  private executionArns(name: StateMachineName): string {
-    return this.formatArn({ service: 'states', resource: 'execution', resourceName: `${stateMachineName(name)}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
   }
 
   private stateMachineArn(name: StateMachineName): string {

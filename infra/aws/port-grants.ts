@@ -29,8 +29,6 @@ export interface GrantContext {
   imageRegistry: string;
   ecrRepositories: string;
   stateMachineArn: (name: StateMachineName) => string;
-  /** Every execution of a state machine (`…:execution:{name}:*`). */
-  executionArns: (name: StateMachineName) => string;
 }
 
 type Grant = (fn: NodejsFunction, context: GrantContext, declaration: FunctionDeclaration) => void;
@@ -65,15 +63,18 @@ const all =
     for (const grant of grants) grant(fn, context, declaration);
   };
 
-const workflows: Grant = (fn, { stateMachineArn, executionArns }, declaration) => {
-  const { starts = [], signals = [], reads = [] } = declaration.use.workflows ?? {};
-  if (starts.length + signals.length + reads.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts, signals or reads)`);
+const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
+  const { starts = [], signals = [], describes = [], reads = [] } = declaration.use.workflows ?? {};
+  if (starts.length + signals.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`);
   // By name, not by reference: the state machines already depend on these functions' ARNs.
-  for (const name of new Set([...starts, ...signals, ...reads])) {
+  for (const name of new Set([...starts, ...signals, ...describes, ...reads])) {
     if (name in STATE_MACHINE_ARN_VARIABLES) fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES], stateMachineArn(name));
   }
   for (const name of starts) {
     fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn(name)] }));
+  }
+  for (const name of describes) {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }));
   }
   for (const name of signals) {
     fn.addToRolePolicy(
@@ -81,7 +82,9 @@ const workflows: Grant = (fn, { stateMachineArn, executionArns }, declaration) =
     );
   }
   for (const name of reads) {
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [executionArns(name)] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }),
+    );
   }
 };
 

@@ -3,7 +3,8 @@ import { extname, join } from 'node:path';
 import { z } from 'zod';
 import type { HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import { DEMO_PEOPLE } from './demo-catalog.js';
+import { teamsFromGroupsClaim } from '../../functions/domain/identity.js';
+import { DEMO_PEOPLE, demoEmailOf } from './demo-catalog.js';
 import type { LocalRoute } from './http-server.js';
 import type { LocalIssuer } from './local-issuer.js';
 
@@ -65,12 +66,15 @@ export function consoleRoutes(options: { distDir: string; issuer: LocalIssuer })
       Promise.resolve({
         statusCode: 200,
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ mode: 'local', apiUrl: '', defaultUser: CONSOLE_DEFAULT_USER, users: DEMO_PEOPLE.map((person) => ({ login: person.login, teams: person.teams })) }),
+        body: JSON.stringify({ mode: 'local', apiUrl: '', defaultUser: CONSOLE_DEFAULT_USER, users: DEMO_PEOPLE.map((person) => ({ login: person.name, teams: teamsFromGroupsClaim(person.groups) ?? [] })) }),
       }),
     ),
     route('/local/console/token', async (event) => {
       const { sub } = tokenQuerySchema.parse(event.queryStringParameters ?? {});
-      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ token: await options.issuer.sign({ sub }) }) };
+      // A demo person gets the token Keycloak would give them (as the demo seeding signs in); anybody else only a subject.
+      const person = DEMO_PEOPLE.find((candidate) => candidate.name === sub);
+      const token = await options.issuer.sign(person ? { sub, groups: person.groups, email: demoEmailOf(sub), githubLogin: sub } : { sub });
+      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ token }) };
     }),
   ];
 }

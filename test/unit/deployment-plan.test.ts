@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { missingApprovers } from '../../functions/domain/approval.js';
+import { approvalTermsFor, missingApprovers } from '../../functions/domain/approval.js';
+import type { Person, Requester } from '../../functions/domain/identity.js';
 import { freezeEndsAt, planDeployment } from '../../functions/domain/deployment-plan.js';
 import { newDeployment, releaseBlockedWave, type Deployment, type Wave } from '../../functions/domain/deployment.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
@@ -50,13 +51,16 @@ describe('planDeployment', () => {
 });
 
 describe('missingApprovers', () => {
+  const person = (id: string, ...teams: string[]): Person => ({ id, teams });
+  const requester = (id: string): Requester => ({ personId: id, name: id, bot: false });
   it.each([
-    ['nobody besides the requester', 'prod-deploy', 'storefront', 'erin', { storefront: ['erin'] }, 'nobody'],
-    ['a team member who is not the requester', 'prod-deploy', 'payments', 'alice', { payments: ['alice', 'bob'] }, null],
-    ['two approvers but nobody from platform-team', 'prod-resource', 'payments', 'alice', { payments: ['alice', 'bob', 'zoe'], 'platform-team': [] }, 'platform-team'],
-    ['one approver where two are needed', 'prod-resource', 'payments', 'alice', { payments: ['alice'], 'platform-team': ['carol'] }, 'only carol'],
-  ] as const)('reports %s', (_case, policy, team, requester, members, expected) => {
-    const reason = missingApprovers(policy, team, requester, members as unknown as Record<string, string[]>);
+    ['nobody besides the requester', 'prod-deploy', 'storefront', 'erin', { storefront: [person('erin', 'storefront')] }, 'nobody'],
+    ['a team member who is not the requester', 'prod-deploy', 'payments', 'alice', { payments: [person('alice', 'payments'), person('bob', 'payments')] }, null],
+    ['two approvers but nobody from platform-team', 'prod-resource', 'payments', 'alice', { payments: [person('alice', 'payments'), person('bob', 'payments'), person('zoe', 'payments')], 'platform-team': [] }, 'platform-team'],
+    ['one approver where two are needed', 'prod-resource', 'payments', 'alice', { payments: [person('alice', 'payments')], 'platform-team': [person('carol', 'platform-team')] }, 'only carol'],
+  ] as const)('reports %s', (_case, policy, team, requesterId, members, expected) => {
+    const requesters = [requester(requesterId)];
+    const reason = missingApprovers(approvalTermsFor(policy, team, requesters, members), requesters, members);
     if (expected === null) expect(reason).toBeNull();
     else expect(reason).toContain(expected);
   });

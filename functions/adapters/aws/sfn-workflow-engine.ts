@@ -1,7 +1,7 @@
 import {
   DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
   ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
   ExecutionDoesNotExist,
   InvalidToken,
   SendTaskFailureCommand,
@@ -14,7 +14,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { TaskTokenExpiredError } from '../../errors.js';
-import type { ExecutionDescription, ExecutionStep, StateMachineName, WorkflowEngine } from '../../ports/index.js';
+import type { ExecutionDescription, ExecutionHistoryEvent, StateMachineName, WorkflowEngine } from '../../ports/index.js';
 
 /** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
 export class SfnWorkflowEngine implements WorkflowEngine {
@@ -63,24 +63,20 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     await this.client.send(new StopExecutionCommand({ executionArn, error, cause }));
   }
 
-  async history(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; steps: ExecutionStep[] } | undefined> {
+  async executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined> {
     const stateMachineArn = this.stateMachineArns[stateMachine];
     if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
     const executionArn = executionArnFor(stateMachineArn, name);
     const execution = await this.describe(executionArn);
     if (!execution) return undefined;
-    const steps: ExecutionStep[] = [];
+    const events: ExecutionHistoryEvent[] = [];
     let nextToken: string | undefined;
-    for (let page = 0; page < MAX_HISTORY_PAGES; page += 1) {
-      const result = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: false, ...(nextToken ? { nextToken } : {}) }));
-      for (const event of result.events ?? []) {
-        const state = event.stateEnteredEventDetails?.name;
-        if (state) steps.push({ state, enteredAt: (event.timestamp ?? new Date()).toISOString() });
-      }
-      nextToken = result.nextToken;
-      if (!nextToken) break;
-    }
-    return { execution, steps };
+    do {
+      const page = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+      for (const event of page.events ?? []) events.push({ ...event, id: event.id ?? 0, type: event.type ?? '', timestamp: (event.timestamp ?? new Date(0)).toISOString() });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return { execution, events };
   }
 
   async describe(executionArn: string): Promise<ExecutionDescription | undefined> {
@@ -102,9 +98,6 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     }
   }
 }
-
-/** Enough pages for a deployment's whole history (a few hundred events) without a runaway loop. */
-const MAX_HISTORY_PAGES = 10;
 
 export const executionArnFor = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

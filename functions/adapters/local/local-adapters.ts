@@ -49,7 +49,8 @@ export class HealthSimulator implements HealthSource {
       errorRate: health.errorRate ?? (health.healthy ? healthyDefaults.errorRate : 0.05),
       p99Ms: health.p99Ms ?? (health.healthy ? healthyDefaults.p99Ms : 2500),
       requestCount: health.requestCount ?? healthyDefaults.requestCount,
-      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])],
+      // As CloudWatchHealthSource reads them: alarms named `{service}-{environment}-…` only.
+      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])].filter((name) => name.startsWith(`${target.service}-${target.environment}-`)),
     });
   }
 }
