@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PLATFORM_TEAM } from './catalog.js';
-import { hasHumanRequester, isRequester, requesterSchema, type Identity, type Person, type Requester } from './identity.js';
+import { displayNameOf, hasHumanRequester, isRequester, requesterSchema, type Identity, type Person, type Requester } from './identity.js';
 import { HOUR, addSeconds } from './time.js';
 
 export const approvalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'VOID']);
@@ -87,6 +87,8 @@ export const approvalSchema = z.object({
   decidedAt: z.string().nullable(),
   reason: z.string().nullable(),
   slack: z.object({ channel: z.string(), ts: z.string() }).nullable(),
+  /** Set at creation when the directory has nobody who could decide it; platform-team is told. */
+  noEligibleApprover: z.string().nullable().default(null),
   revision: z.number().int().nonnegative(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
@@ -177,8 +179,28 @@ export function newApproval(request: {
     decidedAt: null,
     reason: null,
     slack: null,
+    noEligibleApprover: null,
     revision: 0,
   };
+}
+
+/**
+ * Why nobody could decide an approval with these terms, given who the directory has in each
+ * eligible team (`members`, person records); null when enough eligible people other than the
+ * requesters exist to reach the quorum.
+ */
+export function missingApprovers(terms: ApprovalTerms, requesters: readonly Requester[], members: Record<string, readonly Person[]>): string | null {
+  const besides = requesters.map((requester) => requester.name).join(', ') || 'the requester';
+  const eligible = new Map(
+    terms.eligibleTeams.flatMap((team) => (members[team] ?? []).filter((person) => !isRequester(requesters, person)).map((person) => [person.id, person] as const)),
+  );
+  if (eligible.size < terms.quorum) {
+    const names = [...eligible.values()].map((person) => displayNameOf(person));
+    return `${describeTerms(terms)} must decide, and the directory has ${eligible.size === 0 ? 'nobody' : `only ${names.join(', ')}`} eligible besides ${besides}`;
+  }
+  const required = terms.mustInclude;
+  if (required && !(members[required] ?? []).some((person) => !isRequester(requesters, person))) return `a member of ${required} must approve, and the directory has none besides ${besides}`;
+  return null;
 }
 
 export function mayVote(approval: Approval, voter: Voter): boolean {

@@ -66,6 +66,8 @@ export const deploymentSchema = z.object({
   mode: z.enum(['standard', 'rollback']).default('standard'),
   /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
   override: z.object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) }).nullable().default(null),
+  /** BLOCKED waves platform-team released through a freeze or an alarm block, with why. */
+  waveOverrides: z.array(z.object({ region: z.string(), by: z.string(), reason: z.string(), at: z.string() })).default([]),
   /**
    * A rollback returns to what a SUCCEEDED deployment recorded: its id and the digest each region
    * ran at its end. Those digests are deployed as they are; the tag is never resolved again.
@@ -170,6 +172,7 @@ export function newDeployment(request: {
     trigger: request.trigger,
     mode: request.mode ?? 'standard',
     override: request.override ?? null,
+    waveOverrides: [],
     rollbackOf: request.rollbackOf ? { deploymentId: request.rollbackOf.deploymentId, version: request.rollbackOf.version, digests: request.rollbackOf.digests } : null,
     abortRequestedBy: null,
     waves: request.plan.map((wave) => ({
@@ -285,6 +288,33 @@ export function transitionWave(
     },
   };
 }
+
+/**
+ * Platform-team lets a BLOCKED wave through its freeze or alarm block. Only a running deployment
+ * with a BLOCKED wave can be released; the release is for that region, once, with the reason.
+ */
+export function releaseBlockedWave(deployment: Deployment, context: { now: string; by: string; reason: string }): DeploymentChange {
+  if (isTerminal(deployment.status)) throw new InvalidTransitionError(`Deployment ${deployment.id} already ended ${deployment.status}`);
+  const wave = deployment.waves.find((candidate) => candidate.status === 'BLOCKED');
+  if (!wave) throw new InvalidTransitionError(`Deployment ${deployment.id} has no BLOCKED wave to release`);
+  return {
+    deployment: {
+      ...deployment,
+      updatedAt: context.now,
+      waveOverrides: [...deployment.waveOverrides, { region: wave.region, by: context.by, reason: context.reason, at: context.now }],
+    },
+    event: {
+      at: context.now,
+      actor: context.by,
+      action: 'wave.override',
+      message: `${context.by} (platform-team) released ${wave.region} through "${wave.reason ?? 'its block'}": ${context.reason}`,
+      region: wave.region,
+    },
+  };
+}
+
+export const waveReleased = (deployment: Pick<Deployment, 'waveOverrides'>, region: string): boolean =>
+  deployment.waveOverrides.some((override) => override.region === region);
 
 /** Waves whose new digest may already be live, newest first: the order a rollback must undo them. */
 export function wavesToRollBack(deployment: Deployment): Wave[] {

@@ -26,6 +26,7 @@ export interface GithubStatusNotice {
 const CHAT_ACTIONS: Record<string, { icon: string; urgent?: boolean }> = {
   'deployment.started': { icon: ':rocket:' },
   'wave.blocked': { icon: ':no_entry:' },
+  'wave.override': { icon: ':warning:', urgent: true },
   'wave.gate-passed': { icon: ':white_check_mark:' },
   'wave.baked': { icon: ':bread:' },
   'wave.gate-failed': { icon: ':x:' },

@@ -13,12 +13,14 @@ const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(25),
 };
 
-export const deploymentsQuerySchema = z.object({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: deploymentStatusSchema.optional(), ...pageQuery });
-export const approvalsQuerySchema = z.object({ status: approvalStatusSchema.default('PENDING'), ...pageQuery });
-export const provisioningQuerySchema = z.object({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: provisioningStatusSchema.optional(), ...pageQuery });
-export const servicesQuerySchema = z.object({ team: z.string().min(1).optional(), status: serviceSchema.shape.status.unwrap().optional(), ...pageQuery });
+export const deploymentsQuerySchema = z.strictObject({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: deploymentStatusSchema.optional(), ...pageQuery });
+export const approvalsQuerySchema = z.strictObject({ status: approvalStatusSchema.default('PENDING'), ...pageQuery });
+export const provisioningQuerySchema = z.strictObject({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: provisioningStatusSchema.optional(), ...pageQuery });
+export const servicesQuerySchema = z.strictObject({ team: z.string().min(1).optional(), status: serviceSchema.shape.status.unwrap().optional(), ...pageQuery });
 
-export const voteBodySchema = z.object({ decision: z.enum(['APPROVE', 'REJECT']), comment: z.string().max(1000).optional() });
+export const voteBodySchema = z.strictObject({ decision: z.enum(['APPROVE', 'REJECT']), comment: z.string().max(1000).optional() });
+
+export const overrideBodySchema = z.strictObject({ reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(1000) });
 
 export const acceptedSchema = z.object({ id: z.string(), status: z.string(), href: z.string() });
 export const deploymentAcceptedSchema = z.object({ deploymentId: z.string(), status: z.literal('QUEUED'), href: z.string() });
@@ -38,7 +40,50 @@ export const approvalPageSchema = pageOf(approvalSchema);
 export const provisioningPageSchema = pageOf(provisioningRequestViewSchema);
 export const servicePageSchema = pageOf(serviceViewSchema);
 
-export const deploymentDetailSchema = deploymentViewSchema.extend({ approvals: z.array(approvalSchema), events: z.array(deploymentEventSchema) });
+export const deploymentDetailSchema = deploymentViewSchema.extend({
+  approvals: z.array(approvalSchema),
+  events: z.array(deploymentEventSchema),
+  /** A QUEUED deployment's lock holder or, in PROD, the head of the queue; null otherwise. */
+  waitingBehind: z.string().nullable(),
+});
+
+const sloSchema = z.object({ availability: z.number(), maxErrorRate: z.number(), maxP99Ms: z.number(), minBakeRequests: z.number() });
+export const deploymentPlanSchema = z.object({
+  service: z.string(),
+  environment: z.string(),
+  version: z.string(),
+  mode: z.string(),
+  tier: z.string(),
+  waves: z.array(
+    z.object({
+      region: z.string(),
+      cluster: z.string(),
+      bakeSeconds: z.number(),
+      gate: z.object({ slo: sloSchema, checks: z.array(z.string()) }),
+      estimatedStartAt: z.string(),
+      freeze: z.object({ name: z.string(), from: z.string(), to: z.string(), timeZone: z.string(), endsAt: z.string(), overridden: z.boolean() }).nullable(),
+    }),
+  ),
+  approval: z.object({ policy: z.string(), description: z.string(), quorum: z.number(), eligibleTeams: z.array(z.string()), mayApproveNow: z.array(z.string()) }).nullable(),
+  estimatedDurationSeconds: z.number(),
+  estimatedCostUsd: z.number(),
+  writes: z.literal('nothing'),
+});
+
+export const liveVersionsSchema = z.object({
+  service: z.string(),
+  regions: z.array(
+    z.object({
+      environment: z.string(),
+      region: z.string(),
+      version: z.string().nullable(),
+      digest: z.string().nullable(),
+      deploymentId: z.string().nullable(),
+      since: z.string().nullable(),
+      inFlight: z.object({ deploymentId: z.string(), version: z.string(), status: z.string(), waveStatus: z.string() }).nullable(),
+    }),
+  ),
+});
 export const deploymentExecutionSchema = z.object({
   executionArn: z.string(),
   name: z.string(),

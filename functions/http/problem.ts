@@ -36,12 +36,18 @@ const KNOWN: [new (...args: never[]) => Error, number, string, string][] = [
 /** The one place errors become RFC 9457 problem details, each with a stable `type`. */
 export function problemFor(error: unknown): Problem {
   if (error instanceof ZodError) {
+    // An unknown field is named on its own, so `"dryRun": true` reads as what it is.
+    const unknown = error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')) : []));
     return {
       type: `${PROBLEM_BASE}validation`,
       title: 'The request is not valid',
       status: 400,
-      detail: 'The request body or parameters do not match the schema',
-      errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      detail: unknown.length > 0 ? `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` : 'The request body or parameters do not match the schema',
+      errors: error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
+          : [{ path: issue.path.join('.'), message: issue.message }],
+      ),
     };
   }
   for (const [errorClass, status, slug, title] of KNOWN) {

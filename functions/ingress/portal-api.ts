@@ -8,7 +8,12 @@ import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type Htt
 import { openApiDocument } from '../http/openapi.js';
 import {
   approvalsQuerySchema,
+  deploymentDetailSchema,
+  deploymentPlanSchema,
   deploymentsQuerySchema,
+  deploymentExecutionSchema,
+  liveVersionsSchema,
+  overrideBodySchema,
   provisioningDetailSchema,
   provisioningQuerySchema,
   provisioningRequestViewSchema,
@@ -21,6 +26,9 @@ import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
+import { liveVersionsOf } from '../use-cases/live-versions.js';
+import { overrideBlockedWave } from '../use-cases/override-wave.js';
+import { planDeploymentRequest } from '../use-cases/plan-deployment.js';
 import { assertPlatformTeam, callerFromClaims, recordSignIn, teamsOf, type Caller } from '../use-cases/callers.js';
 import { registerService, retireService, serviceRegistrationSchema } from '../use-cases/catalog-admin.js';
 import { personUpdateSchema, setPerson } from '../use-cases/directory.js';
@@ -64,7 +72,7 @@ export function callerOf(event: HttpEvent): Caller {
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
 export const declaration = httpFunction({
   description: 'Portal API (/v1)',
-  ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
+  ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService', 'locks', 'freezeWindows'],
   use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
   createHandler: (deps) =>
   httpHandler(async (event) => {
@@ -94,6 +102,17 @@ export const declaration = httpFunction({
         const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
         return accepted({ deploymentId, status: 'QUEUED', href: `/v1/deployments/${deploymentId}` });
       }
+      case 'POST /v1/deployments/plan': {
+        const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
+        return json(200, deploymentPlanSchema.parse(await planDeploymentRequest(deps, caller, body)));
+      }
+      case 'POST /v1/deployments/{id}/override': {
+        const body = overrideBodySchema.parse(parseJson(rawBody(event)));
+        const deployment = await overrideBlockedWave(deps, caller, { deploymentId: pathId(event, 'id'), reason: body.reason });
+        return json(202, { deploymentId: deployment.id, status: deployment.status, waveOverrides: deployment.waveOverrides });
+      }
+      case 'GET /v1/services/{name}/live':
+        return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, pathId(event, 'name'))));
       case 'POST /v1/provisioning-requests': {
         const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
         const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
@@ -143,9 +162,9 @@ export const declaration = httpFunction({
         return json(200, await listDeployments(deps, query));
       }
       case 'GET /v1/deployments/{id}':
-        return json(200, await describeDeployment(deps, pathId(event, 'id')));
+        return json(200, deploymentDetailSchema.parse(await describeDeployment(deps, pathId(event, 'id'))));
       case 'GET /v1/deployments/{id}/execution':
-        return json(200, await describeDeploymentExecution(deps, pathId(event, 'id')));
+        return json(200, deploymentExecutionSchema.parse(await describeDeploymentExecution(deps, pathId(event, 'id'))));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));

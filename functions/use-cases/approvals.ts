@@ -6,9 +6,11 @@ import {
   approvalTermsFor,
   castVote,
   closeApproval,
+  missingApprovers,
   newApproval,
   reminderSchedule,
   requestersOf,
+  termsOf,
   type Approval,
   type ApprovalPolicyName,
   type ApprovalTerms,
@@ -55,7 +57,7 @@ async function refreshMessage(chat: Chat, approval: Approval): Promise<void> {
 
 /** Creates the approval (once per subject) and posts its Slack message with the vote buttons. */
 export async function requestApproval(
-  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock },
+  deps: { approvals: ApprovalStore; chat: Chat; clock: Clock; catalog: CatalogStore },
   request: ApprovalRequest,
 ): Promise<{ approvalId: string; expiresInSeconds: number; waits: { untilReminder: number; untilEscalation: number; untilExpiry: number } }> {
   const now = deps.clock.now();
@@ -69,10 +71,15 @@ export async function requestApproval(
     subject: request.subject,
     now,
   });
-  await deps.approvals.create({
+  approval.noEligibleApprover = await noEligibleApprover(deps, request);
+  const created = await deps.approvals.create({
     approval,
     event: { at: now, actor: request.requestedBy, action: 'approval.requested', message: `${request.subject.summary}: ${request.policy} approval requested`, toStatus: 'PENDING' },
   });
+  if (created === 'created' && approval.noEligibleApprover) {
+    await deps.approvals.recordEvent(approval.id, { at: now, actor: WORKFLOW_ACTOR, action: 'approval.no-eligible-approver', message: approval.noEligibleApprover });
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, urgent: true, text: `:warning: Nobody can decide the approval for ${request.subject.summary} (${approval.id}): ${approval.noEligibleApprover}. Add an eligible person to the directory (team ${request.team}).` });
+  }
   let stored = await loadApproval(deps.approvals, request.approvalId);
   if (!stored.slack) {
     const posted = await deps.chat.post({ channel: request.channel, ...approvalMessage(stored) });
@@ -83,6 +90,14 @@ export async function requestApproval(
   const expiresInSeconds = Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000));
   const [untilReminder, untilEscalation, untilExpiry] = reminderSchedule(stored.policy, expiresInSeconds);
   return { approvalId: stored.id, expiresInSeconds, waits: { untilReminder, untilEscalation, untilExpiry } };
+}
+
+/** Why nobody in the directory could decide this approval, on the terms it is created with; null when somebody can. */
+async function noEligibleApprover(deps: { catalog: CatalogStore }, request: ApprovalRequest): Promise<string | null> {
+  const terms = request.terms ?? termsOf({ policy: request.policy, team: request.team });
+  const teams = [...new Set([...terms.eligibleTeams, ...(terms.mustInclude ? [terms.mustInclude] : [])])];
+  const members = Object.fromEntries(await Promise.all(teams.map(async (team) => [team, await deps.catalog.membersOf(team)] as const)));
+  return missingApprovers(terms, request.requesters.length > 0 ? request.requesters : requestersOf({ requesters: [], requestedBy: request.requestedBy }), members);
 }
 
 /** Parks the approval workflow's task token; an approval decided in the meantime resumes it at once. */

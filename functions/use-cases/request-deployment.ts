@@ -4,17 +4,19 @@ import { PLATFORM_TEAM, environmentSchema, imageTagSchema } from '../domain/cata
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
 import { ConflictError, ForbiddenError, NotFoundError, RollbackTargetNotKnownGoodError } from '../errors.js';
+import type { Service } from '../domain/catalog.js';
 import type { CatalogStore, DeploymentStore, EventPublisher } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
 import { listKnownGoodReleases } from './known-good.js';
 
-export const deploymentRequestSchema = z.object({
+/** Strict: a field Flightplan does not know (`dryRun`, a typo) is refused, never dropped. */
+export const deploymentRequestSchema = z.strictObject({
   service: z.string().min(1),
   environment: environmentSchema,
   /** The release tag (image tag) to deploy, for example v1.2.3. */
   version: imageTagSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
-  override: z.object({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
+  override: z.strictObject({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
 });
 export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 
@@ -30,6 +32,36 @@ export async function requestDeployment(
   body: DeploymentRequestBody,
   idempotencyKey: string | undefined,
 ): Promise<{ deploymentId: string }> {
+  const { service, teams } = await admitDeploymentRequest(deps, caller, body);
+  const requestKey = `portal:${caller.id}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
+  const request = {
+    service: service.name,
+    environment: body.environment,
+    version: body.version,
+    imageTag: body.version,
+    requestedBy: caller.id,
+    requesters: [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }],
+    requestKey,
+    trigger: { kind: 'manual' as const },
+    mode: body.mode,
+    ...(body.override ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
+  };
+  await deps.bus.publish([
+    { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
+  ]);
+  return { deploymentId: deploymentIdFor(request) };
+}
+
+/**
+ * Whether a deploy may be asked for at all, the same for a real request and its plan: the service
+ * is active, the caller is in its team or platform-team, a version that was rolled back
+ * comes with an override, and a rollback returns only to a known-good version.
+ */
+export async function admitDeploymentRequest(
+  deps: { catalog: CatalogStore; deployments: DeploymentStore },
+  caller: Caller,
+  body: DeploymentRequestBody,
+): Promise<{ service: Service; teams: string[] }> {
   const service = await deps.catalog.getService(body.service);
   if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
   if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
@@ -51,21 +83,5 @@ export async function requestDeployment(
       );
     }
   }
-  const requestKey = `portal:${caller.id}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
-  const request = {
-    service: service.name,
-    environment: body.environment,
-    version: body.version,
-    imageTag: body.version,
-    requestedBy: caller.id,
-    requesters: [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }],
-    requestKey,
-    trigger: { kind: 'manual' as const },
-    mode: body.mode,
-    ...(body.override ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
-  };
-  await deps.bus.publish([
-    { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
-  ]);
-  return { deploymentId: deploymentIdFor(request) };
+  return { service, teams };
 }

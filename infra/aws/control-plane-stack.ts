@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
-import { DomainName, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -53,6 +53,8 @@ export interface ControlPlaneStackProps extends StackProps {
 export class ControlPlaneStack extends Stack {
   readonly bus: EventBus;
   readonly functions = {} as Record<FunctionId, NodejsFunction>;
+  /** The base URL of the HTTP API, for the console's configuration. */
+  readonly apiUrl: string;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
@@ -184,7 +186,13 @@ export class ControlPlaneStack extends Stack {
 
     this.addAsyncFailureDestinations(key);
 
-    const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: false });
+    const api = new HttpApi(this, 'Api', {
+      apiName: 'flightplan',
+      description: 'Flightplan webhooks and portal API',
+      createDefaultStage: false,
+      // The console calls /v1 from its CloudFront origin with a bearer token (no cookies).
+      corsPreflight: { allowOrigins: ['*'], allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: ['authorization', 'content-type', 'idempotency-key'], maxAge: Duration.hours(1) },
+    });
     // Optional: a stable name (api.flightplan.example.com) instead of the generated endpoint. The
     // certificate is an ACM certificate in the home region; the DNS record pointing the name at
     // the RegionalDomainName output stays with whoever owns the zone.
@@ -217,7 +225,8 @@ export class ControlPlaneStack extends Stack {
 
     this.addDashboard(...Object.keys(STATE_MACHINES).map((name) => stateMachineName(name as StateMachineName)));
 
-    new CfnOutput(this, 'ApiUrl', { value: domain ? `https://${domain.name}` : api.apiEndpoint, description: 'Base URL: point GitHub, Argo CD and the portal here' });
+    this.apiUrl = domain ? `https://${domain.name}` : api.apiEndpoint;
+    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL: point GitHub, Argo CD and the portal here' });
     if (domain) new CfnOutput(this, 'RegionalDomainName', { value: domain.regionalDomainName, description: `Point ${domain.name} here (CNAME or alias)` });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     this.acknowledgeNagFindings(mainTable, idempotencyTable);
@@ -298,7 +307,7 @@ export class ControlPlaneStack extends Stack {
     );
     acknowledge(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
-      "The portal API shows any deployment execution and its history, and the lock asks whether its holder's execution still runs (DescribeExecution, GetExecutionHistory); execution names are per deployment.",
+      "The portal API shows any deployment execution and its history (the CLI and the console), and the lock asks whether its holder's execution still runs (DescribeExecution, GetExecutionHistory); execution names are per deployment.",
     );
     acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules and the on-failure destinations of their targets; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');

@@ -10,6 +10,8 @@ export interface FlightplanSettings {
   workloadRegions: string[];
   jwtIssuer: string;
   jwtAudience: string;
+  /** The public Keycloak client the web console signs in with (authorization code + PKCE). */
+  consoleClientId: string;
   gitopsRepository: string;
   githubAppId: string;
   githubAppInstallationId: string;
@@ -50,6 +52,7 @@ export function settingsFrom(app: App): FlightplanSettings {
     workloadRegions: Array.isArray(regions) ? regions.map(String) : [text('homeRegion')],
     jwtIssuer: text('jwtIssuer'),
     jwtAudience: text('jwtAudience'),
+    consoleClientId: typeof read('consoleClientId') === 'string' ? String(read('consoleClientId')) : 'flightplan-console',
     gitopsRepository: text('gitopsRepository'),
     githubAppId: text('githubAppId'),
     githubAppInstallationId: text('githubAppInstallationId'),

@@ -27,6 +27,7 @@ import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-stat
 import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
+import { consoleRoutes } from './console-routes.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
 import { seedDemoOrganization } from './demo-catalog.js';
 import { ensureTables, localClient, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
@@ -247,7 +248,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus, chat, () => ready),
+        ...localControlRoutes(health, bus, chat, options.timeScale, () => ready),
+        ...consoleRoutes({ distDir: join(REPOSITORY_ROOT, 'console', 'dist'), issuer }),
         control('POST', '/local/slack/users', (event) => {
           const user = slackUserSchema.parse(parseJson(event.body || '{}'));
           return json(200, chat.addUser(user));
@@ -408,9 +410,10 @@ function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSe
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, isReady: () => boolean): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, timeScale: number, isReady: () => boolean): LocalRoute[] {
   return [
-    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' }))),
+    // The time scale lets clients (the CLI's bake countdown, the console) run their clocks at the runtime's speed.
+    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok', timeScale }) : json(503, { status: 'starting', timeScale }))),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });

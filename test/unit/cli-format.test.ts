@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { table, waveDigests, type WaveView } from '../../cli/format.js';
+import { changeLines, watchFrame, type WatchedDeployment } from '../../cli/watch.js';
+
+const wave = (status: string, before: string | null = 'sha256:aaaaaaaaaaaa1111', after: string | null = 'sha256:bbbbbbbbbbbb2222'): WaveView => ({ region: 'us-east-1', status, bakeSeconds: 1800, digestBefore: before, digestAfter: after, startedAt: null, endedAt: null, reason: null });
+
+describe('waveDigests', () => {
+  it.each([
+    ['SUCCEEDED', wave('SUCCEEDED'), 'live bbbbbbbbbbbb (replaced aaaaaaaaaaaa)'],
+    ['SUCCEEDED into an empty region', wave('SUCCEEDED', null), 'live bbbbbbbbbbbb'],
+    ['ROLLED_BACK', wave('ROLLED_BACK'), 'live aaaaaaaaaaaa again (bbbbbbbbbbbb rolled back)'],
+    ['ROLLED_BACK from an empty region', wave('ROLLED_BACK', null), 'nothing live (bbbbbbbbbbbb rolled back)'],
+    ['ROLLING_BACK', wave('ROLLING_BACK'), 'restoring aaaaaaaaaaaa (removing bbbbbbbbbbbb)'],
+    ['BAKING', wave('BAKING'), 'rolling out bbbbbbbbbbbb (was aaaaaaaaaaaa)'],
+    ['PENDING', wave('PENDING', null, null), '-'],
+  ])('says which digest is live when a wave is %s', (_case, input, expected) => {
+    expect(waveDigests(input)).toBe(expected);
+  });
+});
+
+describe('table', () => {
+  it('aligns columns under upper-case headers and prints - for empty cells', () => {
+    expect(table(['name', 'tier'], [['orders-api', 'T1'], ['web', null]])).toBe('NAME        TIER\norders-api  T1\nweb         -');
+  });
+});
+
+const deployment = (events: WatchedDeployment['events'], status = 'IN_PROGRESS', waves: WaveView[] = [wave('BAKING')]): WatchedDeployment => ({
+  id: 'd1', service: 'orders-api', environment: 'prod', version: 'v1', status, reason: null, waves, approvals: [], events,
+});
+
+describe('watch', () => {
+  const baking = { at: '2026-12-01T10:00:00.000Z', action: 'wave.baking', message: 'Baking us-east-1', region: 'us-east-1', toStatus: 'BAKING' };
+
+  it('prints only what is new when piped, never the countdown', () => {
+    const before = deployment([baking]);
+    expect(changeLines(before, before)).toEqual([]);
+    const after = deployment([baking, { at: '2026-12-01T10:30:00.000Z', action: 'wave.baked', message: 'us-east-1 baked for 30 min' }]);
+    expect(changeLines(before, after)).toEqual(['2026-12-01T10:30:00.000Z us-east-1 baked for 30 min']);
+  });
+
+  it('draws the bake countdown at the runtime time scale on a terminal', () => {
+    const frame = watchFrame(deployment([baking]), Date.parse('2026-12-01T10:00:01.000Z'), 600);
+    expect(frame[1]).toContain('bake 20m left of 30m');
+  });
+});
