@@ -127,7 +127,7 @@ describe('provisioning over HTTP', () => {
     expect(invalid.status).toBe(400);
     expect(invalid.body['type']).toBe('https://flightplan.dev/problems/validation');
     const paths = (invalid.body['errors'] as { path: string }[]).map((problem) => problem.path);
-    expect(paths).toEqual(expect.arrayContaining(['environment', 'region', 'name', 'spec.instanceClass', 'spec']));
+    expect(paths).toEqual(expect.arrayContaining(['environment', 'region', 'name', 'spec.instanceClass', 'spec.encryption']));
 
     const againstPolicy = await request('erin', { service: 'catalog-web', environment: 'hml', region: 'us-east-1', type: 'rds', name: 'catalog-web-db', spec: { instanceClass: 'db.r6g.large' } });
     expect(againstPolicy.status).toBe(400);
