@@ -84,7 +84,7 @@ export interface RuntimeUsage {
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
 type FunctionModule = { createHandler: (deps: Dependencies) => AnyHandler };
 
-const simHealthSchema = z.object({
+export const simHealthSchema = z.object({
   service: z.string().min(1),
   environment: environmentSchema,
   region: z.string().min(1),
@@ -94,7 +94,7 @@ const simHealthSchema = z.object({
   /** Requests seen in the window; a bake with too few is inconclusive. */
   requestCount: z.number().int().min(0).optional(),
 });
-const simAlarmSchema = z.object({
+export const simAlarmSchema = z.object({
   service: z.string().min(1),
   region: z.string().min(1),
   state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
@@ -264,7 +264,7 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
 }
 
-const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
+export const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
   method,
   path,
   auth: 'none',
@@ -294,7 +294,7 @@ type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => 
  * one (then GitHub's `pull_request` closed and the apply workflow's `workflow_run` webhooks are
  * delivered, signed, to /webhooks/github), or close one unmerged.
  */
-function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
+export function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [
