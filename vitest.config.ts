@@ -1,12 +1,42 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * `npm run test:twin` (FLIGHTPLAN_E2E_RUNTIME=twin) runs these scenarios, by name, against the
+ * twin (`npm run twin`: the cloud assembly). The files' other tests reach into the local
+ * runtime's process (fault injection, live freeze windows) and run on `npm start` only.
+ */
+const TWIN_SCENARIOS = [
+  'deploys the head commit to HML',
+  'HappyPath: us-east-1, health gate, 30-minute bake',
+  'AlarmDuringBake',
+  'queues a second release behind the first',
+  'posts a Block Kit message with buttons',
+  'goes from request to approval, pull request, merge and apply',
+  'creates the repositories, commits the catalog entity',
+];
+const onTwin = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin';
+
 export default defineConfig({
   test: {
-    projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
-    ],
+    ...(onTwin ? { testNamePattern: new RegExp(TWIN_SCENARIOS.map((name) => name.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')).join('|'), 'u') } : {}),
+    projects: onTwin
+      ? [
+          {
+            test: {
+              name: 'e2e-twin',
+              include: ['test/e2e/{hml-deploy,prod-rollout,approvals,provisioning,service-creation}.test.ts'],
+              // One twin at a time on 2 cores: each runs the functions it needs in their own workers.
+              fileParallelism: false,
+              testTimeout: 240_000,
+              hookTimeout: 240_000,
+            },
+          },
+        ]
+      : [
+          { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+          { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+          { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+          { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+        ],
   },
 });

@@ -7,7 +7,7 @@ import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
-import { ENV, LOCAL_DEFAULTS, selfServiceSettingsFrom } from '../../functions/config.js';
+import { ENV, LOCAL_DEFAULTS, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import { ArgoCdSimulator } from '../local/argocd-simulator.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from '../local/demo-catalog.js';
 import { startDynamoDb } from '../local/dynamodb-local.js';
@@ -147,12 +147,24 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     stoppers.push(() => lambda.stop());
 
     const health = new HealthSimulator();
-    const chat = new RecordingChat();
-    const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
-    await gitops.init();
     const selfService = selfServiceSettingsFrom(process.env);
-    const github = new GithubSimulator(join(dataDir, 'github'));
-    await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
+    const githubApp = {
+      appId: specs.map((spec) => spec.environment[ENV.githubAppId]).find(Boolean) ?? '',
+      installationId: specs.map((spec) => spec.environment[ENV.githubAppInstallationId]).find(Boolean) ?? '',
+    };
+    const services = await startTwinServices({
+      resolvers, principals, iam, log, health, chat: new RecordingChat(), dataDir, githubApp, account: home.account, region: home.region,
+      webhooks: () => ({ url, secret: optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret) }),
+    });
+    stoppers.push(() => services.stop());
+    const chat = services.slack?.chat ?? new RecordingChat();
+    // Without GitHub's emulation the repositories still exist, so Argo CD and the controls work.
+    const github = services.github?.simulator ?? new GithubSimulator(join(dataDir, 'github'));
+    const gitops = services.github?.gitops ?? new GitRepoGitOps(join(dataDir, 'github', 'gitops'));
+    if (!services.github) {
+      await gitops.init();
+      await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n' }]);
+    }
     stoppers.push(() => github.idle());
     stoppers.push(() => gitops.idle());
 
@@ -166,8 +178,6 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const eventBridge = await startEventBridgeEndpoint({ events, principals, account: home.account, region: home.region, log });
     stoppers.push(() => eventBridge.stop());
 
-    const services = await startTwinServices({ resolvers, principals, iam, log, health, chat, github, gitops, account: home.account, region: home.region });
-    stoppers.push(() => services.stop());
     const unemulated = await startJsonEndpoint({ service: 'unemulated', principals, targetPrefix: '', contentType: 'application/x-amz-json-1.1', operations: {}, log });
     stoppers.push(() => unemulated.stop());
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import type { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
@@ -28,6 +29,10 @@ interface RunningService {
 }
 
 export interface TwinServices {
+  /** GitHub's emulation keeps the repositories: the GitOps one Argo CD watches, and the rest. */
+  github?: { simulator: GithubSimulator; gitops: GitRepoGitOps };
+  /** Slack's emulation records what the bot posted. */
+  slack?: { chat: RecordingChat };
   /** Service name (`secretsmanager`, `cloudwatch`, `ecr`, `kms`, `github`, `slack`) to URL. */
   endpoints: Record<string, string>;
   /** Services the twin found no module for: their calls fail at AWS_ENDPOINT_URL's catch-all. */
@@ -41,8 +46,11 @@ export interface TwinServicesOptions {
   iam: IamPolicies;
   health: HealthSimulator;
   chat: RecordingChat;
-  github: GithubSimulator;
-  gitops: GitRepoGitOps;
+  dataDir: string;
+  /** The App id and installation the functions' environment names. */
+  githubApp: { appId: string; installationId: string };
+  /** Where merges deliver their webhooks: the twin's URL, known once it listens. */
+  webhooks: () => { url: string; secret: string };
   account: string;
   region: string;
   log: (line: string) => void;
@@ -108,14 +116,22 @@ export async function startTwinServices(options: TwinServicesOptions): Promise<T
   await start('cloudwatch', 'cloudwatch', 'startCloudWatch', () => ({ health: options.health }));
   await start('ecr', 'ecr', 'startEcr', () => ({}));
   await start('kms', 'kms', 'startKms', () => ({}));
-  await start('github', 'github', 'startGithub', () => ({
-    github: options.github,
-    gitops: options.gitops,
-    githubAppPrivateKey,
-    secrets: secrets?.service,
+  const secretValue = (prefix: string) => () => {
+    const logicalId = Object.keys(home?.stack.resources ?? {}).find((id) => id.startsWith(prefix) && home?.stack.resources[id]?.Type === 'AWS::SecretsManager::Secret');
+    const valueOf = (secrets?.service as { valueOf?: (id: string) => string } | undefined)?.valueOf;
+    return logicalId && home && valueOf ? valueOf(home.ref(logicalId)) : '';
+  };
+  const github = await start('github', 'github', 'startGithub', () => ({
+    dataDir: join(options.dataDir, 'github'),
+    appId: options.githubApp.appId,
+    installationId: options.githubApp.installationId,
+    appPrivateKey: () => githubAppPrivateKey ?? '',
+    webhooks: options.webhooks,
   }));
-  await start('slack', 'slack', 'startSlack', () => ({ chat: options.chat, recorder: options.chat, secrets: secrets?.service }));
+  const slack = await start('slack', 'slack', 'startSlack', () => ({ chat: options.chat, botToken: secretValue('SlackBotToken') }));
   return {
+    ...(github ? { github: github.service as unknown as NonNullable<TwinServices['github']> } : {}),
+    ...(slack ? { slack: slack.service as unknown as NonNullable<TwinServices['slack']> } : {}),
     endpoints,
     missing,
     stop: async () => {
