@@ -28,6 +28,13 @@ export const ENV = {
   githubAppId: 'FLIGHTPLAN_GITHUB_APP_ID',
   githubAppInstallationId: 'FLIGHTPLAN_GITHUB_APP_INSTALLATION_ID',
   githubAppPrivateKeySecretArn: 'FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN',
+  /**
+   * GitHub REST API base URL for the GitHub App's Octokit; defaults to https://api.github.com.
+   * The AWS twin points it at its GitHub emulation (as AWS_ENDPOINT_URL_* does for the SDK).
+   */
+  githubApiUrl: 'FLIGHTPLAN_GITHUB_API_URL',
+  /** Slack Web API base URL for the bot's WebClient; defaults to https://slack.com/api/. The AWS twin points it at its Slack emulation. */
+  slackApiUrl: 'FLIGHTPLAN_SLACK_API_URL',
   gitopsRepository: 'FLIGHTPLAN_GITOPS_REPOSITORY',
   gitopsBranch: 'FLIGHTPLAN_GITOPS_BRANCH',
   /** ECR registry holding one repository per service (`{account}.dkr.ecr.{region}.amazonaws.com`). */
@@ -56,6 +63,12 @@ export const STATE_MACHINE_ARN_VARIABLES = {
   deployment: ENV.deploymentStateMachineArn,
   provisioning: ENV.provisioningStateMachineArn,
   serviceCreation: ENV.serviceCreationStateMachineArn,
+} as const;
+
+/** Where the GitHub and Slack clients go when FLIGHTPLAN_GITHUB_API_URL / FLIGHTPLAN_SLACK_API_URL are unset. */
+export const PUBLIC_API_URLS = {
+  github: 'https://api.github.com',
+  slack: 'https://slack.com/api/',
 } as const;
 
 export const LOCAL_DEFAULTS = {

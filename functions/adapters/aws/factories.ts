@@ -9,7 +9,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
+import { ENV, PUBLIC_API_URLS, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
 import type { Clock } from '../../ports/index.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
@@ -82,6 +82,7 @@ async function createGithubAppJwt(appId: string | number, timeDifference = 0): P
 
 const githubAppOctokit = () =>
   new Octokit({
+    baseUrl: optionalEnv(ENV.githubApiUrl, PUBLIC_API_URLS.github),
     authStrategy: createAppAuth,
     auth: {
       appId: requireEnv(ENV.githubAppId),
@@ -94,9 +95,12 @@ export const awsGitOps = () => new GitHubGitOpsRepo(githubAppOctokit(), requireE
 export const awsGithubDeployments = () => new OctokitGithubDeployments(githubAppOctokit());
 export const awsCodeHost = () => new GitHubCodeHost(githubAppOctokit());
 
+// WebClient joins the method name onto the base URL, so the base URL must end with a slash.
+const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.slack).replace(/\/?$/u, '/');
+
 /** The bot token is read from Secrets Manager when first needed, not at cold start. */
 export const awsChat = () => {
   let client: Promise<WebClient> | undefined;
   const secrets = awsSecrets();
-  return new SlackChat(() => (client ??= secrets.get('slackBotToken').then((token) => new WebClient(token))));
+  return new SlackChat(() => (client ??= secrets.get('slackBotToken').then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))));
 };

@@ -77,6 +77,12 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     const open = this.pullRequests.find((candidate) => candidate.repository === input.repository && candidate.branch === input.branch && candidate.state === 'open');
     if (open) return { number: open.number, url: open.url };
     const { revision } = await this.existing(input.repository).commitToBranch(input.branch, input.files, input.title);
+    const pullRequest = await this.recordPullRequest({ repository: input.repository, branch: input.branch, title: input.title, body: input.body, headSha: revision });
+    return { number: pullRequest.number, url: pullRequest.url };
+  }
+
+  /** Opens a pull request for a branch that is already pushed (what GitHub's `POST /pulls` does). */
+  async recordPullRequest(input: { repository: string; branch: string; title: string; body: string; headSha: string }): Promise<SimulatedPullRequest> {
     const number = Math.max(0, ...this.pullRequests.filter((candidate) => candidate.repository === input.repository).map((candidate) => candidate.number)) + 1;
     const pullRequest: SimulatedPullRequest = {
       number,
@@ -86,12 +92,12 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
       body: input.body,
       url: `${this.urlOf(input.repository)}/pull/${number}`,
       state: 'open',
-      headSha: revision,
+      headSha: input.headSha,
       openedAt: new Date().toISOString(),
     };
     this.pullRequests.push(pullRequest);
     await this.savePullRequests();
-    return { number, url: pullRequest.url };
+    return pullRequest;
   }
 
   listPullRequests(filter: { repository?: string; state?: SimulatedPullRequest['state'] } = {}): SimulatedPullRequest[] {
@@ -112,6 +118,14 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     Object.assign(pullRequest, { state: 'closed', closedBy: by });
     await this.savePullRequests();
     return pullRequest;
+  }
+
+  /**
+   * The git repository behind `owner/name`; writers outside this class go through its
+   * `serialized` queue, so they never race the simulator's own commits and merges.
+   */
+  gitRepository(repositoryName: string): LocalGitRepository {
+    return this.repository(repositoryName);
   }
 
   /** The git repository behind `owner/name`, for reading what was committed. */
