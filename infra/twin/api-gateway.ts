@@ -144,7 +144,7 @@ export class TwinApiGateway {
         return send(response, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
       }
     }
-    if (!this.mayInvoke(route, url.pathname)) {
+    if (!this.mayInvoke(route)) {
       this.log(`iam: DENIED apigateway.amazonaws.com lambda:InvokeFunction on ${route.functionArn} for ${route.routeKey}: no AWS::Lambda::Permission lets this API invoke it`);
       return send(response, 500, { message: 'Internal Server Error' });
     }
@@ -159,10 +159,11 @@ export class TwinApiGateway {
     return true;
   }
 
-  private mayInvoke(route: TwinRoute, path: string): boolean {
+  private mayInvoke(route: TwinRoute): boolean {
     const fn = this.lambda.find(route.functionArn);
     if (!fn) return false;
-    const requestArn = `${this.executeApiArn}/$default/${route.method}${path}`;
+    // API Gateway names the route's path template in the source ARN, not the request's path.
+    const requestArn = `${this.executeApiArn}/$default/${route.method}${route.path}`;
     return this.permissions.some((permission) => (permission.functionName === fn.arn || permission.functionName === fn.name) && (!permission.sourceArn || globMatches(permission.sourceArn, requestArn)));
   }
 }

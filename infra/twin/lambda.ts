@@ -244,6 +244,7 @@ interface FunctionState {
 export class LambdaService {
   private readonly functions = new Map<string, FunctionState>();
   private readonly inFlightAsync = new Set<Promise<void>>();
+  private readonly containers = new Set<Container>();
   private stopped = false;
 
   constructor(
@@ -301,6 +302,28 @@ export class LambdaService {
     return [...new Set(this.functions.values())].map((state) => ({ ...state.stats, warmContainers: state.idle.length + state.busy }));
   }
 
+  /**
+   * Starts one environment per function ahead of traffic, `parallel` at a time, as provisioned
+   * concurrency would: cold starts then stop counting against the workflows' (scaled) timeouts.
+   */
+  async prewarm(parallel = 2): Promise<void> {
+    const queue = [...new Set(this.functions.values())];
+    const worker = async () => {
+      for (let state = queue.shift(); state && !this.stopped; state = queue.shift()) {
+        if (state.idle.length > 0 || state.busy > 0) continue;
+        try {
+          const container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
+          this.containers.add(container);
+          state.stats.coldStarts += 1;
+          state.idle.push(container);
+        } catch (error) {
+          this.recordError(state, error instanceof ContainerError ? error.lambdaError : { errorType: (error as Error).name, errorMessage: (error as Error).message });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+  }
+
   /** RequestResponse: runs the function and returns its result or its error, as Lambda's Invoke does. */
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const state = this.stateOf(nameOrArn);
@@ -313,13 +336,17 @@ export class LambdaService {
       container = state.idle.pop();
       if (!container) {
         state.stats.coldStarts += 1;
+        if (this.stopped) throw new ContainerError({ errorType: 'ServiceException', errorMessage: 'The twin is stopping' });
         container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
+        this.containers.add(container);
       }
       const result = await container.invoke(event, requestId);
-      state.idle.push(container);
+      if (this.stopped) void container.stop();
+      else state.idle.push(container);
       if (!result.ok) this.recordError(state, result.error);
       return result;
     } catch (error) {
+      if (container) this.containers.delete(container);
       // The environment is gone (timeout, crash, failed init): the next invocation starts a new one.
       const lambdaError = error instanceof ContainerError ? error.lambdaError : { errorType: (error as Error).name, errorMessage: (error as Error).message };
       this.recordError(state, lambdaError);
@@ -364,8 +391,11 @@ export class LambdaService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Busy environments too: an invocation still running when the twin stops ends with it.
+    await Promise.allSettled([...this.containers].map((container) => container.stop()));
+    this.containers.clear();
     for (const state of new Set(this.functions.values())) {
-      await Promise.allSettled(state.idle.splice(0).map((container) => container.stop()));
+      state.idle.length = 0;
       state.log.end();
     }
   }

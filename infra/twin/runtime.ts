@@ -41,6 +41,8 @@ export interface TwinOptions {
   timeScale: number;
   /** The cloud assembly; synthesized there when missing or older than the sources. */
   assemblyDir?: string;
+  /** Start one environment per function before serving (provisioned concurrency); cold starts otherwise. */
+  prewarm?: boolean;
   log?: (line: string) => void;
 }
 
@@ -144,7 +146,6 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       timeScale: options.timeScale,
       log,
     });
-    stoppers.push(() => lambda.stop());
 
     const health = new HealthSimulator();
     const selfService = selfServiceSettingsFrom(process.env);
@@ -169,6 +170,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     stoppers.push(() => gitops.idle());
 
     const workflows = new TwinWorkflows(stateMachinesFrom(resolvers), lambda, auth, options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    stoppers.push(() => lambda.stop());
     stoppers.push(() => workflows.engine.stopAll());
     const stepFunctions = await startStepFunctionsEndpoint({ ...auth, workflows, principals });
     stoppers.push(() => stepFunctions.stop());
@@ -184,6 +186,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const endpoints: TwinEndpoints = { api: url, dynamodb: dynamoDbEndpoint.url, stepfunctions: stepFunctions.url, events: eventBridge.url, ...services.endpoints };
     Object.assign(environment, endpointEnvironment(endpoints, unemulated));
 
+    if (options.prewarm) await lambda.prewarm();
     await seedCatalog(dynamoDb.client, specs, tables.map((table) => table.name));
 
     const issuer = await LocalIssuer.open(dataDir);

@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,13 @@ export interface DeploymentView {
 export type RuntimeKind = 'local' | 'twin';
 export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin' ? 'twin' : 'local';
 
+/**
+ * The twin's time runs 60x, not 600x: its functions cold-start for real (seconds each on a
+ * loaded machine), and a 900 s Argo CD sync timeout must stay longer than the chain of cold
+ * starts that answers it (await-sync, the Argo CD webhook, the status recorder).
+ */
+export const TWIN_TIME_SCALE = 60;
+
 /** How much longer waits may take: the twin cold-starts real bundles in workers, as Lambda does. */
 export const PATIENCE = RUNTIME_KIND === 'twin' ? 6 : 1;
 
@@ -44,11 +52,17 @@ function asTestRuntime(twin: Awaited<ReturnType<typeof startTwin>>): LocalRuntim
   return view as unknown as LocalRuntime;
 }
 
+/** FLIGHTPLAN_TWIN_LOG=<file> keeps the twin's log (denials, function errors, states) of a test run. */
+function twinLog(): ((line: string) => void) | undefined {
+  const file = process.env['FLIGHTPLAN_TWIN_LOG'];
+  return file ? (line) => { appendFileSync(file, `${new Date().toISOString()} ${line}\n`); } : undefined;
+}
+
 /** A runtime for one test file, of RUNTIME_KIND: DynamoDB in memory, data in a temp dir, 600x time. */
 export async function startTestRuntime(timeScale = 600, kind: RuntimeKind = RUNTIME_KIND): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
   const runtime = kind === 'twin'
-    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale }))
+    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale: Math.min(timeScale, TWIN_TIME_SCALE), log: twinLog() }))
     : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
   return {
     runtime,
