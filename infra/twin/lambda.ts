@@ -136,7 +136,7 @@ class Container {
       id: requestId,
       event,
       deadline,
-      traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Sampled=0`,
+      traceId: `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replaceAll('-', '').slice(0, 24)};Parent=${randomUUID().replaceAll('-', '').slice(0, 16)};Sampled=0`,
       context: {
         functionName: this.spec.name,
         functionVersion: '$LATEST',

@@ -341,7 +341,8 @@ function endpointEnvironment(endpoints: TwinEndpoints, unemulated: RunningEndpoi
   const sdkNames: Record<string, string> = { secretsmanager: 'SECRETS_MANAGER', cloudwatch: 'CLOUDWATCH', ecr: 'ECR', kms: 'KMS' };
   for (const [service, variable] of Object.entries(sdkNames)) if (endpoints[service]) variables[`AWS_ENDPOINT_URL_${variable}`] = endpoints[service];
   if (endpoints['github']) variables[ENV_GITHUB_API_URL] = endpoints['github'];
-  if (endpoints['slack']) variables[ENV_SLACK_API_URL] = endpoints['slack'];
+  // The Slack emulation serves the Web API where Slack does: under /api/.
+  if (endpoints['slack']) variables[ENV_SLACK_API_URL] = `${endpoints['slack']}/api/`;
   return variables;
 }
 
