@@ -15,6 +15,17 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['warn', 'error'] }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name=/Error$/][property.name='name']",
+          message: 'A class name does not survive minification: use nameOf(SomeError) from functions/errors.ts.',
+        },
+        {
+          selector: "MemberExpression[object.name='constructor'][property.name='name'], MetaProperty[property.name='target']",
+          message: 'A class name does not survive minification: give the class a literal name.',
+        },
+      ],
     },
   },
   {

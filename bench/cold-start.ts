@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FUNCTIONS } from '../infra/system.js';
+import { FUNCTIONS, entryOf, type FunctionId } from '../infra/system.js';
 import { median, round, type BenchResult } from './support.js';
 
 const run = promisify(execFile);
@@ -48,7 +48,7 @@ export async function coldStartBench(): Promise<BenchResult> {
   try {
     const emptyEntry = join(dir, 'empty.ts');
     await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
-    const targets: [string, string][] = [['(baseline) empty handler', emptyEntry], ...Object.entries(FUNCTIONS).map(([id, spec]): [string, string] => [id, spec.entry])];
+    const targets: [string, string][] = [['(baseline) empty handler', emptyEntry], ...(Object.keys(FUNCTIONS) as FunctionId[]).map((id): [string, string] => [id, entryOf(id)])];
     const rows: BenchResult['rows'] = [];
     for (const [name, entry] of targets) {
       const outfile = join(dir, `${name.replace(/\W/gu, '_')}.mjs`);

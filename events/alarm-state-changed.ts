@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BusEntry } from './envelope.js';
 
 /**
  * CloudWatch's own "CloudWatch Alarm State Change" event, forwarded from every workload region
@@ -17,3 +18,12 @@ export const alarmFiredPattern = {
   'detail-type': [ALARM_STATE_CHANGE_DETAIL_TYPE],
   detail: { state: { value: ['ALARM'] } },
 } as const;
+
+/** What the forwarding stack delivers from a workload region. */
+export const alarmStateChangedSample: BusEntry = {
+  source: 'aws.cloudwatch',
+  detailType: ALARM_STATE_CHANGE_DETAIL_TYPE,
+  region: 'sa-east-1',
+  resources: ['arn:aws:cloudwatch:sa-east-1:222222222222:alarm:orders-api-prod-5xx'],
+  detail: { alarmName: 'orders-api-prod-5xx', state: { value: 'ALARM', reason: 'Threshold crossed', timestamp: '2026-12-01T12:00:00.000Z' } },
+};

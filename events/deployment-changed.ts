@@ -37,3 +37,22 @@ export const notifyDeploymentChangedPattern = {
   source: ['flightplan.deployments'],
   'detail-type': [DEPLOYMENT_CHANGED_DETAIL_TYPE],
 } as const;
+
+export const deploymentChangedSample = deploymentChanged.build(
+  {
+    deployment: {
+      id: 'orders-api-prod-v1.4.0-3f2a9c1d',
+      service: 'orders-api',
+      team: 'payments',
+      environment: 'prod',
+      version: 'v1.4.0',
+      gitSha: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
+      status: 'IN_PROGRESS',
+      requestedBy: 'alice',
+      repository: 'acme/orders-api',
+      waves: [{ region: 'us-east-1', status: 'DEPLOYING' }],
+    },
+    change: { at: '2026-12-01T12:00:00.000Z', actor: 'flightplan', action: 'wave.deploying', message: 'Deploying us-east-1', region: 'us-east-1' },
+  },
+  { correlationId: 'orders-api-prod-v1.4.0-3f2a9c1d', causationId: 'deployment:orders-api-prod-v1.4.0-3f2a9c1d:3' },
+);

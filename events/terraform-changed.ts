@@ -35,10 +35,6 @@ export const terraformChangedPattern = {
   'detail-type': [TERRAFORM_PULL_REQUEST_CLOSED_DETAIL_TYPE, TERRAFORM_APPLY_COMPLETED_DETAIL_TYPE],
 } as const;
 
-export const terraformPullRequestClosedSample = terraformPullRequestClosed.build(
-  { repository: 'acme/terraform-live', number: 7, merged: true, mergeCommitSha: '5e0c2b7a9d4f1e3c6b8a0d2f4e6c8a0b2d4f6e8a', closedBy: 'carol' },
-  { causationId: 'github:8d2f1c40-cc78-11e3-81ab-4c9367dc0958' },
-);
 export const terraformApplyCompletedSample = terraformApplyCompleted.build(
   { repository: 'acme/terraform-live', headSha: '5e0c2b7a9d4f1e3c6b8a0d2f4e6c8a0b2d4f6e8a', conclusion: 'success', runUrl: 'https://github.com/acme/terraform-live/actions/runs/42' },
   { causationId: 'github:9a3e2d51-cc78-11e3-81ab-4c9367dc0958' },

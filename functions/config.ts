@@ -22,6 +22,7 @@ export const ENV = {
   argocdToken: 'FLIGHTPLAN_ARGOCD_TOKEN',
   argocdTokenSecretArn: 'FLIGHTPLAN_ARGOCD_TOKEN_SECRET_ARN',
   slackSigningSecret: 'FLIGHTPLAN_SLACK_SIGNING_SECRET',
+  slackSigningSecretArn: 'FLIGHTPLAN_SLACK_SIGNING_SECRET_ARN',
   /** Slack bot token (xoxb-…) for chat.postMessage / chat.update, from Secrets Manager on AWS. */
   slackBotTokenSecretArn: 'FLIGHTPLAN_SLACK_BOT_TOKEN_SECRET_ARN',
   /** GitHub App that commits to the GitOps repository (AWS). */

@@ -5,7 +5,50 @@ import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
 import { terraformChangedPattern } from '../events/terraform-changed.js';
 import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
+import type { FunctionDeclaration } from '../functions/declaration.js';
 import type { StateMachineName } from '../functions/ports/index.js';
+import * as acquireDeploymentLock from '../functions/deployment/acquire-deployment-lock.js';
+import * as resolveArtifact from '../functions/deployment/resolve-artifact.js';
+import * as deployWave from '../functions/deployment/deploy-wave.js';
+import * as awaitArgoSync from '../functions/deployment/await-argo-sync.js';
+import * as runHealthGate from '../functions/deployment/run-health-gate.js';
+import * as startBake from '../functions/deployment/start-bake.js';
+import * as finishBake from '../functions/deployment/finish-bake.js';
+import * as completeDeployment from '../functions/deployment/complete-deployment.js';
+import * as planRollback from '../functions/deployment/plan-rollback.js';
+import * as restoreWave from '../functions/deployment/restore-wave.js';
+import * as finishWaveRollback from '../functions/deployment/finish-wave-rollback.js';
+import * as finishRollback from '../functions/deployment/finish-rollback.js';
+import * as recordRollbackFailure from '../functions/deployment/record-rollback-failure.js';
+import * as prepareDeploymentApproval from '../functions/deployment/prepare-deployment-approval.js';
+import * as prepareBakeDecision from '../functions/deployment/prepare-bake-decision.js';
+import * as applyBakeDecision from '../functions/deployment/apply-bake-decision.js';
+import * as applyApprovalOutcome from '../functions/deployment/apply-approval-outcome.js';
+import * as startDeployment from '../functions/deployment/start-deployment.js';
+import * as notifyDeploymentChange from '../functions/deployment/notify-deployment-change.js';
+import * as failBakeOnAlarm from '../functions/deployment/fail-bake-on-alarm.js';
+import * as recordArgoStatus from '../functions/deployment/record-argo-status.js';
+import * as requestApproval from '../functions/approval/request-approval.js';
+import * as awaitDecision from '../functions/approval/await-decision.js';
+import * as expireApproval from '../functions/approval/expire-approval.js';
+import * as remindApproval from '../functions/approval/remind-approval.js';
+import * as startProvisioning from '../functions/provisioning/start-provisioning.js';
+import * as checkProvisioningRequest from '../functions/provisioning/check-provisioning-request.js';
+import * as applyProvisioningApproval from '../functions/provisioning/apply-provisioning-approval.js';
+import * as openProvisioningPullRequest from '../functions/provisioning/open-provisioning-pull-request.js';
+import * as awaitProvisioningApply from '../functions/provisioning/await-provisioning-apply.js';
+import * as completeProvisioning from '../functions/provisioning/complete-provisioning.js';
+import * as failProvisioning from '../functions/provisioning/fail-provisioning.js';
+import * as recordTerraformChange from '../functions/provisioning/record-terraform-change.js';
+import * as startServiceCreation from '../functions/service-creation/start-service-creation.js';
+import * as createServiceRepositories from '../functions/service-creation/create-service-repositories.js';
+import * as commitServiceGitOps from '../functions/service-creation/commit-service-git-ops.js';
+import * as registerService from '../functions/service-creation/register-service.js';
+import * as failServiceCreation from '../functions/service-creation/fail-service-creation.js';
+import * as githubWebhook from '../functions/ingress/github-webhook.js';
+import * as argocdWebhook from '../functions/ingress/argocd-webhook.js';
+import * as slackInteractions from '../functions/ingress/slack-interactions.js';
+import * as portalApi from '../functions/ingress/portal-api.js';
 
 /**
  * The one declaration of Flightplan: functions, HTTP routes, bus rules, state machines and
@@ -13,339 +56,88 @@ import type { StateMachineName } from '../functions/ports/index.js';
  * it, so what runs on a laptop is what runs on AWS.
  */
 
-/** What a function touches; the CDK app turns it into least-privilege grants and environment. */
-export interface FunctionAccess {
-  table?: 'read' | 'write';
-  idempotencyTable?: boolean;
-  publishes?: boolean;
-  startsWorkflows?: StateMachineName[];
-  /** Sends task success/failure to, or stops, executions of these state machines. */
-  signalsWorkflows?: StateMachineName[];
-  secrets?: ('githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret')[];
-  gitops?: boolean;
-  images?: boolean;
-  health?: boolean;
-  /** Reads the freeze windows (CDK context flightplan:freezeWindows). */
-  freezeWindows?: boolean;
-  /** Creates repositories, commits and opens pull requests through the GitHub App. */
-  codeHost?: boolean;
-  /** Reads where self-service requests land: organization, Terraform repository, accounts. */
-  selfService?: boolean;
-}
+export type Workflow = 'deployment' | 'approval' | 'provisioning' | 'service-creation' | 'ingress';
 
 export interface FunctionSpec {
-  entry: string;
-  description: string;
+  /** The folder of its entry point: `functions/{workflow}/{id in kebab-case}.ts`. */
+  workflow: Workflow;
+  /** The entry module: its `declaration` (description, ports, input, use case) and its Lambda `handler`. */
+  module: { declaration: FunctionDeclaration };
   memoryMb: number;
   timeoutSeconds: number;
   /** Caps concurrency where a downstream has limits (Slack, GitHub rate limits). */
   reservedConcurrency?: number;
-  access: FunctionAccess;
 }
 
 export const FUNCTIONS = {
-  githubWebhook: {
-    entry: 'functions/github-webhook.ts',
-    description: 'POST /webhooks/github: verify, dedupe, publish',
-    memoryMb: 512,
-    timeoutSeconds: 10,
-    access: { table: 'read', idempotencyTable: true, publishes: true, selfService: true, secrets: ['githubWebhookSecret'] },
-  },
-  argocdWebhook: {
-    entry: 'functions/argocd-webhook.ts',
-    description: 'POST /webhooks/argocd: authenticate, publish',
-    memoryMb: 256,
-    timeoutSeconds: 10,
-    access: { publishes: true, secrets: ['argocdToken'] },
-  },
-  portalApi: {
-    entry: 'functions/portal-api.ts',
-    description: 'Portal API (/v1)',
-    memoryMb: 512,
-    timeoutSeconds: 10,
-    access: { table: 'write', publishes: true, selfService: true, signalsWorkflows: ['deployment', 'approval'], secrets: ['slackBotToken'] },
-  },
-  slackInteractions: {
-    entry: 'functions/slack-interactions.ts',
-    description: 'POST /slack/interactions: approval buttons',
-    memoryMb: 512,
-    timeoutSeconds: 3,
-    access: { table: 'write', signalsWorkflows: ['approval'], secrets: ['slackSigningSecret', 'slackBotToken'] },
-  },
-  approvalRequest: {
-    entry: 'functions/approval-request.ts',
-    description: 'Approval task: create the approval and post it to Slack',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', secrets: ['slackBotToken'] },
-  },
-  approvalAwaitDecision: {
-    entry: 'functions/approval-await-decision.ts',
-    description: 'Approval task: park the token until a vote decides',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['approval'] },
-  },
-  approvalRemind: {
-    entry: 'functions/approval-remind.ts',
-    description: 'Approval task: remind, and escalate to platform-team near expiry',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', secrets: ['slackBotToken'] },
-  },
-  approvalExpire: {
-    entry: 'functions/approval-expire.ts',
-    description: 'Approval task: expire an undecided approval',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', secrets: ['slackBotToken'] },
-  },
-  deploymentPrepareApproval: {
-    entry: 'functions/deployment-prepare-approval.ts',
-    description: 'Deployment task: what approval this deployment needs',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentApplyApprovalOutcome: {
-    entry: 'functions/deployment-apply-approval-outcome.ts',
-    description: 'Deployment task: resume or end after the approval',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentNotifier: {
-    entry: 'functions/deployment-notifier.ts',
-    description: 'Slack messages and GitHub Deployment statuses for deployment changes',
+  acquireDeploymentLock: { workflow: 'deployment', module: acquireDeploymentLock, memoryMb: 256, timeoutSeconds: 30 },
+  resolveArtifact: { workflow: 'deployment', module: resolveArtifact, memoryMb: 256, timeoutSeconds: 30 },
+  deployWave: { workflow: 'deployment', module: deployWave, memoryMb: 256, timeoutSeconds: 60 },
+  awaitArgoSync: { workflow: 'deployment', module: awaitArgoSync, memoryMb: 256, timeoutSeconds: 30 },
+  runHealthGate: { workflow: 'deployment', module: runHealthGate, memoryMb: 256, timeoutSeconds: 30 },
+  startBake: { workflow: 'deployment', module: startBake, memoryMb: 256, timeoutSeconds: 30 },
+  finishBake: { workflow: 'deployment', module: finishBake, memoryMb: 256, timeoutSeconds: 30 },
+  completeDeployment: { workflow: 'deployment', module: completeDeployment, memoryMb: 256, timeoutSeconds: 30 },
+  planRollback: { workflow: 'deployment', module: planRollback, memoryMb: 256, timeoutSeconds: 30 },
+  restoreWave: { workflow: 'deployment', module: restoreWave, memoryMb: 256, timeoutSeconds: 60 },
+  finishWaveRollback: { workflow: 'deployment', module: finishWaveRollback, memoryMb: 256, timeoutSeconds: 30 },
+  finishRollback: { workflow: 'deployment', module: finishRollback, memoryMb: 256, timeoutSeconds: 30 },
+  recordRollbackFailure: { workflow: 'deployment', module: recordRollbackFailure, memoryMb: 256, timeoutSeconds: 30 },
+  prepareDeploymentApproval: { workflow: 'deployment', module: prepareDeploymentApproval, memoryMb: 256, timeoutSeconds: 30 },
+  prepareBakeDecision: { workflow: 'deployment', module: prepareBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
+  applyBakeDecision: { workflow: 'deployment', module: applyBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
+  applyApprovalOutcome: { workflow: 'deployment', module: applyApprovalOutcome, memoryMb: 256, timeoutSeconds: 30 },
+  startDeployment: { workflow: 'deployment', module: startDeployment, memoryMb: 256, timeoutSeconds: 30 },
+  notifyDeploymentChange: {
+    workflow: 'deployment',
+    module: notifyDeploymentChange,
     memoryMb: 256,
     timeoutSeconds: 30,
     // Slack allows about one message per second per channel; the bus retries what waits.
     reservedConcurrency: 5,
-    access: { table: 'read', gitops: true, secrets: ['slackBotToken', 'githubAppPrivateKey'] },
   },
-  alarmWatcher: {
-    entry: 'functions/alarm-watcher.ts',
-    description: 'Fails the bake of a service whose alarm fired',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['deployment'] },
-  },
-  deploymentStarter: {
-    entry: 'functions/deployment-starter.ts',
-    description: 'Records a requested deployment and starts its workflow',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', startsWorkflows: ['deployment'] },
-  },
-  argocdStatusRecorder: {
-    entry: 'functions/argocd-status-recorder.ts',
-    description: 'Resumes or fails deployments waiting on Argo CD',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['deployment'] },
-  },
-  deploymentAcquireLock: {
-    entry: 'functions/deployment-acquire-lock.ts',
-    description: 'Deployment task: take the per-service lock',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['deployment'] },
-  },
-  deploymentResolveArtifact: {
-    entry: 'functions/deployment-resolve-artifact.ts',
-    description: 'Deployment task: resolve the image digest',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', images: true },
-  },
-  deploymentDeployWave: {
-    entry: 'functions/deployment-deploy-wave.ts',
-    description: 'Deployment task: commit the digest for one region',
-    memoryMb: 256,
-    timeoutSeconds: 60,
-    access: { table: 'write', gitops: true, health: true, freezeWindows: true, secrets: ['githubAppPrivateKey'] },
-  },
-  deploymentAwaitSync: {
-    entry: 'functions/deployment-await-sync.ts',
-    description: 'Deployment task: park the task token until Argo CD syncs',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['deployment'] },
-  },
-  deploymentHealthGate: {
-    entry: 'functions/deployment-health-gate.ts',
-    description: 'Deployment task: health gate for one region',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', health: true },
-  },
-  deploymentComplete: {
-    entry: 'functions/deployment-complete.ts',
-    description: 'Deployment task: mark succeeded and free the lock',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentStartBake: {
-    entry: 'functions/deployment-start-bake.ts',
-    description: 'Deployment task: park the bake token',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', health: true, signalsWorkflows: ['deployment'] },
-  },
-  deploymentFinishBake: {
-    entry: 'functions/deployment-finish-bake.ts',
-    description: 'Deployment task: health and traffic after a bake',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', health: true },
-  },
-  deploymentPrepareBakeDecision: {
-    entry: 'functions/deployment-prepare-bake-decision.ts',
-    description: 'Deployment task: the question for an inconclusive bake',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'read' },
-  },
-  deploymentApplyBakeDecision: {
-    entry: 'functions/deployment-apply-bake-decision.ts',
-    description: 'Deployment task: continue or roll back after the answer',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentPlanRollback: {
-    entry: 'functions/deployment-plan-rollback.ts',
-    description: 'Deployment task: waves to restore',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'read' },
-  },
-  deploymentRestoreWave: {
-    entry: 'functions/deployment-restore-wave.ts',
-    description: 'Deployment task: commit a previous digest back',
-    memoryMb: 256,
-    timeoutSeconds: 60,
-    access: { table: 'write', gitops: true, secrets: ['githubAppPrivateKey'] },
-  },
-  deploymentFinishWaveRollback: {
-    entry: 'functions/deployment-finish-wave-rollback.ts',
-    description: 'Deployment task: mark a wave rolled back',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentFinishRollback: {
-    entry: 'functions/deployment-finish-rollback.ts',
-    description: 'Deployment task: end a rolled-back deployment',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  deploymentRecordRollbackFailure: {
-    entry: 'functions/deployment-record-rollback-failure.ts',
-    description: 'Deployment task: end a deployment whose rollback failed',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  provisioningStarter: {
-    entry: 'functions/provisioning-starter.ts',
-    description: 'Starts the provisioning workflow of a stored request',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'read', startsWorkflows: ['provisioning'] },
-  },
-  provisioningCheckPolicy: {
-    entry: 'functions/provisioning-check-policy.ts',
-    description: 'Provisioning task: policy check and the approval needed',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  provisioningApplyApproval: {
-    entry: 'functions/provisioning-apply-approval.ts',
-    description: 'Provisioning task: go on or end REJECTED after the approval',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  provisioningOpenPullRequest: {
-    entry: 'functions/provisioning-open-pull-request.ts',
-    description: 'Provisioning task: render the Terraform and open the pull request',
+  failBakeOnAlarm: { workflow: 'deployment', module: failBakeOnAlarm, memoryMb: 256, timeoutSeconds: 30 },
+  recordArgoStatus: { workflow: 'deployment', module: recordArgoStatus, memoryMb: 256, timeoutSeconds: 30 },
+  requestApproval: { workflow: 'approval', module: requestApproval, memoryMb: 256, timeoutSeconds: 30 },
+  awaitDecision: { workflow: 'approval', module: awaitDecision, memoryMb: 256, timeoutSeconds: 30 },
+  expireApproval: { workflow: 'approval', module: expireApproval, memoryMb: 256, timeoutSeconds: 30 },
+  remindApproval: { workflow: 'approval', module: remindApproval, memoryMb: 256, timeoutSeconds: 30 },
+  startProvisioning: { workflow: 'provisioning', module: startProvisioning, memoryMb: 256, timeoutSeconds: 30 },
+  checkProvisioningRequest: { workflow: 'provisioning', module: checkProvisioningRequest, memoryMb: 256, timeoutSeconds: 30 },
+  applyProvisioningApproval: { workflow: 'provisioning', module: applyProvisioningApproval, memoryMb: 256, timeoutSeconds: 30 },
+  openProvisioningPullRequest: {
+    workflow: 'provisioning',
+    module: openProvisioningPullRequest,
     memoryMb: 256,
     timeoutSeconds: 60,
     // GitHub's secondary rate limits punish bursts of content-creating requests.
     reservedConcurrency: 5,
-    access: { table: 'write', codeHost: true, selfService: true, secrets: ['githubAppPrivateKey'] },
   },
-  provisioningAwaitApply: {
-    entry: 'functions/provisioning-await-apply.ts',
-    description: 'Provisioning task: park the token until merged and applied',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['provisioning'] },
-  },
-  provisioningComplete: {
-    entry: 'functions/provisioning-complete.ts',
-    description: 'Provisioning task: record outputs and the secret path',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', secrets: ['slackBotToken'] },
-  },
-  provisioningRecordFailure: {
-    entry: 'functions/provisioning-record-failure.ts',
-    description: 'Provisioning task: end the request FAILED',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
-  terraformChangeRecorder: {
-    entry: 'functions/terraform-change-recorder.ts',
-    description: 'Moves provisioning requests on Terraform merges and applies',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', signalsWorkflows: ['provisioning'] },
-  },
-  serviceCreationStarter: {
-    entry: 'functions/service-creation-starter.ts',
-    description: 'Starts the service-creation workflow',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { startsWorkflows: ['serviceCreation'] },
-  },
-  serviceCreateRepositories: {
-    entry: 'functions/service-create-repositories.ts',
-    description: 'Service creation task: code and infra repositories from templates',
+  awaitProvisioningApply: { workflow: 'provisioning', module: awaitProvisioningApply, memoryMb: 256, timeoutSeconds: 30 },
+  completeProvisioning: { workflow: 'provisioning', module: completeProvisioning, memoryMb: 256, timeoutSeconds: 30 },
+  failProvisioning: { workflow: 'provisioning', module: failProvisioning, memoryMb: 256, timeoutSeconds: 30 },
+  recordTerraformChange: { workflow: 'provisioning', module: recordTerraformChange, memoryMb: 256, timeoutSeconds: 30 },
+  startServiceCreation: { workflow: 'service-creation', module: startServiceCreation, memoryMb: 256, timeoutSeconds: 30 },
+  createServiceRepositories: {
+    workflow: 'service-creation',
+    module: createServiceRepositories,
     memoryMb: 256,
     timeoutSeconds: 120,
     reservedConcurrency: 5,
-    access: { table: 'write', codeHost: true, selfService: true, secrets: ['githubAppPrivateKey'] },
   },
-  serviceCommitGitOps: {
-    entry: 'functions/service-commit-gitops.ts',
-    description: 'Service creation task: Argo CD applications and Keycloak client',
-    memoryMb: 256,
-    timeoutSeconds: 60,
-    access: { table: 'write', gitops: true, selfService: true, secrets: ['githubAppPrivateKey'] },
-  },
-  serviceRegister: {
-    entry: 'functions/service-register.ts',
-    description: 'Service creation task: the service goes ACTIVE in the catalog',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write', secrets: ['slackBotToken'] },
-  },
-  serviceRecordFailure: {
-    entry: 'functions/service-record-failure.ts',
-    description: 'Service creation task: mark the service FAILED',
-    memoryMb: 256,
-    timeoutSeconds: 30,
-    access: { table: 'write' },
-  },
+  commitServiceGitOps: { workflow: 'service-creation', module: commitServiceGitOps, memoryMb: 256, timeoutSeconds: 60 },
+  registerService: { workflow: 'service-creation', module: registerService, memoryMb: 256, timeoutSeconds: 30 },
+  failServiceCreation: { workflow: 'service-creation', module: failServiceCreation, memoryMb: 256, timeoutSeconds: 30 },
+  githubWebhook: { workflow: 'ingress', module: githubWebhook, memoryMb: 512, timeoutSeconds: 10 },
+  argocdWebhook: { workflow: 'ingress', module: argocdWebhook, memoryMb: 256, timeoutSeconds: 10 },
+  slackInteractions: { workflow: 'ingress', module: slackInteractions, memoryMb: 512, timeoutSeconds: 3 },
+  portalApi: { workflow: 'ingress', module: portalApi, memoryMb: 512, timeoutSeconds: 10 },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionId = keyof typeof FUNCTIONS;
+
+/** Where a function's entry point lives, relative to the repository root. */
+export const entryOf = (id: FunctionId): string => `functions/${FUNCTIONS[id].workflow}/${id.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`;
 
 export interface RouteSpec {
   method: 'GET' | 'POST';
@@ -384,20 +176,24 @@ export interface RuleSpec {
 }
 
 export const RULES: RuleSpec[] = [
-  { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'deploymentStarter' },
-  { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'argocdStatusRecorder' },
-  { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'argocdStatusRecorder' },
-  { name: 'NotifyDeploymentChanged', description: 'Deployment changes go to Slack and GitHub Deployments', pattern: notifyDeploymentChangedPattern, target: 'deploymentNotifier' },
-  { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'alarmWatcher' },
-  { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'provisioningStarter' },
-  { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'terraformChangeRecorder' },
-  { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'serviceCreationStarter' },
+  { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'startDeployment' },
+  { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'recordArgoStatus' },
+  { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'recordArgoStatus' },
+  { name: 'NotifyDeploymentChanged', description: 'Deployment changes go to Slack and GitHub Deployments', pattern: notifyDeploymentChangedPattern, target: 'notifyDeploymentChange' },
+  { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'failBakeOnAlarm' },
+  { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'startProvisioning' },
+  { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'recordTerraformChange' },
+  { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'startServiceCreation' },
 ];
 
 export interface StateMachineSpec {
   definitionFile: string;
-  /** `${Name}` placeholders in the ASL and the function whose ARN replaces each. */
-  functionSubstitutions: Record<string, FunctionId>;
+  /**
+   * The functions its Task states invoke. Each step has one name: the function id, its file
+   * (`functions/{workflow}/{step-in-kebab-case}.ts`), its use case, and the ASL placeholder
+   * `${StepFunctionArn}`.
+   */
+  steps: FunctionId[];
   /** `${Name}` placeholders for child state machines run with startExecution.sync:2. */
   stateMachineSubstitutions?: Record<string, StateMachineName>;
 }
@@ -405,57 +201,25 @@ export interface StateMachineSpec {
 export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
   deployment: {
     definitionFile: 'workflows/deployment.asl.json',
-    functionSubstitutions: {
-      AcquireLockFunctionArn: 'deploymentAcquireLock',
-      ResolveArtifactFunctionArn: 'deploymentResolveArtifact',
-      DeployWaveFunctionArn: 'deploymentDeployWave',
-      AwaitSyncFunctionArn: 'deploymentAwaitSync',
-      HealthGateFunctionArn: 'deploymentHealthGate',
-      StartBakeFunctionArn: 'deploymentStartBake',
-      FinishBakeFunctionArn: 'deploymentFinishBake',
-      CompleteFunctionArn: 'deploymentComplete',
-      PlanRollbackFunctionArn: 'deploymentPlanRollback',
-      RestoreWaveFunctionArn: 'deploymentRestoreWave',
-      FinishWaveRollbackFunctionArn: 'deploymentFinishWaveRollback',
-      FinishRollbackFunctionArn: 'deploymentFinishRollback',
-      RecordRollbackFailureFunctionArn: 'deploymentRecordRollbackFailure',
-      PrepareApprovalFunctionArn: 'deploymentPrepareApproval',
-      PrepareBakeDecisionFunctionArn: 'deploymentPrepareBakeDecision',
-      ApplyBakeDecisionFunctionArn: 'deploymentApplyBakeDecision',
-      ApplyApprovalOutcomeFunctionArn: 'deploymentApplyApprovalOutcome',
-    },
+    steps: ['acquireDeploymentLock', 'resolveArtifact', 'deployWave', 'awaitArgoSync', 'runHealthGate', 'startBake', 'finishBake', 'completeDeployment', 'planRollback', 'restoreWave', 'finishWaveRollback', 'finishRollback', 'recordRollbackFailure', 'prepareDeploymentApproval', 'prepareBakeDecision', 'applyBakeDecision', 'applyApprovalOutcome'],
     stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
   },
   approval: {
     definitionFile: 'workflows/approval.asl.json',
-    functionSubstitutions: {
-      RequestApprovalFunctionArn: 'approvalRequest',
-      AwaitDecisionFunctionArn: 'approvalAwaitDecision',
-      ExpireApprovalFunctionArn: 'approvalExpire',
-      RemindApprovalFunctionArn: 'approvalRemind',
-    },
+    steps: ['requestApproval', 'awaitDecision', 'expireApproval', 'remindApproval'],
   },
   provisioning: {
     definitionFile: 'workflows/provisioning.asl.json',
-    functionSubstitutions: {
-      CheckPolicyFunctionArn: 'provisioningCheckPolicy',
-      ApplyApprovalFunctionArn: 'provisioningApplyApproval',
-      OpenPullRequestFunctionArn: 'provisioningOpenPullRequest',
-      AwaitApplyFunctionArn: 'provisioningAwaitApply',
-      CompleteFunctionArn: 'provisioningComplete',
-      RecordFailureFunctionArn: 'provisioningRecordFailure',
-    },
+    steps: ['checkProvisioningRequest', 'applyProvisioningApproval', 'openProvisioningPullRequest', 'awaitProvisioningApply', 'completeProvisioning', 'failProvisioning'],
     stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
   },
   serviceCreation: {
     definitionFile: 'workflows/service-creation.asl.json',
-    functionSubstitutions: {
-      CreateRepositoriesFunctionArn: 'serviceCreateRepositories',
-      CommitGitOpsFunctionArn: 'serviceCommitGitOps',
-      RegisterFunctionArn: 'serviceRegister',
-      RecordFailureFunctionArn: 'serviceRecordFailure',
-    },
+    steps: ['createServiceRepositories', 'commitServiceGitOps', 'registerService', 'failServiceCreation'],
   },
 };
+
+/** The ASL placeholder whose value is a step function's ARN. */
+export const functionPlaceholder = (step: FunctionId): string => `${step.charAt(0).toUpperCase()}${step.slice(1)}FunctionArn`;
 
 export const TABLES: Record<'main' | 'idempotency', TableDesign> = { main: MAIN_TABLE, idempotency: IDEMPOTENCY_TABLE };

@@ -32,6 +32,13 @@ export interface DeploymentStore {
   badVersion(service: string, version: string): Promise<BadVersion | undefined>;
 }
 
+/**
+ * The deployments port: a DeploymentStore whose every stored change (create, or an update that
+ * wrote) is also published on the bus as `Deployment Changed`, which drives Slack and GitHub
+ * Deployments. A function that declares this port publishes, and is granted so.
+ */
+export type PublishingDeploymentStore = DeploymentStore;
+
 export interface BadVersion {
   service: string;
   version: string;
@@ -263,9 +270,17 @@ export interface SecretsProvider {
   get(name: SecretName): Promise<string>;
 }
 
-/** Everything a handler may need. Handlers declare the slice they use with `Pick`. */
+/** One secret a function reads to authenticate its callers (a webhook secret, a bearer token). */
+export interface Secret {
+  value(): Promise<string>;
+}
+
+/**
+ * Every port a function may declare (functions/declaration.ts). A function gets exactly the
+ * ports it declares, and on AWS exactly the grants and environment those ports need.
+ */
 export interface Dependencies {
-  deployments: DeploymentStore;
+  deployments: PublishingDeploymentStore;
   catalog: CatalogStore;
   locks: LockStore;
   waits: WaitStore;
@@ -275,7 +290,9 @@ export interface Dependencies {
   artifacts: ArtifactRegistry;
   health: HealthSource;
   clock: Clock;
-  secrets: SecretsProvider;
+  githubWebhookSecret: Secret;
+  argocdToken: Secret;
+  slackSigningSecret: Secret;
   idempotency: BasePersistenceLayer;
   chat: Chat;
   githubDeployments: GithubDeployments;

@@ -1,6 +1,6 @@
 import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
-import { ConflictError, DeploymentAbortedError, ForbiddenError } from '../errors.js';
+import { ConflictError, DeploymentAbortedError, ForbiddenError, nameOf } from '../errors.js';
 import { approvalIdFor } from '../domain/approval.js';
 import type { ApprovalStore, CatalogStore, Chat, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { voidApproval } from './approvals.js';
@@ -34,6 +34,6 @@ export async function abortDeployment(
     await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.login, reason: `the deployment was aborted by ${caller.login}` });
   }
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
-  if (!rollingBack) await failWaitsOf(deps, deployment, DeploymentAbortedError.name, `Aborted by ${caller.login}`);
+  if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.login}`);
   return deployment;
 }

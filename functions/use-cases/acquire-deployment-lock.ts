@@ -1,6 +1,6 @@
 import { decideLockContention, lockKey } from '../domain/locking.js';
 import { isTerminal, transitionDeployment } from '../domain/deployment.js';
-import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError } from '../errors.js';
+import { ConcurrentUpdateError, DeploymentLockBusyError, SupersededError, nameOf } from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 import { failWaitsOf } from './task-waits.js';
@@ -76,5 +76,5 @@ async function supersede(deps: Deps, loserId: string, winnerId: string): Promise
           reason: `superseded by ${winnerId}`,
         }),
   );
-  await failWaitsOf(deps, loser, SupersededError.name, `Superseded by ${winnerId}`);
+  await failWaitsOf(deps, loser, nameOf(SupersededError), `Superseded by ${winnerId}`);
 }

@@ -1,6 +1,6 @@
 import { findWave } from '../domain/deployment.js';
 import { argoWaitKey } from '../domain/locking.js';
-import { ArgoSyncFailedError } from '../errors.js';
+import { ArgoSyncFailedError, nameOf } from '../errors.js';
 import { signalWait } from './task-waits.js';
 import type { ArgoObservation, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { assertNotSuperseded, loadDeployment } from './deployment-context.js';
@@ -49,7 +49,7 @@ export async function resumeArgoWait(deps: Pick<Deps, 'waits' | 'workflows'>, ke
     outcome === 'synced'
       ? { success: { revision: observation.revision, health: observation.healthStatus } }
       : {
-          error: ArgoSyncFailedError.name,
+          error: nameOf(ArgoSyncFailedError),
           cause: `Argo CD reports ${observation.app} ${observation.syncStatus}/${observation.healthStatus}${observation.operationPhase ? ` (${observation.operationPhase})` : ''} at ${observation.revision.slice(0, 7)}`,
         },
   );

@@ -2,7 +2,7 @@ import { evaluateBake } from '../domain/health-gate.js';
 import { findWave, transitionWave } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
-import { BakeFailedError, BakeInconclusiveError } from '../errors.js';
+import { BakeFailedError, BakeInconclusiveError, nameOf } from '../errors.js';
 import { deployChannelOf } from '../domain/catalog.js';
 import type { CatalogStore, Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
 import type { ApprovalRequest } from './approvals.js';
@@ -37,7 +37,7 @@ export async function failBake(
 ): Promise<boolean> {
   const wait = await deps.waits.get(bakeWaitKey(service, environment, region));
   if (!wait) return false;
-  return (await signalWait(deps, wait, { error: BakeFailedError.name, cause: `Bake of ${service} in ${region} failed: ${reason}` })) === 'signalled';
+  return (await signalWait(deps, wait, { error: nameOf(BakeFailedError), cause: `Bake of ${service} in ${region} failed: ${reason}` })) === 'signalled';
 }
 
 /**

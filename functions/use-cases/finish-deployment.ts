@@ -1,5 +1,5 @@
 import { findWave, isTerminal, transitionDeployment, transitionWave, wavesToRollBack, type Deployment } from '../domain/deployment.js';
-import { DeploymentAbortedError } from '../errors.js';
+import { DeploymentAbortedError, nameOf } from '../errors.js';
 import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, LockStore } from '../ports/index.js';
 import { WORKFLOW_ACTOR, loadDeployment } from './deployment-context.js';
@@ -51,8 +51,6 @@ const READABLE_ERRORS: Record<string, string> = {
   'States.Runtime': 'the workflow hit a runtime error',
 };
 
-type RollbackDeps = { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; clock: Clock };
-
 /** The regions to restore, newest first. Nothing touched means nothing to restore. */
 export async function planRollback(deps: { deployments: DeploymentStore }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<{ regions: string[] }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
@@ -64,7 +62,9 @@ export async function planRollback(deps: { deployments: DeploymentStore }, input
  * Commits the digest a wave ran before this deployment. A wave with no previous digest (the
  * service's first deploy there) cannot be restored and is marked FAILED.
  */
-export async function restoreWave(deps: RollbackDeps, input: { deploymentId: string; region: string }): Promise<{ needsSync: boolean }> {
+export async function restoreWave(
+  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; clock: Clock },
+  input: { deploymentId: string; region: string }): Promise<{ needsSync: boolean }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   const wave = findWave(deployment, input.region);
   if (wave.status === 'ROLLED_BACK') return { needsSync: false };
@@ -109,7 +109,7 @@ export async function restoreWave(deps: RollbackDeps, input: { deploymentId: str
 }
 
 /** Argo CD reports the previous digest synced and healthy again. */
-export async function finishWaveRollback(deps: RollbackDeps, input: { deploymentId: string; region: string }): Promise<void> {
+export async function finishWaveRollback(deps: { deployments: DeploymentStore; clock: Clock }, input: { deploymentId: string; region: string }): Promise<void> {
   await deps.deployments.update(input.deploymentId, (current) =>
     findWave(current, input.region).status !== 'ROLLING_BACK'
       ? undefined
@@ -127,11 +127,11 @@ export async function finishWaveRollback(deps: RollbackDeps, input: { deployment
  * with the reason otherwise (and the version is marked bad), FAILED when nothing was deployed or
  * a wave could not be restored.
  */
-export async function finishRollback(deps: RollbackDeps, input: { deploymentId: string; failure: WorkflowFailure }): Promise<{ status: Deployment['status'] }> {
+export async function finishRollback(deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<{ status: Deployment['status'] }> {
   const reason = describeFailure(input.failure);
   const before = await loadDeployment(deps.deployments, input.deploymentId);
   if (isTerminal(before.status)) return { status: before.status };
-  const aborted = input.failure.Error === DeploymentAbortedError.name || before.abortRequestedBy !== null;
+  const aborted = input.failure.Error === nameOf(DeploymentAbortedError) || before.abortRequestedBy !== null;
   const restored = before.waves.filter((wave) => wave.status === 'ROLLED_BACK').length;
   const unrestorable = before.waves.some((wave) => wave.status === 'FAILED' || wave.status === 'ROLLING_BACK');
   const status = aborted ? 'ABORTED' : unrestorable || restored === 0 ? 'FAILED' : 'ROLLED_BACK';
@@ -159,7 +159,7 @@ export async function finishRollback(deps: RollbackDeps, input: { deploymentId: 
 }
 
 /** The rollback itself failed: end FAILED, keep every wave's state for the human who must step in. */
-export async function recordRollbackFailure(deps: RollbackDeps, input: { deploymentId: string; failure: WorkflowFailure }): Promise<void> {
+export async function recordRollbackFailure(deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<void> {
   const reason = `Rollback failed: ${describeFailure(input.failure)}`;
   const deployment = await deps.deployments.update(input.deploymentId, (current) => {
     if (isTerminal(current.status)) return undefined;

@@ -205,6 +205,16 @@ async function resumeIfSettled(deps: { waits: WaitStore; workflows: WorkflowEngi
 type PullRequestClosed = ReturnType<typeof terraformPullRequestClosed.parse>;
 type ApplyCompleted = ReturnType<typeof terraformApplyCompleted.parse>;
 
+export type TerraformChange = { pullRequestClosed: PullRequestClosed } | { applyCompleted: ApplyCompleted };
+
+/** What the TerraformChanged rule delivers: a Terraform pull request closed, or an apply finished. */
+export function recordTerraformChange(
+  deps: { provisioning: ProvisioningStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  change: TerraformChange,
+): Promise<{ requestId?: string }> {
+  return 'pullRequestClosed' in change ? recordTerraformPullRequestClosed(deps, change.pullRequestClosed) : recordTerraformApply(deps, change.applyCompleted);
+}
+
 /** A Terraform pull request was merged (APPLYING; an apply that finished first is picked up) or closed unmerged. */
 export async function recordTerraformPullRequestClosed(
   deps: { provisioning: ProvisioningStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },

@@ -6,7 +6,7 @@ import { failBake } from './bake.js';
  * A CloudWatch alarm went to ALARM (forwarded from its region to the home bus): the bake of that
  * service in that region, in any environment, fails at once.
  */
-export async function onAlarm(
+export async function failBakeOnAlarm(
   deps: { catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine },
   alarm: { alarmName: string; region: string; state: string },
 ): Promise<{ service?: string; bakesFailed: number }> {

@@ -19,9 +19,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
-import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
-import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionAccess, type FunctionId } from '../system.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, entryOf, functionPlaceholder, type FunctionId } from '../system.js';
+import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';
 import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
 
@@ -29,6 +29,16 @@ const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
 
 /** A fixed name: stacks in other regions address the bus by ARN, and CloudFormation cannot import across regions. */
 export const BUS_NAME = 'flightplan';
+
+/** How every function is bundled. The artifact tests read the result from cdk.out, and bundle errors.ts exactly so. */
+export const FUNCTION_BUNDLING = {
+  format: OutputFormat.ESM,
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+};
 
 export interface ControlPlaneStackProps extends StackProps {
   settings: FlightplanSettings;
@@ -70,13 +80,6 @@ export class ControlPlaneStack extends Stack {
       slackBotToken: new Secret(this, 'SlackBotToken', { description: 'Slack bot token (xoxb-) for chat.postMessage and chat.update', encryptionKey: key }),
       slackSigningSecret: new Secret(this, 'SlackSigningSecret', { description: 'Slack signing secret for /slack/interactions (v0 signatures)', encryptionKey: key }),
     };
-    const secretVariables = {
-      githubWebhookSecret: ENV.githubWebhookSecretArn,
-      argocdToken: ENV.argocdTokenSecretArn,
-      githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn,
-      slackBotToken: ENV.slackBotTokenSecretArn,
-      slackSigningSecret: `${ENV.slackSigningSecret}_ARN`,
-    };
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -85,9 +88,9 @@ export class ControlPlaneStack extends Stack {
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,
-        entry: join(REPOSITORY_ROOT, spec.entry),
+        entry: join(REPOSITORY_ROOT, entryOf(functionId)),
         handler: 'handler',
-        description: spec.description,
+        description: spec.module.declaration.description,
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,
         memorySize: spec.memoryMb,
@@ -100,7 +103,7 @@ export class ControlPlaneStack extends Stack {
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },
-        bundling: { format: OutputFormat.ESM, minify: true, sourceMap: true, target: 'node22', mainFields: ['module', 'main'], banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+        bundling: FUNCTION_BUNDLING,
       });
     }
 
@@ -111,7 +114,7 @@ export class ControlPlaneStack extends Stack {
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(definition),
         definitionSubstitutions: {
-          ...Object.fromEntries(Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [placeholder, this.functions[functionId].functionArn])),
+          ...Object.fromEntries(spec.steps.map((step) => [functionPlaceholder(step), this.functions[step].functionArn])),
           ...Object.fromEntries(Object.entries(spec.stateMachineSubstitutions ?? {}).map(([placeholder, child]) => [placeholder, this.stateMachineArn(child)])),
         },
         tracingEnabled: true,
@@ -121,7 +124,7 @@ export class ControlPlaneStack extends Stack {
         // credentials in execution data, and using one also takes states:SendTask* on that machine.
         logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH, encryptionKey: key }), level: LogLevel.ALL, includeExecutionData: true },
       });
-      for (const functionId of new Set(Object.values(spec.functionSubstitutions))) this.functions[functionId].grantInvoke(stateMachine);
+      for (const step of new Set(spec.steps)) this.functions[step].grantInvoke(stateMachine);
       for (const child of new Set(Object.values(spec.stateMachineSubstitutions ?? {}))) {
         // What startExecution.sync:2 needs: start the child, follow it, and the managed rule that reports its end.
         stateMachine.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(child)] }));
@@ -138,59 +141,18 @@ export class ControlPlaneStack extends Stack {
       }
     }
 
+    const grantContext = {
+      mainTable,
+      idempotencyTable,
+      bus: this.bus,
+      secrets,
+      settings,
+      imageRegistry: `${this.account}.dkr.ecr.${this.region}.amazonaws.com`,
+      ecrRepositories: `arn:aws:ecr:${this.region}:${this.account}:repository/*`,
+      stateMachineArn: (name: StateMachineName) => this.stateMachineArn(name),
+    };
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      const fn = this.functions[functionId];
-      const access: FunctionAccess = spec.access;
-      if (access.table === 'read') mainTable.grantReadData(fn);
-      if (access.table === 'write') mainTable.grantReadWriteData(fn);
-      if (access.table) fn.addEnvironment(ENV.tableName, mainTable.tableName);
-      if (access.idempotencyTable) {
-        idempotencyTable.grantReadWriteData(fn);
-        fn.addEnvironment(ENV.idempotencyTableName, idempotencyTable.tableName);
-      }
-      // Writing deployments publishes Deployment Changed events (PublishingDeploymentStore).
-      if (access.publishes || access.table === 'write') {
-        this.bus.grantPutEventsTo(fn);
-        fn.addEnvironment(ENV.busName, this.bus.eventBusName);
-      }
-      // By name, not by reference: the state machine already depends on these functions' ARNs.
-      for (const name of new Set([...(access.startsWorkflows ?? []), ...(access.signalsWorkflows ?? [])])) {
-        if (name !== 'approval') fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name], this.stateMachineArn(name));
-      }
-      for (const name of access.startsWorkflows ?? []) {
-        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(name)] }));
-      }
-      for (const name of access.signalsWorkflows ?? []) {
-        fn.addToRolePolicy(
-          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [this.stateMachineArn(name)] }),
-        );
-      }
-      for (const secretName of access.secrets ?? []) {
-        secrets[secretName].grantRead(fn);
-        fn.addEnvironment(secretVariables[secretName], secrets[secretName].secretArn);
-      }
-      if (access.gitops) fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
-      if (access.gitops || access.codeHost) {
-        fn.addEnvironment(ENV.githubAppId, settings.githubAppId);
-        fn.addEnvironment(ENV.githubAppInstallationId, settings.githubAppInstallationId);
-      }
-      if (access.selfService) {
-        fn.addEnvironment(ENV.githubOrganization, settings.githubOrganization);
-        fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
-        fn.addEnvironment(ENV.terraformRepository, settings.terraformRepository);
-        fn.addEnvironment(ENV.terraformModuleSource, settings.terraformModuleSource);
-        fn.addEnvironment(ENV.terraformApplyWorkflow, settings.terraformApplyWorkflow);
-        fn.addEnvironment(ENV.accounts, JSON.stringify(settings.accounts));
-        fn.addEnvironment(ENV.imageRegistry, `${this.account}.dkr.ecr.${this.region}.amazonaws.com`);
-      }
-      if (access.freezeWindows) fn.addEnvironment(ENV.freezeWindows, JSON.stringify(settings.freezeWindows));
-      if (access.images) {
-        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [`arn:aws:ecr:${this.region}:${this.account}:repository/*`] }));
-      }
-      if (access.health) {
-        // DescribeAlarms and GetMetricData do not support resource-level permissions.
-        fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
-      }
+      grantPorts(this.functions[functionId], spec.module.declaration, grantContext);
     }
 
     for (const rule of RULES) {

@@ -10,7 +10,8 @@ import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
-import { PublishingDeploymentStore } from '../../functions/use-cases/publishing-deployment-store.js';
+import { DeploymentChangePublisher } from '../../functions/adapters/deployment-change-publisher.js';
+import { declaredPortsOf } from '../../functions/declaration.js';
 import { failProvisioning } from '../../functions/use-cases/provisioning.js';
 import { failServiceCreation } from '../../functions/use-cases/service-creation.js';
 import type { ProvisioningStatus } from '../../functions/domain/provisioning.js';
@@ -24,7 +25,7 @@ import { json, parseJson, type HttpEvent, type HttpResult } from '../../function
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
 import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
-import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, type FunctionId } from '../system.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
 import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
@@ -82,7 +83,6 @@ export interface RuntimeUsage {
 }
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
-type FunctionModule = { createHandler: (deps: Dependencies) => AnyHandler };
 
 export const simHealthSchema = z.object({
   service: z.string().min(1),
@@ -165,8 +165,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
     stoppers.push(() => github.idle());
+    const secrets = new EnvironmentSecrets();
     const deps: Dependencies = {
-      deployments: new PublishingDeploymentStore(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
+      deployments: new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
       locks: new DynamoDbLockStore(dynamoDb.client, table),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
@@ -176,7 +177,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       artifacts: new DeterministicArtifactRegistry(),
       health,
       clock: systemClock,
-      secrets: new EnvironmentSecrets(),
+      githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
+      argocdToken: { value: () => secrets.get('argocdToken') },
+      slackSigningSecret: { value: () => secrets.get('slackSigningSecret') },
       idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
       chat,
       githubDeployments: github,
@@ -188,8 +191,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       selfService,
     };
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      const module = (await import(join(REPOSITORY_ROOT, spec.entry))) as FunctionModule;
-      const handle = module.createHandler(deps);
+      // Only the declared ports: a use of any other fails here as it would on AWS.
+      const { declaration } = spec.module;
+      const handle = declaration.createHandler(declaredPortsOf(deps, declaration.ports));
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
         const fault = faults.takeFunctionFault(id);
@@ -234,7 +238,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       gitops,
       health,
       webhookUrl: `${url}/webhooks/argocd`,
-      token: await deps.secrets.get('argocdToken'),
+      token: await deps.argocdToken.value(),
       timeScale: options.timeScale,
       onError: (error) => { log(`argocd-sim: ${(error as Error).message}`); },
     });
@@ -253,10 +257,7 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
     Object.entries(STATE_MACHINES).map(async ([name, spec]) => {
       const definition = JSON.parse(await readFile(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8')) as object;
       const functions = Object.fromEntries(
-        Object.entries(spec.functionSubstitutions).map(([placeholder, functionId]) => [
-          placeholder,
-          (payload: unknown, _context: Context) => handlers[functionId](payload, lambdaContext(functionId)),
-        ]),
+        spec.steps.map((step) => [functionPlaceholder(step), (payload: unknown, _context: Context) => handlers[step](payload, lambdaContext(step))]),
       );
       return [name, { definition, functions, stateMachines: spec.stateMachineSubstitutions ?? {} }] as const;
     }),

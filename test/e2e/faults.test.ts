@@ -47,13 +47,13 @@ describe('faults', () => {
         const response = await fetch(`${runtime.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
         expect(response.status).toBe(200);
       };
-      await arm('/local/faults/functions', { function: 'deploymentDeployWave', kind: 'throttle', times: 2 });
+      await arm('/local/faults/functions', { function: 'deployWave', kind: 'throttle', times: 2 });
       await arm('/local/faults/dynamodb', { requests: 12 });
       await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 2, headSha: 'c'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
       const deployment = await portal.waitFor('orders-api', 'hml', 'ccccccc');
       expect(deployment.status, JSON.stringify(deployment.events)).toBe('SUCCEEDED');
       expect(runtime.faults.injected).toEqual({ functions: 2, dynamoDbThrottles: 12 });
-      expect(runtime.usage.invocations.deploymentDeployWave).toBe(3);
+      expect(runtime.usage.invocations.deployWave).toBe(3);
       // Each state change was written once: the retried writes did not duplicate the audit trail.
       expect(deployment.events.filter((event) => event.action === 'deployment.succeeded')).toHaveLength(1);
     } finally {
@@ -62,7 +62,7 @@ describe('faults', () => {
   });
 
   it.each([
-    ['throws', 'throw', 'Injected failure in deploymentHealthGate'],
+    ['throws', 'throw', 'Injected failure in runHealthGate'],
     ['runs past its timeout', 'timeout', 'Task timed out after 30.00 seconds'],
   ])('rolls back and records why when a task Lambda %s', async (_case, kind, reason) => {
     const { runtime, stop } = await startTestRuntime();
@@ -72,7 +72,7 @@ describe('faults', () => {
       expect((await portal.waitFor('orders-api', 'hml', 'ddddddd')).status).toBe('SUCCEEDED');
       const good = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
 
-      runtime.faults.addFunctionFault({ function: 'deploymentHealthGate', kind: kind as 'throw' | 'timeout', times: 1 });
+      runtime.faults.addFunctionFault({ function: 'runHealthGate', kind: kind as 'throw' | 'timeout', times: 1 });
       await post(runtime, 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 3, headSha: 'e'.repeat(40), action: 'synchronize', labels: ['deploy-hml'], sender: 'alice' }));
       const deployment = await portal.waitFor('orders-api', 'hml', 'eeeeeee');
       expect(deployment.status).toBe('ROLLED_BACK');

@@ -83,11 +83,11 @@ describe('service creation over HTTP', () => {
   });
 
   it('ends FAILED with the reason when a step fails, and creates the service when asked again', async () => {
-    runtime.faults.addFunctionFault({ function: 'serviceCommitGitOps', kind: 'throw', times: 1 });
+    runtime.faults.addFunctionFault({ function: 'commitServiceGitOps', kind: 'throw', times: 1 });
     const body = { name: 'flaky-service', team: 'payments', tier: 'T3', template: 'static-web' };
     expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
     const failed = await waitForService('flaky-service', (candidate) => candidate.status === 'FAILED');
-    expect(failed.failureReason).toContain('Injected failure in serviceCommitGitOps');
+    expect(failed.failureReason).toContain('Injected failure in commitServiceGitOps');
     expect((await erin.request('POST', '/v1/services', { ...body, team: 'storefront' })).status).toBe(202);
     const retried = await waitForService('flaky-service', (candidate) => candidate.status === 'ACTIVE');
     expect(retried.team).toBe('storefront');

@@ -28,18 +28,18 @@ describe('ControlPlaneStack', () => {
   it('creates a Standard state machine per workflow and tells each function only the state machines it starts or signals', () => {
     expect(resourcesOf('AWS::StepFunctions::StateMachine')).toHaveLength(Object.keys(STATE_MACHINES).length);
     const variablesOf = (id: keyof typeof FUNCTIONS) => {
-      const fn = resourcesOf('AWS::Lambda::Function').find((resource) => resource.Properties['Description'] === FUNCTIONS[id].description);
+      const fn = resourcesOf('AWS::Lambda::Function').find((resource) => resource.Properties['Description'] === FUNCTIONS[id].module.declaration.description);
       return ((fn?.Properties['Environment'] ?? {}) as { Variables?: Record<string, unknown> }).Variables ?? {};
     };
-    expect(Object.keys(variablesOf('provisioningStarter'))).toContain('FLIGHTPLAN_PROVISIONING_STATE_MACHINE_ARN');
-    expect(Object.keys(variablesOf('provisioningStarter'))).not.toContain('FLIGHTPLAN_DEPLOYMENT_STATE_MACHINE_ARN');
-    expect(Object.keys(variablesOf('serviceCreationStarter'))).toEqual(expect.arrayContaining(['FLIGHTPLAN_SERVICE_CREATION_STATE_MACHINE_ARN']));
-    expect(variablesOf('provisioningOpenPullRequest')).toMatchObject({
+    expect(Object.keys(variablesOf('startProvisioning'))).toContain('FLIGHTPLAN_PROVISIONING_STATE_MACHINE_ARN');
+    expect(Object.keys(variablesOf('startProvisioning'))).not.toContain('FLIGHTPLAN_DEPLOYMENT_STATE_MACHINE_ARN');
+    expect(Object.keys(variablesOf('startServiceCreation'))).toEqual(expect.arrayContaining(['FLIGHTPLAN_SERVICE_CREATION_STATE_MACHINE_ARN']));
+    expect(variablesOf('openProvisioningPullRequest')).toMatchObject({
       FLIGHTPLAN_TERRAFORM_REPOSITORY: 'acme/terraform-live',
       FLIGHTPLAN_ACCOUNTS: JSON.stringify({ hml: '111111111111', prod: '222222222222' }),
       FLIGHTPLAN_GITHUB_APP_ID: '000000',
     });
-    expect(Object.keys(variablesOf('provisioningOpenPullRequest'))).toContain('FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN');
+    expect(Object.keys(variablesOf('openProvisioningPullRequest'))).toContain('FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN');
   });
 
   it('serves the API on a custom domain when one is configured, and refuses half a configuration', () => {

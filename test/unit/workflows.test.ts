@@ -1,20 +1,12 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import validator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { WORKFLOW_ERROR_NAMES } from '../../functions/errors.js';
-import { FUNCTIONS, STATE_MACHINES } from '../../infra/system.js';
+import { FUNCTIONS, STATE_MACHINES, entryOf, functionPlaceholder } from '../../infra/system.js';
+import { allStates, matchedErrors, type State } from '../support/asl.js';
 
-type State = Record<string, unknown>;
 const files = readdirSync('workflows').filter((file) => file.endsWith('.asl.json'));
 const load = (file: string) => JSON.parse(readFileSync(`workflows/${file}`, 'utf8')) as { States: Record<string, State> };
-
-function allStates(container: { States: Record<string, State> }): [string, State][] {
-  return Object.entries(container.States).flatMap(([name, state]) => {
-    const nested = (state['ItemProcessor'] ?? state['Iterator']) as { States: Record<string, State> } | undefined;
-    const branches = (state['Branches'] ?? []) as { States: Record<string, State> }[];
-    return [[name, state] as [string, State], ...(nested ? allStates(nested) : []), ...branches.flatMap(allStates)];
-  });
-}
 
 /** Every key and JSONPath a state passes on, however deeply nested. */
 function passedOn(value: unknown): string[] {
@@ -39,9 +31,7 @@ describe('workflows', () => {
   });
 
   it.each(files)('%s names only errors that exist in errors.ts (or States.* / Lambda.*)', (file) => {
-    const names = allStates(load(file)).flatMap(([, state]) =>
-      [...((state['Retry'] ?? []) as { ErrorEquals: string[] }[]), ...((state['Catch'] ?? []) as { ErrorEquals: string[] }[])].flatMap((rule) => rule.ErrorEquals),
-    );
+    const names = allStates(load(file)).flatMap(([, state]) => matchedErrors(state));
     const unknown = names.filter((name) => !name.startsWith('States.') && !name.startsWith('Lambda.') && !WORKFLOW_ERROR_NAMES.includes(name));
     expect(unknown).toEqual([]);
   });
@@ -54,8 +44,19 @@ describe('workflows', () => {
   it.each(Object.entries(STATE_MACHINES))('%s: every ${placeholder} is declared and every declared function exists', (_name, spec) => {
     const text = readFileSync(spec.definitionFile, 'utf8');
     const placeholders = [...text.matchAll(/\$\{(\w+)\}/gu)].map((match) => match[1]);
-    expect(new Set(placeholders)).toEqual(new Set([...Object.keys(spec.functionSubstitutions), ...Object.keys(spec.stateMachineSubstitutions ?? {})]));
-    for (const functionId of Object.values(spec.functionSubstitutions)) expect(FUNCTIONS).toHaveProperty(functionId);
+    expect(new Set(placeholders)).toEqual(new Set([...spec.steps.map(functionPlaceholder), ...Object.keys(spec.stateMachineSubstitutions ?? {})]));
+    for (const step of spec.steps) expect(FUNCTIONS).toHaveProperty(step);
     expect(text).not.toMatch(/arn:aws:lambda:|arn:aws:dynamodb:|arn:aws:events:/u);
   });
+
+  it.each(Object.entries(STATE_MACHINES).flatMap(([name, spec]) => spec.steps.map((step) => [name, step] as const)))(
+    '%s step %s has one name: placeholder, function id, file and use case',
+    (name, step) => {
+      const folder = name === 'serviceCreation' ? 'service-creation' : name;
+      expect(entryOf(step)).toBe(`functions/${folder}/${step.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`);
+      const declaration = FUNCTIONS[step].module.declaration;
+      expect('useCase' in declaration && typeof declaration.useCase === 'function' ? declaration.useCase.name : undefined).toBe(step);
+      expect(existsSync(entryOf(step))).toBe(true);
+    },
+  );
 });

@@ -1,0 +1,14 @@
+import { deploymentChanged } from '../../events/deployment-changed.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { busTarget } from '../declaration.js';
+import { notifyDeploymentChange } from '../use-cases/notify-deployment-change.js';
+
+export const declaration = busTarget({
+  description: 'Target of the NotifyDeploymentChanged rule: Slack messages and GitHub Deployment statuses',
+  ports: ['catalog', 'chat', 'githubDeployments', 'metrics'],
+  use: { readsOnly: true },
+  detail: (detail) => deploymentChanged.parse(detail),
+  useCase: notifyDeploymentChange,
+});
+
+export const handler = onAws(declaration);

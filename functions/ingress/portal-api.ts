@@ -1,0 +1,150 @@
+import { z } from 'zod';
+import { mayVote } from '../domain/approval.js';
+import { provisioningRequestBodySchema } from '../domain/provisioning.js';
+import { serviceCreationBodySchema } from '../domain/service-creation.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from '../http/http-handler.js';
+import { openApiDocument } from '../http/openapi.js';
+import {
+  approvalsQuerySchema,
+  deploymentsQuerySchema,
+  provisioningDetailSchema,
+  provisioningQuerySchema,
+  provisioningRequestViewSchema,
+  serviceDetailSchema,
+  serviceViewSchema,
+  servicesQuerySchema,
+  voteBodySchema,
+} from '../http/portal-schemas.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { httpFunction } from '../declaration.js';
+import { abortDeployment } from '../use-cases/abort-deployment.js';
+import { voteOnApproval } from '../use-cases/approvals.js';
+import { teamsOf, type Caller } from '../use-cases/callers.js';
+import { describeDeployment, listDeployments } from '../use-cases/query-deployments.js';
+import { submitProvisioningRequest } from '../use-cases/provisioning.js';
+import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
+import { requestServiceCreation } from '../use-cases/service-creation.js';
+
+const pathId = (event: HttpEvent, name: string): string => z.string().min(1).parse(event.pathParameters?.[name]);
+
+const pageOf = (query: { cursor?: string | undefined; limit: number }) => ({ limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+
+/** 202 with where to follow the accepted request. */
+const accepted = (body: Record<string, unknown> & { href: string }, extraHeaders: Record<string, string> = {}): HttpResult => ({
+  ...json(202, body),
+  headers: { 'content-type': 'application/json', location: body.href, ...extraHeaders },
+});
+
+let openApi: string | undefined;
+
+const idempotencyKeySchema = z.string().min(1).max(200).optional();
+
+function idempotencyKeyOf(event: HttpEvent): string | undefined {
+  const parsed = idempotencyKeySchema.safeParse(header(event, 'idempotency-key'));
+  if (!parsed.success) throw new ValidationError('Idempotency-Key must be 1 to 200 characters', [{ path: 'headers.idempotency-key', message: 'too long' }]);
+  return parsed.data;
+}
+
+/** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
+export function callerOf(event: HttpEvent): Caller {
+  const claims = event.requestContext.authorizer?.jwt?.claims;
+  const login = claims?.['preferred_username'] ?? claims?.['sub'];
+  if (typeof login !== 'string' || login === '') throw new UnauthorizedError('A bearer token with a subject is required');
+  const groups = claims?.['groups'];
+  return { login, groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(/[\s,]+/u).filter(Boolean) : [] };
+}
+
+/** The portal API (/v1): one function, routed by API Gateway's route key. */
+export const declaration = httpFunction({
+  description: 'Portal API (/v1)',
+  ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
+  use: { workflows: { signals: ['deployment', 'approval'] } },
+  createHandler: (deps) =>
+  httpHandler(async (event) => {
+    if (event.routeKey === 'GET /v1/openapi.json') {
+      openApi ??= JSON.stringify(openApiDocument());
+      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: openApi };
+    }
+    const caller = callerOf(event);
+    switch (event.routeKey) {
+      case 'POST /v1/deployments': {
+        const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
+        const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
+        return accepted({ deploymentId, status: 'QUEUED', href: `/v1/deployments/${deploymentId}` });
+      }
+      case 'POST /v1/provisioning-requests': {
+        const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
+        const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
+        // A replay answers what the first call answered.
+        return accepted({ id: request.id, status: 'REQUESTED', href: `/v1/provisioning-requests/${request.id}` }, replayed ? { 'idempotent-replayed': 'true' } : {});
+      }
+      case 'GET /v1/provisioning-requests': {
+        const query = provisioningQuerySchema.parse(event.queryStringParameters ?? {});
+        const page = await deps.provisioning.list({ ...(query.service ? { service: query.service } : {}), ...(query.environment ? { environment: query.environment } : {}), ...(query.status ? { status: query.status } : {}) }, pageOf(query));
+        return json(200, { items: page.items.map((item) => provisioningRequestViewSchema.parse(item)), nextCursor: page.nextCursor });
+      }
+      case 'GET /v1/provisioning-requests/{id}': {
+        const id = pathId(event, 'id');
+        const request = await deps.provisioning.get(id);
+        if (!request) throw new NotFoundError(`Provisioning request ${id} does not exist`);
+        const [events, approval] = await Promise.all([deps.provisioning.events(id), request.approvalId ? deps.approvals.get(request.approvalId) : undefined]);
+        return json(200, provisioningDetailSchema.parse({ ...request, approval: approval ?? null, events }));
+      }
+      case 'POST /v1/services': {
+        const body = serviceCreationBodySchema.parse(parseJson(rawBody(event)));
+        const service = await requestServiceCreation(deps, caller, body);
+        return accepted({ id: service.name, status: service.status, href: `/v1/services/${service.name}` });
+      }
+      case 'GET /v1/services': {
+        const query = servicesQuerySchema.parse(event.queryStringParameters ?? {});
+        const page = await deps.catalog.listServicesPage({ ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) }, pageOf(query));
+        return json(200, { items: page.items.map((item) => serviceViewSchema.parse(item)), nextCursor: page.nextCursor });
+      }
+      case 'GET /v1/services/{name}': {
+        const name = pathId(event, 'name');
+        const service = await deps.catalog.getService(name);
+        if (!service) throw new NotFoundError(`Service ${name} does not exist`);
+        return json(200, serviceDetailSchema.parse({ ...service, events: await deps.catalog.serviceEvents(name) }));
+      }
+      case 'POST /v1/deployments/{id}/abort': {
+        const deployment = await abortDeployment(deps, caller, pathId(event, 'id'));
+        return json(202, { deploymentId: deployment.id, status: deployment.status, abortRequestedBy: deployment.abortRequestedBy });
+      }
+      case 'GET /v1/deployments': {
+        const query = deploymentsQuerySchema.parse(event.queryStringParameters ?? {});
+        return json(200, await listDeployments(deps, query));
+      }
+      case 'GET /v1/deployments/{id}':
+        return json(200, await describeDeployment(deps, pathId(event, 'id')));
+      case 'GET /v1/approvals': {
+        const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
+        const page = await deps.approvals.listByStatus(query.status, pageOf(query));
+        const voter = { login: caller.login, teams: await teamsOf(deps, caller) };
+        // Pending approvals are the ones this caller can still decide.
+        const items = query.status === 'PENDING' ? page.items.filter((approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.login)) : page.items;
+        return json(200, { items, nextCursor: page.nextCursor });
+      }
+      case 'GET /v1/approvals/{id}': {
+        const id = pathId(event, 'id');
+        const approval = await deps.approvals.get(id);
+        if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
+        return json(200, { ...approval, events: await deps.approvals.events(id) });
+      }
+      case 'POST /v1/approvals/{id}/votes': {
+        const id = pathId(event, 'id');
+        const body = voteBodySchema.parse(parseJson(rawBody(event)));
+        if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
+        const outcome = await voteOnApproval(deps, { approvalId: id, voter: { login: caller.login, slackUserId: '', teams: await teamsOf(deps, caller) }, decision: body.decision, comment: body.comment, via: 'portal' });
+        if (outcome.kind === 'refused') {
+          throw outcome.code === 'self-approval' || outcome.code === 'not-allowed' ? new ForbiddenError(outcome.reason) : new ConflictError(outcome.reason);
+        }
+        return json(200, outcome.approval);
+      }
+      default:
+        throw new NotFoundError(`No route ${event.routeKey}`);
+    }
+  }),
+});
+
+export const handler = onAws(declaration);

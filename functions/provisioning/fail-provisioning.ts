@@ -1,0 +1,13 @@
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { provisioningFailureInput } from '../task-inputs.js';
+import { failProvisioning } from '../use-cases/provisioning.js';
+
+export const declaration = workflowTask({
+  description: 'Provisioning task: end the request FAILED with the reason',
+  ports: ['provisioning', 'clock'],
+  input: provisioningFailureInput,
+  useCase: failProvisioning,
+});
+
+export const handler = onAws(declaration);

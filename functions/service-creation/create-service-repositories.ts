@@ -1,0 +1,13 @@
+import { onAws } from '../adapters/aws/compose.js';
+import { workflowTask } from '../declaration.js';
+import { serviceTaskInput } from '../task-inputs.js';
+import { createServiceRepositories } from '../use-cases/service-creation.js';
+
+export const declaration = workflowTask({
+  description: 'Service creation task: code repository from its template with catalog-info.yaml, and the infra repository',
+  ports: ['catalog', 'codeHost', 'clock', 'selfService'],
+  input: serviceTaskInput,
+  useCase: createServiceRepositories,
+});
+
+export const handler = onAws(declaration);

@@ -1,0 +1,135 @@
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { EventBus } from 'aws-cdk-lib/aws-events';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
+import type { FunctionDeclaration, PortName } from '../../functions/declaration.js';
+import type { StateMachineName } from '../../functions/ports/index.js';
+import type { FlightplanSettings } from './settings.js';
+
+export type SecretId = 'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
+
+/** The variable carrying each secret's ARN; the secret itself never sits in the environment. */
+export const SECRET_ARN_VARIABLES: Record<SecretId, string> = {
+  githubWebhookSecret: ENV.githubWebhookSecretArn,
+  argocdToken: ENV.argocdTokenSecretArn,
+  githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn,
+  slackBotToken: ENV.slackBotTokenSecretArn,
+  slackSigningSecret: ENV.slackSigningSecretArn,
+};
+
+/** What the stack offers the grants: its tables, bus, secrets, settings and ARNs. */
+export interface GrantContext {
+  mainTable: TableV2;
+  idempotencyTable: TableV2;
+  bus: EventBus;
+  secrets: Record<SecretId, ISecret>;
+  settings: FlightplanSettings;
+  imageRegistry: string;
+  ecrRepositories: string;
+  stateMachineArn: (name: StateMachineName) => string;
+}
+
+type Grant = (fn: NodejsFunction, context: GrantContext, declaration: FunctionDeclaration) => void;
+
+const table: Grant = (fn, { mainTable }, declaration) => {
+  if (declaration.use.readsOnly) mainTable.grantReadData(fn);
+  else mainTable.grantReadWriteData(fn);
+  fn.addEnvironment(ENV.tableName, mainTable.tableName);
+};
+
+const bus: Grant = (fn, context) => {
+  context.bus.grantPutEventsTo(fn);
+  fn.addEnvironment(ENV.busName, context.bus.eventBusName);
+};
+
+const secret =
+  (id: SecretId): Grant =>
+  (fn, { secrets }) => {
+    secrets[id].grantRead(fn);
+    fn.addEnvironment(SECRET_ARN_VARIABLES[id], secrets[id].secretArn);
+  };
+
+const githubApp: Grant = (fn, context, declaration) => {
+  secret('githubAppPrivateKey')(fn, context, declaration);
+  fn.addEnvironment(ENV.githubAppId, context.settings.githubAppId);
+  fn.addEnvironment(ENV.githubAppInstallationId, context.settings.githubAppInstallationId);
+};
+
+const all =
+  (...grants: Grant[]): Grant =>
+  (fn, context, declaration) => {
+    for (const grant of grants) grant(fn, context, declaration);
+  };
+
+const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
+  const { starts = [], signals = [] } = declaration.use.workflows ?? {};
+  if (starts.length + signals.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`);
+  // By name, not by reference: the state machines already depend on these functions' ARNs.
+  for (const name of new Set([...starts, ...signals])) {
+    if (name in STATE_MACHINE_ARN_VARIABLES) fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES], stateMachineArn(name));
+  }
+  for (const name of starts) {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn(name)] }));
+  }
+  for (const name of signals) {
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [stateMachineArn(name)] }),
+    );
+  }
+};
+
+/**
+ * What each port needs on AWS: its grants and its environment. A function gets the union over
+ * the ports it declares, and nothing else.
+ */
+export const PORT_GRANTS: Record<PortName, Grant> = {
+  // The deployments port publishes every stored change (PublishingDeploymentStore).
+  deployments: all(table, bus),
+  catalog: table,
+  approvals: table,
+  locks: table,
+  waits: table,
+  provisioning: table,
+  idempotency: (fn, { idempotencyTable }) => {
+    idempotencyTable.grantReadWriteData(fn);
+    fn.addEnvironment(ENV.idempotencyTableName, idempotencyTable.tableName);
+  },
+  bus,
+  workflows,
+  artifacts: (fn, { ecrRepositories }) => {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [ecrRepositories] }));
+  },
+  health: (fn) => {
+    // DescribeAlarms and GetMetricData do not support resource-level permissions.
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+  },
+  gitops: all(githubApp, (fn, { settings }) => {
+    fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+  }),
+  githubDeployments: githubApp,
+  codeHost: githubApp,
+  chat: secret('slackBotToken'),
+  githubWebhookSecret: secret('githubWebhookSecret'),
+  argocdToken: secret('argocdToken'),
+  slackSigningSecret: secret('slackSigningSecret'),
+  selfService: (fn, { settings, imageRegistry }) => {
+    fn.addEnvironment(ENV.githubOrganization, settings.githubOrganization);
+    fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
+    fn.addEnvironment(ENV.terraformRepository, settings.terraformRepository);
+    fn.addEnvironment(ENV.terraformModuleSource, settings.terraformModuleSource);
+    fn.addEnvironment(ENV.terraformApplyWorkflow, settings.terraformApplyWorkflow);
+    fn.addEnvironment(ENV.accounts, JSON.stringify(settings.accounts));
+    fn.addEnvironment(ENV.imageRegistry, imageRegistry);
+  },
+  freezeWindows: (fn, { settings }) => {
+    fn.addEnvironment(ENV.freezeWindows, JSON.stringify(settings.freezeWindows));
+  },
+  metrics: () => undefined,
+  clock: () => undefined,
+};
+
+export function grantPorts(fn: NodejsFunction, declaration: FunctionDeclaration, context: GrantContext): void {
+  for (const port of new Set(declaration.ports)) PORT_GRANTS[port](fn, context, declaration);
+}
