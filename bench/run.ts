@@ -6,9 +6,10 @@ import { coldStartBench } from './cold-start.js';
 import { costBench } from './cost.js';
 import { ingressBench } from './ingress.js';
 import { scaleBench } from './scale.js';
+import { twinBench } from './twin.js';
 import type { BenchResult } from './support.js';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench };
+const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench, twin: twinBench };
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 function table(rows: BenchResult['rows']): string {
