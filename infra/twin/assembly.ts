@@ -162,8 +162,10 @@ export class StackResolver {
     if (!resource) throw new Error(`${this.stack.name}: no resource ${logicalId}`);
     const { account, region, name: stackName } = this.stack;
     const properties = resource.Properties ?? {};
-    const named = (property: string, fallback = `${stackName}-${logicalId}`): string =>
-      typeof properties[property] === 'string' ? (properties[property] as string) : fallback;
+    const named = (property: string, fallback = `${stackName}-${logicalId}`): string => {
+      const value = properties[property];
+      return typeof value === 'string' ? value : fallback;
+    };
     switch (resource.Type) {
       case 'AWS::Lambda::Function': {
         const name = named('FunctionName');

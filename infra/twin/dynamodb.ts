@@ -56,7 +56,7 @@ export async function createTemplateTables(client: DynamoDBClient, resolvers: St
 }
 
 type Input = Record<string, unknown>;
-const tableOf = (input: Input) => String(input['TableName'] ?? '');
+const tableOf = (input: Input) => (typeof input['TableName'] === 'string' ? input['TableName'] : '');
 
 /** The IAM action and resource(s) a DynamoDB request needs, per the service authorization reference. */
 function requiredPermissions(operation: string, input: Input, arnOf: (table: string) => string): { action: string; resource: string }[] {
@@ -72,8 +72,8 @@ function requiredPermissions(operation: string, input: Input, arnOf: (table: str
     case 'TransactGetItems':
       return ((input['TransactItems'] ?? []) as Input[]).flatMap((item) => {
         const [kind, body] = (Object.entries(item) as [string, Input][])[0] ?? ['', {}];
-        const action = ({ Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' } as Record<string, string>)[kind ?? ''] ?? kind ?? '';
-        return [on(action, tableOf(body ?? {}))];
+        const actions: Record<string, string | undefined> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+        return [on(actions[kind] ?? kind, tableOf(body))];
       });
     case 'ListTables':
       return [{ action: 'dynamodb:ListTables', resource: '*' }];

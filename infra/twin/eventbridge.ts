@@ -112,7 +112,7 @@ export class TwinEventBridge {
           logicalId,
           arn: resolver.arn(logicalId),
           bus: `${stack.region}/${busName}`,
-          pattern: (properties['EventPattern'] ?? {}) as object,
+          pattern: (properties['EventPattern'] ?? {}),
           enabled: properties['State'] !== 'DISABLED',
           targets: (properties['Targets'] ?? []) as RuleTarget[],
         });

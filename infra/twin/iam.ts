@@ -43,7 +43,7 @@ export class IamPolicies {
         const properties = resource.Properties ?? {};
         const document = resolver.resolve(properties['PolicyDocument'], `${logicalId}.PolicyDocument`) as PolicyDocument;
         for (const role of (properties['Roles'] ?? []) as unknown[]) {
-          const roleArn = resolver.arn(String((role as { Ref: string }).Ref));
+          const roleArn = resolver.arn((role as { Ref: string }).Ref);
           this.attach(roleArn, `${stack.name}/${logicalId}`, document);
         }
       }

@@ -365,7 +365,7 @@ export class LambdaService {
       let last: LambdaError | undefined;
       for (let attempt = 0; attempt <= state.spec.asyncRetries && !this.stopped; attempt += 1) {
         if (attempt > 0) await sleep(((ASYNC_RETRY_DELAYS_SECONDS[attempt - 1] ?? 120) * 1000) / this.options.timeScale);
-        if (this.stopped) return;
+        if (this.isStopped()) return;
         const result = await this.invoke(state.spec.arn, event);
         if (result.ok) return;
         last = result.error;
@@ -398,6 +398,11 @@ export class LambdaService {
       state.idle.length = 0;
       state.log.end();
     }
+  }
+
+  /** Read through a method: an await may have changed it. */
+  private isStopped(): boolean {
+    return this.stopped;
   }
 
   private environmentOf(spec: TwinFunctionSpec): Record<string, string> {

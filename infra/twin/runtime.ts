@@ -290,7 +290,7 @@ function functionSpecs(assembly: CloudAssembly, resolvers: StackResolver[]): Twi
         arn,
         region: stack.region,
         assetDirectory: assetDirectoryOf(assembly, resource),
-        handler: String(properties['Handler'] ?? 'index.handler'),
+        handler: typeof properties['Handler'] === 'string' ? properties['Handler'] : 'index.handler',
         environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
         timeoutSeconds: Number(properties['Timeout'] ?? 3),
         memoryMb: Number(properties['MemorySize'] ?? 128),

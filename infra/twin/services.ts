@@ -65,6 +65,7 @@ async function load(file: string): Promise<ServiceModule | undefined> {
   return (await import(url.href)) as ServiceModule;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the export's signature
 const fn = <T>(module: ServiceModule | undefined, name: string): T | undefined => (typeof module?.[name] === 'function' ? (module[name] as T) : undefined);
 
 /** Starts the emulations of the services beside AWS's core: Secrets Manager, CloudWatch, ECR, KMS, GitHub and Slack. */

@@ -134,6 +134,8 @@ export class TwinWorkflows {
 
 const taskError = (name: string, message: string): Error => Object.assign(new Error(message), { name });
 
+const text = (value: unknown, fallback = ''): string => (typeof value === 'string' ? value : fallback);
+
 const seconds = (iso: string | undefined) => (iso ? Date.parse(iso) / 1000 : undefined);
 
 interface EngineExecution extends ExecutionDescription {
@@ -155,13 +157,13 @@ export function startStepFunctionsEndpoint(options: AuthorizeOptions & { workflo
   };
   const executionOf = (arn: unknown): EngineExecution => {
     const engineArn = workflows.engineArn(String(arn));
-    const execution = engine.list().find((candidate) => candidate.executionArn === engineArn) as EngineExecution | undefined;
+    const execution: EngineExecution | undefined = engine.list().find((candidate) => candidate.executionArn === engineArn);
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
     return execution;
   };
   const machineArnOf = (execution: EngineExecution) => workflows.machines.find((machine) => machine.key === execution.stateMachine)?.arn ?? '';
   const signal = async (caller: Caller, input: JsonObject, action: string, send: (token: string) => Promise<void>) => {
-    const token = String(input['taskToken'] ?? '');
+    const token = text(input['taskToken']);
     const owner = workflows.tokenOwner(token);
     if (!owner) throw new AwsServiceError('InvalidToken', 'Invalid Token');
     await authorizeCall(options, caller, action, owner.arn);
@@ -215,13 +217,13 @@ export function startStepFunctionsEndpoint(options: AuthorizeOptions & { workflo
       StopExecution: async (input, caller) => {
         await authorizeCall(options, caller, 'states:StopExecution', String(input['executionArn']));
         const execution = executionOf(input['executionArn']);
-        await engine.stop(execution.executionArn, String(input['error'] ?? ''), String(input['cause'] ?? ''));
+        await engine.stop(execution.executionArn, text(input['error']), text(input['cause']));
         return { stopDate: Date.now() / 1000 };
       },
       SendTaskSuccess: (input, caller) =>
-        signal(caller, input, 'states:SendTaskSuccess', (token) => engine.sendTaskSuccess(token, JSON.parse(String(input['output'] ?? 'null')) as unknown)),
+        signal(caller, input, 'states:SendTaskSuccess', (token) => engine.sendTaskSuccess(token, JSON.parse(text(input['output'], 'null')) as unknown)),
       SendTaskFailure: (input, caller) =>
-        signal(caller, input, 'states:SendTaskFailure', (token) => engine.sendTaskFailure(token, String(input['error'] ?? ''), String(input['cause'] ?? ''))),
+        signal(caller, input, 'states:SendTaskFailure', (token) => engine.sendTaskFailure(token, text(input['error']), text(input['cause']))),
       SendTaskHeartbeat: (input, caller) => signal(caller, input, 'states:SendTaskHeartbeat', (token) => engine.sendTaskHeartbeat(token)),
       ListExecutions: async (input, caller) => {
         const machine = machineOf(input['stateMachineArn']);

@@ -47,7 +47,7 @@ function asTestRuntime(twin: Awaited<ReturnType<typeof startTwin>>): LocalRuntim
   const localOnly = (name: string) => () => {
     throw new Error(`runtime.${name} exists only in the local runtime; the twin runs the cloud assembly`);
   };
-  const view = { url: twin.url, port: twin.port, dataDir: twin.dataDir, timeScale: twin.timeScale, issuer: twin.issuer, gitops: twin.gitops, github: twin.github, chat: twin.chat, health: twin.health, argo: twin.argo, workflows: twin.workflows, bus: twin.bus, dynamoDbEndpoint: twin.endpoints.dynamodb, stop: twin.stop };
+  const view = { url: twin.url, port: twin.port, dataDir: twin.dataDir, timeScale: twin.timeScale, issuer: twin.issuer, gitops: twin.gitops, github: twin.github, chat: twin.chat, health: twin.health, argo: twin.argo, workflows: twin.workflows, bus: twin.bus, dynamoDbEndpoint: twin.endpoints.dynamodb, stop: () => twin.stop() };
   for (const name of ['deps', 'faults', 'usage']) Object.defineProperty(view, name, { get: localOnly(name) });
   return view as unknown as LocalRuntime;
 }
