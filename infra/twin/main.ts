@@ -10,6 +10,7 @@ const { values } = parseArgs({
   options: {
     fresh: { type: 'boolean', default: false },
     synth: { type: 'boolean', default: false },
+    'synth-only': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -22,6 +23,7 @@ Runs the synthesized cloud assembly (.twin/cdk.out) on this machine: every funct
 with its template environment, its AWS SDK calls against local endpoints, IAM enforced.
   --fresh     start from empty state (deletes the data directory first)
   --synth     synthesize again even if the assembly is newer than the sources
+  --synth-only  synthesize if the assembly is older than the sources, then exit (CI, before the twin's tests)
   --verbose   print every workflow state
 
 Environment: ${ENV.port} (3000), ${ENV.timeScale} (60), ${ENV.dataDir} (.local; the twin uses <dir>/twin).`);
@@ -31,6 +33,12 @@ Environment: ${ENV.port} (3000), ${ENV.timeScale} (60), ${ENV.dataDir} (.local; 
 const started = Date.now();
 const options = localOptionsFromEnv();
 const log = (line: string) => { if (values.verbose || !line.startsWith('sfn:')) console.log(`  ${line}`); };
+if (values['synth-only']) {
+  const result = await ensureCloudAssembly({ root: REPOSITORY_ROOT, outdir: DEFAULT_ASSEMBLY, log });
+  console.log(result.synthesized ? `  synthesized in ${result.seconds.toFixed(0)} s` : '  the cloud assembly is newer than the sources');
+  process.exit(0);
+}
+
 try {
   if (values.synth) await ensureCloudAssembly({ root: REPOSITORY_ROOT, outdir: DEFAULT_ASSEMBLY, force: true, log });
   const twin = await startTwin({ ...options, dataDir: `${options.dataDir}/twin`, fresh: values.fresh, log });

@@ -65,6 +65,8 @@ export interface TwinRuntime {
   /** What an operator signs with to call the twin's AWS endpoints (full access). */
   operatorCredentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string };
   lambda: LambdaService;
+  /** The access keys of role sessions: what each function's environment signs with. */
+  principals: Principals;
   workflows: LocalWorkflowEngine;
   events: TwinEventBridge;
   iam: IamPolicies;
@@ -247,6 +249,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       endpoints,
       operatorCredentials: { accessKeyId: operator.accessKeyId, secretAccessKey: 'twin', sessionToken },
       lambda,
+      principals,
       workflows: workflows.engine,
       events,
       iam,
