@@ -51,7 +51,11 @@ export interface FunctionStats {
 /** What the runtime hands every execution environment, besides the template's variables. */
 export type RuntimeEnvironment = (fn: TwinFunctionSpec) => Record<string, string>;
 
-const INIT_TIMEOUT_MS = 10_000;
+/**
+ * Lambda gives the init phase 10 s. Importing a bundle and its SDK on a loaded 2-core machine can
+ * take longer than that, which says nothing about Lambda, so the twin allows a minute.
+ */
+const INIT_TIMEOUT_MS = 60_000;
 /** Lambda waits about a minute, then two, between async attempts. */
 const ASYNC_RETRY_DELAYS_SECONDS = [60, 120];
 
@@ -162,7 +166,7 @@ class Container {
   }
 
   /** Sends a message and waits for the reply `accept` recognises; a timeout terminates the environment, as Lambda does. */
-  private exchange(message: object, timeoutMs: number, accept: (reply: Record<string, unknown>) => boolean): Promise<void> {
+  private exchange(message: { type: string }, timeoutMs: number, accept: (reply: Record<string, unknown>) => boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
@@ -173,7 +177,7 @@ class Container {
       const timer = setTimeout(() => {
         cleanup();
         void this.worker.terminate();
-        reject(new TimeoutError(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
+        reject(new TimeoutError(message.type === 'init' ? `Init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` : `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
       }, timeoutMs);
       const onMessage = (reply: Record<string, unknown>) => {
         try {
