@@ -28,8 +28,8 @@ export default defineConfig({
               include: ['test/e2e/{hml-deploy,prod-rollout,approvals,provisioning,service-creation,twin}.test.ts'],
               // One twin at a time on 2 cores: each runs the functions it needs in their own workers.
               fileParallelism: false,
-              testTimeout: 240_000,
-              hookTimeout: 240_000,
+              testTimeout: 600_000,
+              hookTimeout: 300_000,
             },
           },
         ]

@@ -29,7 +29,7 @@ describe('the twin, as an operator sees it', () => {
     const delivery = await signedDelivery('local-github-secret', 'pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 7, headSha: sha, action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
     expect((await fetch(`${twin.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
     const portal = portalClient(twin, await twin.issuer.sign({ sub: 'alice' }));
-    const deployment = await portal.waitFor('orders-api', 'hml', sha.slice(0, 7), undefined, 180_000);
+    const deployment = await portal.waitFor('orders-api', 'hml', sha.slice(0, 7), undefined, 400_000);
     expect(deployment.status).toBe('SUCCEEDED');
 
     const endpoints = (await (await fetch(`${twin.url}/twin/endpoints`)).json()) as Record<string, string>;

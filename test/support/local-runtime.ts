@@ -30,14 +30,14 @@ export type RuntimeKind = 'local' | 'twin';
 export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin' ? 'twin' : 'local';
 
 /**
- * The twin's time runs 60x, not 600x: its functions cold-start for real (seconds each on a
- * loaded machine), and a 900 s Argo CD sync timeout must stay longer than the chain of cold
- * starts that answers it (await-sync, the Argo CD webhook, the status recorder).
+ * The twin's time runs 20x, not 600x: its functions cold-start for real (seconds each, over ten
+ * on a loaded 2-core machine), and the 900 s Argo CD sync timeout must stay longer than the
+ * chain of cold starts that answers it (await-sync, the Argo CD webhook, the status recorder).
  */
-export const TWIN_TIME_SCALE = 60;
+export const TWIN_TIME_SCALE = 20;
 
 /** How much longer waits may take: the twin cold-starts real bundles in workers, as Lambda does. */
-export const PATIENCE = RUNTIME_KIND === 'twin' ? 6 : 1;
+export const PATIENCE = RUNTIME_KIND === 'twin' ? 10 : 1;
 
 /**
  * The twin seen through the runtime interface the scenarios use. What only exists in the local
