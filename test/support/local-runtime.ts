@@ -30,11 +30,13 @@ export type RuntimeKind = 'local' | 'twin';
 export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin' ? 'twin' : 'local';
 
 /**
- * The twin's time runs 20x, not 600x: its functions cold-start for real (seconds each, over ten
+ * The twin's time runs 50x, not 600x: its functions cold-start for real (seconds each, over ten
  * on a loaded 2-core machine), and the 900 s Argo CD sync timeout must stay longer than the
  * chain of cold starts that answers it (await-sync, the Argo CD webhook, the status recorder).
+ * Not below 47x: LocalWorkflowEngine's default task timeout (99,999,999 s) divided by the scale
+ * must fit setTimeout's 32 bits, or every Task without TimeoutSeconds times out at once.
  */
-export const TWIN_TIME_SCALE = 20;
+export const TWIN_TIME_SCALE = 50;
 
 /** How much longer waits may take: the twin cold-starts real bundles in workers, as Lambda does. */
 export const PATIENCE = RUNTIME_KIND === 'twin' ? 10 : 1;
