@@ -310,8 +310,8 @@ export class LambdaService {
    * Starts one environment per function ahead of traffic, `parallel` at a time, as provisioned
    * concurrency would: cold starts then stop counting against the workflows' (scaled) timeouts.
    */
-  async prewarm(parallel = 2): Promise<void> {
-    const queue = [...new Set(this.functions.values())];
+  async prewarm(parallel = 2, only?: (spec: TwinFunctionSpec) => boolean): Promise<void> {
+    const queue = [...new Set(this.functions.values())].filter((state) => !only || only(state.spec));
     const worker = async () => {
       for (let state = queue.shift(); state && !this.stopped; state = queue.shift()) {
         if (state.idle.length > 0 || state.busy > 0) continue;

@@ -41,8 +41,11 @@ export interface TwinOptions {
   timeScale: number;
   /** The cloud assembly; synthesized there when missing or older than the sources. */
   assemblyDir?: string;
-  /** Start one environment per function before serving (provisioned concurrency); cold starts otherwise. */
-  prewarm?: boolean;
+  /**
+   * Start one environment per function before serving (provisioned concurrency): all of them, or
+   * those whose logical id starts with one of the given function ids; cold starts otherwise.
+   */
+  prewarm?: boolean | string[];
   log?: (line: string) => void;
 }
 
@@ -188,7 +191,9 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const endpoints: TwinEndpoints = { api: url, dynamodb: dynamoDbEndpoint.url, stepfunctions: stepFunctions.url, events: eventBridge.url, ...services.endpoints };
     Object.assign(environment, endpointEnvironment(endpoints, unemulated));
 
-    if (options.prewarm) await lambda.prewarm();
+    const prewarm = options.prewarm;
+    if (prewarm === true) await lambda.prewarm();
+    else if (Array.isArray(prewarm)) await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
     await seedCatalog(dynamoDb.client, specs, tables.map((table) => table.name));
 
     const issuer = await LocalIssuer.open(dataDir);

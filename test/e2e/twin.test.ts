@@ -13,7 +13,7 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'flightplan-twin-'));
-  twin = await startTwin({ port: 0, dataDir, inMemory: true, timeScale: TWIN_TIME_SCALE });
+  twin = await startTwin({ port: 0, dataDir, inMemory: true, timeScale: TWIN_TIME_SCALE, prewarm: ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'] });
 });
 
 afterAll(async () => {

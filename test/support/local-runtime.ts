@@ -38,6 +38,13 @@ export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] =
  */
 export const TWIN_TIME_SCALE = 50;
 
+/**
+ * Functions whose answer races a scaled workflow timeout: the Argo CD sync is awaited with a
+ * task token that the Argo CD webhook and the status recorder must return within 900 s / scale.
+ * They start warm, as provisioned concurrency would; every other function cold-starts.
+ */
+const TWIN_PREWARMED = ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'];
+
 /** How much longer waits may take: the twin cold-starts real bundles in workers, as Lambda does. */
 export const PATIENCE = RUNTIME_KIND === 'twin' ? 10 : 1;
 
@@ -64,7 +71,7 @@ function twinLog(): ((line: string) => void) | undefined {
 export async function startTestRuntime(timeScale = 600, kind: RuntimeKind = RUNTIME_KIND): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
   const runtime = kind === 'twin'
-    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale: Math.min(timeScale, TWIN_TIME_SCALE), log: twinLog() }))
+    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale: Math.min(timeScale, TWIN_TIME_SCALE), prewarm: TWIN_PREWARMED, log: twinLog() }))
     : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
   return {
     runtime,
