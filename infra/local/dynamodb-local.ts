@@ -92,8 +92,14 @@ export async function startDynamoDb(options: { dataDir?: string; env?: NodeJS.Pr
   };
 }
 
+/**
+ * The JVM's start-up is the slowest thing here: a loaded machine can take a minute. A Java that
+ * exits is reported at once, so the long deadline costs nothing when something is really wrong.
+ */
+const DYNAMODB_START_DEADLINE_MS = 180_000;
+
 async function waitUntilReady(client: DynamoDBClient, child: ChildProcess | undefined): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + DYNAMODB_START_DEADLINE_MS;
   for (;;) {
     if (child && child.exitCode !== null) throw new Error(`java exited with code ${child.exitCode}`);
     try {
