@@ -19,6 +19,8 @@ export const argoCdAppStatusChanged = defineEvent({
     operationPhase: z.string().optional(),
     trigger: z.string(),
     observedAt: z.string(),
+    /** The Argo CD cluster whose token sent the notification (`default` for the single token). */
+    cluster: z.string().optional(),
   }),
 });
 

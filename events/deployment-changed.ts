@@ -17,6 +17,10 @@ export const deploymentChanged = defineEvent({
       version: z.string(),
       gitSha: z.string().nullable(),
       status: z.string(),
+      /** `rollback`: back to a known-good version; platform-team hears about every one. */
+      mode: z.enum(['standard', 'rollback']).default('standard'),
+      /** The stored revision this change produced: with the id, what makes a notification unique. */
+      revision: z.number().int().nonnegative().optional(),
       requestedBy: z.string(),
       repository: z.string().nullable(),
       waves: z.array(z.object({ region: z.string(), status: z.string() })),

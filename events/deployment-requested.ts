@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent } from './envelope.js';
 import { environmentSchema } from '../functions/domain/catalog.js';
+import { requesterSchema } from '../functions/domain/identity.js';
 
 export const DEPLOYMENT_REQUESTED_DETAIL_TYPE = 'Deployment Requested';
 
@@ -30,6 +31,8 @@ export const deploymentRequested = defineEvent({
     imageTag: z.string(),
     gitSha: z.string().optional(),
     requestedBy: z.string(),
+    /** Everyone who asked: a release's author and publisher, a label's sender, a portal caller. None may approve it. */
+    requesters: z.array(requesterSchema).default([]),
     requestKey: z.string(),
     trigger: deploymentTriggerSchema,
     /** `rollback`: back to a known-good version, health gates kept, bakes skipped. */
@@ -54,6 +57,7 @@ export const deploymentRequestedSample = deploymentRequested.build(
     imageTag: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
     gitSha: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
     requestedBy: 'alice',
+    requesters: [{ personId: 'alice', github: { login: 'alice' }, name: 'alice', bot: false }],
     requestKey: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
     trigger: { kind: 'pull_request', repository: 'acme/orders-api', pullRequest: 42, action: 'labeled' },
   },

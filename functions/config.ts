@@ -52,12 +52,26 @@ export const ENV = {
   accounts: 'FLIGHTPLAN_ACCOUNTS',
   /** JSON array of freeze windows (functions/domain/freeze-window.ts); PROD waves wait while one is active. */
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
+  /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
+  healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
+  /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
+  workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
+  /**
+   * Seconds a deployment lock is held without renewal (default 26 h, longer than the 24-hour
+   * approval, the longest step that does not renew it). The next waiter may take a lock whose
+   * lease expired, or whose execution is no longer running. Locally divided by the time scale.
+   */
+  lockLeaseSeconds: 'FLIGHTPLAN_LOCK_LEASE_SECONDS',
   /** Local runtime only. */
   port: 'FLIGHTPLAN_PORT',
   timeScale: 'FLIGHTPLAN_TIME_SCALE',
   dynamoDbEndpoint: 'FLIGHTPLAN_DYNAMODB_ENDPOINT',
   dataDir: 'FLIGHTPLAN_DATA_DIR',
+  /** Local runtime: health gates and bakes read PromQL from this Prometheus (which scrapes GET /local/sim/metrics). */
+  prometheusUrl: 'FLIGHTPLAN_PROMETHEUS_URL',
 } as const;
+
+export const DEFAULT_LOCK_LEASE_SECONDS = 26 * 3600;
 
 /** The variable that carries each state machine's ARN to the functions that start or signal it. */
 export const STATE_MACHINE_ARN_VARIABLES = {

@@ -15,8 +15,17 @@ export type LambdaHandler = (event: unknown, context: Context) => Promise<unknow
 export interface PortUse {
   /** The stores are only read: the table grant is read-only. */
   readsOnly?: true;
-  /** With the `workflows` port: the state machines it starts, and those whose tasks it signals or stops. */
-  workflows?: { starts?: readonly StateMachineName[]; signals?: readonly StateMachineName[] };
+  /**
+   * With the `workflows` port: the state machines it starts, those whose tasks it signals or
+   * stops, those whose executions it asks about (`describes`: DescribeExecution) and those whose
+   * executions and history it shows (`reads`).
+   */
+  workflows?: {
+    starts?: readonly StateMachineName[];
+    signals?: readonly StateMachineName[];
+    describes?: readonly StateMachineName[];
+    reads?: readonly StateMachineName[];
+  };
 }
 
 /**

@@ -129,6 +129,22 @@ export class ConflictError extends FlightplanError {
  */
 export const nameOf = (errorClass: new (message: string) => Error): string => new errorClass('').name;
 
+/**
+ * A rollback may only return to a version a SUCCEEDED deployment of the same service and
+ * environment recorded; the refusal lists those versions, newest first.
+ */
+export class RollbackTargetNotKnownGoodError extends ConflictError {
+  override name = 'RollbackTargetNotKnownGoodError';
+
+  constructor(
+    message: string,
+    readonly knownGoodVersions: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Names Step Functions may see in a task's error, by class, for the ASL contract test. */
 export const WORKFLOW_ERROR_NAMES = [
   ArtifactNotReadyError,

@@ -1,8 +1,11 @@
 import { z } from 'zod';
 import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
+import { requesterSchema } from './domain/identity.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
 export const deploymentTaskInput = z.object({ deploymentId: z.string().min(1) });
+/** The lock records which execution holds it, so a stopped execution's lock can be taken. */
+export const lockTaskInput = deploymentTaskInput.extend({ executionArn: z.string().min(1).optional() });
 export const waveTaskInput = deploymentTaskInput.extend({ region: z.string().min(1) });
 export const waitTaskInput = waveTaskInput.extend({ taskToken: z.string().min(1) });
 export const approvalRequestInput = z.object({
@@ -10,6 +13,8 @@ export const approvalRequestInput = z.object({
   policy: approvalPolicyNameSchema,
   team: z.string().min(1),
   requestedBy: z.string().min(1),
+  requesters: z.array(requesterSchema).default([]),
+  terms: z.object({ quorum: z.number().int().positive(), eligibleTeams: z.array(z.string()), mustInclude: z.string().optional(), note: z.string().optional() }).optional(),
   subject: approvalSchema.shape.subject,
   channel: z.string().min(1),
 });

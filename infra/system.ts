@@ -1,6 +1,8 @@
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
+import { syncCatalogPattern } from '../events/catalog-file-changed.js';
 import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js';
+import { deploymentExecutionStoppedPattern } from '../events/execution-status-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
 import { terraformChangedPattern } from '../events/terraform-changed.js';
@@ -28,6 +30,7 @@ import * as startDeployment from '../functions/deployment/start-deployment.js';
 import * as notifyDeploymentChange from '../functions/deployment/notify-deployment-change.js';
 import * as failBakeOnAlarm from '../functions/deployment/fail-bake-on-alarm.js';
 import * as recordArgoStatus from '../functions/deployment/record-argo-status.js';
+import * as endStoppedDeployment from '../functions/deployment/end-stopped-deployment.js';
 import * as requestApproval from '../functions/approval/request-approval.js';
 import * as awaitDecision from '../functions/approval/await-decision.js';
 import * as expireApproval from '../functions/approval/expire-approval.js';
@@ -45,6 +48,7 @@ import * as createServiceRepositories from '../functions/service-creation/create
 import * as commitServiceGitOps from '../functions/service-creation/commit-service-git-ops.js';
 import * as registerService from '../functions/service-creation/register-service.js';
 import * as failServiceCreation from '../functions/service-creation/fail-service-creation.js';
+import * as syncCatalogFile from '../functions/service-creation/sync-catalog-file.js';
 import * as githubWebhook from '../functions/ingress/github-webhook.js';
 import * as argocdWebhook from '../functions/ingress/argocd-webhook.js';
 import * as slackInteractions from '../functions/ingress/slack-interactions.js';
@@ -88,6 +92,7 @@ export const FUNCTIONS = {
   applyBakeDecision: { workflow: 'deployment', module: applyBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
   applyApprovalOutcome: { workflow: 'deployment', module: applyApprovalOutcome, memoryMb: 256, timeoutSeconds: 30 },
   startDeployment: { workflow: 'deployment', module: startDeployment, memoryMb: 256, timeoutSeconds: 30 },
+  endStoppedDeployment: { workflow: 'deployment', module: endStoppedDeployment, memoryMb: 256, timeoutSeconds: 30 },
   notifyDeploymentChange: {
     workflow: 'deployment',
     module: notifyDeploymentChange,
@@ -128,6 +133,7 @@ export const FUNCTIONS = {
   commitServiceGitOps: { workflow: 'service-creation', module: commitServiceGitOps, memoryMb: 256, timeoutSeconds: 60 },
   registerService: { workflow: 'service-creation', module: registerService, memoryMb: 256, timeoutSeconds: 30 },
   failServiceCreation: { workflow: 'service-creation', module: failServiceCreation, memoryMb: 256, timeoutSeconds: 30 },
+  syncCatalogFile: { workflow: 'service-creation', module: syncCatalogFile, memoryMb: 256, timeoutSeconds: 30 },
   githubWebhook: { workflow: 'ingress', module: githubWebhook, memoryMb: 512, timeoutSeconds: 10 },
   argocdWebhook: { workflow: 'ingress', module: argocdWebhook, memoryMb: 256, timeoutSeconds: 10 },
   slackInteractions: { workflow: 'ingress', module: slackInteractions, memoryMb: 512, timeoutSeconds: 3 },
@@ -140,7 +146,7 @@ export type FunctionId = keyof typeof FUNCTIONS;
 export const entryOf = (id: FunctionId): string => `functions/${FUNCTIONS[id].workflow}/${id.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`;
 
 export interface RouteSpec {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   function: FunctionId;
   /** `jwt`: the API Gateway JWT authorizer (locally, the local issuer). `none`: the handler verifies a signature or token. */
@@ -152,6 +158,7 @@ export const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/webhooks/argocd', function: 'argocdWebhook', auth: 'none' },
   { method: 'GET', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/deployments/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/deployments/{id}/execution', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/deployments/{id}/abort', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/approvals', function: 'portalApi', auth: 'jwt' },
@@ -163,6 +170,11 @@ export const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
   { method: 'GET', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
   { method: 'POST', path: '/v1/services', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'DELETE', path: '/v1/services/{name}', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/me', function: 'portalApi', auth: 'jwt' },
+  { method: 'GET', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
+  { method: 'PUT', path: '/v1/people/{id}', function: 'portalApi', auth: 'jwt' },
   // The API description is public, as the contract Backstage and other clients build against.
   { method: 'GET', path: '/v1/openapi.json', function: 'portalApi', auth: 'none' },
   { method: 'POST', path: '/slack/interactions', function: 'slackInteractions', auth: 'none' },
@@ -173,6 +185,8 @@ export interface RuleSpec {
   description: string;
   pattern: object;
   target: FunctionId;
+  /** `default`: AWS services' own events (Step Functions) arrive on the account's default bus. */
+  bus?: 'flightplan' | 'default';
 }
 
 export const RULES: RuleSpec[] = [
@@ -183,6 +197,8 @@ export const RULES: RuleSpec[] = [
   { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'failBakeOnAlarm' },
   { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'startProvisioning' },
   { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'recordTerraformChange' },
+  { name: 'SyncCatalog', description: 'A pushed catalog-info.yaml registers, updates or deactivates its service', pattern: syncCatalogPattern, target: 'syncCatalogFile' },
+  { name: 'DeploymentExecutionStopped', description: 'A stopped or timed-out deployment execution ends ABORTED and frees its lock', pattern: deploymentExecutionStoppedPattern, target: 'endStoppedDeployment', bus: 'default' },
   { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'startServiceCreation' },
 ];
 

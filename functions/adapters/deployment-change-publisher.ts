@@ -66,6 +66,8 @@ export class DeploymentChangePublisher implements PublishingDeploymentStore {
             version: deployment.version,
             gitSha: deployment.gitSha,
             status: deployment.status,
+            mode: deployment.mode,
+            revision: deployment.revision,
             requestedBy: deployment.requestedBy,
             repository,
             waves: deployment.waves.map((wave) => ({ region: wave.region, status: wave.status })),

@@ -1,4 +1,4 @@
-import { APPROVAL_POLICIES, type Approval } from './approval.js';
+import { describeTerms, requestersOf, termsOf, type Approval } from './approval.js';
 
 const STATUS_LINE: Record<Approval['status'], string> = {
   PENDING: ':hourglass_flowing_sand: Waiting for a decision',
@@ -13,12 +13,13 @@ const STATUS_LINE: Record<Approval['status'], string> = {
  * pending, Approve / Reject buttons that carry the approval id (never a task token).
  */
 export function approvalMessage(approval: Approval): { text: string; blocks: unknown[] } {
-  const policy = APPROVAL_POLICIES[approval.policy];
+  const terms = termsOf(approval);
+  const requesters = [...new Set(requestersOf(approval).map((requester) => requester.name))].join(', ');
   const expires = Math.floor(Date.parse(approval.expiresAt) / 1000);
   const votes = approval.votes.map((vote) => `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${vote.voter}${vote.comment ? `: ${vote.comment}` : ''}`);
   const text = `Approval ${approval.status === 'PENDING' ? 'needed' : approval.status.toLowerCase()}: ${approval.subject.summary}`;
   const blocks: unknown[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${text}*\nRequested by *${approval.requestedBy}* · ${policy.description}, not the requester` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${text}*\nRequested by *${requesters}* · ${describeTerms(terms)}, not a requester${terms.note ? `\n_${terms.note}_` : ''}` } },
     {
       type: 'context',
       elements: [

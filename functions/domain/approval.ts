@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PLATFORM_TEAM } from './catalog.js';
+import { hasHumanRequester, isRequester, requesterSchema, type Identity, type Person, type Requester } from './identity.js';
 import { HOUR, addSeconds } from './time.js';
 
 export const approvalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'VOID']);
@@ -44,7 +45,10 @@ export const APPROVAL_POLICIES: Record<ApprovalPolicyName, ApprovalPolicy> = {
 };
 
 export const voteSchema = z.object({
+  /** The voter's person id (Keycloak sub). */
   voter: z.string(),
+  /** The GitHub login the voter was linked to when they voted. */
+  githubLogin: z.string().optional(),
   /** The voter's teams when they voted: what made the vote count. */
   teams: z.array(z.string()),
   decision: z.enum(['APPROVE', 'REJECT']),
@@ -59,7 +63,16 @@ export const approvalSchema = z.object({
   status: approvalStatusSchema,
   policy: approvalPolicyNameSchema,
   team: z.string(),
+  /** Shown; the decisions use `requesters`. */
   requestedBy: z.string(),
+  /** Everyone who asked for the change (a release's author and publisher): none of them may approve it. */
+  requesters: z.array(requesterSchema).default([]),
+  /** Approvals needed, when it differs from the policy's (a release only bots asked for). */
+  quorum: z.number().int().positive().optional(),
+  /** Teams whose members may vote, when it differs from the policy's (a team too small for its policy). */
+  eligibleTeams: z.array(z.string()).optional(),
+  /** Why the terms differ from the policy's, for the approval message. */
+  termsNote: z.string().optional(),
   subject: z.object({
     kind: z.enum(['deployment', 'provisioning', 'bake']),
     id: z.string(),
@@ -78,9 +91,64 @@ export const approvalSchema = z.object({
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
-export interface Voter {
-  login: string;
-  teams: string[];
+/** A person as far as voting goes: who they are and the teams that make their vote count. */
+export type Voter = Identity & Pick<Person, 'teams'> & { name: string };
+
+/** What an approval needs: approvals, from which teams, and a team that must be among them. */
+export interface ApprovalTerms {
+  quorum: number;
+  eligibleTeams: string[];
+  mustInclude?: string | undefined;
+  /** Set when the terms are not the policy's plain ones, and why. */
+  note?: string | undefined;
+}
+
+/**
+ * The terms for one approval, decided when it is requested:
+ * - a change only bots asked for has no human requester standing for it, so the four eyes both
+ *   have to be approvers: one more approval than the policy asks;
+ * - when the owning team has fewer members who may approve than that, platform-team members
+ *   count toward it (a team of one can still ship).
+ * `members` are the people in each of the policy's teams, from the directory.
+ */
+export function approvalTermsFor(policyName: ApprovalPolicyName, team: string, requesters: readonly Requester[], members: Record<string, readonly Person[]>): ApprovalTerms {
+  const policy = APPROVAL_POLICIES[policyName];
+  const notes: string[] = [];
+  let quorum = policy.quorum;
+  if (requesters.length > 0 && !hasHumanRequester(requesters)) {
+    quorum += 1;
+    notes.push(`only bots asked for this change (${requesters.map((requester) => requester.name).join(', ')}), so it needs ${quorum} approvals`);
+  }
+  const eligibleTeams = policy.eligibleTeams(team);
+  const eligibleApprovers = new Set(eligibleTeams.flatMap((eligible) => (members[eligible] ?? []).filter((person) => !isRequester(requesters, person)).map((person) => person.id)));
+  if (eligibleApprovers.size < quorum && !eligibleTeams.includes(PLATFORM_TEAM)) {
+    eligibleTeams.push(PLATFORM_TEAM);
+    notes.push(`${team} has ${eligibleApprovers.size} member(s) who may approve and ${quorum} are needed, so platform-team members count toward it`);
+  }
+  return { quorum, eligibleTeams, mustInclude: policy.mustInclude, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
+}
+
+/** The terms an approval was created with; approvals stored before terms were recorded use the policy's. */
+export function termsOf(approval: Pick<Approval, 'policy' | 'team' | 'quorum' | 'eligibleTeams' | 'termsNote'>): ApprovalTerms {
+  const policy = APPROVAL_POLICIES[approval.policy];
+  return {
+    quorum: approval.quorum ?? policy.quorum,
+    eligibleTeams: approval.eligibleTeams ?? policy.eligibleTeams(approval.team),
+    mustInclude: policy.mustInclude,
+    note: approval.termsNote,
+  };
+}
+
+/** Requesters of approvals stored before requesters were recorded: the one `requestedBy`, as a person and as a GitHub login. */
+export function requestersOf(approval: Pick<Approval, 'requesters' | 'requestedBy'>): Requester[] {
+  return approval.requesters.length > 0 ? approval.requesters : [{ personId: approval.requestedBy, github: { login: approval.requestedBy }, name: approval.requestedBy, bot: false }];
+}
+
+/** What the terms ask for, in words: "1 member of payments or platform-team". */
+export function describeTerms(terms: ApprovalTerms): string {
+  const from = terms.eligibleTeams.join(' or ');
+  const must = terms.mustInclude ? `, at least one from ${terms.mustInclude}` : '';
+  return `${terms.quorum} ${terms.quorum === 1 ? 'member' : 'members'} of ${from}${must}`;
 }
 
 export type VoteOutcome =
@@ -93,11 +161,15 @@ export function newApproval(request: {
   policy: ApprovalPolicyName;
   team: string;
   requestedBy: string;
+  requesters: Requester[];
+  terms?: ApprovalTerms | undefined;
   subject: Approval['subject'];
   now: string;
 }): Approval {
+  const { terms, ...fields } = request;
   return {
-    ...request,
+    ...fields,
+    ...(terms ? { quorum: terms.quorum, eligibleTeams: terms.eligibleTeams, ...(terms.note ? { termsNote: terms.note } : {}) } : {}),
     status: 'PENDING',
     votes: [],
     createdAt: request.now,
@@ -110,17 +182,23 @@ export function newApproval(request: {
 }
 
 export function mayVote(approval: Approval, voter: Voter): boolean {
-  const eligible = APPROVAL_POLICIES[approval.policy].eligibleTeams(approval.team);
-  return voter.login !== approval.requestedBy && voter.teams.some((team) => eligible.includes(team));
+  const { eligibleTeams } = termsOf(approval);
+  return !isRequester(requestersOf(approval), voter) && voter.teams.some((team) => eligibleTeams.includes(team));
 }
 
-/** Approving votes that count, and whether they meet the policy. */
-export function quorumReached(approval: Pick<Approval, 'policy' | 'votes'>): boolean {
-  const policy = APPROVAL_POLICIES[approval.policy];
-  const approvers = approval.votes.filter((vote) => vote.decision === 'APPROVE');
+/**
+ * Approving votes that count, and whether they meet the terms. A vote by a requester never
+ * counts, even one recorded before the voter's GitHub login was linked to a requester.
+ */
+export function quorumReached(approval: Pick<Approval, 'policy' | 'team' | 'votes' | 'requesters' | 'requestedBy' | 'quorum' | 'eligibleTeams' | 'termsNote'>): boolean {
+  const terms = termsOf(approval);
+  const requesters = requestersOf(approval);
+  const approvers = approval.votes.filter(
+    (vote) => vote.decision === 'APPROVE' && !isRequester(requesters, { id: vote.voter, ...(vote.githubLogin ? { github: { login: vote.githubLogin } } : {}) }),
+  );
   const distinct = new Set(approvers.map((vote) => vote.voter));
-  const includesRequired = policy.mustInclude === undefined || approvers.some((vote) => vote.teams.includes(policy.mustInclude ?? ''));
-  return distinct.size >= policy.quorum && includesRequired;
+  const includesRequired = terms.mustInclude === undefined || approvers.some((vote) => vote.teams.includes(terms.mustInclude ?? ''));
+  return distinct.size >= terms.quorum && includesRequired;
 }
 
 /**
@@ -135,19 +213,27 @@ export function castVote(
 ): VoteOutcome {
   if (approval.status !== 'PENDING') return { kind: 'refused', code: 'closed', reason: `This approval is already ${approval.status}` };
   if (now >= approval.expiresAt) return { kind: 'refused', code: 'expired', reason: `This approval expired at ${approval.expiresAt}` };
-  if (voter.login === approval.requestedBy) {
-    return { kind: 'refused', code: 'self-approval', reason: `${voter.login} asked for this change; somebody else must decide` };
+  if (isRequester(requestersOf(approval), voter)) {
+    return { kind: 'refused', code: 'self-approval', reason: `${voter.name} asked for this change; somebody else must decide` };
   }
-  if (approval.votes.some((existing) => existing.voter === voter.login)) {
-    return { kind: 'refused', code: 'duplicate', reason: `${voter.login} already voted on this approval` };
+  if (approval.votes.some((existing) => existing.voter === voter.id)) {
+    return { kind: 'refused', code: 'duplicate', reason: `${voter.name} already voted on this approval` };
   }
   if (!mayVote(approval, voter)) {
-    return { kind: 'refused', code: 'not-allowed', reason: `Only ${APPROVAL_POLICIES[approval.policy].description} (not ${approval.requestedBy}) may vote; ${voter.login} may not` };
+    return { kind: 'refused', code: 'not-allowed', reason: `Only ${describeTerms(termsOf(approval))} (not ${approval.requestedBy}) may vote; ${voter.name} may not` };
   }
-  const recorded: Vote = { voter: voter.login, teams: voter.teams, decision: vote.decision, at: now, via: vote.via, ...(vote.comment ? { comment: vote.comment } : {}) };
+  const recorded: Vote = {
+    voter: voter.id,
+    ...(voter.github ? { githubLogin: voter.github.login } : {}),
+    teams: voter.teams,
+    decision: vote.decision,
+    at: now,
+    via: vote.via,
+    ...(vote.comment ? { comment: vote.comment } : {}),
+  };
   const withVote: Approval = { ...approval, votes: [...approval.votes, recorded] };
   if (vote.decision === 'REJECT') {
-    return { kind: 'decided', approval: { ...withVote, status: 'REJECTED', decidedAt: now, reason: `rejected by ${voter.login}${vote.comment ? `: ${vote.comment}` : ''}` } };
+    return { kind: 'decided', approval: { ...withVote, status: 'REJECTED', decidedAt: now, reason: `rejected by ${voter.name}${vote.comment ? `: ${vote.comment}` : ''}` } };
   }
   if (quorumReached(withVote)) {
     const approvers = withVote.votes.filter((existing) => existing.decision === 'APPROVE').map((existing) => existing.voter);

@@ -20,8 +20,11 @@ export const serviceSchema = z.object({
   slackChannel: z.string().optional(),
   /** The business domain, part of every secret path; defaults to the team. */
   domain: z.string().optional(),
-  /** CREATING while the service-creation workflow runs; only ACTIVE services deploy. */
-  status: z.enum(['CREATING', 'ACTIVE', 'FAILED']).default('ACTIVE'),
+  /**
+   * CREATING while the service-creation workflow runs; only ACTIVE services deploy. INACTIVE: its
+   * catalog-info.yaml was removed or renamed, or platform-team retired it; its history stays.
+   */
+  status: z.enum(['CREATING', 'ACTIVE', 'FAILED', 'INACTIVE']).default('ACTIVE'),
   description: z.string().optional(),
   template: z.string().optional(),
   /** The repository with the service's Terraform and infrastructure code. */
@@ -33,13 +36,6 @@ export const serviceSchema = z.object({
 });
 export type Service = z.infer<typeof serviceSchema>;
 export type ServiceStatus = Service['status'];
-
-export const personSchema = z.object({
-  login: z.string(),
-  slackUserId: z.string(),
-  teams: z.array(z.string()),
-});
-export type Person = z.infer<typeof personSchema>;
 
 export const PLATFORM_TEAM = 'platform-team';
 export const PLATFORM_CHANNEL = '#platform-team';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { environmentSchema, tierSchema } from './catalog.js';
+import { requesterSchema, type Requester } from './identity.js';
 import { deploymentTriggerSchema } from '../../events/deployment-requested.js';
 import type { PlannedWave } from './rollout-plan.js';
 import { InvalidTransitionError } from '../errors.js';
@@ -59,10 +60,17 @@ export const deploymentSchema = z.object({
   status: deploymentStatusSchema,
   reason: z.string().nullable(),
   requestedBy: z.string(),
+  /** Everyone who asked for it; none of them may approve it. */
+  requesters: z.array(requesterSchema).default([]),
   trigger: deploymentTriggerSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
   /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
   override: z.object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) }).nullable().default(null),
+  /**
+   * A rollback returns to what a SUCCEEDED deployment recorded: its id and the digest each region
+   * ran at its end. Those digests are deployed as they are; the tag is never resolved again.
+   */
+  rollbackOf: z.object({ deploymentId: z.string(), version: z.string(), digests: z.record(z.string(), z.string()) }).nullable().default(null),
   /** Set by an abort request; every step checks it and the workflow rolls back. */
   abortRequestedBy: z.string().nullable().default(null),
   waves: z.array(waveSchema),
@@ -136,9 +144,12 @@ export function newDeployment(request: {
   imageTag: string;
   gitSha?: string | undefined;
   requestedBy: string;
+  requesters?: Requester[] | undefined;
   trigger: Deployment['trigger'];
   mode?: Deployment['mode'];
   override?: Deployment['override'];
+  /** A rollback: the known-good release it returns to, whose digest it deploys. */
+  rollbackOf?: { deploymentId: string; version: string; digest: string; digests: Record<string, string>; endedAt: string };
   plan: PlannedWave[];
   now: string;
 }): DeploymentChange {
@@ -151,13 +162,15 @@ export function newDeployment(request: {
     version: request.version,
     imageTag: request.imageTag,
     gitSha: request.gitSha ?? null,
-    digest: null,
+    digest: request.rollbackOf?.digest ?? null,
     status: 'QUEUED',
     reason: null,
     requestedBy: request.requestedBy,
+    requesters: request.requesters ?? [],
     trigger: request.trigger,
     mode: request.mode ?? 'standard',
     override: request.override ?? null,
+    rollbackOf: request.rollbackOf ? { deploymentId: request.rollbackOf.deploymentId, version: request.rollbackOf.version, digests: request.rollbackOf.digests } : null,
     abortRequestedBy: null,
     waves: request.plan.map((wave) => ({
       ...wave,
@@ -176,15 +189,25 @@ export function newDeployment(request: {
   };
   const plan = request.plan.map((wave) => (wave.bakeSeconds > 0 ? `${wave.region} (bake ${wave.bakeSeconds / 60} min)` : wave.region)).join(' → ');
   const overrideNote = request.override ? `; override by ${request.override.by}: ${request.override.reason}` : '';
+  const rollback = request.rollbackOf;
+  const requestedByNames = request.requesters?.length ? [...new Set(request.requesters.map((requester) => requester.name))].join(' and ') : request.requestedBy;
   return {
     deployment,
-    event: {
-      at: request.now,
-      actor: request.requestedBy,
-      action: 'deployment.requested',
-      message: `${request.service.name} ${request.version} to ${request.environment} requested by ${request.requestedBy}${deployment.mode === 'rollback' ? ' as a rollback' : ''}: ${plan}${overrideNote}`,
-      toStatus: 'QUEUED',
-    },
+    event: rollback
+      ? {
+          at: request.now,
+          actor: request.requestedBy,
+          action: 'deployment.rollback-requested',
+          message: `Rollback of ${request.service.name} in ${request.environment} to ${rollback.version}, requested by ${requestedByNames}: the digests ${rollback.deploymentId} recorded when it SUCCEEDED (${Object.entries(rollback.digests).map(([region, digest]) => `${region} ${digest}`).join(', ')}); known-good, so no approval and no bake, health gates kept: ${plan}${overrideNote}`,
+          toStatus: 'QUEUED',
+        }
+      : {
+          at: request.now,
+          actor: request.requestedBy,
+          action: 'deployment.requested',
+          message: `${request.service.name} ${request.version} to ${request.environment} requested by ${requestedByNames}: ${plan}${overrideNote}`,
+          toStatus: 'QUEUED',
+        },
   };
 }
 

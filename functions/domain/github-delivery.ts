@@ -1,9 +1,16 @@
 import { z } from 'zod';
+import { mayOperate } from './authorization.js';
 
 export const DEPLOY_HML_LABEL = 'deploy-hml';
 
 const repositorySchema = z.object({ full_name: z.string() });
-const senderSchema = z.object({ login: z.string() });
+/** A GitHub account as webhooks carry it: `sender`, a release's `author`, a pull request's `user`. */
+const accountSchema = z.object({ login: z.string().min(1), id: z.number().int().positive().optional(), type: z.string().optional() });
+const senderSchema = accountSchema;
+export type GithubAccount = z.infer<typeof accountSchema>;
+
+/** GitHub's `author_association` values that mean the author can push to the repository. */
+const TRUSTED_AUTHOR_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
 
 /** The parts of GitHub's `pull_request` webhook Flightplan reads; the rest passes through untouched. */
 export const pullRequestEventSchema = z.object({
@@ -12,7 +19,13 @@ export const pullRequestEventSchema = z.object({
   label: z.object({ name: z.string() }).optional(),
   pull_request: z.object({
     state: z.string(),
-    head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/u, 'a 40-character commit SHA') }),
+    user: accountSchema.optional(),
+    author_association: z.string().optional(),
+    head: z.object({
+      sha: z.string().regex(/^[0-9a-f]{40}$/u, 'a 40-character commit SHA'),
+      /** Null when the fork the pull request came from was deleted. */
+      repo: z.object({ full_name: z.string(), fork: z.boolean().optional() }).nullable().optional(),
+    }),
     labels: z.array(z.object({ name: z.string() })),
     merged: z.boolean().optional(),
     merge_commit_sha: z.string().nullable().optional(),
@@ -29,7 +42,7 @@ export const releaseEventSchema = z.object({
     tag_name: z.string().min(1),
     draft: z.boolean(),
     prerelease: z.boolean(),
-    author: senderSchema,
+    author: accountSchema,
   }),
   repository: repositorySchema,
   sender: senderSchema,
@@ -51,6 +64,20 @@ export const workflowRunEventSchema = z.object({
 });
 export type WorkflowRunEvent = z.infer<typeof workflowRunEventSchema>;
 
+/** The parts of GitHub's `push` webhook Flightplan reads. */
+export const pushEventSchema = z.object({
+  ref: z.string(),
+  after: z.string(),
+  deleted: z.boolean().optional(),
+  repository: repositorySchema.extend({ default_branch: z.string().optional() }),
+  commits: z.array(z.object({ added: z.array(z.string()).default([]), modified: z.array(z.string()).default([]), removed: z.array(z.string()).default([]) })).default([]),
+  sender: senderSchema,
+});
+export type PushEvent = z.infer<typeof pushEventSchema>;
+
+/** GitHub lists at most this many commits in a push payload; a longer push may hide a change. */
+const PUSH_PAYLOAD_COMMIT_LIMIT = 20;
+
 /** What a GitHub delivery means for Flightplan, before the catalog is consulted. */
 export type GithubIntent =
   | {
@@ -58,19 +85,23 @@ export type GithubIntent =
       repository: string;
       pullRequest: number;
       headSha: string;
-      requestedBy: string;
+      /** Who added the label or pushed: the requester, who must be a member (`mayDeployToHml`). */
+      sender: GithubAccount;
       action: 'labeled' | 'synchronize';
     }
-  | { kind: 'deploy-prod'; repository: string; tag: string; requestedBy: string }
+  | { kind: 'deploy-prod'; repository: string; tag: string; author: GithubAccount; publisher: GithubAccount }
   | { kind: 'terraform-pull-request-closed'; repository: string; number: number; merged: boolean; mergeCommitSha: string | null; closedBy: string }
   | { kind: 'terraform-applied'; repository: string; headSha: string; conclusion: string; runUrl: string }
+  | { kind: 'catalog-file-changed'; repository: string; revision: string; sender: GithubAccount }
   | { kind: 'ignored'; reason: string };
 
 export const ignored = (reason: string): GithubIntent => ({ kind: 'ignored', reason });
 
 /**
  * A `deploy-hml` label on an open pull request deploys its head; a push to a pull request that
- * still carries the label deploys the new head. Everything else is acknowledged and ignored.
+ * still carries the label deploys the new head, unless the pull request comes from a fork or an
+ * outside author: their pushes wait until a member labels it again. Whether the sender may
+ * deploy at all is the directory's to say (`mayDeployToHml`). Everything else is ignored.
  */
 export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
   const hasLabel = event.pull_request.labels.some((label) => label.name === DEPLOY_HML_LABEL);
@@ -79,6 +110,9 @@ export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
     if (event.label?.name !== DEPLOY_HML_LABEL) return ignored(`label "${event.label?.name ?? ''}" is not ${DEPLOY_HML_LABEL}`);
   } else if (event.action === 'synchronize') {
     if (!hasLabel) return ignored(`pull request #${event.number} does not carry ${DEPLOY_HML_LABEL}`);
+    if (isOutsidePullRequest(event)) {
+      return ignored(`pull request #${event.number} comes from a fork or an outside author: a push does not redeploy it until a member of the owning team labels it ${DEPLOY_HML_LABEL} again`);
+    }
   } else {
     return ignored(`pull_request action "${event.action}" does not deploy`);
   }
@@ -87,20 +121,47 @@ export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
     repository: event.repository.full_name,
     pullRequest: event.number,
     headSha: event.pull_request.head.sha,
-    requestedBy: event.sender.login,
+    sender: event.sender,
     action: event.action,
   };
 }
 
+/** From a fork (or a deleted one), or by an author who cannot push to the repository. */
+export function isOutsidePullRequest(event: PullRequestEvent): boolean {
+  const head = event.pull_request.head.repo;
+  const fromFork = head === null || (head !== undefined && (head.fork === true || head.full_name.toLowerCase() !== event.repository.full_name.toLowerCase()));
+  const association = event.pull_request.author_association;
+  return fromFork || (association !== undefined && !TRUSTED_AUTHOR_ASSOCIATIONS.has(association));
+}
+
+/** Only a member of the owning team or of platform-team deploys by label, or by a push to a labelled pull request. */
+export function mayDeployToHml(senderTeams: readonly string[] | undefined, owningTeam: string): boolean {
+  return senderTeams !== undefined && mayOperate(senderTeams, owningTeam);
+}
+
 /**
- * A published release deploys its tag to production. Drafts and pre-releases do not. The release
- * author is the requester, who may not approve it.
+ * A published release deploys its tag to production. Drafts and pre-releases do not. The
+ * release's author and whoever published it are both requesters, and neither may approve it.
  */
 export function interpretRelease(event: ReleaseEvent): GithubIntent {
   if (event.action !== 'published') return ignored(`release action "${event.action}" does not deploy`);
   if (event.release.draft) return ignored(`release ${event.release.tag_name} is a draft`);
   if (event.release.prerelease) return ignored(`release ${event.release.tag_name} is a pre-release`);
-  return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, requestedBy: event.release.author.login };
+  return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, author: event.release.author, publisher: event.sender };
+}
+
+/**
+ * A push to the default branch that adds, changes or removes catalog-info.yaml is what onboards,
+ * updates or retires the service the repository describes. The file itself is read at the
+ * pushed revision, so the order pushes arrive in does not matter.
+ */
+export function interpretPush(event: PushEvent, catalogFile: string): GithubIntent {
+  const defaultBranch = event.repository.default_branch ?? 'main';
+  if (event.ref !== `refs/heads/${defaultBranch}`) return ignored(`push to ${event.ref}, not to the default branch ${defaultBranch}`);
+  if (event.deleted === true) return ignored(`push deleted ${event.ref}`);
+  const touched = event.commits.length >= PUSH_PAYLOAD_COMMIT_LIMIT || event.commits.some((commit) => [...commit.added, ...commit.modified, ...commit.removed].includes(catalogFile));
+  if (!touched) return ignored(`push to ${defaultBranch} does not change ${catalogFile}`);
+  return { kind: 'catalog-file-changed', repository: event.repository.full_name, revision: event.after, sender: event.sender };
 }
 
 /** On the Terraform repository, a closed pull request is what a provisioning request waits for. */

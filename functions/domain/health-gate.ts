@@ -1,4 +1,6 @@
-import type { Tier } from './catalog.js';
+import { environmentSchema, type Environment, type Tier } from './catalog.js';
+
+const ENVIRONMENTS: readonly Environment[] = environmentSchema.options;
 
 export interface ServiceLevelObjective {
   availability: number;
@@ -23,16 +25,36 @@ export interface HealthObservation {
   requestCount?: number;
   argoHealth: string;
   alarmsInAlarm: string[];
+  /** Signals the source was asked for and could not read (a query error or timeout), with why. */
+  unavailable?: UnavailableSignals;
 }
+
+export type MeasuredSignal = 'errorRate' | 'p99Ms' | 'requestCount';
+export type UnavailableSignals = Partial<Record<MeasuredSignal, string>>;
 
 export interface HealthVerdict {
   passed: boolean;
+  /** Not passed only because a signal could not be read: nothing observed was bad. */
+  inconclusive: boolean;
   reasons: string[];
+}
+
+const SIGNAL_NAMES: Record<MeasuredSignal, string> = { errorRate: 'error rate', p99Ms: 'p99', requestCount: 'request count' };
+
+/** A signal the source could not read is never taken as healthy. */
+function unreadable(observation: HealthObservation, signals: MeasuredSignal[]): string[] {
+  return signals.flatMap((signal) => {
+    const why = observation.unavailable?.[signal];
+    return why === undefined ? [] : [`${SIGNAL_NAMES[signal]} unknown (${why}), so the check cannot pass`];
+  });
 }
 
 const percent = (fraction: number): string => `${Number((fraction * 100).toPrecision(3))}%`;
 
-/** A wave passes its gate only when every signal is within the tier's objective. */
+/**
+ * A wave passes its gate only when every signal is within the tier's objective. A signal the
+ * source could not read (a PromQL error or timeout) makes the gate inconclusive, never passed.
+ */
 export function evaluateHealthGate(tier: Tier, observation: HealthObservation): HealthVerdict {
   const slo = SLO_BY_TIER[tier];
   const reasons: string[] = [];
@@ -44,10 +66,11 @@ export function evaluateHealthGate(tier: Tier, observation: HealthObservation): 
     reasons.push(`p99 ${Math.round(observation.p99Ms)} ms > ${slo.maxP99Ms} ms for ${tier}`);
   }
   for (const alarm of observation.alarmsInAlarm) reasons.push(`alarm ${alarm} is in ALARM`);
-  return { passed: reasons.length === 0, reasons };
+  const unknown = unreadable(observation, ['errorRate', 'p99Ms']);
+  return { passed: reasons.length === 0 && unknown.length === 0, inconclusive: reasons.length === 0 && unknown.length > 0, reasons: [...reasons, ...unknown] };
 }
 
-export type BakeVerdict = HealthVerdict & { inconclusive: boolean };
+export type BakeVerdict = HealthVerdict;
 
 /**
  * The end of a bake: the gate again, plus enough traffic to mean something. Too few requests is
@@ -57,18 +80,22 @@ export function evaluateBake(tier: Tier, observation: HealthObservation): BakeVe
   const gate = evaluateHealthGate(tier, observation);
   const minimum = SLO_BY_TIER[tier].minBakeRequests;
   const requests = observation.requestCount;
+  const unknownTraffic = unreadable(observation, ['requestCount']);
+  if (unknownTraffic.length > 0) return { passed: false, inconclusive: gate.passed || gate.inconclusive, reasons: [...gate.reasons, ...unknownTraffic] };
   if (requests === undefined || requests < minimum) {
-    return { passed: false, inconclusive: gate.passed, reasons: [...gate.reasons, `only ${requests ?? 0} requests during the bake, ${minimum} needed for ${tier}`] };
+    return { passed: false, inconclusive: gate.passed || gate.inconclusive, reasons: [...gate.reasons, `only ${Math.round(requests ?? 0)} requests during the bake, ${minimum} needed for ${tier}`] };
   }
-  return { ...gate, inconclusive: false };
+  return gate;
 }
 
 /**
- * Which catalogued service an alarm belongs to: alarm names start with `{service}-`. The longest
- * match wins, so `orders-api-5xx` is orders-api even when a service `orders` exists.
+ * Which catalogued service and environment an alarm belongs to: alarm names start with
+ * `{service}-{environment}-`, as the health gates read them. The longest service wins, so
+ * `orders-api-prod-5xx` is orders-api even when a service `orders` exists; a name without an
+ * environment belongs to no bake.
  */
-export function serviceForAlarm(alarmName: string, services: string[]): string | undefined {
+export function alarmTargetOf(alarmName: string, services: string[]): { service: string; environment: Environment } | undefined {
   return services
-    .filter((service) => alarmName.startsWith(`${service}-`))
-    .sort((a, b) => b.length - a.length)[0];
+    .flatMap((service) => ENVIRONMENTS.filter((environment) => alarmName.startsWith(`${service}-${environment}-`)).map((environment) => ({ service, environment })))
+    .sort((a, b) => b.service.length - a.service.length)[0];
 }

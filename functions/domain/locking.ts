@@ -1,4 +1,5 @@
 import type { Environment } from './catalog.js';
+import { isTerminal, type DeploymentStatus } from './deployment.js';
 
 export interface LockClaim {
   deploymentId: string;
@@ -16,6 +17,35 @@ export function decideLockContention(environment: Environment, holder: LockClaim
     candidate.requestedAt > holder.requestedAt ||
     (candidate.requestedAt === holder.requestedAt && candidate.deploymentId > holder.deploymentId);
   return candidateIsNewer ? 'take-over' : 'superseded';
+}
+
+export interface HolderGone {
+  kind: 'ended' | 'execution-stopped' | 'lease-expired';
+  reason: string;
+}
+
+/**
+ * Whether a lock's holder still protects it. It does not when its deployment ended, when its
+ * execution is no longer running (`UNKNOWN`: the engine has no such execution, as after a local
+ * restart), or when its lease expired without renewal. A holder from before leases (no lease, no
+ * execution) keeps its lock while its deployment runs.
+ */
+export function lockHolderGone(input: {
+  holder: LockClaim & { executionArn?: string | undefined; leaseExpiresAt?: string | undefined };
+  deploymentStatus: DeploymentStatus | undefined;
+  executionStatus: string | undefined;
+  now: string;
+}): HolderGone | undefined {
+  const { holder, deploymentStatus, executionStatus, now } = input;
+  if (!deploymentStatus) return { kind: 'ended', reason: `deployment ${holder.deploymentId} does not exist` };
+  if (isTerminal(deploymentStatus)) return { kind: 'ended', reason: `deployment ${holder.deploymentId} ended ${deploymentStatus}` };
+  if (executionStatus !== undefined && executionStatus !== 'RUNNING') {
+    return { kind: 'execution-stopped', reason: `its execution ${holder.executionArn ?? ''} is ${executionStatus === 'UNKNOWN' ? 'unknown to the workflow engine' : executionStatus}` };
+  }
+  if (holder.leaseExpiresAt && Date.parse(holder.leaseExpiresAt) <= Date.parse(now)) {
+    return { kind: 'lease-expired', reason: `its lease expired at ${holder.leaseExpiresAt}` };
+  }
+  return undefined;
 }
 
 export const lockKey = (service: string, environment: Environment): string => `${service}#${environment}`;

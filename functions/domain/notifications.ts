@@ -1,6 +1,6 @@
 /** What Slack and GitHub hear about a deployment change. Pure: the notifier only delivers it. */
 export interface DeploymentChangeSummary {
-  deployment: { id: string; service: string; team: string; environment: string; version: string; gitSha: string | null; status: string; requestedBy: string; repository: string | null; waves: { region: string; status: string }[] };
+  deployment: { id: string; service: string; team: string; environment: string; version: string; gitSha: string | null; status: string; mode?: 'standard' | 'rollback'; requestedBy: string; repository: string | null; waves: { region: string; status: string }[] };
   change: { action: string; message: string; region?: string | undefined };
 }
 
@@ -37,7 +37,18 @@ const CHAT_ACTIONS: Record<string, { icon: string; urgent?: boolean }> = {
   'deployment.failed': { icon: ':rotating_light:', urgent: true },
   'deployment.rollback-failed': { icon: ':rotating_light:', urgent: true },
   'deployment.refused': { icon: ':no_entry_sign:' },
+  'deployment.rollback-requested': { icon: ':leftwards_arrow_with_hook:' },
 };
+
+const ROLLBACK_ANNOUNCED = new Set(['deployment.rollback-requested', 'deployment.succeeded', 'deployment.rolled-back', 'deployment.aborted', 'deployment.failed', 'deployment.rollback-failed', 'deployment.refused', 'deployment.superseded']);
+
+/**
+ * Every rollback is announced in the platform-team channel, when asked for and when it ends: a
+ * rollback skips the approval and the bake, so the people who own the platform hear of each one.
+ */
+export function announcedToPlatformTeam(summary: DeploymentChangeSummary): boolean {
+  return summary.deployment.mode === 'rollback' && ROLLBACK_ANNOUNCED.has(summary.change.action);
+}
 
 /** Start, each wave, rollback and the end go to the owning team's channel; failures that need a human page. */
 export function chatNoticeFor(summary: DeploymentChangeSummary): ChatNotice | undefined {

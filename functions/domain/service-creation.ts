@@ -60,7 +60,15 @@ export function catalogInfoFile(service: Service): RepositoryFile {
     metadata: {
       name: service.name,
       description: service.description ?? `${service.name}, created by Flightplan`,
-      annotations: { 'github.com/project-slug': service.repository, 'flightplan.dev/service': service.name, 'argocd/app-selector': `flightplan.io/service=${service.name}` },
+      annotations: {
+        'github.com/project-slug': service.repository,
+        'flightplan.dev/service': service.name,
+        // What the catalog sync reads back when this file is pushed again (functions/domain/backstage-component.ts).
+        'flightplan.dev/tier': service.tier,
+        'flightplan.dev/image-repository': service.imageRepository,
+        ...(service.slackChannel ? { 'flightplan.dev/slack-channel': service.slackChannel } : {}),
+        'argocd/app-selector': `flightplan.io/service=${service.name}`,
+      },
       tags: [service.tier.toLowerCase(), ...(service.template ? [service.template] : [])],
     },
     spec: { type: service.template === 'static-web' ? 'website' : 'service', lifecycle: 'experimental', owner: `group:${service.team}`, system: service.domain ?? service.team },

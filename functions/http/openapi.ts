@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { approvalSchema } from '../domain/approval.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
+import { personRecordSchema } from '../domain/identity.js';
+import { serviceRegistrationSchema } from '../use-cases/catalog-admin.js';
+import { personUpdateSchema } from '../use-cases/directory.js';
 import { deploymentRequestSchema } from '../use-cases/request-deployment.js';
 import {
   acceptedSchema,
@@ -10,6 +13,7 @@ import {
   approvalsQuerySchema,
   deploymentAcceptedSchema,
   deploymentDetailSchema,
+  deploymentExecutionSchema,
   deploymentPageSchema,
   deploymentsQuerySchema,
   problemSchema,
@@ -18,12 +22,13 @@ import {
   provisioningQuerySchema,
   serviceDetailSchema,
   servicePageSchema,
+  serviceViewSchema,
   servicesQuerySchema,
   voteBodySchema,
 } from './portal-schemas.js';
 
 interface Operation {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   operationId: string;
   summary: string;
@@ -40,6 +45,7 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/deployments', operationId: 'listDeployments', summary: 'Deployments, newest first', tag: 'deployments', query: deploymentsQuerySchema, success: { status: 200, description: 'A page of deployments', schema: deploymentPageSchema } },
   { method: 'post', path: '/v1/deployments', operationId: 'requestDeployment', summary: 'Deploy a version (for example a rollback to a known-good one)', tag: 'deployments', body: deploymentRequestSchema, idempotent: true, success: { status: 202, description: 'Queued', schema: deploymentAcceptedSchema }, problems: [403, 404, 409] },
   { method: 'get', path: '/v1/deployments/{id}', operationId: 'getDeployment', summary: 'A deployment with its waves, approvals and audit trail', tag: 'deployments', success: { status: 200, description: 'The deployment', schema: deploymentDetailSchema }, problems: [404] },
+  { method: 'get', path: '/v1/deployments/{id}/execution', operationId: 'getDeploymentExecution', summary: 'The deployment workflow execution: status and history, state by state (DescribeExecution + GetExecutionHistory)', tag: 'deployments', success: { status: 200, description: 'The execution', schema: deploymentExecutionSchema }, problems: [404] },
   { method: 'post', path: '/v1/deployments/{id}/abort', operationId: 'abortDeployment', summary: 'Stop a deployment and roll it back (owning team or platform-team)', tag: 'deployments', success: { status: 202, description: 'Abort requested', schema: z.object({ deploymentId: z.string(), status: z.string(), abortRequestedBy: z.string().nullable().optional() }) }, problems: [403, 404, 409] },
   { method: 'get', path: '/v1/approvals', operationId: 'listApprovals', summary: 'Approvals by status; PENDING lists those the caller may still decide', tag: 'approvals', query: approvalsQuerySchema, success: { status: 200, description: 'A page of approvals', schema: approvalPageSchema } },
   { method: 'get', path: '/v1/approvals/{id}', operationId: 'getApproval', summary: 'An approval with its votes and audit trail', tag: 'approvals', success: { status: 200, description: 'The approval', schema: approvalDetailSchema }, problems: [404] },
@@ -49,6 +55,11 @@ const OPERATIONS: Operation[] = [
   { method: 'get', path: '/v1/provisioning-requests/{id}', operationId: 'getProvisioningRequest', summary: 'A provisioning request with its approval, pull request, outputs and audit trail', tag: 'provisioning', success: { status: 200, description: 'The request', schema: provisioningDetailSchema }, problems: [404] },
   { method: 'get', path: '/v1/services', operationId: 'listServices', summary: 'The service catalog', tag: 'services', query: servicesQuerySchema, success: { status: 200, description: 'A page of services', schema: servicePageSchema } },
   { method: 'post', path: '/v1/services', operationId: 'createService', summary: 'Create a service: repositories from templates, Argo CD applications, Keycloak client, catalog entry', tag: 'services', body: serviceCreationBodySchema, success: { status: 202, description: 'Creating', schema: acceptedSchema }, problems: [403, 409] },
+  { method: 'put', path: '/v1/services/{name}', operationId: 'registerService', summary: 'Register or change a service by hand, ACTIVE (platform-team); a catalog-info.yaml push does the same', tag: 'services', body: serviceRegistrationSchema, success: { status: 200, description: 'The service', schema: serviceViewSchema }, problems: [403, 409] },
+  { method: 'delete', path: '/v1/services/{name}', operationId: 'retireService', summary: 'Deactivate a service (platform-team); its history stays', tag: 'services', success: { status: 200, description: 'The service, INACTIVE', schema: serviceViewSchema }, problems: [403, 404, 409] },
+  { method: 'get', path: '/v1/me', operationId: 'getMe', summary: 'The caller as the directory knows them; the first call records them from the token', tag: 'people', success: { status: 200, description: 'The person', schema: personRecordSchema } },
+  { method: 'get', path: '/v1/people/{id}', operationId: 'getPerson', summary: 'A person by Keycloak sub (platform-team, or the person themself)', tag: 'people', success: { status: 200, description: 'The person', schema: personRecordSchema }, problems: [403, 404] },
+  { method: 'put', path: '/v1/people/{id}', operationId: 'setPerson', summary: 'Set a person\'s GitHub link, Slack user, email or teams by hand (platform-team); null unlinks', tag: 'people', body: personUpdateSchema, success: { status: 200, description: 'The person', schema: personRecordSchema }, problems: [403, 409] },
   { method: 'get', path: '/v1/services/{name}', operationId: 'getService', summary: 'A service with its creation history', tag: 'services', success: { status: 200, description: 'The service', schema: serviceDetailSchema }, problems: [404] },
 ];
 
@@ -105,7 +116,7 @@ export function openApiDocument(): Record<string, unknown> {
       description: 'Deployments, approvals, cloud resources and new services for the developer portal. Errors are application/problem+json (RFC 9457). Lists are paginated with opaque cursors.',
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'Local runtime (npm start)' }],
-    tags: [{ name: 'deployments' }, { name: 'approvals' }, { name: 'provisioning' }, { name: 'services' }],
+    tags: [{ name: 'deployments' }, { name: 'approvals' }, { name: 'provisioning' }, { name: 'services' }, { name: 'people' }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A Keycloak access token (locally: npm run -s token -- --sub <user>)' } },

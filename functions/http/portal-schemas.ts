@@ -39,14 +39,27 @@ export const provisioningPageSchema = pageOf(provisioningRequestViewSchema);
 export const servicePageSchema = pageOf(serviceViewSchema);
 
 export const deploymentDetailSchema = deploymentViewSchema.extend({ approvals: z.array(approvalSchema), events: z.array(deploymentEventSchema) });
+export const deploymentExecutionSchema = z.object({
+  executionArn: z.string(),
+  name: z.string(),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+  output: z.unknown().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  /** GetExecutionHistory events, oldest first, each with its `…EventDetails`. */
+  events: z.array(z.looseObject({ id: z.number(), previousEventId: z.number().optional(), timestamp: z.string(), type: z.string() })),
+});
 export const approvalDetailSchema = approvalSchema.extend({ events: z.array(deploymentEventSchema) });
 export const provisioningDetailSchema = provisioningRequestViewSchema.extend({ approval: approvalSchema.nullable(), events: z.array(deploymentEventSchema) });
 export const serviceDetailSchema = serviceViewSchema.extend({ events: z.array(deploymentEventSchema) });
 
 export const problemSchema = z.object({
-  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|payload-too-large|internal}'),
+  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}'),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  knownGoodVersions: z.array(z.string()).optional().describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
 });

@@ -4,6 +4,7 @@ import {
   ConflictError,
   ForbiddenError,
   NotFoundError,
+  RollbackTargetNotKnownGoodError,
   PayloadTooLargeError,
   UnauthorizedError,
   ValidationError,
@@ -17,6 +18,8 @@ export interface Problem {
   status: number;
   detail: string;
   errors?: { path: string; message: string }[];
+  /** rollback-not-known-good: the versions a rollback may return to, newest first. */
+  knownGoodVersions?: string[];
 }
 
 const KNOWN: [new (...args: never[]) => Error, number, string, string][] = [
@@ -24,6 +27,8 @@ const KNOWN: [new (...args: never[]) => Error, number, string, string][] = [
   [UnauthorizedError, 401, 'unauthorized', 'Authentication failed'],
   [ForbiddenError, 403, 'forbidden', 'Not allowed'],
   [NotFoundError, 404, 'not-found', 'Not found'],
+  // Before ConflictError, which it extends: the first match wins.
+  [RollbackTargetNotKnownGoodError, 409, 'rollback-not-known-good', 'Not a known-good version'],
   [ConflictError, 409, 'conflict', 'Conflict'],
   [PayloadTooLargeError, 413, 'payload-too-large', 'Payload too large'],
 ];
@@ -43,6 +48,7 @@ export function problemFor(error: unknown): Problem {
     if (error instanceof errorClass) {
       const problem: Problem = { type: `${PROBLEM_BASE}${slug}`, title, status, detail: error.message };
       if (error instanceof ValidationError && error.problems.length > 0) problem.errors = error.problems;
+      if (error instanceof RollbackTargetNotKnownGoodError) problem.knownGoodVersions = error.knownGoodVersions;
       return problem;
     }
   }

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { mayVote } from '../domain/approval.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from '../http/http-handler.js';
 import { openApiDocument } from '../http/openapi.js';
 import {
@@ -20,8 +20,10 @@ import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
-import { teamsOf, type Caller } from '../use-cases/callers.js';
-import { describeDeployment, listDeployments } from '../use-cases/query-deployments.js';
+import { assertPlatformTeam, callerFromClaims, recordSignIn, teamsOf, type Caller } from '../use-cases/callers.js';
+import { registerService, retireService, serviceRegistrationSchema } from '../use-cases/catalog-admin.js';
+import { personUpdateSchema, setPerson } from '../use-cases/directory.js';
+import { describeDeployment, describeDeploymentExecution, listDeployments } from '../use-cases/query-deployments.js';
 import { submitProvisioningRequest } from '../use-cases/provisioning.js';
 import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
 import { requestServiceCreation } from '../use-cases/service-creation.js';
@@ -47,19 +49,13 @@ function idempotencyKeyOf(event: HttpEvent): string | undefined {
 }
 
 /** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
-export function callerOf(event: HttpEvent): Caller {
-  const claims = event.requestContext.authorizer?.jwt?.claims;
-  const login = claims?.['preferred_username'] ?? claims?.['sub'];
-  if (typeof login !== 'string' || login === '') throw new UnauthorizedError('A bearer token with a subject is required');
-  const groups = claims?.['groups'];
-  return { login, groups: Array.isArray(groups) ? groups.map(String) : typeof groups === 'string' ? groups.split(/[\s,]+/u).filter(Boolean) : [] };
-}
+export const callerOf = (event: HttpEvent): Caller => callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
 
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
 export const declaration = httpFunction({
   description: 'Portal API (/v1)',
   ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService'],
-  use: { workflows: { signals: ['deployment', 'approval'] } },
+  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
   createHandler: (deps) =>
   httpHandler(async (event) => {
     if (event.routeKey === 'GET /v1/openapi.json') {
@@ -67,7 +63,22 @@ export const declaration = httpFunction({
       return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: openApi };
     }
     const caller = callerOf(event);
+    // First use records the person; the directory then knows them on Slack and GitHub too.
+    const person = await recordSignIn(deps, caller);
     switch (event.routeKey) {
+      case 'GET /v1/me':
+        return json(200, person);
+      case 'GET /v1/people/{id}': {
+        const id = pathId(event, 'id');
+        if (id !== caller.id) await assertPlatformTeam(deps, caller);
+        const found = await deps.catalog.getPerson(id);
+        if (!found) throw new NotFoundError(`Person ${id} is not in the directory`);
+        return json(200, found);
+      }
+      case 'PUT /v1/people/{id}': {
+        await assertPlatformTeam(deps, caller);
+        return json(200, await setPerson(deps, pathId(event, 'id'), personUpdateSchema.parse(parseJson(rawBody(event)))));
+      }
       case 'POST /v1/deployments': {
         const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
         const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
@@ -107,6 +118,12 @@ export const declaration = httpFunction({
         if (!service) throw new NotFoundError(`Service ${name} does not exist`);
         return json(200, serviceDetailSchema.parse({ ...service, events: await deps.catalog.serviceEvents(name) }));
       }
+      case 'PUT /v1/services/{name}': {
+        const service = await registerService(deps, caller, pathId(event, 'name'), serviceRegistrationSchema.parse(parseJson(rawBody(event))));
+        return json(200, serviceViewSchema.parse(service));
+      }
+      case 'DELETE /v1/services/{name}':
+        return json(200, serviceViewSchema.parse(await retireService(deps, caller, pathId(event, 'name'))));
       case 'POST /v1/deployments/{id}/abort': {
         const deployment = await abortDeployment(deps, caller, pathId(event, 'id'));
         return json(202, { deploymentId: deployment.id, status: deployment.status, abortRequestedBy: deployment.abortRequestedBy });
@@ -117,12 +134,14 @@ export const declaration = httpFunction({
       }
       case 'GET /v1/deployments/{id}':
         return json(200, await describeDeployment(deps, pathId(event, 'id')));
+      case 'GET /v1/deployments/{id}/execution':
+        return json(200, await describeDeploymentExecution(deps, pathId(event, 'id')));
       case 'GET /v1/approvals': {
         const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
         const page = await deps.approvals.listByStatus(query.status, pageOf(query));
-        const voter = { login: caller.login, teams: await teamsOf(deps, caller) };
+        const voter = { ...person, name: caller.name, teams: await teamsOf(deps, caller) };
         // Pending approvals are the ones this caller can still decide.
-        const items = query.status === 'PENDING' ? page.items.filter((approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.login)) : page.items;
+        const items = query.status === 'PENDING' ? page.items.filter((approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.id)) : page.items;
         return json(200, { items, nextCursor: page.nextCursor });
       }
       case 'GET /v1/approvals/{id}': {
@@ -135,7 +154,7 @@ export const declaration = httpFunction({
         const id = pathId(event, 'id');
         const body = voteBodySchema.parse(parseJson(rawBody(event)));
         if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
-        const outcome = await voteOnApproval(deps, { approvalId: id, voter: { login: caller.login, slackUserId: '', teams: await teamsOf(deps, caller) }, decision: body.decision, comment: body.comment, via: 'portal' });
+        const outcome = await voteOnApproval(deps, { approvalId: id, voter: { ...person, teams: await teamsOf(deps, caller) }, decision: body.decision, comment: body.comment, via: 'portal' });
         if (outcome.kind === 'refused') {
           throw outcome.code === 'self-approval' || outcome.code === 'not-allowed' ? new ForbiddenError(outcome.reason) : new ConflictError(outcome.reason);
         }

@@ -5,6 +5,7 @@ import { header, httpHandler, json, parseJson, rawBody } from '../http/http-hand
 import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
+import { personForSlackUser } from '../use-cases/directory.js';
 
 /** Slack refuses requests older than five minutes; so do we, against replays. */
 const MAX_SKEW_SECONDS = 300;
@@ -48,11 +49,11 @@ export const declaration = httpFunction({
     const interaction = blockActionsSchema.parse(parseJson(payload));
     const [action] = interaction.actions;
     if (!action) throw new ValidationError('No action in the interaction');
-    const person = await deps.catalog.findPersonBySlackId(interaction.user.id);
-    if (!person) return ephemeral(`Slack user ${interaction.user.id} is not in the Flightplan directory, so the vote was not counted.`);
+    const voter = await personForSlackUser(deps, interaction.user.id);
+    if (voter.kind === 'unknown') return ephemeral(`${voter.reason}, so the vote was not counted.`);
     const outcome = await voteOnApproval(deps, {
       approvalId: action.value,
-      voter: person,
+      voter: voter.person,
       decision: action.action_id === 'approve' ? 'APPROVE' : 'REJECT',
       via: 'slack',
     });

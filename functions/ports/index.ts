@@ -1,9 +1,11 @@
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import type { BusEntry } from '../../events/envelope.js';
-import type { Environment, Person, Service } from '../domain/catalog.js';
+import type { Environment, Service } from '../domain/catalog.js';
+import type { Person, PersonIdentity } from '../domain/identity.js';
 import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
+import type { UnavailableSignals } from '../domain/health-gate.js';
 import type { Accounts, ApplyRun, ProvisioningChange, ProvisioningRequest, ProvisioningStatus } from '../domain/provisioning.js';
 import type { RepositoryFile } from '../domain/service-creation.js';
 
@@ -70,33 +72,57 @@ export interface ServiceChange {
   event: DeploymentEvent;
 }
 
+/**
+ * The service catalog and the people directory. A person is stored under their id with one index
+ * item per identity (Slack user, GitHub login and id, email), each owned by one person, and one
+ * membership item per team.
+ */
 export interface CatalogStore {
-  findPersonBySlackId(slackUserId: string): Promise<Person | undefined>;
   getService(name: string): Promise<Service | undefined>;
   listServices(): Promise<Service[]>;
   listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>>;
   /** Only ACTIVE services are found by repository: a service being created cannot deploy yet. */
   findServiceByRepository(repository: string): Promise<Service | undefined>;
-  /** Stores an ACTIVE service as it is (the seeded demo catalog). */
+  /** Stores an ACTIVE service as it is, with its repository mapping (benchmarks' bulk catalogs). */
   putService(service: Service): Promise<void>;
-  /** Stores a new service (CREATING); `exists` when the name is taken, whatever its status. */
+  /** Stores a new service (CREATING, or ACTIVE with its repository mapped); `exists` when the name is taken, whatever its status. */
   createService(change: ServiceChange): Promise<'created' | 'exists'>;
-  /** Read, decide, write with a condition on the revision; becoming ACTIVE maps its repository to it. */
+  /**
+   * Read, decide, write with a condition on the revision. Becoming ACTIVE maps its repository to
+   * it; leaving ACTIVE (INACTIVE) or moving to another repository unmaps the old one.
+   */
   updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service>;
   serviceEvents(name: string): Promise<DeploymentEvent[]>;
-  getPerson(login: string): Promise<Person | undefined>;
-  putPerson(person: Person): Promise<void>;
+  getPerson(id: string): Promise<Person | undefined>;
+  findPerson(identity: PersonIdentity): Promise<Person | undefined>;
+  /**
+   * Read, decide, write: `decide` gets the stored person (or undefined) and returns the next one,
+   * or undefined to leave it. Throws ConflictError when an identity of the next person (a Slack
+   * user, a GitHub login, an email) already belongs to somebody else.
+   */
+  updatePerson(id: string, decide: (current: Person | undefined) => Person | undefined): Promise<Person | undefined>;
+  /** The people whose teams include `team`. */
+  membersOf(team: string): Promise<Person[]>;
 }
 
 export interface LockHolder {
   deploymentId: string;
   requestedAt: string;
+  /** The holder's workflow execution: a lock whose execution no longer runs may be taken. */
+  executionArn?: string;
+  /** When the lock stops protecting its holder unless renewed; a later waiter may take it then. */
+  leaseExpiresAt?: string;
 }
 
-/** One running deployment per service and environment. */
+/** One running deployment per service and environment, held under a lease. */
 export interface LockStore {
+  /** How long a holder keeps the lock without renewing it (the lease). Tests change it while running. */
+  leaseSeconds: number;
   get(key: string): Promise<LockHolder | undefined>;
-  /** Takes the lock when it is free or still held by `expected`; false when someone else won the race. */
+  /**
+   * Takes the lock when it is free or still held by `expected` (the same holder, with the same
+   * lease); false when someone else won the race.
+   */
   compareAndSet(key: string, expected: LockHolder | undefined, holder: LockHolder): Promise<boolean>;
   release(key: string, deploymentId: string): Promise<void>;
 }
@@ -161,6 +187,8 @@ export interface CodeHost {
   createRepository(input: { template: string; repository: string; description: string }): Promise<{ url: string; created: boolean }>;
   /** One commit on the default branch with every file. */
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
+  /** A file's content at `ref` (a commit or branch); undefined when the file is not there. */
+  readFile(repository: string, path: string, ref: string): Promise<string | undefined>;
   /** Pushes the files to `branch` and opens a pull request, or returns the one already open for that branch. */
   openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }>;
 }
@@ -190,6 +218,15 @@ export interface ExecutionDescription {
   cause?: string;
 }
 
+/** One event of an execution's history (GetExecutionHistory), with its `…EventDetails`. */
+export interface ExecutionHistoryEvent {
+  id: number;
+  previousEventId?: number;
+  timestamp: string;
+  type: string;
+  [details: string]: unknown;
+}
+
 /** Step Functions, or the local runner over the same ASL. */
 export interface WorkflowEngine {
   /** Starting an execution whose name already ran with the same input is a no-op that returns it. */
@@ -199,6 +236,8 @@ export interface WorkflowEngine {
   sendTaskHeartbeat(taskToken: string): Promise<void>;
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   describe(executionArn: string): Promise<ExecutionDescription | undefined>;
+  /** DescribeExecution and GetExecutionHistory (oldest first) of the execution of `stateMachine` named `name`; undefined when there is none. */
+  executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined>;
 }
 
 export interface GitOpsTarget {
@@ -226,8 +265,17 @@ export interface HealthSignals {
   p99Ms?: number;
   requestCount?: number;
   alarmsInAlarm: string[];
+  /**
+   * Signals the source was asked for and could not read, with why (a PromQL error, a timeout).
+   * A gate never passes on them. A signal that is simply absent (no traffic) is left out instead.
+   */
+  unavailable?: UnavailableSignals;
 }
 
+/**
+ * Health of one service in one environment and region: error rate, p99 latency and traffic from
+ * a metrics backend (CloudWatch, or Prometheus' HTTP API), and the alarms in ALARM.
+ */
 export interface HealthSource {
   observe(target: GitOpsTarget): Promise<HealthSignals>;
 }
@@ -247,6 +295,15 @@ export interface Chat {
   update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void>;
   /** A message only `user` sees, for example why their vote was refused. */
   postEphemeral(channel: string, user: string, text: string): Promise<void>;
+  /** A Slack user's profile (Slack: users.info, scopes users:read and users:read.email); undefined when unknown. */
+  userProfile(user: string): Promise<ChatUserProfile | undefined>;
+}
+
+export interface ChatUserProfile {
+  id: string;
+  name: string;
+  email?: string | undefined;
+  isBot: boolean;
 }
 
 /** GitHub Deployments and their statuses (locally, a recording simulator). */

@@ -19,21 +19,21 @@ export async function abortDeployment(
 ): Promise<Deployment> {
   const current = await loadDeployment(deps.deployments, id);
   if (!mayOperate(await teamsOf(deps, caller), current.team)) {
-    throw new ForbiddenError(`${caller.login} is neither in ${current.team} nor in platform-team`);
+    throw new ForbiddenError(`${caller.name} is neither in ${current.team} nor in platform-team`);
   }
   const deployment = await deps.deployments.update(id, (latest) => {
     if (isTerminal(latest.status)) throw new ConflictError(`Deployment ${id} already ended ${latest.status}`);
     if (latest.abortRequestedBy) return undefined;
     const now = deps.clock.now();
     return {
-      deployment: { ...latest, abortRequestedBy: caller.login, updatedAt: now },
-      event: { at: now, actor: caller.login, action: 'deployment.abort-requested', message: `${caller.login} asked to abort and roll back` },
+      deployment: { ...latest, abortRequestedBy: caller.id, updatedAt: now },
+      event: { at: now, actor: caller.id, action: 'deployment.abort-requested', message: `${caller.name} asked to abort and roll back` },
     };
   });
   if (deployment.status === 'AWAITING_APPROVAL') {
-    await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.login, reason: `the deployment was aborted by ${caller.login}` });
+    await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.id, reason: `the deployment was aborted by ${caller.name}` });
   }
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
-  if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.login}`);
+  if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);
   return deployment;
 }

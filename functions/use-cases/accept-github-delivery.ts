@@ -1,19 +1,26 @@
 import type { z } from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
+import { catalogFileChanged } from '../../events/catalog-file-changed.js';
 import { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
+import { CATALOG_FILE } from '../domain/backstage-component.js';
 import {
   ignored,
   interpretApplyRun,
   interpretPullRequest,
+  interpretPush,
   interpretRelease,
+  pushEventSchema,
   interpretTerraformPullRequest,
   pullRequestEventSchema,
   releaseEventSchema,
   workflowRunEventSchema,
   type GithubIntent,
 } from '../domain/github-delivery.js';
+import { mayDeployToHml, type GithubAccount } from '../domain/github-delivery.js';
+import { requesterFor, type Requester } from '../domain/identity.js';
 import { ValidationError } from '../errors.js';
+import { personForGithubAccount } from './directory.js';
 import type { CatalogStore, SelfServiceSettings } from '../ports/index.js';
 
 export interface GithubDelivery {
@@ -39,16 +46,22 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfSe
     const { kind: _kind, ...applied } = intent;
     return { kind: 'publish', entries: [terraformApplyCompleted.build(applied, trace)], summary: `Terraform apply of ${intent.headSha.slice(0, 7)} ended ${intent.conclusion}` };
   }
+  if (intent.kind === 'catalog-file-changed') {
+    const changed = catalogFileChanged.build({ repository: intent.repository, revision: intent.revision, pushedBy: intent.sender }, trace);
+    return { kind: 'publish', entries: [changed], summary: `${CATALOG_FILE} of ${intent.repository} changed at ${intent.revision.slice(0, 7)}` };
+  }
   const service = await deps.catalog.findServiceByRepository(intent.repository);
   if (!service) return { kind: 'ignored', reason: `repository ${intent.repository} is not in the Flightplan catalog` };
   if (intent.kind === 'deploy-prod') {
+    const requesters = uniqueRequesters(await Promise.all([requesterOf(deps, intent.author), requesterOf(deps, intent.publisher)]));
     const entry = deploymentRequested.build(
       {
         service: service.name,
         environment: 'prod',
         version: intent.tag,
         imageTag: intent.tag,
-        requestedBy: intent.requestedBy,
+        requestedBy: requesters[0]?.personId ?? intent.author.login,
+        requesters,
         // The release, not the delivery: the same version published or redelivered twice is one deployment.
         requestKey: `release:${intent.repository}:${intent.tag}`,
         trigger: { kind: 'release', repository: intent.repository, tag: intent.tag },
@@ -56,6 +69,15 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfSe
       trace,
     );
     return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${intent.tag} to prod` };
+  }
+  const sender = await personForGithubAccount(deps, intent.sender);
+  if (!mayDeployToHml(sender?.teams, service.team)) {
+    return {
+      kind: 'ignored',
+      reason: sender
+        ? `${intent.sender.login} is neither in ${service.team} nor in platform-team: only their ${intent.action === 'labeled' ? 'label' : 'push'} deploys ${service.name}`
+        : `GitHub user ${intent.sender.login} is not in the Flightplan directory: only a member of ${service.team} or platform-team deploys ${service.name}`,
+    };
   }
   const version = intent.headSha.slice(0, 7);
   const entry = deploymentRequested.build(
@@ -65,13 +87,29 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfSe
       version,
       imageTag: intent.headSha,
       gitSha: intent.headSha,
-      requestedBy: intent.requestedBy,
+      requestedBy: sender?.id ?? intent.sender.login,
+      requesters: [requesterFor(sender, intent.sender)],
       requestKey: delivery.deliveryId,
       trigger: { kind: 'pull_request', repository: intent.repository, pullRequest: intent.pullRequest, action: intent.action },
     },
     trace,
   );
   return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})` };
+}
+
+async function requesterOf(deps: { catalog: CatalogStore }, account: GithubAccount): Promise<Requester> {
+  return requesterFor(await personForGithubAccount(deps, account), account);
+}
+
+/** One entry per person (or per GitHub login when nobody in the directory has it). */
+function uniqueRequesters(requesters: Requester[]): Requester[] {
+  const seen = new Set<string>();
+  return requesters.filter((requester) => {
+    const key = requester.personId ? `person:${requester.personId}` : `github:${requester.github?.login.toLowerCase() ?? requester.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function interpret(delivery: GithubDelivery, settings: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>): GithubIntent {
@@ -87,6 +125,8 @@ function interpret(delivery: GithubDelivery, settings: Pick<SelfServiceSettings,
       const event = parsePayload(workflowRunEventSchema, delivery.payload, delivery.eventName);
       return isTerraform(event.repository.full_name) ? interpretApplyRun(event, settings.terraformApplyWorkflow) : ignored(`workflow runs on ${event.repository.full_name} are not used by Flightplan`);
     }
+    case 'push':
+      return interpretPush(parsePayload(pushEventSchema, delivery.payload, delivery.eventName), CATALOG_FILE);
     case 'release':
       return interpretRelease(parsePayload(releaseEventSchema, delivery.payload, delivery.eventName));
     default:

@@ -1,9 +1,22 @@
 import { approvalMessage } from '../domain/approval-message.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
-import { castVote, closeApproval, newApproval, reminderSchedule, type Approval, type ApprovalPolicyName, type Vote, type VoteOutcome } from '../domain/approval.js';
-import type { Person } from '../domain/catalog.js';
+import {
+  APPROVAL_POLICIES,
+  approvalTermsFor,
+  castVote,
+  closeApproval,
+  newApproval,
+  reminderSchedule,
+  requestersOf,
+  type Approval,
+  type ApprovalPolicyName,
+  type ApprovalTerms,
+  type Vote,
+  type VoteOutcome,
+} from '../domain/approval.js';
+import { displayNameOf, type Person, type Requester } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
-import type { ApprovalStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type { ApprovalStore, CatalogStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { signalWait } from './task-waits.js';
 
@@ -12,8 +25,18 @@ export interface ApprovalRequest {
   policy: ApprovalPolicyName;
   team: string;
   requestedBy: string;
+  requesters: Requester[];
+  /** Decided from the directory when the approval is asked for (`approvalTermsWith`). */
+  terms?: ApprovalTerms | undefined;
   subject: Approval['subject'];
   channel: string;
+}
+
+/** The terms of an approval for these requesters, given who is in the policy's teams today. */
+export async function approvalTermsWith(deps: { catalog: CatalogStore }, policy: ApprovalPolicyName, team: string, requesters: Requester[]): Promise<ApprovalTerms> {
+  const teams = APPROVAL_POLICIES[policy].eligibleTeams(team);
+  const members = Object.fromEntries(await Promise.all(teams.map(async (eligible) => [eligible, await deps.catalog.membersOf(eligible)] as const)));
+  return approvalTermsFor(policy, team, requesters, members);
 }
 
 const approvalWaitKey = (approvalId: string) => `approval#${approvalId}`;
@@ -35,7 +58,16 @@ export async function requestApproval(
   request: ApprovalRequest,
 ): Promise<{ approvalId: string; expiresInSeconds: number; waits: { untilReminder: number; untilEscalation: number; untilExpiry: number } }> {
   const now = deps.clock.now();
-  const approval = newApproval({ id: request.approvalId, policy: request.policy, team: request.team, requestedBy: request.requestedBy, subject: request.subject, now });
+  const approval = newApproval({
+    id: request.approvalId,
+    policy: request.policy,
+    team: request.team,
+    requestedBy: request.requestedBy,
+    requesters: request.requesters,
+    terms: request.terms,
+    subject: request.subject,
+    now,
+  });
   await deps.approvals.create({
     approval,
     event: { at: now, actor: request.requestedBy, action: 'approval.requested', message: `${request.subject.summary}: ${request.policy} approval requested`, toStatus: 'PENDING' },
@@ -78,17 +110,18 @@ export async function voteOnApproval(
   input: { approvalId: string; voter: Person; decision: Vote['decision']; comment?: string | undefined; via: Vote['via'] },
 ): Promise<VoteOutcome> {
   let outcome: VoteOutcome | undefined;
+  const voter = { id: input.voter.id, name: displayNameOf(input.voter), teams: input.voter.teams, ...(input.voter.github ? { github: input.voter.github } : {}) };
   const stored = await deps.approvals.update(input.approvalId, (current) => {
-    outcome = castVote(current, { login: input.voter.login, teams: input.voter.teams }, { decision: input.decision, comment: input.comment, via: input.via }, deps.clock.now());
+    outcome = castVote(current, voter, { decision: input.decision, comment: input.comment, via: input.via }, deps.clock.now());
     if (outcome.kind === 'refused') return undefined;
     const decided = outcome.kind === 'decided';
     return {
       approval: outcome.approval,
       event: {
         at: deps.clock.now(),
-        actor: input.voter.login,
+        actor: voter.id,
         action: decided ? `approval.${outcome.approval.status.toLowerCase()}` : 'approval.vote',
-        message: `${input.voter.login} voted ${input.decision} via ${input.via}${input.comment ? `: ${input.comment}` : ''}`,
+        message: `${voter.name} voted ${input.decision} via ${input.via}${input.comment ? `: ${input.comment}` : ''}`,
         ...(decided ? { fromStatus: 'PENDING', toStatus: outcome.approval.status } : {}),
       },
     };
@@ -97,9 +130,9 @@ export async function voteOnApproval(
   if (outcome.kind === 'refused') {
     await deps.approvals.recordEvent(input.approvalId, {
       at: deps.clock.now(),
-      actor: input.voter.login,
+      actor: voter.id,
       action: `approval.vote-refused.${outcome.code}`,
-      message: `${input.voter.login} tried to ${input.decision.toLowerCase()} via ${input.via}: ${outcome.reason}`,
+      message: `${voter.name} tried to ${input.decision.toLowerCase()} via ${input.via}: ${outcome.reason}`,
     });
     return outcome;
   }
@@ -151,8 +184,24 @@ export async function remindApproval(
   const text = `:bell: ${approval.subject.summary} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
   if (approval.slack) await deps.chat.post({ channel: approval.slack.channel, text });
   if (input.kind === 'escalation') {
-    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${approval.subject.summary}, asked by ${approval.requestedBy}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
+    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${approval.subject.summary}, asked by ${requestersOf(approval).map((requester) => requester.name).join(' and ')}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
   }
   await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
   return { reminded: true };
+}
+
+/**
+ * A workflow that waited for an approval ended without its decision (it was stopped, failed or
+ * could not resume): the approval becomes VOID, so a later vote is refused with the reason
+ * instead of counting for nothing.
+ */
+export async function voidApprovalOfEndedWorkflow(
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  execution: { name: string; status: string; cause?: string | undefined; input: unknown },
+): Promise<void> {
+  const request = typeof execution.input === 'object' && execution.input !== null ? (execution.input as { request?: { approvalId?: unknown } }).request : undefined;
+  const approvalId = typeof request?.approvalId === 'string' ? request.approvalId : undefined;
+  if (!approvalId || (await deps.approvals.get(approvalId))?.status !== 'PENDING') return;
+  const why = execution.cause ? `: ${execution.cause}` : '';
+  await voidApproval(deps, { approvalId, actor: WORKFLOW_ACTOR, reason: `its workflow ${execution.name} ended ${execution.status}${why}` });
 }

@@ -1,3 +1,4 @@
+import { requestersOfDeployment } from '../domain/deployment-requesters.js';
 import { evaluateBake } from '../domain/health-gate.js';
 import { findWave, transitionWave } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
@@ -98,6 +99,8 @@ export async function prepareBakeDecision(
       policy: 'bake-decision',
       team: deployment.team,
       requestedBy: WORKFLOW_ACTOR,
+      // Continuing is approving the change: its requesters may not decide it either.
+      requesters: requestersOfDeployment(deployment),
       subject: { kind: 'bake', id: deployment.id, summary: `Continue ${deployment.service} ${deployment.version} after an inconclusive bake in ${input.region}? (${wave.reason ?? 'too little traffic'})`, binding: deployment.digest ?? deployment.imageTag },
       channel: service ? deployChannelOf(service) : `#deploys-${deployment.team}`,
     },

@@ -1,13 +1,84 @@
+import { PLATFORM_TEAM } from '../domain/catalog.js';
+import { githubIdentitySchema, personFromSignIn, teamsFromGroupsClaim, type GithubIdentity, type Person, type PersonIdentity } from '../domain/identity.js';
+import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { CatalogStore } from '../ports/index.js';
 
+/** Who calls the portal API, from their verified token. */
 export interface Caller {
-  login: string;
-  /** Groups from the token (Keycloak); the directory adds the teams it knows. */
-  groups: string[];
+  /** The token's `sub`: the person id, and the only part decisions compare. */
+  id: string;
+  /** `preferred_username`, or the id: shown, never compared. */
+  name: string;
+  /** A verified email only. */
+  email?: string | undefined;
+  /** Teams from Keycloak groups; undefined when the token carries no groups claim. */
+  groups?: string[] | undefined;
+  /** The GitHub account Keycloak links to this user (identity provider link, mapped to claims). */
+  github?: GithubIdentity | undefined;
 }
 
-/** A caller's teams: the token's groups and the directory's teams for that login. */
+export type TokenClaims = Record<string, string | number | boolean | string[] | undefined>;
+
+/** The claims Keycloak's GitHub identity link is mapped to (README, "Keycloak"). */
+export const GITHUB_LOGIN_CLAIM = 'github_login';
+export const GITHUB_ID_CLAIM = 'github_id';
+
+/**
+ * The caller a verified token describes, from claims as API Gateway's JWT authorizer passes them
+ * (array claims as one string "[a b]", numbers and booleans as strings) or as a verified token
+ * holds them locally. The person is the `sub`, whatever `preferred_username` says.
+ */
+export function callerFromClaims(claims: TokenClaims | undefined): Caller {
+  const id = claims?.['sub'];
+  if (typeof id !== 'string' || id === '') throw new UnauthorizedError('A bearer token with a subject is required');
+  const username = typeof claims?.['preferred_username'] === 'string' && claims['preferred_username'] !== '' ? claims['preferred_username'] : undefined;
+  const email = typeof claims?.['email'] === 'string' && claims['email'] !== '' && String(claims['email_verified'] ?? 'true') !== 'false' ? claims['email'] : undefined;
+  const login = claims?.[GITHUB_LOGIN_CLAIM];
+  const githubId = Number(claims?.[GITHUB_ID_CLAIM]);
+  const github = githubIdentitySchema.safeParse({ login, ...(Number.isInteger(githubId) && githubId > 0 ? { id: githubId } : {}) });
+  return {
+    id,
+    name: username ?? id,
+    ...(email ? { email } : {}),
+    ...(claims && 'groups' in claims ? { groups: teamsFromGroupsClaim(claims['groups']) ?? [] } : {}),
+    ...(typeof login === 'string' && github.success ? { github: github.data } : {}),
+  };
+}
+
+/**
+ * Records the caller in the directory on first use, and again when their token says something
+ * new (a team joined, a GitHub account linked). An identity somebody else already holds is left
+ * out rather than taken over. Returns the person as the directory now knows them.
+ */
+export async function recordSignIn(deps: { catalog: CatalogStore; clock: { now(): string } }, caller: Caller): Promise<Person> {
+  // An identity somebody else holds stays theirs; this person is recorded without it.
+  const owned = async (person: Person): Promise<Person> => {
+    const { email, github, ...kept } = person;
+    const heldByOther = async (identity: PersonIdentity) => {
+      const owner = await deps.catalog.findPerson(identity);
+      return owner !== undefined && owner.id !== person.id;
+    };
+    const emailFree = email !== undefined && !(await heldByOther({ kind: 'email', value: email }));
+    const githubFree =
+      github !== undefined &&
+      !(await heldByOther({ kind: 'github-login', value: github.login })) &&
+      !(github.id !== undefined && (await heldByOther({ kind: 'github-id', value: String(github.id) })));
+    return { ...kept, ...(emailFree ? { email } : {}), ...(githubFree ? { github } : {}) };
+  };
+  const existing = await deps.catalog.getPerson(caller.id);
+  const signedIn = personFromSignIn(existing, { id: caller.id, username: caller.name === caller.id ? undefined : caller.name, email: caller.email, github: caller.github, teams: caller.groups }, deps.clock.now());
+  if (!signedIn) return existing ?? { id: caller.id, teams: [] };
+  const next = await owned(signedIn);
+  return (await deps.catalog.updatePerson(caller.id, () => next)) ?? next;
+}
+
+/** A caller's teams: the token's groups and the directory's teams for that person id. */
 export async function teamsOf(deps: { catalog: CatalogStore }, caller: Caller): Promise<string[]> {
-  const person = await deps.catalog.getPerson(caller.login);
-  return [...new Set([...caller.groups, ...(person?.teams ?? [])])];
+  const person = await deps.catalog.getPerson(caller.id);
+  return [...new Set([...(caller.groups ?? []), ...(person?.teams ?? [])])];
+}
+
+/** Admin routes are platform-team's. */
+export async function assertPlatformTeam(deps: { catalog: CatalogStore }, caller: Caller): Promise<void> {
+  if (!(await teamsOf(deps, caller)).includes(PLATFORM_TEAM)) throw new ForbiddenError(`Only ${PLATFORM_TEAM} may do this; ${caller.name} is not in it`);
 }

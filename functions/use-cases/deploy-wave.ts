@@ -1,8 +1,8 @@
 import { assertWaveMayStart, findWave, transitionWave } from '../domain/deployment.js';
-import { lockKey } from '../domain/locking.js';
-import { FreezeWindowError, InvalidTransitionError, NotFoundError, RegionInAlarmError, SupersededError } from '../errors.js';
+import { FreezeWindowError, InvalidTransitionError, NotFoundError, RegionInAlarmError } from '../errors.js';
 import { activeFreeze, type FreezeWindow } from '../domain/freeze-window.js';
 import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, HealthSource, LockStore } from '../ports/index.js';
+import { renewDeploymentLock } from './acquire-deployment-lock.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 export interface WaveDeployed {
@@ -29,7 +29,9 @@ export async function deployWave(
   if (wave.status === 'DEPLOYING' && wave.gitopsRevision) {
     return { deploymentId: deployment.id, region: input.region, revision: wave.gitopsRevision, needsSync: true };
   }
-  if (!deployment.digest) throw new InvalidTransitionError(`Deployment ${deployment.id} has no resolved digest`);
+  // A rollback deploys what each region ran when the known-good deployment succeeded.
+  const digest = deployment.rollbackOf?.digests[input.region] ?? deployment.digest;
+  if (!digest) throw new InvalidTransitionError(`Deployment ${deployment.id} has no resolved digest`);
   const service = await deps.catalog.getService(deployment.service);
   if (!service) throw new NotFoundError(`Service ${deployment.service} is not in the catalog`);
   const target = { service: deployment.service, environment: deployment.environment, region: input.region };
@@ -52,22 +54,20 @@ export async function deployWave(
     throw new RegionInAlarmError(reason);
   }
 
-  // The lock is checked right before the commit so a superseded deployment never overwrites a newer digest.
-  const holder = await deps.locks.get(lockKey(deployment.service, deployment.environment));
-  if (holder?.deploymentId !== deployment.id) {
-    throw new SupersededError(`Deployment ${deployment.id} no longer holds the ${deployment.environment} lock`);
-  }
+  // The lock is checked (and its lease renewed) right before the commit, so a superseded
+  // deployment, or one whose lease expired and was taken over, never overwrites a newer digest.
+  await renewDeploymentLock(deps, deployment);
 
   const digestBefore = await deps.gitops.readImageDigest(target);
-  const alreadyLive = digestBefore === deployment.digest;
+  const alreadyLive = digestBefore === digest;
   const revision = alreadyLive
     ? 'unchanged'
     : (
         await deps.gitops.commitImageDigest({
           ...target,
           imageRepository: service.imageRepository,
-          digest: deployment.digest,
-          message: `Deploy ${deployment.service} ${deployment.version} to ${deployment.environment}/${input.region}\n\nDeployment: ${deployment.id}\nRequested-by: ${deployment.requestedBy}\nDigest: ${deployment.digest}\nPrevious: ${digestBefore ?? 'none'}`,
+          digest,
+          message: `${deployment.rollbackOf ? 'Roll back' : 'Deploy'} ${deployment.service} ${deployment.version} to ${deployment.environment}/${input.region}\n\nDeployment: ${deployment.id}\nRequested-by: ${deployment.requestedBy}\nDigest: ${digest}\nPrevious: ${digestBefore ?? 'none'}${deployment.rollbackOf ? `\nKnown-good: ${deployment.rollbackOf.deploymentId}` : ''}`,
         })
       ).revision;
 
@@ -79,9 +79,9 @@ export async function deployWave(
       actor: WORKFLOW_ACTOR,
       action: 'wave.deploying',
       message: alreadyLive
-        ? `${input.region} already runs ${deployment.digest ?? ''}`
-        : `Committed ${deployment.digest ?? ''} for ${input.region} (GitOps ${revision.slice(0, 7)})`,
-      changes: { digestBefore, digestAfter: deployment.digest, gitopsRevision: revision, reason: null },
+        ? `${input.region} already runs ${digest}`
+        : `Committed ${digest} for ${input.region} (GitOps ${revision.slice(0, 7)})`,
+      changes: { digestBefore, digestAfter: digest, gitopsRevision: revision, reason: null },
     });
   });
   return { deploymentId: deployment.id, region: input.region, revision, needsSync: !alreadyLive };

@@ -1,15 +1,18 @@
-import { approvalIdFor, type ApprovalPolicyName } from '../domain/approval.js';
+import { approvalIdFor, describeTerms, type ApprovalPolicyName } from '../domain/approval.js';
 import { deployChannelOf } from '../domain/catalog.js';
 import { transitionDeployment, type Deployment } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, LockStore } from '../ports/index.js';
-import type { ApprovalRequest } from './approvals.js';
+import { requestersOfDeployment } from '../domain/deployment-requesters.js';
+import { approvalTermsWith, type ApprovalRequest } from './approvals.js';
+import { renewDeploymentLock } from './acquire-deployment-lock.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
 /**
  * Which approval a deployment needs: a standard PROD deploy needs the owning team; HML needs
- * none (the label is the intent) and neither does a rollback to a known-good version, which the
- * owning team or platform-team asked for and where speed matters.
+ * none (the label is the intent) and neither does a rollback, which only ever returns to the
+ * digests a SUCCEEDED deployment recorded (they passed their approval and bake when released),
+ * which the owning team or platform-team asked for, and where speed matters. The gates still run.
  */
 export function approvalPolicyFor(deployment: Pick<Deployment, 'environment' | 'mode'>): ApprovalPolicyName | undefined {
   return deployment.environment === 'prod' && deployment.mode === 'standard' ? 'prod-deploy' : undefined;
@@ -24,10 +27,13 @@ export async function prepareDeploymentApproval(
   const policy = approvalPolicyFor(deployment);
   if (!policy) return { required: false };
   const service = await deps.catalog.getService(deployment.service);
+  const requesters = requestersOfDeployment(deployment);
+  const terms = await approvalTermsWith(deps, policy, deployment.team, requesters);
+  const waitingFor = `Waiting for ${describeTerms(terms)} other than ${requesters.map((requester) => requester.name).join(' and ')} to approve${terms.note ? ` (${terms.note})` : ''}`;
   await deps.deployments.update(deployment.id, (current) =>
     current.status === 'AWAITING_APPROVAL'
       ? undefined
-      : transitionDeployment(current, 'AWAITING_APPROVAL', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'deployment.awaiting-approval', message: `Waiting for 1 member of ${deployment.team} other than ${deployment.requestedBy} to approve` }),
+      : transitionDeployment(current, 'AWAITING_APPROVAL', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'deployment.awaiting-approval', message: waitingFor }),
   );
   return {
     required: true,
@@ -36,6 +42,8 @@ export async function prepareDeploymentApproval(
       policy,
       team: deployment.team,
       requestedBy: deployment.requestedBy,
+      requesters,
+      terms,
       subject: { kind: 'deployment', id: deployment.id, summary: `${deployment.service} ${deployment.version} → ${deployment.environment}`, binding: deployment.digest ?? deployment.imageTag },
       channel: service ? deployChannelOf(service) : `#deploys-${deployment.team}`,
     },
@@ -59,5 +67,7 @@ export async function applyApprovalOutcome(
     });
   });
   if (!approved) await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
+  // The approval may have taken most of a day: renew the lease before the rollout (or learn it was taken).
+  else await renewDeploymentLock(deps, deployment);
   return { approved };
 }

@@ -20,7 +20,7 @@ import { pullRequestBodyOf, pullRequestTitleOf } from '../domain/provisioning-pu
 import { renderTerraform } from '../domain/terraform.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
 import type { ApprovalStore, CatalogStore, Chat, Clock, CodeHost, EventPublisher, ProvisioningStore, SelfServiceSettings, WaitStore, WorkflowEngine } from '../ports/index.js';
-import type { ApprovalRequest } from './approvals.js';
+import { approvalTermsWith, type ApprovalRequest } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { describeFailure, type WorkflowFailure } from './finish-deployment.js';
@@ -36,7 +36,7 @@ async function loadRequest(provisioning: ProvisioningStore, id: string): Promise
 
 /** The same caller and Idempotency-Key always name the same request; without a key every call is new. */
 const requestIdFor = (caller: Caller, idempotencyKey: string | undefined): string =>
-  `prv-${idempotencyKey ? createHash('sha256').update(`${caller.login}\n${idempotencyKey}`).digest('hex').slice(0, 24) : randomUUID().replace(/-/gu, '').slice(0, 24)}`;
+  `prv-${idempotencyKey ? createHash('sha256').update(`${caller.id}\n${idempotencyKey}`).digest('hex').slice(0, 24) : randomUUID().replace(/-/gu, '').slice(0, 24)}`;
 
 /**
  * A request from the portal: the owning team or platform-team asks, the policy is checked (every
@@ -57,15 +57,15 @@ export async function submitProvisioningRequest(
   if (service?.status !== 'ACTIVE') {
     throw new ValidationError('The request is not valid', [{ path: 'service', message: `${body.service} is not an active service in the catalog` }]);
   }
-  if (!mayOperate(await teamsOf(deps, caller), service.team)) throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
+  if (!mayOperate(await teamsOf(deps, caller), service.team)) throw new ForbiddenError(`${caller.name} is neither in ${service.team} nor in platform-team`);
   const problems = checkProvisioningPolicy(body, service, await deps.provisioning.countClaims(body.service, body.environment, body.region, body.type));
   if (problems.length > 0) throw new ValidationError('The request breaks the provisioning policy', problems);
 
   const now = deps.clock.now();
-  const request = newProvisioningRequest({ id, body, service, requestedBy: caller.login, accounts: deps.selfService.accounts, now });
+  const request = newProvisioningRequest({ id, body, service, requestedBy: caller.id, accounts: deps.selfService.accounts, now });
   const created = await deps.provisioning.create({
     request,
-    event: { at: now, actor: caller.login, action: 'provisioning.requested', message: `${caller.login} asked for ${request.type} ${request.physicalName} in ${request.environment}/${request.region}`, toStatus: 'REQUESTED' },
+    event: { at: now, actor: caller.id, action: 'provisioning.requested', message: `${caller.name} asked for ${request.type} ${request.physicalName} in ${request.environment}/${request.region}`, toStatus: 'REQUESTED' },
   });
   if (created === 'claimed') {
     throw new ConflictError(`${request.type} ${request.name} of ${request.service} in ${request.environment}/${request.region} already exists or is being provisioned`);
@@ -121,12 +121,15 @@ export async function checkProvisioningRequest(
       ? transitionProvisioning(current, 'AWAITING_APPROVAL', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'provisioning.policy-passed', message: `Policy checks passed; waiting for ${policy} approval` }, { approvalId })
       : undefined,
   );
+  const requesters = [{ personId: request.requestedBy, name: request.requestedBy, bot: false }];
   return {
     request: {
       approvalId,
       policy,
       team: request.team,
       requestedBy: request.requestedBy,
+      requesters,
+      terms: await approvalTermsWith(deps, policy, request.team, requesters),
       subject: { kind: 'provisioning', id: request.id, summary: `${request.type} ${request.physicalName} for ${request.service} in ${request.environment}/${request.region}`, binding: request.fingerprint, link: `/v1/provisioning-requests/${request.id}` },
       // PROD needs a platform-team vote, so it is asked where platform-team is.
       channel: request.environment === 'prod' ? PLATFORM_CHANNEL : deployChannelOf(service),

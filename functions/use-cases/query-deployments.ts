@@ -1,7 +1,7 @@
 import type { Environment } from '../domain/catalog.js';
 import type { Deployment, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import { NotFoundError } from '../errors.js';
-import type { ApprovalStore, DeploymentStore, Page } from '../ports/index.js';
+import type { ApprovalStore, DeploymentStore, ExecutionDescription, ExecutionHistoryEvent, Page, WorkflowEngine } from '../ports/index.js';
 import { approvalIdFor, type Approval } from '../domain/approval.js';
 
 export type DeploymentView = DeploymentSummary & { approvals: Approval[]; events: DeploymentEvent[] };
@@ -29,4 +29,15 @@ export async function describeDeployment(deps: { deployments: DeploymentStore; a
   // Exactly the audit entries up to the revision read: the state and its trail always match.
   const [events, approval] = await Promise.all([deps.deployments.events(id, deployment.revision), deps.approvals.get(approvalIdFor(id))]);
   return { ...withoutRevision(deployment), approvals: approval ? [approval] : [], events };
+}
+
+/** The deployment's workflow execution as Step Functions keeps it: its status and its history, state by state. */
+export async function describeDeploymentExecution(
+  deps: { deployments: DeploymentStore; workflows: WorkflowEngine },
+  id: string,
+): Promise<ExecutionDescription & { events: ExecutionHistoryEvent[] }> {
+  if (!(await deps.deployments.get(id))) throw new NotFoundError(`Deployment ${id} does not exist`);
+  const found = await deps.workflows.executionHistory('deployment', id);
+  if (!found) throw new NotFoundError(`Deployment ${id} has no workflow execution yet`);
+  return { ...found.execution, events: found.events };
 }

@@ -1,17 +1,26 @@
 import type { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
-import { argoWaitKey } from '../domain/locking.js';
-import type { WaitStore, WorkflowEngine } from '../ports/index.js';
+import { judgeBakeEvidence } from '../domain/argocd-notification.js';
+import { findWave } from '../domain/deployment.js';
+import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
+import { argoAppName } from '../domain/rollout-plan.js';
+import type { Clock, DeploymentStore, TaskWait, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { argoOutcome, resumeArgoWait, type ArgoOutcome } from './await-argo-sync.js';
 import { failBake } from './bake.js';
+import { WORKFLOW_ACTOR } from './deployment-context.js';
 
 export type ArgoStatus = ReturnType<typeof argoCdAppStatusChanged.parse>;
 
-/** Keeps the latest Argo CD status per application and resumes a deployment waiting for it. */
-export async function recordArgoStatus(
-  deps: { waits: WaitStore; workflows: WorkflowEngine },
-  status: ArgoStatus,
-): Promise<ArgoOutcome | 'no-wait' | 'stale'> {
+type Deps = { waits: WaitStore; workflows: WorkflowEngine; deployments: DeploymentStore; clock: Clock };
+
+/**
+ * Keeps the latest Argo CD status per application and resumes a deployment waiting for it. Only
+ * the application Flightplan deploys to that target counts; bad news fails a bake only when it
+ * is about the wave being baked (its revision, after it started). Whatever is not evidence is
+ * recorded as ignored, with the reason, in the audit trail of the deployment it could have hit.
+ */
+export async function recordArgoStatus(deps: Deps, status: ArgoStatus): Promise<ArgoOutcome | 'no-wait' | 'stale' | 'ignored'> {
   const key = argoWaitKey(status.service, status.environment, status.region);
+  const expectedApp = argoAppName(status.service, status.environment, status.region);
   const observation = {
     app: status.app,
     revision: status.revision,
@@ -20,9 +29,38 @@ export async function recordArgoStatus(
     ...(status.operationPhase ? { operationPhase: status.operationPhase } : {}),
     observedAt: status.observedAt,
   };
+  const bake = await deps.waits.get(bakeWaitKey(status.service, status.environment, status.region));
+  if (status.app !== expectedApp) {
+    // Another application carrying this target's labels says nothing about it: not recorded, resumes nothing.
+    const waiting = bake ?? (await deps.waits.get(key));
+    if (waiting) await recordIgnoredEvidence(deps, waiting, status, `application ${status.app} is not ${expectedApp}, the application Flightplan deploys there`);
+    return 'ignored';
+  }
   await deps.waits.recordArgoObservation(key, observation);
-  if (argoOutcome(observation) === 'failed') {
-    await failBake(deps, status.service, status.environment, status.region, `Argo CD reports ${status.app} ${status.healthStatus}`);
+  if (bake && argoOutcome(observation) === 'failed') {
+    const deployment = await deps.deployments.get(bake.deploymentId);
+    const verdict = deployment ? judgeBakeEvidence(findWave(deployment, status.region), expectedApp, observation) : undefined;
+    if (verdict?.about === 'this-wave') {
+      await failBake(deps, status.service, status.environment, status.region, `Argo CD reports ${status.app} ${status.healthStatus}`);
+    } else if (verdict) {
+      await recordIgnoredEvidence(deps, bake, status, verdict.reason);
+    }
   }
   return resumeArgoWait(deps, key, observation);
+}
+
+async function recordIgnoredEvidence(deps: Pick<Deps, 'deployments' | 'clock'>, wait: TaskWait, status: ArgoStatus, reason: string): Promise<void> {
+  await deps.deployments.update(wait.deploymentId, (current) => {
+    const now = deps.clock.now();
+    return {
+      deployment: { ...current, updatedAt: now },
+      event: {
+        at: now,
+        actor: WORKFLOW_ACTOR,
+        action: 'wave.evidence-ignored',
+        message: `Ignored Argo CD ${status.app} ${status.syncStatus}/${status.healthStatus} at ${status.revision.slice(0, 12)} (${status.trigger}): ${reason}`,
+        region: status.region,
+      },
+    };
+  });
 }

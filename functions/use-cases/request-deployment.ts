@@ -3,9 +3,10 @@ import { deploymentRequested } from '../../events/deployment-requested.js';
 import { PLATFORM_TEAM, environmentSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, RollbackTargetNotKnownGoodError } from '../errors.js';
 import type { CatalogStore, DeploymentStore, EventPublisher } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
+import { listKnownGoodReleases } from './known-good.js';
 
 export const deploymentRequestSchema = z.object({
   service: z.string().min(1),
@@ -20,7 +21,8 @@ export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 /**
  * A deploy asked for from the portal (typically a rollback to a known-good version). Only the
  * owning team or platform-team may ask; a version that was rolled back needs an override with a
- * reason. Nothing is written here: the request goes on the bus like any other.
+ * reason; a rollback names a version a SUCCEEDED deployment recorded, or is refused with the list
+ * of those. Nothing is written here: the request goes on the bus like any other.
  */
 export async function requestDeployment(
   deps: { catalog: CatalogStore; deployments: DeploymentStore; bus: EventPublisher },
@@ -33,26 +35,37 @@ export async function requestDeployment(
   if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
   const teams = await teamsOf(deps, caller);
   if (!mayOperate(teams, service.team)) {
-    throw new ForbiddenError(`${caller.login} is neither in ${service.team} nor in platform-team`);
+    throw new ForbiddenError(`${caller.name} is neither in ${service.team} nor in platform-team`);
   }
   const bad = await deps.deployments.badVersion(service.name, body.version);
   if (bad && !body.override) {
     throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
   }
-  const requestKey = `portal:${caller.login}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
+  if (body.mode === 'rollback') {
+    const knownGood = await listKnownGoodReleases(deps.deployments, service.name, body.environment);
+    if (!knownGood.some((release) => release.version === body.version)) {
+      const versions = knownGood.map((release) => release.version);
+      throw new RollbackTargetNotKnownGoodError(
+        `A rollback returns only to a version a SUCCEEDED deployment of ${service.name} in ${body.environment} recorded, and ${body.version} is not one (${versions.length > 0 ? `known-good: ${versions.join(', ')}` : 'none yet'}); deploy it with mode "standard" and its approval instead`,
+        versions,
+      );
+    }
+  }
+  const requestKey = `portal:${caller.id}:${idempotencyKey ?? `${body.service}:${body.environment}:${body.version}:${body.mode}:${Date.now()}`}`;
   const request = {
     service: service.name,
     environment: body.environment,
     version: body.version,
     imageTag: body.version,
-    requestedBy: caller.login,
+    requestedBy: caller.id,
+    requesters: [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }],
     requestKey,
     trigger: { kind: 'manual' as const },
     mode: body.mode,
-    ...(body.override ? { override: { by: caller.login, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
+    ...(body.override ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
   };
   await deps.bus.publish([
-    { ...deploymentRequested.build(request, { causationId: `portal:${caller.login}` }), source: 'flightplan.portal' },
+    { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
   ]);
   return { deploymentId: deploymentIdFor(request) };
 }

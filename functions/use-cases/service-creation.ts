@@ -26,10 +26,10 @@ export async function requestServiceCreation(
   caller: Caller,
   body: ServiceCreationBody,
 ): Promise<Service> {
-  if (!mayOperate(await teamsOf(deps, caller), body.team)) throw new ForbiddenError(`${caller.login} is neither in ${body.team} nor in platform-team`);
+  if (!mayOperate(await teamsOf(deps, caller), body.team)) throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
   const now = deps.clock.now();
-  const requested = newService(body, deps.selfService, caller.login, now);
-  const event = { at: now, actor: caller.login, action: 'service.requested', message: `${caller.login} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`, toStatus: 'CREATING' };
+  const requested = newService(body, deps.selfService, caller.id, now);
+  const event = { at: now, actor: caller.id, action: 'service.requested', message: `${caller.name} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`, toStatus: 'CREATING' };
   let service = requested;
   if ((await deps.catalog.createService({ service: requested, event })) === 'exists') {
     const existing = await deps.catalog.getService(body.name);
@@ -38,9 +38,9 @@ export async function requestServiceCreation(
       current.status === 'FAILED' ? { service: { ...requested, revision: current.revision }, event: { ...event, message: `${event.message}, again after: ${current.failureReason ?? 'a failure'}`, fromStatus: 'FAILED' } } : undefined,
     );
     // Someone else asked again first: that attempt is theirs.
-    if (service.createdAt !== now || service.createdBy !== caller.login) throw new ConflictError(`A service named ${body.name} is already being created again`);
+    if (service.createdAt !== now || service.createdBy !== caller.id) throw new ConflictError(`A service named ${body.name} is already being created again`);
   }
-  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, attempt: service.revision, requestedBy: caller.login }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.login}` })]);
+  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, attempt: service.revision, requestedBy: caller.id }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.id}` })]);
   return service;
 }
 

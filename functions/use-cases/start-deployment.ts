@@ -5,6 +5,7 @@ import { planRollout } from '../domain/rollout-plan.js';
 import { NotFoundError } from '../errors.js';
 import type { deploymentRequested } from '../../events/deployment-requested.js';
 import type { CatalogStore, Clock, DeploymentStore, WorkflowEngine } from '../ports/index.js';
+import { listKnownGoodReleases } from './known-good.js';
 
 export type DeploymentRequest = ReturnType<typeof deploymentRequested.parse>;
 
@@ -20,6 +21,8 @@ export async function startDeployment(
   if (!service) throw new NotFoundError(`Service ${request.service} is not in the catalog`);
   const id = deploymentIdFor(request);
   const bad = request.override ? undefined : await deps.deployments.badVersion(service.name, request.version);
+  // Checked again here, on the store, whoever published the request: the bus is not the authority.
+  const rollbackOf = request.mode === 'rollback' ? (await listKnownGoodReleases(deps.deployments, service.name, request.environment)).find((release) => release.version === request.version) : undefined;
   const change = newDeployment({
       id,
       service,
@@ -28,20 +31,33 @@ export async function startDeployment(
       imageTag: request.imageTag,
       gitSha: request.gitSha,
       requestedBy: request.requestedBy,
+      requesters: request.requesters,
       trigger: request.trigger,
       mode: request.mode,
       override: request.override ?? null,
+      ...(rollbackOf ? { rollbackOf } : {}),
       plan: planRollout(request.environment, service.tier, request.mode),
       now: deps.clock.now(),
   });
-  if (bad) {
-    // A rolled-back version comes back only with an override; the refusal itself is recorded.
+  const refusal = bad
+    ? {
+        message: `${service.name} ${request.version} was rolled back by ${bad.deploymentId} (${bad.reason}); deploy it with an override and a reason`,
+        reason: `version was rolled back by ${bad.deploymentId}`,
+      }
+    : request.mode === 'rollback' && !rollbackOf
+      ? {
+          message: `A rollback returns only to a version a SUCCEEDED deployment of ${service.name} in ${request.environment} recorded, and ${request.version} is not one`,
+          reason: 'rollback target is not a known-good version',
+        }
+      : undefined;
+  if (refusal) {
+    // A rolled-back version comes back only with an override, a rollback only to a known-good
+    // version; the refusal itself is recorded.
     const refused = transitionDeployment(change.deployment, 'FAILED', {
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
       action: 'deployment.refused',
-      message: `${service.name} ${request.version} was rolled back by ${bad.deploymentId} (${bad.reason}); deploy it with an override and a reason`,
-      reason: `version was rolled back by ${bad.deploymentId}`,
+      ...refusal,
     });
     const created = await deps.deployments.create({ deployment: refused.deployment, event: change.event });
     return { deploymentId: id, executionArn: '', duplicate: created === 'exists' };

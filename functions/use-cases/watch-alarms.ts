@@ -1,21 +1,19 @@
-import { serviceForAlarm } from '../domain/health-gate.js';
+import { alarmTargetOf } from '../domain/health-gate.js';
 import type { CatalogStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { failBake } from './bake.js';
 
 /**
  * A CloudWatch alarm went to ALARM (forwarded from its region to the home bus): the bake of that
- * service in that region, in any environment, fails at once.
+ * service, in the environment its name says (`{service}-{environment}-…`, as the health gates read
+ * alarms) and in that region, fails at once. An HML alarm never fails a PROD bake.
  */
 export async function failBakeOnAlarm(
   deps: { catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine },
   alarm: { alarmName: string; region: string; state: string },
-): Promise<{ service?: string; bakesFailed: number }> {
+): Promise<{ service?: string; environment?: string; bakesFailed: number }> {
   if (alarm.state !== 'ALARM') return { bakesFailed: 0 };
-  const service = serviceForAlarm(alarm.alarmName, (await deps.catalog.listServices()).map((candidate) => candidate.name));
-  if (!service) return { bakesFailed: 0 };
-  let bakesFailed = 0;
-  for (const environment of ['prod', 'hml'] as const) {
-    if (await failBake(deps, service, environment, alarm.region, `alarm ${alarm.alarmName} went to ALARM in ${alarm.region}`)) bakesFailed += 1;
-  }
-  return { service, bakesFailed };
+  const target = alarmTargetOf(alarm.alarmName, (await deps.catalog.listServices()).map((candidate) => candidate.name));
+  if (!target) return { bakesFailed: 0 };
+  const failed = await failBake(deps, target.service, target.environment, alarm.region, `alarm ${alarm.alarmName} went to ALARM in ${alarm.region}`);
+  return { ...target, bakesFailed: failed ? 1 : 0 };
 }

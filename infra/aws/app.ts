@@ -1,11 +1,12 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { AlarmForwardingStack } from './alarm-forwarding-stack.js';
 import { BUS_NAME, ControlPlaneStack } from './control-plane-stack.js';
 import { settingsFrom } from './settings.js';
+import { healthFunctionRoleArns, workloadPlacements } from './workload-accounts.js';
+import { WorkloadStack } from './workload-stack.js';
 
 /** `cdk synth` works offline: account and regions come from context, never from credentials. */
-export function buildApp(app: App = new App()): { app: App; controlPlane: ControlPlaneStack; forwarders: AlarmForwardingStack[] } {
+export function buildApp(app: App = new App()): { app: App; controlPlane: ControlPlaneStack; forwarders: WorkloadStack[] } {
   const settings = settingsFrom(app);
   const controlPlane = new ControlPlaneStack(app, 'Flightplan', {
     env: { account: settings.account, region: settings.homeRegion },
@@ -13,12 +14,15 @@ export function buildApp(app: App = new App()): { app: App; controlPlane: Contro
     settings,
   });
   const homeBusArn = `arn:aws:events:${settings.homeRegion}:${settings.account}:event-bus/${BUS_NAME}`;
-  const forwarders = settings.workloadRegions.map(
-    (region) =>
-      new AlarmForwardingStack(app, `FlightplanAlarms-${region}`, {
-        env: { account: settings.account, region },
-        description: `Forwards CloudWatch alarm state changes in ${region} to Flightplan`,
+  // Per workload account and region (or per region of the one account): alarms and Argo CD
+  // changes to the home bus, and in each account the role the health gates assume to read it.
+  const forwarders = workloadPlacements(settings).map(
+    (placement) =>
+      new WorkloadStack(app, placement.stackId, {
+        env: { account: placement.account, region: placement.region },
+        description: `Forwards CloudWatch alarm and Argo CD changes in ${placement.region} to Flightplan`,
         homeBusArn,
+        ...(placement.createsHealthReader ? { healthReader: { trustedRoleArns: healthFunctionRoleArns(settings) } } : {}),
       }),
   );
   for (const forwarder of forwarders) forwarder.addStackDependency(controlPlane);

@@ -12,6 +12,7 @@ import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -23,6 +24,7 @@ import type { StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, entryOf, functionPlaceholder, type FunctionId } from '../system.js';
 import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';
+import { HEALTH_FUNCTIONS, allowWorkloadAccountsOnBus, healthFunctionRoleName, workloadAccountIds } from './workload-accounts.js';
 import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
@@ -71,7 +73,9 @@ export class ControlPlaneStack extends Stack {
     const idempotencyTable = this.table('IdempotencyTable', TABLES.idempotency, key);
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
-    this.bus.archive('Archive', { eventPattern: { account: [this.account] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+    // Forwarded alarms and Argo CD changes keep their workload account: archived as well.
+    this.bus.archive('Archive', { eventPattern: { account: [...new Set([this.account, ...workloadAccountIds(settings)])] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+    allowWorkloadAccountsOnBus(this.bus, settings);
 
     const secrets = {
       githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', { description: 'GitHub webhook secret (X-Hub-Signature-256)', encryptionKey: key }),
@@ -84,7 +88,9 @@ export class ControlPlaneStack extends Stack {
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
       const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
       // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
-      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}` });
+      // Health functions have fixed names when workload accounts trust them by ARN.
+      const roleName = settings.workloadAccounts && HEALTH_FUNCTIONS.includes(functionId) ? { roleName: healthFunctionRoleName(functionId, settings.homeRegion) } : {};
+      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}`, ...roleName });
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,
@@ -162,7 +168,8 @@ export class ControlPlaneStack extends Stack {
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
       });
-      new Rule(this, rule.name, { eventBus: this.bus, description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
+      // Step Functions' own events arrive on the default bus; ours on the Flightplan bus.
+      new Rule(this, rule.name, { ...(rule.bus === 'default' ? {} : { eventBus: this.bus }), description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
         new LambdaFunction(this.functions[rule.target], { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
       );
       new Alarm(this, `${rule.name}DeadLettersAlarm`, {
@@ -174,6 +181,8 @@ export class ControlPlaneStack extends Stack {
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
     }
+
+    this.addAsyncFailureDestinations(key);
 
     const api = new HttpApi(this, 'Api', { apiName: 'flightplan', description: 'Flightplan webhooks and portal API', createDefaultStage: false });
     // Optional: a stable name (api.flightplan.example.com) instead of the generated endpoint. The
@@ -212,6 +221,33 @@ export class ControlPlaneStack extends Stack {
     if (domain) new CfnOutput(this, 'RegionalDomainName', { value: domain.regionalDomainName, description: `Point ${domain.name} here (CNAME or alias)` });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     this.acknowledgeNagFindings(mainTable, idempotencyTable);
+  }
+
+  /**
+   * EventBridge invokes rule targets asynchronously: the rule's DLQ only catches events it could
+   * not deliver. An invocation that throws is retried by Lambda and then, without a destination,
+   * dropped. Every rule target therefore sends its failed invocations (the event, the error) to
+   * an encrypted queue with a depth alarm; README, "Redriving failed events", says how to replay.
+   */
+  private addAsyncFailureDestinations(key: Key): void {
+    for (const functionId of new Set(RULES.map((rule) => rule.target))) {
+      const failures = new Queue(this, `${functionId}FailedInvocations`, {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: key,
+        retentionPeriod: Duration.days(14),
+        enforceSSL: true,
+      });
+      this.functions[functionId].configureAsyncInvoke({ onFailure: new SqsDestination(failures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+      new Alarm(this, `${functionId}FailedInvocationsAlarm`, {
+        alarmDescription: `${functionId} failed on an event after Lambda's retries; redrive it from the queue (README, "Redriving failed events")`,
+        metric: failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+      new CfnOutput(this, `${functionId}FailedInvocationsQueueUrl`, { value: failures.queueUrl, description: `Failed asynchronous invocations of ${functionId}` });
+    }
   }
 
   /** What an operator looks at first: executions, failures, dead letters, ingress errors. */
@@ -260,7 +296,11 @@ export class ControlPlaneStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
       'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
     );
-    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules; each has a depth alarm.');
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
+      "The portal API shows any deployment execution and its history, and the lock asks whether its holder's execution still runs (DescribeExecution, GetExecutionHistory); execution names are per deployment.",
+    );
+    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules and the on-failure destinations of their targets; each has a depth alarm.');
     acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
     acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');
   }

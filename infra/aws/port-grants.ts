@@ -7,6 +7,7 @@ import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { FunctionDeclaration, PortName } from '../../functions/declaration.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import type { FlightplanSettings } from './settings.js';
+import { grantHealthReads } from './workload-accounts.js';
 
 export type SecretId = 'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
 
@@ -64,18 +65,26 @@ const all =
   };
 
 const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
-  const { starts = [], signals = [] } = declaration.use.workflows ?? {};
+  const { starts = [], signals = [], describes = [], reads = [] } = declaration.use.workflows ?? {};
   if (starts.length + signals.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`);
   // By name, not by reference: the state machines already depend on these functions' ARNs.
-  for (const name of new Set([...starts, ...signals])) {
+  for (const name of new Set([...starts, ...signals, ...describes, ...reads])) {
     if (name in STATE_MACHINE_ARN_VARIABLES) fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES], stateMachineArn(name));
   }
   for (const name of starts) {
     fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn(name)] }));
   }
+  for (const name of describes) {
+    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }));
+  }
   for (const name of signals) {
     fn.addToRolePolicy(
       new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [stateMachineArn(name)] }),
+    );
+  }
+  for (const name of reads) {
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }),
     );
   }
 };
@@ -101,9 +110,9 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   artifacts: (fn, { ecrRepositories }) => {
     fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [ecrRepositories] }));
   },
-  health: (fn) => {
-    // DescribeAlarms and GetMetricData do not support resource-level permissions.
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+  // CloudWatch in this account, or each workload account's FlightplanHealthReader; Prometheus credentials.
+  health: (fn, { settings }) => {
+    grantHealthReads(fn, settings);
   },
   gitops: all(githubApp, (fn, { settings }) => {
     fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);

@@ -1,6 +1,7 @@
 import type { App } from 'aws-cdk-lib';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
+import { parseHealthSources, workloadAccountsSchema, type HealthSources, type WorkloadAccounts } from '../../functions/health-settings.js';
 
 /** Everything that differs between installations, from CDK context (`cdk.json` or `-c key=value`). */
 export interface FlightplanSettings {
@@ -20,6 +21,13 @@ export interface FlightplanSettings {
   terraformModuleSource: string;
   terraformApplyWorkflow: string;
   accounts: Accounts;
+  /**
+   * `flightplan:workloadAccounts`: each environment's account and regions, where the workload
+   * stacks go and health is read through FlightplanHealthReader. Absent: one account, as before.
+   */
+  workloadAccounts?: WorkloadAccounts;
+  /** `flightplan:healthSources`: CloudWatch or Prometheus, per environment (CloudWatch where absent). */
+  healthSources: HealthSources;
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
 }
@@ -47,8 +55,22 @@ export function settingsFrom(app: App): FlightplanSettings {
     terraformModuleSource: typeof read('terraformModuleSource') === 'string' ? String(read('terraformModuleSource')) : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
     terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
     accounts: accountsSchema.parse(read('accounts')),
+    ...workloadAccountsFrom(read('workloadAccounts'), accountsSchema.parse(read('accounts'))),
+    healthSources: parseHealthSources(read('healthSources')),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
   };
+}
+
+/** Self-service writes Terraform for `flightplan:accounts`; health is read in the workload accounts: they must be the same. */
+function workloadAccountsFrom(value: unknown, accounts: Accounts): { workloadAccounts?: WorkloadAccounts } {
+  if (value === undefined) return {};
+  const workloadAccounts = workloadAccountsSchema.parse(value);
+  for (const environment of ['hml', 'prod'] as const) {
+    if (workloadAccounts[environment].account !== accounts[environment]) {
+      throw new Error(`CDK context flightplan:workloadAccounts.${environment}.account (${workloadAccounts[environment].account}) and flightplan:accounts.${environment} (${accounts[environment]}) must name the same account`);
+    }
+  }
+  return { workloadAccounts };
 }
 
 function customDomainFrom(name: unknown, certificateArn: unknown): { customDomain?: { name: string; certificateArn: string } } {

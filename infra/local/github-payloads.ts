@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 
 /**
@@ -18,9 +18,25 @@ export interface PullRequestDeliveryOptions {
   mergeCommitSha?: string;
   /** The pull request's branch; `feature-{number}` when absent. */
   branch?: string;
+  /** Who opened the pull request; the sender when absent. */
+  author?: string;
+  /** GitHub's author_association of the pull request's author; MEMBER when absent. */
+  authorAssociation?: 'OWNER' | 'MEMBER' | 'COLLABORATOR' | 'CONTRIBUTOR' | 'FIRST_TIME_CONTRIBUTOR' | 'NONE';
+  /** The fork the pull request comes from (`owner/name`); the repository itself when absent. */
+  fork?: string;
 }
 
-const user = (login: string) => ({ login, id: login.length * 1000 + 7, node_id: `U_${login}`, type: 'User', site_admin: false, html_url: `https://github.com/${login}` });
+/** GitHub's numeric user id: one per account whatever the case of the login, as on GitHub. */
+const userId = (login: string) => Number.parseInt(createHash('sha256').update(login.toLowerCase()).digest('hex').slice(0, 8), 16) % 90_000_000 + 1_000_000;
+
+const user = (login: string) => ({
+  login,
+  id: userId(login),
+  node_id: `U_${login}`,
+  type: login.toLowerCase().endsWith('[bot]') ? 'Bot' : 'User',
+  site_admin: false,
+  html_url: `https://github.com/${login.replace(/\[bot\]$/u, '')}`,
+});
 
 export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<string, unknown> {
   const [owner = 'acme'] = options.repository.split('/');
@@ -40,14 +56,17 @@ export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<
       state: options.state ?? 'open',
       locked: false,
       title: `Change #${options.number}`,
-      user: user(options.sender),
+      user: user(options.author ?? options.sender),
+      author_association: options.authorAssociation ?? 'MEMBER',
       body: null,
       labels: options.labels.map(label),
       draft: false,
       merged: options.merged ?? false,
       merge_commit_sha: options.mergeCommitSha ?? null,
       merged_by: options.merged ? user(options.sender) : null,
-      head: { label: `${owner}:${branch}`, ref: branch, sha: options.headSha, user: user(owner), repo: repository },
+      head: options.fork
+        ? { label: `${options.fork.split('/')[0] ?? owner}:${branch}`, ref: branch, sha: options.headSha, user: user(options.fork.split('/')[0] ?? owner), repo: { ...repositoryPayload(options.fork), fork: true } }
+        : { label: `${owner}:${branch}`, ref: branch, sha: options.headSha, user: user(owner), repo: repository },
       base: { label: `${owner}:main`, ref: 'main', sha: '0'.repeat(40), user: user(owner), repo: repository },
       created_at: '2026-11-23T09:00:00Z',
       updated_at: new Date().toISOString(),
@@ -124,7 +143,7 @@ export async function signedDelivery(secret: string, eventName: string, payload:
 }
 
 /** GitHub's `release` webhook payload for a published (or other action) release. */
-export function releasePayload(options: { repository: string; tag: string; author: string; action?: string; prerelease?: boolean; draft?: boolean }): Record<string, unknown> {
+export function releasePayload(options: { repository: string; tag: string; author: string; publisher?: string; action?: string; prerelease?: boolean; draft?: boolean }): Record<string, unknown> {
   const [owner = 'acme', name = 'repo'] = options.repository.split('/');
   return {
     action: options.action ?? 'published',
@@ -145,7 +164,51 @@ export function releasePayload(options: { repository: string; tag: string; autho
     },
     repository: { id: 4242, node_id: 'R_kgDOflightplan', name, full_name: options.repository, private: true, owner: { ...user(owner), type: 'Organization' }, default_branch: 'main' },
     organization: { login: owner, id: 9000, node_id: `O_${owner}` },
-    sender: user(options.author),
+    // Whoever pressed "Publish": the author, unless somebody else published their draft.
+    sender: user(options.publisher ?? options.author),
+  };
+}
+
+/** GitHub's `push` webhook for one commit pushed to the default branch. */
+export function pushPayload(options: {
+  repository: string;
+  before: string | null;
+  after: string;
+  message: string;
+  added: string[];
+  modified: string[];
+  removed: string[];
+  sender: string;
+}): Record<string, unknown> {
+  const [owner = 'acme'] = options.repository.split('/');
+  const commit = {
+    id: options.after,
+    tree_id: options.after,
+    distinct: true,
+    message: options.message,
+    timestamp: new Date().toISOString(),
+    url: `https://github.com/${options.repository}/commit/${options.after}`,
+    author: { name: options.sender, email: `${options.sender}@users.noreply.github.com`, username: options.sender },
+    committer: { name: options.sender, email: `${options.sender}@users.noreply.github.com`, username: options.sender },
+    added: options.added,
+    removed: options.removed,
+    modified: options.modified,
+  };
+  return {
+    ref: 'refs/heads/main',
+    before: options.before ?? '0'.repeat(40),
+    after: options.after,
+    created: options.before === null,
+    deleted: false,
+    forced: false,
+    base_ref: null,
+    compare: `https://github.com/${options.repository}/compare/${(options.before ?? '0'.repeat(40)).slice(0, 12)}...${options.after.slice(0, 12)}`,
+    commits: [commit],
+    head_commit: commit,
+    repository: repositoryPayload(options.repository),
+    pusher: { name: options.sender, email: `${options.sender}@users.noreply.github.com` },
+    organization: { login: owner, id: 9000, node_id: `O_${owner}` },
+    sender: user(options.sender),
   };
 }
 

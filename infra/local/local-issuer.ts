@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { GITHUB_LOGIN_CLAIM } from '../../functions/use-cases/callers.js';
 import { SignJWT, exportJWK, generateKeyPair, importJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 
 export const LOCAL_ISSUER = 'https://flightplan.local/issuer';
@@ -30,8 +31,18 @@ export class LocalIssuer {
     return new LocalIssuer(await importJWK(keys.privateJwk, ALGORITHM), await importJWK(keys.publicJwk, ALGORITHM));
   }
 
-  sign(claims: { sub: string; groups?: string[] }, expiresIn = '12h'): Promise<string> {
-    return new SignJWT({ groups: claims.groups ?? [], preferred_username: claims.sub })
+  /**
+   * A token shaped as Keycloak issues it with Flightplan's mappers (README, "Keycloak"):
+   * `preferred_username`, a verified `email`, `groups` as full paths when given, and the GitHub
+   * identity link as `github_login`. Without `groups` the token carries no groups claim at all.
+   */
+  sign(claims: { sub: string; groups?: string[] | string | undefined; email?: string | undefined; username?: string | undefined; githubLogin?: string | undefined }, expiresIn = '12h'): Promise<string> {
+    return new SignJWT({
+      preferred_username: claims.username ?? claims.sub,
+      ...(claims.groups ? { groups: claims.groups } : {}),
+      ...(claims.email ? { email: claims.email, email_verified: true } : {}),
+      ...(claims.githubLogin ? { [GITHUB_LOGIN_CLAIM]: claims.githubLogin } : {}),
+    })
       .setProtectedHeader({ alg: ALGORITHM })
       .setSubject(claims.sub)
       .setIssuer(LOCAL_ISSUER)

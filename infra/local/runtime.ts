@@ -12,29 +12,31 @@ import { GithubSimulator } from '../../functions/adapters/local/github-simulator
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { DeploymentChangePublisher } from '../../functions/adapters/deployment-change-publisher.js';
 import { declaredPortsOf } from '../../functions/declaration.js';
-import { failProvisioning } from '../../functions/use-cases/provisioning.js';
-import { failServiceCreation } from '../../functions/use-cases/service-creation.js';
-import type { ProvisioningStatus } from '../../functions/domain/provisioning.js';
+import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
 import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
+import { DEFAULT_LOCK_LEASE_SECONDS, ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
+import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
-import { isTerminal, transitionDeployment } from '../../functions/domain/deployment.js';
-import { lockKey } from '../../functions/domain/locking.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import type { Dependencies, Page, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
-import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from './github-payloads.js';
+import { ValidationError } from '../../functions/errors.js';
+import type { Dependencies, ExecutionDescription, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type { BusEntry } from '../../events/envelope.js';
+import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-status-changed.js';
+import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
-import { DEMO_PEOPLE, DEMO_SERVICES } from './demo-catalog.js';
-import { ensureTables, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
+import { seedDemoOrganization } from './demo-catalog.js';
+import { ensureTables, localClient, startDynamoDb, type RunningDynamoDb } from './dynamodb-local.js';
+import { DynamoDbExecutionJournal, EXECUTIONS_TABLE_DESIGN, LOCAL_EXECUTIONS_TABLE } from './execution-journal.js';
 import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
-import { LocalWorkflowEngine, type LocalStateMachine } from './local-workflow-engine.js';
+import { demoTargets, localHealthSource } from './local-health.js';
+import { LocalWorkflowEngine, type LocalStateMachine, type ResumeReport } from './local-workflow-engine.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -49,6 +51,8 @@ export interface LocalRuntimeOptions {
   timeScale: number;
   /** Defaults to FLIGHTPLAN_FREEZE_WINDOWS. The array is live: tests change it while running. */
   freezeWindows?: FreezeWindow[];
+  /** Gates and bakes read PromQL from this Prometheus; defaults to FLIGHTPLAN_PROMETHEUS_URL, unset reads the simulator. */
+  prometheusUrl?: string;
   log?: (line: string) => void;
 }
 
@@ -70,6 +74,8 @@ export interface LocalRuntime {
   /** What ran, for the cost benchmark: invocations per function and DynamoDB write requests. */
   usage: RuntimeUsage;
   faults: LocalFaults;
+  /** What the start resumed of the executions the last process left running. */
+  resumed: ResumeReport;
   stop(): Promise<void>;
 }
 
@@ -96,6 +102,8 @@ export const simHealthSchema = z.object({
 });
 export const simAlarmSchema = z.object({
   service: z.string().min(1),
+  /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
+  environment: environmentSchema.default('prod'),
   region: z.string().min(1),
   state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
   alarmName: z.string().min(1).optional(),
@@ -143,11 +151,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       { name: LOCAL_DEFAULTS.tableName, design: TABLES.main },
       { name: LOCAL_DEFAULTS.idempotencyTableName, design: TABLES.idempotency },
     ]);
+    // Step Functions' own state: a client of its own, so neither the cost counter nor injected
+    // DynamoDB faults see it (on AWS it is not in our tables at all).
+    const journalClient = localClient(dynamoDb.endpoint);
+    stoppers.push(() => { journalClient.destroy(); });
+    await ensureTables(journalClient, [{ name: LOCAL_EXECUTIONS_TABLE, design: EXECUTIONS_TABLE_DESIGN }]);
 
     const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
     await gitops.init();
     const issuer = await LocalIssuer.open(dataDir);
-    const health = new HealthSimulator();
+    const health = new HealthSimulator({ windowSeconds: localPromqlWindowSeconds(options.timeScale) });
+    health.serve(demoTargets());
     const bus = new LocalBus({
       retryDelayMs: 1000 / options.timeScale,
       onDeliveryError: (rule, event, error) => { log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`); },
@@ -155,12 +169,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
-    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    // The engine exists before the dependencies it is part of; it reaches them once composed.
+    const composed: { deps?: Dependencies } = {};
+    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); }, {
+      journal: new DynamoDbExecutionJournal(journalClient, LOCAL_EXECUTIONS_TABLE),
+      // What an execution that cannot resume (its definition is gone) continues at: the normal rollback or failure recording.
+      compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
+      onExecutionEnded: async (execution) => {
+        if (composed.deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(composed.deps, execution);
+        // Step Functions' own "Execution Status Change" event, which the default bus carries on AWS.
+        await bus.publish([executionStatusChangeEntry({ ...execution, input: JSON.stringify(execution.input) })]);
+      },
+      log,
+    });
     // Stopped in reverse: executions first, then what they were still doing, then DynamoDB.
     stoppers.push(() => gitops.idle());
     stoppers.push(() => bus.idle());
     stoppers.push(() => workflows.stopAll());
-    const chat = new RecordingChat();
+    // Kept under the data directory, as Slack keeps messages: a resumed approval still updates its own.
+    const chat = new RecordingChat(join(dataDir, 'slack-messages.jsonl'));
     const selfService = selfServiceSettingsFrom(process.env);
     const github = new GithubSimulator(join(dataDir, 'github'));
     await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
@@ -169,13 +196,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const deps: Dependencies = {
       deployments: new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
-      locks: new DynamoDbLockStore(dynamoDb.client, table),
+      locks: new DynamoDbLockStore(dynamoDb.client, table, numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
       bus,
       workflows,
       gitops,
       artifacts: new DeterministicArtifactRegistry(),
-      health,
+      health: localHealthSource(health, { prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl], timeScale: options.timeScale }),
       clock: systemClock,
       githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
       argocdToken: { value: () => secrets.get('argocdToken') },
@@ -190,10 +217,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       codeHost: github,
       selfService,
     };
+    composed.deps = deps;
     for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      // Only the declared ports: a use of any other fails here as it would on AWS.
+      // Only the declared ports: a use of any other fails here as it would on AWS. And one
+      // persistence layer per function, as on AWS: Powertools configures a layer once, for its first user.
       const { declaration } = spec.module;
-      const handle = declaration.createHandler(declaredPortsOf(deps, declaration.ports));
+      const handle = declaration.createHandler(
+        declaredPortsOf({ ...deps, idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }) }, declaration.ports),
+      );
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
         const fault = faults.takeFunctionFault(id);
@@ -202,18 +233,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
     bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
 
-    await seedCatalog(deps);
-    const interrupted = await failInterruptedDeployments(deps);
-    if (interrupted > 0) log(`marked ${interrupted} deployment(s) interrupted by the last shutdown as FAILED`);
-    const interruptedSelfService = await failInterruptedSelfService(deps);
-    if (interruptedSelfService > 0) log(`marked ${interruptedSelfService} provisioning request(s) or service creation(s) interrupted by the last shutdown as FAILED`);
+    // Every execution the last process left RUNNING continues where it was, as on Step Functions.
+    const resumed = await workflows.resume();
+    if (resumed.resumed + resumed.compensated + resumed.failed > 0) {
+      log(`resumed ${resumed.resumed} execution(s) in ${resumed.milliseconds} ms${resumed.compensated > 0 ? `; ${resumed.compensated} could not resume and roll back or record their failure` : ''}${resumed.failed > 0 ? `; ${resumed.failed} could not resume and failed` : ''}`);
+    }
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
     let url = '';
+    // The demo organization comes in over HTTP once the server listens; until then /healthz says not yet.
+    let ready = false;
     const server = createLocalServer({
       routes: [
         ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
-        ...localControlRoutes(health, bus, chat),
+        ...localControlRoutes(health, bus, chat, () => ready),
+        control('POST', '/local/slack/users', (event) => {
+          const user = slackUserSchema.parse(parseJson(event.body || '{}'));
+          return json(200, chat.addUser(user));
+        }),
         control('POST', '/local/faults/functions', (event) => {
           const fault = functionFaultSchema.parse(parseJson(event.body || '{}'));
           faults.addFunctionFault(fault);
@@ -233,6 +270,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
     stoppers.push(() => { server.closeAllConnections(); });
     url = `http://127.0.0.1:${port}`;
+    await seedDemoOrganization(url, (claims) => issuer.sign(claims));
+    await bus.idle();
+    ready = true;
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -245,11 +285,33 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await argo.start();
     stoppers.push(() => { argo.stop(); });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, stop };
+    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, resumed, stop };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+/** What Step Functions puts on the default bus when an execution ends (here: when it is stopped). */
+function executionStatusChangeEntry(execution: ExecutionDescription & { input: string }): BusEntry {
+  const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/u, '');
+  return {
+    source: 'aws.states',
+    detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+    resources: [execution.executionArn],
+    detail: {
+      executionArn: execution.executionArn,
+      stateMachineArn,
+      name: execution.name,
+      status: execution.status,
+      startDate: Date.parse(execution.startDate),
+      stopDate: execution.stopDate ? Date.parse(execution.stopDate) : null,
+      input: execution.input,
+      output: null,
+      error: execution.error ?? null,
+      cause: execution.cause ?? null,
+    },
+  };
 }
 
 async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Promise<Record<StateMachineName, LocalStateMachine>> {
@@ -286,6 +348,16 @@ const mergeSchema = z.object({
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
   apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
 });
+export const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
+const commitSchema = z
+  .object({
+    /** Path → content; null deletes the file. */
+    files: z.record(z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'), z.string().nullable()),
+    message: z.string().min(1),
+    /** The GitHub login that pushes: the push webhook's sender. */
+    author: z.string().min(1).default('carol'),
+  })
+  .strict();
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
 type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
@@ -299,6 +371,14 @@ export function githubControlRoutes(github: GithubSimulator, selfService: SelfSe
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [
+    control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
+      const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
+      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository)) throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
+      const request = commitSchema.parse(parseJson(event.body || '{}'));
+      const pushed = await github.push(repository, Object.entries(request.files).map(([path, content]) => ({ path, content })), request.message, request.author);
+      const delivery = await deliver('push', pushPayload({ repository, before: pushed.before, after: pushed.revision, message: request.message, added: pushed.added, modified: pushed.modified, removed: pushed.removed, sender: request.author }));
+      return json(200, { repository, revision: pushed.revision, added: pushed.added, modified: pushed.modified, removed: pushed.removed, deliveries: [delivery] });
+    }),
     control('GET', '/local/github/pull-requests', (event) => {
       const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
       return json(200, { items: github.listPullRequests({ ...(query.repository ? { repository: query.repository } : {}), ...(query.state ? { state: query.state } : {}) }) });
@@ -327,9 +407,9 @@ export function githubControlRoutes(github: GithubSimulator, selfService: SelfSe
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat): LocalRoute[] {
+function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, isReady: () => boolean): LocalRoute[] {
   return [
-    control('GET', '/healthz', () => json(200, { status: 'ok' })),
+    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok' }) : json(503, { status: 'starting' }))),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
@@ -344,9 +424,10 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       });
       return json(200, { ...request, status: 'set' });
     }),
+    control('GET', '/local/sim/metrics', () => ({ statusCode: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body: health.metrics() })),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
+      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
       health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
       // What the regional forwarding stack delivers to the home bus on AWS.
       await bus.publish([
@@ -362,85 +443,9 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
           },
         },
       ]);
-      return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
+      return json(200, { service: request.service, environment: request.environment, region: request.region, alarmName, state: request.state });
     }),
   ];
-}
-
-async function seedCatalog(deps: Dependencies): Promise<void> {
-  for (const service of DEMO_SERVICES) if (!(await deps.catalog.getService(service.name))) await deps.catalog.putService(service);
-  for (const person of DEMO_PEOPLE) if (!(await deps.catalog.getPerson(person.login))) await deps.catalog.putPerson(person);
-}
-
-/**
- * Executions live in this process: a deployment still running when it stopped cannot continue.
- * Each one is ended FAILED with the reason and its lock freed, so nothing is left half-done
- * without a record.
- */
-/** Visits every item of a cursor-paginated list, page after page; returns how many it visited. */
-async function visitAll<T>(list: (page: { limit: number; cursor?: string }) => Promise<Page<T>>, visit: (item: T) => Promise<void>): Promise<number> {
-  let cursor: string | undefined;
-  let count = 0;
-  do {
-    const page = await list({ limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const item of page.items) {
-      await visit(item);
-      count += 1;
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return count;
-}
-
-async function failInterruptedDeployments(deps: Dependencies): Promise<number> {
-  let count = 0;
-  await visitAll(
-    (page) => deps.deployments.list({}, page),
-    async (deployment) => {
-      if (isTerminal(deployment.status)) return;
-      await deps.deployments.update(deployment.id, (current) =>
-        isTerminal(current.status)
-          ? undefined
-          : transitionDeployment(current, 'FAILED', {
-              now: deps.clock.now(),
-              actor: 'flightplan',
-              action: 'deployment.interrupted',
-              message: 'The local runtime stopped while this deployment ran; check the GitOps repository before deploying again',
-              reason: 'interrupted by a local runtime restart',
-            }),
-      );
-      await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
-      count += 1;
-    },
-  );
-  return count;
-}
-
-const INTERRUPTED_PROVISIONING: ProvisioningStatus[] = ['REQUESTED', 'AWAITING_APPROVAL', 'PR_OPEN', 'APPLYING'];
-
-/**
- * The same for self-service: a provisioning request or a service creation whose workflow lived in
- * the stopped process ends FAILED with what is left to clean up, and frees its name.
- */
-async function failInterruptedSelfService(deps: Dependencies): Promise<number> {
-  const reason = 'interrupted by a local runtime restart';
-  let count = 0;
-  for (const status of INTERRUPTED_PROVISIONING) {
-    count += await visitAll(
-      (page) => deps.provisioning.list({ status }, page),
-      async (request) => {
-        const leftOver = request.pullRequest?.state === 'open' ? `; close ${request.pullRequest.url} if you do not merge it` : request.pullRequest?.state === 'merged' ? '; the change was merged: check the apply' : '';
-        await failProvisioning(deps, { requestId: request.id, failure: { Cause: `${reason}${leftOver}` } });
-      },
-    );
-  }
-  count += await visitAll(
-    (page) => deps.catalog.listServicesPage({ status: 'CREATING' }, page),
-    async (service) => {
-      await failServiceCreation(deps, { service: service.name, failure: { Cause: `${reason}; check ${service.repository} and the GitOps repository before creating it again` } });
-    },
-  );
-  return count;
 }
 
 function listen(server: Server, port: number): Promise<number> {

@@ -10,7 +10,7 @@ import type { SelfServiceSettings } from '../../functions/ports/index.js';
 import { deliverGithubWebhook } from '../local/github-payloads.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import type { LocalRoute } from '../local/http-server.js';
-import { control, githubControlRoutes, simAlarmSchema, simHealthSchema } from '../local/runtime.js';
+import { control, githubControlRoutes, simAlarmSchema, simHealthSchema, slackUserSchema } from '../local/runtime.js';
 import type { DeadLetter } from './eventbridge.js';
 import type { FunctionStats } from './lambda.js';
 
@@ -41,6 +41,11 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: deps.chat.messages.filter((message) => !channel || message.channel === channel) });
+    }),
+    // Someone joins the workspace: the Slack emulation's users.info answers for them from then on.
+    control('POST', '/local/slack/users', (event) => {
+      const user = slackUserSchema.parse(parseJson(event.body ?? '{}'));
+      return json(200, deps.chat.addUser(user));
     }),
     control('POST', '/local/sim/health', (event) => {
       const request = simHealthSchema.parse(parseJson(event.body ?? ''));

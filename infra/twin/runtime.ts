@@ -2,14 +2,13 @@ import '../local/log-defaults.js';
 import { mkdir, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
-import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { ENV, LOCAL_DEFAULTS, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
 import { ArgoCdSimulator } from '../local/argocd-simulator.js';
-import { DEMO_PEOPLE, DEMO_SERVICES } from '../local/demo-catalog.js';
+import { seedDemoOrganization } from '../local/demo-catalog.js';
 import { startDynamoDb } from '../local/dynamodb-local.js';
 import { LocalIssuer } from '../local/local-issuer.js';
 import type { LocalWorkflowEngine } from '../local/local-workflow-engine.js';
@@ -136,7 +135,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
 
     const dynamoDb = await startDynamoDb(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
     stoppers.push(() => dynamoDb.stop());
-    const tables = await createTemplateTables(dynamoDb.client, resolvers);
+    await createTemplateTables(dynamoDb.client, resolvers);
     const dynamoDbEndpoint = await startDynamoDbEndpoint({ ...auth, principals, dynamoDbLocal: dynamoDb.endpoint, account: home.account, region: home.region });
     stoppers.push(() => dynamoDbEndpoint.stop());
 
@@ -194,7 +193,6 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const prewarm = options.prewarm;
     if (prewarm === true) await lambda.prewarm();
     else if (Array.isArray(prewarm)) await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
-    await seedCatalog(dynamoDb.client, specs, tables.map((table) => table.name));
 
     const issuer = await LocalIssuer.open(dataDir);
     const gateway = new TwinApiGateway(homeResolver, lambda, async (token, authorizer) => {
@@ -231,6 +229,11 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       response.writeHead(404, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       response.end(text);
     };
+
+    // The demo organization comes in through the twin's own HTTP face, as `npm start` brings it in:
+    // Slack users and portal sign-ins for the people, pushed catalog-info.yaml files for the services.
+    await seedDemoOrganization(url, (claims) => issuer.sign(claims));
+    await bus.idle();
 
     const argo = new ArgoCdSimulator({
       gitops,
@@ -357,12 +360,3 @@ function endpointEnvironment(endpoints: TwinEndpoints, unemulated: RunningEndpoi
 /** The base URL variables the GitHub App's Octokit and the Slack WebClient read (functions/config.ts). */
 const ENV_GITHUB_API_URL = (ENV as Record<string, string>)['githubApiUrl'] ?? 'FLIGHTPLAN_GITHUB_API_URL';
 const ENV_SLACK_API_URL = (ENV as Record<string, string>)['slackApiUrl'] ?? 'FLIGHTPLAN_SLACK_API_URL';
-
-/** The demo catalog `npm start` starts with, written into the template's main table. */
-async function seedCatalog(client: Awaited<ReturnType<typeof startDynamoDb>>['client'], specs: TwinFunctionSpec[], tables: string[]): Promise<void> {
-  const mainTable = specs.map((spec) => spec.environment[ENV.tableName]).find((name): name is string => typeof name === 'string' && tables.includes(name));
-  if (!mainTable) throw new Error(`No function's ${ENV.tableName} names a table of the template`);
-  const catalog = new DynamoDbCatalogStore(client, mainTable);
-  for (const service of DEMO_SERVICES) if (!(await catalog.getService(service.name))) await catalog.putService(service);
-  for (const person of DEMO_PEOPLE) if (!(await catalog.getPerson(person.login))) await catalog.putPerson(person);
-}

@@ -14,6 +14,51 @@ async function post(runtime: { url: string }, eventName: string, payload: unknow
   expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
 }
 
+interface ProvisioningView {
+  id: string;
+  status: string;
+  failureReason: string | null;
+  approval: { id: string } | null;
+  pullRequest: { number: number } | null;
+}
+
+async function waitForRequest(client: ReturnType<typeof portalClient>, id: string, until: (request: ProvisioningView) => boolean): Promise<ProvisioningView> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const request = await client.get<ProvisioningView>(`/v1/provisioning-requests/${id}`);
+    if (until(request)) return request;
+    if (Date.now() > deadline) throw new Error(`Provisioning request ${id} did not reach the expected state: ${JSON.stringify(request)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * npm start's entry point in its own process group, as a terminal runs it; kill() SIGKILLs the
+ * whole group, DynamoDB Local's JVM included, with no chance to clean up.
+ */
+async function startNpmStart(dataDir: string, timeScale: number): Promise<{ url: string; kill: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, FLIGHTPLAN_PORT: String(port), FLIGHTPLAN_DATA_DIR: dataDir, FLIGHTPLAN_TIME_SCALE: String(timeScale) },
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = `http://127.0.0.1:${String(port)}`;
+  const deadline = Date.now() + 120_000;
+  while (!(await fetch(`${url}/healthz`).then((response) => response.ok, () => false))) {
+    if (Date.now() > deadline) throw new Error('npm start did not become ready');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    kill: async () => {
+      process.kill(-(child.pid ?? 0), 'SIGKILL');
+      await exited;
+    },
+  };
+}
+
 describe('faults', () => {
   it('rolls back when the Argo CD notification never comes (the sync wait times out)', async () => {
     const { runtime, stop } = await startTestRuntime();
@@ -84,79 +129,78 @@ describe('faults', () => {
     }
   });
 
-  it('leaves nothing half-done without a record when the local runtime is killed (SIGKILL) mid-rollout and started again', async () => {
+  it('resumes a PROD deployment baking when npm start was killed (SIGKILL), then runs the release queued behind it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
     try {
-      const port = await freePort();
-      // npm start's entry point in its own process group, so the kill takes DynamoDB Local's JVM with it.
-      const child = spawn(process.execPath, ['--import', 'tsx', 'infra/local/main.ts'], {
-        detached: true,
-        stdio: 'ignore',
-        env: { ...process.env, FLIGHTPLAN_PORT: String(port), FLIGHTPLAN_DATA_DIR: dataDir, FLIGHTPLAN_TIME_SCALE: '600' },
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      const url = `http://127.0.0.1:${String(port)}`;
-      for (let attempt = 0; attempt < 600; attempt += 1) {
-        if (await fetch(`${url}/healthz`).then((response) => response.ok, () => false)) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      const issuer = await LocalIssuer.open(dataDir);
-      const first = portalClient({ url }, await issuer.sign({ sub: 'bob' }));
-      await post({ url }, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.0', author: 'alice' }));
-      const waiting = await first.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.approvals.length > 0);
-      await first.request('POST', `/v1/approvals/${encodeURIComponent(waiting.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' });
-      await first.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.waves[0]?.status === 'BAKING');
-      process.kill(-(child.pid ?? 0), 'SIGKILL');
-      await exited;
+      // 200x: the 30-minute bake lasts 9 s, long enough to be killed in the middle of it.
+      const first = await startNpmStart(dataDir, 200);
+      const bob = portalClient({ url: first.url }, await (await LocalIssuer.open(dataDir)).sign({ sub: 'bob' }));
+      await post(first, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.0', author: 'alice' }));
+      const waiting = await bob.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.approvals.length > 0);
+      expect((await bob.request('POST', `/v1/approvals/${encodeURIComponent(waiting.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' })).status).toBe(200);
+      await bob.waitFor('orders-api', 'prod', 'v7.0.0', (deployment) => deployment.waves[0]?.status === 'BAKING');
+      await post(first, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.1', author: 'alice' }));
+      await bob.waitFor('orders-api', 'prod', 'v7.0.1', (deployment) => deployment.status === 'QUEUED');
+      const baking = await bob.waitFor('orders-api', 'prod', 'v7.0.0', () => true);
+      expect(baking.waves[0]?.status).toBe('BAKING');
+      await first.kill();
 
-      const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
+      const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 200 });
       try {
         const again = portalClient(second, await second.issuer.sign({ sub: 'bob' }));
-        const interrupted = await again.waitFor('orders-api', 'prod', 'v7.0.0');
-        expect(interrupted.status).toBe('FAILED');
-        expect(interrupted.reason).toContain('interrupted by a local runtime restart');
-        expect(interrupted.events.at(-1)?.message).toContain('check the GitOps repository');
-        expect(await second.deps.locks.get('orders-api#prod')).toBeUndefined();
+        const resumed = await again.waitFor('orders-api', 'prod', 'v7.0.0', undefined, 60_000);
+        expect(resumed.status, JSON.stringify(resumed.events.slice(-3))).toBe('SUCCEEDED');
+        expect(resumed.waves.map((wave) => [wave.region, wave.status])).toEqual([['us-east-1', 'SUCCEEDED'], ['sa-east-1', 'SUCCEEDED']]);
+        // It continued where it was: us-east-1 was deployed and baked once, not started again.
+        // The record says SUCCEEDED one step before the execution reaches its Succeed state.
+        let execution = await again.get<{ status: string; events: { type: string; stateEnteredEventDetails?: { name: string } }[] }>(`/v1/deployments/${resumed.id}/execution`);
+        while (execution.status === 'RUNNING') {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+          execution = await again.get<typeof execution>(`/v1/deployments/${resumed.id}/execution`);
+        }
+        expect(execution.status).toBe('SUCCEEDED');
+        const entered = (name: string) => execution.events.filter((event) => event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === name).length;
+        expect([entered('Acquire deployment lock'), entered('Deploy wave'), entered('Bake')]).toEqual([1, 2, 1]);
 
-        await post(second, 'release', releasePayload({ repository: 'acme/orders-api', tag: 'v7.0.1', author: 'alice' }));
-        const next = await again.waitFor('orders-api', 'prod', 'v7.0.1', (deployment) => deployment.status === 'AWAITING_APPROVAL');
-        expect(next.status).toBe('AWAITING_APPROVAL');
+        const next = await again.waitFor('orders-api', 'prod', 'v7.0.1', (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0, 60_000);
+        expect((await again.request('POST', `/v1/approvals/${encodeURIComponent(next.approvals[0]?.id ?? '')}/votes`, { decision: 'APPROVE' })).status).toBe(200);
+        const succeeded = await again.waitFor('orders-api', 'prod', 'v7.0.1', undefined, 90_000);
+        expect(succeeded.status, JSON.stringify(succeeded.events.slice(-3))).toBe('SUCCEEDED');
+        expect(await second.deps.locks.get('orders-api#prod')).toBeUndefined();
       } finally {
         await second.stop();
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     }
-  });
+  }, 300_000);
 
-  it('ends self-service requests interrupted by a restart FAILED, with what is left to clean up, and frees their names', async () => {
+  it('resumes a provisioning request waiting for its merge when npm start was killed (SIGKILL): the merge after the restart completes it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-restart-'));
     try {
-      const first = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
-      const alice = portalClient(first, await first.issuer.sign({ sub: 'alice' }));
-      const body = { service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'restart-queue' };
-      const accepted = (await (await alice.request('POST', '/v1/provisioning-requests', body)).json()) as { id: string };
-      for (let attempt = 0; attempt < 200; attempt += 1) {
-        if ((await first.deps.provisioning.get(accepted.id))?.status === 'AWAITING_APPROVAL') break;
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      await first.deps.catalog.createService({
-        service: { name: 'restart-svc', repository: 'acme/restart-svc', team: 'payments', tier: 'T3', imageRepository: 'registry/restart-svc', status: 'CREATING', revision: 0 },
-        event: { at: new Date().toISOString(), actor: 'alice', action: 'service.requested', message: 'asked' },
-      });
-      await first.stop();
+      const first = await startNpmStart(dataDir, 600);
+      const issuer = await LocalIssuer.open(dataDir);
+      const alice = portalClient({ url: first.url }, await issuer.sign({ sub: 'alice' }));
+      const bob = portalClient({ url: first.url }, await issuer.sign({ sub: 'bob' }));
+      const accepted = (await (await alice.request('POST', '/v1/provisioning-requests', { service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'restart-queue', reason: 'survives a restart' })).json()) as { id: string };
+      const awaitingApproval = await waitForRequest(alice, accepted.id, (request) => request.status === 'AWAITING_APPROVAL' && request.approval !== null);
+      expect((await bob.request('POST', `/v1/approvals/${encodeURIComponent(awaitingApproval.approval?.id ?? '')}/votes`, { decision: 'APPROVE' })).status).toBe(200);
+      const open = await waitForRequest(alice, accepted.id, (request) => request.status === 'PR_OPEN');
+      await first.kill();
 
       const second = await startLocalRuntime({ port: 0, dataDir, timeScale: 600 });
       try {
-        expect(await second.deps.provisioning.get(accepted.id)).toMatchObject({ status: 'FAILED', failureReason: 'interrupted by a local runtime restart' });
-        expect(await second.deps.catalog.getService('restart-svc')).toMatchObject({ status: 'FAILED' });
         const again = portalClient(second, await second.issuer.sign({ sub: 'alice' }));
-        expect((await again.request('POST', '/v1/provisioning-requests', body)).status).toBe(202);
+        expect((await waitForRequest(again, accepted.id, () => true)).status).toBe('PR_OPEN');
+        const merged = await fetch(`${second.url}/local/github/pull-requests/${String(open.pullRequest?.number)}/merge`, { method: 'POST', body: JSON.stringify({ by: 'carol' }) });
+        expect(merged.status).toBe(200);
+        const completed = await waitForRequest(again, accepted.id, (request) => request.status === 'COMPLETED' || request.status === 'FAILED');
+        expect(completed.status, completed.failureReason ?? '').toBe('COMPLETED');
       } finally {
         await second.stop();
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
     }
-  });
+  }, 300_000);
 });

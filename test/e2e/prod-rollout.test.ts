@@ -111,7 +111,7 @@ describe('production rollout over HTTP', () => {
     await simAlarm('us-east-1', 'OK');
     expect(deployment.status).toBe('ROLLED_BACK');
     // Either the watcher saw the alarm fire, or the bake saw it already firing when it started.
-    expect(deployment.reason).toMatch(/alarm orders-api-us-east-1-simulated (went to|is in) ALARM/u);
+    expect(deployment.reason).toMatch(/alarm orders-api-prod-us-east-1-simulated (went to|is in) ALARM/u);
     expect(wave(deployment, 'sa-east-1'), JSON.stringify(deployment.events.map((event) => event.message))).toMatchObject({ status: 'SKIPPED', digestAfter: null });
     expect(await live('sa-east-1')).toBe(saEastBefore);
     expect(statesOf(deployment)).not.toContain('Check health after bake');
@@ -173,10 +173,14 @@ describe('production rollout over HTTP', () => {
     expect(statesOf(deployment).filter((state) => state === 'Health gate')).toHaveLength(2);
   });
 
-  it('deploys a rolled-back version again only with an override, recorded in the audit trail', async () => {
-    const response = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.1.0', mode: 'rollback', override: { reason: 'the p99 regression was a load-test artefact' } });
+  it('deploys a rolled-back version again only with an override and its approval, recorded in the audit trail', async () => {
+    // Never a rollback: v1.1.0 never SUCCEEDED, so it is a standard deploy with its approval.
+    const response = await portal.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'prod', version: 'v1.1.0', override: { reason: 'the p99 regression was a load-test artefact' } });
     expect(response.status).toBe(202);
     const { deploymentId } = (await response.json()) as { deploymentId: string };
+    const waiting = await portal.waitFor('orders-api', 'prod', 'v1.1.0', (item) => item.id === deploymentId && item.status === 'AWAITING_APPROVAL' && item.approvals.length > 0);
+    const alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
+    expect((await alice.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE' })).status).toBe(200);
     const deployment = await portal.waitFor('orders-api', 'prod', 'v1.1.0', (item) => item.id === deploymentId && item.status === 'SUCCEEDED');
     expect(deployment.events[0]?.message).toContain('override by bob: the p99 regression was a load-test artefact');
   });

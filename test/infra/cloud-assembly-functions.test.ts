@@ -9,6 +9,7 @@ import type { BusEntry } from '../../events/envelope.js';
 import { provisioningRequestedSample, serviceCreationRequestedSample } from '../../events/self-service-requested.js';
 import { terraformApplyCompletedSample } from '../../events/terraform-changed.js';
 import { alarmStateChangedSample } from '../../events/alarm-state-changed.js';
+import { catalogFileChangedSample } from '../../events/catalog-file-changed.js';
 import { TABLES, ROUTES, RULES, FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { ensureCloudAssembly, readTemplate, synthesizedFunctions, type SynthesizedFunction, type Template } from '../support/cloud-assembly.js';
@@ -93,6 +94,7 @@ const busSamples: BusEntry[] = [
   provisioningRequestedSample,
   serviceCreationRequestedSample,
   terraformApplyCompletedSample,
+  catalogFileChangedSample,
 ];
 
 /** The event a function meets first in production: a task input, its rule's event, or a request on its route. */
@@ -165,7 +167,7 @@ async function invoke(fn: SynthesizedFunction, event: unknown, dynamoDbEndpoint:
 
 let template: Template;
 let functions: SynthesizedFunction[];
-let dynamoDb: RunningDynamoDb;
+let dynamoDb: RunningDynamoDb | undefined;
 
 beforeAll(async () => {
   await ensureCloudAssembly();
@@ -178,9 +180,10 @@ beforeAll(async () => {
     region: REGION,
     ref: (logicalId, resource) => (resource?.Type === 'AWS::SecretsManager::Secret' ? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${logicalId}-AbCdEf` : logicalId),
   });
-  dynamoDb = await startDynamoDb({});
+  const running = await startDynamoDb({});
+  dynamoDb = running;
   await ensureTables(
-    dynamoDb.client,
+    running.client,
     tables.map((logicalId) => {
       const design = designOf(logicalId);
       if (!design) throw new Error(`No table design for ${logicalId}`);
@@ -190,7 +193,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await dynamoDb.stop();
+  await dynamoDb?.stop();
 });
 
 describe('the synthesized cloud assembly', () => {
@@ -203,7 +206,7 @@ describe('the synthesized cloud assembly', () => {
     const queue = [...functions];
     const worker = async () => {
       for (let fn = queue.shift(); fn; fn = queue.shift()) {
-        const { outcome, output } = await invoke(fn, representativeEvent(fn.functionId as FunctionId), dynamoDb.endpoint);
+        const { outcome, output } = await invoke(fn, representativeEvent(fn.functionId as FunctionId), dynamoDb?.endpoint ?? CLOSED_ENDPOINT);
         const evidence = `${outcome.name ?? ''} ${outcome.code ?? ''} ${outcome.message ?? ''}\n${outcome.stack ?? ''}\n${output}`;
         const failure = CONFIGURATION_FAILURES.find((pattern) => pattern.test(evidence));
         if (failure) failures.push(`${fn.functionId}: ${outcome.name ?? ''} ${outcome.message ?? ''}\n${(outcome.stack ?? output).split('\n').slice(0, 4).join('\n')}`);

@@ -115,7 +115,7 @@ describe('ControlPlaneStack', () => {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
-      DefinitionSubstitutions: Match.objectLike({ AcquireLockFunctionArn: Match.anyValue(), PlanRollbackFunctionArn: Match.anyValue() }),
+      DefinitionSubstitutions: Match.objectLike({ AcquireDeploymentLockFunctionArn: Match.anyValue(), PlanRollbackFunctionArn: Match.anyValue() }),
     });
   });
 
@@ -129,6 +129,43 @@ describe('ControlPlaneStack', () => {
     );
     const actions = statements.flatMap((statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]));
     expect(actions.filter((action) => /^(dynamodb|sqs|events|states):\*$/u.test(action) || action === '*')).toEqual([]);
+  });
+});
+
+describe('ControlPlaneStack: nothing asynchronous is dropped', () => {
+  const functionLogicalId = (id: keyof typeof FUNCTIONS): string =>
+    Object.entries(template.findResources('AWS::Lambda::Function')).find(([, resource]) => (resource as { Properties: Record<string, unknown> }).Properties['Description'] === FUNCTIONS[id].module.declaration.description)?.[0] ?? '';
+
+  it.each([...new Set(RULES.map((rule) => rule.target))])('sends failed asynchronous invocations of %s to an encrypted queue with a depth alarm', (target) => {
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig')) as { Properties: { FunctionName: { Ref: string }; DestinationConfig?: { OnFailure?: { Destination: { 'Fn::GetAtt': [string, string] } } }; MaximumRetryAttempts?: number } }[];
+    const config = configs.find((candidate) => candidate.Properties.FunctionName.Ref === functionLogicalId(target));
+    expect(config?.Properties.MaximumRetryAttempts).toBe(2);
+    const queueId = config?.Properties.DestinationConfig?.OnFailure?.Destination['Fn::GetAtt'][0] ?? '';
+    const queue = template.findResources('AWS::SQS::Queue')[queueId] as { Properties: Record<string, unknown> } | undefined;
+    expect(queue?.Properties['KmsMasterKeyId']).toBeDefined();
+    const alarms = resourcesOf('AWS::CloudWatch::Alarm').filter((alarm) =>
+      JSON.stringify(alarm.Properties['Dimensions'] ?? []).includes(queueId) && alarm.Properties['MetricName'] === 'ApproximateNumberOfMessagesVisible',
+    );
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]?.Properties).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+
+  it('lets the targets send to their own failure queue only', () => {
+    const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+    expect(configs).toHaveLength(new Set(RULES.map((rule) => rule.target)).size);
+  });
+
+  it('hears Step Functions execution status changes for the deployment state machine on the default bus', () => {
+    const rule = resourcesOf('AWS::Events::Rule').find((candidate) => JSON.stringify(candidate.Properties['EventPattern']).includes('aws.states'));
+    expect(rule?.Properties['EventBusName']).toBeUndefined();
+    expect(rule?.Properties['EventPattern']).toMatchObject({ source: ['aws.states'], detail: { status: ['ABORTED', 'TIMED_OUT'] } });
+  });
+
+  it('lets the lock step describe deployment executions, and nothing else', () => {
+    const statements = resourcesOf('AWS::IAM::Policy').flatMap((policy) => (policy.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+    const describes = statements.filter((statement) => statement.Action === 'states:DescribeExecution');
+    expect(describes.length).toBeGreaterThan(0);
+    for (const statement of describes) expect(JSON.stringify(statement.Resource)).toMatch(/execution:flightplan-(deployment|approval):\*/u);
   });
 });
 
@@ -150,7 +187,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 });
 
-describe('AlarmForwardingStack', () => {
+describe('WorkloadStack (one account)', () => {
   it('forwards alarm state changes from every workload region to the home bus, with a dead-letter queue', () => {
     const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
     const { forwarders } = buildApp(app);

@@ -31,6 +31,7 @@ function recordingWorkflows(): WorkflowEngine & { successes: unknown[] } {
     sendTaskHeartbeat: () => Promise.resolve(),
     stop: () => Promise.resolve(),
     describe: () => Promise.resolve(undefined),
+    executionHistory: () => Promise.resolve(undefined),
   };
 }
 
@@ -46,13 +47,14 @@ describe('votes on DynamoDB Local', () => {
       policy: 'prod-deploy',
       team: 'payments',
       requestedBy: 'alice',
+      requesters: [{ personId: 'alice', name: 'alice', bot: false }],
       subject: { kind: 'deployment', id: 'race', summary: 'orders-api v1 → prod', binding: 'sha256:abc' },
       now: systemClock.now(),
     });
     await approvals.create({ approval, event: { at: approval.createdAt, actor: 'alice', action: 'approval.requested', message: 'requested' } });
     await awaitDecision(deps, { approvalId: approval.id, taskToken: 'token-1' });
 
-    const voters = Array.from({ length: 8 }, (_, index) => ({ login: `member-${index}`, slackUserId: `U${index}`, teams: ['payments'] }));
+    const voters = Array.from({ length: 8 }, (_, index) => ({ id: `member-${index}`, slackUserId: `U${index}`, teams: ['payments'] }));
     const outcomes = await Promise.all(voters.map((voter) => voteOnApproval(deps, { approvalId: approval.id, voter, decision: 'APPROVE', via: 'slack' })));
 
     expect(outcomes.filter((outcome) => outcome.kind === 'decided')).toHaveLength(1);

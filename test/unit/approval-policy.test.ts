@@ -10,7 +10,7 @@ const directory: Record<string, string[]> = {
   carol: ['platform-team'],
   dave: ['platform-team'],
 };
-const voter = (login: string): Voter => ({ login, teams: directory[login] ?? [] });
+const voter = (login: string): Voter => ({ id: login, name: login, teams: directory[login] ?? [] });
 const teamsOf = (login: string) => directory[login] ?? [];
 const NOW = '2026-11-23T10:00:00.000Z';
 const LATER = '2026-11-23T10:05:00.000Z';
@@ -21,6 +21,7 @@ const approval = (policy: ApprovalPolicyName): Approval =>
     policy,
     team: 'payments',
     requestedBy: 'alice',
+    requesters: [{ personId: 'alice', name: 'alice', bot: false }],
     subject: { kind: 'deployment', id: 'd1', summary: 'orders-api v1 → prod', binding: 'sha256:abc' },
     now: NOW,
   });

@@ -1,6 +1,6 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
-import { ExecutionAlreadyExists, SFNClient, SendTaskSuccessCommand, StartExecutionCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { Octokit } from '@octokit/rest';
 import type { WebClient } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -75,6 +75,21 @@ describe('SfnWorkflowEngine', () => {
 
   it('refuses to start a state machine it was not given', async () => {
     await expect(new SfnWorkflowEngine(new SFNClient({}), {}).start('serviceCreation', 'x', {})).rejects.toThrow('not given the ARN of the serviceCreation state machine');
+  });
+
+  it('reads an execution and its whole history, page after page, with ISO timestamps', async () => {
+    const at = new Date('2026-12-01T10:00:00Z');
+    sfn.on(DescribeExecutionCommand).resolves({ name: 'prv-1', status: 'RUNNING', startDate: at });
+    sfn.on(GetExecutionHistoryCommand)
+      .resolvesOnce({ events: [{ id: 1, type: 'ExecutionStarted', timestamp: at }], nextToken: 'next' })
+      .resolvesOnce({ events: [{ id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: at, stateEnteredEventDetails: { name: 'Check policy' } }] });
+    const found = await new SfnWorkflowEngine(new SFNClient({}), { provisioning: arn }).executionHistory('provisioning', 'prv-1');
+    expect(found?.execution).toMatchObject({ executionArn: 'arn:aws:states:us-east-1:123456789012:execution:flightplan-provisioning:prv-1', status: 'RUNNING' });
+    expect(found?.events).toEqual([
+      { id: 1, type: 'ExecutionStarted', timestamp: '2026-12-01T10:00:00.000Z' },
+      { id: 2, previousEventId: 1, type: 'TaskStateEntered', timestamp: '2026-12-01T10:00:00.000Z', stateEnteredEventDetails: { name: 'Check policy' } },
+    ]);
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)[1]?.args[0].input.nextToken).toBe('next');
   });
 
   it('turns a token that stopped waiting into TaskTokenExpiredError', async () => {

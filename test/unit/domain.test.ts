@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentIdFor } from '../../functions/domain/deployment-id.js';
 import { assertWaveMayStart, canTransition, newDeployment, transitionDeployment, transitionWave, wavesToRollBack } from '../../functions/domain/deployment.js';
 import { interpretPullRequest, type PullRequestEvent } from '../../functions/domain/github-delivery.js';
-import { evaluateHealthGate } from '../../functions/domain/health-gate.js';
+import { evaluateBake, evaluateHealthGate } from '../../functions/domain/health-gate.js';
 import { decideLockContention } from '../../functions/domain/locking.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { InvalidTransitionError } from '../../functions/errors.js';
@@ -36,7 +36,32 @@ describe('evaluateHealthGate', () => {
     ['T3', { argoHealth: 'Degraded', alarmsInAlarm: ['orders-api-5xx'] }, ['Argo CD health is Degraded, not Healthy', 'alarm orders-api-5xx is in ALARM']],
   ] as const)('for %s with %j gives %j', (tier, observation, reasons) => {
     const verdict = evaluateHealthGate(tier, { ...observation, alarmsInAlarm: [...observation.alarmsInAlarm] });
-    expect(verdict).toEqual({ passed: reasons.length === 0, reasons });
+    expect(verdict).toEqual({ passed: reasons.length === 0, inconclusive: false, reasons });
+  });
+
+  it('is inconclusive, never passed, when a signal could not be read (a PromQL error or timeout)', () => {
+    const verdict = evaluateHealthGate('T1', { ...healthy, errorRate: 0, unavailable: { p99Ms: 'Prometheus did not answer within 5 s' } });
+    expect(verdict).toEqual({ passed: false, inconclusive: true, reasons: ['p99 unknown (Prometheus did not answer within 5 s), so the check cannot pass'] });
+  });
+
+  it('fails rather than being inconclusive when something it could read is bad as well', () => {
+    const verdict = evaluateHealthGate('T1', { ...healthy, p99Ms: 900, unavailable: { errorRate: 'PromQL bad_data: parse error' } });
+    expect(verdict).toMatchObject({ passed: false, inconclusive: false });
+    expect(verdict.reasons).toHaveLength(2);
+  });
+});
+
+describe('evaluateBake', () => {
+  const healthy = { argoHealth: 'Healthy', alarmsInAlarm: [], errorRate: 0, p99Ms: 40 };
+  it.each([
+    ['enough traffic passes', { ...healthy, requestCount: 1000 }, { passed: true, inconclusive: false }],
+    ['too little traffic is inconclusive', { ...healthy, requestCount: 12 }, { passed: false, inconclusive: true }],
+    ['no traffic figure is inconclusive', healthy, { passed: false, inconclusive: true }],
+    ['an unreadable request count is inconclusive', { ...healthy, unavailable: { requestCount: 'PromQL timeout' } }, { passed: false, inconclusive: true }],
+    ['an unreadable error rate is inconclusive', { ...healthy, requestCount: 5000, unavailable: { errorRate: 'HTTP 503' } }, { passed: false, inconclusive: true }],
+    ['bad health with little traffic fails', { ...healthy, p99Ms: 900, requestCount: 12 }, { passed: false, inconclusive: false }],
+  ] as const)('%s', (_name, observation, expected) => {
+    expect(evaluateBake('T1', observation)).toMatchObject(expected);
   });
 });
 

@@ -36,5 +36,8 @@ describe('integrations', () => {
     expect(manifest).toMatch(/request_url: https:\/\/FLIGHTPLAN_API\/slack\/interactions/u);
     expect(paths).toContain('/slack/interactions');
     expect(manifest).toContain('chat:write');
+    // users.info with the profile email links a Slack user to the person who signed in to the portal.
+    expect(manifest).toContain('users:read');
+    expect(manifest).toContain('users:read.email');
   });
 });

@@ -17,7 +17,7 @@ function memoryWaits(): WaitStore {
 
 function workflows(onSignal: () => void): WorkflowEngine {
   const signal = () => { onSignal(); return Promise.resolve(); };
-  return { start: () => Promise.reject(new Error('unused')), sendTaskSuccess: signal, sendTaskFailure: signal, sendTaskHeartbeat: signal, stop: signal, describe: () => Promise.resolve(undefined) };
+  return { start: () => Promise.reject(new Error('unused')), sendTaskSuccess: signal, sendTaskFailure: signal, sendTaskHeartbeat: signal, stop: signal, describe: () => Promise.resolve(undefined), executionHistory: () => Promise.resolve(undefined) };
 }
 
 const wait: TaskWait = { key: 'argocd#svc#hml#us-east-1', taskToken: 't1', deploymentId: 'd1', createdAt: '2026-11-23T10:00:00Z' };

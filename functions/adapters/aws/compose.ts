@@ -14,7 +14,7 @@ import { ENV, PUBLIC_API_URLS, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, o
 import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../../declaration.js';
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
-import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
+import { awsHealthSource } from './aws-health-sources.js';
 import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
 import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
@@ -61,9 +61,6 @@ async function createGithubAppJwt(appId: string | number, timeDifference = 0): P
   return { jwt, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-// WebClient joins the method name onto the base URL, so the base URL must end with a slash.
-const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.slack).replace(/\/?$/u, '/');
-
 const githubAppOctokit = () => {
   requireEnv(ENV.githubAppPrivateKeySecretArn);
   return new Octokit({
@@ -76,6 +73,9 @@ const githubAppOctokit = () => {
     },
   });
 };
+
+// WebClient joins the method name onto the base URL, so the base URL must end with a slash.
+const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.slack).replace(/\/?$/u, '/');
 
 /**
  * The AWS adapter behind each port, each reading only its own variables (which
@@ -97,7 +97,7 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
       Object.fromEntries(Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [name, optionalEnv(variable, '') || undefined])),
     ),
   artifacts: () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({}))),
-  health: () => new CloudWatchHealthSource(),
+  health: () => awsHealthSource(),
   gitops: () => new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main')),
   githubDeployments: () => new OctokitGithubDeployments(githubAppOctokit()),
   codeHost: () => new GitHubCodeHost(githubAppOctokit()),

@@ -13,9 +13,11 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { personSchema, serviceSchema, type Environment, type Person, type Service } from '../../domain/catalog.js';
+import { serviceSchema, type Environment, type Service } from '../../domain/catalog.js';
+import { identitiesOf, personSchema, samePerson, type Person, type PersonIdentity } from '../../domain/identity.js';
 import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent, type DeploymentStatus } from '../../domain/deployment.js';
-import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
+import { ConcurrentUpdateError, ConflictError, NotFoundError, ValidationError } from '../../errors.js';
+import { DEFAULT_LOCK_LEASE_SECONDS } from '../../config.js';
 import { randomUUID } from 'node:crypto';
 import { approvalSchema, type Approval, type ApprovalStatus } from '../../domain/approval.js';
 import type {
@@ -335,16 +337,24 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async createService(change: ServiceChange): Promise<'created' | 'exists'> {
-    const created = await this.putRevisioned(this.serviceItem(change.service), undefined, [this.serviceEventItem(change.service, change.event)]);
+    // An ACTIVE service (one onboarded from its catalog-info.yaml) deploys from its repository at once.
+    const mapping = change.service.status === 'ACTIVE' ? [this.repositoryItem(change.service)] : [];
+    const created = await this.putRevisioned(this.serviceItem(change.service), undefined, [this.serviceEventItem(change.service, change.event), ...mapping]);
     return created ? 'created' : 'exists';
   }
 
   updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service> {
     return this.updateRevisioned(`Service ${name}`, () => this.getService(name), decide, (current, change) => {
       const next = { ...change.service, revision: current.revision + 1 };
-      // Mapping the repository is what lets its webhooks deploy; it happens once, on becoming ACTIVE.
-      const activation = next.status === 'ACTIVE' && current.status !== 'ACTIVE' ? [this.repositoryItem(next)] : [];
-      return { next, item: this.serviceItem(next), alongside: [this.serviceEventItem(next, change.event), ...activation] };
+      // Mapping the repository is what lets its webhooks deploy: mapped on becoming ACTIVE, unmapped on leaving it.
+      const wasMapped = current.status === 'ACTIVE';
+      const mapped = next.status === 'ACTIVE';
+      const moved = wasMapped && mapped && current.repository.toLowerCase() !== next.repository.toLowerCase();
+      const unmap = (wasMapped && !mapped) || moved
+        ? [{ Delete: { TableName: this.tableName, Key: repositoryKey(current.repository), ConditionExpression: 'service = :name', ExpressionAttributeValues: { ':name': current.name } } }]
+        : [];
+      const map = (mapped && !wasMapped) || moved ? [this.repositoryItem(next)] : [];
+      return { next, item: this.serviceItem(next), alongside: [this.serviceEventItem(next, change.event), ...unmap, ...map] };
     });
   }
 
@@ -352,25 +362,87 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     return this.auditTrail(serviceKey(name).pk);
   }
 
-  async getPerson(login: string): Promise<Person | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `PERSON#${login}`, sk: META } }));
+  async getPerson(id: string): Promise<Person | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }));
     return Item ? personSchema.parse(Item['data']) : undefined;
   }
 
-  async putPerson(person: Person): Promise<void> {
-    await this.documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: this.tableName, Item: { pk: `PERSON#${person.login}`, sk: META, data: person } } },
-          { Put: { TableName: this.tableName, Item: { pk: `SLACKUSER#${person.slackUserId}`, sk: META, login: person.login } } },
-        ],
-      }),
-    );
+  async findPerson(identity: PersonIdentity): Promise<Person | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: identityKey(identity) }));
+    // Index items written before person ids existed name the person by `login`.
+    const personId: unknown = Item?.['personId'] ?? Item?.['login'];
+    return typeof personId === 'string' ? this.getPerson(personId) : undefined;
   }
 
-  async findPersonBySlackId(slackUserId: string): Promise<Person | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `SLACKUSER#${slackUserId}`, sk: META } }));
-    return typeof Item?.['login'] === 'string' ? this.getPerson(Item['login']) : undefined;
+  async membersOf(team: string): Promise<Person[]> {
+    const ids: string[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TEAM#${team}` }, ExclusiveStartKey: startKey }),
+      );
+      ids.push(...(result.Items ?? []).map((item) => String(item['personId'])));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    const people = await Promise.all(ids.map((id) => this.getPerson(id)));
+    return people.filter((person): person is Person => person !== undefined && person.teams.includes(team));
+  }
+
+  async updatePerson(id: string, decide: (current: Person | undefined) => Person | undefined): Promise<Person | undefined> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
+      const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }));
+      const current = Item ? personSchema.parse(Item['data']) : undefined;
+      const revision = typeof Item?.['revision'] === 'number' ? Item['revision'] : undefined;
+      const decided = decide(current);
+      if (!decided || (current && samePerson(current, decided))) return current;
+      const next = { ...decided, id };
+      for (const identity of identitiesOf(next)) {
+        const owner = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: identityKey(identity), ConsistentRead: true }));
+        const ownerId: unknown = owner.Item?.['personId'];
+        if (typeof ownerId === 'string' && ownerId !== id) throw new ConflictError(`${describeIdentity(identity)} already belongs to ${ownerId}`);
+      }
+      const keep = new Set(identitiesOf(next).map((identity) => identityKey(identity).pk));
+      const dropped = (current ? identitiesOf(current) : []).filter((identity) => !keep.has(identityKey(identity).pk));
+      const leftTeams = (current?.teams ?? []).filter((team) => !next.teams.includes(team));
+      const writes = [
+        ...identitiesOf(next).map((identity) => ({
+          Put: {
+            TableName: this.tableName,
+            Item: { ...identityKey(identity), personId: id },
+            // Never take an identity over from somebody else, even in a race.
+            ConditionExpression: 'attribute_not_exists(pk) OR personId = :id',
+            ExpressionAttributeValues: { ':id': id },
+          },
+        })),
+        ...dropped.map((identity) => ({
+          Delete: { TableName: this.tableName, Key: identityKey(identity), ConditionExpression: 'personId = :id', ExpressionAttributeValues: { ':id': id } },
+        })),
+        ...next.teams.map((team) => ({ Put: { TableName: this.tableName, Item: { pk: `TEAM#${team}`, sk: `PERSON#${id}`, personId: id } } })),
+        ...leftTeams.map((team) => ({ Delete: { TableName: this.tableName, Key: { pk: `TEAM#${team}`, sk: `PERSON#${id}` } } })),
+      ];
+      try {
+        await this.documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { ...personKey(id), revision: (revision ?? -1) + 1, data: next },
+                  ...(revision === undefined
+                    ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                    : { ConditionExpression: 'revision = :expected', ExpressionAttributeValues: { ':expected': revision } }),
+                },
+              },
+              ...writes,
+            ],
+          }),
+        );
+        return next;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
+    throw new ConcurrentUpdateError(`Person ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }
 
   private serviceItem(service: Service): Record<string, unknown> {
@@ -387,10 +459,26 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
 }
 
 const serviceKey = (name: string) => ({ pk: `SERVICE#${name}`, sk: META });
+const personKey = (id: string) => ({ pk: `PERSON#${id}`, sk: META });
+const IDENTITY_PREFIX: Record<PersonIdentity['kind'], string> = { slack: 'SLACKUSER', 'github-login': 'GITHUBLOGIN', 'github-id': 'GITHUBID', email: 'EMAIL' };
+const identityKey = (identity: PersonIdentity) => {
+  const value = identity.kind === 'github-login' || identity.kind === 'email' ? identity.value.toLowerCase() : identity.value;
+  return { pk: `${IDENTITY_PREFIX[identity.kind]}#${value}`, sk: META };
+};
+const describeIdentity = (identity: PersonIdentity): string =>
+  ({ slack: 'Slack user', 'github-login': 'GitHub login', 'github-id': 'GitHub user id', email: 'Email' })[identity.kind] + ` ${identity.value}`;
 const repositoryKey = (repository: string) => ({ pk: `REPOSITORY#${repository.toLowerCase()}`, sk: META });
 
 /** Per-(service, environment) deployment locks, taken and released with conditions. */
 export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    public leaseSeconds: number = DEFAULT_LOCK_LEASE_SECONDS,
+  ) {
+    super(client, tableName);
+  }
+
   async get(key: string): Promise<LockHolder | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: { pk: `LOCK#${key}`, sk: '#LOCK' }, ConsistentRead: true }),
@@ -404,8 +492,11 @@ export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: `LOCK#${key}`, sk: '#LOCK', ...holder },
+          // The lease is part of the condition: a holder that renewed meanwhile keeps its lock.
           ...(expected
-            ? { ConditionExpression: 'deploymentId = :expected', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
+            ? expected.leaseExpiresAt
+              ? { ConditionExpression: 'deploymentId = :expected AND leaseExpiresAt = :lease', ExpressionAttributeValues: { ':expected': expected.deploymentId, ':lease': expected.leaseExpiresAt } }
+              : { ConditionExpression: 'deploymentId = :expected AND attribute_not_exists(leaseExpiresAt)', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
       );
@@ -465,7 +556,7 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
 
 const badVersionSchema = z.object({ service: z.string(), version: z.string(), deploymentId: z.string(), reason: z.string(), at: z.string() });
 
-const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string() });
+const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string(), executionArn: z.string().optional(), leaseExpiresAt: z.string().optional() });
 
 const argoObservationSchema = z.object({
   app: z.string(),

@@ -68,6 +68,18 @@ export class GitHubCodeHost implements CodeHost {
     return { url: data.html_url, created: true };
   }
 
+  /** Contents API, raw media type: one request, no base64. */
+  async readFile(repository: string, path: string, ref: string): Promise<string | undefined> {
+    const { owner, repo } = splitRepository(repository);
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ owner, repo, path, ref, mediaType: { format: 'raw' } });
+      return typeof data === 'string' ? data : undefined;
+    } catch (error) {
+      if (hasStatus(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
     return commitFilesWithGitData(this.octokit, { repository, branch: DEFAULT_BRANCH, parentBranch: DEFAULT_BRANCH, files, message });
   }

@@ -1,6 +1,7 @@
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
   ExecutionDoesNotExist,
   InvalidToken,
   SendTaskFailureCommand,
@@ -13,7 +14,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { TaskTokenExpiredError } from '../../errors.js';
-import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../ports/index.js';
+import type { ExecutionDescription, ExecutionHistoryEvent, StateMachineName, WorkflowEngine } from '../../ports/index.js';
 
 /** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
 export class SfnWorkflowEngine implements WorkflowEngine {
@@ -60,6 +61,22 @@ export class SfnWorkflowEngine implements WorkflowEngine {
 
   async stop(executionArn: string, error: string, cause: string): Promise<void> {
     await this.client.send(new StopExecutionCommand({ executionArn, error, cause }));
+  }
+
+  async executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined> {
+    const stateMachineArn = this.stateMachineArns[stateMachine];
+    if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
+    const executionArn = executionArnFor(stateMachineArn, name);
+    const execution = await this.describe(executionArn);
+    if (!execution) return undefined;
+    const events: ExecutionHistoryEvent[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
+      for (const event of page.events ?? []) events.push({ ...event, id: event.id ?? 0, type: event.type ?? '', timestamp: (event.timestamp ?? new Date(0)).toISOString() });
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return { execution, events };
   }
 
   async describe(executionArn: string): Promise<ExecutionDescription | undefined> {

@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { Chat, ChatMessage } from '../../ports/index.js';
+import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
 /** Slack through @slack/web-api. Urgent messages mention @here so the channel is paged. */
 export class SlackChat implements Chat {
@@ -18,6 +18,24 @@ export class SlackChat implements Chat {
   async postEphemeral(channel: string, user: string, text: string): Promise<void> {
     const result = await (await this.client()).chat.postEphemeral({ channel, user, text });
     if (!result.ok) throw new Error(`Slack chat.postEphemeral failed: ${result.error ?? 'unknown'}`);
+  }
+
+  /** users.info: needs the users:read scope, and users:read.email for the profile's email. */
+  async userProfile(user: string): Promise<ChatUserProfile | undefined> {
+    try {
+      const result = await (await this.client()).users.info({ user });
+      if (!result.ok || !result.user?.id) return undefined;
+      return {
+        id: result.user.id,
+        name: result.user.profile?.display_name || result.user.real_name || result.user.name || result.user.id,
+        email: result.user.profile?.email,
+        isBot: result.user.is_bot === true || result.user.is_app_user === true,
+      };
+    } catch (error) {
+      // An unknown user is an answer; anything else (a missing scope, rate limits) is not.
+      if ((error as { data?: { error?: string } }).data?.error === 'user_not_found') return undefined;
+      throw error;
+    }
   }
 
   async update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {

@@ -73,6 +73,15 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     return this.existing(repositoryName).commitFiles(files, message);
   }
 
+  readFile(repositoryName: string, path: string, ref: string): Promise<string | undefined> {
+    return this.repository(repositoryName).readFile(path, ref);
+  }
+
+  /** A person's push to main: creates the repository when it is new; null content deletes the file. */
+  push(repositoryName: string, changes: { path: string; content: string | null }[], message: string, author: string) {
+    return this.repository(repositoryName).commitChanges(changes, message, { name: author, email: `${author}@users.noreply.github.com` });
+  }
+
   async openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }> {
     const open = this.pullRequests.find((candidate) => candidate.repository === input.repository && candidate.branch === input.branch && candidate.state === 'open');
     if (open) return { number: open.number, url: open.url };

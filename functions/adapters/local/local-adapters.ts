@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ENV, LOCAL_DEFAULTS, optionalEnv } from '../../config.js';
+import { SimulatedTraffic, type TrafficShape } from './simulated-traffic.js';
 import type { ArtifactRegistry, Clock, GitOpsTarget, HealthSignals, HealthSource, MetricsRecorder, SecretName, SecretsProvider } from '../../ports/index.js';
 
 /** Every tag exists and always maps to the same digest, as if CI had pushed it. */
@@ -20,14 +21,28 @@ const targetKey = (target: { service: string; environment: string; region: strin
 
 /**
  * What `POST /local/sim/health` and `POST /local/sim/alarm` scripted. Unscripted services are
- * healthy with a small error rate and latency well within every tier.
+ * healthy with a small error rate and latency well within every tier. What it simulates is also
+ * served as Prometheus metrics (`GET /local/sim/metrics`), so a real Prometheus can scrape it and
+ * the gates can read it back through PromQL.
  */
 export class HealthSimulator implements HealthSource {
   private readonly health = new Map<string, SimulatedHealth>();
   private readonly alarms = new Map<string, Set<string>>();
+  private readonly traffic: SimulatedTraffic;
+
+  /** `windowSeconds`: the window, in real seconds, that `requestCount` is the traffic of. */
+  constructor(options: { windowSeconds: number } = { windowSeconds: 300 }) {
+    this.traffic = new SimulatedTraffic(options.windowSeconds);
+  }
+
+  /** Starts serving default traffic for these targets, so they have metrics before anyone scripts them. */
+  serve(targets: GitOpsTarget[]): void {
+    for (const target of targets) this.traffic.serve(target, this.shapeOf(target));
+  }
 
   setHealth(target: GitOpsTarget, health: SimulatedHealth): void {
     this.health.set(targetKey(target), health);
+    this.traffic.serve(target, this.shapeOf(target));
   }
 
   healthOf(target: GitOpsTarget): SimulatedHealth {
@@ -43,14 +58,29 @@ export class HealthSimulator implements HealthSource {
   }
 
   observe(target: GitOpsTarget): Promise<HealthSignals> {
+    const shape = this.shapeOf(target);
+    return Promise.resolve({
+      errorRate: shape.errorRate,
+      p99Ms: shape.p99Ms,
+      requestCount: shape.requestsPerWindow,
+      // As CloudWatchHealthSource reads them: alarms named `{service}-{environment}-…` only.
+      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])].filter((name) => name.startsWith(`${target.service}-${target.environment}-`)),
+    });
+  }
+
+  /** The Prometheus text exposition of every target's traffic so far. */
+  metrics(): string {
+    return this.traffic.exposition();
+  }
+
+  private shapeOf(target: GitOpsTarget): TrafficShape {
     const health = this.healthOf(target);
     const healthyDefaults = { errorRate: 0.00001, p99Ms: 42, requestCount: 25_000 };
-    return Promise.resolve({
+    return {
       errorRate: health.errorRate ?? (health.healthy ? healthyDefaults.errorRate : 0.05),
       p99Ms: health.p99Ms ?? (health.healthy ? healthyDefaults.p99Ms : 2500),
-      requestCount: health.requestCount ?? healthyDefaults.requestCount,
-      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])],
-    });
+      requestsPerWindow: health.requestCount ?? healthyDefaults.requestCount,
+    };
   }
 }
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { RepositoryFile } from '../../domain/service-creation.js';
@@ -53,6 +53,51 @@ export class LocalGitRepository {
       await this.git('commit', '--quiet', '--allow-empty', '-m', message);
       return { revision: await this.head() };
     });
+  }
+
+  /**
+   * One commit on main that writes each file with content and deletes each file whose content is
+   * null, as a person pushing would; says which paths were added, modified and removed.
+   */
+  commitChanges(
+    changes: { path: string; content: string | null }[],
+    message: string,
+    author?: { name: string; email: string },
+  ): Promise<{ before: string | null; revision: string; added: string[]; modified: string[]; removed: string[] }> {
+    return this.serialized(async () => {
+      const before = this.exists() ? await this.head().catch(() => null) : null;
+      if (!this.exists()) {
+        await mkdir(this.directory, { recursive: true });
+        await this.git('init', '--quiet', '--initial-branch=main');
+      }
+      for (const change of changes) {
+        const target = join(this.directory, change.path);
+        if (change.content === null) await rm(target, { force: true });
+        else {
+          await mkdir(dirname(target), { recursive: true });
+          await writeFile(target, change.content);
+        }
+      }
+      await this.git('add', '--all');
+      const env: Record<string, string> = author ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email } : {};
+      await this.git({ env }, 'commit', '--quiet', '--allow-empty', '-m', message);
+      const revision = await this.head();
+      const status = before
+        ? await this.git('diff', '--name-status', '--no-renames', before, revision)
+        : await this.git('show', '--name-status', '--no-renames', '--format=', revision);
+      const paths = (letter: string) => status.split('\n').filter((line) => line.startsWith(`${letter}\t`)).map((line) => line.slice(2));
+      return { before, revision, added: paths('A'), modified: paths('M'), removed: paths('D') };
+    });
+  }
+
+  /** A file's content at `ref`; undefined when it is not there. */
+  async readFile(path: string, ref: string): Promise<string | undefined> {
+    if (!this.exists()) return undefined;
+    try {
+      return await this.git('show', `${ref}:${path}`);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { Chat, ChatMessage } from '../../ports/index.js';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
 export interface RecordedMessage extends ChatMessage {
   ts: string;
@@ -9,15 +10,46 @@ export interface RecordedMessage extends ChatMessage {
   history: Omit<ChatMessage, 'channel'>[];
 }
 
-/** Slack, recorded: what would have been posted, readable at GET /local/slack/messages. */
+type JournalLine = { op: 'post'; message: RecordedMessage } | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
+
+/**
+ * Slack, recorded: what would have been posted, readable at GET /local/slack/messages. Given a
+ * file, the messages outlive the process as Slack's do (appended as JSON lines), so a workflow
+ * resumed after a restart can still update the message it posted before. Also the workspace's
+ * users, added with POST /local/slack/users (the demo adds its people again at every start).
+ */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
+  private readonly users = new Map<string, ChatUserProfile>();
   private sequence = 0;
+
+  constructor(private readonly file?: string) {
+    if (!file || !existsSync(file)) return;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      const entry = JSON.parse(line) as JournalLine;
+      if (entry.op === 'post') this.messages.push(entry.message);
+      else this.apply(entry.channel, entry.ts, entry.message);
+    }
+    this.sequence = this.messages.length;
+  }
+
+  addUser(user: { id: string; email?: string | undefined; name: string; isBot?: boolean | undefined }): ChatUserProfile {
+    const profile = { id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false };
+    this.users.set(user.id, profile);
+    return profile;
+  }
+
+  userProfile(user: string): Promise<ChatUserProfile | undefined> {
+    return Promise.resolve(this.users.get(user));
+  }
 
   post(message: ChatMessage): Promise<{ channel: string; ts: string }> {
     this.sequence += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.sequence).padStart(6, '0')}`;
-    this.messages.push({ ...message, ts, postedAt: new Date().toISOString(), history: [] });
+    const recorded: RecordedMessage = { ...message, ts, postedAt: new Date().toISOString(), history: [] };
+    this.messages.push(recorded);
+    this.record({ op: 'post', message: recorded });
     return Promise.resolve({ channel: message.channel, ts });
   }
 
@@ -29,11 +61,21 @@ export class RecordingChat implements Chat {
   }
 
   update(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): Promise<void> {
+    if (!this.apply(channel, ts, message)) return Promise.reject(new Error(`message_not_found: ${channel} ${ts}`));
+    this.record({ op: 'update', channel, ts, message });
+    return Promise.resolve();
+  }
+
+  private apply(channel: string, ts: string, message: Omit<ChatMessage, 'channel'>): boolean {
     const recorded = this.messages.find((candidate) => candidate.channel === channel && candidate.ts === ts);
-    if (!recorded) return Promise.reject(new Error(`message_not_found: ${channel} ${ts}`));
+    if (!recorded) return false;
     const { history: _history, ts: _ts, postedAt: _postedAt, channel: _channel, ...previous } = recorded;
     recorded.history.push(previous);
     Object.assign(recorded, message);
-    return Promise.resolve();
+    return true;
+  }
+
+  private record(line: JournalLine): void {
+    if (this.file) appendFileSync(this.file, `${JSON.stringify(line)}\n`);
   }
 }

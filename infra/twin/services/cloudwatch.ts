@@ -64,7 +64,8 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
     operations: {
       DescribeAlarms: operation<DescribeAlarmsCommandInput, Omit<DescribeAlarmsCommandOutput, '$metadata'>>({
         schema: DescribeAlarms$,
-        resources: (_input, caller) => [`arn:aws:cloudwatch:${caller.region}:${account}:alarm:*`],
+        // DescribeAlarms has no resource-level permissions: IAM evaluates it against `*`.
+        resources: () => ['*'],
         handle: async (input, caller) => {
           const wantsMetricAlarms = !input.AlarmTypes || input.AlarmTypes.includes('MetricAlarm');
           const alarms = wantsMetricAlarms && input.StateValue !== 'OK' && input.StateValue !== 'INSUFFICIENT_DATA' ? await simulatedAlarms(health, input, caller.region) : [];
@@ -92,10 +93,11 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
               const environment = environmentSchema.safeParse(dimension('Environment'));
               const service = dimension('Service');
               const signal = metric?.MetricName === undefined ? undefined : SIGNAL_OF_METRIC[metric.MetricName];
-              const value =
+              const observed =
                 metric?.Namespace === HEALTH_METRICS_NAMESPACE && service && environment.success && signal
                   ? (await health.observe({ service, environment: environment.data, region: caller.region }))[signal]
                   : undefined;
+              const value = typeof observed === 'number' ? observed : undefined;
               return { Id: query.Id, Label: query.Label ?? metric?.MetricName, StatusCode: 'Complete' as const, Timestamps: value === undefined ? [] : [at], Values: value === undefined ? [] : [value] };
             }),
           );
@@ -118,9 +120,9 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
 }
 
 /**
- * The simulator keeps alarms per service and region, with no environment (as
- * `POST /local/sim/alarm` takes them), so an alarm of the service answers the prefix of every
- * environment. Names asked for explicitly are answered when they are in ALARM there.
+ * The simulator keeps alarms per service and region and answers those named for the asked
+ * environment (`{service}-{environment}-…`), as `npm start` reads them. Names asked for
+ * explicitly are answered when they are in ALARM there.
  */
 async function simulatedAlarms(health: HealthSimulator, input: DescribeAlarmsCommandInput, region: string): Promise<string[]> {
   const match = ALARM_PREFIX.exec(input.AlarmNamePrefix ?? '');

@@ -54,7 +54,7 @@ export function localSecretArn(logicalId: string, where: { region: string; accou
 }
 
 interface TemplateLike {
-  Resources?: Record<string, { Type?: string; Properties?: { Name?: unknown } }>;
+  Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
 }
 
 /**
@@ -73,7 +73,8 @@ export function secretsFromTemplate(
       const key = Object.keys(options.values).find((prefix) => logicalId.startsWith(prefix));
       if (key === undefined) throw new Error(`The twin has no local value for the secret ${logicalId}; add one to localSecretValues()`);
       const arn = arnOf(logicalId);
-      const name = typeof resource.Properties?.Name === 'string' ? resource.Properties.Name : (arn.split(':secret:')[1] ?? logicalId).replace(/-[A-Za-z0-9]{6}$/u, '');
+      const declaredName = resource.Properties?.['Name'];
+      const name = typeof declaredName === 'string' ? declaredName : (arn.split(':secret:')[1] ?? logicalId).replace(/-[A-Za-z0-9]{6}$/u, '');
       return { arn, name, value: options.values[key] ?? '' };
     });
 }

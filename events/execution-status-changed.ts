@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Step Functions' own "Step Functions Execution Status Change" event (source `aws.states`), on the
+ * account's default bus on AWS; locally the workflow engine publishes it when an execution is
+ * stopped. It is how Flightplan hears of an execution that ended without running its Catch: a
+ * StopExecution from the console, a timeout.
+ */
+export const EXECUTION_STATUS_CHANGE_DETAIL_TYPE = 'Step Functions Execution Status Change';
+
+/** The name the CDK app gives the deployment state machine (`flightplan-{name}`). */
+export const DEPLOYMENT_STATE_MACHINE_NAME = 'flightplan-deployment';
+
+export const executionStatusChangeDetailSchema = z.object({
+  executionArn: z.string().min(1),
+  stateMachineArn: z.string().min(1),
+  name: z.string().min(1),
+  status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
+  /** The execution input as JSON text; Step Functions leaves it out above 256 KiB. */
+  input: z.string().nullable().optional(),
+  error: z.string().nullable().optional(),
+  cause: z.string().nullable().optional(),
+});
+export type ExecutionStatusChange = z.infer<typeof executionStatusChangeDetailSchema>;
+
+/** A deployment execution that was stopped or timed out: its deployment ends ABORTED and frees its lock. */
+export const deploymentExecutionStoppedPattern = {
+  source: ['aws.states'],
+  'detail-type': [EXECUTION_STATUS_CHANGE_DETAIL_TYPE],
+  detail: {
+    status: ['ABORTED', 'TIMED_OUT'],
+    stateMachineArn: [{ suffix: `:stateMachine:${DEPLOYMENT_STATE_MACHINE_NAME}` }],
+  },
+} as const;

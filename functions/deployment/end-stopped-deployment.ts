@@ -1,0 +1,14 @@
+import { executionStatusChangeDetailSchema } from '../../events/execution-status-changed.js';
+import { onAws } from '../adapters/aws/compose.js';
+import { busTarget } from '../declaration.js';
+import { endStoppedDeployment } from '../use-cases/end-stopped-deployment.js';
+
+export const declaration = busTarget({
+  description: 'Target of the DeploymentExecutionStopped rule: ends a stopped deployment execution ABORTED and frees its lock',
+  ports: ['deployments', 'locks', 'waits', 'workflows', 'clock'],
+  use: { workflows: { signals: ['deployment'] } },
+  detail: (detail) => executionStatusChangeDetailSchema.parse(detail),
+  useCase: endStoppedDeployment,
+});
+
+export const handler = onAws(declaration);

@@ -1,0 +1,91 @@
+import { parseAllDocuments } from 'yaml';
+import { z } from 'zod';
+import { serviceNameSchema, tierSchema, type Service } from './catalog.js';
+
+/** Where a repository describes itself to Backstage, and so to Flightplan. */
+export const CATALOG_FILE = 'catalog-info.yaml';
+
+/** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
+export const ANNOTATIONS = {
+  projectSlug: 'github.com/project-slug',
+  tier: 'flightplan.dev/tier',
+  imageRepository: 'flightplan.dev/image-repository',
+  slackChannel: 'flightplan.dev/slack-channel',
+} as const;
+
+const componentSchema = z.object({
+  apiVersion: z.string().startsWith('backstage.io/'),
+  kind: z.literal('Component'),
+  metadata: z.object({
+    name: serviceNameSchema,
+    description: z.string().optional(),
+    annotations: z.record(z.string(), z.string()).default({}),
+  }),
+  spec: z.object({ owner: z.string().min(1) }),
+});
+
+/** The service a Component describes: what the catalog keeps of it. */
+export type CatalogEntry = Pick<Service, 'name' | 'repository' | 'team' | 'tier' | 'imageRepository'> & Partial<Pick<Service, 'slackChannel' | 'description'>>;
+
+export type ComponentReading = { kind: 'component'; entry: CatalogEntry } | { kind: 'invalid'; problems: string[] };
+
+/** Backstage owner references (`group:default/payments`, `group:payments`, `payments`) name the team last. */
+export const teamOfOwner = (owner: string): string => owner.replace(/^group:/u, '').split('/').at(-1) ?? owner;
+
+/**
+ * Reads the Component in a repository's catalog-info.yaml (one of possibly several documents).
+ * It must say it is this repository (`github.com/project-slug`), so a file copied from another
+ * repository cannot claim that repository's service.
+ */
+export function readCatalogComponent(content: string, repository: string): ComponentReading {
+  let documents: unknown[];
+  try {
+    documents = parseAllDocuments(content).map((document) => {
+      if (document.errors.length > 0) throw new Error(document.errors[0]?.message ?? 'invalid YAML');
+      return document.toJS() as unknown;
+    });
+  } catch (error) {
+    return { kind: 'invalid', problems: [`${CATALOG_FILE} is not valid YAML: ${(error as Error).message}`] };
+  }
+  const components = documents.filter((document) => typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'Component');
+  if (components.length === 0) return { kind: 'invalid', problems: [`${CATALOG_FILE} has no Component`] };
+  if (components.length > 1) return { kind: 'invalid', problems: [`${CATALOG_FILE} has ${components.length} Components; Flightplan deploys one service per repository`] };
+  const parsed = componentSchema.safeParse(components[0]);
+  if (!parsed.success) return { kind: 'invalid', problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  const { metadata, spec } = parsed.data;
+  const annotation = (name: string) => metadata.annotations[name]?.trim() || undefined;
+  const problems: string[] = [];
+  const slug = annotation(ANNOTATIONS.projectSlug);
+  if (!slug) problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: required`);
+  else if (slug.toLowerCase() !== repository.toLowerCase()) problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
+  const tier = tierSchema.safeParse(annotation(ANNOTATIONS.tier));
+  if (!tier.success) problems.push(`metadata.annotations.${ANNOTATIONS.tier}: one of T1, T2, T3`);
+  const imageRepository = annotation(ANNOTATIONS.imageRepository);
+  if (!imageRepository) problems.push(`metadata.annotations.${ANNOTATIONS.imageRepository}: required, the ECR repository the images are pushed to`);
+  if (problems.length > 0 || !tier.success || !imageRepository) return { kind: 'invalid', problems };
+  const slackChannel = annotation(ANNOTATIONS.slackChannel);
+  return {
+    kind: 'component',
+    entry: {
+      name: metadata.name,
+      repository,
+      team: teamOfOwner(spec.owner),
+      tier: tier.data,
+      imageRepository,
+      ...(slackChannel ? { slackChannel: slackChannel.startsWith('#') ? slackChannel : `#${slackChannel}` } : {}),
+      ...(metadata.description ? { description: metadata.description } : {}),
+    },
+  };
+}
+
+/** True when registering `entry` would change nothing the catalog keeps. */
+export function sameEntry(service: Service, entry: CatalogEntry): boolean {
+  return (
+    service.repository.toLowerCase() === entry.repository.toLowerCase() &&
+    service.team === entry.team &&
+    service.tier === entry.tier &&
+    service.imageRepository === entry.imageRepository &&
+    service.slackChannel === entry.slackChannel &&
+    (entry.description === undefined || service.description === entry.description)
+  );
+}

@@ -1,0 +1,120 @@
+import { mayOperate } from '../domain/authorization.js';
+import { CATALOG_FILE, readCatalogComponent, sameEntry, type CatalogEntry } from '../domain/backstage-component.js';
+import type { Service } from '../domain/catalog.js';
+import type { GithubAccount } from '../domain/github-delivery.js';
+import { displayNameOf } from '../domain/identity.js';
+import { logger } from '../http/http-handler.js';
+import type { CatalogStore, Clock, CodeHost } from '../ports/index.js';
+import { WORKFLOW_ACTOR } from './deployment-context.js';
+import { personForGithubAccount } from './directory.js';
+
+export type CatalogSyncOutcome =
+  | { kind: 'registered' | 'updated' | 'unchanged'; service: string }
+  | { kind: 'deactivated'; service: string }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'nothing'; reason: string };
+
+/**
+ * Brings the catalog in line with a repository's catalog-info.yaml at a pushed revision:
+ * - a new Component registers its service ACTIVE, so the repository's labels and releases deploy;
+ * - a changed one updates team, tier, image repository and Slack channel;
+ * - a removed file, or a Component renamed, deactivates the service it described (history kept).
+ * A file that claims another repository's service, or a team its pusher is not in, is refused
+ * and the refusal recorded on the service.
+ */
+export async function syncCatalogFile(
+  deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
+  input: { repository: string; revision: string; pushedBy: GithubAccount },
+): Promise<CatalogSyncOutcome> {
+  const current = await deps.catalog.findServiceByRepository(input.repository);
+  const content = await deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision);
+  if (content === undefined) {
+    if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };
+    await deactivate(deps, current, `${CATALOG_FILE} was removed from ${input.repository} at ${input.revision.slice(0, 7)}`, input.pushedBy.login);
+    return { kind: 'deactivated', service: current.name };
+  }
+  const reading = readCatalogComponent(content, input.repository);
+  if (reading.kind === 'invalid') {
+    const reason = `${CATALOG_FILE} at ${input.revision.slice(0, 7)} was not applied: ${reading.problems.join('; ')}`;
+    if (current) await recordOn(deps, current.name, 'service.catalog-refused', reason, input.pushedBy.login);
+    else logger.warn('catalog-info.yaml refused', { repository: input.repository, reason });
+    return { kind: 'refused', reason };
+  }
+  const entry = reading.entry;
+  const existing = await deps.catalog.getService(entry.name);
+  if (existing && existing.repository.toLowerCase() !== input.repository.toLowerCase()) {
+    const reason = `${input.repository} names its Component ${entry.name}, which is ${existing.repository}'s service; platform-team can move it with PUT /v1/services/${entry.name}`;
+    await recordOn(deps, existing.name, 'service.catalog-refused', reason, input.pushedBy.login);
+    return { kind: 'refused', reason };
+  }
+  if (existing?.status === 'CREATING') return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
+  if (!existing || existing.team !== entry.team) {
+    const refusal = await teamRefusal(deps, input.pushedBy, entry.team);
+    if (refusal) {
+      if (existing ?? current) await recordOn(deps, (existing ?? current)?.name ?? entry.name, 'service.catalog-refused', refusal, input.pushedBy.login);
+      else logger.warn('catalog-info.yaml refused', { repository: input.repository, reason: refusal });
+      return { kind: 'refused', reason: refusal };
+    }
+  }
+  if (current && current.name !== entry.name) {
+    await deactivate(deps, current, `${input.repository}'s Component is now named ${entry.name}`, input.pushedBy.login);
+  }
+  return register(deps, existing, entry, input);
+}
+
+async function register(
+  deps: { catalog: CatalogStore; clock: Clock },
+  existing: Service | undefined,
+  entry: CatalogEntry,
+  input: { repository: string; revision: string; pushedBy: GithubAccount },
+): Promise<CatalogSyncOutcome> {
+  const now = deps.clock.now();
+  const from = `${CATALOG_FILE} at ${input.revision.slice(0, 7)}, pushed by ${input.pushedBy.login}`;
+  if (!existing) {
+    const service: Service = { ...entry, status: 'ACTIVE', createdBy: input.pushedBy.login, createdAt: now, revision: 0 };
+    const created = await deps.catalog.createService({
+      service,
+      event: { at: now, actor: input.pushedBy.login, action: 'service.onboarded', message: `${entry.name} (${entry.tier}, ${entry.team}) registered from ${from}`, toStatus: 'ACTIVE' },
+    });
+    if (created === 'created') return { kind: 'registered', service: entry.name };
+  }
+  let outcome: CatalogSyncOutcome = { kind: 'unchanged', service: entry.name };
+  await deps.catalog.updateService(entry.name, (service) => {
+    if (service.repository.toLowerCase() !== entry.repository.toLowerCase()) return undefined;
+    if (service.status === 'ACTIVE' && sameEntry(service, entry)) return undefined;
+    const { slackChannel: _slackChannel, ...kept } = service;
+    outcome = { kind: 'updated', service: entry.name };
+    return {
+      service: { ...kept, ...entry, status: 'ACTIVE' },
+      event: {
+        at: deps.clock.now(),
+        actor: input.pushedBy.login,
+        action: service.status === 'ACTIVE' ? 'service.catalog-updated' : 'service.reactivated',
+        message: `${entry.name} updated from ${from}: ${entry.tier}, team ${entry.team}, images ${entry.imageRepository}${entry.slackChannel ? `, ${entry.slackChannel}` : ''}`,
+        ...(service.status === 'ACTIVE' ? {} : { fromStatus: service.status, toStatus: 'ACTIVE' }),
+      },
+    };
+  });
+  return outcome;
+}
+
+/** Registering a service for a team, or moving one to it, takes a member of that team or platform-team. */
+async function teamRefusal(deps: { catalog: CatalogStore }, pushedBy: GithubAccount, team: string): Promise<string | undefined> {
+  const person = await personForGithubAccount(deps, pushedBy);
+  if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot give a service to ${team}`;
+  if (!mayOperate(person.teams, team)) return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
+  return undefined;
+}
+
+/** INACTIVE: the repository no longer deploys it; the record and its history stay. */
+export async function deactivate(deps: { catalog: CatalogStore; clock: Clock }, service: Service, reason: string, actor: string = WORKFLOW_ACTOR): Promise<Service> {
+  return deps.catalog.updateService(service.name, (current) =>
+    current.status === 'INACTIVE'
+      ? undefined
+      : { service: { ...current, status: 'INACTIVE' }, event: { at: deps.clock.now(), actor, action: 'service.deactivated', message: reason, fromStatus: current.status, toStatus: 'INACTIVE' } },
+  );
+}
+
+async function recordOn(deps: { catalog: CatalogStore; clock: Clock }, name: string, action: string, message: string, actor: string): Promise<void> {
+  await deps.catalog.updateService(name, (current) => ({ service: current, event: { at: deps.clock.now(), actor, action, message } }));
+}
