@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'bench/results/', 'dist/', 'console/dist/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'bench/results/', 'dist/', 'console/dist/', '.twin/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -29,7 +29,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['infra/local/**/*.ts', 'bench/**/*.ts'],
+    files: ['infra/local/**/*.ts', 'infra/twin/main.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -7,9 +7,10 @@ import { costBench } from './cost.js';
 import { ingressBench } from './ingress.js';
 import { restartBench } from './restart.js';
 import { scaleBench } from './scale.js';
+import { twinBench } from './twin.js';
 import type { BenchResult } from './support.js';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench, restart: restartBench };
+const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench, restart: restartBench, twin: twinBench };
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 function table(rows: BenchResult['rows']): string {

@@ -91,7 +91,7 @@ export interface RuntimeUsage {
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
 
-const simHealthSchema = z.object({
+export const simHealthSchema = z.object({
   service: z.string().min(1),
   environment: environmentSchema,
   region: z.string().min(1),
@@ -101,7 +101,7 @@ const simHealthSchema = z.object({
   /** Requests seen in the window; a bake with too few is inconclusive. */
   requestCount: z.number().int().min(0).optional(),
 });
-const simAlarmSchema = z.object({
+export const simAlarmSchema = z.object({
   service: z.string().min(1),
   /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
   environment: environmentSchema.default('prod'),
@@ -330,7 +330,7 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
 }
 
-const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
+export const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
   method,
   path,
   auth: 'none',
@@ -351,7 +351,7 @@ const mergeSchema = z.object({
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
   apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
 });
-const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
+export const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
 const commitSchema = z
   .object({
     /** Path → content; null deletes the file. */
@@ -370,7 +370,7 @@ type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => 
  * one (then GitHub's `pull_request` closed and the apply workflow's `workflow_run` webhooks are
  * delivered, signed, to /webhooks/github), or close one unmerged.
  */
-function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
+export function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [

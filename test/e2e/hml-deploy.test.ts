@@ -1,10 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullRequestPayload, signedDelivery, type PullRequestDeliveryOptions } from '../../infra/local/github-payloads.js';
-import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import type { LocalRuntime } from '../../infra/local/runtime.js';
+import { PATIENCE, startTestRuntime } from '../support/local-runtime.js';
 
 const SECRET = 'local-github-secret';
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
@@ -20,7 +18,7 @@ interface DeploymentView {
 }
 
 let runtime: LocalRuntime;
-let dataDir: string;
+let stop: () => Promise<void>;
 let token: string;
 
 /** A head SHA whose 7-character version is unique per seed. */
@@ -53,7 +51,7 @@ async function deploymentsOf(service = 'orders-api'): Promise<DeploymentView[]> 
 }
 
 async function waitForDeployment(version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status)): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 20_000 * PATIENCE;
   for (;;) {
     const summary = (await deploymentsOf()).find((item) => item.version === version);
     if (summary) {
@@ -66,14 +64,12 @@ async function waitForDeployment(version: string, until: (deployment: Deployment
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flightplan-e2e-'));
-  runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale: 600 });
+  ({ runtime, stop } = await startTestRuntime());
   token = await runtime.issuer.sign({ sub: 'alice' });
 });
 
 afterAll(async () => {
-  await runtime.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 });
 
 describe('deploy-hml label, end to end over HTTP', () => {

@@ -1,8 +1,10 @@
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { startTwin } from '../../infra/twin/runtime.js';
 
 export const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
 
@@ -19,10 +21,58 @@ export interface DeploymentView {
   events: { at: string; action: string; message: string; region?: string }[];
 }
 
-/** A local runtime for one test file: DynamoDB in memory, data in a temp dir, 600x time. */
-export async function startTestRuntime(timeScale = 600): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+/**
+ * What the e2e scenarios run against: `local` is `npm start` (the sources, local adapters),
+ * `twin` is `npm run twin` (the cloud assembly, AWS adapters, IAM enforced). The e2e-twin
+ * vitest project sets FLIGHTPLAN_E2E_RUNTIME=twin.
+ */
+export type RuntimeKind = 'local' | 'twin';
+export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin' ? 'twin' : 'local';
+
+/**
+ * The twin's time runs 50x, not 600x: its functions cold-start for real (seconds each, over ten
+ * on a loaded 2-core machine), and the 900 s Argo CD sync timeout must stay longer than the
+ * chain of cold starts that answers it (await-sync, the Argo CD webhook, the status recorder).
+ * Not below 47x: LocalWorkflowEngine's default task timeout (99,999,999 s) divided by the scale
+ * must fit setTimeout's 32 bits, or every Task without TimeoutSeconds times out at once.
+ */
+export const TWIN_TIME_SCALE = 50;
+
+/**
+ * Functions whose answer races a scaled workflow timeout: the Argo CD sync is awaited with a
+ * task token that the Argo CD webhook and the status recorder must return within 900 s / scale.
+ * They start warm, as provisioned concurrency would; every other function cold-starts.
+ */
+const TWIN_PREWARMED = ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'];
+
+/** How much longer waits may take: the twin cold-starts real bundles in workers, as Lambda does. */
+export const PATIENCE = RUNTIME_KIND === 'twin' ? 10 : 1;
+
+/**
+ * The twin seen through the runtime interface the scenarios use. What only exists in the local
+ * runtime's process (its dependencies, fault injection, usage counters) is refused by name.
+ */
+function asTestRuntime(twin: Awaited<ReturnType<typeof startTwin>>): LocalRuntime {
+  const localOnly = (name: string) => () => {
+    throw new Error(`runtime.${name} exists only in the local runtime; the twin runs the cloud assembly`);
+  };
+  const view = { url: twin.url, port: twin.port, dataDir: twin.dataDir, timeScale: twin.timeScale, issuer: twin.issuer, gitops: twin.gitops, github: twin.github, chat: twin.chat, health: twin.health, argo: twin.argo, workflows: twin.workflows, bus: twin.bus, dynamoDbEndpoint: twin.endpoints.dynamodb, stop: () => twin.stop() };
+  for (const name of ['deps', 'faults', 'usage']) Object.defineProperty(view, name, { get: localOnly(name) });
+  return view as unknown as LocalRuntime;
+}
+
+/** FLIGHTPLAN_TWIN_LOG=<file> keeps the twin's log (denials, function errors, states) of a test run. */
+function twinLog(): ((line: string) => void) | undefined {
+  const file = process.env['FLIGHTPLAN_TWIN_LOG'];
+  return file ? (line) => { appendFileSync(file, `${new Date().toISOString()} ${line}\n`); } : undefined;
+}
+
+/** A runtime for one test file, of RUNTIME_KIND: DynamoDB in memory, data in a temp dir, 600x time. */
+export async function startTestRuntime(timeScale = 600, kind: RuntimeKind = RUNTIME_KIND): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
-  const runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
+  const runtime = kind === 'twin'
+    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale: Math.min(timeScale, TWIN_TIME_SCALE), prewarm: TWIN_PREWARMED, log: twinLog() }))
+    : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
   return {
     runtime,
     stop: async () => {
@@ -50,7 +100,7 @@ export function portalClient(runtime: { url: string; bus?: { idle(): Promise<voi
     return (await get<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=${environment}&limit=100`)).items;
   };
   /** Polls until the deployment of `version` satisfies `until` (by default: it ended). */
-  const waitFor = async (service: string, environment: string, version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status), timeoutMs = 20_000): Promise<DeploymentView> => {
+  const waitFor = async (service: string, environment: string, version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status), timeoutMs = 20_000 * PATIENCE): Promise<DeploymentView> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const summary = (await list(service, environment)).find((item) => item.version === version);
@@ -67,7 +117,7 @@ export function portalClient(runtime: { url: string; bus?: { idle(): Promise<voi
 
 /** The Slack message whose buttons carry `approvalId`; it is posted a moment after the approval is stored. */
 export async function slackMessageFor(runtime: LocalRuntime, approvalId: string) {
-  for (let attempt = 0; attempt < 400; attempt += 1) {
+  for (let attempt = 0; attempt < 400 * PATIENCE; attempt += 1) {
     const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
     if (message) return message;
     await new Promise((resolve) => setTimeout(resolve, 25));

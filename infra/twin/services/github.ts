@@ -373,6 +373,10 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
           return jsonResponse(200, children.map((child) => fileJson({ ...child, path: path === '' ? child.path : `${path}/${child.path}` }, child.size ?? 0)));
         }
         const content = await git.git('cat-file', 'blob', entry.sha);
+        // Accept: application/vnd.github.raw (Octokit's mediaType format 'raw') answers the file itself, as GitHub does.
+        if (/application\/vnd\.github(?:\.v3)?\.raw/u.test(request.headers['accept'] ?? '')) {
+          return { status: 200, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' }, body: content };
+        }
         const base64 = Buffer.from(content, 'utf8').toString('base64');
         // GitHub wraps the base64 content at 60 characters; clients must cope with the newlines.
         return jsonResponse(200, { ...fileJson(entry, Buffer.byteLength(content)), encoding: 'base64', content: `${base64.replace(/(.{60})/gu, '$1\n')}\n` });
