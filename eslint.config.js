@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/', 'bench/results/', 'dist/', 'console/dist/', '.twin/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      '.local/',
+      'coverage/',
+      'bench/results/',
+      'dist/',
+      'console/dist/',
+      '.twin/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -13,7 +24,10 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       'no-console': ['error', { allow: ['warn', 'error'] }],
       'no-restricted-syntax': [
         'error',
@@ -22,7 +36,8 @@ export default tseslint.config(
           message: 'A class name does not survive minification: use nameOf(SomeError) from functions/errors.ts.',
         },
         {
-          selector: "MemberExpression[object.name='constructor'][property.name='name'], MetaProperty[property.name='target']",
+          selector:
+            "MemberExpression[object.name='constructor'][property.name='name'], MetaProperty[property.name='target']",
           message: 'A class name does not survive minification: give the class a literal name.',
         },
       ],

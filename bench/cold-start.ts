@@ -4,7 +4,12 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureCloudAssembly, readTemplate, synthesizedFunctions, type SynthesizedFunction } from '../test/support/cloud-assembly.js';
+import {
+  ensureCloudAssembly,
+  readTemplate,
+  synthesizedFunctions,
+  type SynthesizedFunction,
+} from '../test/support/cloud-assembly.js';
 import { median, round, type BenchResult } from './support.js';
 
 const run = promisify(execFile);
@@ -21,7 +26,9 @@ async function runtimeLikeNodeModules(directory: string): Promise<number> {
   const visit = async (name: string) => {
     if (closure.has(name) || !existsSync(join(NODE_MODULES, name, 'package.json'))) return;
     closure.add(name);
-    const manifest = JSON.parse(await readFile(join(NODE_MODULES, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(await readFile(join(NODE_MODULES, name, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     for (const dependency of Object.keys(manifest.dependencies ?? {})) await visit(dependency);
   };
   for (const name of await readdir(join(NODE_MODULES, '@aws-sdk'))) await visit(`@aws-sdk/${name}`);
@@ -45,11 +52,17 @@ process.exit(0);`;
  */
 async function coldStartMs(entry: string, exported: string, environment: Record<string, string>): Promise<number> {
   const started = performance.now();
-  await run(process.execPath, ['--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported])], { env: environment, maxBuffer: 16 * 1024 * 1024 });
+  await run(process.execPath, ['--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported])], {
+    env: environment,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   return performance.now() - started;
 }
 
-const lambdaEnvironment = (fn: Pick<SynthesizedFunction, 'environment'>, sourceMaps: boolean): Record<string, string> => ({
+const lambdaEnvironment = (
+  fn: Pick<SynthesizedFunction, 'environment'>,
+  sourceMaps: boolean,
+): Record<string, string> => ({
   PATH: process.env['PATH'] ?? '',
   ...fn.environment,
   NODE_OPTIONS: sourceMaps ? '--enable-source-maps' : '',
@@ -65,7 +78,10 @@ export async function coldStartBench(): Promise<BenchResult> {
   const functions = synthesizedFunctions(readTemplate(), {
     account: '123456789012',
     region: 'us-east-1',
-    ref: (logicalId, resource) => (resource?.Type === 'AWS::SecretsManager::Secret' ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${logicalId}` : logicalId),
+    ref: (logicalId, resource) =>
+      resource?.Type === 'AWS::SecretsManager::Secret'
+        ? `arn:aws:secretsmanager:us-east-1:123456789012:secret:${logicalId}`
+        : logicalId,
   });
   const directory = await mkdtemp(join(tmpdir(), 'flightplan-lambda-'));
   try {
@@ -79,7 +95,16 @@ export async function coldStartBench(): Promise<BenchResult> {
       return median(times);
     };
     const baseline = await measure(emptyEntry, 'handler', lambdaEnvironment({ environment: {} }, false));
-    const rows: BenchResult['rows'] = [{ function: '(baseline) empty handler', 'asset KiB': 0.1, 'cold start ms': round(baseline), '× empty': 1, 'with source maps ms': '', 'source maps × empty': '' }];
+    const rows: BenchResult['rows'] = [
+      {
+        function: '(baseline) empty handler',
+        'asset KiB': 0.1,
+        'cold start ms': round(baseline),
+        '× empty': 1,
+        'with source maps ms': '',
+        'source maps × empty': '',
+      },
+    ];
     for (const fn of functions) {
       const entry = join(directory, fn.functionId, 'index.mjs');
       await mkdir(join(directory, fn.functionId));

@@ -27,10 +27,21 @@ async function finished(runtime: LocalRuntime, service: string, environment: 'hm
 }
 
 function snapshot(runtime: LocalRuntime) {
-  const transitions = runtime.workflows.list().reduce((sum, execution) => sum + runtime.workflows.statesVisited(execution.executionArn).length, 0);
+  const transitions = runtime.workflows
+    .list()
+    .reduce((sum, execution) => sum + runtime.workflows.statesVisited(execution.executionArn).length, 0);
   const invocations = Object.values(runtime.usage.invocations).reduce((sum, count) => sum + count, 0);
-  const memory = (Object.entries(runtime.usage.invocations) as [FunctionId, number][]).reduce((sum, [id, count]) => sum + count * FUNCTIONS[id].memoryMb, 0);
-  return { transitions, invocations, memoryMbInvocations: memory, writeUnits: runtime.usage.dynamoWriteItems + 2 * runtime.usage.dynamoTransactionItems, events: runtime.bus.published.length };
+  const memory = (Object.entries(runtime.usage.invocations) as [FunctionId, number][]).reduce(
+    (sum, [id, count]) => sum + count * FUNCTIONS[id].memoryMb,
+    0,
+  );
+  return {
+    transitions,
+    invocations,
+    memoryMbInvocations: memory,
+    writeUnits: runtime.usage.dynamoWriteItems + 2 * runtime.usage.dynamoTransactionItems,
+    events: runtime.bus.published.length,
+  };
 }
 
 const delta = (after: ReturnType<typeof snapshot>, before: ReturnType<typeof snapshot>) => ({
@@ -65,13 +76,34 @@ export async function costBench(): Promise<BenchResult> {
       await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
     };
     const approve = async (version: string) => {
-      const approvalId = await waitUntil(async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 10 })).items.find((item) => item.subject.summary.includes(version))?.id, 20_000);
+      const approvalId = await waitUntil(
+        async () =>
+          (await runtime.deps.approvals.listByStatus('PENDING', { limit: 10 })).items.find((item) =>
+            item.subject.summary.includes(version),
+          )?.id,
+        20_000,
+      );
       const bob = await runtime.issuer.sign({ sub: 'bob' });
-      await fetch(`${runtime.url}/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { method: 'POST', headers: { authorization: `Bearer ${bob}` }, body: JSON.stringify({ decision: 'APPROVE' }) });
+      await fetch(`${runtime.url}/v1/approvals/${encodeURIComponent(approvalId)}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bob}` },
+        body: JSON.stringify({ decision: 'APPROVE' }),
+      });
     };
 
     let before = snapshot(runtime);
-    await send('pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 1, headSha: 'c0ffee'.padEnd(40, '0'), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    await send(
+      'pull_request',
+      pullRequestPayload({
+        repository: 'acme/orders-api',
+        number: 1,
+        headSha: 'c0ffee'.padEnd(40, '0'),
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+      }),
+    );
     await finished(runtime, 'orders-api', 'hml', 'c0ffee0');
     await runtime.bus.idle();
     const hml = delta(snapshot(runtime), before);
@@ -83,25 +115,55 @@ export async function costBench(): Promise<BenchResult> {
     await runtime.bus.idle();
     const prod = delta(snapshot(runtime), before);
     const bakeMinutes = 30;
-    const polling = { ...prod, transitions: prod.transitions - 2 + bakeMinutes * 3, invocations: prod.invocations - 1 + bakeMinutes, memoryMbInvocations: prod.memoryMbInvocations - 256 + bakeMinutes * 256 };
+    const polling = {
+      ...prod,
+      transitions: prod.transitions - 2 + bakeMinutes * 3,
+      invocations: prod.invocations - 1 + bakeMinutes,
+      memoryMbInvocations: prod.memoryMbInvocations - 256 + bakeMinutes * 256,
+    };
 
     before = snapshot(runtime);
     const alice = await runtime.issuer.sign({ sub: 'alice' });
     const submitted = await fetch(`${runtime.url}/v1/provisioning-requests`, {
       method: 'POST',
       headers: { authorization: `Bearer ${alice}` },
-      body: JSON.stringify({ service: 'orders-api', environment: 'prod', region: 'us-east-1', type: 'sqs', name: 'bench-queue' }),
+      body: JSON.stringify({
+        service: 'orders-api',
+        environment: 'prod',
+        region: 'us-east-1',
+        type: 'sqs',
+        name: 'bench-queue',
+      }),
     });
     const { id: requestId } = (await submitted.json()) as { id: string };
-    const approvalId = await waitUntil(async () => (await runtime.deps.provisioning.get(requestId))?.approvalId ?? undefined, 20_000);
-    await waitUntil(async () => ((await runtime.deps.approvals.get(approvalId))?.status === 'PENDING' ? true : undefined), 20_000);
+    const approvalId = await waitUntil(
+      async () => (await runtime.deps.provisioning.get(requestId))?.approvalId ?? undefined,
+      20_000,
+    );
+    await waitUntil(
+      async () => ((await runtime.deps.approvals.get(approvalId))?.status === 'PENDING' ? true : undefined),
+      20_000,
+    );
     for (const voter of ['bob', 'carol']) {
       const token = await runtime.issuer.sign({ sub: voter });
-      await fetch(`${runtime.url}/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ decision: 'APPROVE' }) });
+      await fetch(`${runtime.url}/v1/approvals/${encodeURIComponent(approvalId)}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: JSON.stringify({ decision: 'APPROVE' }),
+      });
     }
-    const pullRequest = await waitUntil(async () => (await runtime.deps.provisioning.get(requestId))?.pullRequest?.number, 20_000);
-    await fetch(`${runtime.url}/local/github/pull-requests/${String(pullRequest)}/merge`, { method: 'POST', body: JSON.stringify({ by: 'dave' }) });
-    await waitUntil(async () => ((await runtime.deps.provisioning.get(requestId))?.status === 'COMPLETED' ? true : undefined), 20_000);
+    const pullRequest = await waitUntil(
+      async () => (await runtime.deps.provisioning.get(requestId))?.pullRequest?.number,
+      20_000,
+    );
+    await fetch(`${runtime.url}/local/github/pull-requests/${String(pullRequest)}/merge`, {
+      method: 'POST',
+      body: JSON.stringify({ by: 'dave' }),
+    });
+    await waitUntil(
+      async () => ((await runtime.deps.provisioning.get(requestId))?.status === 'COMPLETED' ? true : undefined),
+      20_000,
+    );
     await runtime.bus.idle();
     const provisioning = delta(snapshot(runtime), before);
 
@@ -118,11 +180,17 @@ export async function costBench(): Promise<BenchResult> {
       await new Promise((resolve) => setTimeout(resolve, 50));
       const head = await runtime.gitops.head();
       const alarmedAt = performance.now();
-      await fetch(`${runtime.url}/local/sim/alarm`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', region: 'us-east-1', state: 'ALARM' }) });
+      await fetch(`${runtime.url}/local/sim/alarm`, {
+        method: 'POST',
+        body: JSON.stringify({ service: 'orders-api', region: 'us-east-1', state: 'ALARM' }),
+      });
       await waitUntil(async () => ((await runtime.gitops.changesSince(head)).length > 0 ? true : undefined), 10_000, 2);
       detection.push(performance.now() - alarmedAt);
       await finished(runtime, 'orders-api', 'prod', version);
-      await fetch(`${runtime.url}/local/sim/alarm`, { method: 'POST', body: JSON.stringify({ service: 'orders-api', region: 'us-east-1', state: 'OK' }) });
+      await fetch(`${runtime.url}/local/sim/alarm`, {
+        method: 'POST',
+        body: JSON.stringify({ service: 'orders-api', region: 'us-east-1', state: 'OK' }),
+      });
     }
 
     const row = (design: string, shape: ReturnType<typeof delta>) => ({

@@ -49,20 +49,52 @@ export async function restartBench(): Promise<BenchResult> {
     try {
       for (let index = 0; index < DEPLOYMENTS; index += 1) {
         const name = serviceName(index);
-        await first.deps.catalog.putService({ name, repository: `acme/${name}`, team: 'payments', tier: 'T3', imageRepository: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`, status: 'ACTIVE', revision: 0 });
+        await first.deps.catalog.putService({
+          name,
+          repository: `acme/${name}`,
+          team: 'payments',
+          tier: 'T3',
+          imageRepository: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`,
+          status: 'ACTIVE',
+          revision: 0,
+        });
       }
-      await pool(Array.from({ length: DEPLOYMENTS }, (_, index) => index), 10, async (index) => {
-        const delivery = await signedDelivery('local-github-secret', 'release', releasePayload({ repository: `acme/${serviceName(index)}`, tag: 'v1.0.0', author: 'alice' }));
-        await fetch(`${first.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
-      });
-      await waitUntil(async () => ((await awaitingApproval(first)).length === DEPLOYMENTS ? true : undefined), 300_000, 200);
+      await pool(
+        Array.from({ length: DEPLOYMENTS }, (_, index) => index),
+        10,
+        async (index) => {
+          const delivery = await signedDelivery(
+            'local-github-secret',
+            'release',
+            releasePayload({ repository: `acme/${serviceName(index)}`, tag: 'v1.0.0', author: 'alice' }),
+          );
+          await fetch(`${first.url}/webhooks/github`, {
+            method: 'POST',
+            headers: delivery.headers,
+            body: delivery.body,
+          });
+        },
+      );
+      await waitUntil(
+        async () => ((await awaitingApproval(first)).length === DEPLOYMENTS ? true : undefined),
+        300_000,
+        200,
+      );
       // Every approval workflow is parked on its votes.
-      await waitUntil(async () => {
-        const approvals = first.workflows.list().filter((execution) => execution.stateMachine === 'approval');
-        if (approvals.length < DEPLOYMENTS) return undefined;
-        const histories = await Promise.all(approvals.map((execution) => first.workflows.getExecutionHistory(execution.executionArn)));
-        return histories.every((history) => history.some((event) => event.type === 'TaskSubmitted')) ? true : undefined;
-      }, 300_000, 500);
+      await waitUntil(
+        async () => {
+          const approvals = first.workflows.list().filter((execution) => execution.stateMachine === 'approval');
+          if (approvals.length < DEPLOYMENTS) return undefined;
+          const histories = await Promise.all(
+            approvals.map((execution) => first.workflows.getExecutionHistory(execution.executionArn)),
+          );
+          return histories.every((history) => history.some((event) => event.type === 'TaskSubmitted'))
+            ? true
+            : undefined;
+        },
+        300_000,
+        500,
+      );
       inFlight = (await first.workflows.listExecutions({ status: 'RUNNING' })).length;
     } finally {
       await first.stop();
@@ -76,9 +108,17 @@ export async function restartBench(): Promise<BenchResult> {
       const [id = ''] = await awaitingApproval(second);
       const voted = performance.now();
       const bob = await second.issuer.sign({ sub: 'bob' });
-      const vote = await fetch(`${second.url}/v1/approvals/${encodeURIComponent(`${id}.approval`)}/votes`, { method: 'POST', headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' }, body: JSON.stringify({ decision: 'APPROVE' }) });
+      const vote = await fetch(`${second.url}/v1/approvals/${encodeURIComponent(`${id}.approval`)}/votes`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${bob}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'APPROVE' }),
+      });
       if (vote.status !== 200) throw new Error(`The vote after the restart was answered ${String(vote.status)}`);
-      await waitUntil(async () => ((await second.deps.deployments.get(id))?.status === 'IN_PROGRESS' ? true : undefined), 60_000, 10);
+      await waitUntil(
+        async () => ((await second.deps.deployments.get(id))?.status === 'IN_PROGRESS' ? true : undefined),
+        60_000,
+        10,
+      );
       const movedOnMs = performance.now() - voted;
       return {
         name: 'restart',
@@ -86,7 +126,7 @@ export async function restartBench(): Promise<BenchResult> {
         rows: [
           {
             'executions in flight': inFlight,
-            'resumed': second.resumed.resumed,
+            resumed: second.resumed.resumed,
             'restart to ready (s)': round(readyMs / 1000, 2),
             'of which resuming (ms)': second.resumed.milliseconds,
             'vote after restart → IN_PROGRESS (ms)': round(movedOnMs, 0),

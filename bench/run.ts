@@ -10,12 +10,23 @@ import { scaleBench } from './scale.js';
 import { twinBench } from './twin.js';
 import type { BenchResult } from './support.js';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = { 'cold-start': coldStartBench, ingress: ingressBench, cost: costBench, scale: scaleBench, restart: restartBench, twin: twinBench };
+const BENCHES: Record<string, () => Promise<BenchResult>> = {
+  'cold-start': coldStartBench,
+  ingress: ingressBench,
+  cost: costBench,
+  scale: scaleBench,
+  restart: restartBench,
+  twin: twinBench,
+};
 const RESULTS_DIR = join(import.meta.dirname, 'results');
 
 function table(rows: BenchResult['rows']): string {
   const columns = Object.keys(rows[0] ?? {});
-  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${columns.map((column) => String(row[column] ?? '')).join(' | ')} |`)].join('\n');
+  return [
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${columns.map((column) => String(row[column] ?? '')).join(' | ')} |`),
+  ].join('\n');
 }
 
 const { positionals } = parseArgs({ allowPositionals: true });

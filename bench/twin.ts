@@ -26,9 +26,15 @@ async function timeStart(): Promise<number> {
 function timeScenarios(): Promise<{ seconds: number; passed: boolean }> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['vitest', 'run'], { cwd: REPOSITORY_ROOT, env: { ...process.env, FLIGHTPLAN_E2E_RUNTIME: 'twin' }, stdio: 'ignore' });
+    const child = spawn('npx', ['vitest', 'run'], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, FLIGHTPLAN_E2E_RUNTIME: 'twin' },
+      stdio: 'ignore',
+    });
     child.on('error', reject);
-    child.on('exit', (code) => { resolve({ seconds: (performance.now() - started) / 1000, passed: code === 0 }); });
+    child.on('exit', (code) => {
+      resolve({ seconds: (performance.now() - started) / 1000, passed: code === 0 });
+    });
   });
 }
 
@@ -41,8 +47,18 @@ export async function twinBench(): Promise<BenchResult> {
     name: 'twin',
     description: `The AWS twin on this machine: start with the cloud assembly already synthesized (budget ${START_BUDGET_SECONDS} s), and the twin's e2e scenarios (\`npm run test:twin\`, budget ${SCENARIOS_BUDGET_SECONDS} s). A synth${synth.synthesized ? ` ran first and took ${round(synth.seconds)} s` : ' was not needed'}.`,
     rows: [
-      ...starts.map((seconds, index) => ({ measure: `twin start, cached synth (run ${index + 1})`, seconds: round(seconds), budget: START_BUDGET_SECONDS, within: seconds <= START_BUDGET_SECONDS ? 'yes' : 'no' })),
-      { measure: `twin scenarios (${scenarios.passed ? 'passed' : 'FAILED'})`, seconds: round(scenarios.seconds), budget: SCENARIOS_BUDGET_SECONDS, within: scenarios.seconds <= SCENARIOS_BUDGET_SECONDS ? 'yes' : 'no' },
+      ...starts.map((seconds, index) => ({
+        measure: `twin start, cached synth (run ${index + 1})`,
+        seconds: round(seconds),
+        budget: START_BUDGET_SECONDS,
+        within: seconds <= START_BUDGET_SECONDS ? 'yes' : 'no',
+      })),
+      {
+        measure: `twin scenarios (${scenarios.passed ? 'passed' : 'FAILED'})`,
+        seconds: round(scenarios.seconds),
+        budget: SCENARIOS_BUDGET_SECONDS,
+        within: scenarios.seconds <= SCENARIOS_BUDGET_SECONDS ? 'yes' : 'no',
+      },
     ],
   };
 }

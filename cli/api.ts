@@ -32,21 +32,34 @@ export interface ApiClient {
 }
 
 export function apiClient(url: string, token: () => Promise<string | undefined>): ApiClient {
-  const call = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> => {
     const bearer = await token();
     let response: Response;
     try {
       response = await fetch(`${url}${path}`, {
         method,
-        headers: { ...(bearer ? { authorization: `Bearer ${bearer}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        headers: {
+          ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new UnreachableError(`Nothing answers at ${url} (${(error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message}); is the local runtime running (npm start)?`, { cause: error });
+      throw new UnreachableError(
+        `Nothing answers at ${url} (${(error as Error & { cause?: { code?: string } }).cause?.code ?? (error as Error).message}); is the local runtime running (npm start)?`,
+        { cause: error },
+      );
     }
     const text = await response.text();
     const parsed = text === '' ? undefined : (safeJson(text) as ApiRefusedError['problem']);
-    if (!response.ok) throw new ApiRefusedError(response.status, parsed ?? { title: `HTTP ${response.status}`, detail: text });
+    if (!response.ok)
+      throw new ApiRefusedError(response.status, parsed ?? { title: `HTTP ${response.status}`, detail: text });
     return parsed as T;
   };
   return {
@@ -75,6 +88,8 @@ export function isLocalUrl(url: string): boolean {
 }
 
 export const query = (parameters: Record<string, string | undefined>): string => {
-  const entries = Object.entries(parameters).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '');
+  const entries = Object.entries(parameters).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+  );
   return entries.length === 0 ? '' : `?${new URLSearchParams(entries).toString()}`;
 };

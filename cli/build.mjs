@@ -13,7 +13,9 @@ await build({
   platform: 'node',
   target: 'node20.19',
   format: 'esm',
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   minify: true,
   sourcemap: 'linked',
   logLevel: 'warning',

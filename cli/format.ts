@@ -1,13 +1,22 @@
 /** Plain-text tables and the wording of waves: what a person reads in a terminal. */
 
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = rows.map((row) => row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))));
-  const widths = headers.map((header, index) => Math.max(header.length, ...cells.map((row) => (row[index] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0))).join('  ').trimEnd();
+  const cells = rows.map((row) =>
+    row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))),
+  );
+  const widths = headers.map((header, index) =>
+    Math.max(header.length, ...cells.map((row) => (row[index] ?? '').length)),
+  );
+  const line = (row: string[]) =>
+    row
+      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers.map((header) => header.toUpperCase())), ...cells.map(line)].join('\n');
 }
 
-export const shortDigest = (digest: string | null | undefined): string => (digest ? digest.replace(/^sha256:/u, '').slice(0, 12) : '-');
+export const shortDigest = (digest: string | null | undefined): string =>
+  digest ? digest.replace(/^sha256:/u, '').slice(0, 12) : '-';
 
 export interface WaveView {
   region: string;
@@ -29,7 +38,9 @@ export function waveDigests(wave: WaveView): string {
   const after = shortDigest(wave.digestAfter);
   switch (wave.status) {
     case 'SUCCEEDED':
-      return wave.digestBefore && wave.digestBefore !== wave.digestAfter ? `live ${after} (replaced ${before})` : `live ${after}`;
+      return wave.digestBefore && wave.digestBefore !== wave.digestAfter
+        ? `live ${after} (replaced ${before})`
+        : `live ${after}`;
     case 'ROLLED_BACK':
       return wave.digestBefore ? `live ${before} again (${after} rolled back)` : `nothing live (${after} rolled back)`;
     case 'ROLLING_BACK':
@@ -54,9 +65,14 @@ export function duration(seconds: number): string {
 }
 
 /** A BAKING wave's remaining time from its own clock (the wave started baking when it entered BAKING). */
-export function bakeRemaining(wave: WaveView & { bakeStartedAt?: string | null }, now: number, timeScale = 1): number | undefined {
+export function bakeRemaining(
+  wave: WaveView & { bakeStartedAt?: string | null },
+  now: number,
+  timeScale = 1,
+): number | undefined {
   if (wave.status !== 'BAKING' || !wave.bakeStartedAt) return undefined;
   return Math.max(0, wave.bakeSeconds - ((now - Date.parse(wave.bakeStartedAt)) / 1000) * timeScale);
 }
 
-export const when = (iso: string | null | undefined): string => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/u, 'Z') : '-');
+export const when = (iso: string | null | undefined): string =>
+  iso ? iso.replace('T', ' ').replace(/\.\d+Z$/u, 'Z') : '-';

@@ -24,7 +24,8 @@ export function watchFrame(deployment: WatchedDeployment, now: number, timeScale
   const header = `${deployment.service} ${deployment.version} → ${deployment.environment}  ${deployment.status}${deployment.waitingBehind ? ` (waiting behind ${deployment.waitingBehind})` : ''}${approval && approval.status === 'PENDING' ? ` (approval ${approval.id} pending)` : ''}`;
   const waves = deployment.waves.map((wave) => {
     const remaining = bakeRemaining({ ...wave, bakeStartedAt: bakeStartOf(deployment, wave.region) }, now, timeScale);
-    const countdown = remaining === undefined ? '' : `  bake ${duration(remaining)} left of ${duration(wave.bakeSeconds)}`;
+    const countdown =
+      remaining === undefined ? '' : `  bake ${duration(remaining)} left of ${duration(wave.bakeSeconds)}`;
     return `  ${wave.region.padEnd(10)} ${wave.status.padEnd(12)} ${waveDigests(wave)}${countdown}${wave.reason && wave.status !== 'SUCCEEDED' ? `  (${wave.reason})` : ''}`;
   });
   const last = deployment.events.at(-1);
@@ -37,8 +38,16 @@ export function watchFrame(deployment: WatchedDeployment, now: number, timeScale
  */
 export function changeLines(previous: WatchedDeployment | undefined, current: WatchedDeployment): string[] {
   const seen = previous?.events.length ?? 0;
-  const fresh = current.events.slice(seen).map((event) => `${event.at} ${event.region ? `${event.region} ` : ''}${event.message}`);
-  const statusLine = previous && previous.status !== current.status && fresh.length === 0 ? [`${new Date().toISOString()} ${current.status}`] : [];
-  const waiting = current.waitingBehind && current.waitingBehind !== previous?.waitingBehind ? [`${new Date().toISOString()} queued behind ${current.waitingBehind}`] : [];
+  const fresh = current.events
+    .slice(seen)
+    .map((event) => `${event.at} ${event.region ? `${event.region} ` : ''}${event.message}`);
+  const statusLine =
+    previous && previous.status !== current.status && fresh.length === 0
+      ? [`${new Date().toISOString()} ${current.status}`]
+      : [];
+  const waiting =
+    current.waitingBehind && current.waitingBehind !== previous?.waitingBehind
+      ? [`${new Date().toISOString()} queued behind ${current.waitingBehind}`]
+      : [];
   return [...fresh, ...statusLine, ...waiting];
 }

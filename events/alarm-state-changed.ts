@@ -9,7 +9,11 @@ export const ALARM_STATE_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm State Change';
 
 export const alarmStateChangeDetailSchema = z.object({
   alarmName: z.string().min(1),
-  state: z.object({ value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']), reason: z.string().optional(), timestamp: z.string().optional() }),
+  state: z.object({
+    value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+    reason: z.string().optional(),
+    timestamp: z.string().optional(),
+  }),
 });
 
 /** An alarm going to ALARM fails the bake of that service and region at once. */
@@ -25,5 +29,8 @@ export const alarmStateChangedSample: BusEntry = {
   detailType: ALARM_STATE_CHANGE_DETAIL_TYPE,
   region: 'sa-east-1',
   resources: ['arn:aws:cloudwatch:sa-east-1:222222222222:alarm:orders-api-prod-5xx'],
-  detail: { alarmName: 'orders-api-prod-5xx', state: { value: 'ALARM', reason: 'Threshold crossed', timestamp: '2026-12-01T12:00:00.000Z' } },
+  detail: {
+    alarmName: 'orders-api-prod-5xx',
+    state: { value: 'ALARM', reason: 'Threshold crossed', timestamp: '2026-12-01T12:00:00.000Z' },
+  },
 };

@@ -24,6 +24,10 @@ export const syncCatalogPattern = {
 } as const;
 
 export const catalogFileChangedSample = catalogFileChanged.build(
-  { repository: 'acme/ledger-api', revision: '7c1e9a2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c', pushedBy: { login: 'alice', id: 583231 } },
+  {
+    repository: 'acme/ledger-api',
+    revision: '7c1e9a2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c',
+    pushedBy: { login: 'alice', id: 583231 },
+  },
   { causationId: 'github:5b1c9e70-cc78-11e3-81ab-4c9367dc0958' },
 );

@@ -56,7 +56,13 @@ export const deploymentChangedSample = deploymentChanged.build(
       repository: 'acme/orders-api',
       waves: [{ region: 'us-east-1', status: 'DEPLOYING' }],
     },
-    change: { at: '2026-12-01T12:00:00.000Z', actor: 'flightplan', action: 'wave.deploying', message: 'Deploying us-east-1', region: 'us-east-1' },
+    change: {
+      at: '2026-12-01T12:00:00.000Z',
+      actor: 'flightplan',
+      action: 'wave.deploying',
+      message: 'Deploying us-east-1',
+      region: 'us-east-1',
+    },
   },
   { correlationId: 'orders-api-prod-v1.4.0-3f2a9c1d', causationId: 'deployment:orders-api-prod-v1.4.0-3f2a9c1d:3' },
 );

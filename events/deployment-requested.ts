@@ -38,7 +38,9 @@ export const deploymentRequested = defineEvent({
     /** `rollback`: back to a known-good version, health gates kept, bakes skipped. */
     mode: z.enum(['standard', 'rollback']).default('standard'),
     /** Deploying a version that was rolled back needs a recorded reason. */
-    override: z.object({ by: z.string(), reason: z.string().min(1), overridesFreeze: z.boolean().default(false) }).optional(),
+    override: z
+      .object({ by: z.string(), reason: z.string().min(1), overridesFreeze: z.boolean().default(false) })
+      .optional(),
   }),
 });
 

@@ -59,7 +59,11 @@ export function defineEvent<Data extends z.ZodObject>(options: {
         correlationId: trace.correlationId ?? randomUUID(),
         causationId: trace.causationId,
       };
-      return { source: options.source, detailType: options.detailType, detail: { ...options.dataSchema.parse(data), meta } };
+      return {
+        source: options.source,
+        detailType: options.detailType,
+        detail: { ...options.dataSchema.parse(data), meta },
+      };
     },
     parse(detail) {
       return detailSchema.parse(detail) as z.infer<Data> & { meta: EventMeta };

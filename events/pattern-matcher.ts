@@ -102,9 +102,15 @@ function matchOperator(matcher: JsonObject, actual: Json | undefined): boolean {
     case 'suffix':
       return someValue(actual, (value) => typeof value === 'string' && affixMatches(operand, value, 'suffix'));
     case 'equals-ignore-case':
-      return someValue(actual, (value) => typeof value === 'string' && equalsIgnoreCase(requireString(operand, operator), value));
+      return someValue(
+        actual,
+        (value) => typeof value === 'string' && equalsIgnoreCase(requireString(operand, operator), value),
+      );
     case 'wildcard':
-      return someValue(actual, (value) => typeof value === 'string' && wildcardMatches(requireString(operand, operator), value));
+      return someValue(
+        actual,
+        (value) => typeof value === 'string' && wildcardMatches(requireString(operand, operator), value),
+      );
     case 'numeric': {
       const test = compileNumeric(operand);
       return someValue(actual, (value) => typeof value === 'number' && test(value));
@@ -221,7 +227,13 @@ function compileCidr(cidr: string): (ip: string) => boolean {
   const [address, prefixText, ...rest] = cidr.split('/');
   const prefixLength = Number(prefixText);
   const network = address === undefined ? undefined : parseIp(address);
-  if (rest.length > 0 || !network || !Number.isInteger(prefixLength) || prefixLength < 0 || prefixLength > network.bits) {
+  if (
+    rest.length > 0 ||
+    !network ||
+    !Number.isInteger(prefixLength) ||
+    prefixLength < 0 ||
+    prefixLength > network.bits
+  ) {
     throw new InvalidEventPatternError(`Invalid cidr "${cidr}"`);
   }
   const hostBits = BigInt(network.bits - prefixLength);
@@ -301,13 +313,17 @@ function validateObject(pattern: JsonObject, path: string): void {
       if (!Array.isArray(value) || value.length < 2 || !value.every(isObject)) {
         throw new InvalidEventPatternError(`${here} needs an array of at least two patterns`);
       }
-      value.forEach((alternative, index) => { validateObject(alternative, `${here}[${index}]`); });
+      value.forEach((alternative, index) => {
+        validateObject(alternative, `${here}[${index}]`);
+      });
     } else if (isObject(value)) {
       validateObject(value, here);
     } else if (Array.isArray(value)) {
       if (value.length === 0) throw new InvalidEventPatternError(`${here} must not be an empty array`);
       for (const matcher of value) matchOne(matcher, undefined);
-      value.filter(isObject).forEach((matcher) => { matchOperator(matcher, 'probe'); });
+      value.filter(isObject).forEach((matcher) => {
+        matchOperator(matcher, 'probe');
+      });
     } else {
       throw new InvalidEventPatternError(`${here} must be an array or an object`);
     }

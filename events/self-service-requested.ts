@@ -23,8 +23,20 @@ export const serviceCreationRequested = defineEvent({
   }),
 });
 
-export const startProvisioningPattern = { source: ['flightplan.portal'], 'detail-type': [PROVISIONING_REQUESTED_DETAIL_TYPE] } as const;
-export const startServiceCreationPattern = { source: ['flightplan.portal'], 'detail-type': [SERVICE_CREATION_REQUESTED_DETAIL_TYPE] } as const;
+export const startProvisioningPattern = {
+  source: ['flightplan.portal'],
+  'detail-type': [PROVISIONING_REQUESTED_DETAIL_TYPE],
+} as const;
+export const startServiceCreationPattern = {
+  source: ['flightplan.portal'],
+  'detail-type': [SERVICE_CREATION_REQUESTED_DETAIL_TYPE],
+} as const;
 
-export const provisioningRequestedSample = provisioningRequested.build({ requestId: 'prv-2f6c1a9e0b7d4c35a8e1', requestedBy: 'alice' }, { causationId: 'portal:alice' });
-export const serviceCreationRequestedSample = serviceCreationRequested.build({ service: 'payments-ledger', attempt: 0, requestedBy: 'alice' }, { causationId: 'portal:alice' });
+export const provisioningRequestedSample = provisioningRequested.build(
+  { requestId: 'prv-2f6c1a9e0b7d4c35a8e1', requestedBy: 'alice' },
+  { causationId: 'portal:alice' },
+);
+export const serviceCreationRequestedSample = serviceCreationRequested.build(
+  { service: 'payments-ledger', attempt: 0, requestedBy: 'alice' },
+  { causationId: 'portal:alice' },
+);

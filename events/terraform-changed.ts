@@ -38,6 +38,11 @@ export const terraformChangedPattern = {
 } as const;
 
 export const terraformApplyCompletedSample = terraformApplyCompleted.build(
-  { repository: 'acme/terraform-live', headSha: '5e0c2b7a9d4f1e3c6b8a0d2f4e6c8a0b2d4f6e8a', conclusion: 'success', runUrl: 'https://github.com/acme/terraform-live/actions/runs/42' },
+  {
+    repository: 'acme/terraform-live',
+    headSha: '5e0c2b7a9d4f1e3c6b8a0d2f4e6c8a0b2d4f6e8a',
+    conclusion: 'success',
+    runUrl: 'https://github.com/acme/terraform-live/actions/runs/42',
+  },
   { causationId: 'github:9a3e2d51-cc78-11e3-81ab-4c9367dc0958' },
 );

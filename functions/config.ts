@@ -156,7 +156,10 @@ export function freezeWindowsFrom(env: NodeJS.ProcessEnv): FreezeWindow[] {
   try {
     return freezeWindowsSchema.parse(JSON.parse(raw));
   } catch (error) {
-    throw new Error(`Environment variable ${ENV.freezeWindows} must be a JSON array of freeze windows: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `Environment variable ${ENV.freezeWindows} must be a JSON array of freeze windows: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -169,13 +172,20 @@ export function selfServiceSettingsFrom(env: NodeJS.ProcessEnv): SelfServiceSett
     try {
       accounts = accountsSchema.parse(JSON.parse(rawAccounts));
     } catch (error) {
-      throw new Error(`Environment variable ${ENV.accounts} must be JSON like {"hml": "111111111111", "prod": "222222222222"}: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `Environment variable ${ENV.accounts} must be JSON like {"hml": "111111111111", "prod": "222222222222"}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   return {
     organization,
     terraformRepository: optionalEnv(ENV.terraformRepository, `${organization}/terraform-live`, env),
-    terraformModuleSource: optionalEnv(ENV.terraformModuleSource, `git::https://github.com/${organization}/terraform-aws-modules.git`, env),
+    terraformModuleSource: optionalEnv(
+      ENV.terraformModuleSource,
+      `git::https://github.com/${organization}/terraform-aws-modules.git`,
+      env,
+    ),
     terraformApplyWorkflow: optionalEnv(ENV.terraformApplyWorkflow, LOCAL_DEFAULTS.terraformApplyWorkflow, env),
     gitopsRepositoryUrl: `https://github.com/${optionalEnv(ENV.gitopsRepository, LOCAL_DEFAULTS.gitopsRepository, env)}.git`,
     imageRegistry: optionalEnv(ENV.imageRegistry, LOCAL_DEFAULTS.imageRegistry, env),

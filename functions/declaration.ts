@@ -63,7 +63,10 @@ interface Declared<P extends PortName> {
  * literal names (functions/errors.ts), which is what the workflow's Retry and Catch match on.
  */
 export function workflowTask<const P extends PortName, Deps, Input, Output>(
-  declared: Declared<P> & { input: z.ZodType<Input>; useCase: (deps: Deps, input: Input) => Promise<Output> } & ExactPorts<P, Deps>,
+  declared: Declared<P> & {
+    input: z.ZodType<Input>;
+    useCase: (deps: Deps, input: Input) => Promise<Output>;
+  } & ExactPorts<P, Deps>,
 ): FunctionDeclaration<P> & { useCase: (deps: Deps, input: Input) => Promise<Output> } {
   return {
     description: declared.description,
@@ -86,7 +89,8 @@ export function busTarget<const P extends PortName, Deps, Detail>(
     description: declared.description,
     ports: declared.ports,
     use: declared.use ?? {},
-    createHandler: (deps) => busEventHandler(declared.detail, (detail, event) => declared.useCase(deps as Deps, detail, event)),
+    createHandler: (deps) =>
+      busEventHandler(declared.detail, (detail, event) => declared.useCase(deps as Deps, detail, event)),
   };
 }
 
@@ -105,21 +109,28 @@ export function httpFunction<const P extends PortName>(
   };
 }
 
-function taskHandler<Input, Output>(inputSchema: z.ZodType<Input>, handle: (input: Input) => Promise<Output>): LambdaHandler {
+function taskHandler<Input, Output>(
+  inputSchema: z.ZodType<Input>,
+  handle: (input: Input) => Promise<Output>,
+): LambdaHandler {
   const wrapped = middy<unknown, Output>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (raw) => handle(inputSchema.parse(raw)));
   return wrapped;
 }
 
-function busEventHandler<Detail>(parseDetail: (detail: unknown, event: BusEvent) => Detail, handle: (detail: Detail, event: BusEvent) => Promise<unknown>): LambdaHandler {
+function busEventHandler<Detail>(
+  parseDetail: (detail: unknown, event: BusEvent) => Detail,
+  handle: (detail: Detail, event: BusEvent) => Promise<unknown>,
+): LambdaHandler {
   const wrapped = middy<unknown, undefined>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (raw) => {
       const event = busEventSchema.parse(raw);
       const detail = parseDetail(event.detail, event);
       const meta = event.detail['meta'];
-      const correlationId = typeof meta === 'object' && meta !== null && 'correlationId' in meta ? String(meta.correlationId) : event.id;
+      const correlationId =
+        typeof meta === 'object' && meta !== null && 'correlationId' in meta ? String(meta.correlationId) : event.id;
       logger.appendKeys({ eventId: event.id, detailType: event['detail-type'], correlationId });
       const result = await handle(detail, event);
       logger.info('Event handled', { result: result as Record<string, unknown> });

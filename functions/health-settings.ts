@@ -12,7 +12,8 @@ import { environmentSchema, type Environment } from './domain/catalog.js';
 /** The role each workload account's stack creates, and the health functions assume. */
 export const HEALTH_READER_ROLE_NAME = 'FlightplanHealthReader';
 
-export const healthReaderRoleArn = (account: string): string => `arn:aws:iam::${account}:role/${HEALTH_READER_ROLE_NAME}`;
+export const healthReaderRoleArn = (account: string): string =>
+  `arn:aws:iam::${account}:role/${HEALTH_READER_ROLE_NAME}`;
 
 const accountId = z.string().regex(/^\d{12}$/u, 'an AWS account id is 12 digits');
 const secretArn = z.string().regex(/^arn:aws[\w-]*:secretsmanager:/u, 'a Secrets Manager secret ARN');
@@ -22,21 +23,29 @@ export const workloadAccountsSchema = z.strictObject({ hml: workloadAccountSchem
 export type WorkloadAccounts = z.infer<typeof workloadAccountsSchema>;
 
 /** PromQL for the three signals. `$selector`, `$window`, `$service`, `$environment` and `$region` are filled in per query. */
-export const promqlTemplatesSchema = z.strictObject({ errorRate: z.string().min(1), p99Ms: z.string().min(1), requestCount: z.string().min(1) });
+export const promqlTemplatesSchema = z.strictObject({
+  errorRate: z.string().min(1),
+  p99Ms: z.string().min(1),
+  requestCount: z.string().min(1),
+});
 export type PromqlTemplates = z.infer<typeof promqlTemplatesSchema>;
 
 /** Metric shapes with ready-made queries; see README, "Health sources". */
 export const PROMQL_PRESETS = {
   /** Prometheus client libraries: `http_requests_total{code}` and `http_request_duration_seconds` histogram. */
   'http-requests-total': {
-    errorRate: '(sum(rate(http_requests_total{$selector,code=~"5.."}[$window])) or vector(0)) / sum(rate(http_requests_total{$selector}[$window]))',
-    p99Ms: 'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{$selector}[$window]))) * 1000',
+    errorRate:
+      '(sum(rate(http_requests_total{$selector,code=~"5.."}[$window])) or vector(0)) / sum(rate(http_requests_total{$selector}[$window]))',
+    p99Ms:
+      'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{$selector}[$window]))) * 1000',
     requestCount: 'sum(increase(http_requests_total{$selector}[$window]))',
   },
   /** Micrometer (Spring Boot) with `percentiles-histogram` on: `http_server_requests_seconds{status}`. */
   micrometer: {
-    errorRate: '(sum(rate(http_server_requests_seconds_count{$selector,status=~"5.."}[$window])) or vector(0)) / sum(rate(http_server_requests_seconds_count{$selector}[$window]))',
-    p99Ms: 'histogram_quantile(0.99, sum by (le) (rate(http_server_requests_seconds_bucket{$selector}[$window]))) * 1000',
+    errorRate:
+      '(sum(rate(http_server_requests_seconds_count{$selector,status=~"5.."}[$window])) or vector(0)) / sum(rate(http_server_requests_seconds_count{$selector}[$window]))',
+    p99Ms:
+      'histogram_quantile(0.99, sum by (le) (rate(http_server_requests_seconds_bucket{$selector}[$window]))) * 1000',
     requestCount: 'sum(increase(http_server_requests_seconds_count{$selector}[$window]))',
   },
 } as const satisfies Record<string, PromqlTemplates>;
@@ -58,15 +67,22 @@ export const prometheusSourceSchema = z.strictObject({
   url: z.url(),
   auth: prometheusAuthSchema.default({ type: 'none' }),
   /** A preset name, or the three PromQL templates. */
-  queries: z.union([z.enum(Object.keys(PROMQL_PRESETS) as [keyof typeof PROMQL_PRESETS]), promqlTemplatesSchema]).default('http-requests-total'),
+  queries: z
+    .union([z.enum(Object.keys(PROMQL_PRESETS) as [keyof typeof PROMQL_PRESETS]), promqlTemplatesSchema])
+    .default('http-requests-total'),
   /** The label names that carry service, environment and region in `$selector`. */
-  labels: z.strictObject({ service: z.string().min(1), environment: z.string().min(1), region: z.string().min(1) }).default({ service: 'service', environment: 'environment', region: 'region' }),
+  labels: z
+    .strictObject({ service: z.string().min(1), environment: z.string().min(1), region: z.string().min(1) })
+    .default({ service: 'service', environment: 'environment', region: 'region' }),
   windowSeconds: z.number().int().positive().default(300),
   timeoutSeconds: z.number().positive().max(20).default(5),
 });
 export type PrometheusSourceSettings = z.infer<typeof prometheusSourceSchema>;
 
-export const healthSourceSchema = z.discriminatedUnion('type', [z.strictObject({ type: z.literal('cloudwatch') }), prometheusSourceSchema]);
+export const healthSourceSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('cloudwatch') }),
+  prometheusSourceSchema,
+]);
 export type HealthSourceSettings = z.infer<typeof healthSourceSchema>;
 
 /** Per environment; an environment left out reads CloudWatch, as before. */
@@ -83,23 +99,42 @@ export function parseHealthSources(value: unknown): HealthSources {
   return { hml: configured.hml ?? { type: 'cloudwatch' }, prod: configured.prod ?? { type: 'cloudwatch' } };
 }
 
-function jsonVariable<T>(name: string, env: NodeJS.ProcessEnv, parse: (value: unknown) => T, example: string): T | undefined {
+function jsonVariable<T>(
+  name: string,
+  env: NodeJS.ProcessEnv,
+  parse: (value: unknown) => T,
+  example: string,
+): T | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return undefined;
   try {
     return parse(JSON.parse(raw));
   } catch (error) {
-    throw new Error(`Environment variable ${name} must be JSON like ${example}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`Environment variable ${name} must be JSON like ${example}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
 export function healthSourcesFrom(env: NodeJS.ProcessEnv): HealthSources {
-  return jsonVariable(ENV.healthSources, env, parseHealthSources, '{"hml": {"type": "prometheus", "url": "https://…"}, "prod": {"type": "cloudwatch"}}') ?? parseHealthSources({});
+  return (
+    jsonVariable(
+      ENV.healthSources,
+      env,
+      parseHealthSources,
+      '{"hml": {"type": "prometheus", "url": "https://…"}, "prod": {"type": "cloudwatch"}}',
+    ) ?? parseHealthSources({})
+  );
 }
 
 /** Absent: everything runs in the control plane's account, read with the function's own role. */
 export function workloadAccountsFrom(env: NodeJS.ProcessEnv): WorkloadAccounts | undefined {
-  return jsonVariable(ENV.workloadAccounts, env, (value) => workloadAccountsSchema.parse(value), '{"hml": {"account": "111111111111", "regions": ["us-east-1"]}, "prod": {…}}');
+  return jsonVariable(
+    ENV.workloadAccounts,
+    env,
+    (value) => workloadAccountsSchema.parse(value),
+    '{"hml": {"account": "111111111111", "regions": ["us-east-1"]}, "prod": {…}}',
+  );
 }
 
 const LOCAL_WINDOW_SECONDS = 300;

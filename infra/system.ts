@@ -87,7 +87,12 @@ export const FUNCTIONS = {
   finishWaveRollback: { workflow: 'deployment', module: finishWaveRollback, memoryMb: 256, timeoutSeconds: 30 },
   finishRollback: { workflow: 'deployment', module: finishRollback, memoryMb: 256, timeoutSeconds: 30 },
   recordRollbackFailure: { workflow: 'deployment', module: recordRollbackFailure, memoryMb: 256, timeoutSeconds: 30 },
-  prepareDeploymentApproval: { workflow: 'deployment', module: prepareDeploymentApproval, memoryMb: 256, timeoutSeconds: 30 },
+  prepareDeploymentApproval: {
+    workflow: 'deployment',
+    module: prepareDeploymentApproval,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   prepareBakeDecision: { workflow: 'deployment', module: prepareBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
   applyBakeDecision: { workflow: 'deployment', module: applyBakeDecision, memoryMb: 256, timeoutSeconds: 30 },
   applyApprovalOutcome: { workflow: 'deployment', module: applyApprovalOutcome, memoryMb: 256, timeoutSeconds: 30 },
@@ -108,8 +113,18 @@ export const FUNCTIONS = {
   expireApproval: { workflow: 'approval', module: expireApproval, memoryMb: 256, timeoutSeconds: 30 },
   remindApproval: { workflow: 'approval', module: remindApproval, memoryMb: 256, timeoutSeconds: 30 },
   startProvisioning: { workflow: 'provisioning', module: startProvisioning, memoryMb: 256, timeoutSeconds: 30 },
-  checkProvisioningRequest: { workflow: 'provisioning', module: checkProvisioningRequest, memoryMb: 256, timeoutSeconds: 30 },
-  applyProvisioningApproval: { workflow: 'provisioning', module: applyProvisioningApproval, memoryMb: 256, timeoutSeconds: 30 },
+  checkProvisioningRequest: {
+    workflow: 'provisioning',
+    module: checkProvisioningRequest,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
+  applyProvisioningApproval: {
+    workflow: 'provisioning',
+    module: applyProvisioningApproval,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   openProvisioningPullRequest: {
     workflow: 'provisioning',
     module: openProvisioningPullRequest,
@@ -118,11 +133,21 @@ export const FUNCTIONS = {
     // GitHub's secondary rate limits punish bursts of content-creating requests.
     reservedConcurrency: 5,
   },
-  awaitProvisioningApply: { workflow: 'provisioning', module: awaitProvisioningApply, memoryMb: 256, timeoutSeconds: 30 },
+  awaitProvisioningApply: {
+    workflow: 'provisioning',
+    module: awaitProvisioningApply,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   completeProvisioning: { workflow: 'provisioning', module: completeProvisioning, memoryMb: 256, timeoutSeconds: 30 },
   failProvisioning: { workflow: 'provisioning', module: failProvisioning, memoryMb: 256, timeoutSeconds: 30 },
   recordTerraformChange: { workflow: 'provisioning', module: recordTerraformChange, memoryMb: 256, timeoutSeconds: 30 },
-  startServiceCreation: { workflow: 'service-creation', module: startServiceCreation, memoryMb: 256, timeoutSeconds: 30 },
+  startServiceCreation: {
+    workflow: 'service-creation',
+    module: startServiceCreation,
+    memoryMb: 256,
+    timeoutSeconds: 30,
+  },
   createServiceRepositories: {
     workflow: 'service-creation',
     module: createServiceRepositories,
@@ -143,7 +168,8 @@ export const FUNCTIONS = {
 export type FunctionId = keyof typeof FUNCTIONS;
 
 /** Where a function's entry point lives, relative to the repository root. */
-export const entryOf = (id: FunctionId): string => `functions/${FUNCTIONS[id].workflow}/${id.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`;
+export const entryOf = (id: FunctionId): string =>
+  `functions/${FUNCTIONS[id].workflow}/${id.replace(/[A-Z]/gu, (letter) => `-${letter.toLowerCase()}`)}.ts`;
 
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -193,16 +219,67 @@ export interface RuleSpec {
 }
 
 export const RULES: RuleSpec[] = [
-  { name: 'StartDeployment', description: 'Every deployment request starts a deployment workflow', pattern: startDeploymentPattern, target: 'startDeployment' },
-  { name: 'ArgoCdSyncedHealthy', description: 'Argo CD synced and healthy resumes the waiting deployment', pattern: argoCdSyncedHealthyPattern, target: 'recordArgoStatus' },
-  { name: 'ArgoCdSyncFailed', description: 'A failed sync or degraded app fails the waiting deployment', pattern: argoCdSyncFailedPattern, target: 'recordArgoStatus' },
-  { name: 'NotifyDeploymentChanged', description: 'Deployment changes go to Slack and GitHub Deployments', pattern: notifyDeploymentChangedPattern, target: 'notifyDeploymentChange' },
-  { name: 'AlarmFired', description: 'An alarm in ALARM fails the bake of that service and region', pattern: alarmFiredPattern, target: 'failBakeOnAlarm' },
-  { name: 'StartProvisioning', description: 'A stored provisioning request starts its workflow', pattern: startProvisioningPattern, target: 'startProvisioning' },
-  { name: 'TerraformChanged', description: 'Terraform merges and applies move provisioning requests', pattern: terraformChangedPattern, target: 'recordTerraformChange' },
-  { name: 'SyncCatalog', description: 'A pushed catalog-info.yaml registers, updates or deactivates its service', pattern: syncCatalogPattern, target: 'syncCatalogFile' },
-  { name: 'DeploymentExecutionStopped', description: 'A stopped or timed-out deployment execution ends ABORTED and frees its lock', pattern: deploymentExecutionStoppedPattern, target: 'endStoppedDeployment', bus: 'default' },
-  { name: 'StartServiceCreation', description: 'A reserved service name starts the service-creation workflow', pattern: startServiceCreationPattern, target: 'startServiceCreation' },
+  {
+    name: 'StartDeployment',
+    description: 'Every deployment request starts a deployment workflow',
+    pattern: startDeploymentPattern,
+    target: 'startDeployment',
+  },
+  {
+    name: 'ArgoCdSyncedHealthy',
+    description: 'Argo CD synced and healthy resumes the waiting deployment',
+    pattern: argoCdSyncedHealthyPattern,
+    target: 'recordArgoStatus',
+  },
+  {
+    name: 'ArgoCdSyncFailed',
+    description: 'A failed sync or degraded app fails the waiting deployment',
+    pattern: argoCdSyncFailedPattern,
+    target: 'recordArgoStatus',
+  },
+  {
+    name: 'NotifyDeploymentChanged',
+    description: 'Deployment changes go to Slack and GitHub Deployments',
+    pattern: notifyDeploymentChangedPattern,
+    target: 'notifyDeploymentChange',
+  },
+  {
+    name: 'AlarmFired',
+    description: 'An alarm in ALARM fails the bake of that service and region',
+    pattern: alarmFiredPattern,
+    target: 'failBakeOnAlarm',
+  },
+  {
+    name: 'StartProvisioning',
+    description: 'A stored provisioning request starts its workflow',
+    pattern: startProvisioningPattern,
+    target: 'startProvisioning',
+  },
+  {
+    name: 'TerraformChanged',
+    description: 'Terraform merges and applies move provisioning requests',
+    pattern: terraformChangedPattern,
+    target: 'recordTerraformChange',
+  },
+  {
+    name: 'SyncCatalog',
+    description: 'A pushed catalog-info.yaml registers, updates or deactivates its service',
+    pattern: syncCatalogPattern,
+    target: 'syncCatalogFile',
+  },
+  {
+    name: 'DeploymentExecutionStopped',
+    description: 'A stopped or timed-out deployment execution ends ABORTED and frees its lock',
+    pattern: deploymentExecutionStoppedPattern,
+    target: 'endStoppedDeployment',
+    bus: 'default',
+  },
+  {
+    name: 'StartServiceCreation',
+    description: 'A reserved service name starts the service-creation workflow',
+    pattern: startServiceCreationPattern,
+    target: 'startServiceCreation',
+  },
 ];
 
 export interface StateMachineSpec {
@@ -220,7 +297,25 @@ export interface StateMachineSpec {
 export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
   deployment: {
     definitionFile: 'workflows/deployment.asl.json',
-    steps: ['acquireDeploymentLock', 'resolveArtifact', 'deployWave', 'awaitArgoSync', 'runHealthGate', 'startBake', 'finishBake', 'completeDeployment', 'planRollback', 'restoreWave', 'finishWaveRollback', 'finishRollback', 'recordRollbackFailure', 'prepareDeploymentApproval', 'prepareBakeDecision', 'applyBakeDecision', 'applyApprovalOutcome'],
+    steps: [
+      'acquireDeploymentLock',
+      'resolveArtifact',
+      'deployWave',
+      'awaitArgoSync',
+      'runHealthGate',
+      'startBake',
+      'finishBake',
+      'completeDeployment',
+      'planRollback',
+      'restoreWave',
+      'finishWaveRollback',
+      'finishRollback',
+      'recordRollbackFailure',
+      'prepareDeploymentApproval',
+      'prepareBakeDecision',
+      'applyBakeDecision',
+      'applyApprovalOutcome',
+    ],
     stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
   },
   approval: {
@@ -229,7 +324,14 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
   },
   provisioning: {
     definitionFile: 'workflows/provisioning.asl.json',
-    steps: ['checkProvisioningRequest', 'applyProvisioningApproval', 'openProvisioningPullRequest', 'awaitProvisioningApply', 'completeProvisioning', 'failProvisioning'],
+    steps: [
+      'checkProvisioningRequest',
+      'applyProvisioningApproval',
+      'openProvisioningPullRequest',
+      'awaitProvisioningApply',
+      'completeProvisioning',
+      'failProvisioning',
+    ],
     stateMachineSubstitutions: { ApprovalStateMachineArn: 'approval' },
   },
   serviceCreation: {
@@ -239,6 +341,7 @@ export const STATE_MACHINES: Record<StateMachineName, StateMachineSpec> = {
 };
 
 /** The ASL placeholder whose value is a step function's ARN. */
-export const functionPlaceholder = (step: FunctionId): string => `${step.charAt(0).toUpperCase()}${step.slice(1)}FunctionArn`;
+export const functionPlaceholder = (step: FunctionId): string =>
+  `${step.charAt(0).toUpperCase()}${step.slice(1)}FunctionArn`;
 
 export const TABLES: Record<'main' | 'idempotency', TableDesign> = { main: MAIN_TABLE, idempotency: IDEMPOTENCY_TABLE };

@@ -3,5 +3,8 @@ declare module 'asl-validator' {
     isValid: boolean;
     errors: { message?: string; 'Error code'?: string; Location?: string }[];
   }
-  export default function aslValidator(definition: unknown, options?: { checkPaths?: boolean; checkArn?: boolean }): AslValidationResult;
+  export default function aslValidator(
+    definition: unknown,
+    options?: { checkPaths?: boolean; checkArn?: boolean },
+  ): AslValidationResult;
 }

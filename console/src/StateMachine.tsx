@@ -24,30 +24,77 @@ export function StateMachine({ execution }: { execution: Execution | undefined }
     <div className="state-machine">
       <div className="graph" data-testid="state-machine">
         {graph ? (
-          <svg width={graph.width} height={graph.height} viewBox={`0 0 ${graph.width} ${graph.height}`} role="img" aria-label="deployment state machine">
+          <svg
+            width={graph.width}
+            height={graph.height}
+            viewBox={`0 0 ${graph.width} ${graph.height}`}
+            role="img"
+            aria-label="deployment state machine"
+          >
             <defs>
-              <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse">
+              <marker
+                id="arrow"
+                viewBox="0 0 10 10"
+                refX="9"
+                refY="5"
+                markerWidth="6"
+                markerHeight="6"
+                orient="auto-start-reverse"
+              >
                 <path d="M 0 0 L 10 5 L 0 10 z" fill="#8a94a6" />
               </marker>
             </defs>
-            {graph.nodes.filter((node) => node.container).map((node) => (
-              <g key={node.id}>
-                <rect x={node.x} y={node.y} width={node.width} height={node.height} rx={8} className={`container ${visited.has(node.id) ? 'visited' : ''}`} />
-                <text x={node.x + 10} y={node.y + 18} className="container-label">{node.id} (Map)</text>
-              </g>
-            ))}
-            {graph.edges.map((edge, index) => (
-              <polyline key={`${edge.id}-${String(index)}`} points={edge.points.map((point) => `${String(point.x)},${String(point.y)}`).join(' ')} className={edge.caught ? 'edge caught' : 'edge'} markerEnd="url(#arrow)" />
-            ))}
-            {graph.nodes.filter((node) => !node.container).map((node) => {
-              const state = node.id === current ? 'current' : node.id === last ? 'last' : visited.has(node.id) ? 'visited' : '';
-              return (
-                <g key={node.id} data-state={node.id} data-status={state || 'not-visited'}>
-                  <rect x={node.x} y={node.y} width={node.width} height={node.height} rx={node.type === 'Choice' ? 16 : 6} className={`state ${node.type.toLowerCase()} ${state}`} />
-                  <text x={node.x + node.width / 2} y={node.y + node.height / 2 + 4} textAnchor="middle" className="state-label">{node.id}</text>
+            {graph.nodes
+              .filter((node) => node.container)
+              .map((node) => (
+                <g key={node.id}>
+                  <rect
+                    x={node.x}
+                    y={node.y}
+                    width={node.width}
+                    height={node.height}
+                    rx={8}
+                    className={`container ${visited.has(node.id) ? 'visited' : ''}`}
+                  />
+                  <text x={node.x + 10} y={node.y + 18} className="container-label">
+                    {node.id} (Map)
+                  </text>
                 </g>
-              );
-            })}
+              ))}
+            {graph.edges.map((edge, index) => (
+              <polyline
+                key={`${edge.id}-${String(index)}`}
+                points={edge.points.map((point) => `${String(point.x)},${String(point.y)}`).join(' ')}
+                className={edge.caught ? 'edge caught' : 'edge'}
+                markerEnd="url(#arrow)"
+              />
+            ))}
+            {graph.nodes
+              .filter((node) => !node.container)
+              .map((node) => {
+                const state =
+                  node.id === current ? 'current' : node.id === last ? 'last' : visited.has(node.id) ? 'visited' : '';
+                return (
+                  <g key={node.id} data-state={node.id} data-status={state || 'not-visited'}>
+                    <rect
+                      x={node.x}
+                      y={node.y}
+                      width={node.width}
+                      height={node.height}
+                      rx={node.type === 'Choice' ? 16 : 6}
+                      className={`state ${node.type.toLowerCase()} ${state}`}
+                    />
+                    <text
+                      x={node.x + node.width / 2}
+                      y={node.y + node.height / 2 + 4}
+                      textAnchor="middle"
+                      className="state-label"
+                    >
+                      {node.id}
+                    </text>
+                  </g>
+                );
+              })}
           </svg>
         ) : (
           <p>Laying out the workflow…</p>
@@ -58,7 +105,10 @@ export function StateMachine({ execution }: { execution: Execution | undefined }
         {execution ? (
           <ol>
             {steps.map((step, index) => (
-              <li key={`${step.state}-${String(index)}`} className={index === steps.length - 1 && execution.status === 'RUNNING' ? 'current' : ''}>
+              <li
+                key={`${step.state}-${String(index)}`}
+                className={index === steps.length - 1 && execution.status === 'RUNNING' ? 'current' : ''}
+              >
                 <time>{new Date(step.enteredAt).toLocaleTimeString()}</time> {step.state}
               </li>
             ))}

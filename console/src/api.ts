@@ -92,7 +92,11 @@ export interface ExecutionStep {
 
 /** The states an execution entered, oldest first: its history's …StateEntered events. */
 export const stepsOf = (execution: Execution): ExecutionStep[] =>
-  execution.events.flatMap((event) => (event.type.endsWith('StateEntered') && event.stateEnteredEventDetails ? [{ state: event.stateEnteredEventDetails.name, enteredAt: event.timestamp }] : []));
+  execution.events.flatMap((event) =>
+    event.type.endsWith('StateEntered') && event.stateEnteredEventDetails
+      ? [{ state: event.stateEnteredEventDetails.name, enteredAt: event.timestamp }]
+      : [],
+  );
 
 export interface LiveRegion {
   environment: string;
@@ -136,27 +140,38 @@ export function portal(apiUrl: string, token: TokenSource) {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${apiUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${await token()}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${await token()}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await response.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
-    if (!response.ok) throw new ApiError(response.status, (parsed ?? {}));
+    if (!response.ok) throw new ApiError(response.status, parsed ?? {});
     return parsed as T;
   };
   return {
     deployments: (filter: { service?: string; environment?: string; status?: string }) => {
-      const query = new URLSearchParams(Object.entries({ ...filter, limit: '50' }).filter((entry): entry is [string, string] => Boolean(entry[1])));
+      const query = new URLSearchParams(
+        Object.entries({ ...filter, limit: '50' }).filter((entry): entry is [string, string] => Boolean(entry[1])),
+      );
       return call<Page<Deployment>>('GET', `/v1/deployments?${query.toString()}`);
     },
     deployment: (id: string) => call<Deployment>('GET', `/v1/deployments/${encodeURIComponent(id)}`),
     execution: (id: string) => call<Execution>('GET', `/v1/deployments/${encodeURIComponent(id)}/execution`),
     abort: (id: string) => call<unknown>('POST', `/v1/deployments/${encodeURIComponent(id)}/abort`),
-    override: (id: string, reason: string) => call<unknown>('POST', `/v1/deployments/${encodeURIComponent(id)}/override`, { reason }),
+    override: (id: string, reason: string) =>
+      call<unknown>('POST', `/v1/deployments/${encodeURIComponent(id)}/override`, { reason }),
     pendingApprovals: () => call<Page<Approval>>('GET', '/v1/approvals?status=PENDING&limit=100'),
-    vote: (id: string, decision: 'APPROVE' | 'REJECT', comment?: string) => call<Approval>('POST', `/v1/approvals/${encodeURIComponent(id)}/votes`, { decision, ...(comment ? { comment } : {}) }),
+    vote: (id: string, decision: 'APPROVE' | 'REJECT', comment?: string) =>
+      call<Approval>('POST', `/v1/approvals/${encodeURIComponent(id)}/votes`, {
+        decision,
+        ...(comment ? { comment } : {}),
+      }),
     services: () => call<Page<Service>>('GET', '/v1/services?limit=100'),
-    live: (service: string) => call<{ service: string; regions: LiveRegion[] }>('GET', `/v1/services/${encodeURIComponent(service)}/live`),
+    live: (service: string) =>
+      call<{ service: string; regions: LiveRegion[] }>('GET', `/v1/services/${encodeURIComponent(service)}/live`),
     requests: () => call<Page<ProvisioningRequest>>('GET', '/v1/provisioning-requests?limit=100'),
   };
 }

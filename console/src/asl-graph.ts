@@ -46,15 +46,23 @@ const widthOf = (name: string) => Math.max(110, name.length * 7 + 24);
 function toElk(states: Record<string, AslState>, edges: ElkExtendedEdge[]): ElkNode[] {
   return Object.entries(states).map(([name, state]) => {
     const targets = [
-      ...[state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)].filter((target): target is string => Boolean(target)).map((target) => ({ target, caught: false })),
+      ...[state.Next, state.Default, ...(state.Choices ?? []).map((choice) => choice.Next)]
+        .filter((target): target is string => Boolean(target))
+        .map((target) => ({ target, caught: false })),
       ...(state.Catch ?? []).map((handler) => ({ target: handler.Next, caught: true })),
     ];
     for (const [index, { target, caught }] of targets.entries()) {
-      if (!edges.some((edge) => edge.sources[0] === name && edge.targets[0] === target)) edges.push({ id: `${name}->${target}#${index}${caught ? '#catch' : ''}`, sources: [name], targets: [target] });
+      if (!edges.some((edge) => edge.sources[0] === name && edge.targets[0] === target))
+        edges.push({ id: `${name}->${target}#${index}${caught ? '#catch' : ''}`, sources: [name], targets: [target] });
     }
     const inner = state.ItemProcessor ?? state.Iterator;
     if (inner) {
-      return { id: name, labels: [{ text: state.Type }], children: toElk(inner.States, edges), layoutOptions: { 'elk.padding': '[top=28,left=12,bottom=12,right=12]' } };
+      return {
+        id: name,
+        labels: [{ text: state.Type }],
+        children: toElk(inner.States, edges),
+        layoutOptions: { 'elk.padding': '[top=28,left=12,bottom=12,right=12]' },
+      };
     }
     return { id: name, width: widthOf(name), height: NODE_HEIGHT, labels: [{ text: state.Type }] };
   });
@@ -66,7 +74,14 @@ export async function layoutAsl(definition: AslDefinition): Promise<LaidOutGraph
   const elk = new ELK();
   const graph: ElkNode = {
     id: 'root',
-    layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'DOWN', 'elk.hierarchyHandling': 'INCLUDE_CHILDREN', 'elk.layered.spacing.nodeNodeBetweenLayers': '28', 'elk.spacing.nodeNode': '18', 'elk.edgeRouting': 'ORTHOGONAL' },
+    layoutOptions: {
+      'elk.algorithm': 'layered',
+      'elk.direction': 'DOWN',
+      'elk.hierarchyHandling': 'INCLUDE_CHILDREN',
+      'elk.layered.spacing.nodeNodeBetweenLayers': '28',
+      'elk.spacing.nodeNode': '18',
+      'elk.edgeRouting': 'ORTHOGONAL',
+    },
     children,
     edges,
   };
@@ -76,7 +91,15 @@ export async function layoutAsl(definition: AslDefinition): Promise<LaidOutGraph
     for (const child of node.children ?? []) {
       const x = offsetX + (child.x ?? 0);
       const y = offsetY + (child.y ?? 0);
-      nodes.push({ id: child.id, type: child.labels?.[0]?.text ?? '', x, y, width: child.width ?? 0, height: child.height ?? 0, container: (child.children?.length ?? 0) > 0 });
+      nodes.push({
+        id: child.id,
+        type: child.labels?.[0]?.text ?? '',
+        x,
+        y,
+        width: child.width ?? 0,
+        height: child.height ?? 0,
+        container: (child.children?.length ?? 0) > 0,
+      });
       visit(child, x, y);
     }
   };
@@ -87,12 +110,18 @@ export async function layoutAsl(definition: AslDefinition): Promise<LaidOutGraph
   const laidEdges: LaidOutEdge[] = [];
   const collect = (node: ElkNode) => {
     for (const edge of node.edges ?? []) {
-      const offset = containerOffset.get((edge as ElkExtendedEdge & { container?: string }).container ?? node.id) ?? { x: 0, y: 0 };
+      const offset = containerOffset.get((edge as ElkExtendedEdge & { container?: string }).container ?? node.id) ?? {
+        x: 0,
+        y: 0,
+      };
       for (const section of edge.sections ?? []) {
         laidEdges.push({
           id: edge.id,
           caught: edge.id.endsWith('#catch'),
-          points: [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((point) => ({ x: point.x + offset.x, y: point.y + offset.y })),
+          points: [section.startPoint, ...(section.bendPoints ?? []), section.endPoint].map((point) => ({
+            x: point.x + offset.x,
+            y: point.y + offset.y,
+          })),
         });
       }
     }

@@ -42,7 +42,11 @@ export function localToken(login: string): Promise<string> {
   return token;
 }
 
-const base64Url = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes)).replace(/\+/gu, '-').replace(/\//gu, '_').replace(/=+$/u, '');
+const base64Url = (bytes: Uint8Array): string =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/gu, '-')
+    .replace(/\//gu, '_')
+    .replace(/=+$/u, '');
 
 /** A PKCE verifier and its S256 challenge. */
 export async function pkcePair(): Promise<{ verifier: string; challenge: string }> {
@@ -54,7 +58,9 @@ export async function pkcePair(): Promise<{ verifier: string; challenge: string 
 const OIDC_KEY = 'flightplan.oidc';
 
 /** The signed-in user's access token, signing in first when there is none (this navigates away). */
-export async function oidcToken(config: Extract<ConsoleConfig, { mode: 'oidc' }>): Promise<{ token: string; login: string }> {
+export async function oidcToken(
+  config: Extract<ConsoleConfig, { mode: 'oidc' }>,
+): Promise<{ token: string; login: string }> {
   const stored = window.sessionStorage.getItem(OIDC_KEY);
   if (stored) {
     const session = JSON.parse(stored) as { token: string; login: string; expiresAt: number };
@@ -70,12 +76,24 @@ export async function oidcToken(config: Extract<ConsoleConfig, { mode: 'oidc' }>
     const response = await fetch(`${config.issuer}/protocol/openid-connect/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: config.clientId, code_verifier: verifier }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: redirectUri,
+        client_id: config.clientId,
+        code_verifier: verifier,
+      }).toString(),
     });
     if (!response.ok) throw new Error(`Keycloak refused the code: HTTP ${response.status}`);
     const tokens = (await response.json()) as { access_token: string; expires_in: number };
-    const claims = JSON.parse(atob(tokens.access_token.split('.')[1]?.replace(/-/gu, '+').replace(/_/gu, '/') ?? 'e30=')) as { preferred_username?: string; sub?: string };
-    const session = { token: tokens.access_token, login: claims.preferred_username ?? claims.sub ?? 'unknown', expiresAt: Date.now() + tokens.expires_in * 1000 };
+    const claims = JSON.parse(
+      atob(tokens.access_token.split('.')[1]?.replace(/-/gu, '+').replace(/_/gu, '/') ?? 'e30='),
+    ) as { preferred_username?: string; sub?: string };
+    const session = {
+      token: tokens.access_token,
+      login: claims.preferred_username ?? claims.sub ?? 'unknown',
+      expiresAt: Date.now() + tokens.expires_in * 1000,
+    };
     window.sessionStorage.setItem(OIDC_KEY, JSON.stringify(session));
     window.sessionStorage.removeItem(`${OIDC_KEY}.pending`);
     window.history.replaceState(null, '', redirectUri + window.location.hash);
@@ -84,7 +102,15 @@ export async function oidcToken(config: Extract<ConsoleConfig, { mode: 'oidc' }>
   const { verifier, challenge } = await pkcePair();
   const state = base64Url(crypto.getRandomValues(new Uint8Array(16)));
   window.sessionStorage.setItem(`${OIDC_KEY}.pending`, JSON.stringify({ verifier, state }));
-  const authorize = new URLSearchParams({ response_type: 'code', client_id: config.clientId, redirect_uri: redirectUri, scope: 'openid', state, code_challenge: challenge, code_challenge_method: 'S256' });
+  const authorize = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: redirectUri,
+    scope: 'openid',
+    state,
+    code_challenge: challenge,
+    code_challenge_method: 'S256',
+  });
   window.location.assign(`${config.issuer}/protocol/openid-connect/auth?${authorize.toString()}`);
   return new Promise(() => undefined);
 }

@@ -1,14 +1,19 @@
 import type { Wave } from './api';
 
-export const short = (digest: string | null | undefined): string => (digest ? digest.replace(/^sha256:/u, '').slice(0, 12) : '—');
+export const short = (digest: string | null | undefined): string =>
+  digest ? digest.replace(/^sha256:/u, '').slice(0, 12) : '—';
 
 /** Which digest a wave leaves live; as in the CLI, never "A → B" after a rollback. */
 export function waveDigests(wave: Wave): string {
   switch (wave.status) {
     case 'SUCCEEDED':
-      return wave.digestBefore && wave.digestBefore !== wave.digestAfter ? `live ${short(wave.digestAfter)} (replaced ${short(wave.digestBefore)})` : `live ${short(wave.digestAfter)}`;
+      return wave.digestBefore && wave.digestBefore !== wave.digestAfter
+        ? `live ${short(wave.digestAfter)} (replaced ${short(wave.digestBefore)})`
+        : `live ${short(wave.digestAfter)}`;
     case 'ROLLED_BACK':
-      return wave.digestBefore ? `live ${short(wave.digestBefore)} again (${short(wave.digestAfter)} rolled back)` : `nothing live (${short(wave.digestAfter)} rolled back)`;
+      return wave.digestBefore
+        ? `live ${short(wave.digestBefore)} again (${short(wave.digestAfter)} rolled back)`
+        : `nothing live (${short(wave.digestAfter)} rolled back)`;
     case 'ROLLING_BACK':
       return `restoring ${short(wave.digestBefore)}`;
     case 'DEPLOYING':

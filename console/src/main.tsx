@@ -17,15 +17,26 @@ async function start(): Promise<void> {
         portal: portal(config.apiUrl, () => localToken(login)),
         timeScale: health.timeScale ?? 1,
         users: config.users,
-        switchUser: (next) => { switchLocalUser(next); render(next); },
+        switchUser: (next) => {
+          switchLocalUser(next);
+          render(next);
+        },
       };
-      root.render(<StrictMode><App key={login} session={session} /></StrictMode>);
+      root.render(
+        <StrictMode>
+          <App key={login} session={session} />
+        </StrictMode>,
+      );
     };
     render(localUser(config));
     return;
   }
   const { token, login } = await oidcToken(config);
-  root.render(<StrictMode><App session={{ login, portal: portal(config.apiUrl, () => Promise.resolve(token)), timeScale: 1 }} /></StrictMode>);
+  root.render(
+    <StrictMode>
+      <App session={{ login, portal: portal(config.apiUrl, () => Promise.resolve(token)), timeScale: 1 }} />
+    </StrictMode>,
+  );
 }
 
 start().catch((error: unknown) => {

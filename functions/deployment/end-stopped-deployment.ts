@@ -4,7 +4,8 @@ import { busTarget } from '../declaration.js';
 import { endStoppedDeployment } from '../use-cases/end-stopped-deployment.js';
 
 export const declaration = busTarget({
-  description: 'Target of the DeploymentExecutionStopped rule: ends a stopped deployment execution ABORTED and frees its lock',
+  description:
+    'Target of the DeploymentExecutionStopped rule: ends a stopped deployment execution ABORTED and frees its lock',
   ports: ['deployments', 'locks', 'waits', 'workflows', 'clock'],
   use: { workflows: { signals: ['deployment'] } },
   detail: (detail) => executionStatusChangeDetailSchema.parse(detail),

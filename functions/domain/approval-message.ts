@@ -17,28 +17,59 @@ export function approvalMessage(approval: Approval): { text: string; blocks: unk
   const terms = termsOf(approval);
   const requesters = [...new Set(requestersOf(approval).map((requester) => requester.name))].join(', ');
   const expires = Math.floor(Date.parse(approval.expiresAt) / 1000);
-  const votes = approval.votes.map((vote) => `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${escape(vote.voter)}${vote.comment ? `: ${escape(vote.comment)}` : ''}`);
+  const votes = approval.votes.map(
+    (vote) =>
+      `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${escape(vote.voter)}${vote.comment ? `: ${escape(vote.comment)}` : ''}`,
+  );
   const text = `Approval ${approval.status === 'PENDING' ? 'needed' : approval.status.toLowerCase()}: ${escape(approval.subject.summary)}`;
   const blocks: unknown[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${text}*\nRequested by *${escape(requesters)}* · ${describeTerms(terms)}, not a requester${terms.note ? `\n_${escape(terms.note)}_` : ''}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `*${text}*\nRequested by *${escape(requesters)}* · ${describeTerms(terms)}, not a requester${terms.note ? `\n_${escape(terms.note)}_` : ''}`,
+      },
+    },
     {
       type: 'context',
       elements: [
-        { type: 'mrkdwn', text: `Approves \`${escape(approval.subject.binding)}\`${approval.subject.link ? ` · ${mrkdwnLink(approval.subject.link, 'details')}` : ''}` },
+        {
+          type: 'mrkdwn',
+          text: `Approves \`${escape(approval.subject.binding)}\`${approval.subject.link ? ` · ${mrkdwnLink(approval.subject.link, 'details')}` : ''}`,
+        },
         { type: 'mrkdwn', text: `Expires <!date^${expires}^{date_short_pretty} {time}|${approval.expiresAt}>` },
       ],
     },
-    { type: 'section', text: { type: 'mrkdwn', text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${escape(approval.reason)})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${escape(approval.reason)})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}`,
+      },
+    },
   ];
   if (approval.status === 'PENDING') {
     // A bake question reads as what it decides; the actions stay approve / reject underneath.
-    const [approveLabel, rejectLabel] = approval.subject.kind === 'bake' ? ['Continue', 'Roll back'] : ['Approve', 'Reject'];
+    const [approveLabel, rejectLabel] =
+      approval.subject.kind === 'bake' ? ['Continue', 'Roll back'] : ['Approve', 'Reject'];
     blocks.push({
       type: 'actions',
       block_id: 'approval',
       elements: [
-        { type: 'button', action_id: 'approve', style: 'primary', text: { type: 'plain_text', text: approveLabel }, value: approval.id },
-        { type: 'button', action_id: 'reject', style: 'danger', text: { type: 'plain_text', text: rejectLabel }, value: approval.id },
+        {
+          type: 'button',
+          action_id: 'approve',
+          style: 'primary',
+          text: { type: 'plain_text', text: approveLabel },
+          value: approval.id,
+        },
+        {
+          type: 'button',
+          action_id: 'reject',
+          style: 'danger',
+          text: { type: 'plain_text', text: rejectLabel },
+          value: approval.id,
+        },
       ],
     });
   }

@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { PLATFORM_TEAM } from './catalog.js';
-import { displayNameOf, hasHumanRequester, isRequester, requesterSchema, type Identity, type Person, type Requester } from './identity.js';
+import {
+  displayNameOf,
+  hasHumanRequester,
+  isRequester,
+  requesterSchema,
+  type Identity,
+  type Person,
+  type Requester,
+} from './identity.js';
 import { HOUR, addSeconds } from './time.js';
 
 export const approvalStatusSchema = z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED', 'VOID']);
@@ -24,8 +32,20 @@ export interface ApprovalPolicy {
 
 /** The approval policies (DESIGN.md): who may approve what, how many, and for how long. */
 export const APPROVAL_POLICIES: Record<ApprovalPolicyName, ApprovalPolicy> = {
-  'prod-deploy': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
-  'hml-resource': { description: '1 member of the owning team', quorum: 1, eligibleTeams: (team) => [team], expiresAfterSeconds: 24 * HOUR, escalateBeforeExpirySeconds: 2 * HOUR },
+  'prod-deploy': {
+    description: '1 member of the owning team',
+    quorum: 1,
+    eligibleTeams: (team) => [team],
+    expiresAfterSeconds: 24 * HOUR,
+    escalateBeforeExpirySeconds: 2 * HOUR,
+  },
+  'hml-resource': {
+    description: '1 member of the owning team',
+    quorum: 1,
+    eligibleTeams: (team) => [team],
+    expiresAfterSeconds: 24 * HOUR,
+    escalateBeforeExpirySeconds: 2 * HOUR,
+  },
   /** An inconclusive bake: a human says continue (approve) or roll back (reject); silence rolls back. */
   'bake-decision': {
     description: '1 member of the owning team or platform-team',
@@ -113,25 +133,45 @@ export interface ApprovalTerms {
  *   count toward it (a team of one can still ship).
  * `members` are the people in each of the policy's teams, from the directory.
  */
-export function approvalTermsFor(policyName: ApprovalPolicyName, team: string, requesters: readonly Requester[], members: Record<string, readonly Person[]>): ApprovalTerms {
+export function approvalTermsFor(
+  policyName: ApprovalPolicyName,
+  team: string,
+  requesters: readonly Requester[],
+  members: Record<string, readonly Person[]>,
+): ApprovalTerms {
   const policy = APPROVAL_POLICIES[policyName];
   const notes: string[] = [];
   let quorum = policy.quorum;
   if (requesters.length > 0 && !hasHumanRequester(requesters)) {
     quorum += 1;
-    notes.push(`only bots asked for this change (${requesters.map((requester) => requester.name).join(', ')}), so it needs ${quorum} approvals`);
+    notes.push(
+      `only bots asked for this change (${requesters.map((requester) => requester.name).join(', ')}), so it needs ${quorum} approvals`,
+    );
   }
   const eligibleTeams = policy.eligibleTeams(team);
-  const eligibleApprovers = new Set(eligibleTeams.flatMap((eligible) => (members[eligible] ?? []).filter((person) => !isRequester(requesters, person)).map((person) => person.id)));
+  const eligibleApprovers = new Set(
+    eligibleTeams.flatMap((eligible) =>
+      (members[eligible] ?? []).filter((person) => !isRequester(requesters, person)).map((person) => person.id),
+    ),
+  );
   if (eligibleApprovers.size < quorum && !eligibleTeams.includes(PLATFORM_TEAM)) {
     eligibleTeams.push(PLATFORM_TEAM);
-    notes.push(`${team} has ${eligibleApprovers.size} member(s) who may approve and ${quorum} are needed, so platform-team members count toward it`);
+    notes.push(
+      `${team} has ${eligibleApprovers.size} member(s) who may approve and ${quorum} are needed, so platform-team members count toward it`,
+    );
   }
-  return { quorum, eligibleTeams, mustInclude: policy.mustInclude, ...(notes.length > 0 ? { note: notes.join('; ') } : {}) };
+  return {
+    quorum,
+    eligibleTeams,
+    mustInclude: policy.mustInclude,
+    ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
+  };
 }
 
 /** The terms an approval was created with; approvals stored before terms were recorded use the policy's. */
-export function termsOf(approval: Pick<Approval, 'policy' | 'team' | 'quorum' | 'eligibleTeams' | 'termsNote'>): ApprovalTerms {
+export function termsOf(
+  approval: Pick<Approval, 'policy' | 'team' | 'quorum' | 'eligibleTeams' | 'termsNote'>,
+): ApprovalTerms {
   const policy = APPROVAL_POLICIES[approval.policy];
   return {
     quorum: approval.quorum ?? policy.quorum,
@@ -143,7 +183,16 @@ export function termsOf(approval: Pick<Approval, 'policy' | 'team' | 'quorum' | 
 
 /** Requesters of approvals stored before requesters were recorded: the one `requestedBy`, as a person and as a GitHub login. */
 export function requestersOf(approval: Pick<Approval, 'requesters' | 'requestedBy'>): Requester[] {
-  return approval.requesters.length > 0 ? approval.requesters : [{ personId: approval.requestedBy, github: { login: approval.requestedBy }, name: approval.requestedBy, bot: false }];
+  return approval.requesters.length > 0
+    ? approval.requesters
+    : [
+        {
+          personId: approval.requestedBy,
+          github: { login: approval.requestedBy },
+          name: approval.requestedBy,
+          bot: false,
+        },
+      ];
 }
 
 /** What the terms ask for, in words: "1 member of payments or platform-team". */
@@ -171,7 +220,9 @@ export function newApproval(request: {
   const { terms, ...fields } = request;
   return {
     ...fields,
-    ...(terms ? { quorum: terms.quorum, eligibleTeams: terms.eligibleTeams, ...(terms.note ? { termsNote: terms.note } : {}) } : {}),
+    ...(terms
+      ? { quorum: terms.quorum, eligibleTeams: terms.eligibleTeams, ...(terms.note ? { termsNote: terms.note } : {}) }
+      : {}),
     status: 'PENDING',
     votes: [],
     createdAt: request.now,
@@ -189,17 +240,26 @@ export function newApproval(request: {
  * eligible team (`members`, person records); null when enough eligible people other than the
  * requesters exist to reach the quorum.
  */
-export function missingApprovers(terms: ApprovalTerms, requesters: readonly Requester[], members: Record<string, readonly Person[]>): string | null {
+export function missingApprovers(
+  terms: ApprovalTerms,
+  requesters: readonly Requester[],
+  members: Record<string, readonly Person[]>,
+): string | null {
   const besides = requesters.map((requester) => requester.name).join(', ') || 'the requester';
   const eligible = new Map(
-    terms.eligibleTeams.flatMap((team) => (members[team] ?? []).filter((person) => !isRequester(requesters, person)).map((person) => [person.id, person] as const)),
+    terms.eligibleTeams.flatMap((team) =>
+      (members[team] ?? [])
+        .filter((person) => !isRequester(requesters, person))
+        .map((person) => [person.id, person] as const),
+    ),
   );
   if (eligible.size < terms.quorum) {
     const names = [...eligible.values()].map((person) => displayNameOf(person));
     return `${describeTerms(terms)} must decide, and the directory has ${eligible.size === 0 ? 'nobody' : `only ${names.join(', ')}`} eligible besides ${besides}`;
   }
   const required = terms.mustInclude;
-  if (required && !(members[required] ?? []).some((person) => !isRequester(requesters, person))) return `a member of ${required} must approve, and the directory has none besides ${besides}`;
+  if (required && !(members[required] ?? []).some((person) => !isRequester(requesters, person)))
+    return `a member of ${required} must approve, and the directory has none besides ${besides}`;
   return null;
 }
 
@@ -212,14 +272,25 @@ export function mayVote(approval: Approval, voter: Voter): boolean {
  * Approving votes that count, and whether they meet the terms. A vote by a requester never
  * counts, even one recorded before the voter's GitHub login was linked to a requester.
  */
-export function quorumReached(approval: Pick<Approval, 'policy' | 'team' | 'votes' | 'requesters' | 'requestedBy' | 'quorum' | 'eligibleTeams' | 'termsNote'>): boolean {
+export function quorumReached(
+  approval: Pick<
+    Approval,
+    'policy' | 'team' | 'votes' | 'requesters' | 'requestedBy' | 'quorum' | 'eligibleTeams' | 'termsNote'
+  >,
+): boolean {
   const terms = termsOf(approval);
   const requesters = requestersOf(approval);
   const approvers = approval.votes.filter(
-    (vote) => vote.decision === 'APPROVE' && !isRequester(requesters, { id: vote.voter, ...(vote.githubLogin ? { github: { login: vote.githubLogin } } : {}) }),
+    (vote) =>
+      vote.decision === 'APPROVE' &&
+      !isRequester(requesters, {
+        id: vote.voter,
+        ...(vote.githubLogin ? { github: { login: vote.githubLogin } } : {}),
+      }),
   );
   const distinct = new Set(approvers.map((vote) => vote.voter));
-  const includesRequired = terms.mustInclude === undefined || approvers.some((vote) => vote.teams.includes(terms.mustInclude ?? ''));
+  const includesRequired =
+    terms.mustInclude === undefined || approvers.some((vote) => vote.teams.includes(terms.mustInclude ?? ''));
   return distinct.size >= terms.quorum && includesRequired;
 }
 
@@ -233,16 +304,26 @@ export function castVote(
   vote: { decision: Vote['decision']; comment?: string | undefined; via: Vote['via'] },
   now: string,
 ): VoteOutcome {
-  if (approval.status !== 'PENDING') return { kind: 'refused', code: 'closed', reason: `This approval is already ${approval.status}` };
-  if (now >= approval.expiresAt) return { kind: 'refused', code: 'expired', reason: `This approval expired at ${approval.expiresAt}` };
+  if (approval.status !== 'PENDING')
+    return { kind: 'refused', code: 'closed', reason: `This approval is already ${approval.status}` };
+  if (now >= approval.expiresAt)
+    return { kind: 'refused', code: 'expired', reason: `This approval expired at ${approval.expiresAt}` };
   if (isRequester(requestersOf(approval), voter)) {
-    return { kind: 'refused', code: 'self-approval', reason: `${voter.name} asked for this change; somebody else must decide` };
+    return {
+      kind: 'refused',
+      code: 'self-approval',
+      reason: `${voter.name} asked for this change; somebody else must decide`,
+    };
   }
   if (approval.votes.some((existing) => existing.voter === voter.id)) {
     return { kind: 'refused', code: 'duplicate', reason: `${voter.name} already voted on this approval` };
   }
   if (!mayVote(approval, voter)) {
-    return { kind: 'refused', code: 'not-allowed', reason: `Only ${describeTerms(termsOf(approval))} (not ${approval.requestedBy}) may vote; ${voter.name} may not` };
+    return {
+      kind: 'refused',
+      code: 'not-allowed',
+      reason: `Only ${describeTerms(termsOf(approval))} (not ${approval.requestedBy}) may vote; ${voter.name} may not`,
+    };
   }
   const recorded: Vote = {
     voter: voter.id,
@@ -255,17 +336,35 @@ export function castVote(
   };
   const withVote: Approval = { ...approval, votes: [...approval.votes, recorded] };
   if (vote.decision === 'REJECT') {
-    return { kind: 'decided', approval: { ...withVote, status: 'REJECTED', decidedAt: now, reason: `rejected by ${voter.name}${vote.comment ? `: ${vote.comment}` : ''}` } };
+    return {
+      kind: 'decided',
+      approval: {
+        ...withVote,
+        status: 'REJECTED',
+        decidedAt: now,
+        reason: `rejected by ${voter.name}${vote.comment ? `: ${vote.comment}` : ''}`,
+      },
+    };
   }
   if (quorumReached(withVote)) {
-    const approvers = withVote.votes.filter((existing) => existing.decision === 'APPROVE').map((existing) => existing.voter);
-    return { kind: 'decided', approval: { ...withVote, status: 'APPROVED', decidedAt: now, reason: `approved by ${approvers.join(', ')}` } };
+    const approvers = withVote.votes
+      .filter((existing) => existing.decision === 'APPROVE')
+      .map((existing) => existing.voter);
+    return {
+      kind: 'decided',
+      approval: { ...withVote, status: 'APPROVED', decidedAt: now, reason: `approved by ${approvers.join(', ')}` },
+    };
   }
   return { kind: 'recorded', approval: withVote };
 }
 
 /** Ends a pending approval that nobody decided in time, or whose subject changed. */
-export function closeApproval(approval: Approval, status: 'EXPIRED' | 'VOID', reason: string, now: string): Approval | undefined {
+export function closeApproval(
+  approval: Approval,
+  status: 'EXPIRED' | 'VOID',
+  reason: string,
+  now: string,
+): Approval | undefined {
   if (approval.status !== 'PENDING') return undefined;
   return { ...approval, status, decidedAt: now, reason };
 }

@@ -19,7 +19,10 @@ export const argoNotificationSchema = z.object({
   revision: z.string().min(1),
   syncStatus: z.string().min(1),
   healthStatus: z.string().min(1),
-  operationPhase: z.string().optional().transform((phase) => phase || undefined),
+  operationPhase: z
+    .string()
+    .optional()
+    .transform((phase) => phase || undefined),
   timestamp: z.iso.datetime({ offset: true }),
 });
 export type ArgoNotification = z.infer<typeof argoNotificationSchema>;
@@ -59,13 +62,22 @@ export function judgeBakeEvidence(
   evidence: ArgoEvidence,
 ): EvidenceVerdict {
   if (evidence.app !== expectedApp) {
-    return { about: 'something-else', reason: `application ${evidence.app} is not ${expectedApp}, the application this wave deploys` };
+    return {
+      about: 'something-else',
+      reason: `application ${evidence.app} is not ${expectedApp}, the application this wave deploys`,
+    };
   }
   if (wave.gitopsRevision === null || evidence.revision !== wave.gitopsRevision) {
-    return { about: 'something-else', reason: `revision ${evidence.revision.slice(0, 12)} is not the wave's GitOps revision ${(wave.gitopsRevision ?? 'none').slice(0, 12)}` };
+    return {
+      about: 'something-else',
+      reason: `revision ${evidence.revision.slice(0, 12)} is not the wave's GitOps revision ${(wave.gitopsRevision ?? 'none').slice(0, 12)}`,
+    };
   }
   if (wave.startedAt === null || Date.parse(evidence.observedAt) < Date.parse(wave.startedAt)) {
-    return { about: 'something-else', reason: `observed at ${evidence.observedAt}, before the wave started (${wave.startedAt ?? 'not started'})` };
+    return {
+      about: 'something-else',
+      reason: `observed at ${evidence.observedAt}, before the wave started (${wave.startedAt ?? 'not started'})`,
+    };
   }
   return { about: 'this-wave' };
 }
@@ -97,10 +109,14 @@ const argoClustersSchema = z.record(
  */
 export function parseArgoClusters(setting: string): { token: string; cluster: ArgoCluster }[] {
   const trimmed = setting.trim();
-  if (!trimmed.startsWith('{')) return [{ token: trimmed, cluster: { name: 'default', regions: '*', environments: '*' } }];
+  if (!trimmed.startsWith('{'))
+    return [{ token: trimmed, cluster: { name: 'default', regions: '*', environments: '*' } }];
   const parsed = argoClustersSchema.safeParse(JSON.parse(trimmed));
   // A plain Error, not a ZodError: a broken setting is Flightplan's fault, never the caller's 400.
-  if (!parsed.success) throw new Error(`The Argo CD token setting is not a cluster map: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `The Argo CD token setting is not a cluster map: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
   return Object.entries(parsed.data).map(([name, entry]) => ({
     token: entry.token,
     cluster: { name, regions: entry.regions, environments: entry.environments ?? '*' },

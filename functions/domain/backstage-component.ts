@@ -25,12 +25,17 @@ const componentSchema = z.object({
 });
 
 /** The service a Component describes: what the catalog keeps of it. */
-export type CatalogEntry = Pick<Service, 'name' | 'repository' | 'team' | 'tier' | 'imageRepository'> & Partial<Pick<Service, 'slackChannel' | 'description'>>;
+export type CatalogEntry = Pick<Service, 'name' | 'repository' | 'team' | 'tier' | 'imageRepository'> &
+  Partial<Pick<Service, 'slackChannel' | 'description'>>;
 
 export type ComponentReading = { kind: 'component'; entry: CatalogEntry } | { kind: 'invalid'; problems: string[] };
 
 /** Backstage owner references (`group:default/payments`, `group:payments`, `payments`) name the team last. */
-export const teamOfOwner = (owner: string): string => owner.replace(/^group:/u, '').split('/').at(-1) ?? owner;
+export const teamOfOwner = (owner: string): string =>
+  owner
+    .replace(/^group:/u, '')
+    .split('/')
+    .at(-1) ?? owner;
 
 /**
  * Reads the Component in a repository's catalog-info.yaml (one of possibly several documents).
@@ -47,21 +52,36 @@ export function readCatalogComponent(content: string, repository: string): Compo
   } catch (error) {
     return { kind: 'invalid', problems: [`${CATALOG_FILE} is not valid YAML: ${(error as Error).message}`] };
   }
-  const components = documents.filter((document) => typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'Component');
+  const components = documents.filter(
+    (document) =>
+      typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'Component',
+  );
   if (components.length === 0) return { kind: 'invalid', problems: [`${CATALOG_FILE} has no Component`] };
-  if (components.length > 1) return { kind: 'invalid', problems: [`${CATALOG_FILE} has ${components.length} Components; Flightplan deploys one service per repository`] };
+  if (components.length > 1)
+    return {
+      kind: 'invalid',
+      problems: [`${CATALOG_FILE} has ${components.length} Components; Flightplan deploys one service per repository`],
+    };
   const parsed = componentSchema.safeParse(components[0]);
-  if (!parsed.success) return { kind: 'invalid', problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) };
+  if (!parsed.success)
+    return {
+      kind: 'invalid',
+      problems: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    };
   const { metadata, spec } = parsed.data;
   const annotation = (name: string) => metadata.annotations[name]?.trim() || undefined;
   const problems: string[] = [];
   const slug = annotation(ANNOTATIONS.projectSlug);
   if (!slug) problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: required`);
-  else if (slug.toLowerCase() !== repository.toLowerCase()) problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
+  else if (slug.toLowerCase() !== repository.toLowerCase())
+    problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
   const tier = tierSchema.safeParse(annotation(ANNOTATIONS.tier));
   if (!tier.success) problems.push(`metadata.annotations.${ANNOTATIONS.tier}: one of T1, T2, T3`);
   const imageRepository = annotation(ANNOTATIONS.imageRepository);
-  if (!imageRepository) problems.push(`metadata.annotations.${ANNOTATIONS.imageRepository}: required, the ECR repository the images are pushed to`);
+  if (!imageRepository)
+    problems.push(
+      `metadata.annotations.${ANNOTATIONS.imageRepository}: required, the ECR repository the images are pushed to`,
+    );
   if (problems.length > 0 || !tier.success || !imageRepository) return { kind: 'invalid', problems };
   const slackChannel = annotation(ANNOTATIONS.slackChannel);
   return {

@@ -8,7 +8,10 @@ export type Tier = z.infer<typeof tierSchema>;
 
 export const serviceNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a DNS-safe name: lower-case letters, digits and dashes, 3 to 40 characters');
+  .regex(
+    /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u,
+    'a DNS-safe name: lower-case letters, digits and dashes, 3 to 40 characters',
+  );
 
 export const serviceSchema = z.object({
   name: serviceNameSchema,
@@ -44,10 +47,15 @@ export type ServiceStatus = Service['status'];
  */
 export const loginSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u, 'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u,
+    'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit',
+  );
 
 /** An image tag, as a portal deploy's `version` and a release's tag must be: what ECR and the GitOps files accept. */
-export const imageTagSchema = z.string().regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters');
+export const imageTagSchema = z
+  .string()
+  .regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters');
 
 /** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
 export const githubLoginSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/u, 'a GitHub login');
@@ -60,4 +68,5 @@ export const isReservedActor = (login: string): boolean => RESERVED_ACTORS.inclu
 export const PLATFORM_TEAM = 'platform-team';
 export const PLATFORM_CHANNEL = '#platform-team';
 
-export const deployChannelOf = (service: Pick<Service, 'team' | 'slackChannel'>): string => service.slackChannel ?? `#deploys-${service.team}`;
+export const deployChannelOf = (service: Pick<Service, 'team' | 'slackChannel'>): string =>
+  service.slackChannel ?? `#deploys-${service.team}`;

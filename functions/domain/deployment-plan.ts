@@ -41,7 +41,13 @@ export interface DeploymentPlan {
   mode: RolloutMode;
   tier: Tier;
   waves: PlannedWaveView[];
-  approval: { policy: ApprovalPolicyName; description: string; quorum: number; eligibleTeams: string[]; mayApproveNow: string[] } | null;
+  approval: {
+    policy: ApprovalPolicyName;
+    description: string;
+    quorum: number;
+    eligibleTeams: string[];
+    mayApproveNow: string[];
+  } | null;
   estimatedDurationSeconds: number;
   estimatedCostUsd: number;
   writes: 'nothing';
@@ -60,9 +66,14 @@ export function freezeEndsAt(windows: readonly FreezeWindow[], region: string, a
     .flatMap((window) => {
       const wall = wallClock(at, window.timeZone);
       // The zone's offset now; a daylight-saving change within the week moves a candidate by an hour at most.
-      const offset = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute) - Math.floor(at.getTime() / 60_000) * 60_000;
+      const offset =
+        Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute) -
+        Math.floor(at.getTime() / 60_000) * 60_000;
       const [hours = 0, minutes = 0] = window.to.split(':').map(Number);
-      return Array.from({ length: 9 }, (_, day) => Date.UTC(wall.year, wall.month - 1, wall.day + day, hours, minutes) - offset);
+      return Array.from(
+        { length: 9 },
+        (_, day) => Date.UTC(wall.year, wall.month - 1, wall.day + day, hours, minutes) - offset,
+      );
     })
     .filter((candidate) => candidate > at.getTime())
     .sort((a, b) => a - b);
@@ -70,10 +81,27 @@ export function freezeEndsAt(windows: readonly FreezeWindow[], region: string, a
   return end === undefined ? undefined : new Date(end);
 }
 
-function wallClock(at: Date, timeZone: string): { year: number; month: number; day: number; hour: number; minute: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
+function wallClock(
+  at: Date,
+  timeZone: string,
+): { year: number; month: number; day: number; hour: number; minute: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(at);
   const value = (type: string) => Number(parts.find((part) => part.type === type)?.value ?? 0);
-  return { year: value('year'), month: value('month'), day: value('day'), hour: value('hour'), minute: value('minute') };
+  return {
+    year: value('year'),
+    month: value('month'),
+    day: value('day'),
+    hour: value('hour'),
+    minute: value('minute'),
+  };
 }
 
 /**
@@ -99,10 +127,15 @@ export function planDeployment(input: {
   let cost = 0;
   const waves = planRollout(input.environment, input.service.tier, input.mode).map((wave): PlannedWaveView => {
     const startAt = clock;
-    const window = input.environment === 'prod' ? activeFreeze(input.freezeWindows, wave.region, new Date(startAt)) : undefined;
+    const window =
+      input.environment === 'prod' ? activeFreeze(input.freezeWindows, wave.region, new Date(startAt)) : undefined;
     const endsAt = window ? freezeEndsAt(input.freezeWindows, wave.region, new Date(startAt)) : undefined;
-    const waitsForFreeze = window && !input.overridesFreeze && endsAt ? (endsAt.getTime() - Date.parse(startAt)) / 1000 : 0;
-    clock = isoPlus(startAt, waitsForFreeze + PLAN_ESTIMATES.syncSeconds + PLAN_ESTIMATES.gateSeconds + wave.bakeSeconds);
+    const waitsForFreeze =
+      window && !input.overridesFreeze && endsAt ? (endsAt.getTime() - Date.parse(startAt)) / 1000 : 0;
+    clock = isoPlus(
+      startAt,
+      waitsForFreeze + PLAN_ESTIMATES.syncSeconds + PLAN_ESTIMATES.gateSeconds + wave.bakeSeconds,
+    );
     cost += PLAN_ESTIMATES.usdPerWave + (wave.bakeSeconds / 3600) * PLAN_ESTIMATES.usdPerBakeHour;
     return {
       ...wave,
@@ -113,12 +146,21 @@ export function planDeployment(input: {
           `error rate below ${slo.maxErrorRate * 100}%`,
           `p99 below ${slo.maxP99Ms} ms`,
           `no alarm in ALARM for ${input.service.name} in ${wave.region}`,
-          ...(wave.bakeSeconds > 0 ? [`bake ${wave.bakeSeconds / 60} min with at least ${slo.minBakeRequests} requests`] : []),
+          ...(wave.bakeSeconds > 0
+            ? [`bake ${wave.bakeSeconds / 60} min with at least ${slo.minBakeRequests} requests`]
+            : []),
         ],
       },
       estimatedStartAt: startAt,
       freeze: window
-        ? { name: window.name, from: window.from, to: window.to, timeZone: window.timeZone, endsAt: endsAt?.toISOString() ?? 'never', overridden: input.overridesFreeze }
+        ? {
+            name: window.name,
+            from: window.from,
+            to: window.to,
+            timeZone: window.timeZone,
+            endsAt: endsAt?.toISOString() ?? 'never',
+            overridden: input.overridesFreeze,
+          }
         : null,
     };
   });
@@ -129,9 +171,16 @@ export function planDeployment(input: {
     mode: input.mode,
     tier: input.service.tier,
     waves,
-    approval: policy && input.approvalPolicy
-      ? { policy: input.approvalPolicy, description: policy.description, quorum: policy.quorum, eligibleTeams: policy.eligibleTeams(input.service.team), mayApproveNow: input.eligibleApprovers }
-      : null,
+    approval:
+      policy && input.approvalPolicy
+        ? {
+            policy: input.approvalPolicy,
+            description: policy.description,
+            quorum: policy.quorum,
+            eligibleTeams: policy.eligibleTeams(input.service.team),
+            mayApproveNow: input.eligibleApprovers,
+          }
+        : null,
     estimatedDurationSeconds: Math.round((Date.parse(clock) - Date.parse(input.now)) / 1000),
     estimatedCostUsd: Number(cost.toFixed(6)),
     writes: 'nothing',

@@ -8,5 +8,12 @@ import type { Requester } from './identity.js';
 export function requestersOfDeployment(deployment: Pick<Deployment, 'requesters' | 'requestedBy'>): Requester[] {
   return deployment.requesters.length > 0
     ? deployment.requesters
-    : [{ personId: deployment.requestedBy, github: { login: deployment.requestedBy }, name: deployment.requestedBy, bot: false }];
+    : [
+        {
+          personId: deployment.requestedBy,
+          github: { login: deployment.requestedBy },
+          name: deployment.requestedBy,
+          bot: false,
+        },
+      ];
 }

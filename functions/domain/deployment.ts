@@ -65,14 +65,22 @@ export const deploymentSchema = z.object({
   trigger: deploymentTriggerSchema,
   mode: z.enum(['standard', 'rollback']).default('standard'),
   /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
-  override: z.object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) }).nullable().default(null),
+  override: z
+    .object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) })
+    .nullable()
+    .default(null),
   /** BLOCKED waves platform-team released through a freeze or an alarm block, with why. */
-  waveOverrides: z.array(z.object({ region: z.string(), by: z.string(), reason: z.string(), at: z.string() })).default([]),
+  waveOverrides: z
+    .array(z.object({ region: z.string(), by: z.string(), reason: z.string(), at: z.string() }))
+    .default([]),
   /**
    * A rollback returns to what a SUCCEEDED deployment recorded: its id and the digest each region
    * ran at its end. Those digests are deployed as they are; the tag is never resolved again.
    */
-  rollbackOf: z.object({ deploymentId: z.string(), version: z.string(), digests: z.record(z.string(), z.string()) }).nullable().default(null),
+  rollbackOf: z
+    .object({ deploymentId: z.string(), version: z.string(), digests: z.record(z.string(), z.string()) })
+    .nullable()
+    .default(null),
   /** Set by an abort request; every step checks it and the workflow rolls back. */
   abortRequestedBy: z.string().nullable().default(null),
   waves: z.array(waveSchema),
@@ -101,7 +109,14 @@ export interface DeploymentChange {
   event: DeploymentEvent;
 }
 
-const TERMINAL: ReadonlySet<DeploymentStatus> = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED']);
+const TERMINAL: ReadonlySet<DeploymentStatus> = new Set([
+  'SUCCEEDED',
+  'FAILED',
+  'ROLLED_BACK',
+  'SUPERSEDED',
+  'REJECTED',
+  'ABORTED',
+]);
 
 const DEPLOYMENT_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
   QUEUED: ['AWAITING_APPROVAL', 'IN_PROGRESS', 'SUPERSEDED', 'ABORTED', 'FAILED'],
@@ -151,7 +166,13 @@ export function newDeployment(request: {
   mode?: Deployment['mode'];
   override?: Deployment['override'];
   /** A rollback: the known-good release it returns to, whose digest it deploys. */
-  rollbackOf?: { deploymentId: string; version: string; digest: string; digests: Record<string, string>; endedAt: string };
+  rollbackOf?: {
+    deploymentId: string;
+    version: string;
+    digest: string;
+    digests: Record<string, string>;
+    endedAt: string;
+  };
   plan: PlannedWave[];
   now: string;
 }): DeploymentChange {
@@ -173,7 +194,13 @@ export function newDeployment(request: {
     mode: request.mode ?? 'standard',
     override: request.override ?? null,
     waveOverrides: [],
-    rollbackOf: request.rollbackOf ? { deploymentId: request.rollbackOf.deploymentId, version: request.rollbackOf.version, digests: request.rollbackOf.digests } : null,
+    rollbackOf: request.rollbackOf
+      ? {
+          deploymentId: request.rollbackOf.deploymentId,
+          version: request.rollbackOf.version,
+          digests: request.rollbackOf.digests,
+        }
+      : null,
     abortRequestedBy: null,
     waves: request.plan.map((wave) => ({
       ...wave,
@@ -190,10 +217,14 @@ export function newDeployment(request: {
     endedAt: null,
     revision: 0,
   };
-  const plan = request.plan.map((wave) => (wave.bakeSeconds > 0 ? `${wave.region} (bake ${wave.bakeSeconds / 60} min)` : wave.region)).join(' → ');
+  const plan = request.plan
+    .map((wave) => (wave.bakeSeconds > 0 ? `${wave.region} (bake ${wave.bakeSeconds / 60} min)` : wave.region))
+    .join(' → ');
   const overrideNote = request.override ? `; override by ${request.override.by}: ${request.override.reason}` : '';
   const rollback = request.rollbackOf;
-  const requestedByNames = request.requesters?.length ? [...new Set(request.requesters.map((requester) => requester.name))].join(' and ') : request.requestedBy;
+  const requestedByNames = request.requesters?.length
+    ? [...new Set(request.requesters.map((requester) => requester.name))].join(' and ')
+    : request.requestedBy;
   return {
     deployment,
     event: rollback
@@ -201,7 +232,11 @@ export function newDeployment(request: {
           at: request.now,
           actor: request.requestedBy,
           action: 'deployment.rollback-requested',
-          message: `Rollback of ${request.service.name} in ${request.environment} to ${rollback.version}, requested by ${requestedByNames}: the digests ${rollback.deploymentId} recorded when it SUCCEEDED (${Object.entries(rollback.digests).map(([region, digest]) => `${region} ${digest}`).join(', ')}); known-good, so no approval and no bake, health gates kept: ${plan}${overrideNote}`,
+          message: `Rollback of ${request.service.name} in ${request.environment} to ${rollback.version}, requested by ${requestedByNames}: the digests ${rollback.deploymentId} recorded when it SUCCEEDED (${Object.entries(
+            rollback.digests,
+          )
+            .map(([region, digest]) => `${region} ${digest}`)
+            .join(', ')}); known-good, so no approval and no bake, health gates kept: ${plan}${overrideNote}`,
           toStatus: 'QUEUED',
         }
       : {
@@ -293,15 +328,22 @@ export function transitionWave(
  * Platform-team lets a BLOCKED wave through its freeze or alarm block. Only a running deployment
  * with a BLOCKED wave can be released; the release is for that region, once, with the reason.
  */
-export function releaseBlockedWave(deployment: Deployment, context: { now: string; by: string; reason: string }): DeploymentChange {
-  if (isTerminal(deployment.status)) throw new InvalidTransitionError(`Deployment ${deployment.id} already ended ${deployment.status}`);
+export function releaseBlockedWave(
+  deployment: Deployment,
+  context: { now: string; by: string; reason: string },
+): DeploymentChange {
+  if (isTerminal(deployment.status))
+    throw new InvalidTransitionError(`Deployment ${deployment.id} already ended ${deployment.status}`);
   const wave = deployment.waves.find((candidate) => candidate.status === 'BLOCKED');
   if (!wave) throw new InvalidTransitionError(`Deployment ${deployment.id} has no BLOCKED wave to release`);
   return {
     deployment: {
       ...deployment,
       updatedAt: context.now,
-      waveOverrides: [...deployment.waveOverrides, { region: wave.region, by: context.by, reason: context.reason, at: context.now }],
+      waveOverrides: [
+        ...deployment.waveOverrides,
+        { region: wave.region, by: context.by, reason: context.reason, at: context.now },
+      ],
     },
     event: {
       at: context.now,
@@ -331,9 +373,13 @@ export function assertWaveMayStart(deployment: Deployment, region: string): void
   const index = deployment.waves.findIndex((wave) => wave.region === region);
   if (index < 0) throw new InvalidTransitionError(`Deployment ${deployment.id} has no wave for ${region}`);
   const blocking = deployment.waves.find(
-    (wave, position) => (position < index && wave.status !== 'SUCCEEDED') || ['FAILED', 'ROLLING_BACK', 'ROLLED_BACK'].includes(wave.status),
+    (wave, position) =>
+      (position < index && wave.status !== 'SUCCEEDED') ||
+      ['FAILED', 'ROLLING_BACK', 'ROLLED_BACK'].includes(wave.status),
   );
   if (blocking) {
-    throw new InvalidTransitionError(`Wave ${region} of ${deployment.id} may not start: ${blocking.region} is ${blocking.status}`);
+    throw new InvalidTransitionError(
+      `Wave ${region} of ${deployment.id} may not start: ${blocking.region} is ${blocking.status}`,
+    );
   }
 }

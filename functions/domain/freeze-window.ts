@@ -21,7 +21,10 @@ export const freezeWindowSchema = z.object({
       return false;
     }
   }, 'an IANA time zone such as America/Sao_Paulo'),
-  days: z.array(z.enum(DAYS)).min(1).default([...DAYS]),
+  days: z
+    .array(z.enum(DAYS))
+    .min(1)
+    .default([...DAYS]),
   from: clock,
   to: endClock,
 });
@@ -30,7 +33,13 @@ export type FreezeWindow = z.infer<typeof freezeWindowSchema>;
 export const freezeWindowsSchema = z.array(freezeWindowSchema);
 
 function localTime(now: Date, timeZone: string): { day: (typeof DAYS)[number]; minutes: number } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(now);
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(now);
   const value = (type: string) => parts.find((part) => part.type === type)?.value ?? '';
   const day = value('weekday').toUpperCase().slice(0, 3) as (typeof DAYS)[number];
   return { day, minutes: Number(value('hour')) * 60 + Number(value('minute')) };

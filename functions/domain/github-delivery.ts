@@ -7,7 +7,11 @@ export const DEPLOY_HML_LABEL = 'deploy-hml';
 const repositorySchema = z.object({ full_name: z.string(), default_branch: z.string().optional() });
 /** A GitHub account as webhooks carry it: `sender`, a release's `author`, a pull request's `user`. */
 // Logins reach pull requests and audit entries: the shape GitHub allows, checked at the edge.
-const accountSchema = z.object({ login: githubLoginSchema, id: z.number().int().positive().optional(), type: z.string().optional() });
+const accountSchema = z.object({
+  login: githubLoginSchema,
+  id: z.number().int().positive().optional(),
+  type: z.string().optional(),
+});
 const senderSchema = accountSchema;
 export type GithubAccount = z.infer<typeof accountSchema>;
 
@@ -77,7 +81,15 @@ export const pushEventSchema = z.object({
   after: z.string(),
   deleted: z.boolean().optional(),
   repository: repositorySchema.extend({ default_branch: z.string().optional() }),
-  commits: z.array(z.object({ added: z.array(z.string()).default([]), modified: z.array(z.string()).default([]), removed: z.array(z.string()).default([]) })).default([]),
+  commits: z
+    .array(
+      z.object({
+        added: z.array(z.string()).default([]),
+        modified: z.array(z.string()).default([]),
+        removed: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
   sender: senderSchema,
 });
 export type PushEvent = z.infer<typeof pushEventSchema>;
@@ -97,8 +109,22 @@ export type GithubIntent =
       action: 'labeled' | 'synchronize';
     }
   | { kind: 'deploy-prod'; repository: string; tag: string; author: GithubAccount; publisher: GithubAccount }
-  | { kind: 'terraform-pull-request-closed'; repository: string; number: number; merged: boolean; mergeCommitSha: string | null; closedBy: string }
-  | { kind: 'terraform-applied'; repository: string; headSha: string; conclusion: string; runUrl: string; runAttempt: number }
+  | {
+      kind: 'terraform-pull-request-closed';
+      repository: string;
+      number: number;
+      merged: boolean;
+      mergeCommitSha: string | null;
+      closedBy: string;
+    }
+  | {
+      kind: 'terraform-applied';
+      repository: string;
+      headSha: string;
+      conclusion: string;
+      runUrl: string;
+      runAttempt: number;
+    }
   | { kind: 'catalog-file-changed'; repository: string; revision: string; sender: GithubAccount }
   | { kind: 'ignored'; reason: string };
 
@@ -112,13 +138,17 @@ export const ignored = (reason: string): GithubIntent => ({ kind: 'ignored', rea
  */
 export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
   const hasLabel = event.pull_request.labels.some((label) => label.name === DEPLOY_HML_LABEL);
-  if (event.pull_request.state !== 'open') return ignored(`pull request #${event.number} is ${event.pull_request.state}`);
+  if (event.pull_request.state !== 'open')
+    return ignored(`pull request #${event.number} is ${event.pull_request.state}`);
   if (event.action === 'labeled') {
-    if (event.label?.name !== DEPLOY_HML_LABEL) return ignored(`label "${event.label?.name ?? ''}" is not ${DEPLOY_HML_LABEL}`);
+    if (event.label?.name !== DEPLOY_HML_LABEL)
+      return ignored(`label "${event.label?.name ?? ''}" is not ${DEPLOY_HML_LABEL}`);
   } else if (event.action === 'synchronize') {
     if (!hasLabel) return ignored(`pull request #${event.number} does not carry ${DEPLOY_HML_LABEL}`);
     if (isOutsidePullRequest(event)) {
-      return ignored(`pull request #${event.number} comes from a fork or an outside author: a push does not redeploy it until a member of the owning team labels it ${DEPLOY_HML_LABEL} again`);
+      return ignored(
+        `pull request #${event.number} comes from a fork or an outside author: a push does not redeploy it until a member of the owning team labels it ${DEPLOY_HML_LABEL} again`,
+      );
     }
   } else {
     return ignored(`pull_request action "${event.action}" does not deploy`);
@@ -136,7 +166,10 @@ export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
 /** From a fork (or a deleted one), or by an author who cannot push to the repository. */
 export function isOutsidePullRequest(event: PullRequestEvent): boolean {
   const head = event.pull_request.head.repo;
-  const fromFork = head === null || (head !== undefined && (head.fork === true || head.full_name.toLowerCase() !== event.repository.full_name.toLowerCase()));
+  const fromFork =
+    head === null ||
+    (head !== undefined &&
+      (head.fork === true || head.full_name.toLowerCase() !== event.repository.full_name.toLowerCase()));
   const association = event.pull_request.author_association;
   return fromFork || (association !== undefined && !TRUSTED_AUTHOR_ASSOCIATIONS.has(association));
 }
@@ -155,10 +188,17 @@ const DEPLOYING_RELEASE_ACTIONS = ['published', 'released'];
  * both requesters, and neither may approve it.
  */
 export function interpretRelease(event: ReleaseEvent): GithubIntent {
-  if (!DEPLOYING_RELEASE_ACTIONS.includes(event.action)) return ignored(`release action "${event.action}" does not deploy`);
+  if (!DEPLOYING_RELEASE_ACTIONS.includes(event.action))
+    return ignored(`release action "${event.action}" does not deploy`);
   if (event.release.draft) return ignored(`release ${event.release.tag_name} is a draft`);
   if (event.release.prerelease) return ignored(`release ${event.release.tag_name} is a pre-release`);
-  return { kind: 'deploy-prod', repository: event.repository.full_name, tag: event.release.tag_name, author: event.release.author, publisher: event.sender };
+  return {
+    kind: 'deploy-prod',
+    repository: event.repository.full_name,
+    tag: event.release.tag_name,
+    author: event.release.author,
+    publisher: event.sender,
+  };
 }
 
 /**
@@ -168,16 +208,25 @@ export function interpretRelease(event: ReleaseEvent): GithubIntent {
  */
 export function interpretPush(event: PushEvent, catalogFile: string): GithubIntent {
   const defaultBranch = event.repository.default_branch ?? 'main';
-  if (event.ref !== `refs/heads/${defaultBranch}`) return ignored(`push to ${event.ref}, not to the default branch ${defaultBranch}`);
+  if (event.ref !== `refs/heads/${defaultBranch}`)
+    return ignored(`push to ${event.ref}, not to the default branch ${defaultBranch}`);
   if (event.deleted === true) return ignored(`push deleted ${event.ref}`);
-  const touched = event.commits.length >= PUSH_PAYLOAD_COMMIT_LIMIT || event.commits.some((commit) => [...commit.added, ...commit.modified, ...commit.removed].includes(catalogFile));
+  const touched =
+    event.commits.length >= PUSH_PAYLOAD_COMMIT_LIMIT ||
+    event.commits.some((commit) => [...commit.added, ...commit.modified, ...commit.removed].includes(catalogFile));
   if (!touched) return ignored(`push to ${defaultBranch} does not change ${catalogFile}`);
-  return { kind: 'catalog-file-changed', repository: event.repository.full_name, revision: event.after, sender: event.sender };
+  return {
+    kind: 'catalog-file-changed',
+    repository: event.repository.full_name,
+    revision: event.after,
+    sender: event.sender,
+  };
 }
 
 /** On the Terraform repository, a closed pull request is what a provisioning request waits for. */
 export function interpretTerraformPullRequest(event: PullRequestEvent): GithubIntent {
-  if (event.action !== 'closed') return ignored(`pull_request action "${event.action}" on the Terraform repository changes nothing`);
+  if (event.action !== 'closed')
+    return ignored(`pull_request action "${event.action}" on the Terraform repository changes nothing`);
   return {
     kind: 'terraform-pull-request-closed',
     repository: event.repository.full_name,
@@ -196,10 +245,15 @@ export function interpretTerraformPullRequest(event: PullRequestEvent): GithubIn
 export function interpretApplyRun(event: WorkflowRunEvent, applyWorkflow: string): GithubIntent {
   const run = event.workflow_run;
   if (event.action !== 'completed') return ignored(`workflow_run action "${event.action}" is not a finished run`);
-  if (run.name !== applyWorkflow) return ignored(`workflow "${run.name ?? ''}" is not the apply workflow ${applyWorkflow}`);
-  if (run.event !== 'push') return ignored(`a ${run.event ?? 'unknown'} run of ${applyWorkflow} is not the apply of a merge`);
+  if (run.name !== applyWorkflow)
+    return ignored(`workflow "${run.name ?? ''}" is not the apply workflow ${applyWorkflow}`);
+  if (run.event !== 'push')
+    return ignored(`a ${run.event ?? 'unknown'} run of ${applyWorkflow} is not the apply of a merge`);
   const defaultBranch = event.repository.default_branch ?? 'main';
-  if (run.head_branch !== defaultBranch) return ignored(`a run of ${applyWorkflow} on ${run.head_branch ?? 'no branch'} is not on the default branch ${defaultBranch}`);
+  if (run.head_branch !== defaultBranch)
+    return ignored(
+      `a run of ${applyWorkflow} on ${run.head_branch ?? 'no branch'} is not on the default branch ${defaultBranch}`,
+    );
   if (run.path !== `.github/workflows/${applyWorkflow}.yml` && run.path !== `.github/workflows/${applyWorkflow}.yaml`) {
     return ignored(`workflow file ${run.path ?? 'unknown'} is not .github/workflows/${applyWorkflow}.yml`);
   }

@@ -10,7 +10,13 @@ const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/u;
 export const isImageDigest = (value: string): boolean => DIGEST_PATTERN.test(value);
 
 /** The Helm values file Flightplan owns: nothing but the image, pinned by digest. */
-export function renderImageManifest(target: { service: string; environment: Environment; region: string; imageRepository: string; digest: string }): string {
+export function renderImageManifest(target: {
+  service: string;
+  environment: Environment;
+  region: string;
+  imageRepository: string;
+  digest: string;
+}): string {
   return [
     `# Managed by Flightplan: do not edit by hand. Argo CD app ${argoAppName(target.service, target.environment, target.region)} on ${clusterFor(target.environment, target.region)}.`,
     'image:',

@@ -39,7 +39,11 @@ export interface HealthVerdict {
   reasons: string[];
 }
 
-const SIGNAL_NAMES: Record<MeasuredSignal, string> = { errorRate: 'error rate', p99Ms: 'p99', requestCount: 'request count' };
+const SIGNAL_NAMES: Record<MeasuredSignal, string> = {
+  errorRate: 'error rate',
+  p99Ms: 'p99',
+  requestCount: 'request count',
+};
 
 /** A signal the source could not read is never taken as healthy. */
 function unreadable(observation: HealthObservation, signals: MeasuredSignal[]): string[] {
@@ -67,7 +71,11 @@ export function evaluateHealthGate(tier: Tier, observation: HealthObservation): 
   }
   for (const alarm of observation.alarmsInAlarm) reasons.push(`alarm ${alarm} is in ALARM`);
   const unknown = unreadable(observation, ['errorRate', 'p99Ms']);
-  return { passed: reasons.length === 0 && unknown.length === 0, inconclusive: reasons.length === 0 && unknown.length > 0, reasons: [...reasons, ...unknown] };
+  return {
+    passed: reasons.length === 0 && unknown.length === 0,
+    inconclusive: reasons.length === 0 && unknown.length > 0,
+    reasons: [...reasons, ...unknown],
+  };
 }
 
 export type BakeVerdict = HealthVerdict;
@@ -81,9 +89,21 @@ export function evaluateBake(tier: Tier, observation: HealthObservation): BakeVe
   const minimum = SLO_BY_TIER[tier].minBakeRequests;
   const requests = observation.requestCount;
   const unknownTraffic = unreadable(observation, ['requestCount']);
-  if (unknownTraffic.length > 0) return { passed: false, inconclusive: gate.passed || gate.inconclusive, reasons: [...gate.reasons, ...unknownTraffic] };
+  if (unknownTraffic.length > 0)
+    return {
+      passed: false,
+      inconclusive: gate.passed || gate.inconclusive,
+      reasons: [...gate.reasons, ...unknownTraffic],
+    };
   if (requests === undefined || requests < minimum) {
-    return { passed: false, inconclusive: gate.passed || gate.inconclusive, reasons: [...gate.reasons, `only ${Math.round(requests ?? 0)} requests during the bake, ${minimum} needed for ${tier}`] };
+    return {
+      passed: false,
+      inconclusive: gate.passed || gate.inconclusive,
+      reasons: [
+        ...gate.reasons,
+        `only ${Math.round(requests ?? 0)} requests during the bake, ${minimum} needed for ${tier}`,
+      ],
+    };
   }
   return gate;
 }
@@ -94,8 +114,16 @@ export function evaluateBake(tier: Tier, observation: HealthObservation): BakeVe
  * `orders-api-prod-5xx` is orders-api even when a service `orders` exists; a name without an
  * environment belongs to no bake.
  */
-export function alarmTargetOf(alarmName: string, services: string[]): { service: string; environment: Environment } | undefined {
+export function alarmTargetOf(
+  alarmName: string,
+  services: string[],
+): { service: string; environment: Environment } | undefined {
   return services
-    .flatMap((service) => ENVIRONMENTS.filter((environment) => alarmName.startsWith(`${service}-${environment}-`)).map((environment) => ({ service, environment })))
+    .flatMap((service) =>
+      ENVIRONMENTS.filter((environment) => alarmName.startsWith(`${service}-${environment}-`)).map((environment) => ({
+        service,
+        environment,
+      })),
+    )
     .sort((a, b) => b.service.length - a.service.length)[0];
 }

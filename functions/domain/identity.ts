@@ -29,7 +29,12 @@ export const personRecordSchema = z.object({
 const fromLegacyRecord = (value: unknown): unknown => {
   if (typeof value !== 'object' || value === null || 'id' in value || !('login' in value)) return value;
   const { login, ...rest } = value as { login: unknown } & Record<string, unknown>;
-  return { ...rest, id: login, username: login, github: typeof login === 'string' && login !== '' ? { login } : undefined };
+  return {
+    ...rest,
+    id: login,
+    username: login,
+    github: typeof login === 'string' && login !== '' ? { login } : undefined,
+  };
 };
 
 export const personSchema = z.preprocess(fromLegacyRecord, personRecordSchema);
@@ -98,7 +103,10 @@ export type Requester = z.infer<typeof requesterSchema>;
 /** The parts of a person that say who they are, for comparing with requesters. */
 export type Identity = Pick<Person, 'id' | 'github'>;
 
-export function requesterFor(person: Person | undefined, github?: GithubIdentity & { type?: string | undefined }): Requester {
+export function requesterFor(
+  person: Person | undefined,
+  github?: GithubIdentity & { type?: string | undefined },
+): Requester {
   const bot = github ? isBotAccount(github) : false;
   const githubIdentity = github ? { login: github.login, ...(github.id ? { id: github.id } : {}) } : person?.github;
   return {
@@ -114,13 +122,16 @@ export function isRequester(requesters: readonly Requester[], who: Identity): bo
   return requesters.some(
     (requester) =>
       requester.personId === who.id ||
-      (requester.github !== undefined && who.github !== undefined &&
-        (sameGithubLogin(requester.github.login, who.github.login) || (requester.github.id !== undefined && requester.github.id === who.github.id))),
+      (requester.github !== undefined &&
+        who.github !== undefined &&
+        (sameGithubLogin(requester.github.login, who.github.login) ||
+          (requester.github.id !== undefined && requester.github.id === who.github.id))),
   );
 }
 
 /** A change that only bots asked for has nobody to hold to the four-eyes rule. */
-export const hasHumanRequester = (requesters: readonly Requester[]): boolean => requesters.some((requester) => !requester.bot);
+export const hasHumanRequester = (requesters: readonly Requester[]): boolean =>
+  requesters.some((requester) => !requester.bot);
 
 /**
  * The person a portal sign-in describes, merged into what the directory knows: the token is the
@@ -129,14 +140,20 @@ export const hasHumanRequester = (requesters: readonly Requester[]): boolean => 
  */
 export function personFromSignIn(
   existing: Person | undefined,
-  token: { id: string; username?: string | undefined; email?: string | undefined; github?: GithubIdentity | undefined; teams?: string[] | undefined },
+  token: {
+    id: string;
+    username?: string | undefined;
+    email?: string | undefined;
+    github?: GithubIdentity | undefined;
+    teams?: string[] | undefined;
+  },
   now: string,
 ): Person | undefined {
   const next: Person = {
     id: token.id,
-    ...(token.username ?? existing?.username ? { username: token.username ?? existing?.username } : {}),
-    ...(token.email ?? existing?.email ? { email: token.email ?? existing?.email } : {}),
-    ...(token.github ?? existing?.github ? { github: token.github ?? existing?.github } : {}),
+    ...((token.username ?? existing?.username) ? { username: token.username ?? existing?.username } : {}),
+    ...((token.email ?? existing?.email) ? { email: token.email ?? existing?.email } : {}),
+    ...((token.github ?? existing?.github) ? { github: token.github ?? existing?.github } : {}),
     ...(existing?.slackUserId ? { slackUserId: existing.slackUserId } : {}),
     teams: token.teams ?? existing?.teams ?? [],
   };
@@ -147,6 +164,14 @@ export function personFromSignIn(
 /** Equal in everything but when it was last written. */
 export function samePerson(a: Person, b: Person): boolean {
   const key = (person: Person) =>
-    JSON.stringify([person.id, person.username, person.email, person.github?.login, person.github?.id, person.slackUserId, [...person.teams].sort()]);
+    JSON.stringify([
+      person.id,
+      person.username,
+      person.email,
+      person.github?.login,
+      person.github?.id,
+      person.slackUserId,
+      [...person.teams].sort(),
+    ]);
   return key(a) === key(b);
 }

@@ -11,7 +11,11 @@ export interface LockClaim {
  * and the holder is superseded (a later push makes the earlier one pointless); a request older
  * than the holder is itself superseded. In PROD nobody is interrupted: the newcomer waits.
  */
-export function decideLockContention(environment: Environment, holder: LockClaim, candidate: LockClaim): 'take-over' | 'superseded' | 'wait' {
+export function decideLockContention(
+  environment: Environment,
+  holder: LockClaim,
+  candidate: LockClaim,
+): 'take-over' | 'superseded' | 'wait' {
   if (environment === 'prod') return 'wait';
   const candidateIsNewer =
     candidate.requestedAt > holder.requestedAt ||
@@ -38,9 +42,13 @@ export function lockHolderGone(input: {
 }): HolderGone | undefined {
   const { holder, deploymentStatus, executionStatus, now } = input;
   if (!deploymentStatus) return { kind: 'ended', reason: `deployment ${holder.deploymentId} does not exist` };
-  if (isTerminal(deploymentStatus)) return { kind: 'ended', reason: `deployment ${holder.deploymentId} ended ${deploymentStatus}` };
+  if (isTerminal(deploymentStatus))
+    return { kind: 'ended', reason: `deployment ${holder.deploymentId} ended ${deploymentStatus}` };
   if (executionStatus !== undefined && executionStatus !== 'RUNNING') {
-    return { kind: 'execution-stopped', reason: `its execution ${holder.executionArn ?? ''} is ${executionStatus === 'UNKNOWN' ? 'unknown to the workflow engine' : executionStatus}` };
+    return {
+      kind: 'execution-stopped',
+      reason: `its execution ${holder.executionArn ?? ''} is ${executionStatus === 'UNKNOWN' ? 'unknown to the workflow engine' : executionStatus}`,
+    };
   }
   if (holder.leaseExpiresAt && Date.parse(holder.leaseExpiresAt) <= Date.parse(now)) {
     return { kind: 'lease-expired', reason: `its lease expired at ${holder.leaseExpiresAt}` };

@@ -2,7 +2,19 @@ import { escapeMrkdwn as escape, mrkdwnLink } from './slack-text.js';
 
 /** What Slack and GitHub hear about a deployment change. Pure: the notifier only delivers it. */
 export interface DeploymentChangeSummary {
-  deployment: { id: string; service: string; team: string; environment: string; version: string; gitSha: string | null; status: string; mode?: 'standard' | 'rollback'; requestedBy: string; repository: string | null; waves: { region: string; status: string }[] };
+  deployment: {
+    id: string;
+    service: string;
+    team: string;
+    environment: string;
+    version: string;
+    gitSha: string | null;
+    status: string;
+    mode?: 'standard' | 'rollback';
+    requestedBy: string;
+    repository: string | null;
+    waves: { region: string; status: string }[];
+  };
   change: { action: string; message: string; region?: string | undefined };
 }
 
@@ -43,7 +55,16 @@ const CHAT_ACTIONS: Record<string, { icon: string; urgent?: boolean }> = {
   'deployment.rollback-requested': { icon: ':leftwards_arrow_with_hook:' },
 };
 
-const ROLLBACK_ANNOUNCED = new Set(['deployment.rollback-requested', 'deployment.succeeded', 'deployment.rolled-back', 'deployment.aborted', 'deployment.failed', 'deployment.rollback-failed', 'deployment.refused', 'deployment.superseded']);
+const ROLLBACK_ANNOUNCED = new Set([
+  'deployment.rollback-requested',
+  'deployment.succeeded',
+  'deployment.rolled-back',
+  'deployment.aborted',
+  'deployment.failed',
+  'deployment.rollback-failed',
+  'deployment.refused',
+  'deployment.superseded',
+]);
 
 /**
  * Every rollback is announced in the platform-team channel, when asked for and when it ends: a

@@ -18,7 +18,8 @@ export function quotedUserText(text: string): string {
 }
 
 /** One line of a person's text for a list item or table cell: quoted text on one line, no pipes. */
-const inlineUserText = (text: string): string => quotedUserText(text).replace(/^> ?/gmu, '').replace(/\n/gu, ' ').replace(/\|/gu, '\\|');
+const inlineUserText = (text: string): string =>
+  quotedUserText(text).replace(/^> ?/gmu, '').replace(/\n/gu, ' ').replace(/\|/gu, '\\|');
 
 export const pullRequestTitleOf = (request: ProvisioningRequest): string =>
   `Provision ${request.type} ${request.physicalName} for ${request.service} (${request.environment}/${request.region})`;
@@ -26,8 +27,16 @@ export const pullRequestTitleOf = (request: ProvisioningRequest): string =>
 /** What a reviewer needs: who asked and why, who approved, what exactly changes and where its outputs go. */
 export function pullRequestBodyOf(request: ProvisioningRequest, approval: Approval | undefined): string {
   const votes = (approval?.votes ?? []).filter((vote) => vote.decision === 'APPROVE');
-  const approvals = votes.length > 0 ? votes.map((vote) => `- @${vote.voter} (${vote.teams.join(', ')}) via ${vote.via} at ${vote.at}${vote.comment ? `: ${inlineUserText(vote.comment)}` : ''}`) : ['- none recorded'];
-  const spec = Object.entries(request.spec).map(([key, value]) => `| \`${key}\` | ${inlineUserText(JSON.stringify(value))} |`);
+  const approvals =
+    votes.length > 0
+      ? votes.map(
+          (vote) =>
+            `- @${vote.voter} (${vote.teams.join(', ')}) via ${vote.via} at ${vote.at}${vote.comment ? `: ${inlineUserText(vote.comment)}` : ''}`,
+        )
+      : ['- none recorded'];
+  const spec = Object.entries(request.spec).map(
+    ([key, value]) => `| \`${key}\` | ${inlineUserText(JSON.stringify(value))} |`,
+  );
   return [
     `Provisioning request \`${request.id}\` from the developer portal.`,
     '',

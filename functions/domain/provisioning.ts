@@ -13,14 +13,20 @@ export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
 export const resourceNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/u, 'lower-case letters, digits and dashes, 3 to 32 characters, starting with a letter');
+  .regex(
+    /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/u,
+    'lower-case letters, digits and dashes, 3 to 32 characters, starting with a letter',
+  );
 
 /*
  * What a platform team allows for each resource type, with defaults. Encryption, public access
  * blocks, backups and deletion protection are not options: the modules always turn them on, so a
  * request that tries to set them is refused as an unknown option.
  */
-const keyAttributeSchema = z.strictObject({ name: z.string().regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name'), type: z.enum(['S', 'N', 'B']).default('S') });
+const keyAttributeSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name'),
+  type: z.enum(['S', 'N', 'B']).default('S'),
+});
 
 export const RESOURCE_SPEC_SCHEMAS = {
   sqs: z.strictObject({
@@ -46,19 +52,26 @@ export const RESOURCE_SPEC_SCHEMAS = {
   dynamodb: z.strictObject({
     partitionKey: keyAttributeSchema,
     sortKey: keyAttributeSchema.optional(),
-    ttlAttribute: z.string().regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name').optional(),
+    ttlAttribute: z
+      .string()
+      .regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name')
+      .optional(),
     streams: z.boolean().default(false),
   }),
   rds: z.strictObject({
     engine: z.enum(['postgres', 'mysql']).default('postgres'),
-    instanceClass: z.enum(['db.t4g.micro', 'db.t4g.small', 'db.t4g.medium', 'db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge']).default('db.t4g.small'),
+    instanceClass: z
+      .enum(['db.t4g.micro', 'db.t4g.small', 'db.t4g.medium', 'db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'])
+      .default('db.t4g.small'),
     storageGb: z.number().int().min(20).max(2000).default(20),
     multiAz: z.boolean().default(false),
     backupRetentionDays: z.number().int().min(1).max(35).default(7),
   }),
   elasticache: z.strictObject({
     engine: z.enum(['valkey', 'redis']).default('valkey'),
-    nodeType: z.enum(['cache.t4g.micro', 'cache.t4g.small', 'cache.t4g.medium', 'cache.r7g.large', 'cache.r7g.xlarge']).default('cache.t4g.small'),
+    nodeType: z
+      .enum(['cache.t4g.micro', 'cache.t4g.small', 'cache.t4g.medium', 'cache.r7g.large', 'cache.r7g.xlarge'])
+      .default('cache.t4g.small'),
     replicas: z.number().int().min(0).max(5).default(1),
   }),
 } as const satisfies Record<ResourceType, z.ZodType>;
@@ -80,12 +93,24 @@ export const provisioningRequestBodySchema = z.discriminatedUnion('type', [
   // A table has no sensible default key: the spec is required.
   z.strictObject({ ...requestFields, type: z.literal('dynamodb'), spec: RESOURCE_SPEC_SCHEMAS.dynamodb }),
   z.strictObject({ ...requestFields, type: z.literal('rds'), spec: RESOURCE_SPEC_SCHEMAS.rds.prefault({}) }),
-  z.strictObject({ ...requestFields, type: z.literal('elasticache'), spec: RESOURCE_SPEC_SCHEMAS.elasticache.prefault({}) }),
+  z.strictObject({
+    ...requestFields,
+    type: z.literal('elasticache'),
+    spec: RESOURCE_SPEC_SCHEMAS.elasticache.prefault({}),
+  }),
 ]);
 export type ProvisioningRequestBody = z.infer<typeof provisioningRequestBodySchema>;
 export type ResourceSpec = ProvisioningRequestBody['spec'];
 
-export const provisioningStatusSchema = z.enum(['REQUESTED', 'AWAITING_APPROVAL', 'REJECTED', 'PR_OPEN', 'APPLYING', 'COMPLETED', 'FAILED']);
+export const provisioningStatusSchema = z.enum([
+  'REQUESTED',
+  'AWAITING_APPROVAL',
+  'REJECTED',
+  'PR_OPEN',
+  'APPLYING',
+  'COMPLETED',
+  'FAILED',
+]);
 export type ProvisioningStatus = z.infer<typeof provisioningStatusSchema>;
 
 const PROVISIONING_TRANSITIONS: Record<ProvisioningStatus, readonly ProvisioningStatus[]> = {
@@ -98,7 +123,8 @@ const PROVISIONING_TRANSITIONS: Record<ProvisioningStatus, readonly Provisioning
   FAILED: [],
 };
 
-export const isProvisioningTerminal = (status: ProvisioningStatus): boolean => PROVISIONING_TRANSITIONS[status].length === 0;
+export const isProvisioningTerminal = (status: ProvisioningStatus): boolean =>
+  PROVISIONING_TRANSITIONS[status].length === 0;
 
 export const pullRequestRefSchema = z.object({
   repository: z.string(),
@@ -163,7 +189,14 @@ export const accountsSchema = z.object({ hml: z.string().regex(/^\d{12}$/u), pro
 export type Accounts = z.infer<typeof accountsSchema>;
 
 /** The resource's AWS name. S3 names are global, so buckets carry the environment and region too. */
-export function physicalNameOf(request: { service: string; name: string; environment: Environment; region: string; type: ResourceType; spec: Record<string, unknown> }): string {
+export function physicalNameOf(request: {
+  service: string;
+  name: string;
+  environment: Environment;
+  region: string;
+  type: ResourceType;
+  spec: Record<string, unknown>;
+}): string {
   const base = `${request.service}-${request.name}`;
   if (request.type === 's3') return `${base}-${request.environment}-${request.region}`;
   if ((request.type === 'sqs' || request.type === 'sns') && request.spec['fifo'] === true) return `${base}.fifo`;
@@ -171,7 +204,14 @@ export function physicalNameOf(request: { service: string; name: string; environ
 }
 
 /** AWS name length limits, the ones a long service plus resource name can break. */
-const NAME_LIMITS: Record<ResourceType, number> = { sqs: 80, sns: 256, s3: 63, dynamodb: 255, rds: 63, elasticache: 40 };
+const NAME_LIMITS: Record<ResourceType, number> = {
+  sqs: 80,
+  sns: 256,
+  s3: 63,
+  dynamodb: 255,
+  rds: 63,
+  elasticache: 40,
+};
 
 /** Resources of one type a service may have per environment and region. */
 export const QUOTAS: Record<ResourceType, number> = { sqs: 20, sns: 20, s3: 10, dynamodb: 10, rds: 2, elasticache: 2 };
@@ -191,9 +231,24 @@ const ALL_CACHE = RESOURCE_SPEC_SCHEMAS.elasticache.shape.nodeType.unwrap().opti
 
 /** What each tier may ask for: a T3 service gets small instances; a T1 service in PROD must be multi-AZ. */
 export const TIER_LIMITS: Record<Tier, TierLimits> = {
-  T1: { rdsInstanceClasses: ALL_RDS, maxRdsStorageGb: 2000, cacheNodeTypes: ALL_CACHE, prodNeedsHighAvailability: true },
-  T2: { rdsInstanceClasses: ALL_RDS, maxRdsStorageGb: 1000, cacheNodeTypes: ALL_CACHE, prodNeedsHighAvailability: false },
-  T3: { rdsInstanceClasses: SMALL_RDS, maxRdsStorageGb: 100, cacheNodeTypes: SMALL_CACHE, prodNeedsHighAvailability: false },
+  T1: {
+    rdsInstanceClasses: ALL_RDS,
+    maxRdsStorageGb: 2000,
+    cacheNodeTypes: ALL_CACHE,
+    prodNeedsHighAvailability: true,
+  },
+  T2: {
+    rdsInstanceClasses: ALL_RDS,
+    maxRdsStorageGb: 1000,
+    cacheNodeTypes: ALL_CACHE,
+    prodNeedsHighAvailability: false,
+  },
+  T3: {
+    rdsInstanceClasses: SMALL_RDS,
+    maxRdsStorageGb: 100,
+    cacheNodeTypes: SMALL_CACHE,
+    prodNeedsHighAvailability: false,
+  },
 };
 
 /** HML is for testing: large instances cost money and prove nothing there. */
@@ -211,7 +266,10 @@ export interface PolicyContext {
  * Why an SNS subscription endpoint is refused, or undefined: `https` only to an allow-listed
  * domain; `sqs` and `lambda` only as ARNs in the request's own account and region.
  */
-export function subscriptionEndpointProblem(subscription: { protocol: 'sqs' | 'lambda' | 'https'; endpoint: string }, where: { account: string; region: string; snsHttpsDomains: readonly string[] }): string | undefined {
+export function subscriptionEndpointProblem(
+  subscription: { protocol: 'sqs' | 'lambda' | 'https'; endpoint: string },
+  where: { account: string; region: string; snsHttpsDomains: readonly string[] },
+): string | undefined {
   const { endpoint } = subscription;
   if (subscription.protocol === 'https') {
     let url: URL;
@@ -220,16 +278,28 @@ export function subscriptionEndpointProblem(subscription: { protocol: 'sqs' | 'l
     } catch {
       return 'an https subscription needs an absolute https:// URL';
     }
-    if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || (url.port !== '' && url.port !== '443')) return 'an https subscription needs an https:// URL on port 443 without credentials';
+    if (
+      url.protocol !== 'https:' ||
+      url.username !== '' ||
+      url.password !== '' ||
+      (url.port !== '' && url.port !== '443')
+    )
+      return 'an https subscription needs an https:// URL on port 443 without credentials';
     const host = url.hostname.toLowerCase();
-    const allowed = where.snsHttpsDomains.some((domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`));
-    return allowed ? undefined : `${host} is not an allowed https subscription domain${where.snsHttpsDomains.length > 0 ? ` (allowed: ${where.snsHttpsDomains.join(', ')})` : ' (none is allowed)'}`;
+    const allowed = where.snsHttpsDomains.some(
+      (domain) => host === domain.toLowerCase() || host.endsWith(`.${domain.toLowerCase()}`),
+    );
+    return allowed
+      ? undefined
+      : `${host} is not an allowed https subscription domain${where.snsHttpsDomains.length > 0 ? ` (allowed: ${where.snsHttpsDomains.join(', ')})` : ' (none is allowed)'}`;
   }
   const pattern =
     subscription.protocol === 'sqs'
       ? new RegExp(`^arn:aws:sqs:${where.region}:${where.account}:[\\w-]{1,80}(\\.fifo)?$`, 'u')
       : new RegExp(`^arn:aws:lambda:${where.region}:${where.account}:function:[\\w-]{1,64}(:[\\w$-]{1,128})?$`, 'u');
-  return pattern.test(endpoint) ? undefined : `a ${subscription.protocol} subscription must be the ARN of a ${subscription.protocol === 'sqs' ? 'queue' : 'function'} in account ${where.account}, ${where.region}`;
+  return pattern.test(endpoint)
+    ? undefined
+    : `a ${subscription.protocol} subscription must be the ARN of a ${subscription.protocol === 'sqs' ? 'queue' : 'function'} in account ${where.account}, ${where.region}`;
 }
 
 export interface PolicyProblem {
@@ -242,42 +312,77 @@ export interface PolicyProblem {
  * fixes the request once. `existing` counts the service's live requests of that type in that
  * environment and region (this one excluded).
  */
-export function checkProvisioningPolicy(request: ProvisioningRequestBody, service: Pick<Service, 'name' | 'tier'>, existing: number, context: PolicyContext): PolicyProblem[] {
+export function checkProvisioningPolicy(
+  request: ProvisioningRequestBody,
+  service: Pick<Service, 'name' | 'tier'>,
+  existing: number,
+  context: PolicyContext,
+): PolicyProblem[] {
   const problems: PolicyProblem[] = [];
   if (request.type === 'sns') {
     request.spec.subscriptions.forEach((subscription, index) => {
-      const problem = subscriptionEndpointProblem(subscription, { account: context.account, region: request.region, snsHttpsDomains: context.snsHttpsDomains });
+      const problem = subscriptionEndpointProblem(subscription, {
+        account: context.account,
+        region: request.region,
+        snsHttpsDomains: context.snsHttpsDomains,
+      });
       if (problem) problems.push({ path: `spec.subscriptions.${String(index)}.endpoint`, message: problem });
     });
   }
   const physical = physicalNameOf(request);
   if (physical.length > NAME_LIMITS[request.type]) {
-    problems.push({ path: 'name', message: `the ${request.type} name ${physical} would be ${physical.length} characters; AWS allows ${NAME_LIMITS[request.type]}` });
+    problems.push({
+      path: 'name',
+      message: `the ${request.type} name ${physical} would be ${physical.length} characters; AWS allows ${NAME_LIMITS[request.type]}`,
+    });
   }
   if (request.name === request.service || request.name.startsWith(`${request.service}-`)) {
-    problems.push({ path: 'name', message: `do not repeat the service name: resources are already named ${request.service}-<name>` });
+    problems.push({
+      path: 'name',
+      message: `do not repeat the service name: resources are already named ${request.service}-<name>`,
+    });
   }
   if (existing >= QUOTAS[request.type]) {
-    problems.push({ path: 'type', message: `${request.service} already has ${existing} ${request.type} resource(s) in ${request.environment}/${request.region}; the quota is ${QUOTAS[request.type]}` });
+    problems.push({
+      path: 'type',
+      message: `${request.service} already has ${existing} ${request.type} resource(s) in ${request.environment}/${request.region}; the quota is ${QUOTAS[request.type]}`,
+    });
   }
   const limits = TIER_LIMITS[service.tier];
   const highAvailability = request.environment === 'prod' && limits.prodNeedsHighAvailability;
   if (request.type === 'rds') {
-    const allowed = request.environment === 'hml' ? limits.rdsInstanceClasses.filter((size) => HML_LIMITS.rdsInstanceClasses.includes(size)) : limits.rdsInstanceClasses;
+    const allowed =
+      request.environment === 'hml'
+        ? limits.rdsInstanceClasses.filter((size) => HML_LIMITS.rdsInstanceClasses.includes(size))
+        : limits.rdsInstanceClasses;
     if (!allowed.includes(request.spec.instanceClass)) {
-      problems.push({ path: 'spec.instanceClass', message: `${request.spec.instanceClass} is not allowed for a ${service.tier} service in ${request.environment}; allowed: ${allowed.join(', ')}` });
+      problems.push({
+        path: 'spec.instanceClass',
+        message: `${request.spec.instanceClass} is not allowed for a ${service.tier} service in ${request.environment}; allowed: ${allowed.join(', ')}`,
+      });
     }
     if (request.spec.storageGb > limits.maxRdsStorageGb) {
-      problems.push({ path: 'spec.storageGb', message: `${service.tier} services may have at most ${limits.maxRdsStorageGb} GB of database storage` });
+      problems.push({
+        path: 'spec.storageGb',
+        message: `${service.tier} services may have at most ${limits.maxRdsStorageGb} GB of database storage`,
+      });
     }
-    if (highAvailability && !request.spec.multiAz) problems.push({ path: 'spec.multiAz', message: `${service.tier} databases in prod must be multi-AZ` });
+    if (highAvailability && !request.spec.multiAz)
+      problems.push({ path: 'spec.multiAz', message: `${service.tier} databases in prod must be multi-AZ` });
   }
   if (request.type === 'elasticache') {
-    const allowed = request.environment === 'hml' ? limits.cacheNodeTypes.filter((size) => HML_LIMITS.cacheNodeTypes.includes(size)) : limits.cacheNodeTypes;
+    const allowed =
+      request.environment === 'hml'
+        ? limits.cacheNodeTypes.filter((size) => HML_LIMITS.cacheNodeTypes.includes(size))
+        : limits.cacheNodeTypes;
     if (!allowed.includes(request.spec.nodeType)) {
-      problems.push({ path: 'spec.nodeType', message: `${request.spec.nodeType} is not allowed for a ${service.tier} service in ${request.environment}; allowed: ${allowed.join(', ')}` });
+      problems.push({
+        path: 'spec.nodeType',
+        message: `${request.spec.nodeType} is not allowed for a ${service.tier} service in ${request.environment}; allowed: ${allowed.join(', ')}`,
+      });
     }
-    if (highAvailability && request.spec.replicas < 1) problems.push({ path: 'spec.replicas', message: `${service.tier} caches in prod need at least 1 replica` });
+    if (highAvailability && request.spec.replicas < 1)
+      problems.push({ path: 'spec.replicas', message: `${service.tier} caches in prod need at least 1 replica` });
   }
   if (request.type === 'dynamodb' && request.spec.sortKey?.name === request.spec.partitionKey.name) {
     problems.push({ path: 'spec.sortKey.name', message: 'the sort key must differ from the partition key' });
@@ -286,18 +391,23 @@ export function checkProvisioningPolicy(request: ProvisioningRequestBody, servic
 }
 
 /** `{account}/{env}/{region}/{type}/{service}/{name}.tf` (DESIGN.md). */
-export const terraformPathOf = (request: Pick<ProvisioningRequest, 'account' | 'environment' | 'region' | 'type' | 'service' | 'name'>): string =>
+export const terraformPathOf = (
+  request: Pick<ProvisioningRequest, 'account' | 'environment' | 'region' | 'type' | 'service' | 'name'>,
+): string =>
   `${request.account}/${request.environment}/${request.region}/${request.type}/${request.service}/${request.name}.tf`;
 
 /** Where the module stores connection details and credentials: `helpdev/{env}/{region}/{domain}/{service}/{type}`. */
-export const secretPathOf = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 'domain' | 'service' | 'type'>): string =>
-  `helpdev/${request.environment}/${request.region}/${request.domain}/${request.service}/${request.type}`;
+export const secretPathOf = (
+  request: Pick<ProvisioningRequest, 'environment' | 'region' | 'domain' | 'service' | 'type'>,
+): string => `helpdev/${request.environment}/${request.region}/${request.domain}/${request.service}/${request.type}`;
 
-export const fingerprintOf = (body: ProvisioningRequestBody): string => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+export const fingerprintOf = (body: ProvisioningRequestBody): string =>
+  createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
 /** The claim that makes a resource unique: one live request per Terraform file. */
-export const resourceClaimOf = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 'type' | 'service' | 'name'>): string =>
-  `${request.environment}/${request.region}/${request.type}/${request.service}/${request.name}`;
+export const resourceClaimOf = (
+  request: Pick<ProvisioningRequest, 'environment' | 'region' | 'type' | 'service' | 'name'>,
+): string => `${request.environment}/${request.region}/${request.type}/${request.service}/${request.name}`;
 
 export function newProvisioningRequest(input: {
   id: string;
@@ -309,7 +419,15 @@ export function newProvisioningRequest(input: {
 }): ProvisioningRequest {
   const { body } = input;
   const domain = input.service.domain ?? input.service.team;
-  const base = { account: input.accounts[body.environment], environment: body.environment, region: body.region, type: body.type, service: body.service, name: body.name, domain };
+  const base = {
+    account: input.accounts[body.environment],
+    environment: body.environment,
+    region: body.region,
+    type: body.type,
+    service: body.service,
+    name: body.name,
+    domain,
+  };
   return {
     id: input.id,
     status: 'REQUESTED',
@@ -344,20 +462,35 @@ export function transitionProvisioning(
   }
   return {
     request: { ...request, ...patch, status: to, updatedAt: audit.now },
-    event: { at: audit.now, actor: audit.actor, action: audit.action, message: audit.message, ...(request.status === to ? {} : { fromStatus: request.status, toStatus: to }) },
+    event: {
+      at: audit.now,
+      actor: audit.actor,
+      action: audit.action,
+      message: audit.message,
+      ...(request.status === to ? {} : { fromStatus: request.status, toStatus: to }),
+    },
   };
 }
 
 /** What the apply produced, by the module's naming rules; credentials and endpoints are in the secret. */
-export function outputsOf(request: Pick<ProvisioningRequest, 'type' | 'region' | 'account' | 'physicalName' | 'secretPath'>): Record<string, string> {
+export function outputsOf(
+  request: Pick<ProvisioningRequest, 'type' | 'region' | 'account' | 'physicalName' | 'secretPath'>,
+): Record<string, string> {
   const { region, account, physicalName: name } = request;
   const byType: Record<ResourceType, Record<string, string>> = {
-    sqs: { queueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`, queueArn: `arn:aws:sqs:${region}:${account}:${name}`, deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${name.replace(/(\.fifo)?$/u, '-dlq$1')}` },
+    sqs: {
+      queueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
+      queueArn: `arn:aws:sqs:${region}:${account}:${name}`,
+      deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${name.replace(/(\.fifo)?$/u, '-dlq$1')}`,
+    },
     sns: { topicArn: `arn:aws:sns:${region}:${account}:${name}` },
     s3: { bucketName: name, bucketArn: `arn:aws:s3:::${name}` },
     dynamodb: { tableName: name, tableArn: `arn:aws:dynamodb:${region}:${account}:table/${name}` },
     rds: { instanceIdentifier: name, instanceArn: `arn:aws:rds:${region}:${account}:db:${name}` },
-    elasticache: { replicationGroupId: name, replicationGroupArn: `arn:aws:elasticache:${region}:${account}:replicationgroup:${name}` },
+    elasticache: {
+      replicationGroupId: name,
+      replicationGroupArn: `arn:aws:elasticache:${region}:${account}:replicationgroup:${name}`,
+    },
   };
   return { ...byType[request.type], secretPath: request.secretPath };
 }
@@ -366,12 +499,22 @@ export function outputsOf(request: Pick<ProvisioningRequest, 'type' | 'region' |
  * What a merged pull request and an apply run mean for a request waiting on them: still waiting,
  * done, or failed with the reason.
  */
-export function applyOutcomeOf(request: Pick<ProvisioningRequest, 'pullRequest' | 'apply'>): { kind: 'waiting' } | { kind: 'applied' } | { kind: 'failed'; error: string; reason: string } {
+export function applyOutcomeOf(
+  request: Pick<ProvisioningRequest, 'pullRequest' | 'apply'>,
+): { kind: 'waiting' } | { kind: 'applied' } | { kind: 'failed'; error: string; reason: string } {
   const pullRequest = request.pullRequest;
   if (pullRequest?.state === 'closed') {
-    return { kind: 'failed', error: 'PullRequestClosedError', reason: `pull request #${pullRequest.number} was closed without merging${pullRequest.closedBy ? ` by ${pullRequest.closedBy}` : ''}` };
+    return {
+      kind: 'failed',
+      error: 'PullRequestClosedError',
+      reason: `pull request #${pullRequest.number} was closed without merging${pullRequest.closedBy ? ` by ${pullRequest.closedBy}` : ''}`,
+    };
   }
   if (pullRequest?.state !== 'merged' || !request.apply) return { kind: 'waiting' };
   if (request.apply.conclusion === 'success') return { kind: 'applied' };
-  return { kind: 'failed', error: 'TerraformApplyFailedError', reason: `the Terraform apply ended ${request.apply.conclusion}: ${request.apply.runUrl}` };
+  return {
+    kind: 'failed',
+    error: 'TerraformApplyFailedError',
+    reason: `the Terraform apply ended ${request.apply.conclusion}: ${request.apply.runUrl}`,
+  };
 }

@@ -15,7 +15,8 @@ const REGION_CODES: Record<string, string> = { 'us-east-1': 'use1', 'sa-east-1':
 
 export const regionCode = (region: string): string => REGION_CODES[region] ?? region.replace(/-/gu, '');
 
-export const clusterFor = (environment: Environment, region: string): string => `eks-${environment}-${regionCode(region)}`;
+export const clusterFor = (environment: Environment, region: string): string =>
+  `eks-${environment}-${regionCode(region)}`;
 
 /** The Argo CD application that runs a service in one environment and region. */
 export const argoAppName = (service: string, environment: Environment, region: string): string =>
@@ -34,7 +35,11 @@ export function planRollout(environment: Environment, _tier: Tier, mode: Rollout
     return [{ region: 'us-east-1', cluster: clusterFor('hml', 'us-east-1'), bakeSeconds: 0 }];
   }
   return [
-    { region: 'us-east-1', cluster: clusterFor('prod', 'us-east-1'), bakeSeconds: mode === 'rollback' ? 0 : PROD_BAKE_SECONDS },
+    {
+      region: 'us-east-1',
+      cluster: clusterFor('prod', 'us-east-1'),
+      bakeSeconds: mode === 'rollback' ? 0 : PROD_BAKE_SECONDS,
+    },
     { region: 'sa-east-1', cluster: clusterFor('prod', 'sa-east-1'), bakeSeconds: 0 },
   ];
 }

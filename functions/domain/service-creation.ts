@@ -10,7 +10,9 @@ import { WORKLOAD_REGIONS } from './provisioning.js';
 export const serviceTemplateSchema = z.enum(['node-api', 'java-api', 'static-web']);
 export type ServiceTemplate = z.infer<typeof serviceTemplateSchema>;
 
-export const teamNameSchema = z.string().regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes');
+export const teamNameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes');
 
 /** `POST /v1/services`. */
 export const serviceCreationBodySchema = z.strictObject({
@@ -33,7 +35,8 @@ export const repositoryMarkOf = (service: Pick<Service, 'name' | 'team'>): strin
   `flightplan-${createHash('sha256').update(`${service.name}/${service.team}`).digest('hex').slice(0, 16)}`;
 
 /** `owner/name` of a GitHub URL or module source (`git::https://github.com/owner/name.git//x?ref=v1`). */
-const githubRepositoryOf = (url: string): string | undefined => /github\.com[/:]([\w.-]+\/[\w.-]+?)(?:\.git)?(?:\/\/|[/?]|$)/u.exec(url)?.[1];
+const githubRepositoryOf = (url: string): string | undefined =>
+  /github\.com[/:]([\w.-]+\/[\w.-]+?)(?:\.git)?(?:\/\/|[/?]|$)/u.exec(url)?.[1];
 
 /**
  * Why a service may not have this name, or undefined: its repositories (`{org}/{name}` and
@@ -41,14 +44,26 @@ const githubRepositoryOf = (url: string): string | undefined => /github\.com[/:]
  */
 export function reservedRepositoryProblem(
   name: string,
-  settings: { organization: string; terraformRepository: string; terraformModuleSource: string; gitopsRepositoryUrl: string },
+  settings: {
+    organization: string;
+    terraformRepository: string;
+    terraformModuleSource: string;
+    gitopsRepositoryUrl: string;
+  },
 ): string | undefined {
-  const platform = [settings.terraformRepository, githubRepositoryOf(settings.terraformModuleSource), githubRepositoryOf(settings.gitopsRepositoryUrl)]
+  const platform = [
+    settings.terraformRepository,
+    githubRepositoryOf(settings.terraformModuleSource),
+    githubRepositoryOf(settings.gitopsRepositoryUrl),
+  ]
     .filter((repository): repository is string => repository !== undefined)
     .map((repository) => repository.toLowerCase());
-  for (const repository of [`${settings.organization}/${name}`, `${settings.organization}/${name}-infra`].map((candidate) => candidate.toLowerCase())) {
+  for (const repository of [`${settings.organization}/${name}`, `${settings.organization}/${name}-infra`].map(
+    (candidate) => candidate.toLowerCase(),
+  )) {
     if (platform.includes(repository)) return `${repository} is a platform repository; choose another service name`;
-    if (repository.startsWith(`${settings.organization.toLowerCase()}/template-`)) return `${repository} would be a template repository; service names may not start with template-`;
+    if (repository.startsWith(`${settings.organization.toLowerCase()}/template-`))
+      return `${repository} would be a template repository; service names may not start with template-`;
   }
   return undefined;
 }
@@ -101,7 +116,12 @@ export function catalogInfoFile(service: Service): RepositoryFile {
       },
       tags: [service.tier.toLowerCase(), ...(service.template ? [service.template] : [])],
     },
-    spec: { type: service.template === 'static-web' ? 'website' : 'service', lifecycle: 'experimental', owner: `group:${service.team}`, system: service.domain ?? service.team },
+    spec: {
+      type: service.template === 'static-web' ? 'website' : 'service',
+      lifecycle: 'experimental',
+      owner: `group:${service.team}`,
+      system: service.domain ?? service.team,
+    },
   };
   return { path: 'catalog-info.yaml', content: stringify(entity) };
 }
@@ -113,27 +133,40 @@ const ENVIRONMENT_REGIONS: Record<Environment, readonly string[]> = { hml: ['us-
  * Keycloak client, committed to the GitOps repository in one commit.
  */
 export function gitopsFiles(service: Service, gitopsRepositoryUrl: string): RepositoryFile[] {
-  const applications = (Object.entries(ENVIRONMENT_REGIONS) as [Environment, readonly string[]][]).flatMap(([environment, regions]) =>
-    regions.map((region): RepositoryFile => {
-      const name = argoAppName(service.name, environment, region);
-      const application = {
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'Application',
-        metadata: {
-          name,
-          namespace: 'argocd',
-          labels: { 'flightplan.io/service': service.name, 'flightplan.io/environment': environment, 'flightplan.io/region': region },
-          annotations: { 'notifications.argoproj.io/subscribe.on-deployed.flightplan': '', 'notifications.argoproj.io/subscribe.on-sync-failed.flightplan': '', 'notifications.argoproj.io/subscribe.on-health-degraded.flightplan': '' },
-        },
-        spec: {
-          project: service.team,
-          source: { repoURL: gitopsRepositoryUrl, targetRevision: 'main', path: manifestPath(service.name, environment, region).replace(/\/image\.yaml$/u, '') },
-          destination: { name: clusterFor(environment, region), namespace: service.name },
-          syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
-        },
-      };
-      return { path: `argocd/applications/${name}.yaml`, content: stringify(application) };
-    }),
+  const applications = (Object.entries(ENVIRONMENT_REGIONS) as [Environment, readonly string[]][]).flatMap(
+    ([environment, regions]) =>
+      regions.map((region): RepositoryFile => {
+        const name = argoAppName(service.name, environment, region);
+        const application = {
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Application',
+          metadata: {
+            name,
+            namespace: 'argocd',
+            labels: {
+              'flightplan.io/service': service.name,
+              'flightplan.io/environment': environment,
+              'flightplan.io/region': region,
+            },
+            annotations: {
+              'notifications.argoproj.io/subscribe.on-deployed.flightplan': '',
+              'notifications.argoproj.io/subscribe.on-sync-failed.flightplan': '',
+              'notifications.argoproj.io/subscribe.on-health-degraded.flightplan': '',
+            },
+          },
+          spec: {
+            project: service.team,
+            source: {
+              repoURL: gitopsRepositoryUrl,
+              targetRevision: 'main',
+              path: manifestPath(service.name, environment, region).replace(/\/image\.yaml$/u, ''),
+            },
+            destination: { name: clusterFor(environment, region), namespace: service.name },
+            syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['CreateNamespace=true'] },
+          },
+        };
+        return { path: `argocd/applications/${name}.yaml`, content: stringify(application) };
+      }),
   );
   const keycloakClient = {
     clientId: service.name,
@@ -146,5 +179,8 @@ export function gitopsFiles(service: Service, gitopsRepositoryUrl: string): Repo
     directAccessGrantsEnabled: false,
     attributes: { 'flightplan.io/team': service.team, 'flightplan.io/tier': service.tier },
   };
-  return [...applications, { path: `keycloak/clients/${service.name}.json`, content: `${JSON.stringify(keycloakClient, null, 2)}\n` }];
+  return [
+    ...applications,
+    { path: `keycloak/clients/${service.name}.json`, content: `${JSON.stringify(keycloakClient, null, 2)}\n` },
+  ];
 }

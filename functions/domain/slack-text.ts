@@ -3,7 +3,8 @@
  * `&` as the start of an entity. Every piece of text a person or another system wrote goes
  * through this before it reaches a message, so it reads as typed and never pings or links.
  */
-export const escapeMrkdwn = (text: string): string => text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
+export const escapeMrkdwn = (text: string): string =>
+  text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
 
 /** A link Flightplan writes, with its label escaped; a relative `href` is made absolute by the Chat adapter. */
 export const mrkdwnLink = (href: string, label: string): string => `<${href}|${escapeMrkdwn(label)}>`;
@@ -15,9 +16,11 @@ export const mrkdwnLink = (href: string, label: string): string => `<${href}|${e
 export function absoluteLinks<T>(value: T, portalUrl: string): T {
   const base = portalUrl.replace(/\/+$/u, '');
   const resolve = (item: unknown): unknown => {
-    if (typeof item === 'string') return item.replace(/<(\/[^|>\s]*)\|/gu, (_match, path: string) => `<${base}${path}|`);
+    if (typeof item === 'string')
+      return item.replace(/<(\/[^|>\s]*)\|/gu, (_match, path: string) => `<${base}${path}|`);
     if (Array.isArray(item)) return item.map(resolve);
-    if (item !== null && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, resolve(entry)]));
+    if (item !== null && typeof item === 'object')
+      return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, resolve(entry)]));
     return item;
   };
   return resolve(value) as T;

@@ -20,7 +20,9 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
  */
 export function hclString(text: string): string {
   if (CONTROL_CHARACTERS.test(text)) {
-    throw new ValidationError('A value for the Terraform file contains a control character', [{ path: '', message: `control character in ${JSON.stringify(text.slice(0, 80))}` }]);
+    throw new ValidationError('A value for the Terraform file contains a control character', [
+      { path: '', message: `control character in ${JSON.stringify(text.slice(0, 80))}` },
+    ]);
   }
   const escaped = text
     .replace(/["\\]/gu, (character) => `\\${character}`)
@@ -37,7 +39,8 @@ function renderValue(value: HclValue, indent: string): string {
   if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) {
-    if (value.every((item) => typeof item !== 'object')) return `[${value.map((item) => renderValue(item, indent)).join(', ')}]`;
+    if (value.every((item) => typeof item !== 'object'))
+      return `[${value.map((item) => renderValue(item, indent)).join(', ')}]`;
     return `[\n${value.map((item) => `${indent}  ${renderValue(item, `${indent}  `)},`).join('\n')}\n${indent}]`;
   }
   return `{\n${renderAttributes(Object.entries(value), `${indent}  `)}${indent}}`;
@@ -57,7 +60,13 @@ function renderAttributes(entries: [string, HclValue | HclExpression][], indent:
   };
   for (const [rawKey, value] of entries) {
     const key = isIdentifier(rawKey) ? rawKey : quote(rawKey);
-    const rendered = typeof value === 'object' && !Array.isArray(value) && 'expression' in value && typeof value.expression === 'string' ? value.expression : renderValue(value as HclValue, indent);
+    const rendered =
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      'expression' in value &&
+      typeof value.expression === 'string'
+        ? value.expression
+        : renderValue(value as HclValue, indent);
     if (rendered.includes('\n')) {
       flush();
       lines.push(`${indent}${key} = ${rendered}`);
@@ -70,19 +79,48 @@ function renderAttributes(entries: [string, HclValue | HclExpression][], indent:
 }
 
 /** Terraform identifiers allow dashes, but module addresses read better with underscores. */
-export const moduleNameOf = (request: Pick<ProvisioningRequest, 'service' | 'name'>): string => `${request.service}_${request.name}`.replace(/-/gu, '_');
+export const moduleNameOf = (request: Pick<ProvisioningRequest, 'service' | 'name'>): string =>
+  `${request.service}_${request.name}`.replace(/-/gu, '_');
 
 /** The module inputs for each type, from the request's validated spec. */
 function moduleInputs(request: ProvisioningRequest): [string, HclValue][] {
   const spec = request.spec as Record<string, HclValue | undefined>;
-  const defined = (entries: [string, HclValue | undefined][]): [string, HclValue][] => entries.filter((entry): entry is [string, HclValue] => entry[1] !== undefined);
+  const defined = (entries: [string, HclValue | undefined][]): [string, HclValue][] =>
+    entries.filter((entry): entry is [string, HclValue] => entry[1] !== undefined);
   const byType: Record<ResourceType, [string, HclValue | undefined][]> = {
-    sqs: [['fifo', spec['fifo']], ['visibility_timeout_seconds', spec['visibilityTimeoutSeconds']], ['retention_days', spec['retentionDays']], ['max_receive_count', spec['maxReceiveCount']]],
-    sns: [['fifo', spec['fifo']], ['subscriptions', spec['subscriptions']]],
-    s3: [['versioning', spec['versioning']], ['expire_after_days', spec['expireAfterDays']], ['noncurrent_version_expire_after_days', spec['noncurrentVersionExpireAfterDays']]],
-    dynamodb: [['partition_key', spec['partitionKey']], ['sort_key', spec['sortKey']], ['ttl_attribute', spec['ttlAttribute']], ['streams', spec['streams']]],
-    rds: [['engine', spec['engine']], ['instance_class', spec['instanceClass']], ['storage_gb', spec['storageGb']], ['multi_az', spec['multiAz']], ['backup_retention_days', spec['backupRetentionDays']]],
-    elasticache: [['engine', spec['engine']], ['node_type', spec['nodeType']], ['replicas', spec['replicas']]],
+    sqs: [
+      ['fifo', spec['fifo']],
+      ['visibility_timeout_seconds', spec['visibilityTimeoutSeconds']],
+      ['retention_days', spec['retentionDays']],
+      ['max_receive_count', spec['maxReceiveCount']],
+    ],
+    sns: [
+      ['fifo', spec['fifo']],
+      ['subscriptions', spec['subscriptions']],
+    ],
+    s3: [
+      ['versioning', spec['versioning']],
+      ['expire_after_days', spec['expireAfterDays']],
+      ['noncurrent_version_expire_after_days', spec['noncurrentVersionExpireAfterDays']],
+    ],
+    dynamodb: [
+      ['partition_key', spec['partitionKey']],
+      ['sort_key', spec['sortKey']],
+      ['ttl_attribute', spec['ttlAttribute']],
+      ['streams', spec['streams']],
+    ],
+    rds: [
+      ['engine', spec['engine']],
+      ['instance_class', spec['instanceClass']],
+      ['storage_gb', spec['storageGb']],
+      ['multi_az', spec['multiAz']],
+      ['backup_retention_days', spec['backupRetentionDays']],
+    ],
+    elasticache: [
+      ['engine', spec['engine']],
+      ['node_type', spec['nodeType']],
+      ['replicas', spec['replicas']],
+    ],
   };
   return defined(byType[request.type]);
 }
@@ -103,13 +141,30 @@ export function renderTerraform(request: ProvisioningRequest, moduleSource: stri
     ['region', request.region],
     ['secret_path', request.secretPath],
   ];
-  const tags: [string, HclValue][] = [['tags', { service: request.service, team: request.team, domain: request.domain, environment: request.environment, 'flightplan:request': request.id }]];
+  const tags: [string, HclValue][] = [
+    [
+      'tags',
+      {
+        service: request.service,
+        team: request.team,
+        domain: request.domain,
+        environment: request.environment,
+        'flightplan:request': request.id,
+      },
+    ],
+  ];
   const body = [
     `  source = ${quote(`${moduleSource}//${request.type}?ref=v1`)}\n`,
     renderAttributes(identity, '  '),
     renderAttributes(moduleInputs(request), '  '),
     renderAttributes(tags, '  '),
   ].filter((section) => section !== '');
-  const output = renderAttributes([['value', { expression: `module.${name}` }], ['sensitive', true]], '  ');
+  const output = renderAttributes(
+    [
+      ['value', { expression: `module.${name}` }],
+      ['sensitive', true],
+    ],
+    '  ',
+  );
   return `${header.join('\n')}\nmodule ${quote(name)} {\n${body.join('\n')}}\n\noutput ${quote(name)} {\n${output}}\n`;
 }

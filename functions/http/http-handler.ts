@@ -34,7 +34,9 @@ export function parseJson(body: string): unknown {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw new ValidationError('The body is not valid JSON', [{ path: '', message: (error as Error).message }], { cause: error });
+    throw new ValidationError('The body is not valid JSON', [{ path: '', message: (error as Error).message }], {
+      cause: error,
+    });
   }
 }
 
@@ -62,7 +64,8 @@ export function httpHandler(handle: HttpHandler): HttpHandler {
       } catch (error) {
         const problem = problemFor(error);
         if (problem.status >= 500) logger.error('Request failed', { error: error as Error, routeKey: event.routeKey });
-        else logger.info('Request refused', { status: problem.status, detail: problem.detail, routeKey: event.routeKey });
+        else
+          logger.info('Request refused', { status: problem.status, detail: problem.detail, routeKey: event.routeKey });
         return problemResponse(problem);
       }
     });

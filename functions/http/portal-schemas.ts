@@ -13,19 +13,43 @@ const pageQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(25),
 };
 
-export const deploymentsQuerySchema = z.strictObject({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: deploymentStatusSchema.optional(), ...pageQuery });
+export const deploymentsQuerySchema = z.strictObject({
+  service: z.string().min(1).optional(),
+  environment: environmentSchema.optional(),
+  status: deploymentStatusSchema.optional(),
+  ...pageQuery,
+});
 export const approvalsQuerySchema = z.strictObject({ status: approvalStatusSchema.default('PENDING'), ...pageQuery });
-export const provisioningQuerySchema = z.strictObject({ service: z.string().min(1).optional(), environment: environmentSchema.optional(), status: provisioningStatusSchema.optional(), ...pageQuery });
-export const servicesQuerySchema = z.strictObject({ team: z.string().min(1).optional(), status: serviceSchema.shape.status.unwrap().optional(), ...pageQuery });
+export const provisioningQuerySchema = z.strictObject({
+  service: z.string().min(1).optional(),
+  environment: environmentSchema.optional(),
+  status: provisioningStatusSchema.optional(),
+  ...pageQuery,
+});
+export const servicesQuerySchema = z.strictObject({
+  team: z.string().min(1).optional(),
+  status: serviceSchema.shape.status.unwrap().optional(),
+  ...pageQuery,
+});
 
-export const voteBodySchema = z.strictObject({ decision: z.enum(['APPROVE', 'REJECT']), comment: z.string().max(1000).optional() });
+export const voteBodySchema = z.strictObject({
+  decision: z.enum(['APPROVE', 'REJECT']),
+  comment: z.string().max(1000).optional(),
+});
 
-export const overrideBodySchema = z.strictObject({ reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(1000) });
+export const overrideBodySchema = z.strictObject({
+  reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(1000),
+});
 
 export const acceptedSchema = z.object({ id: z.string(), status: z.string(), href: z.string() });
-export const deploymentAcceptedSchema = z.object({ deploymentId: z.string(), status: z.literal('QUEUED'), href: z.string() });
+export const deploymentAcceptedSchema = z.object({
+  deploymentId: z.string(),
+  status: z.literal('QUEUED'),
+  href: z.string(),
+});
 
-const pageOf = <Item extends z.ZodType>(item: Item) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+const pageOf = <Item extends z.ZodType>(item: Item) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 const { revision: _deploymentRevision, ...deploymentFields } = deploymentSchema.shape;
 const { revision: _serviceRevision, ...serviceFields } = serviceSchema.shape;
@@ -47,7 +71,12 @@ export const deploymentDetailSchema = deploymentViewSchema.extend({
   waitingBehind: z.string().nullable(),
 });
 
-const sloSchema = z.object({ availability: z.number(), maxErrorRate: z.number(), maxP99Ms: z.number(), minBakeRequests: z.number() });
+const sloSchema = z.object({
+  availability: z.number(),
+  maxErrorRate: z.number(),
+  maxP99Ms: z.number(),
+  minBakeRequests: z.number(),
+});
 export const deploymentPlanSchema = z.object({
   service: z.string(),
   environment: z.string(),
@@ -61,10 +90,27 @@ export const deploymentPlanSchema = z.object({
       bakeSeconds: z.number(),
       gate: z.object({ slo: sloSchema, checks: z.array(z.string()) }),
       estimatedStartAt: z.string(),
-      freeze: z.object({ name: z.string(), from: z.string(), to: z.string(), timeZone: z.string(), endsAt: z.string(), overridden: z.boolean() }).nullable(),
+      freeze: z
+        .object({
+          name: z.string(),
+          from: z.string(),
+          to: z.string(),
+          timeZone: z.string(),
+          endsAt: z.string(),
+          overridden: z.boolean(),
+        })
+        .nullable(),
     }),
   ),
-  approval: z.object({ policy: z.string(), description: z.string(), quorum: z.number(), eligibleTeams: z.array(z.string()), mayApproveNow: z.array(z.string()) }).nullable(),
+  approval: z
+    .object({
+      policy: z.string(),
+      description: z.string(),
+      quorum: z.number(),
+      eligibleTeams: z.array(z.string()),
+      mayApproveNow: z.array(z.string()),
+    })
+    .nullable(),
   estimatedDurationSeconds: z.number(),
   estimatedCostUsd: z.number(),
   writes: z.literal('nothing'),
@@ -80,7 +126,9 @@ export const liveVersionsSchema = z.object({
       digest: z.string().nullable(),
       deploymentId: z.string().nullable(),
       since: z.string().nullable(),
-      inFlight: z.object({ deploymentId: z.string(), version: z.string(), status: z.string(), waveStatus: z.string() }).nullable(),
+      inFlight: z
+        .object({ deploymentId: z.string(), version: z.string(), status: z.string(), waveStatus: z.string() })
+        .nullable(),
     }),
   ),
 });
@@ -94,17 +142,29 @@ export const deploymentExecutionSchema = z.object({
   error: z.string().optional(),
   cause: z.string().optional(),
   /** GetExecutionHistory events, oldest first, each with its `…EventDetails`. */
-  events: z.array(z.looseObject({ id: z.number(), previousEventId: z.number().optional(), timestamp: z.string(), type: z.string() })),
+  events: z.array(
+    z.looseObject({ id: z.number(), previousEventId: z.number().optional(), timestamp: z.string(), type: z.string() }),
+  ),
 });
 export const approvalDetailSchema = approvalSchema.extend({ events: z.array(deploymentEventSchema) });
-export const provisioningDetailSchema = provisioningRequestViewSchema.extend({ approval: approvalSchema.nullable(), events: z.array(deploymentEventSchema) });
+export const provisioningDetailSchema = provisioningRequestViewSchema.extend({
+  approval: approvalSchema.nullable(),
+  events: z.array(deploymentEventSchema),
+});
 export const serviceDetailSchema = serviceViewSchema.extend({ events: z.array(deploymentEventSchema) });
 
 export const problemSchema = z.object({
-  type: z.string().describe('A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}'),
+  type: z
+    .string()
+    .describe(
+      'A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}',
+    ),
   title: z.string(),
   status: z.number().int(),
   detail: z.string(),
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  knownGoodVersions: z.array(z.string()).optional().describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
+  knownGoodVersions: z
+    .array(z.string())
+    .optional()
+    .describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
 });

@@ -37,12 +37,17 @@ const KNOWN: [new (...args: never[]) => Error, number, string, string][] = [
 export function problemFor(error: unknown): Problem {
   if (error instanceof ZodError) {
     // An unknown field is named on its own, so `"dryRun": true` reads as what it is.
-    const unknown = error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')) : []));
+    const unknown = error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')) : [],
+    );
     return {
       type: `${PROBLEM_BASE}validation`,
       title: 'The request is not valid',
       status: 400,
-      detail: unknown.length > 0 ? `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}` : 'The request body or parameters do not match the schema',
+      detail:
+        unknown.length > 0
+          ? `Unknown field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}`
+          : 'The request body or parameters do not match the schema',
       errors: error.issues.flatMap((issue) =>
         issue.code === 'unrecognized_keys'
           ? issue.keys.map((key) => ({ path: [...issue.path, key].join('.'), message: 'unknown field' }))
@@ -58,7 +63,12 @@ export function problemFor(error: unknown): Problem {
       return problem;
     }
   }
-  return { type: `${PROBLEM_BASE}internal`, title: 'Internal error', status: 500, detail: 'Flightplan could not complete the request; it has been logged' };
+  return {
+    type: `${PROBLEM_BASE}internal`,
+    title: 'Internal error',
+    status: 500,
+    detail: 'Flightplan could not complete the request; it has been logged',
+  };
 }
 
 export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {

@@ -1,4 +1,8 @@
-import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
 import { z } from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
@@ -22,45 +26,59 @@ export const declaration = httpFunction({
   ports: ['catalog', 'bus', 'githubWebhookSecret', 'idempotency', 'selfService'],
   use: { readsOnly: true },
   createHandler: (deps) => {
-  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'deliveryId', expiresAfterSeconds: DELIVERY_MEMORY_SECONDS });
-  const publishOnce = makeIdempotent(
-    async (delivery: { deliveryId: string; entries: BusEntry[]; summary: string }) => {
-      await deps.bus.publish(delivery.entries);
-      return { status: 'accepted', deliveryId: delivery.deliveryId, summary: delivery.summary };
-    },
-    {
-      persistenceStore: deps.idempotency,
-      config: idempotency,
-      keyPrefix: 'github-delivery',
-    },
-  );
+    const idempotency = new IdempotencyConfig({
+      eventKeyJmesPath: 'deliveryId',
+      expiresAfterSeconds: DELIVERY_MEMORY_SECONDS,
+    });
+    const publishOnce = makeIdempotent(
+      async (delivery: { deliveryId: string; entries: BusEntry[]; summary: string }) => {
+        await deps.bus.publish(delivery.entries);
+        return { status: 'accepted', deliveryId: delivery.deliveryId, summary: delivery.summary };
+      },
+      {
+        persistenceStore: deps.idempotency,
+        config: idempotency,
+        keyPrefix: 'github-delivery',
+      },
+    );
 
-  return httpHandler(async (event, context) => {
-    idempotency.registerLambdaContext(context);
-    const body = rawBody(event);
-    const signature = header(event, 'x-hub-signature-256');
-    if (!signature || !(await verify(await deps.githubWebhookSecret.value(), body, signature).catch(() => false))) {
-      throw new UnauthorizedError('X-Hub-Signature-256 is missing or does not match the body');
-    }
-    const eventName = header(event, 'x-github-event');
-    const deliveryId = deliveryIdSchema.safeParse(header(event, 'x-github-delivery'));
-    if (!eventName || !deliveryId.success) {
-      throw new ValidationError('X-GitHub-Event and X-GitHub-Delivery headers are required', [
-        { path: 'headers', message: 'missing X-GitHub-Event or X-GitHub-Delivery' },
-      ]);
-    }
-    const decision = await acceptGithubDelivery(deps, { eventName, deliveryId: deliveryId.data, payload: parseJson(body) });
-    if (decision.kind === 'ignored') {
-      logger.info('GitHub delivery ignored', { deliveryId: deliveryId.data, eventName, reason: decision.reason });
-      return json(202, { status: 'ignored', deliveryId: deliveryId.data, reason: decision.reason });
-    }
-    try {
-      return json(202, await publishOnce({ deliveryId: deliveryId.data, entries: decision.entries, summary: decision.summary }));
-    } catch (error) {
-      if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
-      return json(202, { status: 'ignored', deliveryId: deliveryId.data, reason: 'the same delivery is being processed' });
-    }
-  });
+    return httpHandler(async (event, context) => {
+      idempotency.registerLambdaContext(context);
+      const body = rawBody(event);
+      const signature = header(event, 'x-hub-signature-256');
+      if (!signature || !(await verify(await deps.githubWebhookSecret.value(), body, signature).catch(() => false))) {
+        throw new UnauthorizedError('X-Hub-Signature-256 is missing or does not match the body');
+      }
+      const eventName = header(event, 'x-github-event');
+      const deliveryId = deliveryIdSchema.safeParse(header(event, 'x-github-delivery'));
+      if (!eventName || !deliveryId.success) {
+        throw new ValidationError('X-GitHub-Event and X-GitHub-Delivery headers are required', [
+          { path: 'headers', message: 'missing X-GitHub-Event or X-GitHub-Delivery' },
+        ]);
+      }
+      const decision = await acceptGithubDelivery(deps, {
+        eventName,
+        deliveryId: deliveryId.data,
+        payload: parseJson(body),
+      });
+      if (decision.kind === 'ignored') {
+        logger.info('GitHub delivery ignored', { deliveryId: deliveryId.data, eventName, reason: decision.reason });
+        return json(202, { status: 'ignored', deliveryId: deliveryId.data, reason: decision.reason });
+      }
+      try {
+        return json(
+          202,
+          await publishOnce({ deliveryId: deliveryId.data, entries: decision.entries, summary: decision.summary }),
+        );
+      } catch (error) {
+        if (!(error instanceof IdempotencyAlreadyInProgressError)) throw error;
+        return json(202, {
+          status: 'ignored',
+          deliveryId: deliveryId.data,
+          reason: 'the same delivery is being processed',
+        });
+      }
+    });
   },
 });
 

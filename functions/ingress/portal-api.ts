@@ -4,7 +4,15 @@ import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.js';
-import { header, httpHandler, json, parseJson, rawBody, type HttpEvent, type HttpResult } from '../http/http-handler.js';
+import {
+  header,
+  httpHandler,
+  json,
+  parseJson,
+  rawBody,
+  type HttpEvent,
+  type HttpResult,
+} from '../http/http-handler.js';
 import { openApiDocument } from '../http/openapi.js';
 import {
   approvalsQuerySchema,
@@ -39,10 +47,16 @@ import { requestServiceCreation } from '../use-cases/service-creation.js';
 
 const pathId = (event: HttpEvent, name: string): string => z.string().min(1).parse(event.pathParameters?.[name]);
 
-const pageOf = (query: { cursor?: string | undefined; limit: number }) => ({ limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) });
+const pageOf = (query: { cursor?: string | undefined; limit: number }) => ({
+  limit: query.limit,
+  ...(query.cursor ? { cursor: query.cursor } : {}),
+});
 
 /** 202 with where to follow the accepted request. */
-const accepted = (body: Record<string, unknown> & { href: string }, extraHeaders: Record<string, string> = {}): HttpResult => ({
+const accepted = (
+  body: Record<string, unknown> & { href: string },
+  extraHeaders: Record<string, string> = {},
+): HttpResult => ({
   ...json(202, body),
   headers: { 'content-type': 'application/json', location: body.href, ...extraHeaders },
 });
@@ -53,7 +67,10 @@ const idempotencyKeySchema = z.string().min(1).max(200).optional();
 
 function idempotencyKeyOf(event: HttpEvent): string | undefined {
   const parsed = idempotencyKeySchema.safeParse(header(event, 'idempotency-key'));
-  if (!parsed.success) throw new ValidationError('Idempotency-Key must be 1 to 200 characters', [{ path: 'headers.idempotency-key', message: 'too long' }]);
+  if (!parsed.success)
+    throw new ValidationError('Idempotency-Key must be 1 to 200 characters', [
+      { path: 'headers.idempotency-key', message: 'too long' },
+    ]);
   return parsed.data;
 }
 
@@ -72,127 +89,202 @@ export function callerOf(event: HttpEvent): Caller {
 /** The portal API (/v1): one function, routed by API Gateway's route key. */
 export const declaration = httpFunction({
   description: 'Portal API (/v1)',
-  ports: ['deployments', 'catalog', 'bus', 'waits', 'workflows', 'clock', 'approvals', 'chat', 'metrics', 'provisioning', 'selfService', 'locks', 'freezeWindows'],
+  ports: [
+    'deployments',
+    'catalog',
+    'bus',
+    'waits',
+    'workflows',
+    'clock',
+    'approvals',
+    'chat',
+    'metrics',
+    'provisioning',
+    'selfService',
+    'locks',
+    'freezeWindows',
+  ],
   use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
   createHandler: (deps) =>
-  httpHandler(async (event) => {
-    if (event.routeKey === 'GET /v1/openapi.json') {
-      openApi ??= JSON.stringify(openApiDocument());
-      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' }, body: openApi };
-    }
-    const caller = callerOf(event);
-    // First use records the person; the directory then knows them on Slack and GitHub too.
-    const person = await recordSignIn(deps, caller);
-    switch (event.routeKey) {
-      case 'GET /v1/me':
-        return json(200, person);
-      case 'GET /v1/people/{id}': {
-        const id = pathId(event, 'id');
-        if (id !== caller.id) await assertPlatformTeam(deps, caller);
-        const found = await deps.catalog.getPerson(id);
-        if (!found) throw new NotFoundError(`Person ${id} is not in the directory`);
-        return json(200, found);
+    httpHandler(async (event) => {
+      if (event.routeKey === 'GET /v1/openapi.json') {
+        openApi ??= JSON.stringify(openApiDocument());
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' },
+          body: openApi,
+        };
       }
-      case 'PUT /v1/people/{id}': {
-        await assertPlatformTeam(deps, caller);
-        return json(200, await setPerson(deps, pathId(event, 'id'), personUpdateSchema.parse(parseJson(rawBody(event)))));
-      }
-      case 'POST /v1/deployments': {
-        const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
-        const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
-        return accepted({ deploymentId, status: 'QUEUED', href: `/v1/deployments/${deploymentId}` });
-      }
-      case 'POST /v1/deployments/plan': {
-        const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
-        return json(200, deploymentPlanSchema.parse(await planDeploymentRequest(deps, caller, body)));
-      }
-      case 'POST /v1/deployments/{id}/override': {
-        const body = overrideBodySchema.parse(parseJson(rawBody(event)));
-        const deployment = await overrideBlockedWave(deps, caller, { deploymentId: pathId(event, 'id'), reason: body.reason });
-        return json(202, { deploymentId: deployment.id, status: deployment.status, waveOverrides: deployment.waveOverrides });
-      }
-      case 'GET /v1/services/{name}/live':
-        return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, pathId(event, 'name'))));
-      case 'POST /v1/provisioning-requests': {
-        const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
-        const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
-        // A replay answers what the first call answered.
-        return accepted({ id: request.id, status: 'REQUESTED', href: `/v1/provisioning-requests/${request.id}` }, replayed ? { 'idempotent-replayed': 'true' } : {});
-      }
-      case 'GET /v1/provisioning-requests': {
-        const query = provisioningQuerySchema.parse(event.queryStringParameters ?? {});
-        const page = await deps.provisioning.list({ ...(query.service ? { service: query.service } : {}), ...(query.environment ? { environment: query.environment } : {}), ...(query.status ? { status: query.status } : {}) }, pageOf(query));
-        return json(200, { items: page.items.map((item) => provisioningRequestViewSchema.parse(item)), nextCursor: page.nextCursor });
-      }
-      case 'GET /v1/provisioning-requests/{id}': {
-        const id = pathId(event, 'id');
-        const request = await deps.provisioning.get(id);
-        if (!request) throw new NotFoundError(`Provisioning request ${id} does not exist`);
-        const [events, approval] = await Promise.all([deps.provisioning.events(id), request.approvalId ? deps.approvals.get(request.approvalId) : undefined]);
-        return json(200, provisioningDetailSchema.parse({ ...request, approval: approval ?? null, events }));
-      }
-      case 'POST /v1/services': {
-        const body = serviceCreationBodySchema.parse(parseJson(rawBody(event)));
-        const service = await requestServiceCreation(deps, caller, body);
-        return accepted({ id: service.name, status: service.status, href: `/v1/services/${service.name}` });
-      }
-      case 'GET /v1/services': {
-        const query = servicesQuerySchema.parse(event.queryStringParameters ?? {});
-        const page = await deps.catalog.listServicesPage({ ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) }, pageOf(query));
-        return json(200, { items: page.items.map((item) => serviceViewSchema.parse(item)), nextCursor: page.nextCursor });
-      }
-      case 'GET /v1/services/{name}': {
-        const name = pathId(event, 'name');
-        const service = await deps.catalog.getService(name);
-        if (!service) throw new NotFoundError(`Service ${name} does not exist`);
-        return json(200, serviceDetailSchema.parse({ ...service, events: await deps.catalog.serviceEvents(name) }));
-      }
-      case 'PUT /v1/services/{name}': {
-        const service = await registerService(deps, caller, pathId(event, 'name'), serviceRegistrationSchema.parse(parseJson(rawBody(event))));
-        return json(200, serviceViewSchema.parse(service));
-      }
-      case 'DELETE /v1/services/{name}':
-        return json(200, serviceViewSchema.parse(await retireService(deps, caller, pathId(event, 'name'))));
-      case 'POST /v1/deployments/{id}/abort': {
-        const deployment = await abortDeployment(deps, caller, pathId(event, 'id'));
-        return json(202, { deploymentId: deployment.id, status: deployment.status, abortRequestedBy: deployment.abortRequestedBy });
-      }
-      case 'GET /v1/deployments': {
-        const query = deploymentsQuerySchema.parse(event.queryStringParameters ?? {});
-        return json(200, await listDeployments(deps, query));
-      }
-      case 'GET /v1/deployments/{id}':
-        return json(200, deploymentDetailSchema.parse(await describeDeployment(deps, pathId(event, 'id'))));
-      case 'GET /v1/deployments/{id}/execution':
-        return json(200, deploymentExecutionSchema.parse(await describeDeploymentExecution(deps, pathId(event, 'id'))));
-      case 'GET /v1/approvals': {
-        const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
-        const page = await deps.approvals.listByStatus(query.status, pageOf(query));
-        const voter = { ...person, name: caller.name, teams: await teamsOf(deps, caller) };
-        // Pending approvals are the ones this caller can still decide.
-        const items = query.status === 'PENDING' ? page.items.filter((approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.id)) : page.items;
-        return json(200, { items, nextCursor: page.nextCursor });
-      }
-      case 'GET /v1/approvals/{id}': {
-        const id = pathId(event, 'id');
-        const approval = await deps.approvals.get(id);
-        if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
-        return json(200, { ...approval, events: await deps.approvals.events(id) });
-      }
-      case 'POST /v1/approvals/{id}/votes': {
-        const id = pathId(event, 'id');
-        const body = voteBodySchema.parse(parseJson(rawBody(event)));
-        if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
-        const outcome = await voteOnApproval(deps, { approvalId: id, voter: { ...person, teams: await teamsOf(deps, caller) }, decision: body.decision, comment: body.comment, via: 'portal' });
-        if (outcome.kind === 'refused') {
-          throw outcome.code === 'self-approval' || outcome.code === 'not-allowed' ? new ForbiddenError(outcome.reason) : new ConflictError(outcome.reason);
+      const caller = callerOf(event);
+      // First use records the person; the directory then knows them on Slack and GitHub too.
+      const person = await recordSignIn(deps, caller);
+      switch (event.routeKey) {
+        case 'GET /v1/me':
+          return json(200, person);
+        case 'GET /v1/people/{id}': {
+          const id = pathId(event, 'id');
+          if (id !== caller.id) await assertPlatformTeam(deps, caller);
+          const found = await deps.catalog.getPerson(id);
+          if (!found) throw new NotFoundError(`Person ${id} is not in the directory`);
+          return json(200, found);
         }
-        return json(200, outcome.approval);
+        case 'PUT /v1/people/{id}': {
+          await assertPlatformTeam(deps, caller);
+          return json(
+            200,
+            await setPerson(deps, pathId(event, 'id'), personUpdateSchema.parse(parseJson(rawBody(event)))),
+          );
+        }
+        case 'POST /v1/deployments': {
+          const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
+          const { deploymentId } = await requestDeployment(deps, caller, body, idempotencyKeyOf(event));
+          return accepted({ deploymentId, status: 'QUEUED', href: `/v1/deployments/${deploymentId}` });
+        }
+        case 'POST /v1/deployments/plan': {
+          const body = deploymentRequestSchema.parse(parseJson(rawBody(event)));
+          return json(200, deploymentPlanSchema.parse(await planDeploymentRequest(deps, caller, body)));
+        }
+        case 'POST /v1/deployments/{id}/override': {
+          const body = overrideBodySchema.parse(parseJson(rawBody(event)));
+          const deployment = await overrideBlockedWave(deps, caller, {
+            deploymentId: pathId(event, 'id'),
+            reason: body.reason,
+          });
+          return json(202, {
+            deploymentId: deployment.id,
+            status: deployment.status,
+            waveOverrides: deployment.waveOverrides,
+          });
+        }
+        case 'GET /v1/services/{name}/live':
+          return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, pathId(event, 'name'))));
+        case 'POST /v1/provisioning-requests': {
+          const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
+          const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
+          // A replay answers what the first call answered.
+          return accepted(
+            { id: request.id, status: 'REQUESTED', href: `/v1/provisioning-requests/${request.id}` },
+            replayed ? { 'idempotent-replayed': 'true' } : {},
+          );
+        }
+        case 'GET /v1/provisioning-requests': {
+          const query = provisioningQuerySchema.parse(event.queryStringParameters ?? {});
+          const page = await deps.provisioning.list(
+            {
+              ...(query.service ? { service: query.service } : {}),
+              ...(query.environment ? { environment: query.environment } : {}),
+              ...(query.status ? { status: query.status } : {}),
+            },
+            pageOf(query),
+          );
+          return json(200, {
+            items: page.items.map((item) => provisioningRequestViewSchema.parse(item)),
+            nextCursor: page.nextCursor,
+          });
+        }
+        case 'GET /v1/provisioning-requests/{id}': {
+          const id = pathId(event, 'id');
+          const request = await deps.provisioning.get(id);
+          if (!request) throw new NotFoundError(`Provisioning request ${id} does not exist`);
+          const [events, approval] = await Promise.all([
+            deps.provisioning.events(id),
+            request.approvalId ? deps.approvals.get(request.approvalId) : undefined,
+          ]);
+          return json(200, provisioningDetailSchema.parse({ ...request, approval: approval ?? null, events }));
+        }
+        case 'POST /v1/services': {
+          const body = serviceCreationBodySchema.parse(parseJson(rawBody(event)));
+          const service = await requestServiceCreation(deps, caller, body);
+          return accepted({ id: service.name, status: service.status, href: `/v1/services/${service.name}` });
+        }
+        case 'GET /v1/services': {
+          const query = servicesQuerySchema.parse(event.queryStringParameters ?? {});
+          const page = await deps.catalog.listServicesPage(
+            { ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) },
+            pageOf(query),
+          );
+          return json(200, {
+            items: page.items.map((item) => serviceViewSchema.parse(item)),
+            nextCursor: page.nextCursor,
+          });
+        }
+        case 'GET /v1/services/{name}': {
+          const name = pathId(event, 'name');
+          const service = await deps.catalog.getService(name);
+          if (!service) throw new NotFoundError(`Service ${name} does not exist`);
+          return json(200, serviceDetailSchema.parse({ ...service, events: await deps.catalog.serviceEvents(name) }));
+        }
+        case 'PUT /v1/services/{name}': {
+          const service = await registerService(
+            deps,
+            caller,
+            pathId(event, 'name'),
+            serviceRegistrationSchema.parse(parseJson(rawBody(event))),
+          );
+          return json(200, serviceViewSchema.parse(service));
+        }
+        case 'DELETE /v1/services/{name}':
+          return json(200, serviceViewSchema.parse(await retireService(deps, caller, pathId(event, 'name'))));
+        case 'POST /v1/deployments/{id}/abort': {
+          const deployment = await abortDeployment(deps, caller, pathId(event, 'id'));
+          return json(202, {
+            deploymentId: deployment.id,
+            status: deployment.status,
+            abortRequestedBy: deployment.abortRequestedBy,
+          });
+        }
+        case 'GET /v1/deployments': {
+          const query = deploymentsQuerySchema.parse(event.queryStringParameters ?? {});
+          return json(200, await listDeployments(deps, query));
+        }
+        case 'GET /v1/deployments/{id}':
+          return json(200, deploymentDetailSchema.parse(await describeDeployment(deps, pathId(event, 'id'))));
+        case 'GET /v1/deployments/{id}/execution':
+          return json(
+            200,
+            deploymentExecutionSchema.parse(await describeDeploymentExecution(deps, pathId(event, 'id'))),
+          );
+        case 'GET /v1/approvals': {
+          const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
+          const page = await deps.approvals.listByStatus(query.status, pageOf(query));
+          const voter = { ...person, name: caller.name, teams: await teamsOf(deps, caller) };
+          // Pending approvals are the ones this caller can still decide.
+          const items =
+            query.status === 'PENDING'
+              ? page.items.filter(
+                  (approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.id),
+                )
+              : page.items;
+          return json(200, { items, nextCursor: page.nextCursor });
+        }
+        case 'GET /v1/approvals/{id}': {
+          const id = pathId(event, 'id');
+          const approval = await deps.approvals.get(id);
+          if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
+          return json(200, { ...approval, events: await deps.approvals.events(id) });
+        }
+        case 'POST /v1/approvals/{id}/votes': {
+          const id = pathId(event, 'id');
+          const body = voteBodySchema.parse(parseJson(rawBody(event)));
+          if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
+          const outcome = await voteOnApproval(deps, {
+            approvalId: id,
+            voter: { ...person, teams: await teamsOf(deps, caller) },
+            decision: body.decision,
+            comment: body.comment,
+            via: 'portal',
+          });
+          if (outcome.kind === 'refused') {
+            throw outcome.code === 'self-approval' || outcome.code === 'not-allowed'
+              ? new ForbiddenError(outcome.reason)
+              : new ConflictError(outcome.reason);
+          }
+          return json(200, outcome.approval);
+        }
+        default:
+          throw new NotFoundError(`No route ${event.routeKey}`);
       }
-      default:
-        throw new NotFoundError(`No route ${event.routeKey}`);
-    }
-  }),
+    }),
 });
 
 export const handler = onAws(declaration);

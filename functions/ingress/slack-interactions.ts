@@ -25,7 +25,8 @@ export function slackSignatureValid(secret: string, timestamp: string, body: str
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-const ephemeral = (text: string) => json(200, { response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(text) });
+const ephemeral = (text: string) =>
+  json(200, { response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(text) });
 
 /**
  * POST /slack/interactions: the Approve / Reject buttons. Verified, then one vote through the same
@@ -36,34 +37,43 @@ export const declaration = httpFunction({
   ports: ['approvals', 'catalog', 'chat', 'waits', 'workflows', 'clock', 'slackSigningSecret', 'metrics'],
   use: { workflows: { signals: ['approval'] } },
   createHandler: (deps) =>
-  httpHandler(async (event) => {
-    const body = rawBody(event);
-    const timestamp = header(event, 'x-slack-request-timestamp') ?? '';
-    const signature = header(event, 'x-slack-signature') ?? '';
-    const age = Math.abs(Date.now() / 1000 - Number(timestamp));
-    if (!/^\d+$/u.test(timestamp) || !(age <= MAX_SKEW_SECONDS)) throw new UnauthorizedError('X-Slack-Request-Timestamp is missing or more than 5 minutes off');
-    if (!slackSignatureValid(await deps.slackSigningSecret.value(), timestamp, body, signature)) {
-      throw new UnauthorizedError('X-Slack-Signature does not match the body');
-    }
-    const payload = new URLSearchParams(body).get('payload');
-    if (!payload) throw new ValidationError('Slack interactions carry a form field named payload', [{ path: 'payload', message: 'missing' }]);
-    const interaction = blockActionsSchema.parse(parseJson(payload));
-    const [action] = interaction.actions;
-    if (!action) throw new ValidationError('No action in the interaction');
-    const voter = await personForSlackUser(deps, interaction.user.id);
-    if (voter.kind === 'unknown') return ephemeral(`${voter.reason}, so the vote was not counted.`);
-    const outcome = await voteOnApproval(deps, {
-      approvalId: action.value,
-      voter: voter.person,
-      decision: action.action_id === 'approve' ? 'APPROVE' : 'REJECT',
-      via: 'slack',
-    });
-    if (outcome.kind === 'refused') {
-      if (interaction.channel) await deps.chat.postEphemeral(interaction.channel.id, interaction.user.id, escapeMrkdwn(outcome.reason));
-      return ephemeral(outcome.reason);
-    }
-    return ephemeral(outcome.kind === 'decided' ? `Thanks: the approval is now ${outcome.approval.status}.` : 'Thanks: your vote is recorded.');
-  }),
+    httpHandler(async (event) => {
+      const body = rawBody(event);
+      const timestamp = header(event, 'x-slack-request-timestamp') ?? '';
+      const signature = header(event, 'x-slack-signature') ?? '';
+      const age = Math.abs(Date.now() / 1000 - Number(timestamp));
+      if (!/^\d+$/u.test(timestamp) || !(age <= MAX_SKEW_SECONDS))
+        throw new UnauthorizedError('X-Slack-Request-Timestamp is missing or more than 5 minutes off');
+      if (!slackSignatureValid(await deps.slackSigningSecret.value(), timestamp, body, signature)) {
+        throw new UnauthorizedError('X-Slack-Signature does not match the body');
+      }
+      const payload = new URLSearchParams(body).get('payload');
+      if (!payload)
+        throw new ValidationError('Slack interactions carry a form field named payload', [
+          { path: 'payload', message: 'missing' },
+        ]);
+      const interaction = blockActionsSchema.parse(parseJson(payload));
+      const [action] = interaction.actions;
+      if (!action) throw new ValidationError('No action in the interaction');
+      const voter = await personForSlackUser(deps, interaction.user.id);
+      if (voter.kind === 'unknown') return ephemeral(`${voter.reason}, so the vote was not counted.`);
+      const outcome = await voteOnApproval(deps, {
+        approvalId: action.value,
+        voter: voter.person,
+        decision: action.action_id === 'approve' ? 'APPROVE' : 'REJECT',
+        via: 'slack',
+      });
+      if (outcome.kind === 'refused') {
+        if (interaction.channel)
+          await deps.chat.postEphemeral(interaction.channel.id, interaction.user.id, escapeMrkdwn(outcome.reason));
+        return ephemeral(outcome.reason);
+      }
+      return ephemeral(
+        outcome.kind === 'decided'
+          ? `Thanks: the approval is now ${outcome.approval.status}.`
+          : 'Thanks: your vote is recorded.',
+      );
+    }),
 });
 
 export const handler = onAws(declaration);

@@ -6,7 +6,13 @@ import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } 
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
 import type { UnavailableSignals } from '../domain/health-gate.js';
-import type { Accounts, ApplyRun, ProvisioningChange, ProvisioningRequest, ProvisioningStatus } from '../domain/provisioning.js';
+import type {
+  Accounts,
+  ApplyRun,
+  ProvisioningChange,
+  ProvisioningRequest,
+  ProvisioningStatus,
+} from '../domain/provisioning.js';
 import type { RepositoryFile } from '../domain/service-creation.js';
 
 export interface Page<T> {
@@ -24,7 +30,10 @@ export interface DeploymentStore {
    * `decide` returns the change to write, or undefined to leave the deployment as it is.
    */
   update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment>;
-  list(filter: { service?: string; environment?: Environment; status?: DeploymentStatus }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>>;
+  list(
+    filter: { service?: string; environment?: Environment; status?: DeploymentStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<Deployment>>;
   /** The audit trail, oldest first; with `untilRevision`, only the entries up to that revision of the record. */
   events(id: string, untilRevision?: number): Promise<DeploymentEvent[]>;
   /** The oldest QUEUED deployment of a service in an environment: who gets the lock next (FIFO). */
@@ -80,7 +89,10 @@ export interface ServiceChange {
 export interface CatalogStore {
   getService(name: string): Promise<Service | undefined>;
   listServices(): Promise<Service[]>;
-  listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>>;
+  listServicesPage(
+    filter: { team?: string; status?: Service['status'] },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<Service>>;
   /** Only ACTIVE services are found by repository: a service being created cannot deploy yet. */
   findServiceByRepository(repository: string): Promise<Service | undefined>;
   /** Stores an ACTIVE service as it is, with its repository mapping (benchmarks' bulk catalogs). */
@@ -169,11 +181,22 @@ export interface ProvisioningStore {
   create(change: ProvisioningChange): Promise<'created' | 'exists' | 'claimed'>;
   get(id: string): Promise<ProvisioningRequest | undefined>;
   /** Ending REJECTED or FAILED releases the resource's claim in the same transaction. */
-  update(id: string, decide: (current: ProvisioningRequest) => ProvisioningChange | undefined): Promise<ProvisioningRequest>;
+  update(
+    id: string,
+    decide: (current: ProvisioningRequest) => ProvisioningChange | undefined,
+  ): Promise<ProvisioningRequest>;
   events(id: string): Promise<DeploymentEvent[]>;
-  list(filter: { service?: string; environment?: Environment; status?: ProvisioningStatus }, page: { limit: number; cursor?: string }): Promise<Page<ProvisioningRequest>>;
+  list(
+    filter: { service?: string; environment?: Environment; status?: ProvisioningStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<ProvisioningRequest>>;
   /** Resources of one type a service has or is getting in an environment and region. */
-  countClaims(service: string, environment: Environment, region: string, type: ProvisioningRequest['type']): Promise<number>;
+  countClaims(
+    service: string,
+    environment: Environment,
+    region: string,
+    type: ProvisioningRequest['type'],
+  ): Promise<number>;
   findByPullRequest(repository: string, number: number): Promise<string | undefined>;
   findByMergeCommit(repository: string, sha: string): Promise<string | undefined>;
   /** An apply run that finished before its pull request was seen merged (webhooks arrive in any order). */
@@ -188,13 +211,24 @@ export interface CodeHost {
    * `created: false` when it exists already with that mark (a retried step). An existing
    * repository without the mark is not this service's: `PolicyViolationError`, nothing changed.
    */
-  createRepository(input: { template: string; repository: string; description: string; mark: string }): Promise<{ url: string; created: boolean }>;
+  createRepository(input: {
+    template: string;
+    repository: string;
+    description: string;
+    mark: string;
+  }): Promise<{ url: string; created: boolean }>;
   /** One commit on the default branch with every file. */
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
   /** A file's content at `ref` (a commit or branch); undefined when the file is not there. */
   readFile(repository: string, path: string, ref: string): Promise<string | undefined>;
   /** Pushes the files to `branch` and opens a pull request, or returns the one already open for that branch. */
-  openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }>;
+  openPullRequest(input: {
+    repository: string;
+    branch: string;
+    files: RepositoryFile[];
+    title: string;
+    body: string;
+  }): Promise<{ number: number; url: string }>;
 }
 
 /** Where self-service requests land: organization, repositories and accounts (config.ts). */
@@ -236,14 +270,21 @@ export interface ExecutionHistoryEvent {
 /** Step Functions, or the local runner over the same ASL. */
 export interface WorkflowEngine {
   /** Starting an execution whose name already ran with the same input is a no-op that returns it. */
-  start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  start(
+    stateMachine: StateMachineName,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<{ executionArn: string; alreadyStarted: boolean }>;
   sendTaskSuccess(taskToken: string, output: unknown): Promise<void>;
   sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void>;
   sendTaskHeartbeat(taskToken: string): Promise<void>;
   stop(executionArn: string, error: string, cause: string): Promise<void>;
   describe(executionArn: string): Promise<ExecutionDescription | undefined>;
   /** DescribeExecution and GetExecutionHistory (oldest first) of the execution of `stateMachine` named `name`; undefined when there is none. */
-  executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined>;
+  executionHistory(
+    stateMachine: StateMachineName,
+    name: string,
+  ): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined>;
 }
 
 export interface GitOpsTarget {
@@ -256,7 +297,9 @@ export interface GitOpsTarget {
 export interface GitOpsRepo {
   readImageDigest(target: GitOpsTarget): Promise<string | null>;
   /** Commits the digest; returns the commit id Argo CD will report once synced. */
-  commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }>;
+  commitImageDigest(
+    target: GitOpsTarget & { imageRepository: string; digest: string; message: string },
+  ): Promise<{ revision: string }>;
   /** One commit with every file (Argo CD Applications, Keycloak clients of a new service). */
   commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }>;
 }
@@ -314,7 +357,13 @@ export interface ChatUserProfile {
 
 /** GitHub Deployments and their statuses (locally, a recording simulator). */
 export interface GithubDeployments {
-  setStatus(notice: { repository: string; ref: string; environment: string; state: 'in_progress' | 'success' | 'failure' | 'inactive'; description: string }): Promise<void>;
+  setStatus(notice: {
+    repository: string;
+    ref: string;
+    environment: string;
+    state: 'in_progress' | 'success' | 'failure' | 'inactive';
+    description: string;
+  }): Promise<void>;
 }
 
 /** Business metrics: counts and durations with dimensions, for the dashboard and alarms. */

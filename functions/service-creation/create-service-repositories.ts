@@ -4,7 +4,8 @@ import { serviceTaskInput } from '../task-inputs.js';
 import { createServiceRepositories } from '../use-cases/service-creation.js';
 
 export const declaration = workflowTask({
-  description: 'Service creation task: code repository from its template with catalog-info.yaml, and the infra repository',
+  description:
+    'Service creation task: code repository from its template with catalog-info.yaml, and the infra repository',
   ports: ['catalog', 'codeHost', 'clock', 'selfService'],
   input: serviceTaskInput,
   useCase: createServiceRepositories,

@@ -4,7 +4,8 @@ import { busTarget } from '../declaration.js';
 import { syncCatalogFile } from '../use-cases/catalog-sync.js';
 
 export const declaration = busTarget({
-  description: 'Target of the SyncCatalog rule: a pushed catalog-info.yaml registers, updates or deactivates its service',
+  description:
+    'Target of the SyncCatalog rule: a pushed catalog-info.yaml registers, updates or deactivates its service',
   ports: ['catalog', 'codeHost', 'clock'],
   detail: (detail) => catalogFileChanged.parse(detail),
   useCase: syncCatalogFile,

@@ -2,7 +2,15 @@ import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
 import { ConflictError, DeploymentAbortedError, ForbiddenError, nameOf } from '../errors.js';
 import { approvalIdFor } from '../domain/approval.js';
-import type { ApprovalStore, CatalogStore, Chat, Clock, DeploymentStore, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type {
+  ApprovalStore,
+  CatalogStore,
+  Chat,
+  Clock,
+  DeploymentStore,
+  WaitStore,
+  WorkflowEngine,
+} from '../ports/index.js';
 import { voidApproval } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { loadDeployment } from './deployment-context.js';
@@ -13,7 +21,15 @@ import { failWaitsOf } from './task-waits.js';
  * parked on Argo CD or a bake is failed at once. A rollback already under way is left to finish.
  */
 export async function abortDeployment(
-  deps: { deployments: DeploymentStore; catalog: CatalogStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock; approvals: ApprovalStore; chat: Chat },
+  deps: {
+    deployments: DeploymentStore;
+    catalog: CatalogStore;
+    waits: WaitStore;
+    workflows: WorkflowEngine;
+    clock: Clock;
+    approvals: ApprovalStore;
+    chat: Chat;
+  },
   caller: Caller,
   id: string,
 ): Promise<Deployment> {
@@ -27,11 +43,20 @@ export async function abortDeployment(
     const now = deps.clock.now();
     return {
       deployment: { ...latest, abortRequestedBy: caller.id, updatedAt: now },
-      event: { at: now, actor: caller.id, action: 'deployment.abort-requested', message: `${caller.name} asked to abort and roll back` },
+      event: {
+        at: now,
+        actor: caller.id,
+        action: 'deployment.abort-requested',
+        message: `${caller.name} asked to abort and roll back`,
+      },
     };
   });
   if (deployment.status === 'AWAITING_APPROVAL') {
-    await voidApproval(deps, { approvalId: approvalIdFor(id), actor: caller.id, reason: `the deployment was aborted by ${caller.name}` });
+    await voidApproval(deps, {
+      approvalId: approvalIdFor(id),
+      actor: caller.id,
+      reason: `the deployment was aborted by ${caller.name}`,
+    });
   }
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
   if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);

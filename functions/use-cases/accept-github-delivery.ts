@@ -30,30 +30,52 @@ export interface GithubDelivery {
 }
 
 export type DeliveryDecision =
-  | { kind: 'publish'; entries: BusEntry[]; summary: string }
-  | { kind: 'ignored'; reason: string };
+  { kind: 'publish'; entries: BusEntry[]; summary: string } | { kind: 'ignored'; reason: string };
 
 /** Turns a verified GitHub delivery into the events to publish, or a reason to ignore it. Writes nothing. */
-export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfService: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'> }, delivery: GithubDelivery): Promise<DeliveryDecision> {
+export async function acceptGithubDelivery(
+  deps: {
+    catalog: CatalogStore;
+    selfService: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>;
+  },
+  delivery: GithubDelivery,
+): Promise<DeliveryDecision> {
   const intent = interpret(delivery, deps.selfService);
   if (intent.kind === 'ignored') return intent;
   const trace = { correlationId: delivery.deliveryId, causationId: `github:${delivery.deliveryId}` };
   if (intent.kind === 'terraform-pull-request-closed') {
     const { kind: _kind, ...closed } = intent;
-    return { kind: 'publish', entries: [terraformPullRequestClosed.build(closed, trace)], summary: `Terraform pull request #${intent.number} ${intent.merged ? 'merged' : 'closed'}` };
+    return {
+      kind: 'publish',
+      entries: [terraformPullRequestClosed.build(closed, trace)],
+      summary: `Terraform pull request #${intent.number} ${intent.merged ? 'merged' : 'closed'}`,
+    };
   }
   if (intent.kind === 'terraform-applied') {
     const { kind: _kind, ...applied } = intent;
-    return { kind: 'publish', entries: [terraformApplyCompleted.build(applied, trace)], summary: `Terraform apply of ${intent.headSha.slice(0, 7)} ended ${intent.conclusion}` };
+    return {
+      kind: 'publish',
+      entries: [terraformApplyCompleted.build(applied, trace)],
+      summary: `Terraform apply of ${intent.headSha.slice(0, 7)} ended ${intent.conclusion}`,
+    };
   }
   if (intent.kind === 'catalog-file-changed') {
-    const changed = catalogFileChanged.build({ repository: intent.repository, revision: intent.revision, pushedBy: intent.sender }, trace);
-    return { kind: 'publish', entries: [changed], summary: `${CATALOG_FILE} of ${intent.repository} changed at ${intent.revision.slice(0, 7)}` };
+    const changed = catalogFileChanged.build(
+      { repository: intent.repository, revision: intent.revision, pushedBy: intent.sender },
+      trace,
+    );
+    return {
+      kind: 'publish',
+      entries: [changed],
+      summary: `${CATALOG_FILE} of ${intent.repository} changed at ${intent.revision.slice(0, 7)}`,
+    };
   }
   const service = await deps.catalog.findServiceByRepository(intent.repository);
   if (!service) return { kind: 'ignored', reason: `repository ${intent.repository} is not in the Flightplan catalog` };
   if (intent.kind === 'deploy-prod') {
-    const requesters = uniqueRequesters(await Promise.all([requesterOf(deps, intent.author), requesterOf(deps, intent.publisher)]));
+    const requesters = uniqueRequesters(
+      await Promise.all([requesterOf(deps, intent.author), requesterOf(deps, intent.publisher)]),
+    );
     const entry = deploymentRequested.build(
       {
         service: service.name,
@@ -90,11 +112,20 @@ export async function acceptGithubDelivery(deps: { catalog: CatalogStore; selfSe
       requestedBy: sender?.id ?? intent.sender.login,
       requesters: [requesterFor(sender, intent.sender)],
       requestKey: delivery.deliveryId,
-      trigger: { kind: 'pull_request', repository: intent.repository, pullRequest: intent.pullRequest, action: intent.action },
+      trigger: {
+        kind: 'pull_request',
+        repository: intent.repository,
+        pullRequest: intent.pullRequest,
+        action: intent.action,
+      },
     },
     trace,
   );
-  return { kind: 'publish', entries: [entry], summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})` };
+  return {
+    kind: 'publish',
+    entries: [entry],
+    summary: `deploy ${service.name} ${version} to hml (PR #${intent.pullRequest})`,
+  };
 }
 
 async function requesterOf(deps: { catalog: CatalogStore }, account: GithubAccount): Promise<Requester> {
@@ -105,25 +136,34 @@ async function requesterOf(deps: { catalog: CatalogStore }, account: GithubAccou
 function uniqueRequesters(requesters: Requester[]): Requester[] {
   const seen = new Set<string>();
   return requesters.filter((requester) => {
-    const key = requester.personId ? `person:${requester.personId}` : `github:${requester.github?.login.toLowerCase() ?? requester.name}`;
+    const key = requester.personId
+      ? `person:${requester.personId}`
+      : `github:${requester.github?.login.toLowerCase() ?? requester.name}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
 }
 
-function interpret(delivery: GithubDelivery, settings: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>): GithubIntent {
+function interpret(
+  delivery: GithubDelivery,
+  settings: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>,
+): GithubIntent {
   const isTerraform = (repository: string) => repository.toLowerCase() === settings.terraformRepository.toLowerCase();
   switch (delivery.eventName) {
     case 'ping':
       return ignored('ping');
     case 'pull_request': {
       const event = parsePayload(pullRequestEventSchema, delivery.payload, delivery.eventName);
-      return isTerraform(event.repository.full_name) ? interpretTerraformPullRequest(event) : interpretPullRequest(event);
+      return isTerraform(event.repository.full_name)
+        ? interpretTerraformPullRequest(event)
+        : interpretPullRequest(event);
     }
     case 'workflow_run': {
       const event = parsePayload(workflowRunEventSchema, delivery.payload, delivery.eventName);
-      return isTerraform(event.repository.full_name) ? interpretApplyRun(event, settings.terraformApplyWorkflow) : ignored(`workflow runs on ${event.repository.full_name} are not used by Flightplan`);
+      return isTerraform(event.repository.full_name)
+        ? interpretApplyRun(event, settings.terraformApplyWorkflow)
+        : ignored(`workflow runs on ${event.repository.full_name} are not used by Flightplan`);
     }
     case 'push':
       return interpretPush(parsePayload(pushEventSchema, delivery.payload, delivery.eventName), CATALOG_FILE);

@@ -1,15 +1,28 @@
 import { decideLockContention, lockHolderGone, lockKey, type HolderGone } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
-import { ConcurrentUpdateError, DeploymentAbortedError, DeploymentLockBusyError, SupersededError, nameOf } from '../errors.js';
+import {
+  ConcurrentUpdateError,
+  DeploymentAbortedError,
+  DeploymentLockBusyError,
+  SupersededError,
+  nameOf,
+} from '../errors.js';
 import type { Clock, DeploymentStore, LockHolder, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 import { failWaitsOf } from './task-waits.js';
 
-type Deps = { deployments: DeploymentStore; locks: LockStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock };
+type Deps = {
+  deployments: DeploymentStore;
+  locks: LockStore;
+  waits: WaitStore;
+  workflows: WorkflowEngine;
+  clock: Clock;
+};
 
 const MAX_ATTEMPTS = 5;
 
-const leaseFrom = (now: string, leaseSeconds: number): string => new Date(Date.parse(now) + leaseSeconds * 1000).toISOString();
+const leaseFrom = (now: string, leaseSeconds: number): string =>
+  new Date(Date.parse(now) + leaseSeconds * 1000).toISOString();
 
 /**
  * Takes the per-(service, environment) lock for a deployment and marks it IN_PROGRESS. The lock
@@ -18,7 +31,10 @@ const leaseFrom = (now: string, leaseSeconds: number): string => new Date(Date.p
  * ends what is left of the holder. In HML a newer request supersedes a live holder, which is told
  * at once through its pending task token.
  */
-export async function acquireDeploymentLock(deps: Deps, input: { deploymentId: string; executionArn?: string | undefined }): Promise<{ deploymentId: string; regions: string[] }> {
+export async function acquireDeploymentLock(
+  deps: Deps,
+  input: { deploymentId: string; executionArn?: string | undefined },
+): Promise<{ deploymentId: string; regions: string[] }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   assertRunnable(deployment);
   const key = lockKey(deployment.service, deployment.environment);
@@ -47,9 +63,12 @@ export async function acquireDeploymentLock(deps: Deps, input: { deploymentId: s
       const decision = decideLockContention(deployment.environment, activeHolder, claim);
       if (decision === 'superseded') {
         await supersede(deps, deployment.id, activeHolder.deploymentId);
-        throw new SupersededError(`Deployment ${deployment.id} is older than ${activeHolder.deploymentId}, which holds the lock`);
+        throw new SupersededError(
+          `Deployment ${deployment.id} is older than ${activeHolder.deploymentId}, which holds the lock`,
+        );
       }
-      if (decision === 'wait') throw new DeploymentLockBusyError(`Deployment ${activeHolder.deploymentId} holds the lock for ${key}`);
+      if (decision === 'wait')
+        throw new DeploymentLockBusyError(`Deployment ${activeHolder.deploymentId} holds the lock for ${key}`);
     }
     if (await deps.locks.compareAndSet(key, holder, claim)) {
       if (activeHolder) await supersede(deps, activeHolder.deploymentId, deployment.id);
@@ -61,9 +80,17 @@ export async function acquireDeploymentLock(deps: Deps, input: { deploymentId: s
 }
 
 /** Why a holder no longer protects its lock, or undefined while it does. */
-async function whyHolderIsGone(deps: Pick<Deps, 'workflows'>, holder: LockHolder, held: Deployment | undefined, now: string): Promise<HolderGone | undefined> {
+async function whyHolderIsGone(
+  deps: Pick<Deps, 'workflows'>,
+  holder: LockHolder,
+  held: Deployment | undefined,
+  now: string,
+): Promise<HolderGone | undefined> {
   // Only a live deployment's execution is worth a DescribeExecution; unknown to the engine counts as stopped.
-  const executionStatus = holder.executionArn && held && !isTerminal(held.status) ? ((await deps.workflows.describe(holder.executionArn))?.status ?? 'UNKNOWN') : undefined;
+  const executionStatus =
+    holder.executionArn && held && !isTerminal(held.status)
+      ? ((await deps.workflows.describe(holder.executionArn))?.status ?? 'UNKNOWN')
+      : undefined;
   return lockHolderGone({ holder, deploymentStatus: held?.status, executionStatus, now });
 }
 
@@ -89,8 +116,14 @@ async function endGoneHolder(deps: Deps, held: Deployment, gone: HolderGone, win
 
 /** Regions that may still run a stopped deployment's digest: a human (or a rollback) must look. */
 export function liveDigestNote(deployment: Deployment): string {
-  const live = deployment.waves.filter((wave) => wave.digestAfter !== null && ['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK'].includes(wave.status));
-  return live.length === 0 ? '' : `. ${live.map((wave) => `${wave.region} may still run ${wave.digestAfter ?? ''}`).join('; ')}: roll back from the portal (mode rollback) if it should not`;
+  const live = deployment.waves.filter(
+    (wave) =>
+      wave.digestAfter !== null &&
+      ['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK'].includes(wave.status),
+  );
+  return live.length === 0
+    ? ''
+    : `. ${live.map((wave) => `${wave.region} may still run ${wave.digestAfter ?? ''}`).join('; ')}: roll back from the portal (mode rollback) if it should not`;
 }
 
 async function markInProgress(deps: Deps, id: string): Promise<{ deploymentId: string; regions: string[] }> {
@@ -112,20 +145,36 @@ async function markInProgress(deps: Deps, id: string): Promise<{ deploymentId: s
  * Throws SupersededError when the deployment no longer holds the lock: someone took it after the
  * lease expired, and this deployment must not touch GitOps any more.
  */
-export async function renewDeploymentLock(deps: Pick<Deps, 'locks' | 'clock'>, deployment: Pick<Deployment, 'id' | 'service' | 'environment'>): Promise<void> {
+export async function renewDeploymentLock(
+  deps: Pick<Deps, 'locks' | 'clock'>,
+  deployment: Pick<Deployment, 'id' | 'service' | 'environment'>,
+): Promise<void> {
   const key = lockKey(deployment.service, deployment.environment);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
     const holder = await deps.locks.get(key);
     if (holder?.deploymentId !== deployment.id) {
-      throw new SupersededError(`Deployment ${deployment.id} no longer holds the ${deployment.environment} lock${holder ? ` (${holder.deploymentId} does)` : ''}`);
+      throw new SupersededError(
+        `Deployment ${deployment.id} no longer holds the ${deployment.environment} lock${holder ? ` (${holder.deploymentId} does)` : ''}`,
+      );
     }
-    if (await deps.locks.compareAndSet(key, holder, { ...holder, leaseExpiresAt: leaseFrom(deps.clock.now(), deps.locks.leaseSeconds) })) return;
+    if (
+      await deps.locks.compareAndSet(key, holder, {
+        ...holder,
+        leaseExpiresAt: leaseFrom(deps.clock.now(), deps.locks.leaseSeconds),
+      })
+    )
+      return;
   }
   throw new ConcurrentUpdateError(`Could not renew the lock ${key} after ${MAX_ATTEMPTS} attempts`);
 }
 
 /** Ends `loserId` as SUPERSEDED and fails whatever it is waiting on, so its workflow stops now. */
-async function supersede(deps: Deps, loserId: string, winnerId: string, why = `superseded by ${winnerId}`): Promise<void> {
+async function supersede(
+  deps: Deps,
+  loserId: string,
+  winnerId: string,
+  why = `superseded by ${winnerId}`,
+): Promise<void> {
   const loser = await deps.deployments.update(loserId, (current) =>
     isTerminal(current.status)
       ? undefined

@@ -19,7 +19,15 @@ import {
 } from '../domain/approval.js';
 import { displayNameOf, type Person, type Requester } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
-import type { ApprovalStore, CatalogStore, Chat, Clock, MetricsRecorder, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type {
+  ApprovalStore,
+  CatalogStore,
+  Chat,
+  Clock,
+  MetricsRecorder,
+  WaitStore,
+  WorkflowEngine,
+} from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { signalWait } from './task-waits.js';
 
@@ -36,9 +44,16 @@ export interface ApprovalRequest {
 }
 
 /** The terms of an approval for these requesters, given who is in the policy's teams today. */
-export async function approvalTermsWith(deps: { catalog: CatalogStore }, policy: ApprovalPolicyName, team: string, requesters: Requester[]): Promise<ApprovalTerms> {
+export async function approvalTermsWith(
+  deps: { catalog: CatalogStore },
+  policy: ApprovalPolicyName,
+  team: string,
+  requesters: Requester[],
+): Promise<ApprovalTerms> {
   const teams = APPROVAL_POLICIES[policy].eligibleTeams(team);
-  const members = Object.fromEntries(await Promise.all(teams.map(async (eligible) => [eligible, await deps.catalog.membersOf(eligible)] as const)));
+  const members = Object.fromEntries(
+    await Promise.all(teams.map(async (eligible) => [eligible, await deps.catalog.membersOf(eligible)] as const)),
+  );
   return approvalTermsFor(policy, team, requesters, members);
 }
 
@@ -59,7 +74,11 @@ async function refreshMessage(chat: Chat, approval: Approval): Promise<void> {
 export async function requestApproval(
   deps: { approvals: ApprovalStore; chat: Chat; clock: Clock; catalog: CatalogStore },
   request: ApprovalRequest,
-): Promise<{ approvalId: string; expiresInSeconds: number; waits: { untilReminder: number; untilEscalation: number; untilExpiry: number } }> {
+): Promise<{
+  approvalId: string;
+  expiresInSeconds: number;
+  waits: { untilReminder: number; untilEscalation: number; untilExpiry: number };
+}> {
   const now = deps.clock.now();
   const approval = newApproval({
     id: request.approvalId,
@@ -74,17 +93,42 @@ export async function requestApproval(
   approval.noEligibleApprover = await noEligibleApprover(deps, request);
   const created = await deps.approvals.create({
     approval,
-    event: { at: now, actor: request.requestedBy, action: 'approval.requested', message: `${request.subject.summary}: ${request.policy} approval requested`, toStatus: 'PENDING' },
+    event: {
+      at: now,
+      actor: request.requestedBy,
+      action: 'approval.requested',
+      message: `${request.subject.summary}: ${request.policy} approval requested`,
+      toStatus: 'PENDING',
+    },
   });
   if (created === 'created' && approval.noEligibleApprover) {
-    await deps.approvals.recordEvent(approval.id, { at: now, actor: WORKFLOW_ACTOR, action: 'approval.no-eligible-approver', message: approval.noEligibleApprover });
-    await deps.chat.post({ channel: PLATFORM_CHANNEL, urgent: true, text: `:warning: Nobody can decide the approval for ${request.subject.summary} (${approval.id}): ${approval.noEligibleApprover}. Add an eligible person to the directory (team ${request.team}).` });
+    await deps.approvals.recordEvent(approval.id, {
+      at: now,
+      actor: WORKFLOW_ACTOR,
+      action: 'approval.no-eligible-approver',
+      message: approval.noEligibleApprover,
+    });
+    await deps.chat.post({
+      channel: PLATFORM_CHANNEL,
+      urgent: true,
+      text: `:warning: Nobody can decide the approval for ${request.subject.summary} (${approval.id}): ${approval.noEligibleApprover}. Add an eligible person to the directory (team ${request.team}).`,
+    });
   }
   let stored = await loadApproval(deps.approvals, request.approvalId);
   if (!stored.slack) {
     const posted = await deps.chat.post({ channel: request.channel, ...approvalMessage(stored) });
     stored = await deps.approvals.update(stored.id, (current) =>
-      current.slack ? undefined : { approval: { ...current, slack: posted }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'approval.posted', message: `Posted to ${posted.channel}` } },
+      current.slack
+        ? undefined
+        : {
+            approval: { ...current, slack: posted },
+            event: {
+              at: deps.clock.now(),
+              actor: WORKFLOW_ACTOR,
+              action: 'approval.posted',
+              message: `Posted to ${posted.channel}`,
+            },
+          },
     );
   }
   const expiresInSeconds = Math.max(1, Math.ceil((Date.parse(stored.expiresAt) - Date.parse(deps.clock.now())) / 1000));
@@ -96,8 +140,16 @@ export async function requestApproval(
 async function noEligibleApprover(deps: { catalog: CatalogStore }, request: ApprovalRequest): Promise<string | null> {
   const terms = request.terms ?? termsOf({ policy: request.policy, team: request.team });
   const teams = [...new Set([...terms.eligibleTeams, ...(terms.mustInclude ? [terms.mustInclude] : [])])];
-  const members = Object.fromEntries(await Promise.all(teams.map(async (team) => [team, await deps.catalog.membersOf(team)] as const)));
-  return missingApprovers(terms, request.requesters.length > 0 ? request.requesters : requestersOf({ requesters: [], requestedBy: request.requestedBy }), members);
+  const members = Object.fromEntries(
+    await Promise.all(teams.map(async (team) => [team, await deps.catalog.membersOf(team)] as const)),
+  );
+  return missingApprovers(
+    terms,
+    request.requesters.length > 0
+      ? request.requesters
+      : requestersOf({ requesters: [], requestedBy: request.requestedBy }),
+    members,
+  );
 }
 
 /** Parks the approval workflow's task token; an approval decided in the meantime resumes it at once. */
@@ -105,15 +157,26 @@ export async function awaitDecision(
   deps: { approvals: ApprovalStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
   input: { approvalId: string; taskToken: string },
 ): Promise<void> {
-  await deps.waits.put({ key: approvalWaitKey(input.approvalId), taskToken: input.taskToken, deploymentId: input.approvalId, createdAt: deps.clock.now() });
+  await deps.waits.put({
+    key: approvalWaitKey(input.approvalId),
+    taskToken: input.taskToken,
+    deploymentId: input.approvalId,
+    createdAt: deps.clock.now(),
+  });
   await resumeIfDecided(deps, await loadApproval(deps.approvals, input.approvalId));
 }
 
 /** Exactly once: whoever takes the wait resumes the workflow; everyone else finds it gone. */
-export async function resumeIfDecided(deps: { waits: WaitStore; workflows: WorkflowEngine }, approval: Approval): Promise<void> {
+export async function resumeIfDecided(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  approval: Approval,
+): Promise<void> {
   if (approval.status === 'PENDING') return;
   const wait = await deps.waits.get(approvalWaitKey(approval.id));
-  if (wait) await signalWait(deps, wait, { success: { approvalId: approval.id, status: approval.status, reason: approval.reason } });
+  if (wait)
+    await signalWait(deps, wait, {
+      success: { approvalId: approval.id, status: approval.status, reason: approval.reason },
+    });
 }
 
 /**
@@ -122,13 +185,36 @@ export async function resumeIfDecided(deps: { waits: WaitStore; workflows: Workf
  * changes nothing but the audit trail, and says why.
  */
 export async function voteOnApproval(
-  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock; metrics: MetricsRecorder },
-  input: { approvalId: string; voter: Person; decision: Vote['decision']; comment?: string | undefined; via: Vote['via'] },
+  deps: {
+    approvals: ApprovalStore;
+    chat: Chat;
+    waits: WaitStore;
+    workflows: WorkflowEngine;
+    clock: Clock;
+    metrics: MetricsRecorder;
+  },
+  input: {
+    approvalId: string;
+    voter: Person;
+    decision: Vote['decision'];
+    comment?: string | undefined;
+    via: Vote['via'];
+  },
 ): Promise<VoteOutcome> {
   let outcome: VoteOutcome | undefined;
-  const voter = { id: input.voter.id, name: displayNameOf(input.voter), teams: input.voter.teams, ...(input.voter.github ? { github: input.voter.github } : {}) };
+  const voter = {
+    id: input.voter.id,
+    name: displayNameOf(input.voter),
+    teams: input.voter.teams,
+    ...(input.voter.github ? { github: input.voter.github } : {}),
+  };
   const stored = await deps.approvals.update(input.approvalId, (current) => {
-    outcome = castVote(current, voter, { decision: input.decision, comment: input.comment, via: input.via }, deps.clock.now());
+    outcome = castVote(
+      current,
+      voter,
+      { decision: input.decision, comment: input.comment, via: input.via },
+      deps.clock.now(),
+    );
     if (outcome.kind === 'refused') return undefined;
     const decided = outcome.kind === 'decided';
     return {
@@ -155,7 +241,11 @@ export async function voteOnApproval(
   await refreshMessage(deps.chat, stored);
   await resumeIfDecided(deps, stored);
   if (outcome.kind === 'decided') {
-    deps.metrics.milliseconds('ApprovalLatency', Date.parse(stored.decidedAt ?? stored.createdAt) - Date.parse(stored.createdAt), { Policy: stored.policy, Outcome: stored.status });
+    deps.metrics.milliseconds(
+      'ApprovalLatency',
+      Date.parse(stored.decidedAt ?? stored.createdAt) - Date.parse(stored.createdAt),
+      { Policy: stored.policy, Outcome: stored.status },
+    );
   }
   return { ...outcome, approval: stored };
 }
@@ -167,7 +257,19 @@ export async function expireApproval(
 ): Promise<{ approvalId: string; status: Approval['status']; reason: string | null }> {
   const stored = await deps.approvals.update(input.approvalId, (current) => {
     const expired = closeApproval(current, 'EXPIRED', 'nobody decided before it expired', deps.clock.now());
-    return expired ? { approval: expired, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'approval.expired', message: 'Expired without a decision', fromStatus: 'PENDING', toStatus: 'EXPIRED' } } : undefined;
+    return expired
+      ? {
+          approval: expired,
+          event: {
+            at: deps.clock.now(),
+            actor: WORKFLOW_ACTOR,
+            action: 'approval.expired',
+            message: 'Expired without a decision',
+            fromStatus: 'PENDING',
+            toStatus: 'EXPIRED',
+          },
+        }
+      : undefined;
   });
   await refreshMessage(deps.chat, stored);
   return { approvalId: stored.id, status: stored.status, reason: stored.reason };
@@ -181,7 +283,19 @@ export async function voidApproval(
   if (!(await deps.approvals.get(input.approvalId))) return;
   const stored = await deps.approvals.update(input.approvalId, (current) => {
     const voided = closeApproval(current, 'VOID', input.reason, deps.clock.now());
-    return voided ? { approval: voided, event: { at: deps.clock.now(), actor: input.actor, action: 'approval.void', message: input.reason, fromStatus: 'PENDING', toStatus: 'VOID' } } : undefined;
+    return voided
+      ? {
+          approval: voided,
+          event: {
+            at: deps.clock.now(),
+            actor: input.actor,
+            action: 'approval.void',
+            message: input.reason,
+            fromStatus: 'PENDING',
+            toStatus: 'VOID',
+          },
+        }
+      : undefined;
   });
   await refreshMessage(deps.chat, stored);
   await resumeIfDecided(deps, stored);
@@ -200,9 +314,25 @@ export async function remindApproval(
   const text = `:bell: ${escapeMrkdwn(approval.subject.summary)} still needs a decision (${approval.votes.length} vote(s) so far); it expires at ${approval.expiresAt}.`;
   if (approval.slack) await deps.chat.post({ channel: approval.slack.channel, text });
   if (input.kind === 'escalation') {
-    await deps.chat.post({ channel: PLATFORM_CHANNEL, text: `:rotating_light: Escalation: ${escapeMrkdwn(approval.subject.summary)}, asked by ${escapeMrkdwn(requestersOf(approval).map((requester) => requester.name).join(' and '))}, has no decision and expires at ${approval.expiresAt}.`, urgent: true });
+    await deps.chat.post({
+      channel: PLATFORM_CHANNEL,
+      text: `:rotating_light: Escalation: ${escapeMrkdwn(approval.subject.summary)}, asked by ${escapeMrkdwn(
+        requestersOf(approval)
+          .map((requester) => requester.name)
+          .join(' and '),
+      )}, has no decision and expires at ${approval.expiresAt}.`,
+      urgent: true,
+    });
   }
-  await deps.approvals.recordEvent(approval.id, { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`, message: input.kind === 'escalation' ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}` : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time` });
+  await deps.approvals.recordEvent(approval.id, {
+    at: deps.clock.now(),
+    actor: WORKFLOW_ACTOR,
+    action: `approval.${input.kind === 'escalation' ? 'escalated' : 'reminded'}`,
+    message:
+      input.kind === 'escalation'
+        ? `Reminded ${approval.slack?.channel ?? 'the channel'} and escalated to ${PLATFORM_CHANNEL}`
+        : `Reminded ${approval.slack?.channel ?? 'the channel'} at half time`,
+  });
   return { reminded: true };
 }
 
@@ -215,9 +345,16 @@ export async function voidApprovalOfEndedWorkflow(
   deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
   execution: { name: string; status: string; cause?: string | undefined; input: unknown },
 ): Promise<void> {
-  const request = typeof execution.input === 'object' && execution.input !== null ? (execution.input as { request?: { approvalId?: unknown } }).request : undefined;
+  const request =
+    typeof execution.input === 'object' && execution.input !== null
+      ? (execution.input as { request?: { approvalId?: unknown } }).request
+      : undefined;
   const approvalId = typeof request?.approvalId === 'string' ? request.approvalId : undefined;
   if (!approvalId || (await deps.approvals.get(approvalId))?.status !== 'PENDING') return;
   const why = execution.cause ? `: ${execution.cause}` : '';
-  await voidApproval(deps, { approvalId, actor: WORKFLOW_ACTOR, reason: `its workflow ${execution.name} ended ${execution.status}${why}` });
+  await voidApproval(deps, {
+    approvalId,
+    actor: WORKFLOW_ACTOR,
+    reason: `its workflow ${execution.name} ended ${execution.status}${why}`,
+  });
 }

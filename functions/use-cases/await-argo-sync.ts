@@ -11,7 +11,10 @@ type Deps = { deployments: DeploymentStore; waits: WaitStore; workflows: Workflo
  * Parks the workflow's task token until Argo CD reports the committed revision. When Argo CD was
  * faster than this step and already reported it, the workflow is resumed at once.
  */
-export async function awaitArgoSync(deps: Deps, input: { deploymentId: string; region: string; taskToken: string }): Promise<void> {
+export async function awaitArgoSync(
+  deps: Deps,
+  input: { deploymentId: string; region: string; taskToken: string },
+): Promise<void> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   assertNotSuperseded(deployment);
   const wave = findWave(deployment, input.region);
@@ -29,7 +32,9 @@ export async function awaitArgoSync(deps: Deps, input: { deploymentId: string; r
 
 export type ArgoOutcome = 'synced' | 'failed' | 'pending';
 
-export function argoOutcome(observation: Pick<ArgoObservation, 'syncStatus' | 'healthStatus' | 'operationPhase'>): ArgoOutcome {
+export function argoOutcome(
+  observation: Pick<ArgoObservation, 'syncStatus' | 'healthStatus' | 'operationPhase'>,
+): ArgoOutcome {
   if (observation.operationPhase === 'Failed' || observation.operationPhase === 'Error') return 'failed';
   if (observation.healthStatus === 'Degraded' || observation.healthStatus === 'Missing') return 'failed';
   if (observation.syncStatus === 'Synced' && observation.healthStatus === 'Healthy') return 'synced';
@@ -37,7 +42,11 @@ export function argoOutcome(observation: Pick<ArgoObservation, 'syncStatus' | 'h
 }
 
 /** Resumes the workflow waiting on `key` if the observation is about the revision it waits for. */
-export async function resumeArgoWait(deps: Pick<Deps, 'waits' | 'workflows'>, key: string, observation: ArgoObservation): Promise<ArgoOutcome | 'no-wait' | 'stale'> {
+export async function resumeArgoWait(
+  deps: Pick<Deps, 'waits' | 'workflows'>,
+  key: string,
+  observation: ArgoObservation,
+): Promise<ArgoOutcome | 'no-wait' | 'stale'> {
   const wait = await deps.waits.get(key);
   if (!wait) return 'no-wait';
   if (wait.expectedRevision && wait.expectedRevision !== observation.revision) return 'stale';

@@ -15,16 +15,32 @@ import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-con
  * region can fail it at once. An alarm already firing fails it immediately.
  */
 export async function startBake(
-  deps: { deployments: DeploymentStore; waits: WaitStore; health: HealthSource; workflows: WorkflowEngine; clock: Clock },
+  deps: {
+    deployments: DeploymentStore;
+    waits: WaitStore;
+    health: HealthSource;
+    workflows: WorkflowEngine;
+    clock: Clock;
+  },
   input: { deploymentId: string; region: string; taskToken: string },
 ): Promise<void> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   assertRunnable(deployment);
   const key = bakeWaitKey(deployment.service, deployment.environment, input.region);
   await deps.waits.put({ key, taskToken: input.taskToken, deploymentId: deployment.id, createdAt: deps.clock.now() });
-  const { alarmsInAlarm } = await deps.health.observe({ service: deployment.service, environment: deployment.environment, region: input.region });
+  const { alarmsInAlarm } = await deps.health.observe({
+    service: deployment.service,
+    environment: deployment.environment,
+    region: input.region,
+  });
   if (alarmsInAlarm.length > 0) {
-    await failBake(deps, deployment.service, deployment.environment, input.region, `alarm ${alarmsInAlarm.join(', ')} is in ALARM`);
+    await failBake(
+      deps,
+      deployment.service,
+      deployment.environment,
+      input.region,
+      `alarm ${alarmsInAlarm.join(', ')} is in ALARM`,
+    );
   }
 }
 
@@ -38,7 +54,12 @@ export async function failBake(
 ): Promise<boolean> {
   const wait = await deps.waits.get(bakeWaitKey(service, environment, region));
   if (!wait) return false;
-  return (await signalWait(deps, wait, { error: nameOf(BakeFailedError), cause: `Bake of ${service} in ${region} failed: ${reason}` })) === 'signalled';
+  return (
+    (await signalWait(deps, wait, {
+      error: nameOf(BakeFailedError),
+      cause: `Bake of ${service} in ${region} failed: ${reason}`,
+    })) === 'signalled'
+  );
 }
 
 /**
@@ -56,7 +77,10 @@ export async function finishBake(
   if (wait?.deploymentId === deployment.id) await deps.waits.take(bakeKey, wait.taskToken);
   assertRunnable(deployment);
   const target = { service: deployment.service, environment: deployment.environment, region: input.region };
-  const [signals, argo] = await Promise.all([deps.health.observe(target), deps.waits.lastArgoObservation(argoWaitKey(target.service, target.environment, target.region))]);
+  const [signals, argo] = await Promise.all([
+    deps.health.observe(target),
+    deps.waits.lastArgoObservation(argoWaitKey(target.service, target.environment, target.region)),
+  ]);
   const verdict = evaluateBake(deployment.tier, { ...signals, argoHealth: argo?.healthStatus ?? 'Unknown' });
   const reason = verdict.reasons.join('; ');
   const bakeMinutes = findWave(deployment, input.region).bakeSeconds / 60;
@@ -65,8 +89,18 @@ export async function finishBake(
     await deps.deployments.update(deployment.id, (current) => {
       assertRunnable(current);
       return {
-        deployment: { ...current, waves: current.waves.map((wave) => (wave.region === input.region ? { ...wave, reason } : wave)), updatedAt: deps.clock.now() },
-        event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.bake-inconclusive', message: `${input.region} bake inconclusive: ${reason}; asking the team whether to continue`, region: input.region },
+        deployment: {
+          ...current,
+          waves: current.waves.map((wave) => (wave.region === input.region ? { ...wave, reason } : wave)),
+          updatedAt: deps.clock.now(),
+        },
+        event: {
+          at: deps.clock.now(),
+          actor: WORKFLOW_ACTOR,
+          action: 'wave.bake-inconclusive',
+          message: `${input.region} bake inconclusive: ${reason}; asking the team whether to continue`,
+          region: input.region,
+        },
       };
     });
     throw new BakeInconclusiveError(`${input.region}: ${reason}`);
@@ -77,7 +111,9 @@ export async function finishBake(
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
       action: verdict.passed ? 'wave.baked' : 'wave.bake-failed',
-      message: verdict.passed ? `${input.region} baked for ${bakeMinutes} min with ${signals.requestCount ?? 0} requests and stayed healthy` : `${input.region} bake failed: ${reason}`,
+      message: verdict.passed
+        ? `${input.region} baked for ${bakeMinutes} min with ${signals.requestCount ?? 0} requests and stayed healthy`
+        : `${input.region} bake failed: ${reason}`,
       changes: { reason: verdict.passed ? null : reason },
     });
   });
@@ -101,7 +137,12 @@ export async function prepareBakeDecision(
       requestedBy: WORKFLOW_ACTOR,
       // Continuing is approving the change: its requesters may not decide it either.
       requesters: requestersOfDeployment(deployment),
-      subject: { kind: 'bake', id: deployment.id, summary: `Continue ${deployment.service} ${deployment.version} after an inconclusive bake in ${input.region}? (${wave.reason ?? 'too little traffic'})`, binding: deployment.digest ?? deployment.imageTag },
+      subject: {
+        kind: 'bake',
+        id: deployment.id,
+        summary: `Continue ${deployment.service} ${deployment.version} after an inconclusive bake in ${input.region}? (${wave.reason ?? 'too little traffic'})`,
+        binding: deployment.digest ?? deployment.imageTag,
+      },
       channel: service ? deployChannelOf(service) : `#deploys-${deployment.team}`,
     },
   };
@@ -120,7 +161,9 @@ export async function applyBakeDecision(
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
       action: carryOn ? 'wave.baked' : 'wave.bake-failed',
-      message: carryOn ? `${input.region}: continuing after an inconclusive bake (${why})` : `${input.region}: rolling back after an inconclusive bake (${why})`,
+      message: carryOn
+        ? `${input.region}: continuing after an inconclusive bake (${why})`
+        : `${input.region}: rolling back after an inconclusive bake (${why})`,
       changes: { reason: carryOn ? null : `inconclusive bake, ${why}` },
     });
   });

@@ -1,5 +1,12 @@
 import { PLATFORM_TEAM } from '../domain/catalog.js';
-import { githubIdentitySchema, personFromSignIn, teamsFromGroupsClaim, type GithubIdentity, type Person, type PersonIdentity } from '../domain/identity.js';
+import {
+  githubIdentitySchema,
+  personFromSignIn,
+  teamsFromGroupsClaim,
+  type GithubIdentity,
+  type Person,
+  type PersonIdentity,
+} from '../domain/identity.js';
 import { ForbiddenError, UnauthorizedError } from '../errors.js';
 import type { CatalogStore } from '../ports/index.js';
 
@@ -31,11 +38,22 @@ export const GITHUB_ID_CLAIM = 'github_id';
 export function callerFromClaims(claims: TokenClaims | undefined): Caller {
   const id = claims?.['sub'];
   if (typeof id !== 'string' || id === '') throw new UnauthorizedError('A bearer token with a subject is required');
-  const username = typeof claims?.['preferred_username'] === 'string' && claims['preferred_username'] !== '' ? claims['preferred_username'] : undefined;
-  const email = typeof claims?.['email'] === 'string' && claims['email'] !== '' && String(claims['email_verified'] ?? 'true') !== 'false' ? claims['email'] : undefined;
+  const username =
+    typeof claims?.['preferred_username'] === 'string' && claims['preferred_username'] !== ''
+      ? claims['preferred_username']
+      : undefined;
+  const email =
+    typeof claims?.['email'] === 'string' &&
+    claims['email'] !== '' &&
+    String(claims['email_verified'] ?? 'true') !== 'false'
+      ? claims['email']
+      : undefined;
   const login = claims?.[GITHUB_LOGIN_CLAIM];
   const githubId = Number(claims?.[GITHUB_ID_CLAIM]);
-  const github = githubIdentitySchema.safeParse({ login, ...(Number.isInteger(githubId) && githubId > 0 ? { id: githubId } : {}) });
+  const github = githubIdentitySchema.safeParse({
+    login,
+    ...(Number.isInteger(githubId) && githubId > 0 ? { id: githubId } : {}),
+  });
   return {
     id,
     name: username ?? id,
@@ -50,7 +68,10 @@ export function callerFromClaims(claims: TokenClaims | undefined): Caller {
  * new (a team joined, a GitHub account linked). An identity somebody else already holds is left
  * out rather than taken over. Returns the person as the directory now knows them.
  */
-export async function recordSignIn(deps: { catalog: CatalogStore; clock: { now(): string } }, caller: Caller): Promise<Person> {
+export async function recordSignIn(
+  deps: { catalog: CatalogStore; clock: { now(): string } },
+  caller: Caller,
+): Promise<Person> {
   // An identity somebody else holds stays theirs; this person is recorded without it.
   const owned = async (person: Person): Promise<Person> => {
     const { email, github, ...kept } = person;
@@ -66,7 +87,17 @@ export async function recordSignIn(deps: { catalog: CatalogStore; clock: { now()
     return { ...kept, ...(emailFree ? { email } : {}), ...(githubFree ? { github } : {}) };
   };
   const existing = await deps.catalog.getPerson(caller.id);
-  const signedIn = personFromSignIn(existing, { id: caller.id, username: caller.name === caller.id ? undefined : caller.name, email: caller.email, github: caller.github, teams: caller.groups }, deps.clock.now());
+  const signedIn = personFromSignIn(
+    existing,
+    {
+      id: caller.id,
+      username: caller.name === caller.id ? undefined : caller.name,
+      email: caller.email,
+      github: caller.github,
+      teams: caller.groups,
+    },
+    deps.clock.now(),
+  );
   if (!signedIn) return existing ?? { id: caller.id, teams: [] };
   const next = await owned(signedIn);
   return (await deps.catalog.updatePerson(caller.id, () => next)) ?? next;
@@ -80,5 +111,6 @@ export async function teamsOf(deps: { catalog: CatalogStore }, caller: Caller): 
 
 /** Admin routes are platform-team's. */
 export async function assertPlatformTeam(deps: { catalog: CatalogStore }, caller: Caller): Promise<void> {
-  if (!(await teamsOf(deps, caller)).includes(PLATFORM_TEAM)) throw new ForbiddenError(`Only ${PLATFORM_TEAM} may do this; ${caller.name} is not in it`);
+  if (!(await teamsOf(deps, caller)).includes(PLATFORM_TEAM))
+    throw new ForbiddenError(`Only ${PLATFORM_TEAM} may do this; ${caller.name} is not in it`);
 }

@@ -12,18 +12,29 @@ export const serviceRegistrationSchema = z
     team: z.string().min(1).max(100),
     tier: tierSchema,
     imageRepository: z.string().min(1).max(256),
-    slackChannel: z.string().regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments').optional(),
+    slackChannel: z
+      .string()
+      .regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments')
+      .optional(),
     description: z.string().max(500).optional(),
   })
   .strict();
 export type ServiceRegistration = z.infer<typeof serviceRegistrationSchema>;
 
 /** Registers or changes a service ACTIVE, by hand. Another ACTIVE service owning the repository is a 409. */
-export async function registerService(deps: { catalog: CatalogStore; clock: Clock }, caller: Caller, name: string, body: ServiceRegistration): Promise<Service> {
+export async function registerService(
+  deps: { catalog: CatalogStore; clock: Clock },
+  caller: Caller,
+  name: string,
+  body: ServiceRegistration,
+): Promise<Service> {
   await assertPlatformTeam(deps, caller);
   serviceNameSchema.parse(name);
   const owner = await deps.catalog.findServiceByRepository(body.repository);
-  if (owner && owner.name !== name) throw new ConflictError(`${body.repository} already deploys ${owner.name}; deactivate it first (DELETE /v1/services/${owner.name})`);
+  if (owner && owner.name !== name)
+    throw new ConflictError(
+      `${body.repository} already deploys ${owner.name}; deactivate it first (DELETE /v1/services/${owner.name})`,
+    );
   const now = deps.clock.now();
   const message = `${caller.name} registered ${name} by hand: ${body.repository}, ${body.tier}, team ${body.team}`;
   const created = await deps.catalog.createService({
@@ -32,17 +43,28 @@ export async function registerService(deps: { catalog: CatalogStore; clock: Cloc
   });
   if (created === 'created') return loadService(deps.catalog, name);
   return deps.catalog.updateService(name, (current) => {
-    if (current.status === 'CREATING') throw new ConflictError(`${name} is being created; wait until its workflow ends`);
+    if (current.status === 'CREATING')
+      throw new ConflictError(`${name} is being created; wait until its workflow ends`);
     const { slackChannel: _slackChannel, description: _description, ...kept } = current;
     return {
       service: { ...kept, ...body, status: 'ACTIVE' },
-      event: { at: deps.clock.now(), actor: caller.id, action: 'service.registered', message, ...(current.status === 'ACTIVE' ? {} : { fromStatus: current.status, toStatus: 'ACTIVE' }) },
+      event: {
+        at: deps.clock.now(),
+        actor: caller.id,
+        action: 'service.registered',
+        message,
+        ...(current.status === 'ACTIVE' ? {} : { fromStatus: current.status, toStatus: 'ACTIVE' }),
+      },
     };
   });
 }
 
 /** DELETE /v1/services/{name}: INACTIVE, never deleted; its deployments and audit trail stay. */
-export async function retireService(deps: { catalog: CatalogStore; clock: Clock }, caller: Caller, name: string): Promise<Service> {
+export async function retireService(
+  deps: { catalog: CatalogStore; clock: Clock },
+  caller: Caller,
+  name: string,
+): Promise<Service> {
   await assertPlatformTeam(deps, caller);
   const service = await loadService(deps.catalog, name);
   if (service.status === 'CREATING') throw new ConflictError(`${name} is being created; wait until its workflow ends`);

@@ -30,7 +30,12 @@ export async function syncCatalogFile(
   const content = await deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision);
   if (content === undefined) {
     if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };
-    await deactivate(deps, current, `${CATALOG_FILE} was removed from ${input.repository} at ${input.revision.slice(0, 7)}`, input.pushedBy.login);
+    await deactivate(
+      deps,
+      current,
+      `${CATALOG_FILE} was removed from ${input.repository} at ${input.revision.slice(0, 7)}`,
+      input.pushedBy.login,
+    );
     return { kind: 'deactivated', service: current.name };
   }
   const reading = readCatalogComponent(content, input.repository);
@@ -47,11 +52,19 @@ export async function syncCatalogFile(
     await recordOn(deps, existing.name, 'service.catalog-refused', reason, input.pushedBy.login);
     return { kind: 'refused', reason };
   }
-  if (existing?.status === 'CREATING') return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
+  if (existing?.status === 'CREATING')
+    return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
   if (!existing || existing.team !== entry.team) {
     const refusal = await teamRefusal(deps, input.pushedBy, entry.team);
     if (refusal) {
-      if (existing ?? current) await recordOn(deps, (existing ?? current)?.name ?? entry.name, 'service.catalog-refused', refusal, input.pushedBy.login);
+      if (existing ?? current)
+        await recordOn(
+          deps,
+          (existing ?? current)?.name ?? entry.name,
+          'service.catalog-refused',
+          refusal,
+          input.pushedBy.login,
+        );
       else logger.warn('catalog-info.yaml refused', { repository: input.repository, reason: refusal });
       return { kind: 'refused', reason: refusal };
     }
@@ -71,10 +84,22 @@ async function register(
   const now = deps.clock.now();
   const from = `${CATALOG_FILE} at ${input.revision.slice(0, 7)}, pushed by ${input.pushedBy.login}`;
   if (!existing) {
-    const service: Service = { ...entry, status: 'ACTIVE', createdBy: input.pushedBy.login, createdAt: now, revision: 0 };
+    const service: Service = {
+      ...entry,
+      status: 'ACTIVE',
+      createdBy: input.pushedBy.login,
+      createdAt: now,
+      revision: 0,
+    };
     const created = await deps.catalog.createService({
       service,
-      event: { at: now, actor: input.pushedBy.login, action: 'service.onboarded', message: `${entry.name} (${entry.tier}, ${entry.team}) registered from ${from}`, toStatus: 'ACTIVE' },
+      event: {
+        at: now,
+        actor: input.pushedBy.login,
+        action: 'service.onboarded',
+        message: `${entry.name} (${entry.tier}, ${entry.team}) registered from ${from}`,
+        toStatus: 'ACTIVE',
+      },
     });
     if (created === 'created') return { kind: 'registered', service: entry.name };
   }
@@ -99,22 +124,52 @@ async function register(
 }
 
 /** Registering a service for a team, or moving one to it, takes a member of that team or platform-team. */
-async function teamRefusal(deps: { catalog: CatalogStore }, pushedBy: GithubAccount, team: string): Promise<string | undefined> {
+async function teamRefusal(
+  deps: { catalog: CatalogStore },
+  pushedBy: GithubAccount,
+  team: string,
+): Promise<string | undefined> {
   const person = await personForGithubAccount(deps, pushedBy);
-  if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot give a service to ${team}`;
-  if (!mayOperate(person.teams, team)) return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
+  if (!person)
+    return `${pushedBy.login} is not in the Flightplan directory, so their push cannot give a service to ${team}`;
+  if (!mayOperate(person.teams, team))
+    return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
   return undefined;
 }
 
 /** INACTIVE: the repository no longer deploys it; the record and its history stay. */
-export async function deactivate(deps: { catalog: CatalogStore; clock: Clock }, service: Service, reason: string, actor: string = WORKFLOW_ACTOR): Promise<Service> {
+export async function deactivate(
+  deps: { catalog: CatalogStore; clock: Clock },
+  service: Service,
+  reason: string,
+  actor: string = WORKFLOW_ACTOR,
+): Promise<Service> {
   return deps.catalog.updateService(service.name, (current) =>
     current.status === 'INACTIVE'
       ? undefined
-      : { service: { ...current, status: 'INACTIVE' }, event: { at: deps.clock.now(), actor, action: 'service.deactivated', message: reason, fromStatus: current.status, toStatus: 'INACTIVE' } },
+      : {
+          service: { ...current, status: 'INACTIVE' },
+          event: {
+            at: deps.clock.now(),
+            actor,
+            action: 'service.deactivated',
+            message: reason,
+            fromStatus: current.status,
+            toStatus: 'INACTIVE',
+          },
+        },
   );
 }
 
-async function recordOn(deps: { catalog: CatalogStore; clock: Clock }, name: string, action: string, message: string, actor: string): Promise<void> {
-  await deps.catalog.updateService(name, (current) => ({ service: current, event: { at: deps.clock.now(), actor, action, message } }));
+async function recordOn(
+  deps: { catalog: CatalogStore; clock: Clock },
+  name: string,
+  action: string,
+  message: string,
+  actor: string,
+): Promise<void> {
+  await deps.catalog.updateService(name, (current) => ({
+    service: current,
+    event: { at: deps.clock.now(), actor, action, message },
+  }));
 }

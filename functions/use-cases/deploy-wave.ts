@@ -19,7 +19,15 @@ export interface WaveDeployed {
  * the region to the GitOps repo.
  */
 export async function deployWave(
-  deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; locks: LockStore; health: HealthSource; clock: Clock; freezeWindows: FreezeWindow[] },
+  deps: {
+    deployments: DeploymentStore;
+    catalog: CatalogStore;
+    gitops: GitOpsRepo;
+    locks: LockStore;
+    health: HealthSource;
+    clock: Clock;
+    freezeWindows: FreezeWindow[];
+  },
   input: { deploymentId: string; region: string },
 ): Promise<WaveDeployed> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
@@ -39,11 +47,20 @@ export async function deployWave(
     deps.deployments.update(deployment.id, (current) =>
       findWave(current, input.region).reason === reason
         ? undefined
-        : transitionWave(current, input.region, 'BLOCKED', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.blocked', message: reason, changes: { reason } }),
+        : transitionWave(current, input.region, 'BLOCKED', {
+            now: deps.clock.now(),
+            actor: WORKFLOW_ACTOR,
+            action: 'wave.blocked',
+            message: reason,
+            changes: { reason },
+          }),
     );
   // A wave platform-team released goes through its freeze or alarm block; the release is audited.
   const released = waveReleased(deployment, input.region);
-  const freeze = !released && deployment.environment === 'prod' ? activeFreeze(deps.freezeWindows, input.region, new Date(deps.clock.now())) : undefined;
+  const freeze =
+    !released && deployment.environment === 'prod'
+      ? activeFreeze(deps.freezeWindows, input.region, new Date(deps.clock.now()))
+      : undefined;
   if (freeze && !deployment.override?.overridesFreeze) {
     const reason = `${input.region} is in the freeze window "${freeze.name}" (${freeze.from}–${freeze.to} ${freeze.timeZone}): waiting, unless platform-team overrides`;
     await block(reason);

@@ -14,7 +14,9 @@ import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-con
  * digests a SUCCEEDED deployment recorded (they passed their approval and bake when released),
  * which the owning team or platform-team asked for, and where speed matters. The gates still run.
  */
-export function approvalPolicyFor(deployment: Pick<Deployment, 'environment' | 'mode'>): ApprovalPolicyName | undefined {
+export function approvalPolicyFor(
+  deployment: Pick<Deployment, 'environment' | 'mode'>,
+): ApprovalPolicyName | undefined {
   return deployment.environment === 'prod' && deployment.mode === 'standard' ? 'prod-deploy' : undefined;
 }
 
@@ -33,7 +35,12 @@ export async function prepareDeploymentApproval(
   await deps.deployments.update(deployment.id, (current) =>
     current.status === 'AWAITING_APPROVAL'
       ? undefined
-      : transitionDeployment(current, 'AWAITING_APPROVAL', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'deployment.awaiting-approval', message: waitingFor }),
+      : transitionDeployment(current, 'AWAITING_APPROVAL', {
+          now: deps.clock.now(),
+          actor: WORKFLOW_ACTOR,
+          action: 'deployment.awaiting-approval',
+          message: waitingFor,
+        }),
   );
   return {
     required: true,
@@ -44,7 +51,12 @@ export async function prepareDeploymentApproval(
       requestedBy: deployment.requestedBy,
       requesters,
       terms,
-      subject: { kind: 'deployment', id: deployment.id, summary: `${deployment.service} ${deployment.version} → ${deployment.environment}`, binding: deployment.digest ?? deployment.imageTag },
+      subject: {
+        kind: 'deployment',
+        id: deployment.id,
+        summary: `${deployment.service} ${deployment.version} → ${deployment.environment}`,
+        binding: deployment.digest ?? deployment.imageTag,
+      },
       channel: service ? deployChannelOf(service) : `#deploys-${deployment.team}`,
     },
   };
@@ -62,7 +74,9 @@ export async function applyApprovalOutcome(
       now: deps.clock.now(),
       actor: WORKFLOW_ACTOR,
       action: approved ? 'deployment.approved' : 'deployment.rejected',
-      message: approved ? `Approved (${input.reason ?? 'quorum reached'})` : `Not approved: ${input.status.toLowerCase()} (${input.reason ?? 'no reason given'})`,
+      message: approved
+        ? `Approved (${input.reason ?? 'quorum reached'})`
+        : `Not approved: ${input.status.toLowerCase()} (${input.reason ?? 'no reason given'})`,
       ...(approved ? {} : { reason: `approval ${input.status.toLowerCase()}: ${input.reason ?? ''}` }),
     });
   });

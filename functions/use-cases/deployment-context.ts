@@ -14,7 +14,9 @@ export async function loadDeployment(deployments: DeploymentStore, id: string): 
 /** Workflow steps stop at once when a newer deployment took over, instead of touching GitOps. */
 export function assertNotSuperseded(deployment: Deployment): void {
   if (deployment.status === 'SUPERSEDED') {
-    throw new SupersededError(`Deployment ${deployment.id} was superseded${deployment.reason ? `: ${deployment.reason}` : ''}`);
+    throw new SupersededError(
+      `Deployment ${deployment.id} was superseded${deployment.reason ? `: ${deployment.reason}` : ''}`,
+    );
   }
 }
 

@@ -10,23 +10,43 @@ export type SlackResolution = { kind: 'found'; person: Person; linked: boolean }
  * (users.info) and linked on the way, so the next click is one read. A Slack user whose email
  * nobody in the directory has, or a person already linked to another Slack user, is unknown.
  */
-export async function personForSlackUser(deps: { catalog: CatalogStore; chat: Chat }, slackUserId: string): Promise<SlackResolution> {
+export async function personForSlackUser(
+  deps: { catalog: CatalogStore; chat: Chat },
+  slackUserId: string,
+): Promise<SlackResolution> {
   const linked = await deps.catalog.findPerson({ kind: 'slack', value: slackUserId });
   if (linked) return { kind: 'found', person: linked, linked: false };
   const profile = await deps.chat.userProfile(slackUserId);
-  if (!profile || profile.isBot) return { kind: 'unknown', reason: `Slack user ${slackUserId} is not in the Flightplan directory` };
-  if (!profile.email) return { kind: 'unknown', reason: `Slack user ${slackUserId} has no email on their Slack profile, so Flightplan cannot tell who they are` };
+  if (!profile || profile.isBot)
+    return { kind: 'unknown', reason: `Slack user ${slackUserId} is not in the Flightplan directory` };
+  if (!profile.email)
+    return {
+      kind: 'unknown',
+      reason: `Slack user ${slackUserId} has no email on their Slack profile, so Flightplan cannot tell who they are`,
+    };
   const person = await deps.catalog.findPerson({ kind: 'email', value: profile.email });
-  if (!person) return { kind: 'unknown', reason: `Nobody with ${profile.email} has signed in to the portal yet, so Slack user ${slackUserId} is not in the Flightplan directory` };
+  if (!person)
+    return {
+      kind: 'unknown',
+      reason: `Nobody with ${profile.email} has signed in to the portal yet, so Slack user ${slackUserId} is not in the Flightplan directory`,
+    };
   if (person.slackUserId && person.slackUserId !== slackUserId) {
-    return { kind: 'unknown', reason: `${profile.email} is linked to another Slack user; ask platform-team to fix the directory` };
+    return {
+      kind: 'unknown',
+      reason: `${profile.email} is linked to another Slack user; ask platform-team to fix the directory`,
+    };
   }
-  const updated = await deps.catalog.updatePerson(person.id, (current) => (current ? { ...current, slackUserId } : undefined));
+  const updated = await deps.catalog.updatePerson(person.id, (current) =>
+    current ? { ...current, slackUserId } : undefined,
+  );
   return { kind: 'found', person: updated ?? person, linked: true };
 }
 
 /** The person behind a GitHub account (a webhook's sender or a release's author): by user id, then by login in any case. */
-export async function personForGithubAccount(deps: { catalog: CatalogStore }, account: GithubIdentity): Promise<Person | undefined> {
+export async function personForGithubAccount(
+  deps: { catalog: CatalogStore },
+  account: GithubIdentity,
+): Promise<Person | undefined> {
   const byId = account.id ? await deps.catalog.findPerson({ kind: 'github-id', value: String(account.id) }) : undefined;
   return byId ?? deps.catalog.findPerson({ kind: 'github-login', value: account.login });
 }
@@ -37,14 +57,22 @@ export const personUpdateSchema = z
     username: z.string().min(1).max(100).optional(),
     email: z.email().optional(),
     github: githubIdentitySchema.nullable().optional(),
-    slackUserId: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as U0123ABCD').nullable().optional(),
+    slackUserId: z
+      .string()
+      .regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as U0123ABCD')
+      .nullable()
+      .optional(),
     teams: z.array(z.string().min(1).max(100)).max(50).optional(),
   })
   .strict();
 export type PersonUpdate = z.infer<typeof personUpdateSchema>;
 
 /** PUT /v1/people/{id}: creates or changes a person; null unlinks. An identity somebody else holds is a 409. */
-export async function setPerson(deps: { catalog: CatalogStore; clock: { now(): string } }, id: string, update: PersonUpdate): Promise<Person> {
+export async function setPerson(
+  deps: { catalog: CatalogStore; clock: { now(): string } },
+  id: string,
+  update: PersonUpdate,
+): Promise<Person> {
   const person = await deps.catalog.updatePerson(id, (current) => {
     const base: Person = current ?? { id, teams: [] };
     const { github, slackUserId, ...plain } = update;

@@ -11,7 +11,13 @@ import { failWaitsOf } from './task-waits.js';
 function deploymentIdOf(change: ExecutionStatusChange): string {
   try {
     const input: unknown = JSON.parse(change.input ?? '');
-    if (typeof input === 'object' && input !== null && 'deploymentId' in input && typeof input.deploymentId === 'string') return input.deploymentId;
+    if (
+      typeof input === 'object' &&
+      input !== null &&
+      'deploymentId' in input &&
+      typeof input.deploymentId === 'string'
+    )
+      return input.deploymentId;
   } catch {
     // No input (larger than Step Functions includes): the name is the deployment id.
   }

@@ -1,4 +1,11 @@
-import { findWave, isTerminal, transitionDeployment, transitionWave, wavesToRollBack, type Deployment } from '../domain/deployment.js';
+import {
+  findWave,
+  isTerminal,
+  transitionDeployment,
+  transitionWave,
+  wavesToRollBack,
+  type Deployment,
+} from '../domain/deployment.js';
 import { DeploymentAbortedError, nameOf } from '../errors.js';
 import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, LockStore } from '../ports/index.js';
@@ -33,7 +40,12 @@ export function describeFailure(failure: WorkflowFailure): string {
   const cause = failure.Cause ?? '';
   try {
     const parsed: unknown = JSON.parse(cause);
-    if (typeof parsed === 'object' && parsed !== null && 'errorMessage' in parsed && typeof parsed.errorMessage === 'string') {
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'errorMessage' in parsed &&
+      typeof parsed.errorMessage === 'string'
+    ) {
       return parsed.errorMessage;
     }
   } catch {
@@ -52,7 +64,10 @@ const READABLE_ERRORS: Record<string, string> = {
 };
 
 /** The regions to restore, newest first. Nothing touched means nothing to restore. */
-export async function planRollback(deps: { deployments: DeploymentStore }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<{ regions: string[] }> {
+export async function planRollback(
+  deps: { deployments: DeploymentStore },
+  input: { deploymentId: string; failure: WorkflowFailure },
+): Promise<{ regions: string[] }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   if (isTerminal(deployment.status)) return { regions: [] };
   return { regions: wavesToRollBack(deployment).map((wave) => wave.region) };
@@ -64,7 +79,8 @@ export async function planRollback(deps: { deployments: DeploymentStore }, input
  */
 export async function restoreWave(
   deps: { deployments: DeploymentStore; catalog: CatalogStore; gitops: GitOpsRepo; clock: Clock },
-  input: { deploymentId: string; region: string }): Promise<{ needsSync: boolean }> {
+  input: { deploymentId: string; region: string },
+): Promise<{ needsSync: boolean }> {
   const deployment = await loadDeployment(deps.deployments, input.deploymentId);
   const wave = findWave(deployment, input.region);
   if (wave.status === 'ROLLED_BACK') return { needsSync: false };
@@ -75,13 +91,23 @@ export async function restoreWave(
   const now = () => deps.clock.now();
   if (wave.digestBefore === null || !service) {
     await deps.deployments.update(deployment.id, (current) =>
-      transitionWave(transitionWave(current, input.region, 'ROLLING_BACK', { now: now(), actor: WORKFLOW_ACTOR, action: 'wave.rolling-back', message: `Rolling ${input.region} back` }).deployment, input.region, 'FAILED', {
-        now: now(),
-        actor: WORKFLOW_ACTOR,
-        action: 'wave.rollback-failed',
-        message: `${input.region} had no previous digest to restore: a human must decide what runs there`,
-        changes: { reason: 'no previous digest to restore' },
-      }),
+      transitionWave(
+        transitionWave(current, input.region, 'ROLLING_BACK', {
+          now: now(),
+          actor: WORKFLOW_ACTOR,
+          action: 'wave.rolling-back',
+          message: `Rolling ${input.region} back`,
+        }).deployment,
+        input.region,
+        'FAILED',
+        {
+          now: now(),
+          actor: WORKFLOW_ACTOR,
+          action: 'wave.rollback-failed',
+          message: `${input.region} had no previous digest to restore: a human must decide what runs there`,
+          changes: { reason: 'no previous digest to restore' },
+        },
+      ),
     );
     return { needsSync: false };
   }
@@ -101,7 +127,9 @@ export async function restoreWave(
       now: now(),
       actor: WORKFLOW_ACTOR,
       action: 'wave.rolling-back',
-      message: revision ? `Committed ${wave.digestBefore ?? ''} back for ${input.region} (GitOps ${revision.slice(0, 7)})` : `${input.region} already runs ${wave.digestBefore ?? ''}`,
+      message: revision
+        ? `Committed ${wave.digestBefore ?? ''} back for ${input.region} (GitOps ${revision.slice(0, 7)})`
+        : `${input.region} already runs ${wave.digestBefore ?? ''}`,
       changes: revision ? { gitopsRevision: revision } : {},
     }),
   );
@@ -109,7 +137,10 @@ export async function restoreWave(
 }
 
 /** Argo CD reports the previous digest synced and healthy again. */
-export async function finishWaveRollback(deps: { deployments: DeploymentStore; clock: Clock }, input: { deploymentId: string; region: string }): Promise<void> {
+export async function finishWaveRollback(
+  deps: { deployments: DeploymentStore; clock: Clock },
+  input: { deploymentId: string; region: string },
+): Promise<void> {
   await deps.deployments.update(input.deploymentId, (current) =>
     findWave(current, input.region).status !== 'ROLLING_BACK'
       ? undefined
@@ -127,7 +158,10 @@ export async function finishWaveRollback(deps: { deployments: DeploymentStore; c
  * with the reason otherwise (and the version is marked bad), FAILED when nothing was deployed or
  * a wave could not be restored.
  */
-export async function finishRollback(deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<{ status: Deployment['status'] }> {
+export async function finishRollback(
+  deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock },
+  input: { deploymentId: string; failure: WorkflowFailure },
+): Promise<{ status: Deployment['status'] }> {
   const reason = describeFailure(input.failure);
   const before = await loadDeployment(deps.deployments, input.deploymentId);
   if (isTerminal(before.status)) return { status: before.status };
@@ -137,7 +171,9 @@ export async function finishRollback(deps: { deployments: DeploymentStore; locks
   const status = aborted ? 'ABORTED' : unrestorable || restored === 0 ? 'FAILED' : 'ROLLED_BACK';
   const messages = {
     ABORTED: `Aborted by ${before.abortRequestedBy ?? 'request'}${restored > 0 ? `; ${restored} wave(s) restored` : ''}`,
-    FAILED: unrestorable ? `Failed and could not be fully rolled back: ${reason}` : `Failed before anything was deployed: ${reason}`,
+    FAILED: unrestorable
+      ? `Failed and could not be fully rolled back: ${reason}`
+      : `Failed before anything was deployed: ${reason}`,
     ROLLED_BACK: `Rolled back: ${reason}`,
   } as const;
   const deployment = await deps.deployments.update(input.deploymentId, (current) =>
@@ -152,23 +188,45 @@ export async function finishRollback(deps: { deployments: DeploymentStore; locks
         }),
   );
   if (deployment.status === 'ROLLED_BACK') {
-    await deps.deployments.markVersionBad({ service: deployment.service, version: deployment.version, deploymentId: deployment.id, reason, at: deps.clock.now() });
+    await deps.deployments.markVersionBad({
+      service: deployment.service,
+      version: deployment.version,
+      deploymentId: deployment.id,
+      reason,
+      at: deps.clock.now(),
+    });
   }
   await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
   return { status: deployment.status };
 }
 
 /** The rollback itself failed: end FAILED, keep every wave's state for the human who must step in. */
-export async function recordRollbackFailure(deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock }, input: { deploymentId: string; failure: WorkflowFailure }): Promise<void> {
+export async function recordRollbackFailure(
+  deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock },
+  input: { deploymentId: string; failure: WorkflowFailure },
+): Promise<void> {
   const reason = `Rollback failed: ${describeFailure(input.failure)}`;
   const deployment = await deps.deployments.update(input.deploymentId, (current) => {
     if (isTerminal(current.status)) return undefined;
     const stuck = current.waves.filter((wave) => wave.status === 'ROLLING_BACK');
     const withWavesFailed = stuck.reduce(
-      (acc, wave) => transitionWave(acc, wave.region, 'FAILED', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'wave.rollback-failed', message: reason, changes: { reason } }).deployment,
+      (acc, wave) =>
+        transitionWave(acc, wave.region, 'FAILED', {
+          now: deps.clock.now(),
+          actor: WORKFLOW_ACTOR,
+          action: 'wave.rollback-failed',
+          message: reason,
+          changes: { reason },
+        }).deployment,
       current,
     );
-    return transitionDeployment(withWavesFailed, 'FAILED', { now: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'deployment.rollback-failed', message: `${reason}. A human must restore the previous digests.`, reason });
+    return transitionDeployment(withWavesFailed, 'FAILED', {
+      now: deps.clock.now(),
+      actor: WORKFLOW_ACTOR,
+      action: 'deployment.rollback-failed',
+      message: `${reason}. A human must restore the previous digests.`,
+      reason,
+    });
   });
   await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
 }

@@ -4,11 +4,18 @@ import { knownGoodReleases, type KnownGoodRelease } from '../domain/known-good.j
 import type { DeploymentStore } from '../ports/index.js';
 
 /** Every version a SUCCEEDED deployment of the service recorded in the environment, newest first. */
-export async function listKnownGoodReleases(deployments: DeploymentStore, service: string, environment: Environment): Promise<KnownGoodRelease[]> {
+export async function listKnownGoodReleases(
+  deployments: DeploymentStore,
+  service: string,
+  environment: Environment,
+): Promise<KnownGoodRelease[]> {
   const succeeded: Deployment[] = [];
   let cursor: string | undefined;
   do {
-    const page = await deployments.list({ service, environment, status: 'SUCCEEDED' }, { limit: 100, ...(cursor ? { cursor } : {}) });
+    const page = await deployments.list(
+      { service, environment, status: 'SUCCEEDED' },
+      { limit: 100, ...(cursor ? { cursor } : {}) },
+    );
     succeeded.push(...page.items);
     cursor = page.nextCursor ?? undefined;
   } while (cursor);

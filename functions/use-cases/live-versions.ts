@@ -8,14 +8,20 @@ import type { CatalogStore, DeploymentStore } from '../ports/index.js';
 const HISTORY_PAGES = 4;
 
 /** What is live where for one service: per environment and region, the version and digest, and what is on its way. */
-export async function liveVersionsOf(deps: { catalog: CatalogStore; deployments: DeploymentStore }, name: string): Promise<{ service: string; regions: LiveRegion[] }> {
+export async function liveVersionsOf(
+  deps: { catalog: CatalogStore; deployments: DeploymentStore },
+  name: string,
+): Promise<{ service: string; regions: LiveRegion[] }> {
   const service = await deps.catalog.getService(name);
   if (!service) throw new NotFoundError(`Service ${name} does not exist`);
   const history: Deployment[] = [];
   for (const environment of environmentSchema.options) {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_PAGES; page += 1) {
-      const result = await deps.deployments.list({ service: name, environment }, { limit: 100, ...(cursor ? { cursor } : {}) });
+      const result = await deps.deployments.list(
+        { service: name, environment },
+        { limit: 100, ...(cursor ? { cursor } : {}) },
+      );
       history.push(...result.items);
       cursor = result.nextCursor ?? undefined;
       if (!cursor) break;

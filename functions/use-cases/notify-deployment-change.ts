@@ -15,7 +15,13 @@ export type DeploymentChangedDetail = ReturnType<typeof deploymentChanged.parse>
  * replayed event posts nothing twice, and a retry after a failed GitHub call does not repost to Slack.
  */
 export function notifyDeploymentChange(
-  deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments; metrics: MetricsRecorder; idempotency: BasePersistenceLayer },
+  deps: {
+    catalog: CatalogStore;
+    chat: Chat;
+    githubDeployments: GithubDeployments;
+    metrics: MetricsRecorder;
+    idempotency: BasePersistenceLayer;
+  },
   detail: DeploymentChangedDetail,
 ): Promise<{ chat: boolean; github: boolean }> {
   const { idempotency, ...rest } = deps;
@@ -27,26 +33,43 @@ const NOTICE_MEMORY = { keyPrefix: 'deployment-notice', expiresAfterSeconds: 7 *
 
 /** The notices, each through `once`: the same transition delivered again posts nothing. */
 export async function notifyOncePerTransition(
-  deps: { catalog: CatalogStore; chat: Chat; githubDeployments: GithubDeployments; metrics: MetricsRecorder; once: Once },
+  deps: {
+    catalog: CatalogStore;
+    chat: Chat;
+    githubDeployments: GithubDeployments;
+    metrics: MetricsRecorder;
+    once: Once;
+  },
   detail: DeploymentChangedDetail,
 ): Promise<{ chat: boolean; github: boolean }> {
   const transition = `${detail.deployment.id}:${detail.deployment.revision ?? detail.meta.causationId}`;
   const service = await deps.catalog.getService(detail.deployment.service);
-  const summary = { ...detail, deployment: { ...detail.deployment, repository: detail.deployment.repository ?? service?.repository ?? null } };
+  const summary = {
+    ...detail,
+    deployment: { ...detail.deployment, repository: detail.deployment.repository ?? service?.repository ?? null },
+  };
   const notice = chatNoticeFor(summary);
   if (notice) {
     const channel = service ? deployChannelOf(service) : `#deploys-${detail.deployment.team}`;
-    await deps.once(`${transition}:chat:${channel}`, async () => { await deps.chat.post({ channel, text: notice.text, urgent: notice.urgent }); });
+    await deps.once(`${transition}:chat:${channel}`, async () => {
+      await deps.chat.post({ channel, text: notice.text, urgent: notice.urgent });
+    });
     if (notice.urgent || announcedToPlatformTeam(summary)) {
-      await deps.once(`${transition}:chat:${PLATFORM_CHANNEL}`, async () => { await deps.chat.post({ channel: PLATFORM_CHANNEL, text: notice.text, urgent: notice.urgent }); });
+      await deps.once(`${transition}:chat:${PLATFORM_CHANNEL}`, async () => {
+        await deps.chat.post({ channel: PLATFORM_CHANNEL, text: notice.text, urgent: notice.urgent });
+      });
     }
   }
   const status = githubStatusFor(summary);
   if (status) await deps.once(`${transition}:github`, () => deps.githubDeployments.setStatus(status));
   if (ENDED.has(detail.deployment.status) && detail.change.toStatus === detail.deployment.status) {
     await deps.once(`${transition}:metrics`, () => {
-      deps.metrics.count('DeploymentsEnded', { Environment: detail.deployment.environment, Status: detail.deployment.status });
-      if (detail.deployment.status === 'ROLLED_BACK') deps.metrics.count('Rollbacks', { Environment: detail.deployment.environment });
+      deps.metrics.count('DeploymentsEnded', {
+        Environment: detail.deployment.environment,
+        Status: detail.deployment.status,
+      });
+      if (detail.deployment.status === 'ROLLED_BACK')
+        deps.metrics.count('Rollbacks', { Environment: detail.deployment.environment });
       return Promise.resolve();
     });
   }

@@ -17,9 +17,16 @@ export type Once = (key: string, effect: () => Promise<void>) => Promise<'done' 
  * retry is not refused for the whole memory window. Powertools configures a persistence layer
  * once, for its first user: each function needs its own (as each Lambda has).
  */
-export function idempotentOnce(persistenceStore: BasePersistenceLayer, options: { keyPrefix: string; expiresAfterSeconds: number; inProgressSeconds: number }): Once {
+export function idempotentOnce(
+  persistenceStore: BasePersistenceLayer,
+  options: { keyPrefix: string; expiresAfterSeconds: number; inProgressSeconds: number },
+): Once {
   return async (key, effect) => {
-    const config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: options.expiresAfterSeconds, throwOnNoIdempotencyKey: true });
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'key',
+      expiresAfterSeconds: options.expiresAfterSeconds,
+      throwOnNoIdempotencyKey: true,
+    });
     const deadline = Date.now() + options.inProgressSeconds * 1000;
     // Powertools reads only the remaining time from the context, for the IN_PROGRESS expiry.
     config.registerLambdaContext({ getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 1) } as Context);

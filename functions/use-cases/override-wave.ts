@@ -20,7 +20,9 @@ export async function overrideBlockedWave(
   }
   await loadDeployment(deps.deployments, input.deploymentId);
   try {
-    return await deps.deployments.update(input.deploymentId, (current) => releaseBlockedWave(current, { now: deps.clock.now(), by: caller.id, reason: input.reason }));
+    return await deps.deployments.update(input.deploymentId, (current) =>
+      releaseBlockedWave(current, { now: deps.clock.now(), by: caller.id, reason: input.reason }),
+    );
   } catch (error) {
     if (error instanceof InvalidTransitionError) throw new ConflictError(error.message, { cause: error });
     throw error;

@@ -13,7 +13,12 @@ import { admitDeploymentRequest, type DeploymentRequestBody } from './request-de
  * Who could decide an approval of `policy` for `team` now: the directory's members of the teams
  * the approval's terms name (with platform-team when the team is too small), never a requester.
  */
-export async function eligibleApprovers(deps: { catalog: CatalogStore }, policy: ApprovalPolicyName, team: string, requesters: Requester[]): Promise<string[]> {
+export async function eligibleApprovers(
+  deps: { catalog: CatalogStore },
+  policy: ApprovalPolicyName,
+  team: string,
+  requesters: Requester[],
+): Promise<string[]> {
   const terms = await approvalTermsWith(deps, policy, team, requesters);
   const members = (await Promise.all(terms.eligibleTeams.map((eligible) => deps.catalog.membersOf(eligible)))).flat();
   return [...new Set(members.filter((person) => !isRequester(requesters, person)).map((person) => person.id))].sort();
@@ -36,7 +41,11 @@ export async function planDeploymentRequest(
     version: body.version,
     mode: body.mode,
     approvalPolicy,
-    eligibleApprovers: approvalPolicy ? await eligibleApprovers(deps, approvalPolicy, service.team, [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }]) : [],
+    eligibleApprovers: approvalPolicy
+      ? await eligibleApprovers(deps, approvalPolicy, service.team, [
+          { personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false },
+        ])
+      : [],
     freezeWindows: deps.freezeWindows,
     overridesFreeze: body.override !== undefined && teams.includes(PLATFORM_TEAM),
     now: deps.clock.now(),

@@ -18,7 +18,10 @@ type Deps = { waits: WaitStore; workflows: WorkflowEngine; deployments: Deployme
  * is about the wave being baked (its revision, after it started). Whatever is not evidence is
  * recorded as ignored, with the reason, in the audit trail of the deployment it could have hit.
  */
-export async function recordArgoStatus(deps: Deps, status: ArgoStatus): Promise<ArgoOutcome | 'no-wait' | 'stale' | 'ignored'> {
+export async function recordArgoStatus(
+  deps: Deps,
+  status: ArgoStatus,
+): Promise<ArgoOutcome | 'no-wait' | 'stale' | 'ignored'> {
   const key = argoWaitKey(status.service, status.environment, status.region);
   const expectedApp = argoAppName(status.service, status.environment, status.region);
   const observation = {
@@ -33,15 +36,29 @@ export async function recordArgoStatus(deps: Deps, status: ArgoStatus): Promise<
   if (status.app !== expectedApp) {
     // Another application carrying this target's labels says nothing about it: not recorded, resumes nothing.
     const waiting = bake ?? (await deps.waits.get(key));
-    if (waiting) await recordIgnoredEvidence(deps, waiting, status, `application ${status.app} is not ${expectedApp}, the application Flightplan deploys there`);
+    if (waiting)
+      await recordIgnoredEvidence(
+        deps,
+        waiting,
+        status,
+        `application ${status.app} is not ${expectedApp}, the application Flightplan deploys there`,
+      );
     return 'ignored';
   }
   await deps.waits.recordArgoObservation(key, observation);
   if (bake && argoOutcome(observation) === 'failed') {
     const deployment = await deps.deployments.get(bake.deploymentId);
-    const verdict = deployment ? judgeBakeEvidence(findWave(deployment, status.region), expectedApp, observation) : undefined;
+    const verdict = deployment
+      ? judgeBakeEvidence(findWave(deployment, status.region), expectedApp, observation)
+      : undefined;
     if (verdict?.about === 'this-wave') {
-      await failBake(deps, status.service, status.environment, status.region, `Argo CD reports ${status.app} ${status.healthStatus}`);
+      await failBake(
+        deps,
+        status.service,
+        status.environment,
+        status.region,
+        `Argo CD reports ${status.app} ${status.healthStatus}`,
+      );
     } else if (verdict) {
       await recordIgnoredEvidence(deps, bake, status, verdict.reason);
     }
@@ -49,7 +66,12 @@ export async function recordArgoStatus(deps: Deps, status: ArgoStatus): Promise<
   return resumeArgoWait(deps, key, observation);
 }
 
-async function recordIgnoredEvidence(deps: Pick<Deps, 'deployments' | 'clock'>, wait: TaskWait, status: ArgoStatus, reason: string): Promise<void> {
+async function recordIgnoredEvidence(
+  deps: Pick<Deps, 'deployments' | 'clock'>,
+  wait: TaskWait,
+  status: ArgoStatus,
+  reason: string,
+): Promise<void> {
   await deps.deployments.update(wait.deploymentId, (current) => {
     const now = deps.clock.now();
     return {

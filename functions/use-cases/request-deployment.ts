@@ -40,11 +40,15 @@ export async function requestDeployment(
     version: body.version,
     imageTag: body.version,
     requestedBy: caller.id,
-    requesters: [{ personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false }],
+    requesters: [
+      { personId: caller.id, ...(caller.github ? { github: caller.github } : {}), name: caller.name, bot: false },
+    ],
     requestKey,
     trigger: { kind: 'manual' as const },
     mode: body.mode,
-    ...(body.override ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } } : {}),
+    ...(body.override
+      ? { override: { by: caller.id, reason: body.override.reason, overridesFreeze: teams.includes(PLATFORM_TEAM) } }
+      : {}),
   };
   await deps.bus.publish([
     { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
@@ -64,14 +68,17 @@ export async function admitDeploymentRequest(
 ): Promise<{ service: Service; teams: string[] }> {
   const service = await deps.catalog.getService(body.service);
   if (!service) throw new NotFoundError(`Service ${body.service} is not in the catalog`);
-  if (service.status !== 'ACTIVE') throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
+  if (service.status !== 'ACTIVE')
+    throw new ConflictError(`Service ${body.service} is ${service.status}: only an active service deploys`);
   const teams = await teamsOf(deps, caller);
   if (!mayOperate(teams, service.team)) {
     throw new ForbiddenError(`${caller.name} is neither in ${service.team} nor in platform-team`);
   }
   const bad = await deps.deployments.badVersion(service.name, body.version);
   if (bad && !body.override) {
-    throw new ConflictError(`${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`);
+    throw new ConflictError(
+      `${service.name} ${body.version} was rolled back by ${bad.deploymentId} (${bad.reason}); send override.reason to deploy it anyway`,
+    );
   }
   if (body.mode === 'rollback') {
     const knownGood = await listKnownGoodReleases(deps.deployments, service.name, body.environment);

@@ -26,14 +26,15 @@ export async function runHealthGate(
 
   await deps.deployments.update(deployment.id, (current) => {
     assertRunnable(current);
-    const gating = findWave(current, input.region).status === 'GATING'
-      ? current
-      : transitionWave(current, input.region, 'GATING', {
-          now: deps.clock.now(),
-          actor: WORKFLOW_ACTOR,
-          action: 'wave.gating',
-          message: `Health gate for ${input.region} (${deployment.tier})`,
-        }).deployment;
+    const gating =
+      findWave(current, input.region).status === 'GATING'
+        ? current
+        : transitionWave(current, input.region, 'GATING', {
+            now: deps.clock.now(),
+            actor: WORKFLOW_ACTOR,
+            action: 'wave.gating',
+            message: `Health gate for ${input.region} (${deployment.tier})`,
+          }).deployment;
     const next = verdict.passed ? (wave.bakeSeconds > 0 ? 'BAKING' : 'SUCCEEDED') : 'FAILED';
     const change = transitionWave(gating, input.region, next, {
       now: deps.clock.now(),

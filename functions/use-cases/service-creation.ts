@@ -1,9 +1,25 @@
 import { serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deployChannelOf, PLATFORM_TEAM, type Service } from '../domain/catalog.js';
-import { catalogInfoFile, gitopsFiles, newService, repositoryMarkOf, reservedRepositoryProblem, type ServiceCreationBody } from '../domain/service-creation.js';
+import {
+  catalogInfoFile,
+  gitopsFiles,
+  newService,
+  repositoryMarkOf,
+  reservedRepositoryProblem,
+  type ServiceCreationBody,
+} from '../domain/service-creation.js';
 import { ConflictError, ForbiddenError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import type { CatalogStore, Chat, Clock, CodeHost, EventPublisher, GitOpsRepo, SelfServiceSettings, WorkflowEngine } from '../ports/index.js';
+import type {
+  CatalogStore,
+  Chat,
+  Clock,
+  CodeHost,
+  EventPublisher,
+  GitOpsRepo,
+  SelfServiceSettings,
+  WorkflowEngine,
+} from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { describeFailure, type WorkflowFailure } from './finish-deployment.js';
@@ -29,38 +45,80 @@ export async function requestServiceCreation(
   body: ServiceCreationBody,
 ): Promise<Service> {
   const teams = await teamsOf(deps, caller);
-  if (!mayOperate(teams, body.team)) throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
+  if (!mayOperate(teams, body.team))
+    throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
   const reserved = reservedRepositoryProblem(body.name, deps.selfService);
   if (reserved) throw new ValidationError(`The name ${body.name} is reserved`, [{ path: 'name', message: reserved }]);
   const now = deps.clock.now();
   const requested = newService(body, deps.selfService, caller.id, now);
-  const event = { at: now, actor: caller.id, action: 'service.requested', message: `${caller.name} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`, toStatus: 'CREATING' };
+  const event = {
+    at: now,
+    actor: caller.id,
+    action: 'service.requested',
+    message: `${caller.name} asked for ${requested.name} (${requested.tier}, ${body.template}) for ${requested.team}`,
+    toStatus: 'CREATING',
+  };
   let service = requested;
   if ((await deps.catalog.createService({ service: requested, event })) === 'exists') {
     const existing = await deps.catalog.getService(body.name);
-    if (existing?.status !== 'FAILED') throw new ConflictError(`A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`);
+    if (existing?.status !== 'FAILED')
+      throw new ConflictError(
+        `A service named ${body.name} already exists${existing ? ` (${existing.status}, team ${existing.team})` : ''}`,
+      );
     // What the failed attempt created belongs to its team: another team may not take it over.
     if ((existing.team !== body.team || !mayOperate(teams, existing.team)) && !teams.includes(PLATFORM_TEAM)) {
-      throw new ConflictError(`The name ${body.name} belongs to team ${existing.team}; only ${existing.team} or platform-team may ask for it again`);
+      throw new ConflictError(
+        `The name ${body.name} belongs to team ${existing.team}; only ${existing.team} or platform-team may ask for it again`,
+      );
     }
     service = await deps.catalog.updateService(body.name, (current) =>
-      current.status === 'FAILED' ? { service: { ...requested, revision: current.revision }, event: { ...event, message: `${event.message}, again after: ${current.failureReason ?? 'a failure'}`, fromStatus: 'FAILED' } } : undefined,
+      current.status === 'FAILED'
+        ? {
+            service: { ...requested, revision: current.revision },
+            event: {
+              ...event,
+              message: `${event.message}, again after: ${current.failureReason ?? 'a failure'}`,
+              fromStatus: 'FAILED',
+            },
+          }
+        : undefined,
     );
     // Someone else asked again first: that attempt is theirs.
-    if (service.createdAt !== now || service.createdBy !== caller.id) throw new ConflictError(`A service named ${body.name} is already being created again`);
+    if (service.createdAt !== now || service.createdBy !== caller.id)
+      throw new ConflictError(`A service named ${body.name} is already being created again`);
   }
-  await deps.bus.publish([serviceCreationRequested.build({ service: service.name, attempt: service.revision, requestedBy: caller.id }, { correlationId: `service:${service.name}`, causationId: `portal:${caller.id}` })]);
+  await deps.bus.publish([
+    serviceCreationRequested.build(
+      { service: service.name, attempt: service.revision, requestedBy: caller.id },
+      { correlationId: `service:${service.name}`, causationId: `portal:${caller.id}` },
+    ),
+  ]);
   return service;
 }
 
 /** One execution per attempt: execution names are never reused, so a retried creation needs its own. */
-export function startServiceCreation(deps: { workflows: WorkflowEngine }, input: { service: string; attempt: number }): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-  return deps.workflows.start('serviceCreation', input.attempt === 0 ? input.service : `${input.service}-${String(input.attempt)}`, { service: input.service });
+export function startServiceCreation(
+  deps: { workflows: WorkflowEngine },
+  input: { service: string; attempt: number },
+): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+  return deps.workflows.start(
+    'serviceCreation',
+    input.attempt === 0 ? input.service : `${input.service}-${String(input.attempt)}`,
+    { service: input.service },
+  );
 }
 
 /** Appends an audit entry for a step, leaving the service as it is. */
-function recordStep(deps: { catalog: CatalogStore; clock: Clock }, name: string, action: string, message: string): Promise<Service> {
-  return deps.catalog.updateService(name, (current) => ({ service: current, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action, message } }));
+function recordStep(
+  deps: { catalog: CatalogStore; clock: Clock },
+  name: string,
+  action: string,
+  message: string,
+): Promise<Service> {
+  return deps.catalog.updateService(name, (current) => ({
+    service: current,
+    event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action, message },
+  }));
 }
 
 /** The code repository from the service's template with its Backstage entity, and the infra repository. Repeatable: what exists is found. */
@@ -74,17 +132,38 @@ export async function createServiceRepositories(
   const reserved = reservedRepositoryProblem(service.name, deps.selfService);
   if (reserved) throw new PolicyViolationError(reserved);
   const mark = repositoryMarkOf(service);
-  const code = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`, repository: service.repository, description, mark });
+  const code = await deps.codeHost.createRepository({
+    template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`,
+    repository: service.repository,
+    description,
+    mark,
+  });
   const message = 'Register the service in Backstage (catalog-info.yaml)';
   if (code.created) {
     await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], message);
   } else {
     // An earlier attempt created it and may have failed before this commit. A repository that
     // already existed changes only through a pull request: a push to main may run its workflows.
-    await deps.codeHost.openPullRequest({ repository: service.repository, branch: 'flightplan/catalog-info', files: [catalogInfoFile(service)], title: message, body: `Flightplan asks again for ${service.name} (${service.team}); this registers it in Backstage.` });
+    await deps.codeHost.openPullRequest({
+      repository: service.repository,
+      branch: 'flightplan/catalog-info',
+      files: [catalogInfoFile(service)],
+      title: message,
+      body: `Flightplan asks again for ${service.name} (${service.team}); this registers it in Backstage.`,
+    });
   }
-  const infra = await deps.codeHost.createRepository({ template: `${deps.selfService.organization}/template-infra`, repository: infraRepository, description: `Infrastructure of ${service.name}`, mark });
-  await recordStep(deps, service.name, 'service.repositories-created', `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`);
+  const infra = await deps.codeHost.createRepository({
+    template: `${deps.selfService.organization}/template-infra`,
+    repository: infraRepository,
+    description: `Infrastructure of ${service.name}`,
+    mark,
+  });
+  await recordStep(
+    deps,
+    service.name,
+    'service.repositories-created',
+    `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`,
+  );
   return { repository: service.repository, infraRepository };
 }
 
@@ -96,30 +175,64 @@ export async function commitServiceGitOps(
   const service = await loadService(deps.catalog, input.service);
   const files = gitopsFiles(service, deps.selfService.gitopsRepositoryUrl);
   const commit = await deps.gitops.commitFiles(files, `Add ${service.name}: Argo CD applications and Keycloak client`);
-  await recordStep(deps, service.name, 'service.gitops-committed', `Committed ${files.map((file) => file.path).join(', ')} at ${commit.revision.slice(0, 7)}`);
+  await recordStep(
+    deps,
+    service.name,
+    'service.gitops-committed',
+    `Committed ${files.map((file) => file.path).join(', ')} at ${commit.revision.slice(0, 7)}`,
+  );
   return commit;
 }
 
 /** ACTIVE: its repository now maps to it, so its first labelled pull request deploys. */
-export async function registerService(deps: { catalog: CatalogStore; chat: Chat; clock: Clock }, input: { service: string }): Promise<{ status: Service['status'] }> {
+export async function registerService(
+  deps: { catalog: CatalogStore; chat: Chat; clock: Clock },
+  input: { service: string },
+): Promise<{ status: Service['status'] }> {
   const before = await loadService(deps.catalog, input.service);
   const service = await deps.catalog.updateService(input.service, (current) =>
     current.status === 'ACTIVE'
       ? undefined
-      : { service: { ...current, status: 'ACTIVE' }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'service.registered', message: `${current.name} is in the catalog; ${current.repository} deploys`, fromStatus: current.status, toStatus: 'ACTIVE' } },
+      : {
+          service: { ...current, status: 'ACTIVE' },
+          event: {
+            at: deps.clock.now(),
+            actor: WORKFLOW_ACTOR,
+            action: 'service.registered',
+            message: `${current.name} is in the catalog; ${current.repository} deploys`,
+            fromStatus: current.status,
+            toStatus: 'ACTIVE',
+          },
+        },
   );
   if (before.status !== 'ACTIVE') {
-    await deps.chat.post({ channel: deployChannelOf(service), text: `:tada: ${service.name} (${service.tier}) is ready: https://github.com/${service.repository}. Label a pull request \`deploy-hml\` to deploy it.` });
+    await deps.chat.post({
+      channel: deployChannelOf(service),
+      text: `:tada: ${service.name} (${service.tier}) is ready: https://github.com/${service.repository}. Label a pull request \`deploy-hml\` to deploy it.`,
+    });
   }
   return { status: service.status };
 }
 
-export async function failServiceCreation(deps: { catalog: CatalogStore; clock: Clock }, input: { service: string; failure: WorkflowFailure }): Promise<{ status: Service['status'] }> {
+export async function failServiceCreation(
+  deps: { catalog: CatalogStore; clock: Clock },
+  input: { service: string; failure: WorkflowFailure },
+): Promise<{ status: Service['status'] }> {
   const reason = describeFailure(input.failure);
   const service = await deps.catalog.updateService(input.service, (current) =>
     current.status !== 'CREATING'
       ? undefined
-      : { service: { ...current, status: 'FAILED', failureReason: reason }, event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action: 'service.failed', message: reason, fromStatus: 'CREATING', toStatus: 'FAILED' } },
+      : {
+          service: { ...current, status: 'FAILED', failureReason: reason },
+          event: {
+            at: deps.clock.now(),
+            actor: WORKFLOW_ACTOR,
+            action: 'service.failed',
+            message: reason,
+            fromStatus: 'CREATING',
+            toStatus: 'FAILED',
+          },
+        },
   );
   return { status: service.status };
 }

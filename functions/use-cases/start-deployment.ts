@@ -22,22 +22,27 @@ export async function startDeployment(
   const id = deploymentIdFor(request);
   const bad = request.override ? undefined : await deps.deployments.badVersion(service.name, request.version);
   // Checked again here, on the store, whoever published the request: the bus is not the authority.
-  const rollbackOf = request.mode === 'rollback' ? (await listKnownGoodReleases(deps.deployments, service.name, request.environment)).find((release) => release.version === request.version) : undefined;
+  const rollbackOf =
+    request.mode === 'rollback'
+      ? (await listKnownGoodReleases(deps.deployments, service.name, request.environment)).find(
+          (release) => release.version === request.version,
+        )
+      : undefined;
   const change = newDeployment({
-      id,
-      service,
-      environment: request.environment,
-      version: request.version,
-      imageTag: request.imageTag,
-      gitSha: request.gitSha,
-      requestedBy: request.requestedBy,
-      requesters: request.requesters,
-      trigger: request.trigger,
-      mode: request.mode,
-      override: request.override ?? null,
-      ...(rollbackOf ? { rollbackOf } : {}),
-      plan: planRollout(request.environment, service.tier, request.mode),
-      now: deps.clock.now(),
+    id,
+    service,
+    environment: request.environment,
+    version: request.version,
+    imageTag: request.imageTag,
+    gitSha: request.gitSha,
+    requestedBy: request.requestedBy,
+    requesters: request.requesters,
+    trigger: request.trigger,
+    mode: request.mode,
+    override: request.override ?? null,
+    ...(rollbackOf ? { rollbackOf } : {}),
+    plan: planRollout(request.environment, service.tier, request.mode),
+    now: deps.clock.now(),
   });
   const refusal = bad
     ? {
@@ -64,5 +69,9 @@ export async function startDeployment(
   }
   const created = await deps.deployments.create(change);
   const execution = await deps.workflows.start('deployment', id, { deploymentId: id });
-  return { deploymentId: id, executionArn: execution.executionArn, duplicate: created === 'exists' || execution.alreadyStarted };
+  return {
+    deploymentId: id,
+    executionArn: execution.executionArn,
+    duplicate: created === 'exists' || execution.alreadyStarted,
+  };
 }

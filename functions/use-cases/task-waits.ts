@@ -10,7 +10,11 @@ export type WaitSignal = { success: unknown } | { error: string; cause: string }
  * delete) before the signal, so of several signallers only one gets through. `expired` means the
  * workflow stopped waiting (timed out or was stopped) in the meantime.
  */
-export async function signalWait(deps: { waits: WaitStore; workflows: WorkflowEngine }, wait: TaskWait, signal: WaitSignal): Promise<'signalled' | 'taken' | 'expired'> {
+export async function signalWait(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  wait: TaskWait,
+  signal: WaitSignal,
+): Promise<'signalled' | 'taken' | 'expired'> {
   if (!(await deps.waits.take(wait.key, wait.taskToken))) return 'taken';
   try {
     if ('success' in signal) await deps.workflows.sendTaskSuccess(wait.taskToken, signal.success);
@@ -23,9 +27,17 @@ export async function signalWait(deps: { waits: WaitStore; workflows: WorkflowEn
 }
 
 /** Fails whatever this deployment is parked on (Argo CD syncs and bakes in any of its regions), so its workflow moves on now. */
-export async function failWaitsOf(deps: { waits: WaitStore; workflows: WorkflowEngine }, deployment: Deployment, error: string, cause: string): Promise<void> {
+export async function failWaitsOf(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  deployment: Deployment,
+  error: string,
+  cause: string,
+): Promise<void> {
   for (const wave of deployment.waves) {
-    for (const key of [argoWaitKey(deployment.service, deployment.environment, wave.region), bakeWaitKey(deployment.service, deployment.environment, wave.region)]) {
+    for (const key of [
+      argoWaitKey(deployment.service, deployment.environment, wave.region),
+      bakeWaitKey(deployment.service, deployment.environment, wave.region),
+    ]) {
       const wait = await deps.waits.get(key);
       if (wait?.deploymentId === deployment.id) await signalWait(deps, wait, { error, cause });
     }

@@ -12,8 +12,17 @@ export async function failBakeOnAlarm(
   alarm: { alarmName: string; region: string; state: string },
 ): Promise<{ service?: string; environment?: string; bakesFailed: number }> {
   if (alarm.state !== 'ALARM') return { bakesFailed: 0 };
-  const target = alarmTargetOf(alarm.alarmName, (await deps.catalog.listServices()).map((candidate) => candidate.name));
+  const target = alarmTargetOf(
+    alarm.alarmName,
+    (await deps.catalog.listServices()).map((candidate) => candidate.name),
+  );
   if (!target) return { bakesFailed: 0 };
-  const failed = await failBake(deps, target.service, target.environment, alarm.region, `alarm ${alarm.alarmName} went to ALARM in ${alarm.region}`);
+  const failed = await failBake(
+    deps,
+    target.service,
+    target.environment,
+    alarm.region,
+    `alarm ${alarm.alarmName} went to ALARM in ${alarm.region}`,
+  );
   return { ...target, bakesFailed: failed ? 1 : 0 };
 }

@@ -7,7 +7,12 @@ import { healthFunctionRoleArns, workloadPlacements } from './workload-accounts.
 import { WorkloadStack } from './workload-stack.js';
 
 /** `cdk synth` works offline: account and regions come from context, never from credentials. */
-export function buildApp(app: App = new App()): { app: App; controlPlane: ControlPlaneStack; forwarders: WorkloadStack[]; console: ConsoleStack } {
+export function buildApp(app: App = new App()): {
+  app: App;
+  controlPlane: ControlPlaneStack;
+  forwarders: WorkloadStack[];
+  console: ConsoleStack;
+} {
   const settings = settingsFrom(app);
   const controlPlane = new ControlPlaneStack(app, 'Flightplan', {
     env: { account: settings.account, region: settings.homeRegion },
@@ -23,7 +28,9 @@ export function buildApp(app: App = new App()): { app: App; controlPlane: Contro
         env: { account: placement.account, region: placement.region },
         description: `Forwards CloudWatch alarm and Argo CD changes in ${placement.region} to Flightplan`,
         homeBusArn,
-        ...(placement.createsHealthReader ? { healthReader: { trustedRoleArns: healthFunctionRoleArns(settings) } } : {}),
+        ...(placement.createsHealthReader
+          ? { healthReader: { trustedRoleArns: healthFunctionRoleArns(settings) } }
+          : {}),
       }),
   );
   for (const forwarder of forwarders) forwarder.addStackDependency(controlPlane);

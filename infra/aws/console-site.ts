@@ -65,7 +65,12 @@ export class ConsoleSite extends Construct {
       destinationBucket: site,
       sources: [
         Source.asset(props.distDir),
-        Source.jsonData('console-config.json', { mode: 'oidc', apiUrl: props.apiUrl, issuer: props.keycloakIssuer, clientId: props.keycloakClientId }),
+        Source.jsonData('console-config.json', {
+          mode: 'oidc',
+          apiUrl: props.apiUrl,
+          issuer: props.keycloakIssuer,
+          clientId: props.keycloakClientId,
+        }),
       ],
       distribution,
       distributionPaths: ['/index.html', '/console-config.json'],
@@ -83,21 +88,51 @@ export class ConsoleStack extends Stack {
   constructor(scope: Construct, id: string, props: ConsoleStackProps) {
     super(scope, id, props);
     const site = new ConsoleSite(this, 'Console', props);
-    new CfnOutput(this, 'ConsoleUrl', { value: site.url, description: 'The web console; add it to the Keycloak client as a redirect URI and web origin' });
-    const acknowledge = (findingId: string, reason: string) => { Validations.of(this).acknowledge({ id: findingId, reason }); };
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: site.url,
+      description: 'The web console; add it to the Keycloak client as a redirect URI and web origin',
+    });
+    const acknowledge = (findingId: string, reason: string) => {
+      Validations.of(this).acknowledge({ id: findingId, reason });
+    };
     acknowledge('AwsSolutions-S1', 'The access-log bucket itself: logging it to itself would loop.');
-    acknowledge('AwsSolutions-CFR1', 'The console is for the whole company; Keycloak decides who signs in, not geography.');
-    acknowledge('AwsSolutions-CFR2', 'Static files only; every API call is authorized by the JWT authorizer. Attach the organization WAF if there is one.');
-    acknowledge('AwsSolutions-CFR4', 'The default CloudFront certificate serves *.cloudfront.net; a custom domain brings its own TLS 1.2+ policy.');
+    acknowledge(
+      'AwsSolutions-CFR1',
+      'The console is for the whole company; Keycloak decides who signs in, not geography.',
+    );
+    acknowledge(
+      'AwsSolutions-CFR2',
+      'Static files only; every API call is authorized by the JWT authorizer. Attach the organization WAF if there is one.',
+    );
+    acknowledge(
+      'AwsSolutions-CFR4',
+      'The default CloudFront certificate serves *.cloudfront.net; a custom domain brings its own TLS 1.2+ policy.',
+    );
     acknowledge('AwsSolutions-L1', "BucketDeployment's copy function is CDK's own, with the runtime CDK pins.");
-    acknowledge('AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', "BucketDeployment's copy function logs with the basic execution role.");
+    acknowledge(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      "BucketDeployment's copy function logs with the basic execution role.",
+    );
     const copyGrant = "BucketDeployment's copy function: CDK's grant to read its asset and replace the console's files";
-    for (const action of ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']) acknowledge(`AwsSolutions-IAM5[Action::${action}]`, copyGrant);
-    acknowledge('AwsSolutions-IAM5[Resource::*]', `${copyGrant} (CloudFront invalidation has no resource-level permission)`);
-    acknowledge(`AwsSolutions-IAM5[Resource::<${this.getLogicalId(site.files.node.defaultChild as CfnResource)}.Arn>/*]`, copyGrant);
-    acknowledge(`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${this.account}-${this.region}/*]`, copyGrant);
+    for (const action of ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'])
+      acknowledge(`AwsSolutions-IAM5[Action::${action}]`, copyGrant);
+    acknowledge(
+      'AwsSolutions-IAM5[Resource::*]',
+      `${copyGrant} (CloudFront invalidation has no resource-level permission)`,
+    );
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::<${this.getLogicalId(site.files.node.defaultChild as CfnResource)}.Arn>/*]`,
+      copyGrant,
+    );
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${this.account}-${this.region}/*]`,
+      copyGrant,
+    );
     // The console reads the API URL from the control plane's stack: a strong reference keeps it from being deleted under the console.
-    acknowledge('Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong', 'The console depends on the API URL; a strong reference is what it needs.');
+    acknowledge(
+      'Annotation::@aws-cdk/core:crossStackReferencesDefaultStrong',
+      'The console depends on the API URL; a strong reference is what it needs.',
+    );
   }
 }
 

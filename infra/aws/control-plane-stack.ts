@@ -1,11 +1,27 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations, type CfnResource, type StackProps } from 'aws-cdk-lib';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+  type CfnResource,
+  type StackProps,
+} from 'aws-cdk-lib';
 import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, Dashboard, GraphWidget, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableEncryptionV2, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -21,10 +37,24 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
-import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, entryOf, functionPlaceholder, type FunctionId } from '../system.js';
+import {
+  FUNCTIONS,
+  ROUTES,
+  RULES,
+  STATE_MACHINES,
+  TABLES,
+  entryOf,
+  functionPlaceholder,
+  type FunctionId,
+} from '../system.js';
 import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';
-import { HEALTH_FUNCTIONS, allowWorkloadAccountsOnBus, healthFunctionRoleName, workloadAccountIds } from './workload-accounts.js';
+import {
+  HEALTH_FUNCTIONS,
+  allowWorkloadAccountsOnBus,
+  healthFunctionRoleName,
+  workloadAccountIds,
+} from './workload-accounts.js';
 import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
@@ -59,7 +89,11 @@ export class ControlPlaneStack extends Stack {
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const key = new Key(this, 'DataKey', { enableKeyRotation: true, description: 'Flightplan tables, queues, secrets and workflow logs', removalPolicy: RemovalPolicy.RETAIN });
+    const key = new Key(this, 'DataKey', {
+      enableKeyRotation: true,
+      description: 'Flightplan tables, queues, secrets and workflow logs',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     // CloudWatch Logs encrypts the workflow log groups with this key, for log groups of this account and region only.
     key.addToResourcePolicy(
       new PolicyStatement({
@@ -67,7 +101,9 @@ export class ControlPlaneStack extends Stack {
         principals: [new ServicePrincipal(`logs.${this.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${this.region}:${this.account}:log-group:*` } },
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${this.region}:${this.account}:log-group:*` },
+        },
       }),
     );
 
@@ -76,23 +112,52 @@ export class ControlPlaneStack extends Stack {
 
     this.bus = new EventBus(this, 'Bus', { eventBusName: BUS_NAME });
     // Forwarded alarms and Argo CD changes keep their workload account: archived as well.
-    this.bus.archive('Archive', { eventPattern: { account: [...new Set([this.account, ...workloadAccountIds(settings)])] }, retention: Duration.days(90), description: 'Replay Flightplan events' });
+    this.bus.archive('Archive', {
+      eventPattern: { account: [...new Set([this.account, ...workloadAccountIds(settings)])] },
+      retention: Duration.days(90),
+      description: 'Replay Flightplan events',
+    });
     allowWorkloadAccountsOnBus(this.bus, settings);
 
     const secrets = {
-      githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', { description: 'GitHub webhook secret (X-Hub-Signature-256)', encryptionKey: key }),
-      argocdToken: new Secret(this, 'ArgocdToken', { description: 'Bearer token argocd-notifications sends', encryptionKey: key }),
-      githubAppPrivateKey: new Secret(this, 'GithubAppPrivateKey', { description: 'GitHub App private key (PEM) for GitOps commits', encryptionKey: key }),
-      slackBotToken: new Secret(this, 'SlackBotToken', { description: 'Slack bot token (xoxb-) for chat.postMessage and chat.update', encryptionKey: key }),
-      slackSigningSecret: new Secret(this, 'SlackSigningSecret', { description: 'Slack signing secret for /slack/interactions (v0 signatures)', encryptionKey: key }),
+      githubWebhookSecret: new Secret(this, 'GithubWebhookSecret', {
+        description: 'GitHub webhook secret (X-Hub-Signature-256)',
+        encryptionKey: key,
+      }),
+      argocdToken: new Secret(this, 'ArgocdToken', {
+        description: 'Bearer token argocd-notifications sends',
+        encryptionKey: key,
+      }),
+      githubAppPrivateKey: new Secret(this, 'GithubAppPrivateKey', {
+        description: 'GitHub App private key (PEM) for GitOps commits',
+        encryptionKey: key,
+      }),
+      slackBotToken: new Secret(this, 'SlackBotToken', {
+        description: 'Slack bot token (xoxb-) for chat.postMessage and chat.update',
+        encryptionKey: key,
+      }),
+      slackSigningSecret: new Secret(this, 'SlackSigningSecret', {
+        description: 'Slack signing secret for /slack/interactions (v0 signatures)',
+        encryptionKey: key,
+      }),
     };
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      const logGroup = new LogGroup(this, `${functionId}Logs`, { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+      const logGroup = new LogGroup(this, `${functionId}Logs`, {
+        retention: RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
       // Our own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
       // Health functions have fixed names when workload accounts trust them by ARN.
-      const roleName = settings.workloadAccounts && HEALTH_FUNCTIONS.includes(functionId) ? { roleName: healthFunctionRoleName(functionId, settings.homeRegion) } : {};
-      const role = new Role(this, `${functionId}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), description: `Flightplan ${functionId}`, ...roleName });
+      const roleName =
+        settings.workloadAccounts && HEALTH_FUNCTIONS.includes(functionId)
+          ? { roleName: healthFunctionRoleName(functionId, settings.homeRegion) }
+          : {};
+      const role = new Role(this, `${functionId}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `Flightplan ${functionId}`,
+        ...roleName,
+      });
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,
@@ -115,35 +180,68 @@ export class ControlPlaneStack extends Stack {
       });
     }
 
-    for (const [name, spec] of Object.entries(STATE_MACHINES) as [StateMachineName, (typeof STATE_MACHINES)[StateMachineName]][]) {
+    for (const [name, spec] of Object.entries(STATE_MACHINES) as [
+      StateMachineName,
+      (typeof STATE_MACHINES)[StateMachineName],
+    ][]) {
       const definition = readFileSync(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8');
       const stateMachine = new StateMachine(this, `${name}StateMachine`, {
         stateMachineName: stateMachineName(name),
         stateMachineType: StateMachineType.STANDARD,
         definitionBody: DefinitionBody.fromString(definition),
         definitionSubstitutions: {
-          ...Object.fromEntries(spec.steps.map((step) => [functionPlaceholder(step), this.functions[step].functionArn])),
-          ...Object.fromEntries(Object.entries(spec.stateMachineSubstitutions ?? {}).map(([placeholder, child]) => [placeholder, this.stateMachineArn(child)])),
+          ...Object.fromEntries(
+            spec.steps.map((step) => [functionPlaceholder(step), this.functions[step].functionArn]),
+          ),
+          ...Object.fromEntries(
+            Object.entries(spec.stateMachineSubstitutions ?? {}).map(([placeholder, child]) => [
+              placeholder,
+              this.stateMachineArn(child),
+            ]),
+          ),
         },
         tracingEnabled: true,
         // Execution data is logged in full for operators, so the log group is encrypted with the
         // data key: reading it takes kms:Decrypt as well as logs:GetLogEvents. No secret passes
         // through a workflow (functions read them from Secrets Manager); task tokens are the only
         // credentials in execution data, and using one also takes states:SendTask* on that machine.
-        logs: { destination: new LogGroup(this, `${name}StateMachineLogs`, { retention: RetentionDays.ONE_MONTH, encryptionKey: key }), level: LogLevel.ALL, includeExecutionData: true },
+        logs: {
+          destination: new LogGroup(this, `${name}StateMachineLogs`, {
+            retention: RetentionDays.ONE_MONTH,
+            encryptionKey: key,
+          }),
+          level: LogLevel.ALL,
+          includeExecutionData: true,
+        },
       });
       for (const step of new Set(spec.steps)) this.functions[step].grantInvoke(stateMachine);
       for (const child of new Set(Object.values(spec.stateMachineSubstitutions ?? {}))) {
         // What startExecution.sync:2 needs: start the child, follow it, and the managed rule that reports its end.
-        stateMachine.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [this.stateMachineArn(child)] }));
         stateMachine.addToRolePolicy(
-          new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${this.stateMachineArn(child).replace(':stateMachine:', ':execution:')}:*`] }),
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['states:StartExecution'],
+            resources: [this.stateMachineArn(child)],
+          }),
+        );
+        stateMachine.addToRolePolicy(
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ['states:DescribeExecution', 'states:StopExecution'],
+            resources: [`${this.stateMachineArn(child).replace(':stateMachine:', ':execution:')}:*`],
+          }),
         );
         stateMachine.addToRolePolicy(
           new PolicyStatement({
             effect: Effect.ALLOW,
             actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
-            resources: [this.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule' })],
+            resources: [
+              this.formatArn({
+                service: 'events',
+                resource: 'rule',
+                resourceName: 'StepFunctionsGetEventsForStepFunctionsExecutionRule',
+              }),
+            ],
           }),
         );
       }
@@ -171,8 +269,16 @@ export class ControlPlaneStack extends Stack {
         enforceSSL: true,
       });
       // Step Functions' own events arrive on the default bus; ours on the Flightplan bus.
-      new Rule(this, rule.name, { ...(rule.bus === 'default' ? {} : { eventBus: this.bus }), description: rule.description, eventPattern: toCdkPattern(rule.pattern) }).addTarget(
-        new LambdaFunction(this.functions[rule.target], { deadLetterQueue, retryAttempts: 185, maxEventAge: Duration.hours(24) }),
+      new Rule(this, rule.name, {
+        ...(rule.bus === 'default' ? {} : { eventBus: this.bus }),
+        description: rule.description,
+        eventPattern: toCdkPattern(rule.pattern),
+      }).addTarget(
+        new LambdaFunction(this.functions[rule.target], {
+          deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
       );
       new Alarm(this, `${rule.name}DeadLettersAlarm`, {
         alarmDescription: `Events for ${rule.name} could not be delivered to ${rule.target}`,
@@ -191,13 +297,21 @@ export class ControlPlaneStack extends Stack {
       description: 'Flightplan webhooks and portal API',
       createDefaultStage: false,
       // The console calls /v1 from its CloudFront origin with a bearer token (no cookies).
-      corsPreflight: { allowOrigins: ['*'], allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: ['authorization', 'content-type', 'idempotency-key'], maxAge: Duration.hours(1) },
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+        maxAge: Duration.hours(1),
+      },
     });
     // Optional: a stable name (api.flightplan.example.com) instead of the generated endpoint. The
     // certificate is an ACM certificate in the home region; the DNS record pointing the name at
     // the RegionalDomainName output stays with whoever owns the zone.
     const domain = settings.customDomain
-      ? new DomainName(this, 'ApiDomain', { domainName: settings.customDomain.name, certificate: Certificate.fromCertificateArn(this, 'ApiCertificate', settings.customDomain.certificateArn) })
+      ? new DomainName(this, 'ApiDomain', {
+          domainName: settings.customDomain.name,
+          certificate: Certificate.fromCertificateArn(this, 'ApiCertificate', settings.customDomain.certificateArn),
+        })
       : undefined;
     api.addStage('DefaultStage', {
       ...(domain ? { domainMapping: { domainName: domain } } : {}),
@@ -205,7 +319,11 @@ export class ControlPlaneStack extends Stack {
       autoDeploy: true,
       // Webhook bursts (a busy GitHub org) fit; a runaway client does not take the control plane down.
       throttle: { rateLimit: 100, burstLimit: 200 },
-      accessLogSettings: { destination: new LogGroupLogDestination(new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS })) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(
+          new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS }),
+        ),
+      },
     });
     const jwt = new HttpJwtAuthorizer('Keycloak', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
@@ -226,8 +344,15 @@ export class ControlPlaneStack extends Stack {
     this.addDashboard(...Object.keys(STATE_MACHINES).map((name) => stateMachineName(name as StateMachineName)));
 
     this.apiUrl = domain ? `https://${domain.name}` : api.apiEndpoint;
-    new CfnOutput(this, 'ApiUrl', { value: this.apiUrl, description: 'Base URL: point GitHub, Argo CD and the portal here' });
-    if (domain) new CfnOutput(this, 'RegionalDomainName', { value: domain.regionalDomainName, description: `Point ${domain.name} here (CNAME or alias)` });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.apiUrl,
+      description: 'Base URL: point GitHub, Argo CD and the portal here',
+    });
+    if (domain)
+      new CfnOutput(this, 'RegionalDomainName', {
+        value: domain.regionalDomainName,
+        description: `Point ${domain.name} here (CNAME or alias)`,
+      });
     new CfnOutput(this, 'BusName', { value: this.bus.eventBusName });
     this.acknowledgeNagFindings(mainTable, idempotencyTable);
   }
@@ -246,7 +371,11 @@ export class ControlPlaneStack extends Stack {
         retentionPeriod: Duration.days(14),
         enforceSSL: true,
       });
-      this.functions[functionId].configureAsyncInvoke({ onFailure: new SqsDestination(failures), retryAttempts: 2, maxEventAge: Duration.hours(6) });
+      this.functions[functionId].configureAsyncInvoke({
+        onFailure: new SqsDestination(failures),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      });
       new Alarm(this, `${functionId}FailedInvocationsAlarm`, {
         alarmDescription: `${functionId} failed on an event after Lambda's retries; redrive it from the queue (README, "Redriving failed events")`,
         metric: failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
@@ -255,7 +384,10 @@ export class ControlPlaneStack extends Stack {
         evaluationPeriods: 1,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      new CfnOutput(this, `${functionId}FailedInvocationsQueueUrl`, { value: failures.queueUrl, description: `Failed asynchronous invocations of ${functionId}` });
+      new CfnOutput(this, `${functionId}FailedInvocationsQueueUrl`, {
+        value: failures.queueUrl,
+        description: `Failed asynchronous invocations of ${functionId}`,
+      });
     }
   }
 
@@ -263,17 +395,81 @@ export class ControlPlaneStack extends Stack {
   private addDashboard(...stateMachineNames: string[]): void {
     const dashboard = new Dashboard(this, 'Dashboard', { dashboardName: 'flightplan' });
     const executions = (metricName: string, name: string) =>
-      new Metric({ namespace: 'AWS/States', metricName, dimensionsMap: { StateMachineArn: this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }) }, statistic: 'Sum', period: Duration.minutes(5) });
+      new Metric({
+        namespace: 'AWS/States',
+        metricName,
+        dimensionsMap: {
+          StateMachineArn: this.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: name,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
     dashboard.addWidgets(
-      ...stateMachineNames.map((name) => new GraphWidget({ title: `${name}: executions`, left: ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsAborted', 'ExecutionsTimedOut'].map((metric) => executions(metric, name)) })),
+      ...stateMachineNames.map(
+        (name) =>
+          new GraphWidget({
+            title: `${name}: executions`,
+            left: [
+              'ExecutionsStarted',
+              'ExecutionsSucceeded',
+              'ExecutionsFailed',
+              'ExecutionsAborted',
+              'ExecutionsTimedOut',
+            ].map((metric) => executions(metric, name)),
+          }),
+      ),
       new GraphWidget({
         title: 'Deployments ended, by status',
-        left: ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'REJECTED', 'ABORTED', 'SUPERSEDED'].map((status) => new Metric({ namespace: METRICS_NAMESPACE, metricName: 'DeploymentsEnded', dimensionsMap: { Environment: 'prod', Status: status, service: 'flightplan' }, statistic: 'Sum', period: Duration.hours(1) })),
+        left: ['SUCCEEDED', 'ROLLED_BACK', 'FAILED', 'REJECTED', 'ABORTED', 'SUPERSEDED'].map(
+          (status) =>
+            new Metric({
+              namespace: METRICS_NAMESPACE,
+              metricName: 'DeploymentsEnded',
+              dimensionsMap: { Environment: 'prod', Status: status, service: 'flightplan' },
+              statistic: 'Sum',
+              period: Duration.hours(1),
+            }),
+        ),
       }),
-      new GraphWidget({ title: 'Rollbacks (prod)', left: [new Metric({ namespace: METRICS_NAMESPACE, metricName: 'Rollbacks', dimensionsMap: { Environment: 'prod', service: 'flightplan' }, statistic: 'Sum', period: Duration.hours(1) })] }),
-      new GraphWidget({ title: 'Approval latency (prod deploys)', left: [new Metric({ namespace: METRICS_NAMESPACE, metricName: 'ApprovalLatency', dimensionsMap: { Policy: 'prod-deploy', Outcome: 'APPROVED', service: 'flightplan' }, statistic: 'p90', period: Duration.hours(1) })] }),
-      new GraphWidget({ title: 'Function errors', left: Object.values(this.functions).map((fn) => fn.metricErrors({ period: Duration.minutes(5) })) }),
-      new GraphWidget({ title: 'Function duration p99', left: Object.values(this.functions).map((fn) => fn.metricDuration({ period: Duration.minutes(5), statistic: 'p99' })) }),
+      new GraphWidget({
+        title: 'Rollbacks (prod)',
+        left: [
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: 'Rollbacks',
+            dimensionsMap: { Environment: 'prod', service: 'flightplan' },
+            statistic: 'Sum',
+            period: Duration.hours(1),
+          }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Approval latency (prod deploys)',
+        left: [
+          new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: 'ApprovalLatency',
+            dimensionsMap: { Policy: 'prod-deploy', Outcome: 'APPROVED', service: 'flightplan' },
+            statistic: 'p90',
+            period: Duration.hours(1),
+          }),
+        ],
+      }),
+      new GraphWidget({
+        title: 'Function errors',
+        left: Object.values(this.functions).map((fn) => fn.metricErrors({ period: Duration.minutes(5) })),
+      }),
+      new GraphWidget({
+        title: 'Function duration p99',
+        left: Object.values(this.functions).map((fn) =>
+          fn.metricDuration({ period: Duration.minutes(5), statistic: 'p99' }),
+        ),
+      }),
     );
     // Rolled back, failed and rejected deployments all end their execution FAILED: worth a look each time.
     new Alarm(this, 'DeploymentExecutionsFailedAlarm', {
@@ -288,19 +484,42 @@ export class ControlPlaneStack extends Stack {
 
   /** cdk-nag AwsSolutions findings that are right for this design, each with the reason. */
   private acknowledgeNagFindings(...tables: TableV2[]): void {
-    const acknowledge = (id: string, reason: string) => { Validations.of(this).acknowledge({ id, reason }); };
+    const acknowledge = (id: string, reason: string) => {
+      Validations.of(this).acknowledge({ id, reason });
+    };
     const logicalId = (resource: CfnResource) => this.getLogicalId(resource);
-    acknowledge('AwsSolutions-L1', 'Lambda runtime is pinned to nodejs22.x by the platform standard; moving runtimes is a deliberate, tested change.');
-    acknowledge('AwsSolutions-IAM5[Resource::*]', 'X-Ray (PutTraceSegments), Step Functions log delivery and CloudWatch DescribeAlarms/GetMetricData have no resource-level permissions.');
-    acknowledge('AwsSolutions-IAM5[Action::kms:ReEncrypt*]', "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.");
-    acknowledge('AwsSolutions-IAM5[Action::kms:GenerateDataKey*]', "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.");
+    acknowledge(
+      'AwsSolutions-L1',
+      'Lambda runtime is pinned to nodejs22.x by the platform standard; moving runtimes is a deliberate, tested change.',
+    );
+    acknowledge(
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray (PutTraceSegments), Step Functions log delivery and CloudWatch DescribeAlarms/GetMetricData have no resource-level permissions.',
+    );
+    acknowledge(
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.",
+    );
+    acknowledge(
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "CDK's KMS grant for the stack's one customer-managed key; scoped to that key.",
+    );
     for (const table of tables) {
-      acknowledge(`AwsSolutions-IAM5[Resource::<${logicalId(table.node.defaultChild as CfnResource)}.Arn>/index/*]`, "Queries on this table's own global secondary indexes.");
+      acknowledge(
+        `AwsSolutions-IAM5[Resource::<${logicalId(table.node.defaultChild as CfnResource)}.Arn>/index/*]`,
+        "Queries on this table's own global secondary indexes.",
+      );
     }
     for (const fn of Object.values(this.functions)) {
-      acknowledge(`AwsSolutions-IAM5[Resource::<${logicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`, 'Step Functions may invoke any version of the functions its definition names.');
+      acknowledge(
+        `AwsSolutions-IAM5[Resource::<${logicalId(fn.node.defaultChild as CfnResource)}.Arn>:*]`,
+        'Step Functions may invoke any version of the functions its definition names.',
+      );
     }
-    acknowledge(`AwsSolutions-IAM5[Resource::arn:aws:ecr:${this.region}:${this.account}:repository/*]`, 'Every catalogued service has its own ECR repository; DescribeImages only.');
+    acknowledge(
+      `AwsSolutions-IAM5[Resource::arn:aws:ecr:${this.region}:${this.account}:repository/*]`,
+      'Every catalogued service has its own ECR repository; DescribeImages only.',
+    );
     acknowledge(
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('approval')}:*]`,
       'The deployment workflow follows the approval executions it starts (startExecution.sync); their names are generated.',
@@ -309,13 +528,27 @@ export class ControlPlaneStack extends Stack {
       `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:${this.account}:execution:${stateMachineName('deployment')}:*]`,
       "The portal API shows any deployment execution and its history (the CLI and the console), and the lock asks whether its holder's execution still runs (DescribeExecution, GetExecutionHistory); execution names are per deployment.",
     );
-    acknowledge('AwsSolutions-SQS3', 'These queues are the dead-letter queues of the bus rules and the on-failure destinations of their targets; each has a depth alarm.');
-    acknowledge('AwsSolutions-SMG4', 'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.');
-    acknowledge('AwsSolutions-APIG4', 'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.');
+    acknowledge(
+      'AwsSolutions-SQS3',
+      'These queues are the dead-letter queues of the bus rules and the on-failure destinations of their targets; each has a depth alarm.',
+    );
+    acknowledge(
+      'AwsSolutions-SMG4',
+      'Third-party credentials (GitHub, Slack, Argo CD) are rotated by their issuers, not by a Lambda; see README.',
+    );
+    acknowledge(
+      'AwsSolutions-APIG4',
+      'Webhook routes are authenticated in the handler (GitHub and Slack signatures, Argo CD bearer token); /v1 uses the JWT authorizer.',
+    );
   }
 
   private stateMachineArn(name: StateMachineName): string {
-    return this.formatArn({ service: 'states', resource: 'stateMachine', resourceName: stateMachineName(name), arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    return this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName(name),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 
   private table(id: string, design: TableDesign, key: Key): TableV2 {

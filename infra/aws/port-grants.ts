@@ -9,7 +9,8 @@ import type { StateMachineName } from '../../functions/ports/index.js';
 import type { FlightplanSettings } from './settings.js';
 import { grantHealthReads } from './workload-accounts.js';
 
-export type SecretId = 'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
+export type SecretId =
+  'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
 
 /** The variable carrying each secret's ARN; the secret itself never sits in the environment. */
 export const SECRET_ARN_VARIABLES: Record<SecretId, string> = {
@@ -66,25 +67,52 @@ const all =
 
 const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
   const { starts = [], signals = [], describes = [], reads = [] } = declaration.use.workflows ?? {};
-  if (starts.length + signals.length === 0) throw new Error(`${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`);
+  if (starts.length + signals.length === 0)
+    throw new Error(
+      `${declaration.description}: the workflows port needs use.workflows (the state machines it starts or signals)`,
+    );
   // By name, not by reference: the state machines already depend on these functions' ARNs.
   for (const name of new Set([...starts, ...signals, ...describes, ...reads])) {
-    if (name in STATE_MACHINE_ARN_VARIABLES) fn.addEnvironment(STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES], stateMachineArn(name));
+    if (name in STATE_MACHINE_ARN_VARIABLES)
+      fn.addEnvironment(
+        STATE_MACHINE_ARN_VARIABLES[name as keyof typeof STATE_MACHINE_ARN_VARIABLES],
+        stateMachineArn(name),
+      );
   }
   for (const name of starts) {
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:StartExecution'], resources: [stateMachineArn(name)] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn(name)],
+      }),
+    );
   }
   for (const name of describes) {
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:DescribeExecution'],
+        resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`],
+      }),
+    );
   }
   for (const name of signals) {
     fn.addToRolePolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [stateMachineArn(name)] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+        resources: [stateMachineArn(name)],
+      }),
     );
   }
   for (const name of reads) {
     fn.addToRolePolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: ['states:DescribeExecution', 'states:GetExecutionHistory'], resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`] }),
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [`${stateMachineArn(name).replace(':stateMachine:', ':execution:')}:*`],
+      }),
     );
   }
 };
@@ -108,7 +136,9 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   bus,
   workflows,
   artifacts: (fn, { ecrRepositories }) => {
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [ecrRepositories] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ effect: Effect.ALLOW, actions: ['ecr:DescribeImages'], resources: [ecrRepositories] }),
+    );
   },
   // CloudWatch in this account, or each workload account's FlightplanHealthReader; Prometheus credentials.
   health: (fn, { settings }) => {

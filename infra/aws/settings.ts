@@ -1,7 +1,12 @@
 import type { App } from 'aws-cdk-lib';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
-import { parseHealthSources, workloadAccountsSchema, type HealthSources, type WorkloadAccounts } from '../../functions/health-settings.js';
+import {
+  parseHealthSources,
+  workloadAccountsSchema,
+  type HealthSources,
+  type WorkloadAccounts,
+} from '../../functions/health-settings.js';
 
 /** Everything that differs between installations, from CDK context (`cdk.json` or `-c key=value`). */
 export interface FlightplanSettings {
@@ -42,7 +47,8 @@ export function settingsFrom(app: App): FlightplanSettings {
   const read = (key: string): unknown => app.node.tryGetContext(`flightplan:${key}`);
   const text = (key: string): string => {
     const value = read(key);
-    if (typeof value !== 'string' || value === '') throw new Error(`CDK context flightplan:${key} is required (cdk.json or -c flightplan:${key}=...)`);
+    if (typeof value !== 'string' || value === '')
+      throw new Error(`CDK context flightplan:${key} is required (cdk.json or -c flightplan:${key}=...)`);
     return value;
   };
   const regions = read('workloadRegions');
@@ -52,15 +58,20 @@ export function settingsFrom(app: App): FlightplanSettings {
     workloadRegions: Array.isArray(regions) ? regions.map(String) : [text('homeRegion')],
     jwtIssuer: text('jwtIssuer'),
     jwtAudience: text('jwtAudience'),
-    consoleClientId: typeof read('consoleClientId') === 'string' ? String(read('consoleClientId')) : 'flightplan-console',
+    consoleClientId:
+      typeof read('consoleClientId') === 'string' ? String(read('consoleClientId')) : 'flightplan-console',
     gitopsRepository: text('gitopsRepository'),
     githubAppId: text('githubAppId'),
     githubAppInstallationId: text('githubAppInstallationId'),
     freezeWindows: freezeWindowsSchema.parse(read('freezeWindows') ?? []),
     githubOrganization: text('githubOrganization'),
     terraformRepository: text('terraformRepository'),
-    terraformModuleSource: typeof read('terraformModuleSource') === 'string' ? String(read('terraformModuleSource')) : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
-    terraformApplyWorkflow: typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
+    terraformModuleSource:
+      typeof read('terraformModuleSource') === 'string'
+        ? String(read('terraformModuleSource'))
+        : `git::https://github.com/${text('githubOrganization')}/terraform-aws-modules.git`,
+    terraformApplyWorkflow:
+      typeof read('terraformApplyWorkflow') === 'string' ? String(read('terraformApplyWorkflow')) : 'terraform-apply',
     accounts: accountsSchema.parse(read('accounts')),
     ...workloadAccountsFrom(read('workloadAccounts'), accountsSchema.parse(read('accounts'))),
     healthSources: parseHealthSources(read('healthSources')),
@@ -76,30 +87,49 @@ function workloadAccountsFrom(value: unknown, accounts: Accounts): { workloadAcc
   const workloadAccounts = workloadAccountsSchema.parse(value);
   for (const environment of ['hml', 'prod'] as const) {
     if (workloadAccounts[environment].account !== accounts[environment]) {
-      throw new Error(`CDK context flightplan:workloadAccounts.${environment}.account (${workloadAccounts[environment].account}) and flightplan:accounts.${environment} (${accounts[environment]}) must name the same account`);
+      throw new Error(
+        `CDK context flightplan:workloadAccounts.${environment}.account (${workloadAccounts[environment].account}) and flightplan:accounts.${environment} (${accounts[environment]}) must name the same account`,
+      );
     }
   }
   return { workloadAccounts };
 }
 
 function absoluteUrl(key: string, value: string): string {
-  if (!/^https:\/\/[^\s/]+/u.test(value)) throw new Error(`CDK context flightplan:${key} must be an absolute https:// URL`);
+  if (!/^https:\/\/[^\s/]+/u.test(value))
+    throw new Error(`CDK context flightplan:${key} must be an absolute https:// URL`);
   return value;
 }
 
 function domainsFrom(value: unknown): string[] {
   if (value === undefined) return [];
-  const domains = typeof value === 'string' ? value.split(',').map((domain) => domain.trim()).filter(Boolean) : value;
-  if (!Array.isArray(domains) || !domains.every((domain) => typeof domain === 'string' && /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/u.test(domain))) {
-    throw new Error('CDK context flightplan:snsHttpsDomains must be a list of domain names (["hooks.example.com"] or "a.example,b.example")');
+  const domains =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((domain) => domain.trim())
+          .filter(Boolean)
+      : value;
+  if (
+    !Array.isArray(domains) ||
+    !domains.every((domain) => typeof domain === 'string' && /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/u.test(domain))
+  ) {
+    throw new Error(
+      'CDK context flightplan:snsHttpsDomains must be a list of domain names (["hooks.example.com"] or "a.example,b.example")',
+    );
   }
   return domains as string[];
 }
 
-function customDomainFrom(name: unknown, certificateArn: unknown): { customDomain?: { name: string; certificateArn: string } } {
+function customDomainFrom(
+  name: unknown,
+  certificateArn: unknown,
+): { customDomain?: { name: string; certificateArn: string } } {
   if (name === undefined && certificateArn === undefined) return {};
   if (typeof name !== 'string' || typeof certificateArn !== 'string' || !/^arn:aws[\w-]*:acm:/u.test(certificateArn)) {
-    throw new Error('CDK context flightplan:domainName and flightplan:certificateArn (an ACM certificate ARN) go together');
+    throw new Error(
+      'CDK context flightplan:domainName and flightplan:certificateArn (an ACM certificate ARN) go together',
+    );
   }
   return { customDomain: { name, certificateArn } };
 }

@@ -22,28 +22,45 @@ export interface WorkloadPlacement {
  */
 export function workloadPlacements(settings: FlightplanSettings): WorkloadPlacement[] {
   if (!settings.workloadAccounts) {
-    return settings.workloadRegions.map((region) => ({ stackId: `FlightplanAlarms-${region}`, account: settings.account, region, createsHealthReader: false }));
+    return settings.workloadRegions.map((region) => ({
+      stackId: `FlightplanAlarms-${region}`,
+      account: settings.account,
+      region,
+      createsHealthReader: false,
+    }));
   }
   const placements: WorkloadPlacement[] = [];
   for (const { account, regions } of Object.values(settings.workloadAccounts)) {
     for (const region of regions) {
       if (placements.some((placement) => placement.account === account && placement.region === region)) continue;
-      placements.push({ stackId: `FlightplanWorkload-${account}-${region}`, account, region, createsHealthReader: !placements.some((placement) => placement.account === account) });
+      placements.push({
+        stackId: `FlightplanWorkload-${account}-${region}`,
+        account,
+        region,
+        createsHealthReader: !placements.some((placement) => placement.account === account),
+      });
     }
   }
   return placements;
 }
 
-export const workloadAccountIds = (settings: FlightplanSettings): string[] => [...new Set(Object.values(settings.workloadAccounts ?? {}).map((workload) => workload.account))];
+export const workloadAccountIds = (settings: FlightplanSettings): string[] => [
+  ...new Set(Object.values(settings.workloadAccounts ?? {}).map((workload) => workload.account)),
+];
 
 /** The functions that judge health: the only ones a workload account's reader role trusts. */
-export const HEALTH_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) => (FUNCTIONS[id].module.declaration.ports as readonly string[]).includes('health'));
+export const HEALTH_FUNCTIONS = (Object.keys(FUNCTIONS) as FunctionId[]).filter((id) =>
+  (FUNCTIONS[id].module.declaration.ports as readonly string[]).includes('health'),
+);
 
 /** A fixed name, so workload accounts can trust the role by ARN before it is deployed anywhere they can see. */
-export const healthFunctionRoleName = (functionId: FunctionId, homeRegion: string): string => `flightplan-${functionId}-${homeRegion}`;
+export const healthFunctionRoleName = (functionId: FunctionId, homeRegion: string): string =>
+  `flightplan-${functionId}-${homeRegion}`;
 
 export const healthFunctionRoleArns = (settings: FlightplanSettings): string[] =>
-  HEALTH_FUNCTIONS.map((id) => `arn:aws:iam::${settings.account}:role/${healthFunctionRoleName(id, settings.homeRegion)}`);
+  HEALTH_FUNCTIONS.map(
+    (id) => `arn:aws:iam::${settings.account}:role/${healthFunctionRoleName(id, settings.homeRegion)}`,
+  );
 
 /**
  * The home bus accepts, from each workload account, exactly the events its workload stacks
@@ -60,7 +77,9 @@ export function allowWorkloadAccountsOnBus(bus: EventBus, settings: FlightplanSe
           principals: [new AccountPrincipal(account)],
           actions: ['events:PutEvents'],
           resources: [bus.eventBusArn],
-          conditions: { StringEquals: { 'events:source': forwarded.source, 'events:detail-type': forwarded.detailType } },
+          conditions: {
+            StringEquals: { 'events:source': forwarded.source, 'events:detail-type': forwarded.detailType },
+          },
         }),
       );
     }
@@ -75,20 +94,44 @@ export function allowWorkloadAccountsOnBus(bus: EventBus, settings: FlightplanSe
  */
 export function grantHealthReads(fn: LambdaFunction & IGrantable, settings: FlightplanSettings): void {
   if (settings.workloadAccounts) {
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['sts:AssumeRole'], resources: workloadAccountIds(settings).map(healthReaderRoleArn) }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['sts:AssumeRole'],
+        resources: workloadAccountIds(settings).map(healthReaderRoleArn),
+      }),
+    );
     fn.addEnvironment(ENV.workloadAccounts, JSON.stringify(settings.workloadAccounts));
   } else {
     // DescribeAlarms and GetMetricData do not support resource-level permissions.
-    fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
   }
   fn.addEnvironment(ENV.healthSources, JSON.stringify(settings.healthSources));
   for (const source of Object.values(settings.healthSources)) {
     if (source.type !== 'prometheus') continue;
     if (source.auth.type === 'bearer' || source.auth.type === 'basic') {
-      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['secretsmanager:GetSecretValue'], resources: [source.auth.secretArn] }));
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [source.auth.secretArn],
+        }),
+      );
     }
     if (source.auth.type === 'sigv4' && !settings.workloadAccounts) {
-      fn.addToRolePolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['aps:QueryMetrics'], resources: [ampWorkspaceArn(source, source.auth.region, Stack.of(fn).account)] }));
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['aps:QueryMetrics'],
+          resources: [ampWorkspaceArn(source, source.auth.region, Stack.of(fn).account)],
+        }),
+      );
     }
   }
 }
@@ -96,6 +139,9 @@ export function grantHealthReads(fn: LambdaFunction & IGrantable, settings: Flig
 /** `https://aps-workspaces.{region}.amazonaws.com/workspaces/{id}` → the workspace's ARN. */
 function ampWorkspaceArn(source: PrometheusSourceSettings, region: string, account: string): string {
   const workspace = /\/workspaces\/(ws-[\w-]+)/u.exec(source.url)?.[1];
-  if (!workspace) throw new Error(`A sigv4 health source needs an Amazon Managed Prometheus workspace URL (…/workspaces/ws-…), got ${source.url}`);
+  if (!workspace)
+    throw new Error(
+      `A sigv4 health source needs an Amazon Managed Prometheus workspace URL (…/workspaces/ws-…), got ${source.url}`,
+    );
   return `arn:aws:aps:${region}:${account}:workspace/${workspace}`;
 }

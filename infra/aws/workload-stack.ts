@@ -11,8 +11,18 @@ import { HEALTH_READER_ROLE_NAME } from '../../functions/health-settings.js';
 
 /** What a workload account sends the home bus: each source with its one detail-type. */
 export const FORWARDED_EVENTS = [
-  { name: 'AlarmStateChanges', source: 'aws.cloudwatch', detailType: ALARM_STATE_CHANGE_DETAIL_TYPE, description: 'CloudWatch alarm state changes' },
-  { name: 'ArgoCdStatusChanges', source: argoCdAppStatusChanged.source, detailType: ARGOCD_STATUS_DETAIL_TYPE, description: 'Argo CD application status changes put on this account\'s default bus' },
+  {
+    name: 'AlarmStateChanges',
+    source: 'aws.cloudwatch',
+    detailType: ALARM_STATE_CHANGE_DETAIL_TYPE,
+    description: 'CloudWatch alarm state changes',
+  },
+  {
+    name: 'ArgoCdStatusChanges',
+    source: argoCdAppStatusChanged.source,
+    detailType: ARGOCD_STATUS_DETAIL_TYPE,
+    description: "Argo CD application status changes put on this account's default bus",
+  },
 ] as const;
 
 export interface WorkloadStackProps extends StackProps {
@@ -36,7 +46,11 @@ export class WorkloadStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WorkloadStackProps) {
     super(scope, id, props);
-    const deadLetterQueue = new Queue(this, 'ForwardingDeadLetters', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const deadLetterQueue = new Queue(this, 'ForwardingDeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     const homeBus = EventBus.fromEventBusArn(this, 'HomeBus', props.homeBusArn);
     for (const forwarded of FORWARDED_EVENTS) {
       new Rule(this, `Forward${forwarded.name}`, {
@@ -46,14 +60,18 @@ export class WorkloadStack extends Stack {
       });
     }
     new Alarm(this, 'ForwardingDeadLettersAlarm', {
-      alarmDescription: 'Events could not be forwarded to Flightplan: bakes in this region would miss alarms and Argo CD changes',
+      alarmDescription:
+        'Events could not be forwarded to Flightplan: bakes in this region would miss alarms and Argo CD changes',
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
       threshold: 0,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    Validations.of(this).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is the dead-letter queue of the forwarding rules; it has a depth alarm.' });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the forwarding rules; it has a depth alarm.',
+    });
     if (props.healthReader) this.healthReader = this.healthReaderRole(props.healthReader.trustedRoleArns);
   }
 
@@ -66,7 +84,11 @@ export class WorkloadStack extends Stack {
       inlinePolicies: {
         ReadHealth: new PolicyDocument({
           statements: [
-            new PolicyStatement({ effect: Effect.ALLOW, actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'], resources: ['*'] }),
+            new PolicyStatement({
+              effect: Effect.ALLOW,
+              actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricData'],
+              resources: ['*'],
+            }),
             new PolicyStatement({
               effect: Effect.ALLOW,
               actions: ['aps:QueryMetrics', 'aps:GetSeries', 'aps:GetLabels', 'aps:GetMetricMetadata'],
@@ -76,10 +98,13 @@ export class WorkloadStack extends Stack {
         }),
       },
     });
-    Validations.of(this).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'CloudWatch DescribeAlarms and GetMetricData have no resource-level permissions; the role only reads.' });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch DescribeAlarms and GetMetricData have no resource-level permissions; the role only reads.',
+    });
     Validations.of(this).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:aps:*:${this.account}:workspace/*]`,
-      reason: 'Read-only PromQL on whichever Amazon Managed Prometheus workspace holds this account\'s service metrics.',
+      reason: "Read-only PromQL on whichever Amazon Managed Prometheus workspace holds this account's service metrics.",
     });
     return role;
   }

@@ -71,14 +71,20 @@ export class ArgoCdSimulator {
     const environment = environmentSchema.safeParse(match?.[2]);
     if (!match?.[1] || !match[3] || !environment.success) return;
     const target = { service: match[1], environment: environment.data, region: match[3] };
-    const timeout = setTimeout(() => {
-      this.pending.delete(timeout);
-      void this.notify(target, revision).catch(this.options.onError);
-    }, (SYNC_SECONDS * 1000) / this.options.timeScale);
+    const timeout = setTimeout(
+      () => {
+        this.pending.delete(timeout);
+        void this.notify(target, revision).catch(this.options.onError);
+      },
+      (SYNC_SECONDS * 1000) / this.options.timeScale,
+    );
     this.pending.add(timeout);
   }
 
-  private async notify(target: { service: string; environment: 'hml' | 'prod'; region: string }, revision: string): Promise<void> {
+  private async notify(
+    target: { service: string; environment: 'hml' | 'prod'; region: string },
+    revision: string,
+  ): Promise<void> {
     const healthy = this.options.health.healthOf(target).healthy;
     const body = {
       app: argoAppName(target.service, target.environment, target.region),
@@ -100,6 +106,9 @@ export class ArgoCdSimulator {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
       body: JSON.stringify(body),
     });
-    if (response.status !== 202) throw new Error(`Argo CD simulator: ${this.options.webhookUrl} answered ${response.status}: ${await response.text()}`);
+    if (response.status !== 202)
+      throw new Error(
+        `Argo CD simulator: ${this.options.webhookUrl} answered ${response.status}: ${await response.text()}`,
+      );
   }
 }

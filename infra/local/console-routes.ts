@@ -35,14 +35,26 @@ export function consoleRoutes(options: { distDir: string; issuer: LocalIssuer })
       const binary = name.endsWith('.png');
       return {
         statusCode: 200,
-        headers: { 'content-type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream', 'cache-control': name === 'index.html' ? 'no-cache' : 'public, max-age=31536000, immutable' },
+        headers: {
+          'content-type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
+          'cache-control': name === 'index.html' ? 'no-cache' : 'public, max-age=31536000, immutable',
+        },
         body: binary ? body.toString('base64') : body.toString('utf8'),
         isBase64Encoded: binary,
       };
     } catch {
       return name === 'index.html'
-        ? { statusCode: 503, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'The console is not built: run npm run build:console (npm ci does it).\n' }
-        : problemResponse({ type: 'https://flightplan.dev/problems/not-found', title: 'Not found', status: 404, detail: `No console file ${name}` });
+        ? {
+            statusCode: 503,
+            headers: { 'content-type': 'text/plain; charset=utf-8' },
+            body: 'The console is not built: run npm run build:console (npm ci does it).\n',
+          }
+        : problemResponse({
+            type: 'https://flightplan.dev/problems/not-found',
+            title: 'Not found',
+            status: 404,
+            detail: `No console file ${name}`,
+          });
     }
   };
   const route = (path: string, handle: LocalRoute['handle']): LocalRoute => ({
@@ -61,20 +73,44 @@ export function consoleRoutes(options: { distDir: string; issuer: LocalIssuer })
     route('/', () => file('index.html')),
     route('/index.html', () => file('index.html')),
     // Vite names built files by content hash: one path segment, never a way out of the folder.
-    route('/assets/{file}', (event) => file(join('assets', z.string().regex(/^[\w.-]+$/u).parse(event.pathParameters?.['file'])))),
+    route('/assets/{file}', (event) =>
+      file(
+        join(
+          'assets',
+          z
+            .string()
+            .regex(/^[\w.-]+$/u)
+            .parse(event.pathParameters?.['file']),
+        ),
+      ),
+    ),
     route('/console-config.json', () =>
       Promise.resolve({
         statusCode: 200,
         headers: { 'content-type': 'application/json', 'cache-control': 'no-cache' },
-        body: JSON.stringify({ mode: 'local', apiUrl: '', defaultUser: CONSOLE_DEFAULT_USER, users: DEMO_PEOPLE.map((person) => ({ login: person.name, teams: teamsFromGroupsClaim(person.groups) ?? [] })) }),
+        body: JSON.stringify({
+          mode: 'local',
+          apiUrl: '',
+          defaultUser: CONSOLE_DEFAULT_USER,
+          users: DEMO_PEOPLE.map((person) => ({
+            login: person.name,
+            teams: teamsFromGroupsClaim(person.groups) ?? [],
+          })),
+        }),
       }),
     ),
     route('/local/console/token', async (event) => {
       const { sub } = tokenQuerySchema.parse(event.queryStringParameters ?? {});
       // A demo person gets the token Keycloak would give them (as the demo seeding signs in); anybody else only a subject.
       const person = DEMO_PEOPLE.find((candidate) => candidate.name === sub);
-      const token = await options.issuer.sign(person ? { sub, groups: person.groups, email: demoEmailOf(sub), githubLogin: sub } : { sub });
-      return { statusCode: 200, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: JSON.stringify({ token }) };
+      const token = await options.issuer.sign(
+        person ? { sub, groups: person.groups, email: demoEmailOf(sub), githubLogin: sub } : { sub },
+      );
+      return {
+        statusCode: 200,
+        headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+        body: JSON.stringify({ token }),
+      };
     }),
   ];
 }

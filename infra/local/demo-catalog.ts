@@ -42,7 +42,14 @@ export const DEMO_REPOSITORIES: DemoRepository[] = [
 ];
 
 /** A repository's catalog-info.yaml: a Backstage Component with the annotations Flightplan reads. */
-export function catalogInfoYaml(service: { repository: string; name: string; team: string; tier: Tier; imageRepository?: string; slackChannel?: string }): string {
+export function catalogInfoYaml(service: {
+  repository: string;
+  name: string;
+  team: string;
+  tier: Tier;
+  imageRepository?: string;
+  slackChannel?: string;
+}): string {
   return stringify({
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',
@@ -68,19 +75,37 @@ export { CATALOG_FILE };
  * (`POST /local/github/repositories/{owner}/{name}/commits`, which delivers the signed push).
  * Repeating it changes nothing: the same sign-in writes nothing and an unchanged file pushes no change.
  */
-export async function seedDemoOrganization(url: string, signToken: (claims: { sub: string; groups: string[]; email: string; githubLogin: string }) => Promise<string>): Promise<void> {
+export async function seedDemoOrganization(
+  url: string,
+  signToken: (claims: { sub: string; groups: string[]; email: string; githubLogin: string }) => Promise<string>,
+): Promise<void> {
   const send = async (method: string, path: string, body?: unknown, token?: string) => {
     const response = await fetch(`${url}${path}`, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    if (!response.ok) throw new Error(`Seeding the demo: ${method} ${path} answered ${response.status}: ${await response.text()}`);
+    if (!response.ok)
+      throw new Error(`Seeding the demo: ${method} ${path} answered ${response.status}: ${await response.text()}`);
     return response.json() as Promise<unknown>;
   };
   for (const person of DEMO_PEOPLE) {
-    await send('POST', '/local/slack/users', { id: demoSlackIdOf(person.name), email: demoEmailOf(person.name), name: person.name });
-    await send('GET', '/v1/me', undefined, await signToken({ sub: person.name, groups: person.groups, email: demoEmailOf(person.name), githubLogin: person.name }));
+    await send('POST', '/local/slack/users', {
+      id: demoSlackIdOf(person.name),
+      email: demoEmailOf(person.name),
+      name: person.name,
+    });
+    await send(
+      'GET',
+      '/v1/me',
+      undefined,
+      await signToken({
+        sub: person.name,
+        groups: person.groups,
+        email: demoEmailOf(person.name),
+        githubLogin: person.name,
+      }),
+    );
   }
   for (const repository of DEMO_REPOSITORIES) {
     await send('POST', `/local/github/repositories/${repository.repository}/commits`, {

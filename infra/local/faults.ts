@@ -36,7 +36,10 @@ export class LocalFaults {
   private throttleBudget = 0;
 
   addFunctionFault(fault: FunctionFault): void {
-    this.pending.set(fault.function, [...(this.pending.get(fault.function) ?? []), ...Array<FunctionFault['kind']>(fault.times).fill(fault.kind)]);
+    this.pending.set(fault.function, [
+      ...(this.pending.get(fault.function) ?? []),
+      ...Array<FunctionFault['kind']>(fault.times).fill(fault.kind),
+    ]);
   }
 
   throttleDynamoDb(requests: number): void {
@@ -48,8 +51,13 @@ export class LocalFaults {
     const kind = this.pending.get(id)?.shift();
     if (!kind) return undefined;
     this.injected.functions += 1;
-    if (kind === 'throttle') return new InjectedFaultError('Lambda.TooManyRequestsException', 'Rate Exceeded. (injected)');
-    if (kind === 'timeout') return new InjectedFaultError('Sandbox.Timedout', `Task timed out after ${FUNCTIONS[id].timeoutSeconds.toFixed(2)} seconds (injected)`);
+    if (kind === 'throttle')
+      return new InjectedFaultError('Lambda.TooManyRequestsException', 'Rate Exceeded. (injected)');
+    if (kind === 'timeout')
+      return new InjectedFaultError(
+        'Sandbox.Timedout',
+        `Task timed out after ${FUNCTIONS[id].timeoutSeconds.toFixed(2)} seconds (injected)`,
+      );
     return new InjectedFaultError('Error', `Injected failure in ${id}`);
   }
 
@@ -61,7 +69,10 @@ export class LocalFaults {
         if (this.throttleBudget > 0 && (request.headers?.['amz-sdk-request'] ?? 'attempt=1').startsWith('attempt=1')) {
           this.throttleBudget -= 1;
           this.injected.dynamoDbThrottles += 1;
-          throw new ProvisionedThroughputExceededException({ message: 'Throughput exceeds the current capacity of your table (injected)', $metadata: { httpStatusCode: 400 } });
+          throw new ProvisionedThroughputExceededException({
+            message: 'Throughput exceeds the current capacity of your table (injected)',
+            $metadata: { httpStatusCode: 400 },
+          });
         }
         return next(args);
       },

@@ -27,7 +27,9 @@ export interface PullRequestDeliveryOptions {
 }
 
 /** GitHub's numeric user id: one per account whatever the case of the login, as on GitHub. */
-const userId = (login: string) => Number.parseInt(createHash('sha256').update(login.toLowerCase()).digest('hex').slice(0, 8), 16) % 90_000_000 + 1_000_000;
+const userId = (login: string) =>
+  (Number.parseInt(createHash('sha256').update(login.toLowerCase()).digest('hex').slice(0, 8), 16) % 90_000_000) +
+  1_000_000;
 
 const user = (login: string) => ({
   login,
@@ -42,7 +44,14 @@ export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<
   const [owner = 'acme'] = options.repository.split('/');
   const repository = repositoryPayload(options.repository);
   const branch = options.branch ?? `feature-${options.number}`;
-  const label = (labelName: string) => ({ id: labelName.length * 31, node_id: `LA_${labelName}`, name: labelName, color: '0e8a16', default: false, description: null });
+  const label = (labelName: string) => ({
+    id: labelName.length * 31,
+    node_id: `LA_${labelName}`,
+    name: labelName,
+    color: '0e8a16',
+    default: false,
+    description: null,
+  });
   return {
     action: options.action,
     number: options.number,
@@ -65,7 +74,13 @@ export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<
       merge_commit_sha: options.mergeCommitSha ?? null,
       merged_by: options.merged ? user(options.sender) : null,
       head: options.fork
-        ? { label: `${options.fork.split('/')[0] ?? owner}:${branch}`, ref: branch, sha: options.headSha, user: user(options.fork.split('/')[0] ?? owner), repo: { ...repositoryPayload(options.fork), fork: true } }
+        ? {
+            label: `${options.fork.split('/')[0] ?? owner}:${branch}`,
+            ref: branch,
+            sha: options.headSha,
+            user: user(options.fork.split('/')[0] ?? owner),
+            repo: { ...repositoryPayload(options.fork), fork: true },
+          }
         : { label: `${owner}:${branch}`, ref: branch, sha: options.headSha, user: user(owner), repo: repository },
       base: { label: `${owner}:main`, ref: 'main', sha: '0'.repeat(40), user: user(owner), repo: repository },
       created_at: '2026-11-23T09:00:00Z',
@@ -92,7 +107,14 @@ function repositoryPayload(fullName: string): Record<string, unknown> {
 }
 
 /** GitHub's `workflow_run` webhook for a finished run, as the Terraform apply workflow sends it after a merge. */
-export function workflowRunPayload(options: { repository: string; workflow: string; headSha: string; conclusion: 'success' | 'failure' | 'cancelled'; runId: number; sender: string }): Record<string, unknown> {
+export function workflowRunPayload(options: {
+  repository: string;
+  workflow: string;
+  headSha: string;
+  conclusion: 'success' | 'failure' | 'cancelled';
+  runId: number;
+  sender: string;
+}): Record<string, unknown> {
   const [owner = 'acme'] = options.repository.split('/');
   return {
     action: 'completed',
@@ -128,7 +150,12 @@ export interface SignedDelivery {
   body: string;
 }
 
-export async function signedDelivery(secret: string, eventName: string, payload: unknown, deliveryId: string = randomUUID()): Promise<SignedDelivery> {
+export async function signedDelivery(
+  secret: string,
+  eventName: string,
+  payload: unknown,
+  deliveryId: string = randomUUID(),
+): Promise<SignedDelivery> {
   const body = JSON.stringify(payload);
   return {
     body,
@@ -144,7 +171,15 @@ export async function signedDelivery(secret: string, eventName: string, payload:
 }
 
 /** GitHub's `release` webhook payload for a published (or other action) release. */
-export function releasePayload(options: { repository: string; tag: string; author: string; publisher?: string; action?: string; prerelease?: boolean; draft?: boolean }): Record<string, unknown> {
+export function releasePayload(options: {
+  repository: string;
+  tag: string;
+  author: string;
+  publisher?: string;
+  action?: string;
+  prerelease?: boolean;
+  draft?: boolean;
+}): Record<string, unknown> {
   const [owner = 'acme', name = 'repo'] = options.repository.split('/');
   return {
     action: options.action ?? 'published',
@@ -163,7 +198,15 @@ export function releasePayload(options: { repository: string; tag: string; autho
       published_at: new Date().toISOString(),
       body: `Release ${options.tag}`,
     },
-    repository: { id: 4242, node_id: 'R_kgDOflightplan', name, full_name: options.repository, private: true, owner: { ...user(owner), type: 'Organization' }, default_branch: 'main' },
+    repository: {
+      id: 4242,
+      node_id: 'R_kgDOflightplan',
+      name,
+      full_name: options.repository,
+      private: true,
+      owner: { ...user(owner), type: 'Organization' },
+      default_branch: 'main',
+    },
     organization: { login: owner, id: 9000, node_id: `O_${owner}` },
     // Whoever pressed "Publish": the author, unless somebody else published their draft.
     sender: user(options.publisher ?? options.author),
@@ -214,8 +257,17 @@ export function pushPayload(options: {
 }
 
 /** Signs and posts one delivery to a Flightplan's `/webhooks/github`, as GitHub would; the answer is returned, not judged. */
-export async function deliverGithubWebhook(url: string, secret: string, eventName: string, payload: unknown): Promise<{ event: string; status: number; body: unknown }> {
+export async function deliverGithubWebhook(
+  url: string,
+  secret: string,
+  eventName: string,
+  payload: unknown,
+): Promise<{ event: string; status: number; body: unknown }> {
   const delivery = await signedDelivery(secret, eventName, payload);
-  const response = await fetch(`${url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+  const response = await fetch(`${url}/webhooks/github`, {
+    method: 'POST',
+    headers: delivery.headers,
+    body: delivery.body,
+  });
   return { event: eventName, status: response.status, body: await response.json() };
 }

@@ -45,7 +45,8 @@ export function localControlRefusal(headers: IncomingMessage['headers']): string
   const host = headers.host ?? '';
   if (!LOOPBACK_HOSTS.includes(hostnameOf(host))) return `Host ${host || '(none)'} is not 127.0.0.1 or localhost`;
   const site = headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `a ${site} request may not use the local controls`;
+  if (site !== undefined && site !== 'same-origin' && site !== 'none')
+    return `a ${site} request may not use the local controls`;
   const origin = headers.origin;
   if (origin !== undefined) {
     let originHost: string;
@@ -63,17 +64,27 @@ export function localControlRefusal(headers: IncomingMessage['headers']): string
  * API Gateway (HTTP API, payload format 2.0) on a laptop: the same routes, the JWT authorizer
  * played by the local issuer, and the request turned into the event a Lambda function receives.
  */
-export function createLocalServer(options: { routes: LocalRoute[]; issuer: LocalIssuer; onError: (error: unknown) => void }): Server {
+export function createLocalServer(options: {
+  routes: LocalRoute[];
+  issuer: LocalIssuer;
+  onError: (error: unknown) => void;
+}): Server {
   const routes = options.routes.map(compile);
   return createServer((request, response) => {
     void serve(request, response, routes, options).catch((error: unknown) => {
       options.onError(error);
-      if (!response.headersSent) send(response, problem(500, 'internal', 'Internal error', 'The local runtime failed to serve the request'));
+      if (!response.headersSent)
+        send(response, problem(500, 'internal', 'Internal error', 'The local runtime failed to serve the request'));
     });
   });
 }
 
-async function serve(request: IncomingMessage, response: ServerResponse, routes: CompiledRoute[], options: { issuer: LocalIssuer }): Promise<void> {
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  routes: CompiledRoute[],
+  options: { issuer: LocalIssuer },
+): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
   const pathMatches = routes.flatMap((route) => {
@@ -87,14 +98,20 @@ async function serve(request: IncomingMessage, response: ServerResponse, routes:
     return;
   }
   if (!found) {
-    send(response, pathMatches.length > 0
-      ? problem(405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed on ${url.pathname}`)
-      : problem(404, 'not-found', 'Not found', `No route for ${method} ${url.pathname}`));
+    send(
+      response,
+      pathMatches.length > 0
+        ? problem(405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed on ${url.pathname}`)
+        : problem(404, 'not-found', 'Not found', `No route for ${method} ${url.pathname}`),
+    );
     return;
   }
   const body = await readBody(request);
   if (body === undefined) {
-    send(response, problem(413, 'payload-too-large', 'Payload too large', `The body is larger than ${GATEWAY_MAX_BODY_BYTES} bytes`));
+    send(
+      response,
+      problem(413, 'payload-too-large', 'Payload too large', `The body is larger than ${GATEWAY_MAX_BODY_BYTES} bytes`),
+    );
     return;
   }
   let claims: Record<string, string | number | boolean | string[]> | undefined;
@@ -104,7 +121,15 @@ async function serve(request: IncomingMessage, response: ServerResponse, routes:
       if (!authorization.startsWith('Bearer ')) throw new Error('missing bearer token');
       claims = (await options.issuer.verify(authorization.slice('Bearer '.length))) as typeof claims;
     } catch {
-      send(response, problem(401, 'unauthorized', 'Authentication failed', 'A valid bearer token is required (npm run -s token -- --sub <user>)'));
+      send(
+        response,
+        problem(
+          401,
+          'unauthorized',
+          'Authentication failed',
+          'A valid bearer token is required (npm run -s token -- --sub <user>)',
+        ),
+      );
       return;
     }
   }
@@ -122,7 +147,9 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
       if (size > GATEWAY_MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    request.on('end', () => { resolve(tooLarge ? undefined : Buffer.concat(chunks)); });
+    request.on('end', () => {
+      resolve(tooLarge ? undefined : Buffer.concat(chunks));
+    });
     request.on('error', reject);
   });
 }
@@ -140,7 +167,9 @@ function toHttpEvent(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const query = Object.fromEntries(url.searchParams.entries());
-  const pathParameters = Object.fromEntries(route.parameters.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]));
+  const pathParameters = Object.fromEntries(
+    route.parameters.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
+  );
   const now = new Date();
   const routeKey = `${route.method} ${route.path}`;
   return {
@@ -156,7 +185,13 @@ function toHttpEvent(
       apiId: 'local',
       domainName: url.host,
       domainPrefix: 'local',
-      http: { method: route.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',

@@ -30,7 +30,10 @@ export class LocalBus implements EventPublisher {
   readonly published: BusEvent[] = [];
 
   constructor(
-    private readonly options: { retryDelayMs: number; onDeliveryError?: (rule: string, event: BusEvent, error: unknown) => void },
+    private readonly options: {
+      retryDelayMs: number;
+      onDeliveryError?: (rule: string, event: BusEvent, error: unknown) => void;
+    },
   ) {}
 
   setRules(rules: LocalRule[]): void {
@@ -57,7 +60,8 @@ export class LocalBus implements EventPublisher {
   private toEvent(entry: BusEntry): BusEvent {
     if (!entry.source || !entry.detailType) throw new Error('An event needs a source and a detail-type');
     const detailBytes = Buffer.byteLength(JSON.stringify(entry.detail));
-    if (detailBytes > MAX_DETAIL_BYTES) throw new Error(`Event detail is ${detailBytes} bytes; EventBridge accepts 256 KiB`);
+    if (detailBytes > MAX_DETAIL_BYTES)
+      throw new Error(`Event detail is ${detailBytes} bytes; EventBridge accepts 256 KiB`);
     return {
       version: '0',
       id: randomUUID(),
@@ -81,7 +85,11 @@ export class LocalBus implements EventPublisher {
       } catch (error) {
         this.options.onDeliveryError?.(rule.name, event, error);
         if (attempt === DELIVERY_ATTEMPTS) {
-          this.deadLetters.push({ rule: rule.name, event, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+          this.deadLetters.push({
+            rule: rule.name,
+            event,
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, this.options.retryDelayMs * 2 ** (attempt - 1)));

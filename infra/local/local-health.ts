@@ -8,7 +8,13 @@ import { DEMO_REPOSITORIES } from './demo-catalog.js';
 /** Every demo service in every environment and region it rolls out to: each serves traffic from the start. */
 export const demoTargets = (): GitOpsTarget[] =>
   DEMO_REPOSITORIES.flatMap((service) =>
-    (['hml', 'prod'] as const).flatMap((environment) => planRollout(environment, service.tier).map((wave) => ({ service: service.name, environment, region: wave.region }))),
+    (['hml', 'prod'] as const).flatMap((environment) =>
+      planRollout(environment, service.tier).map((wave) => ({
+        service: service.name,
+        environment,
+        region: wave.region,
+      })),
+    ),
   );
 
 /**
@@ -16,7 +22,10 @@ export const demoTargets = (): GitOpsTarget[] =>
  * from a Prometheus that scrapes the simulator's `GET /local/sim/metrics` (alarms stay the
  * simulator's, as they stay CloudWatch's on AWS).
  */
-export function localHealthSource(simulator: HealthSimulator, options: { prometheusUrl?: string | undefined; timeScale: number }): HealthSource {
+export function localHealthSource(
+  simulator: HealthSimulator,
+  options: { prometheusUrl?: string | undefined; timeScale: number },
+): HealthSource {
   if (!options.prometheusUrl) return simulator;
   return new PrometheusHealthSource({
     url: options.prometheusUrl,

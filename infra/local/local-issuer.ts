@@ -36,7 +36,16 @@ export class LocalIssuer {
    * `preferred_username`, a verified `email`, `groups` as full paths when given, and the GitHub
    * identity link as `github_login`. Without `groups` the token carries no groups claim at all.
    */
-  sign(claims: { sub: string; groups?: string[] | string | undefined; email?: string | undefined; username?: string | undefined; githubLogin?: string | undefined }, expiresIn = '12h'): Promise<string> {
+  sign(
+    claims: {
+      sub: string;
+      groups?: string[] | string | undefined;
+      email?: string | undefined;
+      username?: string | undefined;
+      githubLogin?: string | undefined;
+    },
+    expiresIn = '12h',
+  ): Promise<string> {
     return new SignJWT({
       preferred_username: claims.username ?? claims.sub,
       ...(claims.groups ? { groups: claims.groups } : {}),
@@ -53,7 +62,11 @@ export class LocalIssuer {
   }
 
   async verify(token: string): Promise<JWTPayload> {
-    const { payload } = await jwtVerify(token, this.publicKey, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: [ALGORITHM] });
+    const { payload } = await jwtVerify(token, this.publicKey, {
+      issuer: LOCAL_ISSUER,
+      audience: LOCAL_AUDIENCE,
+      algorithms: [ALGORITHM],
+    });
     return payload;
   }
 }

@@ -5,7 +5,12 @@ import type { Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context.js';
 import { TaskTokenExpiredError } from '../../functions/errors.js';
 import type { ExecutionDescription, StateMachineName, WorkflowEngine } from '../../functions/ports/index.js';
-import { MemoryExecutionJournal, type ExecutionJournal, type ExecutionRecord, type HistoryEvent } from './execution-journal.js';
+import {
+  MemoryExecutionJournal,
+  type ExecutionJournal,
+  type ExecutionRecord,
+  type HistoryEvent,
+} from './execution-journal.js';
 
 export type { HistoryEvent } from './execution-journal.js';
 
@@ -56,7 +61,8 @@ export interface ResumeReport {
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A task token as persisted: the same token keeps working after a restart. */
 interface TokenCheckpoint {
@@ -157,7 +163,15 @@ const PATH_TIMEOUT_KEY = '__flightplanTimeoutSeconds';
 const TRANSITION_PREFIX = '__flightplan_to_';
 const LOST_INVOCATION = 'Lambda.ServiceException';
 const MAP_RESULT_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:flightplan-local-map-result';
-const HISTORY_PREFIX: Record<string, string> = { Task: 'Task', Choice: 'Choice', Pass: 'Pass', Wait: 'Wait', Succeed: 'Succeed', Fail: 'Fail', Map: 'Map' };
+const HISTORY_PREFIX: Record<string, string> = {
+  Task: 'Task',
+  Choice: 'Choice',
+  Pass: 'Pass',
+  Wait: 'Wait',
+  Succeed: 'Succeed',
+  Fail: 'Fail',
+  Map: 'Map',
+};
 
 /** A Lambda failure as Step Functions reports it: the error type as name, a JSON cause. */
 class LambdaTaskError extends Error {
@@ -186,8 +200,10 @@ class ExecutionStoppedError extends Error {
 
 /** The error a branch ended with, as Step Functions reports it. */
 function failureOf(error: unknown): { error: string; cause: string } {
-  const inner = error instanceof Error && error.name === 'ExecutionError' && error.cause instanceof Error ? error.cause : error;
-  if (inner instanceof Error) return { error: inner.name || 'Error', cause: typeof inner.cause === 'string' ? inner.cause : inner.message };
+  const inner =
+    error instanceof Error && error.name === 'ExecutionError' && error.cause instanceof Error ? error.cause : error;
+  if (inner instanceof Error)
+    return { error: inner.name || 'Error', cause: typeof inner.cause === 'string' ? inner.cause : inner.message };
   return { error: 'Error', cause: String(inner) };
 }
 
@@ -244,7 +260,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     ) as typeof this.current;
   }
 
-  async start(stateMachine: StateMachineName, name: string, input: Record<string, unknown>, parentArn?: string): Promise<{ executionArn: string; alreadyStarted: boolean }> {
+  async start(
+    stateMachine: StateMachineName,
+    name: string,
+    input: Record<string, unknown>,
+    parentArn?: string,
+  ): Promise<{ executionArn: string; alreadyStarted: boolean }> {
     const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
     if (this.executions.has(executionArn)) return { executionArn, alreadyStarted: true };
     const { hash, definition } = this.current[stateMachine];
@@ -253,10 +274,25 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       this.storedDefinitions.add(hash);
     }
     const startDate = new Date(this.now()).toISOString();
-    const record: ExecutionRecord = { executionArn, name, stateMachine, definitionHash: hash, input: JSON.stringify(input), status: 'RUNNING', startDate, nextEventId: 1, ...(parentArn ? { parentArn } : {}) };
+    const record: ExecutionRecord = {
+      executionArn,
+      name,
+      stateMachine,
+      definitionHash: hash,
+      input: JSON.stringify(input),
+      status: 'RUNNING',
+      startDate,
+      nextEventId: 1,
+      ...(parentArn ? { parentArn } : {}),
+    };
     const machine = this.branchFor(hash);
     const execution = this.newExecution(record, machine);
-    this.event(execution, 'ExecutionStarted', { executionStartedEventDetails: { input: record.input, roleArn: `arn:aws:iam::${ACCOUNT}:role/flightplan-${stateMachine}` } });
+    this.event(execution, 'ExecutionStarted', {
+      executionStartedEventDetails: {
+        input: record.input,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/flightplan-${stateMachine}`,
+      },
+    });
     execution.root = this.enter(execution, machine, machine.startAt, input as Json);
     record.position = JSON.stringify(execution.root);
     // Claimed in memory first: a concurrent duplicate start sees it before the write lands.
@@ -282,7 +318,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   sendTaskHeartbeat(taskToken: string): Promise<void> {
     const pending = this.tokens.get(taskToken);
     if (!pending && this.parked.has(taskToken)) return Promise.resolve();
-    if (!pending) throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
+    if (!pending)
+      throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
     pending.heartbeat?.();
     return Promise.resolve();
   }
@@ -290,7 +327,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   async stop(executionArn: string, error: string, cause: string): Promise<void> {
     const execution = this.executions.get(executionArn);
     if (execution?.record.status !== 'RUNNING') return;
-    await this.end(execution, { status: 'ABORTED', error, cause }, 'ExecutionAborted', { executionAbortedEventDetails: { error, cause } });
+    await this.end(execution, { status: 'ABORTED', error, cause }, 'ExecutionAborted', {
+      executionAbortedEventDetails: { error, cause },
+    });
   }
 
   async describe(executionArn: string): Promise<ExecutionDescription | undefined> {
@@ -301,13 +340,21 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   /** The executions this process ran or resumed, in memory: what path tests and the cost benchmark read. */
   list(): (ExecutionDescription & { stateMachine: StateMachineName })[] {
-    return [...this.executions.values()].map((execution) => ({ ...this.descriptionOf(execution.record), stateMachine: execution.record.stateMachine }));
+    return [...this.executions.values()].map((execution) => ({
+      ...this.descriptionOf(execution.record),
+      stateMachine: execution.record.stateMachine,
+    }));
   }
 
   /** ListExecutions, from the journal: every execution ever started, newest first. */
-  async listExecutions(filter: { stateMachine?: StateMachineName; status?: ExecutionDescription['status'] } = {}): Promise<(ExecutionDescription & { stateMachine: StateMachineName })[]> {
+  async listExecutions(
+    filter: { stateMachine?: StateMachineName; status?: ExecutionDescription['status'] } = {},
+  ): Promise<(ExecutionDescription & { stateMachine: StateMachineName })[]> {
     const records = await this.journal.list(filter);
-    return records.map((record) => ({ ...this.descriptionOf(this.executions.get(record.executionArn)?.record ?? record), stateMachine: record.stateMachine }));
+    return records.map((record) => ({
+      ...this.descriptionOf(this.executions.get(record.executionArn)?.record ?? record),
+      stateMachine: record.stateMachine,
+    }));
   }
 
   /** GetExecutionHistory, from the journal. */
@@ -317,7 +364,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return this.journal.history(executionArn);
   }
 
-  async executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: HistoryEvent[] } | undefined> {
+  async executionHistory(
+    stateMachine: StateMachineName,
+    name: string,
+  ): Promise<{ execution: ExecutionDescription; events: HistoryEvent[] } | undefined> {
     const executionArn = this.executionArnOf(stateMachine, name);
     const execution = await this.describe(executionArn);
     return execution ? { execution, events: await this.getExecutionHistory(executionArn) } : undefined;
@@ -389,8 +439,20 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private newExecution(record: ExecutionRecord, machine: PreparedBranch): Execution {
     let settle: () => void = () => undefined;
     // Pending from the start: whoever waits for an execution claimed but not yet running waits for its end.
-    const finished = new Promise<void>((resolve) => { settle = resolve; });
-    return { record, machine, root: undefined, visits: [], pendingEvents: [], aborts: new Set(), writes: Promise.resolve(), finished, settle };
+    const finished = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    return {
+      record,
+      machine,
+      root: undefined,
+      visits: [],
+      pendingEvents: [],
+      aborts: new Set(),
+      writes: Promise.resolve(),
+      finished,
+      settle,
+    };
   }
 
   private run(execution: Execution): void {
@@ -398,22 +460,36 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       try {
         const root = execution.root;
         if (!root) return;
-        const output = await this.runBranch(execution, execution.machine, root, (next) => { execution.root = next; });
-        await this.end(execution, { status: 'SUCCEEDED', output: JSON.stringify(output) }, 'ExecutionSucceeded', { executionSucceededEventDetails: { output: JSON.stringify(output) } });
+        const output = await this.runBranch(execution, execution.machine, root, (next) => {
+          execution.root = next;
+        });
+        await this.end(execution, { status: 'SUCCEEDED', output: JSON.stringify(output) }, 'ExecutionSucceeded', {
+          executionSucceededEventDetails: { output: JSON.stringify(output) },
+        });
       } catch (error) {
         if (execution.record.status !== 'RUNNING' || this.stopping) return;
         const failure = failureOf(error);
         const timedOut = failure.error === 'States.Timeout';
-        await this.end(execution, { status: timedOut ? 'TIMED_OUT' : 'FAILED', ...failure }, timedOut ? 'ExecutionTimedOut' : 'ExecutionFailed', {
-          [timedOut ? 'executionTimedOutEventDetails' : 'executionFailedEventDetails']: failure,
-        });
+        await this.end(
+          execution,
+          { status: timedOut ? 'TIMED_OUT' : 'FAILED', ...failure },
+          timedOut ? 'ExecutionTimedOut' : 'ExecutionFailed',
+          {
+            [timedOut ? 'executionTimedOutEventDetails' : 'executionFailedEventDetails']: failure,
+          },
+        );
       } finally {
         execution.settle();
       }
     })();
   }
 
-  private async end(execution: Execution, outcome: Partial<ExecutionRecord> & { status: ExecutionRecord['status'] }, type: string, details: Record<string, unknown>): Promise<void> {
+  private async end(
+    execution: Execution,
+    outcome: Partial<ExecutionRecord> & { status: ExecutionRecord['status'] },
+    type: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
     if (execution.record.status !== 'RUNNING' || this.stopping) return;
     Object.assign(execution.record, outcome, { stopDate: new Date(this.now()).toISOString() });
     execution.root = undefined;
@@ -425,18 +501,31 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     // A child started with .sync does not outlive its parent.
     for (const child of this.executions.values()) {
       if (child.record.parentArn === execution.record.executionArn && child.record.status === 'RUNNING') {
-        await this.stop(child.record.executionArn, 'States.Aborted', `Its parent execution ${execution.record.name} ended ${execution.record.status}`);
+        await this.stop(
+          child.record.executionArn,
+          'States.Aborted',
+          `Its parent execution ${execution.record.name} ended ${execution.record.status}`,
+        );
       }
     }
     try {
-      await this.options.onExecutionEnded?.({ ...this.descriptionOf(execution.record), stateMachine: execution.record.stateMachine, input: JSON.parse(execution.record.input) as unknown });
+      await this.options.onExecutionEnded?.({
+        ...this.descriptionOf(execution.record),
+        stateMachine: execution.record.stateMachine,
+        input: JSON.parse(execution.record.input) as unknown,
+      });
     } catch (error) {
       this.log(`sfn: after ${execution.record.name} ended: ${(error as Error).message}`);
     }
   }
 
   /** Runs a branch (the workflow, or one Map iteration) from `position` to its end; returns its output. */
-  private async runBranch(execution: Execution, branch: PreparedBranch, start: Position, moveTo: (position: Position) => void): Promise<Json> {
+  private async runBranch(
+    execution: Execution,
+    branch: PreparedBranch,
+    start: Position,
+    moveTo: (position: Position) => void,
+  ): Promise<Json> {
     let position = start;
     for (;;) {
       if (!this.live(execution)) throw new ExecutionStoppedError();
@@ -445,7 +534,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       const result = await this.runState(execution, state, position);
       if (!this.live(execution)) throw new ExecutionStoppedError();
       const prefix = HISTORY_PREFIX[state.type] ?? state.type;
-      this.event(execution, `${prefix}StateExited`, { stateExitedEventDetails: { name: state.name, output: JSON.stringify(result.output) } });
+      this.event(execution, `${prefix}StateExited`, {
+        stateExitedEventDetails: { name: state.name, output: JSON.stringify(result.output) },
+      });
       if (result.next === undefined) {
         await this.checkpoint(execution);
         return result.output;
@@ -459,7 +550,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private enter(execution: Execution, branch: PreparedBranch, stateName: string, input: Json): Position {
     const state = branch.states[stateName];
     const prefix = HISTORY_PREFIX[state?.type ?? ''] ?? 'State';
-    const seq = this.event(execution, `${prefix}StateEntered`, { stateEnteredEventDetails: { name: stateName, input: JSON.stringify(input) } });
+    const seq = this.event(execution, `${prefix}StateEntered`, {
+      stateEnteredEventDetails: { name: stateName, input: JSON.stringify(input) },
+    });
     const enteredAt = new Date(this.now()).toISOString();
     execution.visits.push({ name: stateName, enteredAt });
     this.onStateEntered?.(execution.record.name, stateName);
@@ -470,17 +563,31 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (state.map) return this.runMap(execution, state, position);
     if (state.wait) await this.sleepUntil(execution, this.waitDueAt(execution, state, position), position.scale);
     const overrides: Record<string, unknown> = {};
-    if (state.task) overrides['taskResourceLocalHandlers'] = { [state.name]: this.taskHandler(execution, state, position) };
+    if (state.task)
+      overrides['taskResourceLocalHandlers'] = { [state.name]: this.taskHandler(execution, state, position) };
     if (state.wait) overrides['waitTimeOverrides'] = { [state.name]: 0 };
     const output = await this.runUnit(execution, state.unit, position.input, overrides);
     if (state.type === 'Succeed') return { next: undefined, output };
     return this.transitionOf(output);
   }
 
-  private async runUnit(execution: Execution, unit: StateMachine, input: Json, overrides: Record<string, unknown>, context: Record<string, unknown> = {}): Promise<Json> {
+  private async runUnit(
+    execution: Execution,
+    unit: StateMachine,
+    input: Json,
+    overrides: Record<string, unknown>,
+    context: Record<string, unknown> = {},
+  ): Promise<Json> {
     const run = unit.run(input, {
       overrides,
-      context: { Execution: { Id: execution.record.executionArn, Name: execution.record.name, StartTime: execution.record.startDate }, ...context },
+      context: {
+        Execution: {
+          Id: execution.record.executionArn,
+          Name: execution.record.name,
+          StartTime: execution.record.startDate,
+        },
+        ...context,
+      },
     });
     execution.aborts.add(run.abort);
     try {
@@ -491,7 +598,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private transitionOf(output: Json): UnitResult {
-    if (!isObject(output) || typeof output['to'] !== 'string') throw new TaskFailure('States.Runtime', 'The local engine lost track of a transition');
+    if (!isObject(output) || typeof output['to'] !== 'string')
+      throw new TaskFailure('States.Runtime', 'The local engine lost track of a transition');
     return { next: output['to'] === '' ? undefined : output['to'], output: output['output'] ?? null };
   }
 
@@ -502,7 +610,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const items = isObject(itemsOutput) && Array.isArray(itemsOutput['items']) ? itemsOutput['items'] : undefined;
     let outcome: { results: Json[] } | { failure: { error: string; cause: string } };
     if (!items) {
-      outcome = { failure: { error: 'States.Runtime', cause: 'Input of Map state must be an array or ItemsPath property must point to an array' } };
+      outcome = {
+        failure: {
+          error: 'States.Runtime',
+          cause: 'Input of Map state must be an array or ItemsPath property must point to an array',
+        },
+      };
     } else {
       const resuming = position.map !== undefined;
       position.map ??= { items: items.length, results: {}, running: {} };
@@ -512,13 +625,23 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       }
       outcome = await this.runIterations(execution, state, position, items);
     }
-    const handler = () => ('failure' in outcome ? Promise.reject(new TaskFailure(outcome.failure.error, outcome.failure.cause)) : Promise.resolve(outcome.results));
+    const handler = () =>
+      'failure' in outcome
+        ? Promise.reject(new TaskFailure(outcome.failure.error, outcome.failure.cause))
+        : Promise.resolve(outcome.results);
     this.event(execution, 'failure' in outcome ? 'MapStateFailed' : 'MapStateSucceeded', {});
-    const output = await this.runUnit(execution, state.unit, position.input, { taskResourceLocalHandlers: { [state.name]: handler } });
+    const output = await this.runUnit(execution, state.unit, position.input, {
+      taskResourceLocalHandlers: { [state.name]: handler },
+    });
     return this.transitionOf(output);
   }
 
-  private async runIterations(execution: Execution, state: PreparedState, position: Position, items: Json[]): Promise<{ results: Json[] } | { failure: { error: string; cause: string } }> {
+  private async runIterations(
+    execution: Execution,
+    state: PreparedState,
+    position: Position,
+    items: Json[],
+  ): Promise<{ results: Json[] } | { failure: { error: string; cause: string } }> {
     const map = state.map;
     const progress = position.map;
     if (!map || !progress) throw new TaskFailure('States.Runtime', `${state.name} is not a Map`);
@@ -529,7 +652,15 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       if (!iteration) {
         const item = items[index] ?? null;
         const input = map.selector
-          ? this.transitionOf(await this.runUnit(execution, map.selector, position.input, {}, { Map: { Item: { Index: index, Value: item } } })).output
+          ? this.transitionOf(
+              await this.runUnit(
+                execution,
+                map.selector,
+                position.input,
+                {},
+                { Map: { Item: { Index: index, Value: item } } },
+              ),
+            ).output
           : item;
         this.event(execution, 'MapIterationStarted', { mapIterationStartedEventDetails: { name: state.name, index } });
         iteration = this.enter(execution, map.branch, map.branch.startAt, input);
@@ -537,11 +668,15 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         await this.checkpoint(execution);
       }
       try {
-        const output = await this.runBranch(execution, map.branch, iteration, (next) => { progress.running[String(index)] = next; });
+        const output = await this.runBranch(execution, map.branch, iteration, (next) => {
+          progress.running[String(index)] = next;
+        });
         const { [String(index)]: _finished, ...stillRunning } = progress.running;
         progress.running = stillRunning;
         progress.results[String(index)] = output;
-        this.event(execution, 'MapIterationSucceeded', { mapIterationSucceededEventDetails: { name: state.name, index } });
+        this.event(execution, 'MapIterationSucceeded', {
+          mapIterationSucceededEventDetails: { name: state.name, index },
+        });
         await this.checkpoint(execution);
       } catch (error) {
         if (error instanceof ExecutionStoppedError || !this.live(execution)) throw new ExecutionStoppedError();
@@ -566,7 +701,11 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   // ---- tasks ----
 
-  private taskHandler(execution: Execution, state: PreparedState, position: Position): (input: unknown) => Promise<unknown> {
+  private taskHandler(
+    execution: Execution,
+    state: PreparedState,
+    position: Position,
+  ): (input: unknown) => Promise<unknown> {
     const task = state.task;
     if (!task) throw new TaskFailure('States.Runtime', `${state.name} is not a Task`);
     // Only the first attempt after a restart picks up what the position recorded.
@@ -581,8 +720,17 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       if (task.kind === 'token') return this.waitForToken(execution, state, position, task, input, resuming);
       if (task.kind === 'child') return this.runChild(execution, state, position, task, input, resuming, attempt);
       if (resuming && task.retriesLostInvocation) {
-        this.event(execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error: LOST_INVOCATION, cause: 'The local runtime stopped while this task ran' } });
-        throw new LambdaTaskError(Object.assign(new Error('The local runtime stopped while this task ran'), { name: LOST_INVOCATION }));
+        this.event(execution, 'TaskFailed', {
+          taskFailedEventDetails: {
+            resourceType: 'lambda',
+            resource: 'invoke',
+            error: LOST_INVOCATION,
+            cause: 'The local runtime stopped while this task ran',
+          },
+        });
+        throw new LambdaTaskError(
+          Object.assign(new Error('The local runtime stopped while this task ran'), { name: LOST_INVOCATION }),
+        );
       }
       const payload = task.kind === 'lambda-invoke' && isObject(input) ? input['Payload'] : input;
       const result = await this.invokeRecorded(execution, task, payload);
@@ -591,23 +739,46 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   private async invokeRecorded(execution: Execution, task: PreparedTask, payload: unknown): Promise<unknown> {
-    this.event(execution, 'TaskScheduled', { taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', parameters: JSON.stringify(payload ?? null) } });
+    this.event(execution, 'TaskScheduled', {
+      taskScheduledEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        parameters: JSON.stringify(payload ?? null),
+      },
+    });
     this.event(execution, 'TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } });
     try {
       const result = await task.invoke(payload);
-      this.event(execution, 'TaskSucceeded', { taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: JSON.stringify(result ?? null) } });
+      this.event(execution, 'TaskSucceeded', {
+        taskSucceededEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          output: JSON.stringify(result ?? null),
+        },
+      });
       return result;
     } catch (error) {
       const failure = failureOf(error);
-      this.event(execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', ...failure } });
+      this.event(execution, 'TaskFailed', {
+        taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', ...failure },
+      });
       throw error;
     }
   }
 
   /** `.waitForTaskToken`: the token, its timeout and heartbeat are checkpointed before the Lambda sees the token. */
-  private async waitForToken(execution: Execution, state: PreparedState, position: Position, task: PreparedTask, input: unknown, resuming: boolean): Promise<unknown> {
+  private async waitForToken(
+    execution: Execution,
+    state: PreparedState,
+    position: Position,
+    task: PreparedTask,
+    input: unknown,
+    resuming: boolean,
+  ): Promise<unknown> {
     const pathSeconds = isObject(input) ? input[PATH_TIMEOUT_KEY] : undefined;
-    const effective = isObject(input) ? Object.fromEntries(Object.entries(input).filter(([key]) => key !== PATH_TIMEOUT_KEY)) : input;
+    const effective = isObject(input)
+      ? Object.fromEntries(Object.entries(input).filter(([key]) => key !== PATH_TIMEOUT_KEY))
+      : input;
     let checkpoint = resuming ? position.token : undefined;
     if (!checkpoint) {
       const now = this.now();
@@ -615,8 +786,18 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       checkpoint = {
         token: randomBytes(24).toString('base64url'),
         invoked: false,
-        ...(timeoutSeconds === undefined ? {} : { timeoutDueAt: now + (Math.min(timeoutSeconds, MAX_TIMER_SECONDS * this.timeScale) * 1000) / this.timeScale }),
-        ...(task.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: task.heartbeatSeconds, heartbeatDueAt: now + (task.heartbeatSeconds * 1000) / this.timeScale }),
+        ...(timeoutSeconds === undefined
+          ? {}
+          : {
+              timeoutDueAt:
+                now + (Math.min(timeoutSeconds, MAX_TIMER_SECONDS * this.timeScale) * 1000) / this.timeScale,
+            }),
+        ...(task.heartbeatSeconds === undefined
+          ? {}
+          : {
+              heartbeatSeconds: task.heartbeatSeconds,
+              heartbeatDueAt: now + (task.heartbeatSeconds * 1000) / this.timeScale,
+            }),
       };
       position.token = checkpoint;
       position.scale = this.timeScale;
@@ -629,7 +810,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       if ('output' in token.outcome) return token.outcome.output;
       throw new TaskFailure(token.outcome.error, token.outcome.cause);
     }
-    const payload = JSON.parse(JSON.stringify(isObject(effective) ? effective['Payload'] : effective).replaceAll(TOKEN_PLACEHOLDER, token.token)) as unknown;
+    const payload = JSON.parse(
+      JSON.stringify(isObject(effective) ? effective['Payload'] : effective).replaceAll(TOKEN_PLACEHOLDER, token.token),
+    ) as unknown;
     return new Promise((resolve, reject) => {
       let timeoutTimer: NodeJS.Timeout | undefined;
       let heartbeatTimer: NodeJS.Timeout | undefined;
@@ -644,10 +827,19 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       };
       const armHeartbeat = (dueAt: number, scale: number) => {
         clearTimeout(heartbeatTimer);
-        heartbeatTimer = setTimeout(() => {
-          this.event(execution, 'TaskTimedOut', { taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error: 'States.HeartbeatTimeout' } });
-          fail(new TaskFailure('States.HeartbeatTimeout', 'No heartbeat within HeartbeatSeconds'));
-        }, this.remainingMs(dueAt, scale));
+        heartbeatTimer = setTimeout(
+          () => {
+            this.event(execution, 'TaskTimedOut', {
+              taskTimedOutEventDetails: {
+                resourceType: 'lambda',
+                resource: 'invoke.waitForTaskToken',
+                error: 'States.HeartbeatTimeout',
+              },
+            });
+            fail(new TaskFailure('States.HeartbeatTimeout', 'No heartbeat within HeartbeatSeconds'));
+          },
+          this.remainingMs(dueAt, scale),
+        );
       };
       this.tokens.set(token.token, {
         execution,
@@ -655,14 +847,27 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         resolve: (output) => {
           clear();
           delete position.token;
-          this.event(execution, 'TaskSucceeded', { taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', output: JSON.stringify(output ?? null) } });
+          this.event(execution, 'TaskSucceeded', {
+            taskSucceededEventDetails: {
+              resourceType: 'lambda',
+              resource: 'invoke.waitForTaskToken',
+              output: JSON.stringify(output ?? null),
+            },
+          });
           resolve(output);
         },
         reject: (error) => {
           clear();
           if (!(error instanceof ExecutionStoppedError)) {
             delete position.token;
-            this.event(execution, 'TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error: error.name, cause: error.message } });
+            this.event(execution, 'TaskFailed', {
+              taskFailedEventDetails: {
+                resourceType: 'lambda',
+                resource: 'invoke.waitForTaskToken',
+                error: error.name,
+                cause: error.message,
+              },
+            });
           }
           reject(error);
         },
@@ -679,20 +884,33 @@ export class LocalWorkflowEngine implements WorkflowEngine {
             }),
       });
       if (token.timeoutDueAt !== undefined) {
-        timeoutTimer = setTimeout(() => {
-          this.event(execution, 'TaskTimedOut', { taskTimedOutEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken', error: 'States.Timeout' } });
-          fail(new TaskFailure('States.Timeout', 'The task token was not answered within the timeout'));
-        }, this.remainingMs(token.timeoutDueAt, position.scale));
+        timeoutTimer = setTimeout(
+          () => {
+            this.event(execution, 'TaskTimedOut', {
+              taskTimedOutEventDetails: {
+                resourceType: 'lambda',
+                resource: 'invoke.waitForTaskToken',
+                error: 'States.Timeout',
+              },
+            });
+            fail(new TaskFailure('States.Timeout', 'The task token was not answered within the timeout'));
+          },
+          this.remainingMs(token.timeoutDueAt, position.scale),
+        );
       }
       if (token.heartbeatDueAt !== undefined) armHeartbeat(token.heartbeatDueAt, position.scale);
       if (token.invoked) return;
       this.invokeRecorded(execution, task, payload).then(
         () => {
           token.invoked = true;
-          this.event(execution, 'TaskSubmitted', { taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' } });
+          this.event(execution, 'TaskSubmitted', {
+            taskSubmittedEventDetails: { resourceType: 'lambda', resource: 'invoke.waitForTaskToken' },
+          });
           void this.checkpoint(execution);
         },
-        (error: unknown) => { fail(error instanceof Error ? error : new Error(String(error))); },
+        (error: unknown) => {
+          fail(error instanceof Error ? error : new Error(String(error)));
+        },
       );
     });
   }
@@ -707,7 +925,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       await this.checkpoint(parked.execution);
       return;
     }
-    if (!pending) throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
+    if (!pending)
+      throw new TaskTokenExpiredError('The task token is not waiting (it finished, timed out or never existed)');
     this.tokens.delete(taskToken);
     if (pending.position.token?.token === taskToken) pending.position.token.outcome = outcome;
     await this.checkpoint(pending.execution);
@@ -716,26 +935,64 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   }
 
   /** `startExecution.sync:2`: run the child to its end; its output comes back as JSON under `Output`. */
-  private async runChild(execution: Execution, state: PreparedState, position: Position, task: PreparedTask, input: unknown, resuming: boolean, attempt: number): Promise<unknown> {
+  private async runChild(
+    execution: Execution,
+    state: PreparedState,
+    position: Position,
+    task: PreparedTask,
+    input: unknown,
+    resuming: boolean,
+    attempt: number,
+  ): Promise<unknown> {
     const child = task.child;
     if (!child) throw new TaskFailure('States.Runtime', `${state.name} starts no state machine`);
     const childInput = isObject(input) && isObject(input['Input']) ? input['Input'] : {};
     let name = resuming ? position.child : undefined;
     if (!name) {
-      const suffix = createHash('sha256').update(`${execution.record.executionArn}#${String(position.seq)}#${String(attempt)}`).digest('hex').slice(0, 8);
+      const suffix = createHash('sha256')
+        .update(`${execution.record.executionArn}#${String(position.seq)}#${String(attempt)}`)
+        .digest('hex')
+        .slice(0, 8);
       name = `${execution.record.name}-${suffix}`.slice(-80);
       position.child = name;
       await this.checkpoint(execution);
     }
-    this.event(execution, 'TaskScheduled', { taskScheduledEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', parameters: JSON.stringify(childInput) } });
+    this.event(execution, 'TaskScheduled', {
+      taskScheduledEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        parameters: JSON.stringify(childInput),
+      },
+    });
     const { executionArn } = await this.start(child, name, childInput, execution.record.executionArn);
-    this.event(execution, 'TaskSubmitted', { taskSubmittedEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', output: JSON.stringify({ ExecutionArn: executionArn }) } });
+    this.event(execution, 'TaskSubmitted', {
+      taskSubmittedEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        output: JSON.stringify({ ExecutionArn: executionArn }),
+      },
+    });
     const result = await this.waitFor(executionArn);
     if (result.status !== 'SUCCEEDED') {
-      throw new TaskFailure('States.TaskFailed', JSON.stringify({ ExecutionArn: executionArn, Status: result.status, Error: result.error, Cause: result.cause }));
+      throw new TaskFailure(
+        'States.TaskFailed',
+        JSON.stringify({ ExecutionArn: executionArn, Status: result.status, Error: result.error, Cause: result.cause }),
+      );
     }
-    const output = { ExecutionArn: executionArn, Output: result.output ?? null, Status: 'SUCCEEDED', StartDate: result.startDate, StopDate: result.stopDate };
-    this.event(execution, 'TaskSucceeded', { taskSucceededEventDetails: { resourceType: 'states', resource: 'startExecution.sync:2', output: JSON.stringify(output) } });
+    const output = {
+      ExecutionArn: executionArn,
+      Output: result.output ?? null,
+      Status: 'SUCCEEDED',
+      StartDate: result.startDate,
+      StopDate: result.stopDate,
+    };
+    this.event(execution, 'TaskSucceeded', {
+      taskSucceededEventDetails: {
+        resourceType: 'states',
+        resource: 'startExecution.sync:2',
+        output: JSON.stringify(output),
+      },
+    });
     return output;
   }
 
@@ -749,7 +1006,10 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private waitDueAt(execution: Execution, state: PreparedState, position: Position): number {
     if (position.waitDueAt !== undefined) return position.waitDueAt;
     const entered = Date.parse(position.enteredAt);
-    const seconds = state.wait?.timestamp === undefined ? (state.wait?.seconds ?? 0) : (Date.parse(state.wait.timestamp) - entered) / 1000;
+    const seconds =
+      state.wait?.timestamp === undefined
+        ? (state.wait?.seconds ?? 0)
+        : (Date.parse(state.wait.timestamp) - entered) / 1000;
     position.waitDueAt = entered + (Math.max(0, seconds) * 1000) / this.timeScale;
     position.scale = this.timeScale;
     void this.checkpoint(execution);
@@ -777,7 +1037,13 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private event(execution: Execution, type: string, details: Record<string, unknown>): number {
     const id = execution.record.nextEventId;
     execution.record.nextEventId += 1;
-    execution.pendingEvents.push({ id, previousEventId: id - 1, timestamp: new Date(this.now()).toISOString(), type, ...details });
+    execution.pendingEvents.push({
+      id,
+      previousEventId: id - 1,
+      timestamp: new Date(this.now()).toISOString(),
+      type,
+      ...details,
+    });
     return id;
   }
 
@@ -791,7 +1057,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const events = execution.pendingEvents.splice(0);
     execution.writes = execution.writes
       .then(() => this.journal.save(record, events))
-      .catch((error: unknown) => { this.log(`sfn: could not record ${execution.record.name}: ${(error as Error).message}`); });
+      .catch((error: unknown) => {
+        this.log(`sfn: could not record ${execution.record.name}: ${(error as Error).message}`);
+      });
     return execution.writes;
   }
 
@@ -819,7 +1087,9 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   private async restore(record: ExecutionRecord): Promise<'failed' | { execution: Execution; compensated: boolean }> {
     // The file as it is now is the definition when the hash matches; otherwise the stored copy.
-    const stored = this.prepared.has(record.definitionHash) ? '' : await this.journal.getDefinition(record.definitionHash);
+    const stored = this.prepared.has(record.definitionHash)
+      ? ''
+      : await this.journal.getDefinition(record.definitionHash);
     let machine: PreparedBranch | undefined;
     let why = '';
     if (stored === undefined) why = `its definition (${record.definitionHash.slice(0, 12)}) is gone`;
@@ -846,17 +1116,25 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     const cause = `The local runtime could not resume this execution: ${why}`;
     const compensation = this.options.compensation?.[record.stateMachine];
     const current = this.current[record.stateMachine] as { hash: string } | undefined;
-    const execution = this.newExecution(record, machine ?? (current ? this.branchFor(current.hash) : { startAt: '', states: {} }));
+    const execution = this.newExecution(
+      record,
+      machine ?? (current ? this.branchFor(current.hash) : { startAt: '', states: {} }),
+    );
     this.executions.set(record.executionArn, execution);
     if (!compensation || !current) {
-      await this.end(execution, { status: 'FAILED', error: 'States.Runtime', cause }, 'ExecutionFailed', { executionFailedEventDetails: { error: 'States.Runtime', cause } });
+      await this.end(execution, { status: 'FAILED', error: 'States.Runtime', cause }, 'ExecutionFailed', {
+        executionFailedEventDetails: { error: 'States.Runtime', cause },
+      });
       return 'failed';
     }
     this.log(`sfn: ${record.name} cannot resume (${why}); continuing at "${compensation}"`);
     record.definitionHash = current.hash;
     execution.machine = this.branchFor(current.hash);
     const input = JSON.parse(record.input) as Json;
-    execution.root = this.enter(execution, execution.machine, compensation, { ...(isObject(input) ? input : {}), failure: { Error: 'ExecutionNotResumable', Cause: cause } });
+    execution.root = this.enter(execution, execution.machine, compensation, {
+      ...(isObject(input) ? input : {}),
+      failure: { Error: 'ExecutionNotResumable', Cause: cause },
+    });
     await this.checkpoint(execution);
     return { execution, compensated: true };
   }
@@ -874,7 +1152,12 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return branch;
   }
 
-  private prepareBranch(machineName: string, container: JsonObject, spec: LocalStateMachine, names = new Set<string>()): PreparedBranch {
+  private prepareBranch(
+    machineName: string,
+    container: JsonObject,
+    spec: LocalStateMachine,
+    names = new Set<string>(),
+  ): PreparedBranch {
     const states = isObject(container['States']) ? container['States'] : {};
     const startAt = typeof container['StartAt'] === 'string' ? container['StartAt'] : '';
     const prepared: Record<string, PreparedState> = {};
@@ -887,15 +1170,30 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     return { startAt, states: prepared };
   }
 
-  private prepareState(machineName: string, name: string, state: JsonObject, spec: LocalStateMachine, names: Set<string>): PreparedState {
+  private prepareState(
+    machineName: string,
+    name: string,
+    state: JsonObject,
+    spec: LocalStateMachine,
+    names: Set<string>,
+  ): PreparedState {
     const type = typeof state['Type'] === 'string' ? state['Type'] : '';
-    if (type === 'Parallel') throw new Error(`${machineName}: "${name}" is a Parallel state, which the local engine does not run`);
+    if (type === 'Parallel')
+      throw new Error(`${machineName}: "${name}" is a Parallel state, which the local engine does not run`);
     this.scaleRetries(state);
     const result: Omit<PreparedState, 'unit'> & { unit?: StateMachine } = { name, type, raw: state };
     if (type === 'Task') {
       result.task = this.prepareTask(machineName, name, state, spec);
       // Token tasks keep their own (checkpointed) timeout; others use the library's, scaled.
-      const seconds = result.task.kind === 'token' ? MAX_TIMER_SECONDS : Math.min(MAX_TIMER_SECONDS, (typeof state['TimeoutSeconds'] === 'number' ? state['TimeoutSeconds'] : AWS_DEFAULT_TASK_TIMEOUT_SECONDS) / this.timeScale);
+      const seconds =
+        result.task.kind === 'token'
+          ? MAX_TIMER_SECONDS
+          : Math.min(
+              MAX_TIMER_SECONDS,
+              (typeof state['TimeoutSeconds'] === 'number'
+                ? state['TimeoutSeconds']
+                : AWS_DEFAULT_TASK_TIMEOUT_SECONDS) / this.timeScale,
+            );
       state['TimeoutSeconds'] = seconds;
       delete state['HeartbeatSeconds'];
     }
@@ -904,22 +1202,48 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         ...(typeof state['Seconds'] === 'number' ? { seconds: state['Seconds'] } : {}),
         ...(typeof state['Timestamp'] === 'string' ? { timestamp: state['Timestamp'] } : {}),
       };
-      if (state['SecondsPath'] !== undefined || state['TimestampPath'] !== undefined) throw new Error(`${machineName}: "${name}" waits by a path, which the local engine does not run`);
+      if (state['SecondsPath'] !== undefined || state['TimestampPath'] !== undefined)
+        throw new Error(`${machineName}: "${name}" waits by a path, which the local engine does not run`);
     }
     if (type === 'Map') {
-      if (Array.isArray(state['Retry'])) throw new Error(`${machineName}: "${name}" retries a Map, which the local engine does not run`);
-      const processor = isObject(state['ItemProcessor']) ? state['ItemProcessor'] : isObject(state['Iterator']) ? state['Iterator'] : {};
+      if (Array.isArray(state['Retry']))
+        throw new Error(`${machineName}: "${name}" retries a Map, which the local engine does not run`);
+      const processor = isObject(state['ItemProcessor'])
+        ? state['ItemProcessor']
+        : isObject(state['Iterator'])
+          ? state['Iterator']
+          : {};
       const inputPath: JsonObject = state['InputPath'] === undefined ? {} : { InputPath: state['InputPath'] };
-      const selector = isObject(state['ItemSelector']) ? state['ItemSelector'] : isObject(state['Parameters']) ? state['Parameters'] : undefined;
+      const selector = isObject(state['ItemSelector'])
+        ? state['ItemSelector']
+        : isObject(state['Parameters'])
+          ? state['Parameters']
+          : undefined;
       result.map = {
         branch: this.prepareBranch(machineName, processor, spec, names),
-        items: unitOf('items', { Type: 'Pass', ...inputPath, Parameters: { 'items.$': typeof state['ItemsPath'] === 'string' ? state['ItemsPath'] : '$' }, End: true }),
+        items: unitOf('items', {
+          Type: 'Pass',
+          ...inputPath,
+          Parameters: { 'items.$': typeof state['ItemsPath'] === 'string' ? state['ItemsPath'] : '$' },
+          End: true,
+        }),
         ...(selector ? { selector: unitOf('selector', { Type: 'Pass', ...inputPath, End: true }, selector) } : {}),
         maxConcurrency: typeof state['MaxConcurrency'] === 'number' ? state['MaxConcurrency'] : 0,
       };
       // The Map's own input and output processing, Catch and transitions, run as a Task whose result is the iterations' results.
-      const { ItemProcessor: _processor, Iterator: _iterator, ItemSelector: _selector, Parameters: _parameters, ItemsPath: _itemsPath, MaxConcurrency: _max, ...rest } = state;
-      return { ...result, unit: unitOf(name, { ...rest, Type: 'Task', Resource: MAP_RESULT_RESOURCE, TimeoutSeconds: MAX_TIMER_SECONDS }) };
+      const {
+        ItemProcessor: _processor,
+        Iterator: _iterator,
+        ItemSelector: _selector,
+        Parameters: _parameters,
+        ItemsPath: _itemsPath,
+        MaxConcurrency: _max,
+        ...rest
+      } = state;
+      return {
+        ...result,
+        unit: unitOf(name, { ...rest, Type: 'Task', Resource: MAP_RESULT_RESOURCE, TimeoutSeconds: MAX_TIMER_SECONDS }),
+      };
     }
     return { ...result, unit: unitOf(name, state) };
   }
@@ -929,21 +1253,38 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     if (!Array.isArray(retriers)) return;
     for (const retrier of retriers) {
       if (!isObject(retrier)) continue;
-      retrier['IntervalSeconds'] = (typeof retrier['IntervalSeconds'] === 'number' ? retrier['IntervalSeconds'] : 1) / this.timeScale;
-      if (typeof retrier['MaxDelaySeconds'] === 'number') retrier['MaxDelaySeconds'] = retrier['MaxDelaySeconds'] / this.timeScale;
+      retrier['IntervalSeconds'] =
+        (typeof retrier['IntervalSeconds'] === 'number' ? retrier['IntervalSeconds'] : 1) / this.timeScale;
+      if (typeof retrier['MaxDelaySeconds'] === 'number')
+        retrier['MaxDelaySeconds'] = retrier['MaxDelaySeconds'] / this.timeScale;
     }
   }
 
-  private prepareTask(machineName: string, stateName: string, state: JsonObject, spec: LocalStateMachine): PreparedTask {
+  private prepareTask(
+    machineName: string,
+    stateName: string,
+    state: JsonObject,
+    spec: LocalStateMachine,
+  ): PreparedTask {
     const resource = typeof state['Resource'] === 'string' ? state['Resource'] : '';
     const parameters = isObject(state['Parameters']) ? state['Parameters'] : {};
     const retriers = Array.isArray(state['Retry']) ? state['Retry'].filter(isObject) : [];
-    const retriesLostInvocation = retriers.some((retrier) => Array.isArray(retrier['ErrorEquals']) && retrier['ErrorEquals'].some((error) => error === LOST_INVOCATION || error === 'States.ALL' || error === 'States.TaskFailed'));
+    const retriesLostInvocation = retriers.some(
+      (retrier) =>
+        Array.isArray(retrier['ErrorEquals']) &&
+        retrier['ErrorEquals'].some(
+          (error) => error === LOST_INVOCATION || error === 'States.ALL' || error === 'States.TaskFailed',
+        ),
+    );
     const never = () => Promise.reject(new Error('not a Lambda task'));
     if (resource === 'arn:aws:states:::states:startExecution.sync:2') {
-      const placeholder = typeof parameters['StateMachineArn'] === 'string' ? /^\$\{(\w+)\}$/u.exec(parameters['StateMachineArn'])?.[1] : undefined;
+      const placeholder =
+        typeof parameters['StateMachineArn'] === 'string'
+          ? /^\$\{(\w+)\}$/u.exec(parameters['StateMachineArn'])?.[1]
+          : undefined;
       const child = placeholder ? spec.stateMachines?.[placeholder] : undefined;
-      if (!child) throw new Error(`${machineName}: state "${stateName}" starts a state machine with no local definition`);
+      if (!child)
+        throw new Error(`${machineName}: state "${stateName}" starts a state machine with no local definition`);
       return { kind: 'child', invoke: never, child, retriesLostInvocation };
     }
     const functionName = typeof parameters['FunctionName'] === 'string' ? parameters['FunctionName'] : resource;
@@ -968,7 +1309,8 @@ export class LocalWorkflowEngine implements WorkflowEngine {
       }
       const payload = isObject(parameters['Payload']) ? parameters['Payload'] : {};
       const tokenKey = Object.entries(payload).find(([, value]) => value === '$$.Task.Token')?.[0];
-      if (!tokenKey) throw new Error(`${machineName}: "${stateName}" waits for a task token but does not pass $$.Task.Token`);
+      if (!tokenKey)
+        throw new Error(`${machineName}: "${stateName}" waits for a task token but does not pass $$.Task.Token`);
       const { [tokenKey]: _tokenPath, ...rest } = payload;
       parameters['Payload'] = { ...rest, [tokenKey.replace(/\.\$$/u, '')]: TOKEN_PLACEHOLDER };
       state['Parameters'] = parameters;
@@ -976,12 +1318,21 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         kind: 'token',
         invoke,
         tokenKey,
-        timeoutSeconds: typeof state['TimeoutSeconds'] === 'number' ? state['TimeoutSeconds'] : timeoutPath ? undefined : AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+        timeoutSeconds:
+          typeof state['TimeoutSeconds'] === 'number'
+            ? state['TimeoutSeconds']
+            : timeoutPath
+              ? undefined
+              : AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
         ...(typeof state['HeartbeatSeconds'] === 'number' ? { heartbeatSeconds: state['HeartbeatSeconds'] } : {}),
         retriesLostInvocation,
       };
     }
-    return { kind: resource === 'arn:aws:states:::lambda:invoke' ? 'lambda-invoke' : 'invoke', invoke, retriesLostInvocation };
+    return {
+      kind: resource === 'arn:aws:states:::lambda:invoke' ? 'lambda-invoke' : 'invoke',
+      invoke,
+      retriesLostInvocation,
+    };
   }
 }
 
@@ -1016,13 +1367,21 @@ function unitOf(name: string, state: JsonObject, parameters?: JsonObject): State
     }
   }
   if (type === 'Choice') {
-    if (Array.isArray(unit['Choices'])) for (const choice of unit['Choices']) if (isObject(choice) && typeof choice['Next'] === 'string') choice['Next'] = transition(choice['Next']);
+    if (Array.isArray(unit['Choices']))
+      for (const choice of unit['Choices'])
+        if (isObject(choice) && typeof choice['Next'] === 'string') choice['Next'] = transition(choice['Next']);
     if (typeof unit['Default'] === 'string') unit['Default'] = transition(unit['Default']);
   }
-  if (Array.isArray(unit['Catch'])) for (const catcher of unit['Catch']) if (isObject(catcher) && typeof catcher['Next'] === 'string') catcher['Next'] = transition(catcher['Next']);
+  if (Array.isArray(unit['Catch']))
+    for (const catcher of unit['Catch'])
+      if (isObject(catcher) && typeof catcher['Next'] === 'string') catcher['Next'] = transition(catcher['Next']);
   const states: JsonObject = { [name]: unit };
   targets.forEach((target, index) => {
-    states[`${TRANSITION_PREFIX}${String(index)}`] = { Type: 'Pass', Parameters: { to: target, 'output.$': '$' }, End: true };
+    states[`${TRANSITION_PREFIX}${String(index)}`] = {
+      Type: 'Pass',
+      Parameters: { to: target, 'output.$': '$' },
+      End: true,
+    };
   });
   // The original file was validated with asl-validator; the scaled copy has fractional seconds ASL forbids.
   return new StateMachine({ StartAt: name, States: states } as never, { validationOptions: { noValidate: true } });

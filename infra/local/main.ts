@@ -4,7 +4,11 @@ import { JavaMissingError } from './dynamodb-local.js';
 import { localOptionsFromEnv, startLocalRuntime } from './runtime.js';
 
 const { values } = parseArgs({
-  options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', short: 'v', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  options: {
+    fresh: { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
 });
 
 if (values.help) {
@@ -26,7 +30,13 @@ try {
   const runtime = await startLocalRuntime({
     ...options,
     fresh: values.fresh,
-    log: values.verbose ? (line) => { console.log(`  ${line}`); } : (line) => { if (!line.startsWith('sfn:')) console.log(`  ${line}`); },
+    log: values.verbose
+      ? (line) => {
+          console.log(`  ${line}`);
+        }
+      : (line) => {
+          if (!line.startsWith('sfn:')) console.log(`  ${line}`);
+        },
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`
@@ -63,8 +73,12 @@ Try it: npm run demo [-- hml|rollout|provision|service]        Stop: Ctrl-C
       },
     );
   };
-  process.on('SIGINT', () => { shutdown('SIGINT'); });
-  process.on('SIGTERM', () => { shutdown('SIGTERM'); });
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
 } catch (error) {
   if (error instanceof JavaMissingError) {
     console.error(error.message);

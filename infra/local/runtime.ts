@@ -5,7 +5,13 @@ import type { Server } from 'node:http';
 import { z } from 'zod';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import {
+  DynamoDbApprovalStore,
+  DynamoDbCatalogStore,
+  DynamoDbDeploymentStore,
+  DynamoDbLockStore,
+  DynamoDbWaitStore,
+} from '../../functions/adapters/aws/dynamodb-store.js';
 import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
@@ -13,15 +19,34 @@ import { RecordingChat } from '../../functions/adapters/local/recording-chat.js'
 import { DeploymentChangePublisher } from '../../functions/adapters/deployment-change-publisher.js';
 import { declaredPortsOf } from '../../functions/declaration.js';
 import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
-import { DeterministicArtifactRegistry, EnvironmentSecrets, HealthSimulator, RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { DEFAULT_LOCK_LEASE_SECONDS, ENV, LOCAL_DEFAULTS, freezeWindowsFrom, numberEnv, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
+import {
+  DeterministicArtifactRegistry,
+  EnvironmentSecrets,
+  HealthSimulator,
+  RecordingMetrics,
+  systemClock,
+} from '../../functions/adapters/local/local-adapters.js';
+import {
+  DEFAULT_LOCK_LEASE_SECONDS,
+  ENV,
+  LOCAL_DEFAULTS,
+  freezeWindowsFrom,
+  numberEnv,
+  optionalEnv,
+  selfServiceSettingsFrom,
+} from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
 import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import { ValidationError } from '../../functions/errors.js';
-import type { Dependencies, ExecutionDescription, SelfServiceSettings, StateMachineName } from '../../functions/ports/index.js';
+import type {
+  Dependencies,
+  ExecutionDescription,
+  SelfServiceSettings,
+  StateMachineName,
+} from '../../functions/ports/index.js';
 import type { BusEntry } from '../../events/envelope.js';
 import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-status-changed.js';
 import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
@@ -110,7 +135,9 @@ export const simAlarmSchema = z.object({
   alarmName: z.string().min(1).optional(),
 });
 
-export function localOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Pick<LocalRuntimeOptions, 'port' | 'dataDir' | 'timeScale'> {
+export function localOptionsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<LocalRuntimeOptions, 'port' | 'dataDir' | 'timeScale'> {
   return {
     port: numberEnv(ENV.port, LOCAL_DEFAULTS.port, env),
     dataDir: resolve(optionalEnv(ENV.dataDir, LOCAL_DEFAULTS.dataDir, env)),
@@ -134,13 +161,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     for (const stopper of stoppers.reverse()) await stopper();
   };
   try {
-    const dynamoDb: RunningDynamoDb = await startDynamoDb(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
+    const dynamoDb: RunningDynamoDb = await startDynamoDb(
+      options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') },
+    );
     stoppers.push(() => dynamoDb.stop());
     const usage: RuntimeUsage = { invocations: {}, dynamoWriteItems: 0, dynamoTransactionItems: 0 };
     dynamoDb.client.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { TransactItems?: unknown[] };
-        if (context.commandName === 'TransactWriteItemsCommand') usage.dynamoTransactionItems += input.TransactItems?.length ?? 0;
+        if (context.commandName === 'TransactWriteItemsCommand')
+          usage.dynamoTransactionItems += input.TransactItems?.length ?? 0;
         else if (WRITE_COMMANDS.has(context.commandName ?? '')) usage.dynamoWriteItems += 1;
         return next(args);
       },
@@ -155,7 +185,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // Step Functions' own state: a client of its own, so neither the cost counter nor injected
     // DynamoDB faults see it (on AWS it is not in our tables at all).
     const journalClient = localClient(dynamoDb.endpoint);
-    stoppers.push(() => { journalClient.destroy(); });
+    stoppers.push(() => {
+      journalClient.destroy();
+    });
     await ensureTables(journalClient, [{ name: LOCAL_EXECUTIONS_TABLE, design: EXECUTIONS_TABLE_DESIGN }]);
 
     const gitops = new GitRepoGitOps(join(dataDir, 'gitops'));
@@ -165,24 +197,34 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     health.serve(demoTargets());
     const bus = new LocalBus({
       retryDelayMs: 1000 / options.timeScale,
-      onDeliveryError: (rule, event, error) => { log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`); },
+      onDeliveryError: (rule, event, error) => {
+        log(`bus: ${rule} failed for ${event['detail-type']}: ${(error as Error).message}`);
+      },
     });
 
     const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
     // The engine exists before the dependencies it is part of; it reaches them once composed.
     const composed: { deps?: Dependencies } = {};
-    const workflows = new LocalWorkflowEngine(await loadStateMachines(handlers), options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); }, {
-      journal: new DynamoDbExecutionJournal(journalClient, LOCAL_EXECUTIONS_TABLE),
-      // What an execution that cannot resume (its definition is gone) continues at: the normal rollback or failure recording.
-      compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
-      onExecutionEnded: async (execution) => {
-        if (composed.deps && execution.stateMachine === 'approval') await voidApprovalOfEndedWorkflow(composed.deps, execution);
-        // Step Functions' own "Execution Status Change" event, which the default bus carries on AWS.
-        await bus.publish([executionStatusChangeEntry({ ...execution, input: JSON.stringify(execution.input) })]);
+    const workflows = new LocalWorkflowEngine(
+      await loadStateMachines(handlers),
+      options.timeScale,
+      (execution, state) => {
+        log(`sfn: ${execution} → ${state}`);
       },
-      log,
-    });
+      {
+        journal: new DynamoDbExecutionJournal(journalClient, LOCAL_EXECUTIONS_TABLE),
+        // What an execution that cannot resume (its definition is gone) continues at: the normal rollback or failure recording.
+        compensation: { deployment: 'Roll back', provisioning: 'Record failure', serviceCreation: 'Record failure' },
+        onExecutionEnded: async (execution) => {
+          if (composed.deps && execution.stateMachine === 'approval')
+            await voidApprovalOfEndedWorkflow(composed.deps, execution);
+          // Step Functions' own "Execution Status Change" event, which the default bus carries on AWS.
+          await bus.publish([executionStatusChangeEntry({ ...execution, input: JSON.stringify(execution.input) })]);
+        },
+        log,
+      },
+    );
     // Stopped in reverse: executions first, then what they were still doing, then DynamoDB.
     stoppers.push(() => gitops.idle());
     stoppers.push(() => bus.idle());
@@ -192,24 +234,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const chat = new RecordingChat(join(dataDir, 'slack-messages.jsonl'), () => optionalEnv(ENV.portalUrl, url));
     const selfService = selfServiceSettingsFrom(process.env);
     const github = new GithubSimulator(join(dataDir, 'github'));
-    await github.open([{ repository: selfService.terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' }]);
+    await github.open([
+      {
+        repository: selfService.terraformRepository,
+        readme:
+          '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n',
+      },
+    ]);
     stoppers.push(() => github.idle());
     const secrets = new EnvironmentSecrets();
     const deps: Dependencies = {
       deployments: new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
       catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
-      locks: new DynamoDbLockStore(dynamoDb.client, table, numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale),
+      locks: new DynamoDbLockStore(
+        dynamoDb.client,
+        table,
+        numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale,
+      ),
       waits: new DynamoDbWaitStore(dynamoDb.client, table),
       bus,
       workflows,
       gitops,
       artifacts: new DeterministicArtifactRegistry(),
-      health: localHealthSource(health, { prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl], timeScale: options.timeScale }),
+      health: localHealthSource(health, {
+        prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl],
+        timeScale: options.timeScale,
+      }),
       clock: systemClock,
       githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
       argocdToken: { value: () => secrets.get('argocdToken') },
       slackSigningSecret: { value: () => secrets.get('slackSigningSecret') },
-      idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }),
+      idempotency: new DynamoDBPersistenceLayer({
+        tableName: LOCAL_DEFAULTS.idempotencyTableName,
+        awsSdkV3Client: dynamoDb.client,
+      }),
       chat,
       githubDeployments: github,
       approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
@@ -225,7 +283,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       // persistence layer per function, as on AWS: Powertools configures a layer once, for its first user.
       const { declaration } = spec.module;
       const handle = declaration.createHandler(
-        declaredPortsOf({ ...deps, idempotency: new DynamoDBPersistenceLayer({ tableName: LOCAL_DEFAULTS.idempotencyTableName, awsSdkV3Client: dynamoDb.client }) }, declaration.ports),
+        declaredPortsOf(
+          {
+            ...deps,
+            idempotency: new DynamoDBPersistenceLayer({
+              tableName: LOCAL_DEFAULTS.idempotencyTableName,
+              awsSdkV3Client: dynamoDb.client,
+            }),
+          },
+          declaration.ports,
+        ),
       );
       handlers[id] = (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
@@ -233,12 +300,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         return fault ? Promise.reject(fault) : handle(event, context);
       };
     }
-    bus.setRules(RULES.map((rule) => ({ name: rule.name, pattern: rule.pattern, target: (event) => handlers[rule.target](event, lambdaContext(rule.target)) })));
+    bus.setRules(
+      RULES.map((rule) => ({
+        name: rule.name,
+        pattern: rule.pattern,
+        target: (event) => handlers[rule.target](event, lambdaContext(rule.target)),
+      })),
+    );
 
     // Every execution the last process left RUNNING continues where it was, as on Step Functions.
     const resumed = await workflows.resume();
     if (resumed.resumed + resumed.compensated + resumed.failed > 0) {
-      log(`resumed ${resumed.resumed} execution(s) in ${resumed.milliseconds} ms${resumed.compensated > 0 ? `; ${resumed.compensated} could not resume and roll back or record their failure` : ''}${resumed.failed > 0 ? `; ${resumed.failed} could not resume and failed` : ''}`);
+      log(
+        `resumed ${resumed.resumed} execution(s) in ${resumed.milliseconds} ms${resumed.compensated > 0 ? `; ${resumed.compensated} could not resume and roll back or record their failure` : ''}${resumed.failed > 0 ? `; ${resumed.failed} could not resume and failed` : ''}`,
+      );
     }
 
     // Known once the server listens; the GitHub controls deliver webhooks to it.
@@ -247,7 +322,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     let ready = false;
     const server = createLocalServer({
       routes: [
-        ...ROUTES.map((route): LocalRoute => ({ ...route, handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult> })),
+        ...ROUTES.map((route): LocalRoute => ({
+          ...route,
+          handle: (event, context) => handlers[route.function](event, context) as Promise<HttpResult>,
+        })),
         ...localControlRoutes(health, bus, chat, options.timeScale, () => ready),
         ...consoleRoutes({ distDir: join(REPOSITORY_ROOT, 'console', 'dist'), issuer }),
         control('POST', '/local/slack/users', (event) => {
@@ -264,14 +342,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           faults.throttleDynamoDb(fault.requests);
           return json(200, { ...fault, status: 'armed' });
         }),
-        ...githubControlRoutes(github, selfService, (eventName, payload) => deliverGithubWebhook(url, optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret), eventName, payload)),
+        ...githubControlRoutes(github, selfService, (eventName, payload) =>
+          deliverGithubWebhook(
+            url,
+            optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret),
+            eventName,
+            payload,
+          ),
+        ),
       ],
       issuer,
-      onError: (error) => { log(`http: ${(error as Error).stack ?? String(error)}`); },
+      onError: (error) => {
+        log(`http: ${(error as Error).stack ?? String(error)}`);
+      },
     });
     const port = await listen(server, options.port);
-    stoppers.push(() => new Promise<void>((resolveClose) => server.close(() => { resolveClose(); })));
-    stoppers.push(() => { server.closeAllConnections(); });
+    stoppers.push(
+      () =>
+        new Promise<void>((resolveClose) =>
+          server.close(() => {
+            resolveClose();
+          }),
+        ),
+    );
+    stoppers.push(() => {
+      server.closeAllConnections();
+    });
     url = `http://127.0.0.1:${port}`;
     await seedDemoOrganization(url, (claims) => issuer.sign(claims));
     await bus.idle();
@@ -283,12 +379,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       webhookUrl: `${url}/webhooks/argocd`,
       token: await deps.argocdToken.value(),
       timeScale: options.timeScale,
-      onError: (error) => { log(`argocd-sim: ${(error as Error).message}`); },
+      onError: (error) => {
+        log(`argocd-sim: ${(error as Error).message}`);
+      },
     });
     await argo.start();
-    stoppers.push(() => { argo.stop(); });
+    stoppers.push(() => {
+      argo.stop();
+    });
 
-    return { url, port, dataDir, timeScale: options.timeScale, dynamoDbEndpoint: dynamoDb.endpoint, deps, bus, workflows, health, gitops, issuer, argo, chat, github, usage, faults, resumed, stop };
+    return {
+      url,
+      port,
+      dataDir,
+      timeScale: options.timeScale,
+      dynamoDbEndpoint: dynamoDb.endpoint,
+      deps,
+      bus,
+      workflows,
+      health,
+      gitops,
+      issuer,
+      argo,
+      chat,
+      github,
+      usage,
+      faults,
+      resumed,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -317,12 +436,17 @@ function executionStatusChangeEntry(execution: ExecutionDescription & { input: s
   };
 }
 
-async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Promise<Record<StateMachineName, LocalStateMachine>> {
+async function loadStateMachines(
+  handlers: Record<FunctionId, AnyHandler>,
+): Promise<Record<StateMachineName, LocalStateMachine>> {
   const entries = await Promise.all(
     Object.entries(STATE_MACHINES).map(async ([name, spec]) => {
       const definition = JSON.parse(await readFile(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8')) as object;
       const functions = Object.fromEntries(
-        spec.steps.map((step) => [functionPlaceholder(step), (payload: unknown, _context: Context) => handlers[step](payload, lambdaContext(step))]),
+        spec.steps.map((step) => [
+          functionPlaceholder(step),
+          (payload: unknown, _context: Context) => handlers[step](payload, lambdaContext(step)),
+        ]),
       );
       return [name, { definition, functions, stateMachines: spec.stateMachineSubstitutions ?? {} }] as const;
     }),
@@ -330,7 +454,11 @@ async function loadStateMachines(handlers: Record<FunctionId, AnyHandler>): Prom
   return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
 }
 
-export const control = (method: string, path: string, handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult): LocalRoute => ({
+export const control = (
+  method: string,
+  path: string,
+  handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult,
+): LocalRoute => ({
   method,
   path,
   auth: 'none',
@@ -343,7 +471,10 @@ export const control = (method: string, path: string, handle: (event: HttpEvent)
   },
 });
 
-const pullRequestQuerySchema = z.object({ repository: z.string().min(1).optional(), state: z.enum(['open', 'merged', 'closed']).optional() });
+const pullRequestQuerySchema = z.object({
+  repository: z.string().min(1).optional(),
+  state: z.enum(['open', 'merged', 'closed']).optional(),
+});
 const mergeSchema = z.object({
   repository: z.string().min(1).optional(),
   /** Who merged: the sender of the webhooks. */
@@ -351,11 +482,24 @@ const mergeSchema = z.object({
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
   apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
 });
-export const slackUserSchema = z.object({ id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'), email: z.email().optional(), name: z.string().min(1), isBot: z.boolean().optional() }).strict();
+export const slackUserSchema = z
+  .object({
+    id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'),
+    email: z.email().optional(),
+    name: z.string().min(1),
+    isBot: z.boolean().optional(),
+  })
+  .strict();
 const commitSchema = z
   .object({
     /** Path → content; null deletes the file. */
-    files: z.record(z.string().min(1).refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'), z.string().nullable()),
+    files: z.record(
+      z
+        .string()
+        .min(1)
+        .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'),
+      z.string().nullable(),
+    ),
     message: z.string().min(1),
     /** The GitHub login that pushes: the push webhook's sender. */
     author: z.string().min(1).default('carol'),
@@ -363,28 +507,65 @@ const commitSchema = z
   .strict();
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
-type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<{ event: string; status: number; body: unknown }>;
+type WebhookDelivery = (
+  eventName: string,
+  payload: Record<string, unknown>,
+) => Promise<{ event: string; status: number; body: unknown }>;
 
 /**
  * What a person does on GitHub, for the demo and tests: list the simulated pull requests, merge
  * one (then GitHub's `pull_request` closed and the apply workflow's `workflow_run` webhooks are
  * delivered, signed, to /webhooks/github), or close one unmerged.
  */
-export function githubControlRoutes(github: GithubSimulator, selfService: SelfServiceSettings, deliver: WebhookDelivery): LocalRoute[] {
+export function githubControlRoutes(
+  github: GithubSimulator,
+  selfService: SelfServiceSettings,
+  deliver: WebhookDelivery,
+): LocalRoute[] {
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
   let runId = Date.now() % 1_000_000;
   return [
     control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
       const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
-      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository)) throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
+      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository))
+        throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
       const request = commitSchema.parse(parseJson(event.body || '{}'));
-      const pushed = await github.push(repository, Object.entries(request.files).map(([path, content]) => ({ path, content })), request.message, request.author);
-      const delivery = await deliver('push', pushPayload({ repository, before: pushed.before, after: pushed.revision, message: request.message, added: pushed.added, modified: pushed.modified, removed: pushed.removed, sender: request.author }));
-      return json(200, { repository, revision: pushed.revision, added: pushed.added, modified: pushed.modified, removed: pushed.removed, deliveries: [delivery] });
+      const pushed = await github.push(
+        repository,
+        Object.entries(request.files).map(([path, content]) => ({ path, content })),
+        request.message,
+        request.author,
+      );
+      const delivery = await deliver(
+        'push',
+        pushPayload({
+          repository,
+          before: pushed.before,
+          after: pushed.revision,
+          message: request.message,
+          added: pushed.added,
+          modified: pushed.modified,
+          removed: pushed.removed,
+          sender: request.author,
+        }),
+      );
+      return json(200, {
+        repository,
+        revision: pushed.revision,
+        added: pushed.added,
+        modified: pushed.modified,
+        removed: pushed.removed,
+        deliveries: [delivery],
+      });
     }),
     control('GET', '/local/github/pull-requests', (event) => {
       const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
-      return json(200, { items: github.listPullRequests({ ...(query.repository ? { repository: query.repository } : {}), ...(query.state ? { state: query.state } : {}) }) });
+      return json(200, {
+        items: github.listPullRequests({
+          ...(query.repository ? { repository: query.repository } : {}),
+          ...(query.state ? { state: query.state } : {}),
+        }),
+      });
     }),
     control('POST', '/local/github/pull-requests/{number}/merge', async (event) => {
       const request = mergeSchema.parse(parseJson(event.body || '{}'));
@@ -392,11 +573,37 @@ export function githubControlRoutes(github: GithubSimulator, selfService: SelfSe
       const pullRequest = await github.merge(repository, numberOf(event), request.by);
       const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
       const deliveries = [
-        await deliver('pull_request', pullRequestPayload({ repository, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: true, mergeCommitSha, labels: [], sender: request.by, branch: pullRequest.branch })),
+        await deliver(
+          'pull_request',
+          pullRequestPayload({
+            repository,
+            number: pullRequest.number,
+            headSha: pullRequest.headSha,
+            action: 'closed',
+            state: 'closed',
+            merged: true,
+            mergeCommitSha,
+            labels: [],
+            sender: request.by,
+            branch: pullRequest.branch,
+          }),
+        ),
       ];
       if (request.apply !== 'none') {
         runId += 1;
-        deliveries.push(await deliver('workflow_run', workflowRunPayload({ repository, workflow: selfService.terraformApplyWorkflow, headSha: mergeCommitSha, conclusion: request.apply, runId, sender: request.by })));
+        deliveries.push(
+          await deliver(
+            'workflow_run',
+            workflowRunPayload({
+              repository,
+              workflow: selfService.terraformApplyWorkflow,
+              headSha: mergeCommitSha,
+              conclusion: request.apply,
+              runId,
+              sender: request.by,
+            }),
+          ),
+        );
       }
       return json(200, { pullRequest, deliveries });
     }),
@@ -404,16 +611,37 @@ export function githubControlRoutes(github: GithubSimulator, selfService: SelfSe
       const request = closeSchema.parse(parseJson(event.body || '{}'));
       const repository = request.repository ?? selfService.terraformRepository;
       const pullRequest = await github.close(repository, numberOf(event), request.by);
-      const delivery = await deliver('pull_request', pullRequestPayload({ repository, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: false, labels: [], sender: request.by, branch: pullRequest.branch }));
+      const delivery = await deliver(
+        'pull_request',
+        pullRequestPayload({
+          repository,
+          number: pullRequest.number,
+          headSha: pullRequest.headSha,
+          action: 'closed',
+          state: 'closed',
+          merged: false,
+          labels: [],
+          sender: request.by,
+          branch: pullRequest.branch,
+        }),
+      );
       return json(200, { pullRequest, deliveries: [delivery] });
     }),
   ];
 }
 
-function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: RecordingChat, timeScale: number, isReady: () => boolean): LocalRoute[] {
+function localControlRoutes(
+  health: HealthSimulator,
+  bus: LocalBus,
+  chat: RecordingChat,
+  timeScale: number,
+  isReady: () => boolean,
+): LocalRoute[] {
   return [
     // The time scale lets clients (the CLI's bake countdown, the console) run their clocks at the runtime's speed.
-    control('GET', '/healthz', () => (isReady() ? json(200, { status: 'ok', timeScale }) : json(503, { status: 'starting', timeScale }))),
+    control('GET', '/healthz', () =>
+      isReady() ? json(200, { status: 'ok', timeScale }) : json(503, { status: 'starting', timeScale }),
+    ),
     control('GET', '/local/slack/messages', (event) => {
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
@@ -428,7 +656,11 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
       });
       return json(200, { ...request, status: 'set' });
     }),
-    control('GET', '/local/sim/metrics', () => ({ statusCode: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body: health.metrics() })),
+    control('GET', '/local/sim/metrics', () => ({
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      body: health.metrics(),
+    })),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
       const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
@@ -442,12 +674,22 @@ function localControlRoutes(health: HealthSimulator, bus: LocalBus, chat: Record
           region: request.region,
           detail: {
             alarmName,
-            state: { value: request.state, reason: 'Set by POST /local/sim/alarm', timestamp: new Date().toISOString() },
+            state: {
+              value: request.state,
+              reason: 'Set by POST /local/sim/alarm',
+              timestamp: new Date().toISOString(),
+            },
             configuration: { description: `Simulated alarm for ${request.service}` },
           },
         },
       ]);
-      return json(200, { service: request.service, environment: request.environment, region: request.region, alarmName, state: request.state });
+      return json(200, {
+        service: request.service,
+        environment: request.environment,
+        region: request.region,
+        alarmName,
+        state: request.state,
+      });
     }),
   ];
 }

@@ -21,13 +21,25 @@ export function signedBlockAction(options: {
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: options.channel ?? 'C0DEPLOYS' },
     trigger_id: '1234.5678.abcd',
     response_url: 'https://hooks.slack.com/actions/T0FLIGHT/1/abc',
-    actions: [{ action_id: options.actionId, block_id: 'approval', value: options.approvalId, type: 'button', action_ts: String(Date.now() / 1000) }],
+    actions: [
+      {
+        action_id: options.actionId,
+        block_id: 'approval',
+        value: options.approvalId,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+      },
+    ],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
   const signature = `v0=${createHmac('sha256', options.signingSecret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return {
     body,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': timestamp,
+      'x-slack-signature': signature,
+    },
   };
 }

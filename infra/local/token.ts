@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { LocalIssuer } from './local-issuer.js';
 import { localOptionsFromEnv } from './runtime.js';
 
-const USAGE = 'Usage: npm run -s token -- --sub <id> [--email <e>] [--username <u>] [--group <g>]... [--github <login>] [--expires 12h]';
+const USAGE =
+  'Usage: npm run -s token -- --sub <id> [--email <e>] [--username <u>] [--group <g>]... [--github <login>] [--expires 12h]';
 
 /**
  * Prints a JWT the local runtime accepts, shaped as Keycloak's: `npm run -s token -- --sub alice
@@ -26,7 +27,13 @@ try {
   const issuer = await LocalIssuer.open(localOptionsFromEnv().dataDir);
   console.log(
     await issuer.sign(
-      { sub: values.sub, ...(groups.length > 0 ? { groups } : {}), email: values.email, username: values.username, githubLogin: values.github },
+      {
+        sub: values.sub,
+        ...(groups.length > 0 ? { groups } : {}),
+        email: values.email,
+        username: values.username,
+        githubLogin: values.github,
+      },
       values.expires,
     ),
   );

@@ -43,7 +43,11 @@ export function gatewayClaims(payload: JWTPayload): Record<string, string> {
   return Object.fromEntries(
     Object.entries(payload).map(([name, value]) => [
       name,
-      Array.isArray(value) ? `[${value.map(String).join(' ')}]` : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value),
+      Array.isArray(value)
+        ? `[${value.map(String).join(' ')}]`
+        : typeof value === 'object' && value !== null
+          ? JSON.stringify(value)
+          : String(value),
     ]),
   );
 }
@@ -68,24 +72,46 @@ export class TwinApiGateway {
     this.executeApiArn = `arn:aws:execute-api:${stack.region}:${stack.account}:${apiId ?? ''}`;
     const authorizers = new Map<string, JwtAuthorizerConfig>();
     for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::ApiGatewayV2::Authorizer')) {
-      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as { AuthorizerType?: string; JwtConfiguration?: { Issuer?: string; Audience?: string[] } };
+      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as {
+        AuthorizerType?: string;
+        JwtConfiguration?: { Issuer?: string; Audience?: string[] };
+      };
       if (properties.AuthorizerType !== 'JWT') continue;
-      authorizers.set(resolver.ref(logicalId), { id: logicalId, issuer: properties.JwtConfiguration?.Issuer ?? '', audience: properties.JwtConfiguration?.Audience ?? [] });
+      authorizers.set(resolver.ref(logicalId), {
+        id: logicalId,
+        issuer: properties.JwtConfiguration?.Issuer ?? '',
+        audience: properties.JwtConfiguration?.Audience ?? [],
+      });
     }
     const integrations = new Map<string, { uri: string; version: string }>();
     for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::ApiGatewayV2::Integration')) {
-      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as { IntegrationUri?: string; PayloadFormatVersion?: string };
-      integrations.set(resolver.ref(logicalId), { uri: properties.IntegrationUri ?? '', version: properties.PayloadFormatVersion ?? '2.0' });
+      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as {
+        IntegrationUri?: string;
+        PayloadFormatVersion?: string;
+      };
+      integrations.set(resolver.ref(logicalId), {
+        uri: properties.IntegrationUri ?? '',
+        version: properties.PayloadFormatVersion ?? '2.0',
+      });
     }
     const stageDefaults: Record<string, { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }> = {};
     const routeSettings: Record<string, { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number }> = {};
     for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::ApiGatewayV2::Stage')) {
-      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as { DefaultRouteSettings?: object; RouteSettings?: Record<string, object> };
+      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as {
+        DefaultRouteSettings?: object;
+        RouteSettings?: Record<string, object>;
+      };
       Object.assign(stageDefaults, properties.DefaultRouteSettings ?? {});
       Object.assign(routeSettings, properties.RouteSettings ?? {});
     }
     for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::ApiGatewayV2::Route')) {
-      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as { RouteKey: string; AuthorizationType?: string; AuthorizerId?: string; AuthorizationScopes?: string[]; Target?: string };
+      const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as {
+        RouteKey: string;
+        AuthorizationType?: string;
+        AuthorizerId?: string;
+        AuthorizationScopes?: string[];
+        Target?: string;
+      };
       const [method = 'ANY', path = '/'] = properties.RouteKey.split(' ');
       const integration = integrations.get((properties.Target ?? '').replace(/^integrations\//u, ''));
       if (!integration) throw new Error(`${logicalId}: route ${properties.RouteKey} has no integration the twin knows`);
@@ -116,7 +142,10 @@ export class TwinApiGateway {
     for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::Lambda::Permission')) {
       const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as Record<string, unknown>;
       if (properties['Principal'] !== 'apigateway.amazonaws.com') continue;
-      this.permissions.push({ functionName: String(properties['FunctionName']), ...(typeof properties['SourceArn'] === 'string' ? { sourceArn: properties['SourceArn'] } : {}) });
+      this.permissions.push({
+        functionName: String(properties['FunctionName']),
+        ...(typeof properties['SourceArn'] === 'string' ? { sourceArn: properties['SourceArn'] } : {}),
+      });
     }
   }
 
@@ -124,7 +153,10 @@ export class TwinApiGateway {
   async serve(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
-    const route = this.routes.find((candidate) => (candidate.method === method || candidate.method === 'ANY') && candidate.matcher.test(url.pathname));
+    const route = this.routes.find(
+      (candidate) =>
+        (candidate.method === method || candidate.method === 'ANY') && candidate.matcher.test(url.pathname),
+    );
     if (!route) return false;
     const body = await readBody(request);
     if (body === undefined) return send(response, 413, { message: 'Request Entity Too Large' });
@@ -132,12 +164,18 @@ export class TwinApiGateway {
     if (route.authorization === 'JWT') {
       const header = request.headers.authorization ?? '';
       const token = /^Bearer\s+(.+)$/iu.exec(header)?.[1];
-      if (!token || !route.authorizer) return send(response, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
+      if (!token || !route.authorizer)
+        return send(response, 401, { message: 'Unauthorized' }, { 'www-authenticate': 'Bearer' });
       try {
         const payload = await this.verify(token, route.authorizer);
-        if (payload.iss !== route.authorizer.issuer) throw new Error(`issuer ${String(payload.iss)} is not ${route.authorizer.issuer}`);
+        if (payload.iss !== route.authorizer.issuer)
+          throw new Error(`issuer ${String(payload.iss)} is not ${route.authorizer.issuer}`);
         const audiences = [payload.aud ?? []].flat();
-        if (route.authorizer.audience.length > 0 && !audiences.some((audience) => route.authorizer?.audience.includes(audience))) throw new Error('audience mismatch');
+        if (
+          route.authorizer.audience.length > 0 &&
+          !audiences.some((audience) => route.authorizer?.audience.includes(audience))
+        )
+          throw new Error('audience mismatch');
         claims = gatewayClaims(payload);
       } catch (error) {
         this.log(`apigateway: ${route.routeKey}: JWT refused: ${(error as Error).message}`);
@@ -145,13 +183,19 @@ export class TwinApiGateway {
       }
     }
     if (!this.mayInvoke(route)) {
-      this.log(`iam: DENIED apigateway.amazonaws.com lambda:InvokeFunction on ${route.functionArn} for ${route.routeKey}: no AWS::Lambda::Permission lets this API invoke it`);
+      this.log(
+        `iam: DENIED apigateway.amazonaws.com lambda:InvokeFunction on ${route.functionArn} for ${route.routeKey}: no AWS::Lambda::Permission lets this API invoke it`,
+      );
       return send(response, 500, { message: 'Internal Server Error' });
     }
     const event = toEvent(request, url, route, body, claims);
     const result = await Promise.race([
       this.lambda.invoke(route.functionArn, event),
-      new Promise<'timeout'>((resolve) => setTimeout(() => { resolve('timeout'); }, INTEGRATION_TIMEOUT_MS).unref()),
+      new Promise<'timeout'>((resolve) =>
+        setTimeout(() => {
+          resolve('timeout');
+        }, INTEGRATION_TIMEOUT_MS).unref(),
+      ),
     ]);
     if (result === 'timeout') return send(response, 503, { message: 'Service Unavailable' });
     if (!result.ok) return send(response, 500, { message: 'Internal Server Error' });
@@ -164,12 +208,22 @@ export class TwinApiGateway {
     if (!fn) return false;
     // API Gateway names the route's path template in the source ARN, not the request's path.
     const requestArn = `${this.executeApiArn}/$default/${route.method}${route.path}`;
-    return this.permissions.some((permission) => (permission.functionName === fn.arn || permission.functionName === fn.name) && (!permission.sourceArn || globMatches(permission.sourceArn, requestArn)));
+    return this.permissions.some(
+      (permission) =>
+        (permission.functionName === fn.arn || permission.functionName === fn.name) &&
+        (!permission.sourceArn || globMatches(permission.sourceArn, requestArn)),
+    );
   }
 }
 
 const globMatches = (pattern: string, value: string) =>
-  new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/gu, '\\$&')).join('.*')}$`, 'u').test(value);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/gu, '\\$&'))
+      .join('.*')}$`,
+    'u',
+  ).test(value);
 
 function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -179,20 +233,33 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
       size += chunk.length;
       if (size <= GATEWAY_MAX_BODY_BYTES) chunks.push(chunk);
     });
-    request.on('end', () => { resolve(size > GATEWAY_MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)); });
+    request.on('end', () => {
+      resolve(size > GATEWAY_MAX_BODY_BYTES ? undefined : Buffer.concat(chunks));
+    });
     request.on('error', reject);
   });
 }
 
 function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): true {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'apigw-requestid': randomUUID(), ...headers });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'apigw-requestid': randomUUID(),
+    ...headers,
+  });
   response.end(text);
   return true;
 }
 
 /** The payload format 2.0 event, as API Gateway builds it. */
-function toEvent(request: IncomingMessage, url: URL, route: TwinRoute, body: Buffer, claims: Record<string, string> | undefined): object {
+function toEvent(
+  request: IncomingMessage,
+  url: URL,
+  route: TwinRoute,
+  body: Buffer,
+  claims: Record<string, string> | undefined,
+): object {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(request.headers)) {
@@ -203,9 +270,14 @@ function toEvent(request: IncomingMessage, url: URL, route: TwinRoute, body: Buf
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name] ?? ''},${value}` : value;
   const match = route.matcher.exec(url.pathname);
-  const pathParameters = Object.fromEntries(route.parameters.map((name, index) => [name, decodeURIComponent(match?.[index + 1] ?? '')]));
+  const pathParameters = Object.fromEntries(
+    route.parameters.map((name, index) => [name, decodeURIComponent(match?.[index + 1] ?? '')]),
+  );
   const contentType = headers['content-type'] ?? '';
-  const textual = body.length === 0 || /^(text\/|application\/(json|xml|javascript|.*\+json))/iu.test(contentType) || contentType === '';
+  const textual =
+    body.length === 0 ||
+    /^(text\/|application\/(json|xml|javascript|.*\+json))/iu.test(contentType) ||
+    contentType === '';
   const now = new Date();
   return {
     version: '2.0',
@@ -221,7 +293,13 @@ function toEvent(request: IncomingMessage, url: URL, route: TwinRoute, body: Buf
       apiId: 'twin',
       domainName: headers['host'] ?? '127.0.0.1',
       domainPrefix: (headers['host'] ?? '127').split('.')[0],
-      http: { method: route.method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: request.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: route.method,
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey: route.routeKey,
       stage: '$default',
@@ -237,15 +315,27 @@ function toEvent(request: IncomingMessage, url: URL, route: TwinRoute, body: Buf
 /** Payload format 2.0 responses: a `statusCode` object, or anything else as a 200 JSON body. */
 function writeLambdaResult(response: ServerResponse, payload: unknown): void {
   const structured = typeof payload === 'object' && payload !== null && 'statusCode' in payload;
-  const result = (structured ? payload : { statusCode: 200, headers: { 'content-type': 'application/json' }, body: typeof payload === 'string' ? payload : JSON.stringify(payload) }) as {
+  const result = (
+    structured
+      ? payload
+      : {
+          statusCode: 200,
+          headers: { 'content-type': 'application/json' },
+          body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+        }
+  ) as {
     statusCode: number;
     headers?: Record<string, unknown>;
     cookies?: string[];
     body?: string;
     isBase64Encoded?: boolean;
   };
-  const body = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : Buffer.from(result.body ?? '', 'utf8');
-  const headers: Record<string, string | string[]> = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]));
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body ?? '', 'base64')
+    : Buffer.from(result.body ?? '', 'utf8');
+  const headers: Record<string, string | string[]> = Object.fromEntries(
+    Object.entries(result.headers ?? {}).map(([name, value]) => [name, String(value)]),
+  );
   if (result.cookies?.length) headers['set-cookie'] = result.cookies;
   headers['content-length'] = String(body.length);
   response.writeHead(result.statusCode, headers);

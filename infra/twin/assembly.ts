@@ -32,9 +32,14 @@ export function loadAssembly(directory: string): CloudAssembly {
     .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
     .map(([name, artifact]): TemplateStack => {
       const environment = /^aws:\/\/(\d{12})\/([a-z0-9-]+)$/u.exec(artifact.environment ?? '');
-      if (!environment?.[1] || !environment[2]) throw new Error(`Stack ${name} has no concrete environment (${artifact.environment ?? 'none'}); the twin needs an account and a region`);
+      if (!environment?.[1] || !environment[2])
+        throw new Error(
+          `Stack ${name} has no concrete environment (${artifact.environment ?? 'none'}); the twin needs an account and a region`,
+        );
       const templateFile = artifact.properties?.templateFile ?? `${name}.template.json`;
-      const template = JSON.parse(readFileSync(join(directory, templateFile), 'utf8')) as { Resources?: Record<string, TemplateResource> };
+      const template = JSON.parse(readFileSync(join(directory, templateFile), 'utf8')) as {
+        Resources?: Record<string, TemplateResource>;
+      };
       return { name, account: environment[1], region: environment[2], resources: template.Resources ?? {} };
     });
   return { directory, stacks };
@@ -43,7 +48,8 @@ export function loadAssembly(directory: string): CloudAssembly {
 /** The bundled asset directory of a Lambda function (`aws:asset:path` in its metadata). */
 export function assetDirectoryOf(assembly: CloudAssembly, resource: TemplateResource): string {
   const assetPath = resource.Metadata?.['aws:asset:path'];
-  if (typeof assetPath !== 'string') throw new Error('The function has no aws:asset:path metadata: was it synthesized with asset metadata on?');
+  if (typeof assetPath !== 'string')
+    throw new Error('The function has no aws:asset:path metadata: was it synthesized with asset metadata on?');
   const directory = join(assembly.directory, assetPath);
   if (!existsSync(directory)) throw new Error(`Asset ${directory} is missing from the cloud assembly`);
   return directory;
@@ -96,7 +102,8 @@ export class StackResolver {
     if (typeof value !== 'object' || value === null) return value;
     const entries = Object.entries(value as Record<string, unknown>);
     const [first] = entries;
-    if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) return this.intrinsic(first[0], first[1], where);
+    if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::')))
+      return this.intrinsic(first[0], first[1], where);
     return Object.fromEntries(entries.map(([key, item]) => [key, this.resolve(item, `${where}.${key}`)]));
   }
 
@@ -111,9 +118,12 @@ export class StackResolver {
       case 'Ref':
         return this.pseudo(String(argument)) ?? this.ref(String(argument));
       case 'Fn::GetAtt': {
-        const [logicalId, attribute] = Array.isArray(argument) ? argument.map(String) : String(argument).split(/\.(.*)/su);
+        const [logicalId, attribute] = Array.isArray(argument)
+          ? argument.map(String)
+          : String(argument).split(/\.(.*)/su);
         const value = this.physicalOf(logicalId ?? '').attributes[attribute ?? ''];
-        if (value === undefined) throw new Error(`${where}: Fn::GetAtt ${logicalId ?? ''}.${attribute ?? ''} is not known to the twin`);
+        if (value === undefined)
+          throw new Error(`${where}: Fn::GetAtt ${logicalId ?? ''}.${attribute ?? ''} is not known to the twin`);
         return value;
       }
       case 'Fn::Join': {
@@ -121,7 +131,9 @@ export class StackResolver {
         return (this.resolve(parts, where) as unknown[]).map(String).join(delimiter);
       }
       case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument) ? (argument as [string, Record<string, unknown>]) : [String(argument), {}];
+        const [text, variables] = Array.isArray(argument)
+          ? (argument as [string, Record<string, unknown>])
+          : [String(argument), {}];
         const resolvedVariables = this.resolve(variables, where) as Record<string, unknown>;
         return text.replace(/\$\{([^}!]+)\}/gu, (_match, expression: string) => {
           if (expression in resolvedVariables) return String(resolvedVariables[expression]);
@@ -183,8 +195,14 @@ export class StackResolver {
       }
       case 'AWS::Events::Rule': {
         const name = named('Name');
-        const bus = properties['EventBusName'] === undefined ? 'default' : this.resolveString(properties['EventBusName'], `${logicalId}.EventBusName`);
-        const arn = bus === 'default' ? `arn:aws:events:${region}:${account}:rule/${name}` : `arn:aws:events:${region}:${account}:rule/${bus}/${name}`;
+        const bus =
+          properties['EventBusName'] === undefined
+            ? 'default'
+            : this.resolveString(properties['EventBusName'], `${logicalId}.EventBusName`);
+        const arn =
+          bus === 'default'
+            ? `arn:aws:events:${region}:${account}:rule/${name}`
+            : `arn:aws:events:${region}:${account}:rule/${bus}/${name}`;
         return { ref: bus === 'default' ? name : `${bus}|${name}`, attributes: { Arn: arn } };
       }
       case 'AWS::Events::Archive': {
@@ -201,13 +219,23 @@ export class StackResolver {
       }
       case 'AWS::IAM::Role': {
         const name = named('RoleName');
-        return { ref: name, attributes: { Arn: `arn:aws:iam::${account}:role/${name}`, RoleId: `AROA${suffix(name, 16).toUpperCase()}` } };
+        return {
+          ref: name,
+          attributes: { Arn: `arn:aws:iam::${account}:role/${name}`, RoleId: `AROA${suffix(name, 16).toUpperCase()}` },
+        };
       }
       case 'AWS::IAM::Policy':
         return { ref: named('PolicyName'), attributes: {} };
       case 'AWS::SQS::Queue': {
         const name = named('QueueName');
-        return { ref: `${this.urls.queueEndpoint}/${account}/${name}`, attributes: { Arn: `arn:aws:sqs:${region}:${account}:${name}`, QueueName: name, QueueUrl: `${this.urls.queueEndpoint}/${account}/${name}` } };
+        return {
+          ref: `${this.urls.queueEndpoint}/${account}/${name}`,
+          attributes: {
+            Arn: `arn:aws:sqs:${region}:${account}:${name}`,
+            QueueName: name,
+            QueueUrl: `${this.urls.queueEndpoint}/${account}/${name}`,
+          },
+        };
       }
       case 'AWS::Logs::LogGroup': {
         const name = named('LogGroupName', `/aws/twin/${stackName}/${logicalId}`);
@@ -219,7 +247,10 @@ export class StackResolver {
         return { ref: arn, attributes: { Arn: arn, Name: name } };
       }
       case 'AWS::ApiGatewayV2::Api':
-        return { ref: suffix(logicalId, 10), attributes: { ApiEndpoint: this.urls.apiEndpoint, ApiId: suffix(logicalId, 10) } };
+        return {
+          ref: suffix(logicalId, 10),
+          attributes: { ApiEndpoint: this.urls.apiEndpoint, ApiId: suffix(logicalId, 10) },
+        };
       case 'AWS::CloudWatch::Alarm': {
         const name = named('AlarmName');
         return { ref: name, attributes: { Arn: `arn:aws:cloudwatch:${region}:${account}:alarm:${name}` } };

@@ -56,12 +56,25 @@ export interface AuthorizeOptions {
 }
 
 /** Checks one action on one resource for the caller; a denial throws AccessDeniedException and says what is missing. */
-export async function authorizeCall(options: AuthorizeOptions, caller: Caller, action: string, resource: string, context?: Record<string, string | string[]>): Promise<void> {
-  const decision = await options.iam.authorize({ roleArn: caller.roleArn, action, resource, ...(context ? { context } : {}) });
+export async function authorizeCall(
+  options: AuthorizeOptions,
+  caller: Caller,
+  action: string,
+  resource: string,
+  context?: Record<string, string | string[]>,
+): Promise<void> {
+  const decision = await options.iam.authorize({
+    roleArn: caller.roleArn,
+    action,
+    resource,
+    ...(context ? { context } : {}),
+  });
   if (decision.allowed) return;
   const roleName = caller.roleArn.split('/').at(-1) ?? caller.roleArn;
   const account = /::(\d{12}):/u.exec(caller.roleArn)?.[1] ?? '';
-  options.log(`iam: DENIED ${caller.label} ${action} on ${resource}: ${decision.explanation}; the role ${roleName} is missing "${action}" on "${resource}"`);
+  options.log(
+    `iam: DENIED ${caller.label} ${action} on ${resource}: ${decision.explanation}; the role ${roleName} is missing "${action}" on "${resource}"`,
+  );
   throw new AwsServiceError(
     'AccessDeniedException',
     `User: arn:aws:sts::${account}:assumed-role/${roleName}/${caller.sessionName} is not authorized to perform: ${action} on resource: ${resource} because no identity-based policy allows the ${action} action`,
@@ -98,24 +111,39 @@ export function startJsonEndpoint(options: JsonEndpointOptions): Promise<Running
     const body = await readBody(request);
     try {
       const caller = options.principals.fromRequest(request);
-      if (!caller) throw new AwsServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.');
+      if (!caller)
+        throw new AwsServiceError(
+          'UnrecognizedClientException',
+          'The security token included in the request is invalid.',
+        );
       const handle = prefix === options.targetPrefix && operation ? options.operations[operation] : undefined;
       if (!handle) throw new AwsServiceError('UnknownOperationException', `${target} is not emulated by the twin`);
       const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
       const output = await handle(input, caller);
       sendJson(response, 200, options.contentType, output ?? {});
     } catch (error) {
-      const serviceError = error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', (error as Error).message, 500);
-      if (!(error instanceof AwsServiceError)) options.log(`${options.service}: ${target} failed: ${(error as Error).stack ?? String(error)}`);
+      const serviceError =
+        error instanceof AwsServiceError
+          ? error
+          : new AwsServiceError('InternalFailure', (error as Error).message, 500);
+      if (!(error instanceof AwsServiceError))
+        options.log(`${options.service}: ${target} failed: ${(error as Error).stack ?? String(error)}`);
       response.setHeader('x-amzn-errortype', serviceError.type);
-      sendJson(response, serviceError.status, options.contentType, { __type: serviceError.type, message: serviceError.message });
+      sendJson(response, serviceError.status, options.contentType, {
+        __type: serviceError.type,
+        message: serviceError.message,
+      });
     }
   });
 }
 
 export function sendJson(response: ServerResponse, status: number, contentType: string, value: unknown): void {
   const text = JSON.stringify(value);
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': createHash('md5').update(`${Date.now()}${Math.random()}`).digest('hex') });
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': createHash('md5').update(`${Date.now()}${Math.random()}`).digest('hex'),
+  });
   response.end(text);
 }
 
@@ -123,16 +151,22 @@ export function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => { resolve(Buffer.concat(chunks)); });
+    request.on('end', () => {
+      resolve(Buffer.concat(chunks));
+    });
     request.on('error', reject);
   });
 }
 
 /** An HTTP server on 127.0.0.1 and a free port. */
-export function listen(handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>, port = 0): Promise<RunningEndpoint> {
+export function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  port = 0,
+): Promise<RunningEndpoint> {
   const server = createServer((request, response) => {
     void handler(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, 'application/json', { __type: 'InternalFailure', message: (error as Error).message });
+      if (!response.headersSent)
+        sendJson(response, 500, 'application/json', { __type: 'InternalFailure', message: (error as Error).message });
       else response.destroy();
     });
   });
@@ -148,7 +182,9 @@ export function listen(handler: (request: IncomingMessage, response: ServerRespo
         stop: () =>
           new Promise<void>((resolveStop) => {
             server.closeAllConnections();
-            server.close(() => { resolveStop(); });
+            server.close(() => {
+              resolveStop();
+            });
           }),
       });
     });

@@ -69,7 +69,11 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
           Resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
           Detail: JSON.stringify({
             alarmName,
-            state: { value: request.state, reason: 'Set by POST /local/sim/alarm', timestamp: new Date().toISOString() },
+            state: {
+              value: request.state,
+              reason: 'Set by POST /local/sim/alarm',
+              timestamp: new Date().toISOString(),
+            },
             configuration: { description: `Simulated alarm for ${request.service}` },
           }),
         },
@@ -78,10 +82,17 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
       return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
     }),
     ...githubControlRoutes(deps.github, deps.selfService, (eventName, payload) =>
-      deliverGithubWebhook(deps.webhookUrl(), optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret), eventName, payload),
+      deliverGithubWebhook(
+        deps.webhookUrl(),
+        optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret),
+        eventName,
+        payload,
+      ),
     ),
     control('GET', '/twin/functions', () => json(200, { items: deps.functions() })),
-    control('GET', '/twin/endpoints', () => json(200, { ...deps.endpoints(), operatorAccessKeyId: deps.operator.accessKeyId, region: 'us-east-1' })),
+    control('GET', '/twin/endpoints', () =>
+      json(200, { ...deps.endpoints(), operatorAccessKeyId: deps.operator.accessKeyId, region: 'us-east-1' }),
+    ),
     control('GET', '/twin/api', () => json(200, { routes: deps.api() })),
     control('GET', '/twin/dead-letters', () => json(200, { items: deps.deadLetters() })),
   ];
@@ -96,7 +107,11 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
 }
 
 /** Serves a control route if one matches; answers false otherwise. */
-export async function serveControl(routes: ControlRoute[], request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+export async function serveControl(
+  routes: ControlRoute[],
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<boolean> {
   const url = new URL(request.url ?? '/', 'http://localhost');
   const method = request.method ?? 'GET';
   const route = routes.find((candidate) => candidate.method === method && candidate.matcher.test(url.pathname));
@@ -104,7 +119,9 @@ export async function serveControl(routes: ControlRoute[], request: IncomingMess
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const match = route.matcher.exec(url.pathname);
-  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, [value ?? ''].flat().join(',')]));
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).map(([name, value]) => [name, [value ?? ''].flat().join(',')]),
+  );
   const query = Object.fromEntries(url.searchParams.entries());
   const event = {
     version: '2.0',
@@ -113,7 +130,9 @@ export async function serveControl(routes: ControlRoute[], request: IncomingMess
     rawQueryString: url.search.slice(1),
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    pathParameters: Object.fromEntries(route.parameters.map((name, index) => [name, decodeURIComponent(match?.[index + 1] ?? '')])),
+    pathParameters: Object.fromEntries(
+      route.parameters.map((name, index) => [name, decodeURIComponent(match?.[index + 1] ?? '')]),
+    ),
     requestContext: { requestId: randomUUID(), http: { method, path: url.pathname } },
     body: Buffer.concat(chunks).toString('utf8'),
     isBase64Encoded: false,

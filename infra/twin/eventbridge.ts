@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { PutEventsRequestEntry, PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import { matchesEventPattern } from '../../events/pattern-matcher.js';
 import { resourcesOfType, type StackResolver } from './assembly.js';
-import { authorizeCall, AwsServiceError, startJsonEndpoint, type AuthorizeOptions, type Caller, type Principals, type RunningEndpoint } from './aws-endpoint.js';
+import {
+  authorizeCall,
+  AwsServiceError,
+  startJsonEndpoint,
+  type AuthorizeOptions,
+  type Caller,
+  type Principals,
+  type RunningEndpoint,
+} from './aws-endpoint.js';
 import type { LambdaService } from './lambda.js';
 
 interface RuleTarget {
@@ -58,7 +66,14 @@ export interface DeadLetter {
 /** A JSONPath of dotted keys (`$.detail.service`), all that rule targets use. */
 function readPath(value: unknown, path: string): unknown {
   if (path === '$') return value;
-  return path.replace(/^\$\.?/u, '').split('.').reduce<unknown>((current, key) => (typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[key] : undefined), value);
+  return path
+    .replace(/^\$\.?/u, '')
+    .split('.')
+    .reduce<unknown>(
+      (current, key) =>
+        typeof current === 'object' && current !== null ? (current as Record<string, unknown>)[key] : undefined,
+      value,
+    );
 }
 
 /** What the target receives: the whole event, Input, InputPath or InputTransformer. */
@@ -66,7 +81,9 @@ export function targetInput(target: RuleTarget, event: BusEvent): unknown {
   if (target.Input !== undefined) return JSON.parse(target.Input) as unknown;
   if (target.InputPath) return readPath(event, target.InputPath);
   if (target.InputTransformer) {
-    const values = Object.fromEntries(Object.entries(target.InputTransformer.InputPathsMap ?? {}).map(([name, path]) => [name, readPath(event, path)]));
+    const values = Object.fromEntries(
+      Object.entries(target.InputTransformer.InputPathsMap ?? {}).map(([name, path]) => [name, readPath(event, path)]),
+    );
     const text = target.InputTransformer.InputTemplate.replace(/<([\w.-]+)>/gu, (match, name: string) => {
       if (name === 'aws.events.event.json') return JSON.stringify(event);
       if (!(name in values)) return match;
@@ -106,13 +123,16 @@ export class TwinEventBridge {
       const { stack } = resolver;
       for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::Events::Rule')) {
         const properties = resolver.resolve(resource.Properties ?? {}, logicalId) as Record<string, unknown>;
-        const busName = typeof properties['EventBusName'] === 'string' ? properties['EventBusName'].split('/').at(-1) ?? 'default' : 'default';
+        const busName =
+          typeof properties['EventBusName'] === 'string'
+            ? (properties['EventBusName'].split('/').at(-1) ?? 'default')
+            : 'default';
         this.rules.push({
           stack: stack.name,
           logicalId,
           arn: resolver.arn(logicalId),
           bus: `${stack.region}/${busName}`,
-          pattern: (properties['EventPattern'] ?? {}),
+          pattern: properties['EventPattern'] ?? {},
           enabled: properties['State'] !== 'DISABLED',
           targets: (properties['Targets'] ?? []) as RuleTarget[],
         });
@@ -129,7 +149,11 @@ export class TwinEventBridge {
   }
 
   /** Puts entries on buses as `caller` (a function) or as AWS itself (`undefined`: a service publishing to its default bus). */
-  async putEvents(entries: PutEventsRequestEntry[], where: { account: string; region: string }, caller: Caller | undefined): Promise<{ FailedEntryCount: number; Entries: PutEventsResultEntry[] }> {
+  async putEvents(
+    entries: PutEventsRequestEntry[],
+    where: { account: string; region: string },
+    caller: Caller | undefined,
+  ): Promise<{ FailedEntryCount: number; Entries: PutEventsResultEntry[] }> {
     const results: PutEventsResultEntry[] = [];
     const accepted: { bus: string; event: BusEvent }[] = [];
     for (const entry of entries) {
@@ -141,7 +165,10 @@ export class TwinEventBridge {
         });
       }
       if (!entry.Source || !entry.DetailType || entry.Detail === undefined) {
-        results.push({ ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameters Source, DetailType and Detail are required' });
+        results.push({
+          ErrorCode: 'InvalidArgument',
+          ErrorMessage: 'Parameters Source, DetailType and Detail are required',
+        });
         continue;
       }
       let detail: unknown;
@@ -226,10 +253,21 @@ export class TwinEventBridge {
     if (this.stopped) return;
     const queueArn = target.DeadLetterConfig?.Arn;
     if (queueArn) {
-      this.deadLetters.push({ queueArn, rule: rule.arn, target: target.Arn, error: lastError, event, at: new Date().toISOString() });
-      this.auth.log(`events: ${rule.logicalId} could not deliver ${event['detail-type']} to ${target.Arn}: ${lastError}; sent to the DLQ ${queueArn}`);
+      this.deadLetters.push({
+        queueArn,
+        rule: rule.arn,
+        target: target.Arn,
+        error: lastError,
+        event,
+        at: new Date().toISOString(),
+      });
+      this.auth.log(
+        `events: ${rule.logicalId} could not deliver ${event['detail-type']} to ${target.Arn}: ${lastError}; sent to the DLQ ${queueArn}`,
+      );
     } else {
-      this.auth.log(`events: ${rule.logicalId} could not deliver ${event['detail-type']} to ${target.Arn}: ${lastError}; no DLQ, the event is DROPPED`);
+      this.auth.log(
+        `events: ${rule.logicalId} could not deliver ${event['detail-type']} to ${target.Arn}: ${lastError}; no DLQ, the event is DROPPED`,
+      );
     }
   }
 
@@ -245,16 +283,27 @@ export class TwinEventBridge {
           (permission.sourceArn === undefined || permission.sourceArn === rule.arn),
       );
       if (!allowed) {
-        this.auth.log(`iam: DENIED events.amazonaws.com lambda:InvokeFunction on ${fn.arn} for ${rule.arn}: no AWS::Lambda::Permission lets this rule invoke the function`);
-        throw new AwsServiceError('AccessDeniedException', `EventBridge is not allowed to invoke ${fn.arn} for ${rule.arn}`);
+        this.auth.log(
+          `iam: DENIED events.amazonaws.com lambda:InvokeFunction on ${fn.arn} for ${rule.arn}: no AWS::Lambda::Permission lets this rule invoke the function`,
+        );
+        throw new AwsServiceError(
+          'AccessDeniedException',
+          `EventBridge is not allowed to invoke ${fn.arn} for ${rule.arn}`,
+        );
       }
       this.lambda.invokeAsync(fn.arn, input, `${rule.logicalId} ${event['detail-type']}`);
       return;
     }
     const bus = /^arn:aws:events:([^:]+):(\d{12}):event-bus\/(.+)$/u.exec(target.Arn);
     if (bus?.[1] && bus[2]) {
-      if (!target.RoleArn) throw new AwsServiceError('AccessDeniedException', `${rule.arn} has no role to put events on ${target.Arn}`);
-      const caller: Caller = { accessKeyId: 'events', roleArn: target.RoleArn, sessionName: 'events', label: `rule ${rule.stack}/${rule.logicalId}` };
+      if (!target.RoleArn)
+        throw new AwsServiceError('AccessDeniedException', `${rule.arn} has no role to put events on ${target.Arn}`);
+      const caller: Caller = {
+        accessKeyId: 'events',
+        roleArn: target.RoleArn,
+        sessionName: 'events',
+        label: `rule ${rule.stack}/${rule.logicalId}`,
+      };
       await authorizeCall(this.auth, caller, 'events:PutEvents', target.Arn);
       // Forwarded events keep their source, detail-type and region.
       const forwarded = input as BusEvent;
@@ -266,7 +315,13 @@ export class TwinEventBridge {
 }
 
 /** `AWSEvents.PutEvents` (AWS JSON 1.1). */
-export function startEventBridgeEndpoint(options: { events: TwinEventBridge; principals: Principals; account: string; region: string; log: (line: string) => void }): Promise<RunningEndpoint> {
+export function startEventBridgeEndpoint(options: {
+  events: TwinEventBridge;
+  principals: Principals;
+  account: string;
+  region: string;
+  log: (line: string) => void;
+}): Promise<RunningEndpoint> {
   return startJsonEndpoint({
     service: 'events',
     principals: options.principals,
@@ -275,11 +330,14 @@ export function startEventBridgeEndpoint(options: { events: TwinEventBridge; pri
     log: options.log,
     operations: {
       PutEvents: (input, caller) => {
-        const entries = ((input['Entries'] ?? []) as (Omit<PutEventsRequestEntry, 'Time'> & { Time?: number })[]).map(({ Time, ...entry }) => ({
-          ...entry,
-          ...(Time === undefined ? {} : { Time: new Date(Time * 1000) }),
-        }));
-        if (entries.length === 0 || entries.length > 10) throw new AwsServiceError('ValidationException', 'PutEvents takes 1 to 10 entries');
+        const entries = ((input['Entries'] ?? []) as (Omit<PutEventsRequestEntry, 'Time'> & { Time?: number })[]).map(
+          ({ Time, ...entry }) => ({
+            ...entry,
+            ...(Time === undefined ? {} : { Time: new Date(Time * 1000) }),
+          }),
+        );
+        if (entries.length === 0 || entries.length > 10)
+          throw new AwsServiceError('ValidationException', 'PutEvents takes 1 to 10 entries');
         return options.events.putEvents(entries, { account: options.account, region: options.region }, caller);
       },
     },

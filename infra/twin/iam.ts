@@ -41,7 +41,10 @@ export class IamPolicies {
       const { stack } = resolver;
       for (const [logicalId, resource] of resourcesOfType(stack, 'AWS::IAM::Policy')) {
         const properties = resource.Properties ?? {};
-        const document = resolver.resolve(properties['PolicyDocument'], `${logicalId}.PolicyDocument`) as PolicyDocument;
+        const document = resolver.resolve(
+          properties['PolicyDocument'],
+          `${logicalId}.PolicyDocument`,
+        ) as PolicyDocument;
         for (const role of (properties['Roles'] ?? []) as unknown[]) {
           const roleArn = resolver.arn((role as { Ref: string }).Ref);
           this.attach(roleArn, `${stack.name}/${logicalId}`, document);
@@ -51,14 +54,22 @@ export class IamPolicies {
         const roleArn = resolver.arn(logicalId);
         if (!this.policies.has(roleArn)) this.policies.set(roleArn, []);
         const inline = (resource.Properties?.['Policies'] ?? []) as { PolicyName: string; PolicyDocument: unknown }[];
-        for (const policy of inline) this.attach(roleArn, `${stack.name}/${logicalId}/${policy.PolicyName}`, resolver.resolve(policy.PolicyDocument, `${logicalId}.Policies`) as PolicyDocument);
+        for (const policy of inline)
+          this.attach(
+            roleArn,
+            `${stack.name}/${logicalId}/${policy.PolicyName}`,
+            resolver.resolve(policy.PolicyDocument, `${logicalId}.Policies`) as PolicyDocument,
+          );
       }
     }
   }
 
   /** The operator's role: full access, as an administrator using the console or the CLI has. */
   attachOperator(roleArn: string): void {
-    this.attach(roleArn, 'twin/OperatorAccess', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] });
+    this.attach(roleArn, 'twin/OperatorAccess', {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }],
+    });
   }
 
   policiesOf(roleArn: string): { name: string; policy: PolicyDocument }[] {
@@ -88,7 +99,12 @@ export class IamPolicies {
     const simulate = (resource: string) =>
       runSimulation(
         {
-          request: { principal: request.roleArn, action: request.action, resource: { resource, accountId: account }, contextVariables: request.context ?? {} },
+          request: {
+            principal: request.roleArn,
+            action: request.action,
+            resource: { resource, accountId: account },
+            contextVariables: request.context ?? {},
+          },
           identityPolicies,
           serviceControlPolicies: [],
           resourceControlPolicies: [],
@@ -97,25 +113,47 @@ export class IamPolicies {
       );
     let result = await simulate(request.resource);
     // An action without resource-level permissions is authorized against "*".
-    if (result.resultType === 'error' && JSON.stringify(result.errors).includes('must.use.wildcard')) result = await simulate('*');
-    if (result.resultType === 'error') return { allowed: false, explanation: `the simulator could not evaluate ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}` };
+    if (result.resultType === 'error' && JSON.stringify(result.errors).includes('must.use.wildcard'))
+      result = await simulate('*');
+    if (result.resultType === 'error')
+      return {
+        allowed: false,
+        explanation: `the simulator could not evaluate ${request.action} on ${request.resource}: ${JSON.stringify(result.errors)}`,
+      };
     const overall = 'overallResult' in result ? result.overallResult : undefined;
     if (overall === 'Allowed') return { allowed: true, explanation: 'allowed by an identity policy' };
-    return { allowed: false, explanation: `${overall === 'ExplicitlyDenied' ? 'explicitly denied' : 'no statement allows'} ${request.action} on ${request.resource}` };
+    return {
+      allowed: false,
+      explanation: `${overall === 'ExplicitlyDenied' ? 'explicitly denied' : 'no statement allows'} ${request.action} on ${request.resource}`,
+    };
   }
 
   /** Action and resource wildcards only: enough for the task-token actions, which the template grants without conditions. */
-  private matchStatements(request: AuthorizationRequest, policies: { name: string; policy: PolicyDocument }[]): AuthorizationDecision {
+  private matchStatements(
+    request: AuthorizationRequest,
+    policies: { name: string; policy: PolicyDocument }[],
+  ): AuthorizationDecision {
     const matches = (patterns: string | string[] | undefined, value: string) =>
-      [patterns ?? []].flat().some((pattern) => new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/gu, '\\$&')).join('.*')}$`, 'iu').test(value));
+      [patterns ?? []].flat().some((pattern) =>
+        new RegExp(
+          `^${pattern
+            .split('*')
+            .map((part) => part.replace(/[.+?^${}()|[\]\\]/gu, '\\$&'))
+            .join('.*')}$`,
+          'iu',
+        ).test(value),
+      );
     let allowed = false;
     for (const { policy } of policies) {
       for (const statement of policy.Statement) {
         if (!matches(statement.Action, request.action) || !matches(statement.Resource, request.resource)) continue;
-        if (statement.Effect === 'Deny') return { allowed: false, explanation: `explicitly denied ${request.action} on ${request.resource}` };
+        if (statement.Effect === 'Deny')
+          return { allowed: false, explanation: `explicitly denied ${request.action} on ${request.resource}` };
         allowed = true;
       }
     }
-    return allowed ? { allowed: true, explanation: 'allowed by an identity policy' } : { allowed: false, explanation: `no statement allows ${request.action} on ${request.resource}` };
+    return allowed
+      ? { allowed: true, explanation: 'allowed by an identity policy' }
+      : { allowed: false, explanation: `no statement allows ${request.action} on ${request.resource}` };
   }
 }

@@ -112,12 +112,20 @@ class Container {
     private readonly spec: TwinFunctionSpec,
   ) {}
 
-  static async start(spec: TwinFunctionSpec, environment: Record<string, string>, log: WriteStream): Promise<Container> {
+  static async start(
+    spec: TwinFunctionSpec,
+    environment: Record<string, string>,
+    log: WriteStream,
+  ): Promise<Container> {
     const [file, exportName] = splitHandler(spec);
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       env: environment,
-      workerData: { entry: file, exportName, sourceMaps: (environment['NODE_OPTIONS'] ?? '').includes('--enable-source-maps') },
+      workerData: {
+        entry: file,
+        exportName,
+        sourceMaps: (environment['NODE_OPTIONS'] ?? '').includes('--enable-source-maps'),
+      },
       stdout: true,
       stderr: true,
       // Lambda's memory setting bounds the heap; the twin caps the worker's old space the same way.
@@ -154,7 +162,9 @@ class Container {
     let result: InvokeResult | undefined;
     await this.exchange(message, this.spec.timeoutSeconds * 1000, (reply) => {
       if (reply.type !== 'result' || reply.id !== requestId) return false;
-      result = reply.ok ? { ok: true, payload: JSON.parse(String(reply.payload)) as unknown } : { ok: false, error: reply.error as LambdaError };
+      result = reply.ok
+        ? { ok: true, payload: JSON.parse(String(reply.payload)) as unknown }
+        : { ok: false, error: reply.error as LambdaError };
       return true;
     });
     if (!result) throw new Error('unreachable: no result');
@@ -166,7 +176,11 @@ class Container {
   }
 
   /** Sends a message and waits for the reply `accept` recognises; a timeout terminates the environment, as Lambda does. */
-  private exchange(message: { type: string }, timeoutMs: number, accept: (reply: Record<string, unknown>) => boolean): Promise<void> {
+  private exchange(
+    message: { type: string },
+    timeoutMs: number,
+    accept: (reply: Record<string, unknown>) => boolean,
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         clearTimeout(timer);
@@ -177,7 +191,13 @@ class Container {
       const timer = setTimeout(() => {
         cleanup();
         void this.worker.terminate();
-        reject(new TimeoutError(message.type === 'init' ? `Init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds` : `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`));
+        reject(
+          new TimeoutError(
+            message.type === 'init'
+              ? `Init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`
+              : `Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+          ),
+        );
       }, timeoutMs);
       const onMessage = (reply: Record<string, unknown>) => {
         try {
@@ -225,7 +245,9 @@ function splitHandler(spec: TwinFunctionSpec): [string, string] {
   const dot = spec.handler.lastIndexOf('.');
   const base = spec.handler.slice(0, dot);
   const exportName = spec.handler.slice(dot + 1);
-  const file = ['.mjs', '.js', '.cjs'].map((extension) => join(spec.assetDirectory, `${base}${extension}`)).find((candidate) => existsSync(candidate));
+  const file = ['.mjs', '.js', '.cjs']
+    .map((extension) => join(spec.assetDirectory, `${base}${extension}`))
+    .find((candidate) => existsSync(candidate));
   if (!file) throw new Error(`${spec.logicalId}: no ${base}.mjs, .js or .cjs in ${spec.assetDirectory}`);
   return [file, exportName];
 }
@@ -303,7 +325,10 @@ export class LambdaService {
   }
 
   stats(): FunctionStats[] {
-    return [...new Set(this.functions.values())].map((state) => ({ ...state.stats, warmContainers: state.idle.length + state.busy }));
+    return [...new Set(this.functions.values())].map((state) => ({
+      ...state.stats,
+      warmContainers: state.idle.length + state.busy,
+    }));
   }
 
   /**
@@ -321,7 +346,12 @@ export class LambdaService {
           state.stats.coldStarts += 1;
           state.idle.push(container);
         } catch (error) {
-          this.recordError(state, error instanceof ContainerError ? error.lambdaError : { errorType: (error as Error).name, errorMessage: (error as Error).message });
+          this.recordError(
+            state,
+            error instanceof ContainerError
+              ? error.lambdaError
+              : { errorType: (error as Error).name, errorMessage: (error as Error).message },
+          );
         }
       }
     };
@@ -331,7 +361,11 @@ export class LambdaService {
   /** RequestResponse: runs the function and returns its result or its error, as Lambda's Invoke does. */
   async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const state = this.stateOf(nameOrArn);
-    if (!state) return { ok: false, error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}` } };
+    if (!state)
+      return {
+        ok: false,
+        error: { errorType: 'ResourceNotFoundException', errorMessage: `Function not found: ${nameOrArn}` },
+      };
     await this.acquireSlot(state);
     state.stats.invocations += 1;
     const requestId = randomUUID();
@@ -340,7 +374,8 @@ export class LambdaService {
       container = state.idle.pop();
       if (!container) {
         state.stats.coldStarts += 1;
-        if (this.stopped) throw new ContainerError({ errorType: 'ServiceException', errorMessage: 'The twin is stopping' });
+        if (this.stopped)
+          throw new ContainerError({ errorType: 'ServiceException', errorMessage: 'The twin is stopping' });
         container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
         this.containers.add(container);
       }
@@ -352,7 +387,10 @@ export class LambdaService {
     } catch (error) {
       if (container) this.containers.delete(container);
       // The environment is gone (timeout, crash, failed init): the next invocation starts a new one.
-      const lambdaError = error instanceof ContainerError ? error.lambdaError : { errorType: (error as Error).name, errorMessage: (error as Error).message };
+      const lambdaError =
+        error instanceof ContainerError
+          ? error.lambdaError
+          : { errorType: (error as Error).name, errorMessage: (error as Error).message };
       this.recordError(state, lambdaError);
       return { ok: false, error: lambdaError };
     } finally {
@@ -368,20 +406,35 @@ export class LambdaService {
     const run = (async () => {
       let last: LambdaError | undefined;
       for (let attempt = 0; attempt <= state.spec.asyncRetries && !this.stopped; attempt += 1) {
-        if (attempt > 0) await sleep(((ASYNC_RETRY_DELAYS_SECONDS[attempt - 1] ?? 120) * 1000) / this.options.timeScale);
+        if (attempt > 0)
+          await sleep(((ASYNC_RETRY_DELAYS_SECONDS[attempt - 1] ?? 120) * 1000) / this.options.timeScale);
         if (this.isStopped()) return;
         const result = await this.invoke(state.spec.arn, event);
         if (result.ok) return;
         last = result.error;
       }
       if (this.stopped || !last) return;
-      const record = { version: '1.0', timestamp: new Date().toISOString(), requestContext: { functionArn: state.spec.arn, condition: 'RetriesExhausted', approximateInvokeCount: state.spec.asyncRetries + 1 }, requestPayload: event, responsePayload: last };
+      const record = {
+        version: '1.0',
+        timestamp: new Date().toISOString(),
+        requestContext: {
+          functionArn: state.spec.arn,
+          condition: 'RetriesExhausted',
+          approximateInvokeCount: state.spec.asyncRetries + 1,
+        },
+        requestPayload: event,
+        responsePayload: last,
+      };
       if (state.spec.onFailure && this.options.deliverFailure) {
         await this.options.deliverFailure(state.spec.onFailure, record);
-        this.options.log(`lambda: ${state.spec.logicalId} failed ${state.spec.asyncRetries + 1} times for ${origin}; sent to ${state.spec.onFailure}`);
+        this.options.log(
+          `lambda: ${state.spec.logicalId} failed ${state.spec.asyncRetries + 1} times for ${origin}; sent to ${state.spec.onFailure}`,
+        );
       } else {
         state.stats.asyncFailuresDropped += 1;
-        this.options.log(`lambda: ${state.spec.logicalId} failed ${state.spec.asyncRetries + 1} times for ${origin} and has no failure destination or DLQ: the event is DROPPED (${last.errorType}: ${last.errorMessage})`);
+        this.options.log(
+          `lambda: ${state.spec.logicalId} failed ${state.spec.asyncRetries + 1} times for ${origin} and has no failure destination or DLQ: the event is DROPPED (${last.errorType}: ${last.errorMessage})`,
+        );
       }
     })();
     this.inFlightAsync.add(run);
@@ -424,7 +477,8 @@ export class LambdaService {
   private async acquireSlot(state: FunctionState): Promise<void> {
     const limit = state.spec.reservedConcurrency;
     // Over its reserved concurrency Lambda throttles; callers here (SFN, the bus) retry those, so the twin queues instead.
-    while (limit !== undefined && state.busy >= limit) await new Promise<void>((resolve) => state.waiting.push(resolve));
+    while (limit !== undefined && state.busy >= limit)
+      await new Promise<void>((resolve) => state.waiting.push(resolve));
     state.busy += 1;
   }
 

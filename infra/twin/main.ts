@@ -32,10 +32,16 @@ Environment: ${ENV.port} (3000), ${ENV.timeScale} (60), ${ENV.dataDir} (.local; 
 
 const started = Date.now();
 const options = localOptionsFromEnv();
-const log = (line: string) => { if (values.verbose || !line.startsWith('sfn:')) console.log(`  ${line}`); };
+const log = (line: string) => {
+  if (values.verbose || !line.startsWith('sfn:')) console.log(`  ${line}`);
+};
 if (values['synth-only']) {
   const result = await ensureCloudAssembly({ root: REPOSITORY_ROOT, outdir: DEFAULT_ASSEMBLY, log });
-  console.log(result.synthesized ? `  synthesized in ${result.seconds.toFixed(0)} s` : '  the cloud assembly is newer than the sources');
+  console.log(
+    result.synthesized
+      ? `  synthesized in ${result.seconds.toFixed(0)} s`
+      : '  the cloud assembly is newer than the sources',
+  );
   process.exit(0);
 }
 
@@ -51,7 +57,9 @@ Flightplan twin is running (ready in ${seconds}s): the cloud assembly, not the s
   Cloud assembly     ${twin.assembly.directory}   (${twin.assembly.stacks.map((stack) => stack.name).join(', ')})
   Functions          ${functions.length} bundles in worker threads   (GET /twin/functions; logs in ${twin.dataDir}/logs)
   Endpoints          GET /twin/endpoints
-${Object.entries(twin.endpoints).map(([service, url]) => `    ${service.padEnd(16)} ${url}`).join('\n')}
+${Object.entries(twin.endpoints)
+  .map(([service, url]) => `    ${service.padEnd(16)} ${url}`)
+  .join('\n')}
   Operator access    AWS_ACCESS_KEY_ID=${twin.operatorCredentials.accessKeyId} AWS_SECRET_ACCESS_KEY=twin AWS_SESSION_TOKEN=twin
                      aws stepfunctions list-executions --endpoint-url ${twin.endpoints.stepfunctions} --state-machine-arn …
 ${twin.services.missing.length > 0 ? `  Not emulated       ${twin.services.missing.join(', ')} (their calls fail)\n` : ''}  Time scale         ${twin.timeScale}x  (${ENV.timeScale})
@@ -71,11 +79,16 @@ Try it: ${ENV.port}=${twin.port} npm run demo        Stop: Ctrl-C
       },
     );
   };
-  process.on('SIGINT', () => { shutdown('SIGINT'); });
-  process.on('SIGTERM', () => { shutdown('SIGTERM'); });
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
 } catch (error) {
   if (error instanceof JavaMissingError) console.error(error.message);
-  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error(`Port ${options.port} is in use. Set ${ENV.port}=<another port>.`);
+  else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+    console.error(`Port ${options.port} is in use. Set ${ENV.port}=<another port>.`);
   else console.error('The twin could not start:', error);
   process.exit(1);
 }

@@ -123,7 +123,10 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const url = front.url;
     const port = Number(new URL(url).port);
 
-    const resolvers = assembly.stacks.map((stack) => new StackResolver(stack, { apiEndpoint: url, queueEndpoint: `https://sqs.${stack.region}.amazonaws.com` }));
+    const resolvers = assembly.stacks.map(
+      (stack) =>
+        new StackResolver(stack, { apiEndpoint: url, queueEndpoint: `https://sqs.${stack.region}.amazonaws.com` }),
+    );
     const homeResolver = resolvers.find((resolver) => resolver.stack === home);
     if (!homeResolver) throw new Error('unreachable: no resolver for the home stack');
     const iam = new IamPolicies(resolvers);
@@ -136,7 +139,13 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     const dynamoDb = await startDynamoDb(options.inMemory ? {} : { dataDir: join(dataDir, 'dynamodb') });
     stoppers.push(() => dynamoDb.stop());
     await createTemplateTables(dynamoDb.client, resolvers);
-    const dynamoDbEndpoint = await startDynamoDbEndpoint({ ...auth, principals, dynamoDbLocal: dynamoDb.endpoint, account: home.account, region: home.region });
+    const dynamoDbEndpoint = await startDynamoDbEndpoint({
+      ...auth,
+      principals,
+      dynamoDbLocal: dynamoDb.endpoint,
+      account: home.account,
+      region: home.region,
+    });
     stoppers.push(() => dynamoDbEndpoint.stop());
 
     const specs = functionSpecs(assembly, resolvers);
@@ -158,7 +167,16 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       installationId: specs.map((spec) => spec.environment[ENV.githubAppInstallationId]).find(Boolean) ?? '',
     };
     const services = await startTwinServices({
-      resolvers, principals, iam, log, health, chat: new RecordingChat(), dataDir, githubApp, account: home.account, region: home.region,
+      resolvers,
+      principals,
+      iam,
+      log,
+      health,
+      chat: new RecordingChat(),
+      dataDir,
+      githubApp,
+      account: home.account,
+      region: home.region,
       webhooks: () => ({ url, secret: optionalEnv(ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret) }),
     });
     stoppers.push(() => services.stop());
@@ -173,40 +191,86 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     stoppers.push(() => github.idle());
     stoppers.push(() => gitops.idle());
 
-    const workflows = new TwinWorkflows(stateMachinesFrom(resolvers), lambda, auth, options.timeScale, (execution, state) => { log(`sfn: ${execution} → ${state}`); });
+    const workflows = new TwinWorkflows(
+      stateMachinesFrom(resolvers),
+      lambda,
+      auth,
+      options.timeScale,
+      (execution, state) => {
+        log(`sfn: ${execution} → ${state}`);
+      },
+    );
     stoppers.push(() => lambda.stop());
     stoppers.push(() => workflows.engine.stopAll());
     const stepFunctions = await startStepFunctionsEndpoint({ ...auth, workflows, principals });
     stoppers.push(() => stepFunctions.stop());
 
     const events = new TwinEventBridge(resolvers, lambda, auth, options.timeScale);
-    stoppers.push(() => { events.stop(); });
-    const eventBridge = await startEventBridgeEndpoint({ events, principals, account: home.account, region: home.region, log });
+    stoppers.push(() => {
+      events.stop();
+    });
+    const eventBridge = await startEventBridgeEndpoint({
+      events,
+      principals,
+      account: home.account,
+      region: home.region,
+      log,
+    });
     stoppers.push(() => eventBridge.stop());
 
-    const unemulated = await startJsonEndpoint({ service: 'unemulated', principals, targetPrefix: '', contentType: 'application/x-amz-json-1.1', operations: {}, log });
+    const unemulated = await startJsonEndpoint({
+      service: 'unemulated',
+      principals,
+      targetPrefix: '',
+      contentType: 'application/x-amz-json-1.1',
+      operations: {},
+      log,
+    });
     stoppers.push(() => unemulated.stop());
 
-    const endpoints: TwinEndpoints = { api: url, dynamodb: dynamoDbEndpoint.url, stepfunctions: stepFunctions.url, events: eventBridge.url, ...services.endpoints };
+    const endpoints: TwinEndpoints = {
+      api: url,
+      dynamodb: dynamoDbEndpoint.url,
+      stepfunctions: stepFunctions.url,
+      events: eventBridge.url,
+      ...services.endpoints,
+    };
     Object.assign(environment, endpointEnvironment(endpoints, unemulated));
 
     const prewarm = options.prewarm;
     if (prewarm === true) await lambda.prewarm();
-    else if (Array.isArray(prewarm)) await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
+    else if (Array.isArray(prewarm))
+      await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
 
     const issuer = await LocalIssuer.open(dataDir);
-    const gateway = new TwinApiGateway(homeResolver, lambda, async (token, authorizer) => {
-      if (authorizer.issuer !== (await import('../local/local-issuer.js')).LOCAL_ISSUER) {
-        throw new AwsServiceError('Unauthorized', `the twin serves the local issuer only; the template trusts ${authorizer.issuer}`);
-      }
-      return issuer.verify(token);
-    }, log);
+    const gateway = new TwinApiGateway(
+      homeResolver,
+      lambda,
+      async (token, authorizer) => {
+        if (authorizer.issuer !== (await import('../local/local-issuer.js')).LOCAL_ISSUER) {
+          throw new AwsServiceError(
+            'Unauthorized',
+            `the twin serves the local issuer only; the template trusts ${authorizer.issuer}`,
+          );
+        }
+        return issuer.verify(token);
+      },
+      log,
+    );
     for (const [, resource] of resourcesOfType(home, 'AWS::ApiGatewayV2::Authorizer')) {
       const issuerUrl = (resource.Properties?.['JwtConfiguration'] as { Issuer?: string } | undefined)?.Issuer;
-      if (issuerUrl && issuerUrl !== (await import('../local/local-issuer.js')).LOCAL_ISSUER) log(`apigateway: the template's JWT issuer is ${issuerUrl}; the twin only serves the local issuer, so /v1 answers 401 (synthesize with the twin's context)`);
+      if (issuerUrl && issuerUrl !== (await import('../local/local-issuer.js')).LOCAL_ISSUER)
+        log(
+          `apigateway: the template's JWT issuer is ${issuerUrl}; the twin only serves the local issuer, so /v1 answers 401 (synthesize with the twin's context)`,
+        );
     }
 
-    const bus = { idle: async () => { await events.idle(); await Promise.all([gitops.idle(), github.idle()]); } };
+    const bus = {
+      idle: async () => {
+        await events.idle();
+        await Promise.all([gitops.idle(), github.idle()]);
+      },
+    };
     const putAlarmEvent = (entry: Parameters<TwinEventBridge['putEvents']>[0][number], region: string) =>
       events.putEvents([entry], { account: home.account, region }, undefined).then(() => undefined);
     const controls: ControlRoute[] = twinControlRoutes({
@@ -219,7 +283,14 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       functions: () => lambda.stats(),
       endpoints: () => ({ ...endpoints }),
       operator: { accessKeyId: operator.accessKeyId },
-      api: () => gateway.routes.map(({ routeKey, authorization, authorizer, functionArn, throttling }) => ({ routeKey, authorization, ...(authorizer ? { issuer: authorizer.issuer, audience: authorizer.audience } : {}), functionArn, throttling })),
+      api: () =>
+        gateway.routes.map(({ routeKey, authorization, authorizer, functionArn, throttling }) => ({
+          routeKey,
+          authorization,
+          ...(authorizer ? { issuer: authorizer.issuer, audience: authorizer.audience } : {}),
+          functionArn,
+          throttling,
+        })),
       deadLetters: () => events.deadLetters,
     });
     handle = async (request, response) => {
@@ -241,10 +312,14 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       webhookUrl: `${url}/webhooks/argocd`,
       token: LOCAL_DEFAULTS.argocdToken,
       timeScale: options.timeScale,
-      onError: (error) => { log(`argocd-sim: ${(error as Error).message}`); },
+      onError: (error) => {
+        log(`argocd-sim: ${(error as Error).message}`);
+      },
     });
     await argo.start();
-    stoppers.push(() => { argo.stop(); });
+    stoppers.push(() => {
+      argo.stop();
+    });
 
     const sessionToken = 'twin';
     return {
@@ -281,18 +356,25 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
 function functionSpecs(assembly: CloudAssembly, resolvers: StackResolver[]): TwinFunctionSpec[] {
   return resolvers.flatMap((resolver) => {
     const { stack } = resolver;
-    const invokeConfigs = resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(([logicalId, resource]) => resolver.resolve(resource.Properties ?? {}, logicalId) as {
-      FunctionName?: string;
-      MaximumRetryAttempts?: number;
-      DestinationConfig?: { OnFailure?: { Destination?: string } };
-    });
+    const invokeConfigs = resourcesOfType(stack, 'AWS::Lambda::EventInvokeConfig').map(
+      ([logicalId, resource]) =>
+        resolver.resolve(resource.Properties ?? {}, logicalId) as {
+          FunctionName?: string;
+          MaximumRetryAttempts?: number;
+          DestinationConfig?: { OnFailure?: { Destination?: string } };
+        },
+    );
     return resourcesOfType(stack, 'AWS::Lambda::Function').map(([logicalId, resource]): TwinFunctionSpec => {
       const properties = resource.Properties ?? {};
       const name = resolver.ref(logicalId);
       const arn = resolver.arn(logicalId);
-      const variables = resolver.resolve((properties['Environment'] as { Variables?: object } | undefined)?.Variables ?? {}, `${logicalId}.Environment`) as Record<string, unknown>;
+      const variables = resolver.resolve(
+        (properties['Environment'] as { Variables?: object } | undefined)?.Variables ?? {},
+        `${logicalId}.Environment`,
+      ) as Record<string, unknown>;
       const invokeConfig = invokeConfigs.find((config) => config.FunctionName === name || config.FunctionName === arn);
-      const deadLetter = resolver.resolve(properties['DeadLetterConfig'], `${logicalId}.DeadLetterConfig`) as { TargetArn?: string } | undefined;
+      const deadLetter = resolver.resolve(properties['DeadLetterConfig'], `${logicalId}.DeadLetterConfig`) as
+        { TargetArn?: string } | undefined;
       const onFailure = invokeConfig?.DestinationConfig?.OnFailure?.Destination ?? deadLetter?.TargetArn;
       return {
         logicalId,
@@ -305,7 +387,9 @@ function functionSpecs(assembly: CloudAssembly, resolvers: StackResolver[]): Twi
         environment: Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, String(value)])),
         timeoutSeconds: Number(properties['Timeout'] ?? 3),
         memoryMb: Number(properties['MemorySize'] ?? 128),
-        ...(typeof properties['ReservedConcurrentExecutions'] === 'number' ? { reservedConcurrency: properties['ReservedConcurrentExecutions'] } : {}),
+        ...(typeof properties['ReservedConcurrentExecutions'] === 'number'
+          ? { reservedConcurrency: properties['ReservedConcurrentExecutions'] }
+          : {}),
         roleArn: resolver.resolveString(properties['Role'], `${logicalId}.Role`),
         asyncRetries: invokeConfig?.MaximumRetryAttempts ?? 2,
         ...(onFailure ? { onFailure } : {}),
@@ -315,8 +399,16 @@ function functionSpecs(assembly: CloudAssembly, resolvers: StackResolver[]): Twi
 }
 
 /** What Lambda's runtime sets in every execution environment, plus the twin's endpoints and the role's credentials. */
-function lambdaRuntimeEnvironment(fn: TwinFunctionSpec, principals: Principals, endpoints: Record<string, string>): Record<string, string> {
-  const credentials = principals.register({ roleArn: fn.roleArn, sessionName: fn.name, label: `${fn.stack}/${fn.logicalId}` });
+function lambdaRuntimeEnvironment(
+  fn: TwinFunctionSpec,
+  principals: Principals,
+  endpoints: Record<string, string>,
+): Record<string, string> {
+  const credentials = principals.register({
+    roleArn: fn.roleArn,
+    sessionName: fn.name,
+    label: `${fn.stack}/${fn.logicalId}`,
+  });
   return {
     PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
@@ -349,8 +441,14 @@ function endpointEnvironment(endpoints: TwinEndpoints, unemulated: RunningEndpoi
     AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.events,
   };
-  const sdkNames: Record<string, string> = { secretsmanager: 'SECRETS_MANAGER', cloudwatch: 'CLOUDWATCH', ecr: 'ECR', kms: 'KMS' };
-  for (const [service, variable] of Object.entries(sdkNames)) if (endpoints[service]) variables[`AWS_ENDPOINT_URL_${variable}`] = endpoints[service];
+  const sdkNames: Record<string, string> = {
+    secretsmanager: 'SECRETS_MANAGER',
+    cloudwatch: 'CLOUDWATCH',
+    ecr: 'ECR',
+    kms: 'KMS',
+  };
+  for (const [service, variable] of Object.entries(sdkNames))
+    if (endpoints[service]) variables[`AWS_ENDPOINT_URL_${variable}`] = endpoints[service];
   if (endpoints['github']) variables[ENV_GITHUB_API_URL] = endpoints['github'];
   // The Slack emulation serves the Web API where Slack does: under /api/.
   if (endpoints['slack']) variables[ENV_SLACK_API_URL] = `${endpoints['slack']}/api/`;

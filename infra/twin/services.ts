@@ -66,7 +66,8 @@ async function load(file: string): Promise<ServiceModule | undefined> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the export's signature
-const fn = <T>(module: ServiceModule | undefined, name: string): T | undefined => (typeof module?.[name] === 'function' ? (module[name] as T) : undefined);
+const fn = <T>(module: ServiceModule | undefined, name: string): T | undefined =>
+  typeof module?.[name] === 'function' ? (module[name] as T) : undefined;
 
 /** Starts the emulations of the services beside AWS's core: Secrets Manager, CloudWatch, ECR, KMS, GitHub and Slack. */
 export async function startTwinServices(options: TwinServicesOptions): Promise<TwinServices> {
@@ -79,16 +80,30 @@ export async function startTwinServices(options: TwinServicesOptions): Promise<T
     for (const resource of call.resources.length > 0 ? call.resources : ['*']) {
       const decision = await options.iam.authorize({ roleArn: caller.roleArn, action: call.action, resource });
       if (!decision.allowed) {
-        options.log(`iam: DENIED ${caller.label} ${call.action} on ${resource}: ${decision.explanation}; the role ${caller.roleArn.split('/').at(-1) ?? ''} is missing "${call.action}" on "${resource}"`);
+        options.log(
+          `iam: DENIED ${caller.label} ${call.action} on ${resource}: ${decision.explanation}; the role ${caller.roleArn.split('/').at(-1) ?? ''} is missing "${call.action}" on "${resource}"`,
+        );
         const role = caller.roleArn.split('/').at(-1) ?? '';
         return `User: arn:aws:sts::${options.account}:assumed-role/${role}/${caller.sessionName} is not authorized to perform: ${call.action} on resource: ${resource} because no identity-based policy allows the ${call.action} action`;
       }
     }
     return undefined;
   };
-  const onError = (service: string) => (error: unknown) => { options.log(`${service}: ${(error as Error).stack ?? String(error)}`); };
-  const common = (service: string) => ({ authorize, onError: onError(service), account: options.account, region: options.region });
-  const start = async (service: string, file: string, starter: string, extra: (module: ServiceModule) => Promise<object> | object) => {
+  const onError = (service: string) => (error: unknown) => {
+    options.log(`${service}: ${(error as Error).stack ?? String(error)}`);
+  };
+  const common = (service: string) => ({
+    authorize,
+    onError: onError(service),
+    account: options.account,
+    region: options.region,
+  });
+  const start = async (
+    service: string,
+    file: string,
+    starter: string,
+    extra: (module: ServiceModule) => Promise<object> | object,
+  ) => {
     const module = await load(file);
     const startService = fn<(startOptions: object) => Promise<RunningService>>(module, starter);
     if (!module || !startService) {
@@ -111,14 +126,24 @@ export async function startTwinServices(options: TwinServicesOptions): Promise<T
     githubAppPrivateKey = generate?.();
     if (!home || !values || !fromTemplate || githubAppPrivateKey === undefined) return { secrets: [] };
     return {
-      secrets: fromTemplate({ Resources: home.stack.resources }, { values: values(githubAppPrivateKey), arnOf: (logicalId: string) => home.ref(logicalId), region: home.stack.region, account: home.stack.account }),
+      secrets: fromTemplate(
+        { Resources: home.stack.resources },
+        {
+          values: values(githubAppPrivateKey),
+          arnOf: (logicalId: string) => home.ref(logicalId),
+          region: home.stack.region,
+          account: home.stack.account,
+        },
+      ),
     };
   });
   await start('cloudwatch', 'cloudwatch', 'startCloudWatch', () => ({ health: options.health }));
   await start('ecr', 'ecr', 'startEcr', () => ({}));
   await start('kms', 'kms', 'startKms', () => ({}));
   const secretValue = (prefix: string) => () => {
-    const logicalId = Object.keys(home?.stack.resources ?? {}).find((id) => id.startsWith(prefix) && home?.stack.resources[id]?.Type === 'AWS::SecretsManager::Secret');
+    const logicalId = Object.keys(home?.stack.resources ?? {}).find(
+      (id) => id.startsWith(prefix) && home?.stack.resources[id]?.Type === 'AWS::SecretsManager::Secret',
+    );
     const valueOf = (secrets?.service as { valueOf?: (id: string) => string } | undefined)?.valueOf;
     return logicalId && home && valueOf ? valueOf(home.ref(logicalId)) : '';
   };
@@ -129,7 +154,10 @@ export async function startTwinServices(options: TwinServicesOptions): Promise<T
     appPrivateKey: () => githubAppPrivateKey ?? '',
     webhooks: options.webhooks,
   }));
-  const slack = await start('slack', 'slack', 'startSlack', () => ({ chat: options.chat, botToken: secretValue('SlackBotToken') }));
+  const slack = await start('slack', 'slack', 'startSlack', () => ({
+    chat: options.chat,
+    botToken: secretValue('SlackBotToken'),
+  }));
   return {
     ...(github ? { github: github.service as unknown as NonNullable<TwinServices['github']> } : {}),
     ...(slack ? { slack: slack.service as unknown as NonNullable<TwinServices['slack']> } : {}),

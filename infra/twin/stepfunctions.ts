@@ -4,7 +4,15 @@ import { TaskTokenExpiredError } from '../../functions/errors.js';
 import type { ExecutionDescription, StateMachineName } from '../../functions/ports/index.js';
 import { LocalWorkflowEngine, type LocalStateMachine } from '../local/local-workflow-engine.js';
 import { resourcesOfType, type StackResolver } from './assembly.js';
-import { authorizeCall, AwsServiceError, startJsonEndpoint, type AuthorizeOptions, type Caller, type Principals, type RunningEndpoint } from './aws-endpoint.js';
+import {
+  authorizeCall,
+  AwsServiceError,
+  startJsonEndpoint,
+  type AuthorizeOptions,
+  type Caller,
+  type Principals,
+  type RunningEndpoint,
+} from './aws-endpoint.js';
 import type { LambdaService } from './lambda.js';
 
 /** A state machine as its template declares it: the unchanged DefinitionString and its resolved substitutions. */
@@ -20,21 +28,38 @@ export interface TwinStateMachine {
 }
 
 type JsonObject = Record<string, unknown>;
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The engine names executions in account 000000000000; the API speaks the template's account. */
 const ENGINE_ACCOUNT = ':000000000000:';
 
 export function stateMachinesFrom(resolvers: StackResolver[]): TwinStateMachine[] {
   return resolvers.flatMap((resolver) =>
-    resourcesOfType(resolver.stack, 'AWS::StepFunctions::StateMachine').map(([logicalId, resource]): TwinStateMachine => {
-      const properties = resource.Properties ?? {};
-      const name = resolver.physicalOf(logicalId).attributes['Name'] ?? logicalId;
-      const key = name.replace(/^flightplan-/u, '') as StateMachineName;
-      const definitionString = resolver.resolveString(properties['DefinitionString'], `${logicalId}.DefinitionString`);
-      const substitutions = resolver.resolve(properties['DefinitionSubstitutions'] ?? {}, `${logicalId}.DefinitionSubstitutions`) as Record<string, string>;
-      return { logicalId, name, arn: resolver.arn(logicalId), key, roleArn: resolver.resolveString(properties['RoleArn'], `${logicalId}.RoleArn`), definition: JSON.parse(definitionString) as JsonObject, substitutions };
-    }),
+    resourcesOfType(resolver.stack, 'AWS::StepFunctions::StateMachine').map(
+      ([logicalId, resource]): TwinStateMachine => {
+        const properties = resource.Properties ?? {};
+        const name = resolver.physicalOf(logicalId).attributes['Name'] ?? logicalId;
+        const key = name.replace(/^flightplan-/u, '') as StateMachineName;
+        const definitionString = resolver.resolveString(
+          properties['DefinitionString'],
+          `${logicalId}.DefinitionString`,
+        );
+        const substitutions = resolver.resolve(
+          properties['DefinitionSubstitutions'] ?? {},
+          `${logicalId}.DefinitionSubstitutions`,
+        ) as Record<string, string>;
+        return {
+          logicalId,
+          name,
+          arn: resolver.arn(logicalId),
+          key,
+          roleArn: resolver.resolveString(properties['RoleArn'], `${logicalId}.RoleArn`),
+          definition: JSON.parse(definitionString) as JsonObject,
+          substitutions,
+        };
+      },
+    ),
   );
 }
 
@@ -46,7 +71,8 @@ function statesOf(container: JsonObject, into = new Map<string, JsonObject>()): 
     if (!isObject(state)) continue;
     into.set(name, state);
     for (const nested of [state['ItemProcessor'], state['Iterator']]) if (isObject(nested)) statesOf(nested, into);
-    if (Array.isArray(state['Branches'])) for (const branch of state['Branches']) if (isObject(branch)) statesOf(branch, into);
+    if (Array.isArray(state['Branches']))
+      for (const branch of state['Branches']) if (isObject(branch)) statesOf(branch, into);
   }
   return into;
 }
@@ -56,7 +82,11 @@ function taskTokenKeys(definition: JsonObject): string[] {
   return [...statesOf(definition).values()].flatMap((state) => {
     const parameters = state['Parameters'];
     const payload = isObject(parameters) ? parameters['Payload'] : undefined;
-    return isObject(payload) ? Object.entries(payload).filter(([, value]) => value === '$$.Task.Token').map(([key]) => key.replace(/\.\$$/u, '')) : [];
+    return isObject(payload)
+      ? Object.entries(payload)
+          .filter(([, value]) => value === '$$.Task.Token')
+          .map(([key]) => key.replace(/\.\$$/u, ''))
+      : [];
   });
 }
 
@@ -82,14 +112,18 @@ export class TwinWorkflows {
     const definitions = {} as Record<StateMachineName, LocalStateMachine>;
     for (const machine of machines) {
       this.machinesByArn.set(machine.arn, machine);
-      this.stateTypes.set(machine.key, new Map([...statesOf(machine.definition)].map(([name, state]) => [name, String(state['Type'])])));
+      this.stateTypes.set(
+        machine.key,
+        new Map([...statesOf(machine.definition)].map(([name, state]) => [name, String(state['Type'])])),
+      );
       const tokenKeys = taskTokenKeys(machine.definition);
       const functions: LocalStateMachine['functions'] = {};
       const stateMachines: Record<string, StateMachineName> = {};
       for (const [placeholder, value] of Object.entries(machine.substitutions)) {
         const child = arnToKey.get(value);
         if (child) stateMachines[placeholder] = child;
-        else if (value.startsWith('arn:aws:lambda:')) functions[placeholder] = (payload) => this.invokeTask(machine, value, payload, tokenKeys);
+        else if (value.startsWith('arn:aws:lambda:'))
+          functions[placeholder] = (payload) => this.invokeTask(machine, value, payload, tokenKeys);
       }
       definitions[machine.key] = { definition: machine.definition, functions, stateMachines };
     }
@@ -118,9 +152,20 @@ export class TwinWorkflows {
     return this.tokenOwners.get(token);
   }
 
-  private async invokeTask(machine: TwinStateMachine, functionArn: string, payload: unknown, tokenKeys: string[]): Promise<unknown> {
-    if (isObject(payload)) for (const key of tokenKeys) if (typeof payload[key] === 'string') this.tokenOwners.set(payload[key], machine);
-    const caller: Caller = { accessKeyId: 'states', roleArn: machine.roleArn, sessionName: machine.name, label: `state machine ${machine.name}` };
+  private async invokeTask(
+    machine: TwinStateMachine,
+    functionArn: string,
+    payload: unknown,
+    tokenKeys: string[],
+  ): Promise<unknown> {
+    if (isObject(payload))
+      for (const key of tokenKeys) if (typeof payload[key] === 'string') this.tokenOwners.set(payload[key], machine);
+    const caller: Caller = {
+      accessKeyId: 'states',
+      roleArn: machine.roleArn,
+      sessionName: machine.name,
+      label: `state machine ${machine.name}`,
+    };
     try {
       await authorizeCall(this.auth, caller, 'lambda:InvokeFunction', functionArn);
     } catch (error) {
@@ -147,21 +192,27 @@ interface EngineExecution extends ExecutionDescription {
  * The Step Functions API (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<Op>`) over the twin's
  * executions, with each call authorized against the caller's role.
  */
-export function startStepFunctionsEndpoint(options: AuthorizeOptions & { workflows: TwinWorkflows; principals: Principals }): Promise<RunningEndpoint> {
+export function startStepFunctionsEndpoint(
+  options: AuthorizeOptions & { workflows: TwinWorkflows; principals: Principals },
+): Promise<RunningEndpoint> {
   const { workflows } = options;
   const engine = workflows.engine;
   const machineOf = (arn: unknown): TwinStateMachine => {
     const machine = workflows.machineByArn(String(arn));
-    if (!machine) throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (!machine)
+      throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
     return machine;
   };
   const executionOf = (arn: unknown): EngineExecution => {
     const engineArn = workflows.engineArn(String(arn));
-    const execution: EngineExecution | undefined = engine.list().find((candidate) => candidate.executionArn === engineArn);
+    const execution: EngineExecution | undefined = engine
+      .list()
+      .find((candidate) => candidate.executionArn === engineArn);
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
     return execution;
   };
-  const machineArnOf = (execution: EngineExecution) => workflows.machines.find((machine) => machine.key === execution.stateMachine)?.arn ?? '';
+  const machineArnOf = (execution: EngineExecution) =>
+    workflows.machines.find((machine) => machine.key === execution.stateMachine)?.arn ?? '';
   const signal = async (caller: Caller, input: JsonObject, action: string, send: (token: string) => Promise<void>) => {
     const token = text(input['taskToken']);
     const owner = workflows.tokenOwner(token);
@@ -191,8 +242,15 @@ export function startStepFunctionsEndpoint(options: AuthorizeOptions & { workflo
         const { executionArn, alreadyStarted } = await engine.start(machine.key, name, parsed);
         const execution = executionOf(workflows.publicArn(executionArn));
         // The same name is idempotent only while RUNNING and with the same input.
-        if (alreadyStarted && (execution.status !== 'RUNNING' || JSON.stringify(JSON.parse(execution.input ?? '{}')) !== JSON.stringify(parsed))) {
-          throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${workflows.publicArn(executionArn)}'`);
+        if (
+          alreadyStarted &&
+          (execution.status !== 'RUNNING' ||
+            JSON.stringify(JSON.parse(execution.input ?? '{}')) !== JSON.stringify(parsed))
+        ) {
+          throw new AwsServiceError(
+            'ExecutionAlreadyExists',
+            `Execution Already Exists: '${workflows.publicArn(executionArn)}'`,
+          );
         }
         return { executionArn: workflows.publicArn(executionArn), startDate: seconds(execution.startDate) };
       },
@@ -221,54 +279,101 @@ export function startStepFunctionsEndpoint(options: AuthorizeOptions & { workflo
         return { stopDate: Date.now() / 1000 };
       },
       SendTaskSuccess: (input, caller) =>
-        signal(caller, input, 'states:SendTaskSuccess', (token) => engine.sendTaskSuccess(token, JSON.parse(text(input['output'], 'null')) as unknown)),
+        signal(caller, input, 'states:SendTaskSuccess', (token) =>
+          engine.sendTaskSuccess(token, JSON.parse(text(input['output'], 'null')) as unknown),
+        ),
       SendTaskFailure: (input, caller) =>
-        signal(caller, input, 'states:SendTaskFailure', (token) => engine.sendTaskFailure(token, text(input['error']), text(input['cause']))),
-      SendTaskHeartbeat: (input, caller) => signal(caller, input, 'states:SendTaskHeartbeat', (token) => engine.sendTaskHeartbeat(token)),
+        signal(caller, input, 'states:SendTaskFailure', (token) =>
+          engine.sendTaskFailure(token, text(input['error']), text(input['cause'])),
+        ),
+      SendTaskHeartbeat: (input, caller) =>
+        signal(caller, input, 'states:SendTaskHeartbeat', (token) => engine.sendTaskHeartbeat(token)),
       ListExecutions: async (input, caller) => {
         const machine = machineOf(input['stateMachineArn']);
         await authorizeCall(options, caller, 'states:ListExecutions', machine.arn);
         const all = (engine.list() as EngineExecution[])
-          .filter((execution) => execution.stateMachine === machine.key && (!input['statusFilter'] || execution.status === input['statusFilter']))
+          .filter(
+            (execution) =>
+              execution.stateMachine === machine.key &&
+              (!input['statusFilter'] || execution.status === input['statusFilter']),
+          )
           .sort((a, b) => b.startDate.localeCompare(a.startDate));
         const start = Number(input['nextToken'] ?? 0);
         const size = Number(input['maxResults'] ?? 100) || 100;
-        const page = all.slice(start, start + size).map((execution): Record<keyof ExecutionListItem, unknown> => ({
-          executionArn: workflows.publicArn(execution.executionArn),
-          stateMachineArn: machine.arn,
-          name: execution.name,
-          status: execution.status,
-          startDate: seconds(execution.startDate),
-          stopDate: seconds(execution.stopDate),
-        }) as never);
+        const page = all.slice(start, start + size).map(
+          (execution): Record<keyof ExecutionListItem, unknown> =>
+            ({
+              executionArn: workflows.publicArn(execution.executionArn),
+              stateMachineArn: machine.arn,
+              name: execution.name,
+              status: execution.status,
+              startDate: seconds(execution.startDate),
+              stopDate: seconds(execution.stopDate),
+            }) as never,
+        );
         return { executions: page, ...(start + size < all.length ? { nextToken: String(start + size) } : {}) };
       },
       GetExecutionHistory: async (input, caller) => {
         await authorizeCall(options, caller, 'states:GetExecutionHistory', String(input['executionArn']));
         const execution = executionOf(input['executionArn']);
-        const events = historyOf(execution, engine.statesVisited(execution.executionArn), (state) => workflows.stateTypeOf(execution.stateMachine, state), machineArnOf(execution));
+        const events = historyOf(
+          execution,
+          engine.statesVisited(execution.executionArn),
+          (state) => workflows.stateTypeOf(execution.stateMachine, state),
+          machineArnOf(execution),
+        );
         const ordered = input['reverseOrder'] === true ? [...events].reverse() : events;
         const start = Number(input['nextToken'] ?? 0);
         const size = Number(input['maxResults'] ?? 1000) || 1000;
-        return { events: ordered.slice(start, start + size), ...(start + size < ordered.length ? { nextToken: String(start + size) } : {}) };
+        return {
+          events: ordered.slice(start, start + size),
+          ...(start + size < ordered.length ? { nextToken: String(start + size) } : {}),
+        };
       },
     },
   });
 }
 
 /** The history the console shows, from what the engine records: the start, each state entered, the end. */
-function historyOf(execution: EngineExecution, visits: { name: string; enteredAt: string }[], typeOf: (state: string) => string, stateMachineArn: string): Record<string, unknown>[] {
+function historyOf(
+  execution: EngineExecution,
+  visits: { name: string; enteredAt: string }[],
+  typeOf: (state: string) => string,
+  stateMachineArn: string,
+): Record<string, unknown>[] {
   const events: Partial<Record<keyof HistoryEvent, unknown>>[] = [];
   const add = (type: string, timestamp: string, details: Record<string, unknown>) => {
-    events.push({ id: events.length + 1, previousEventId: events.length, timestamp: seconds(timestamp), type, ...details });
+    events.push({
+      id: events.length + 1,
+      previousEventId: events.length,
+      timestamp: seconds(timestamp),
+      type,
+      ...details,
+    });
   };
-  add('ExecutionStarted', execution.startDate, { executionStartedEventDetails: { input: execution.input ?? '{}', roleArn: '', stateMachineArn } });
-  for (const visit of visits) add(`${typeOf(visit.name)}StateEntered`, visit.enteredAt, { stateEnteredEventDetails: { name: visit.name, input: '{}' } });
+  add('ExecutionStarted', execution.startDate, {
+    executionStartedEventDetails: { input: execution.input ?? '{}', roleArn: '', stateMachineArn },
+  });
+  for (const visit of visits)
+    add(`${typeOf(visit.name)}StateEntered`, visit.enteredAt, {
+      stateEnteredEventDetails: { name: visit.name, input: '{}' },
+    });
   const end = execution.stopDate ?? new Date().toISOString();
-  if (execution.status === 'SUCCEEDED') add('ExecutionSucceeded', end, { executionSucceededEventDetails: { output: JSON.stringify(execution.output ?? null) } });
-  if (execution.status === 'FAILED') add('ExecutionFailed', end, { executionFailedEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' } });
-  if (execution.status === 'ABORTED') add('ExecutionAborted', end, { executionAbortedEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' } });
-  if (execution.status === 'TIMED_OUT') add('ExecutionTimedOut', end, { executionTimedOutEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' } });
+  if (execution.status === 'SUCCEEDED')
+    add('ExecutionSucceeded', end, {
+      executionSucceededEventDetails: { output: JSON.stringify(execution.output ?? null) },
+    });
+  if (execution.status === 'FAILED')
+    add('ExecutionFailed', end, {
+      executionFailedEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' },
+    });
+  if (execution.status === 'ABORTED')
+    add('ExecutionAborted', end, {
+      executionAbortedEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' },
+    });
+  if (execution.status === 'TIMED_OUT')
+    add('ExecutionTimedOut', end, {
+      executionTimedOutEventDetails: { error: execution.error ?? '', cause: execution.cause ?? '' },
+    });
   return events;
 }
-

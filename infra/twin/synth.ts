@@ -37,13 +37,21 @@ export function isAssemblyFresh(root: string, outdir: string): boolean {
  * Synthesizes the CDK app into `outdir` with the twin's context, unless the assembly there is
  * newer than the sources. The same `cdk synth` CI runs, with only the JWT issuer changed.
  */
-export async function ensureCloudAssembly(options: { root: string; outdir: string; force?: boolean; log: (line: string) => void }): Promise<{ synthesized: boolean; seconds: number }> {
+export async function ensureCloudAssembly(options: {
+  root: string;
+  outdir: string;
+  force?: boolean;
+  log: (line: string) => void;
+}): Promise<{ synthesized: boolean; seconds: number }> {
   const started = Date.now();
   if (!options.force && isAssemblyFresh(options.root, options.outdir)) return { synthesized: false, seconds: 0 };
   options.log(`synthesizing the cloud assembly into ${relative(options.root, options.outdir)} (cdk synth)…`);
   const context = Object.entries(TWIN_CONTEXT).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['cdk', 'synth', '--quiet', '-o', options.outdir, ...context], { cwd: options.root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['cdk', 'synth', '--quiet', '-o', options.outdir, ...context], {
+      cwd: options.root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output: string[] = [];
     child.stdout.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));

@@ -11,21 +11,48 @@ let stop: () => Promise<void>;
 let portal: ReturnType<typeof portalClient>;
 
 async function publish(tag: string, author: string): Promise<void> {
-  const delivery = await signedDelivery('local-github-secret', 'release', releasePayload({ repository: 'acme/orders-api', tag, author }), randomUUID());
-  expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
+  const delivery = await signedDelivery(
+    'local-github-secret',
+    'release',
+    releasePayload({ repository: 'acme/orders-api', tag, author }),
+    randomUUID(),
+  );
+  expect(
+    (await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body }))
+      .status,
+  ).toBe(202);
 }
 
 const awaitingApproval = (tag: string) =>
-  portal.waitFor('orders-api', 'prod', tag, (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+  portal.waitFor(
+    'orders-api',
+    'prod',
+    tag,
+    (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
+  );
 
-async function click(slackUserId: string, actionId: 'approve' | 'reject', approvalId: string, overrides: { secret?: string; timestamp?: number } = {}) {
-  const request = signedBlockAction({ signingSecret: overrides.secret ?? SLACK_SECRET, slackUserId, actionId, approvalId, ...(overrides.timestamp ? { timestamp: overrides.timestamp } : {}) });
-  const response = await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: request.headers, body: request.body });
+async function click(
+  slackUserId: string,
+  actionId: 'approve' | 'reject',
+  approvalId: string,
+  overrides: { secret?: string; timestamp?: number } = {},
+) {
+  const request = signedBlockAction({
+    signingSecret: overrides.secret ?? SLACK_SECRET,
+    slackUserId,
+    actionId,
+    approvalId,
+    ...(overrides.timestamp ? { timestamp: overrides.timestamp } : {}),
+  });
+  const response = await fetch(`${runtime.url}/slack/interactions`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
   return { status: response.status, body: (await response.json()) as { text?: string; type?: string } };
 }
 
 const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
-
 
 beforeAll(async () => {
   ({ runtime, stop } = await startTestRuntime());
@@ -56,21 +83,35 @@ describe('approvals over Slack and the portal', () => {
     expect(approved.body.text).toContain('APPROVED');
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.0.0');
     expect(deployment.status).toBe('SUCCEEDED');
-    expect(deployment.approvals[0]).toMatchObject({ status: 'APPROVED', votes: [{ voter: 'bob', decision: 'APPROVE' }] });
+    expect(deployment.approvals[0]).toMatchObject({
+      status: 'APPROVED',
+      votes: [{ voter: 'bob', decision: 'APPROVE' }],
+    });
     expect(message.history.length).toBeGreaterThan(0);
     expect(JSON.stringify(message.blocks)).not.toContain('"action_id":"approve"');
 
     const late = await click('UBOB', 'reject', approvalId);
     expect(late.body.text).toContain('already APPROVED');
-    const audit = (await portal.get<{ events: { action: string }[] }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)).events.map((event) => event.action);
-    expect(audit).toEqual(expect.arrayContaining(['approval.requested', 'approval.vote-refused.self-approval', 'approval.approved', 'approval.vote-refused.closed']));
+    const audit = (
+      await portal.get<{ events: { action: string }[] }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)
+    ).events.map((event) => event.action);
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        'approval.requested',
+        'approval.vote-refused.self-approval',
+        'approval.approved',
+        'approval.vote-refused.closed',
+      ]),
+    );
   });
 
   it('decides exactly once when two approvers click in the same second', async () => {
     await publish('v3.1.0', 'carol');
     const approvalId = approvalOf(await awaitingApproval('v3.1.0'));
     const replies = await Promise.all([click('UALICE', 'approve', approvalId), click('UBOB', 'approve', approvalId)]);
-    expect(replies.filter((reply) => reply.body.text?.includes('APPROVED') && reply.body.text.startsWith('Thanks'))).toHaveLength(1);
+    expect(
+      replies.filter((reply) => reply.body.text?.includes('APPROVED') && reply.body.text.startsWith('Thanks')),
+    ).toHaveLength(1);
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]?.votes).toHaveLength(1);
@@ -78,16 +119,25 @@ describe('approvals over Slack and the portal', () => {
   });
 
   it('ends the deployment REJECTED on one rejection, with nothing deployed', async () => {
-    const before = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' });
+    const before = await runtime.gitops.readImageDigest({
+      service: 'orders-api',
+      environment: 'prod',
+      region: 'us-east-1',
+    });
     await publish('v3.2.0', 'alice');
     const approvalId = approvalOf(await awaitingApproval('v3.2.0'));
-    const response = await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'REJECT', comment: 'not during the sale' });
+    const response = await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, {
+      decision: 'REJECT',
+      comment: 'not during the sale',
+    });
     expect(response.status).toBe(200);
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.2.0');
     expect(deployment.status).toBe('REJECTED');
     expect(deployment.reason).toContain('not during the sale');
     expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);
-    expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' })).toBe(before);
+    expect(
+      await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' }),
+    ).toBe(before);
   });
 
   it('lists what the caller may decide, and refuses the portal votes the policy refuses', async () => {
@@ -96,15 +146,31 @@ describe('approvals over Slack and the portal', () => {
     const asBob = await portal.get<{ items: { id: string }[] }>('/v1/approvals?status=PENDING');
     expect(asBob.items.map((item) => item.id)).toContain(approvalId);
     const alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
-    expect((await alice.get<{ items: { id: string }[] }>('/v1/approvals?status=PENDING')).items.map((item) => item.id)).not.toContain(approvalId);
+    expect(
+      (await alice.get<{ items: { id: string }[] }>('/v1/approvals?status=PENDING')).items.map((item) => item.id),
+    ).not.toContain(approvalId);
     const erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
-    const refused = await erin.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' });
+    const refused = await erin.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, {
+      decision: 'APPROVE',
+    });
     expect(refused.status).toBe(403);
-    expect((await alice.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(403);
-    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'MAYBE' })).status).toBe(400);
+    expect(
+      (await alice.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'MAYBE' }))
+        .status,
+    ).toBe(400);
     expect((await portal.request('POST', '/v1/approvals/nope/votes', { decision: 'APPROVE' })).status).toBe(404);
-    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(200);
-    expect((await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(409);
+    expect(
+      (await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(409);
     await portal.waitFor('orders-api', 'prod', 'v3.3.0');
   });
 });
@@ -139,7 +205,11 @@ describe('Slack interactions refuse what Slack did not sign', () => {
     const body = 'payload=%7Bnot-json';
     const { createHmac } = await import('node:crypto');
     const signature = `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-    const response = await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature }, body });
+    const response = await fetch(`${runtime.url}/slack/interactions`, {
+      method: 'POST',
+      headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': signature },
+      body,
+    });
     expect(response.status).toBe(400);
   });
 

@@ -42,13 +42,26 @@ const body = fc.oneof(
 
 const headers = fc.record(
   {
-    'content-type': fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml'),
-    'x-hub-signature-256': fc.oneof(fc.constant('sha256=0000'), fc.stringMatching(/^[0-9a-f]{64}$/u).map((hex) => `sha256=${hex}`), fc.string()),
+    'content-type': fc.constantFrom(
+      'application/json',
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+    ),
+    'x-hub-signature-256': fc.oneof(
+      fc.constant('sha256=0000'),
+      fc.stringMatching(/^[0-9a-f]{64}$/u).map((hex) => `sha256=${hex}`),
+      fc.string(),
+    ),
     'x-github-event': fc.constantFrom('pull_request', 'release', 'ping', 'push', ''),
     'x-github-delivery': fc.uuid(),
     'x-slack-request-timestamp': fc.oneof(fc.constant(String(Math.floor(Date.now() / 1000))), fc.string()),
     'x-slack-signature': fc.oneof(fc.constant('v0=00'), fc.string()),
-    authorization: fc.oneof(fc.constant('Bearer local-argocd-token-wrong'), fc.string().map((text) => `Bearer ${text}`)),
+    authorization: fc.oneof(
+      fc.constant('Bearer local-argocd-token-wrong'),
+      fc.string().map((text) => `Bearer ${text}`),
+    ),
   },
   { requiredKeys: [] },
 );
@@ -66,47 +79,71 @@ const sanitize = (value: Record<string, string>) =>
   Object.fromEntries(Object.entries(value).filter(([, text]) => /^[\t\x20-\x7e]*$/u.test(text)));
 
 describe('every public route under random and hostile input', () => {
-  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))('%s never answers 5xx and never writes', async (_name, route) => {
-    const before = await itemCount();
-    await fc.assert(
-      fc.asyncProperty(body, headers, fc.string({ maxLength: 40 }), async (payload, randomHeaders, id) => {
-        const withAuth = route.auth === 'jwt' && id.length % 2 === 0 ? { ...randomHeaders, authorization: `Bearer ${validToken}` } : randomHeaders;
-        const response = await fetch(`${runtime.url}${concretePath(route.path, id)}`, {
-          method: route.method,
-          headers: sanitize(withAuth),
-          ...(route.method === 'GET' ? {} : { body: payload }),
-        });
-        expect(response.status, `${route.method} ${route.path} with ${payload.slice(0, 80)}`).toBeLessThan(500);
-        await response.arrayBuffer();
-      }),
-      { numRuns: 40 },
-    );
-    await runtime.bus.idle();
-    expect(await itemCount()).toBe(before);
-  });
+  it.each(ROUTES.map((route) => [`${route.method} ${route.path}`, route] as const))(
+    '%s never answers 5xx and never writes',
+    async (_name, route) => {
+      const before = await itemCount();
+      await fc.assert(
+        fc.asyncProperty(body, headers, fc.string({ maxLength: 40 }), async (payload, randomHeaders, id) => {
+          const withAuth =
+            route.auth === 'jwt' && id.length % 2 === 0
+              ? { ...randomHeaders, authorization: `Bearer ${validToken}` }
+              : randomHeaders;
+          const response = await fetch(`${runtime.url}${concretePath(route.path, id)}`, {
+            method: route.method,
+            headers: sanitize(withAuth),
+            ...(route.method === 'GET' ? {} : { body: payload }),
+          });
+          expect(response.status, `${route.method} ${route.path} with ${payload.slice(0, 80)}`).toBeLessThan(500);
+          await response.arrayBuffer();
+        }),
+        { numRuns: 40 },
+      );
+      await runtime.bus.idle();
+      expect(await itemCount()).toBe(before);
+    },
+  );
 
   it('never answers 5xx nor writes for correctly signed but random GitHub, Slack and Argo CD payloads', async () => {
     const before = await itemCount();
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.jsonValue().map((value) => JSON.stringify(value)), fc.string()), fc.constantFrom('pull_request', 'release', 'ping'), async (payload, eventName) => {
-        const github = await fetch(`${runtime.url}/webhooks/github`, {
-          method: 'POST',
-          headers: { 'x-github-event': eventName, 'x-github-delivery': crypto.randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', 'local-github-secret').update(payload).digest('hex')}` },
-          body: payload,
-        });
-        // An empty body carries nothing to verify, so it may be refused as unauthenticated.
-        expect(payload === '' ? [400, 401] : [202, 400]).toContain(github.status);
-        const argo = await fetch(`${runtime.url}/webhooks/argocd`, { method: 'POST', headers: { authorization: 'Bearer local-argocd-token' }, body: payload });
-        expect([202, 400]).toContain(argo.status);
-        const form = new URLSearchParams({ payload }).toString();
-        const timestamp = String(Math.floor(Date.now() / 1000));
-        const slack = await fetch(`${runtime.url}/slack/interactions`, {
-          method: 'POST',
-          headers: { 'x-slack-request-timestamp': timestamp, 'x-slack-signature': `v0=${createHmac('sha256', 'local-slack-secret').update(`v0:${timestamp}:${form}`).digest('hex')}` },
-          body: form,
-        });
-        expect([200, 400]).toContain(slack.status);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+          fc.string(),
+        ),
+        fc.constantFrom('pull_request', 'release', 'ping'),
+        async (payload, eventName) => {
+          const github = await fetch(`${runtime.url}/webhooks/github`, {
+            method: 'POST',
+            headers: {
+              'x-github-event': eventName,
+              'x-github-delivery': crypto.randomUUID(),
+              'x-hub-signature-256': `sha256=${createHmac('sha256', 'local-github-secret').update(payload).digest('hex')}`,
+            },
+            body: payload,
+          });
+          // An empty body carries nothing to verify, so it may be refused as unauthenticated.
+          expect(payload === '' ? [400, 401] : [202, 400]).toContain(github.status);
+          const argo = await fetch(`${runtime.url}/webhooks/argocd`, {
+            method: 'POST',
+            headers: { authorization: 'Bearer local-argocd-token' },
+            body: payload,
+          });
+          expect([202, 400]).toContain(argo.status);
+          const form = new URLSearchParams({ payload }).toString();
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          const slack = await fetch(`${runtime.url}/slack/interactions`, {
+            method: 'POST',
+            headers: {
+              'x-slack-request-timestamp': timestamp,
+              'x-slack-signature': `v0=${createHmac('sha256', 'local-slack-secret').update(`v0:${timestamp}:${form}`).digest('hex')}`,
+            },
+            body: form,
+          });
+          expect([200, 400]).toContain(slack.status);
+        },
+      ),
       { numRuns: 60 },
     );
     await runtime.bus.idle();
@@ -116,21 +153,42 @@ describe('every public route under random and hostile input', () => {
   it('refuses expired tokens, tokens signed by another key and tokens for another audience', async () => {
     const expired = await runtime.issuer.sign({ sub: 'bob' }, '-1h');
     const { privateKey } = await generateKeyPair('ES256');
-    const foreign = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).setSubject('bob').setIssuer(LOCAL_ISSUER).setAudience(LOCAL_AUDIENCE).setExpirationTime('1h').sign(privateKey);
+    const foreign = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES256' })
+      .setSubject('bob')
+      .setIssuer(LOCAL_ISSUER)
+      .setAudience(LOCAL_AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(privateKey);
     for (const token of [expired, foreign]) {
-      expect((await fetch(`${runtime.url}/v1/deployments`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+      expect(
+        (await fetch(`${runtime.url}/v1/deployments`, { headers: { authorization: `Bearer ${token}` } })).status,
+      ).toBe(401);
     }
   });
 
   it('answers 413 to a body over 1 MiB on every webhook, and 413 over the gateway limit', async () => {
     for (const path of ['/webhooks/github', '/webhooks/argocd', '/slack/interactions']) {
-      expect((await fetch(`${runtime.url}${path}`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 10) })).status).toBe(413);
+      expect(
+        (await fetch(`${runtime.url}${path}`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 10) })).status,
+      ).toBe(413);
     }
-    expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', body: 'x'.repeat(11 * 1024 * 1024) })).status).toBe(413);
+    expect(
+      (await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', body: 'x'.repeat(11 * 1024 * 1024) })).status,
+    ).toBe(413);
   });
 
   it('refuses a replayed Slack request even with a valid signature', async () => {
-    const replay = signedBlockAction({ signingSecret: 'local-slack-secret', slackUserId: 'UBOB', actionId: 'approve', approvalId: 'x', timestamp: Math.floor(Date.now() / 1000) - 3600 });
-    expect((await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: replay.headers, body: replay.body })).status).toBe(401);
+    const replay = signedBlockAction({
+      signingSecret: 'local-slack-secret',
+      slackUserId: 'UBOB',
+      actionId: 'approve',
+      approvalId: 'x',
+      timestamp: Math.floor(Date.now() / 1000) - 3600,
+    });
+    expect(
+      (await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: replay.headers, body: replay.body }))
+        .status,
+    ).toBe(401);
   });
 });

@@ -23,11 +23,23 @@ interface Run {
 /** The bundled CLI as a person runs it: its own process, piped output, the environment it reads. */
 async function flightplan(args: string[], env: Record<string, string> = {}): Promise<Run> {
   try {
-    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], { env: { PATH: process.env['PATH'] ?? '', FLIGHTPLAN_URL: runtime.url, FLIGHTPLAN_DATA_DIR: runtime.dataDir, ...env }, timeout: 50_000 });
+    const { stdout, stderr } = await exec(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        FLIGHTPLAN_URL: runtime.url,
+        FLIGHTPLAN_DATA_DIR: runtime.dataDir,
+        ...env,
+      },
+      timeout: 50_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof failed.code === 'number' ? failed.code : -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    return {
+      code: typeof failed.code === 'number' ? failed.code : -1,
+      stdout: failed.stdout ?? '',
+      stderr: failed.stderr ?? '',
+    };
   }
 }
 
@@ -43,10 +55,20 @@ async function until<T>(read: () => Promise<T | undefined>, what: string): Promi
   }
 }
 
-interface Listed { items: { id: string; version: string; status: string }[] }
+interface Listed {
+  items: { id: string; version: string; status: string }[];
+}
 
 const deploymentOf = (service: string, environment: string, version: string) =>
-  until(async () => (json(await flightplan(['deployments', '--service', service, '--env', environment, '--json', '--as', 'bob'])) as Listed).items.find((item) => item.version === version), `${service} ${version}`);
+  until(
+    async () =>
+      (
+        json(
+          await flightplan(['deployments', '--service', service, '--env', environment, '--json', '--as', 'bob']),
+        ) as Listed
+      ).items.find((item) => item.version === version),
+    `${service} ${version}`,
+  );
 
 beforeAll(async () => {
   await exec(process.execPath, [join(import.meta.dirname, '..', '..', 'cli', 'build.mjs')]);
@@ -59,7 +81,16 @@ afterAll(async () => {
 
 describe('flightplan CLI against the local runtime', () => {
   it('mints a local token that the runtime accepts, with the email and groups asked for', async () => {
-    const minted = await flightplan(['local', 'token', '--sub', 'carol', '--email', 'carol@acme.example', '--group', 'platform-team']);
+    const minted = await flightplan([
+      'local',
+      'token',
+      '--sub',
+      'carol',
+      '--email',
+      'carol@acme.example',
+      '--group',
+      'platform-team',
+    ]);
     expect(minted.code).toBe(0);
     const claims = await runtime.issuer.verify(minted.stdout.trim());
     expect(claims).toMatchObject({ sub: 'carol', email: 'carol@acme.example', groups: ['platform-team'] });
@@ -74,7 +105,11 @@ describe('flightplan CLI against the local runtime', () => {
     ['a missing argument', ['show']],
     ['an unknown option', ['deployments', '--colour']],
     ['override without a reason', ['override', 'some-id']],
-    ['a local command against a remote URL', ['local', 'token', '--sub', 'alice'], { FLIGHTPLAN_URL: 'https://flightplan.acme.example' }],
+    [
+      'a local command against a remote URL',
+      ['local', 'token', '--sub', 'alice'],
+      { FLIGHTPLAN_URL: 'https://flightplan.acme.example' },
+    ],
   ])('exits 2 on %s, printing the usage', async (_case, args, env: Record<string, string> = {}) => {
     const run = await flightplan(args, env);
     expect(run.code).toBe(2);
@@ -98,7 +133,15 @@ describe('flightplan CLI against the local runtime', () => {
     const labelled = await flightplan(['local', 'label', 'acme/orders-api', '--pr', '7', '--by', 'alice']);
     expect(labelled.code, labelled.stderr).toBe(0);
     expect(labelled.stdout).toContain('pull_request delivered: 202');
-    const listed = await until(async () => (json(await flightplan(['deployments', '--service', 'orders-api', '--env', 'hml', '--json', '--as', 'bob'])) as Listed).items[0], 'the HML deployment');
+    const listed = await until(
+      async () =>
+        (
+          json(
+            await flightplan(['deployments', '--service', 'orders-api', '--env', 'hml', '--json', '--as', 'bob']),
+          ) as Listed
+        ).items[0],
+      'the HML deployment',
+    );
 
     const watched = await flightplan(['watch', listed.id, '--as', 'bob', '--interval', '100']);
     expect(watched.code, watched.stdout + watched.stderr).toBe(0);
@@ -108,8 +151,12 @@ describe('flightplan CLI against the local runtime', () => {
     expect(watched.stdout).not.toContain('\u001b[');
 
     const status = await flightplan(['status', 'orders-api', '--as', 'bob']);
-    expect(status.stdout).toMatch(new RegExp(`^orders-api +hml +us-east-1 +${listed.version.replace(/[.+]/gu, '\\$&')} `, 'mu'));
-    const live = (json(await flightplan(['status', 'orders-api', '--json', '--as', 'bob'])) as { regions: { environment: string; version: string }[] });
+    expect(status.stdout).toMatch(
+      new RegExp(`^orders-api +hml +us-east-1 +${listed.version.replace(/[.+]/gu, '\\$&')} `, 'mu'),
+    );
+    const live = json(await flightplan(['status', 'orders-api', '--json', '--as', 'bob'])) as {
+      regions: { environment: string; version: string }[];
+    };
     expect(live.regions.find((region) => region.environment === 'hml')?.version).toBe(listed.version);
   });
 
@@ -120,7 +167,15 @@ describe('flightplan CLI against the local runtime', () => {
     expect(plan.stdout).toContain('bake 30m');
 
     expect((await flightplan(['local', 'release', 'acme/orders-api', 'v2.0.0', '--by', 'alice'])).code).toBe(0);
-    const approval = await until(async () => (json(await flightplan(['approvals', '--json', '--as', 'bob'])) as { items: { id: string; subject: { summary: string } }[] }).items.find((item) => item.subject.summary.includes('v2.0.0')), 'the approval');
+    const approval = await until(
+      async () =>
+        (
+          json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
+            items: { id: string; subject: { summary: string } }[];
+          }
+        ).items.find((item) => item.subject.summary.includes('v2.0.0')),
+      'the approval',
+    );
     const mine = await flightplan(['approvals', '--as', 'bob']);
     expect(mine.stdout).toContain(approval.id);
     expect((await flightplan(['approvals', '--as', 'alice'])).stdout).toContain('Nothing waits on you.');
@@ -144,16 +199,29 @@ describe('flightplan CLI against the local runtime', () => {
     expect((await flightplan(['local', 'health', 'orders-api', 'prod', 'sa-east-1', '--p99', '412'])).code).toBe(0);
     try {
       await flightplan(['local', 'release', 'acme/orders-api', 'v2.1.0', '--by', 'alice']);
-      const approval = await until(async () => (json(await flightplan(['approvals', '--json', '--as', 'bob'])) as { items: { id: string; subject: { summary: string } }[] }).items.find((item) => item.subject.summary.includes('v2.1.0')), 'the approval');
+      const approval = await until(
+        async () =>
+          (
+            json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
+              items: { id: string; subject: { summary: string } }[];
+            }
+          ).items.find((item) => item.subject.summary.includes('v2.1.0')),
+        'the approval',
+      );
       await flightplan(['approve', approval.id, '--as', 'bob']);
       const deployment = await deploymentOf('orders-api', 'prod', 'v2.1.0');
       const watched = await flightplan(['watch', deployment.id, '--json', '--as', 'bob', '--interval', '50']);
       expect(watched.code).toBe(1);
-      const changes = watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as { status: string; final?: boolean });
+      const changes = watched.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { status: string; final?: boolean });
       expect(changes.at(-1)).toMatchObject({ status: 'ROLLED_BACK', final: true });
 
       const shown = await flightplan(['show', deployment.id, '--as', 'bob']);
-      expect(shown.stdout).toMatch(/^us-east-1 +ROLLED_BACK +30m +live [0-9a-f]{12} again \([0-9a-f]{12} rolled back\)/mu);
+      expect(shown.stdout).toMatch(
+        /^us-east-1 +ROLLED_BACK +30m +live [0-9a-f]{12} again \([0-9a-f]{12} rolled back\)/mu,
+      );
       expect(shown.stdout).not.toMatch(/[0-9a-f]{12} *(→|->) *[0-9a-f]{12}/u);
       const status = await flightplan(['status', 'orders-api', '--as', 'bob']);
       expect(status.stdout).toMatch(/^orders-api +prod +us-east-1 +v2\.0\.0 /mu);
@@ -179,16 +247,38 @@ describe('flightplan login', () => {
   beforeAll(async () => {
     // A tiny stand-in for Keycloak's device endpoints (RFC 8628), and an API that records the token it gets.
     server = createServer((request, response) => {
-      const reply = (status: number, body: unknown) => { response.writeHead(status, { 'content-type': 'application/json' }); response.end(JSON.stringify(body)); };
+      const reply = (status: number, body: unknown) => {
+        response.writeHead(status, { 'content-type': 'application/json' });
+        response.end(JSON.stringify(body));
+      };
       let body = '';
-      request.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
       request.on('end', () => {
         const form = new URLSearchParams(body);
         if (request.url === '/realms/acme/.well-known/openid-configuration') {
-          reply(200, { device_authorization_endpoint: `${issuerUrl}/protocol/openid-connect/auth/device`, token_endpoint: `${issuerUrl}/protocol/openid-connect/token` });
-        } else if (request.url === '/realms/acme/protocol/openid-connect/auth/device' && form.get('client_id') === 'flightplan-cli') {
-          reply(200, { device_code: 'dev-123', user_code: 'WDJB-MJHT', verification_uri: `${issuerUrl}/device`, verification_uri_complete: `${issuerUrl}/device?user_code=WDJB-MJHT`, expires_in: 60, interval: 0 });
-        } else if (request.url === '/realms/acme/protocol/openid-connect/token' && form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code' && form.get('device_code') === 'dev-123') {
+          reply(200, {
+            device_authorization_endpoint: `${issuerUrl}/protocol/openid-connect/auth/device`,
+            token_endpoint: `${issuerUrl}/protocol/openid-connect/token`,
+          });
+        } else if (
+          request.url === '/realms/acme/protocol/openid-connect/auth/device' &&
+          form.get('client_id') === 'flightplan-cli'
+        ) {
+          reply(200, {
+            device_code: 'dev-123',
+            user_code: 'WDJB-MJHT',
+            verification_uri: `${issuerUrl}/device`,
+            verification_uri_complete: `${issuerUrl}/device?user_code=WDJB-MJHT`,
+            expires_in: 60,
+            interval: 0,
+          });
+        } else if (
+          request.url === '/realms/acme/protocol/openid-connect/token' &&
+          form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:device_code' &&
+          form.get('device_code') === 'dev-123'
+        ) {
           polls += 1;
           if (polls === 1) reply(400, { error: 'authorization_pending' });
           else reply(200, { access_token: 'keycloak-access-token', expires_in: 300, token_type: 'Bearer' });
@@ -200,7 +290,11 @@ describe('flightplan login', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
+    await new Promise<void>((resolve) =>
+      server.listen(0, '127.0.0.1', () => {
+        resolve();
+      }),
+    );
     const address = server.address();
     issuerUrl = `http://127.0.0.1:${address && typeof address === 'object' ? address.port : 0}/realms/acme`;
   });
@@ -213,11 +307,17 @@ describe('flightplan login', () => {
     const config = await mkdtemp(join(tmpdir(), 'flightplan-cli-'));
     try {
       const apiUrl = issuerUrl.replace('/realms/acme', '');
-      const loggedIn = await flightplan(['login', '--issuer', issuerUrl], { XDG_CONFIG_HOME: config, FLIGHTPLAN_URL: apiUrl });
+      const loggedIn = await flightplan(['login', '--issuer', issuerUrl], {
+        XDG_CONFIG_HOME: config,
+        FLIGHTPLAN_URL: apiUrl,
+      });
       expect(loggedIn.code, loggedIn.stderr).toBe(0);
       expect(loggedIn.stderr).toContain('enter the code WDJB-MJHT');
       expect(polls).toBe(2);
-      const saved = JSON.parse(await readFile(join(config, 'flightplan', 'credentials.json'), 'utf8')) as Record<string, { accessToken: string }>;
+      const saved = JSON.parse(await readFile(join(config, 'flightplan', 'credentials.json'), 'utf8')) as Record<
+        string,
+        { accessToken: string }
+      >;
       expect(saved[apiUrl]?.accessToken).toBe('keycloak-access-token');
       expect((await flightplan(['services'], { XDG_CONFIG_HOME: config, FLIGHTPLAN_URL: apiUrl })).code).toBe(0);
       expect(seen).toEqual(['Bearer keycloak-access-token']);

@@ -25,13 +25,24 @@ beforeAll(async () => {
     throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
   });
   // The console the runtime serves is the one built from these sources, as npm ci builds it.
-  await exec(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', join(ROOT, 'console')], { cwd: ROOT });
+  await exec(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', join(ROOT, 'console')], {
+    cwd: ROOT,
+  });
   ({ runtime, stop } = await startTestRuntime());
   profile = await mkdtemp(join(tmpdir(), 'flightplan-chromium-'));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1440, height: 1000 },
   });
 }, 180_000);
@@ -43,10 +54,18 @@ afterAll(async () => {
 });
 
 async function release(tag: string): Promise<string> {
-  const delivery = await signedDelivery('local-github-secret', 'release', releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }));
-  expect((await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })).status).toBe(202);
+  const delivery = await signedDelivery(
+    'local-github-secret',
+    'release',
+    releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
+  );
+  expect(
+    (await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body }))
+      .status,
+  ).toBe(202);
   const bob = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
-  return (await bob.waitFor('orders-api', 'prod', tag, (deployment) => deployment.approvals[0]?.status === 'PENDING')).id;
+  return (await bob.waitFor('orders-api', 'prod', tag, (deployment) => deployment.approvals[0]?.status === 'PENDING'))
+    .id;
 }
 
 const statusOf = (page: Page) => page.getByTestId('deployment-status').innerText();
@@ -57,18 +76,26 @@ describe('the web console in a real browser', () => {
     const page = await browser.newPage();
     await page.goto(`${runtime.url}/?as=bob#/approvals`);
     await expect.poll(() => page.getByTestId('pending-count').innerText(), { timeout: 20_000 }).toBe('1');
-    await expect.poll(() => page.locator('main').innerText(), { timeout: 20_000 }).toContain('orders-api v4.0.0 → prod');
+    await expect
+      .poll(() => page.locator('main').innerText(), { timeout: 20_000 })
+      .toContain('orders-api v4.0.0 → prod');
     expect(await page.getByLabel('demo user').inputValue()).toBe('bob');
 
     await page.goto(`${runtime.url}/#/deployments/${encodeURIComponent(id)}`);
     await expect.poll(() => statusOf(page), { timeout: 20_000 }).toBe('AWAITING_APPROVAL');
-    await expect.poll(() => page.locator('[data-state="Wait for approval"]').getAttribute('data-status'), { timeout: 20_000 }).toBe('current');
+    await expect
+      .poll(() => page.locator('[data-state="Wait for approval"]').getAttribute('data-status'), { timeout: 20_000 })
+      .toBe('current');
     await page.getByLabel('comment').fill('approved from the console');
     await page.getByRole('button', { name: 'Approve' }).click();
 
-    await expect.poll(() => page.getByTestId('wave-us-east-1').innerText(), { timeout: 30_000 }).toMatch(/BAKING|SUCCEEDED/u);
+    await expect
+      .poll(() => page.getByTestId('wave-us-east-1').innerText(), { timeout: 30_000 })
+      .toMatch(/BAKING|SUCCEEDED/u);
     await expect.poll(() => statusOf(page), { timeout: 60_000 }).toBe('SUCCEEDED');
-    await expect.poll(() => page.locator('[data-state="Deployed"]').getAttribute('data-status'), { timeout: 10_000 }).toBe('last');
+    await expect
+      .poll(() => page.locator('[data-state="Deployed"]').getAttribute('data-status'), { timeout: 10_000 })
+      .toBe('last');
     const text = await page.locator('main').innerText();
     expect(text).toContain('bob: approved from the console');
     expect(text).toContain('us-east-1 baked for 30 min');
@@ -85,7 +112,9 @@ describe('the web console in a real browser', () => {
     await expect.poll(() => page.locator('main').innerText(), { timeout: 20_000 }).toContain('Waiting on alice');
     expect(await page.getByLabel('demo user').inputValue()).toBe('alice');
     await page.goto(`${runtime.url}/#/live`);
-    await expect.poll(() => page.locator('main').innerText(), { timeout: 20_000 }).toMatch(/orders-api\s+prod\s+us-east-1\s+v4\.0\.0/u);
+    await expect
+      .poll(() => page.locator('main').innerText(), { timeout: 20_000 })
+      .toMatch(/orders-api\s+prod\s+us-east-1\s+v4\.0\.0/u);
     await page.close();
   });
 });

@@ -1,6 +1,10 @@
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pullRequestPayload, signedDelivery, type PullRequestDeliveryOptions } from '../../infra/local/github-payloads.js';
+import {
+  pullRequestPayload,
+  signedDelivery,
+  type PullRequestDeliveryOptions,
+} from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { PATIENCE, startTestRuntime } from '../support/local-runtime.js';
 
@@ -13,7 +17,15 @@ interface DeploymentView {
   version: string;
   digest: string | null;
   reason: string | null;
-  waves: { region: string; status: string; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null; startedAt: string | null; endedAt: string | null }[];
+  waves: {
+    region: string;
+    status: string;
+    digestBefore: string | null;
+    digestAfter: string | null;
+    gitopsRevision: string | null;
+    startedAt: string | null;
+    endedAt: string | null;
+  }[];
   events: { action: string }[];
 }
 
@@ -50,7 +62,10 @@ async function deploymentsOf(service = 'orders-api'): Promise<DeploymentView[]> 
   return (await api<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=hml&limit=100`)).items;
 }
 
-async function waitForDeployment(version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status)): Promise<DeploymentView> {
+async function waitForDeployment(
+  version: string,
+  until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status),
+): Promise<DeploymentView> {
   const deadline = Date.now() + 20_000 * PATIENCE;
   for (;;) {
     const summary = (await deploymentsOf()).find((item) => item.version === version);
@@ -82,7 +97,12 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.digest).toMatch(/^sha256:[0-9a-f]{64}$/u);
     const [wave] = deployment.waves;
-    expect(wave).toMatchObject({ region: 'us-east-1', status: 'SUCCEEDED', digestBefore: null, digestAfter: deployment.digest });
+    expect(wave).toMatchObject({
+      region: 'us-east-1',
+      status: 'SUCCEEDED',
+      digestBefore: null,
+      digestAfter: deployment.digest,
+    });
     expect(wave?.gitopsRevision).toMatch(/^[0-9a-f]{40}$/u);
     expect(wave?.startedAt).not.toBeNull();
     expect(wave?.endedAt).not.toBeNull();
@@ -94,7 +114,9 @@ describe('deploy-hml label, end to end over HTTP', () => {
       'wave.gate-passed',
       'deployment.succeeded',
     ]);
-    expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(deployment.digest);
+    expect(
+      await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' }),
+    ).toBe(deployment.digest);
 
     const execution = runtime.workflows.list().find((item) => item.name === deployment.id);
     expect(execution?.status).toBe('SUCCEEDED');
@@ -116,7 +138,11 @@ describe('deploy-hml label, end to end over HTTP', () => {
   });
 
   it('redeploys the new head on synchronize while the label is on, recording the digest it replaces', async () => {
-    const previous = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
+    const previous = await runtime.gitops.readImageDigest({
+      service: 'orders-api',
+      environment: 'hml',
+      region: 'us-east-1',
+    });
     expect((await postGithub(labeled({ action: 'synchronize', headSha: sha(2) }))).status).toBe(202);
     const deployment = await waitForDeployment(sha(2).slice(0, 7));
     expect(deployment.status).toBe('SUCCEEDED');
@@ -127,7 +153,9 @@ describe('deploy-hml label, end to end over HTTP', () => {
     const before = (await deploymentsOf()).length;
     const delivery = await signedDelivery(SECRET, 'pull_request', pullRequestPayload(labeled({ headSha: sha(3) })));
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body })),
+      Array.from({ length: 20 }, () =>
+        fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body }),
+      ),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
     await waitForDeployment(sha(3).slice(0, 7));
@@ -146,14 +174,27 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(older.status).toBe('SUPERSEDED');
     expect(older.reason).toContain(newer.id);
     expect(newer.status).toBe('SUCCEEDED');
-    expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(newer.digest);
+    expect(
+      await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' }),
+    ).toBe(newer.digest);
   });
 
   it('fails the health gate of an unhealthy service and puts the previous digest back', async () => {
-    const previous = await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
+    const previous = await runtime.gitops.readImageDigest({
+      service: 'orders-api',
+      environment: 'hml',
+      region: 'us-east-1',
+    });
     const simulate = await fetch(`${runtime.url}/local/sim/health`, {
       method: 'POST',
-      body: JSON.stringify({ service: 'orders-api', environment: 'hml', region: 'us-east-1', healthy: true, errorRate: 0, p99Ms: 412 }),
+      body: JSON.stringify({
+        service: 'orders-api',
+        environment: 'hml',
+        region: 'us-east-1',
+        healthy: true,
+        errorRate: 0,
+        p99Ms: 412,
+      }),
     });
     expect(simulate.status).toBe(200);
     await postGithub(labeled({ headSha: sha(6) }));
@@ -165,36 +206,72 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(deployment.status).toBe('ROLLED_BACK');
     expect(deployment.reason).toContain('p99 412 ms > 100 ms for T1');
     expect(deployment.waves[0]?.status).toBe('ROLLED_BACK');
-    expect(await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toBe(previous);
+    expect(
+      await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' }),
+    ).toBe(previous);
   });
 });
 
 describe('bad input changes nothing', () => {
-  const rawPost = (headers: Record<string, string>, body: string) => fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers, body });
+  const rawPost = (headers: Record<string, string>, body: string) =>
+    fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers, body });
 
   it.each([
-    ['a forged signature', async () => {
-      const delivery = await signedDelivery('not-the-secret', 'pull_request', pullRequestPayload(labeled({ headSha: sha(90) })));
-      return rawPost(delivery.headers, delivery.body);
-    }, 401, 'unauthorized'],
-    ['no signature', async () => {
-      const delivery = await signedDelivery(SECRET, 'pull_request', pullRequestPayload(labeled({ headSha: sha(91) })));
-      const { ['x-hub-signature-256']: _signature, ...headers } = delivery.headers;
-      return rawPost(headers, delivery.body);
-    }, 401, 'unauthorized'],
-    ['malformed JSON', async () => {
-      const body = '{"action": ';
-      const delivery = await signedDelivery(SECRET, 'pull_request', null);
-      return rawPost({ ...delivery.headers, 'x-hub-signature-256': await sign(SECRET, body) }, body);
-    }, 400, 'validation'],
-    ['a payload that fails its schema', async () => {
-      const delivery = await signedDelivery(SECRET, 'pull_request', { action: 'labeled', number: 'forty-two' });
-      return rawPost(delivery.headers, delivery.body);
-    }, 400, 'validation'],
-    ['a body over 1 MiB', async () => {
-      const delivery = await signedDelivery(SECRET, 'pull_request', { padding: 'x'.repeat(1024 * 1024 + 1) });
-      return rawPost(delivery.headers, delivery.body);
-    }, 413, 'payload-too-large'],
+    [
+      'a forged signature',
+      async () => {
+        const delivery = await signedDelivery(
+          'not-the-secret',
+          'pull_request',
+          pullRequestPayload(labeled({ headSha: sha(90) })),
+        );
+        return rawPost(delivery.headers, delivery.body);
+      },
+      401,
+      'unauthorized',
+    ],
+    [
+      'no signature',
+      async () => {
+        const delivery = await signedDelivery(
+          SECRET,
+          'pull_request',
+          pullRequestPayload(labeled({ headSha: sha(91) })),
+        );
+        const { ['x-hub-signature-256']: _signature, ...headers } = delivery.headers;
+        return rawPost(headers, delivery.body);
+      },
+      401,
+      'unauthorized',
+    ],
+    [
+      'malformed JSON',
+      async () => {
+        const body = '{"action": ';
+        const delivery = await signedDelivery(SECRET, 'pull_request', null);
+        return rawPost({ ...delivery.headers, 'x-hub-signature-256': await sign(SECRET, body) }, body);
+      },
+      400,
+      'validation',
+    ],
+    [
+      'a payload that fails its schema',
+      async () => {
+        const delivery = await signedDelivery(SECRET, 'pull_request', { action: 'labeled', number: 'forty-two' });
+        return rawPost(delivery.headers, delivery.body);
+      },
+      400,
+      'validation',
+    ],
+    [
+      'a body over 1 MiB',
+      async () => {
+        const delivery = await signedDelivery(SECRET, 'pull_request', { padding: 'x'.repeat(1024 * 1024 + 1) });
+        return rawPost(delivery.headers, delivery.body);
+      },
+      413,
+      'payload-too-large',
+    ],
   ])('refuses %s', async (_name, send, status, problem) => {
     const before = await deploymentsOf();
     const response = await send();
@@ -205,7 +282,11 @@ describe('bad input changes nothing', () => {
   });
 
   it.each([
-    ['an unknown repository', labeled({ repository: 'acme/unknown', headSha: sha(92) }), 'not in the Flightplan catalog'],
+    [
+      'an unknown repository',
+      labeled({ repository: 'acme/unknown', headSha: sha(92) }),
+      'not in the Flightplan catalog',
+    ],
     ['another label', labeled({ label: 'bug', headSha: sha(93) }), 'is not deploy-hml'],
     ['a closed pull request', labeled({ state: 'closed', headSha: sha(94) }), 'is closed'],
   ])('acknowledges and ignores %s', async (_name, options, reason) => {
@@ -220,11 +301,15 @@ describe('bad input changes nothing', () => {
 
   it('refuses the portal API without a valid token', async () => {
     expect((await fetch(`${runtime.url}/v1/deployments`)).status).toBe(401);
-    expect((await fetch(`${runtime.url}/v1/deployments`, { headers: { authorization: 'Bearer not.a.jwt' } })).status).toBe(401);
+    expect(
+      (await fetch(`${runtime.url}/v1/deployments`, { headers: { authorization: 'Bearer not.a.jwt' } })).status,
+    ).toBe(401);
   });
 
   it('answers 404 problem+json for a deployment that does not exist', async () => {
-    const response = await fetch(`${runtime.url}/v1/deployments/nope`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${runtime.url}/v1/deployments/nope`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status).toBe(404);
     expect(((await response.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/not-found');
   });

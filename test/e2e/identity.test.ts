@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliverGithubWebhook, pullRequestPayload, releasePayload, type PullRequestDeliveryOptions } from '../../infra/local/github-payloads.js';
+import {
+  deliverGithubWebhook,
+  pullRequestPayload,
+  releasePayload,
+  type PullRequestDeliveryOptions,
+} from '../../infra/local/github-payloads.js';
 import { catalogInfoYaml } from '../../infra/local/demo-catalog.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { signedBlockAction } from '../../infra/local/slack-payloads.js';
@@ -10,22 +15,35 @@ let runtime: LocalRuntime;
 let stop: () => Promise<void>;
 let portal: ReturnType<typeof portalClient>;
 
-const github = (eventName: string, payload: unknown) => deliverGithubWebhook(runtime.url, GITHUB_SECRET, eventName, payload);
+const github = (eventName: string, payload: unknown) =>
+  deliverGithubWebhook(runtime.url, GITHUB_SECRET, eventName, payload);
 
 async function publish(options: { repository?: string; tag: string; author: string; publisher?: string }) {
-  const delivery = await github('release', releasePayload({ repository: options.repository ?? 'acme/orders-api', ...options }));
+  const delivery = await github(
+    'release',
+    releasePayload({ repository: options.repository ?? 'acme/orders-api', ...options }),
+  );
   expect(delivery.status).toBe(202);
   return delivery;
 }
 
 async function click(slackUserId: string, approvalId: string, actionId: 'approve' | 'reject' = 'approve') {
   const request = signedBlockAction({ signingSecret: 'local-slack-secret', slackUserId, actionId, approvalId });
-  const response = await fetch(`${runtime.url}/slack/interactions`, { method: 'POST', headers: request.headers, body: request.body });
+  const response = await fetch(`${runtime.url}/slack/interactions`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
   return ((await response.json()) as { text: string }).text;
 }
 
 const awaitingApproval = (service: string, tag: string) =>
-  portal.waitFor(service, 'prod', tag, (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0);
+  portal.waitFor(
+    service,
+    'prod',
+    tag,
+    (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
+  );
 const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
 
 /** A head SHA whose 7-character version is unique per seed. */
@@ -66,7 +84,9 @@ describe('self-approval across Keycloak, GitHub and Slack', () => {
     await publish({ tag: 'v9.2.0', author: 'release-please[bot]' });
     const approvalId = approvalOf(await awaitingApproval('orders-api', 'v9.2.0'));
     expect(await click('UALICE', approvalId)).toContain('your vote is recorded');
-    expect((await portal.get<{ status: string }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)).status).toBe('PENDING');
+    expect((await portal.get<{ status: string }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)).status).toBe(
+      'PENDING',
+    );
     expect(await click('UBOB', approvalId)).toContain('APPROVED');
     expect((await portal.waitFor('orders-api', 'prod', 'v9.2.0')).status).toBe('SUCCEEDED');
   });
@@ -79,13 +99,19 @@ describe('self-approval across Keycloak, GitHub and Slack', () => {
     expect((await portal.waitFor('orders-api', 'prod', 'v9.3.0')).status).toBe('SUCCEEDED');
   });
 
-  it('refuses a token with sub=alice and preferred_username=alice2 on alice\'s own deployment', async () => {
+  it("refuses a token with sub=alice and preferred_username=alice2 on alice's own deployment", async () => {
     await publish({ tag: 'v9.4.0', author: 'alice' });
     const approvalId = approvalOf(await awaitingApproval('orders-api', 'v9.4.0'));
     const alice2 = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice', username: 'alice2' }));
-    expect((await alice2.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(403);
+    expect(
+      (await alice2.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(403);
     const bob = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
-    expect((await bob.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' })).status).toBe(200);
+    expect(
+      (await bob.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(200);
     expect((await portal.waitFor('orders-api', 'prod', 'v9.4.0')).status).toBe('SUCCEEDED');
   });
 });
@@ -98,7 +124,12 @@ describe('teams from tokens as API Gateway passes them', () => {
   ])('reads groups %s as membership of payments', async (_shape, sub, groups) => {
     const client = portalClient(runtime, await runtime.issuer.sign({ sub, groups }));
     expect((await client.get<{ teams: string[] }>('/v1/me')).teams).toContain('payments');
-    const response = await client.request('POST', '/v1/deployments', { service: 'orders-api', environment: 'hml', version: `${sub}-1` }, { 'idempotency-key': sub });
+    const response = await client.request(
+      'POST',
+      '/v1/deployments',
+      { service: 'orders-api', environment: 'hml', version: `${sub}-1` },
+      { 'idempotency-key': sub },
+    );
     expect(response.status).toBe(202);
   });
 });
@@ -108,7 +139,9 @@ describe('a one-person team', () => {
     await publish({ repository: 'acme/catalog-web', tag: 'v5.0.0', author: 'erin' });
     const approvalId = approvalOf(await awaitingApproval('catalog-web', 'v5.0.0'));
     const message = await slackMessageFor(runtime, approvalId);
-    expect(JSON.stringify(message.blocks)).toContain('storefront has 0 member(s) who may approve and 1 are needed, so platform-team members count toward it');
+    expect(JSON.stringify(message.blocks)).toContain(
+      'storefront has 0 member(s) who may approve and 1 are needed, so platform-team members count toward it',
+    );
     expect(await click('UERIN', approvalId)).toContain('erin asked for this change');
     expect(await click('UDAVE', approvalId)).toContain('APPROVED');
     expect((await portal.waitFor('catalog-web', 'prod', 'v5.0.0')).status).toBe('SUCCEEDED');
@@ -117,58 +150,142 @@ describe('a one-person team', () => {
 
 describe('the directory fills itself', () => {
   it('lets a new person who has only signed in to the portal vote from Slack', async () => {
-    const ivan = portalClient(runtime, await runtime.issuer.sign({ sub: '5b0c6f1e-ivan', username: 'ivan', email: 'ivan@acme.test', groups: ['/payments'] }));
-    expect(await ivan.get<{ id: string; teams: string[] }>('/v1/me')).toMatchObject({ id: '5b0c6f1e-ivan', teams: ['payments'] });
-    expect((await fetch(`${runtime.url}/local/slack/users`, { method: 'POST', body: JSON.stringify({ id: 'UIVAN', email: 'Ivan@acme.test', name: 'ivan' }) })).status).toBe(200);
+    const ivan = portalClient(
+      runtime,
+      await runtime.issuer.sign({
+        sub: '5b0c6f1e-ivan',
+        username: 'ivan',
+        email: 'ivan@acme.test',
+        groups: ['/payments'],
+      }),
+    );
+    expect(await ivan.get<{ id: string; teams: string[] }>('/v1/me')).toMatchObject({
+      id: '5b0c6f1e-ivan',
+      teams: ['payments'],
+    });
+    expect(
+      (
+        await fetch(`${runtime.url}/local/slack/users`, {
+          method: 'POST',
+          body: JSON.stringify({ id: 'UIVAN', email: 'Ivan@acme.test', name: 'ivan' }),
+        })
+      ).status,
+    ).toBe(200);
     await publish({ tag: 'v9.5.0', author: 'alice' });
     const approvalId = approvalOf(await awaitingApproval('orders-api', 'v9.5.0'));
     expect(await click('UIVAN', approvalId)).toContain('APPROVED');
     const deployment = await portal.waitFor('orders-api', 'prod', 'v9.5.0');
     expect(deployment.status).toBe('SUCCEEDED');
-    expect(deployment.approvals[0]?.votes).toEqual([expect.objectContaining({ voter: '5b0c6f1e-ivan', decision: 'APPROVE' })]);
+    expect(deployment.approvals[0]?.votes).toEqual([
+      expect.objectContaining({ voter: '5b0c6f1e-ivan', decision: 'APPROVE' }),
+    ]);
     expect((await portal.get<{ slackUserId: string }>('/v1/people/5b0c6f1e-ivan')).slackUserId).toBe('UIVAN');
   });
 
   it('lets platform-team link a GitHub login by hand, and nobody else', async () => {
     const erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
-    expect((await erin.request('PUT', '/v1/people/judy', { github: { login: 'judy-gh' }, teams: ['payments'] })).status).toBe(403);
-    const response = await portal.request('PUT', '/v1/people/judy', { github: { login: 'judy-gh' }, teams: ['payments'] });
+    expect(
+      (await erin.request('PUT', '/v1/people/judy', { github: { login: 'judy-gh' }, teams: ['payments'] })).status,
+    ).toBe(403);
+    const response = await portal.request('PUT', '/v1/people/judy', {
+      github: { login: 'judy-gh' },
+      teams: ['payments'],
+    });
     expect(response.status).toBe(200);
     expect((await portal.request('PUT', '/v1/people/mallory', { github: { login: 'JUDY-GH' } })).status).toBe(409);
-    expect((await github('pull_request', pullRequestPayload(labelled({ number: 91, headSha: sha(91), sender: 'Judy-GH' })))).body).toMatchObject({ status: 'accepted' });
+    expect(
+      (await github('pull_request', pullRequestPayload(labelled({ number: 91, headSha: sha(91), sender: 'Judy-GH' }))))
+        .body,
+    ).toMatchObject({ status: 'accepted' });
     expect((await portal.waitFor('orders-api', 'hml', sha(91).slice(0, 7))).status).toBe('SUCCEEDED');
   });
 });
 
 describe('deploy-hml from forks and outsiders (issue 15)', () => {
-  it('does not deploy when erin (storefront) labels payments\' pull request', async () => {
-    const delivery = await github('pull_request', pullRequestPayload(labelled({ number: 92, headSha: sha(92), sender: 'erin' })));
-    expect(delivery.body).toMatchObject({ status: 'ignored', reason: expect.stringContaining('erin is neither in payments nor in platform-team') as string });
-    expect((await portal.list('orders-api', 'hml')).some((deployment) => deployment.version === sha(92).slice(0, 7))).toBe(false);
+  it("does not deploy when erin (storefront) labels payments' pull request", async () => {
+    const delivery = await github(
+      'pull_request',
+      pullRequestPayload(labelled({ number: 92, headSha: sha(92), sender: 'erin' })),
+    );
+    expect(delivery.body).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
+    });
+    expect(
+      (await portal.list('orders-api', 'hml')).some((deployment) => deployment.version === sha(92).slice(0, 7)),
+    ).toBe(false);
   });
 
-  it('does not redeploy when a fork\'s author pushes after a member labelled it', async () => {
-    const fork = { number: 93, author: 'mallory', fork: 'mallory/orders-api', authorAssociation: 'CONTRIBUTOR' } as const;
-    expect((await github('pull_request', pullRequestPayload(labelled({ ...fork, headSha: sha(93), sender: 'bob' })))).body).toMatchObject({ status: 'accepted' });
+  it("does not redeploy when a fork's author pushes after a member labelled it", async () => {
+    const fork = {
+      number: 93,
+      author: 'mallory',
+      fork: 'mallory/orders-api',
+      authorAssociation: 'CONTRIBUTOR',
+    } as const;
+    expect(
+      (await github('pull_request', pullRequestPayload(labelled({ ...fork, headSha: sha(93), sender: 'bob' })))).body,
+    ).toMatchObject({ status: 'accepted' });
     expect((await portal.waitFor('orders-api', 'hml', sha(93).slice(0, 7))).status).toBe('SUCCEEDED');
-    const push = await github('pull_request', pullRequestPayload(labelled({ ...fork, action: 'synchronize', label: undefined, headSha: sha(94), sender: 'mallory' })));
-    expect(push.body).toMatchObject({ status: 'ignored', reason: expect.stringContaining('until a member of the owning team labels it') as string });
-    expect((await portal.list('orders-api', 'hml')).some((deployment) => deployment.version === sha(94).slice(0, 7))).toBe(false);
+    const push = await github(
+      'pull_request',
+      pullRequestPayload(
+        labelled({ ...fork, action: 'synchronize', label: undefined, headSha: sha(94), sender: 'mallory' }),
+      ),
+    );
+    expect(push.body).toMatchObject({
+      status: 'ignored',
+      reason: expect.stringContaining('until a member of the owning team labels it') as string,
+    });
+    expect(
+      (await portal.list('orders-api', 'hml')).some((deployment) => deployment.version === sha(94).slice(0, 7)),
+    ).toBe(false);
   });
 });
 
 describe('existing services onboarded from catalog-info.yaml', () => {
   const commit = (files: Record<string, string | null>, author = 'alice') =>
-    fetch(`${runtime.url}/local/github/repositories/acme/ledger-api/commits`, { method: 'POST', body: JSON.stringify({ files, message: 'catalog', author }) });
+    fetch(`${runtime.url}/local/github/repositories/acme/ledger-api/commits`, {
+      method: 'POST',
+      body: JSON.stringify({ files, message: 'catalog', author }),
+    });
 
   it('deploys an existing repository on deploy-hml once its catalog-info.yaml is pushed, and retires it when the file goes', async () => {
     expect((await commit({ 'README.md': '# ledger-api\n' })).status).toBe(200);
-    expect((await github('pull_request', pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(201) })))).body).toMatchObject({ status: 'ignored' });
+    expect(
+      (
+        await github(
+          'pull_request',
+          pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(201) })),
+        )
+      ).body,
+    ).toMatchObject({ status: 'ignored' });
 
-    expect((await commit({ 'catalog-info.yaml': catalogInfoYaml({ repository: 'acme/ledger-api', name: 'ledger-api', team: 'payments', tier: 'T3', slackChannel: '#ledger' }) })).status).toBe(200);
+    expect(
+      (
+        await commit({
+          'catalog-info.yaml': catalogInfoYaml({
+            repository: 'acme/ledger-api',
+            name: 'ledger-api',
+            team: 'payments',
+            tier: 'T3',
+            slackChannel: '#ledger',
+          }),
+        })
+      ).status,
+    ).toBe(200);
     await runtime.bus.idle();
-    expect(await portal.get<{ status: string; team: string; slackChannel: string }>('/v1/services/ledger-api')).toMatchObject({ status: 'ACTIVE', team: 'payments', tier: 'T3', slackChannel: '#ledger' });
-    expect((await github('pull_request', pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(202) })))).body).toMatchObject({ status: 'accepted' });
+    expect(
+      await portal.get<{ status: string; team: string; slackChannel: string }>('/v1/services/ledger-api'),
+    ).toMatchObject({ status: 'ACTIVE', team: 'payments', tier: 'T3', slackChannel: '#ledger' });
+    expect(
+      (
+        await github(
+          'pull_request',
+          pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(202) })),
+        )
+      ).body,
+    ).toMatchObject({ status: 'accepted' });
     expect((await portal.waitFor('ledger-api', 'hml', sha(202).slice(0, 7))).status).toBe('SUCCEEDED');
 
     expect((await commit({ 'catalog-info.yaml': null })).status).toBe(200);
@@ -176,23 +293,50 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     const retired = await portal.get<{ status: string; events: { action: string }[] }>('/v1/services/ledger-api');
     expect(retired.status).toBe('INACTIVE');
     expect(retired.events.map((event) => event.action)).toEqual(['service.onboarded', 'service.deactivated']);
-    expect((await github('pull_request', pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(203) })))).body).toMatchObject({ status: 'ignored' });
+    expect(
+      (
+        await github(
+          'pull_request',
+          pullRequestPayload(labelled({ repository: 'acme/ledger-api', number: 1, headSha: sha(203) })),
+        )
+      ).body,
+    ).toMatchObject({ status: 'ignored' });
   });
 
-  it('refuses a catalog-info.yaml that claims another repository\'s service', async () => {
+  it("refuses a catalog-info.yaml that claims another repository's service", async () => {
     const response = await fetch(`${runtime.url}/local/github/repositories/acme/impostor/commits`, {
       method: 'POST',
-      body: JSON.stringify({ files: { 'catalog-info.yaml': catalogInfoYaml({ repository: 'acme/impostor', name: 'orders-api', team: 'storefront', tier: 'T3' }) }, message: 'mine now', author: 'erin' }),
+      body: JSON.stringify({
+        files: {
+          'catalog-info.yaml': catalogInfoYaml({
+            repository: 'acme/impostor',
+            name: 'orders-api',
+            team: 'storefront',
+            tier: 'T3',
+          }),
+        },
+        message: 'mine now',
+        author: 'erin',
+      }),
     });
     expect(response.status).toBe(200);
     await runtime.bus.idle();
-    const service = await portal.get<{ repository: string; team: string; events: { action: string; message: string }[] }>('/v1/services/orders-api');
+    const service = await portal.get<{
+      repository: string;
+      team: string;
+      events: { action: string; message: string }[];
+    }>('/v1/services/orders-api');
     expect(service).toMatchObject({ repository: 'acme/orders-api', team: 'payments' });
     expect(service.events.at(-1)).toMatchObject({ action: 'service.catalog-refused' });
   });
 
   it('lets platform-team register and retire a service by hand', async () => {
-    const body = { repository: 'acme/billing-api', team: 'payments', tier: 'T2', imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/billing-api' };
+    const body = {
+      repository: 'acme/billing-api',
+      team: 'payments',
+      tier: 'T2',
+      imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/billing-api',
+    };
     const alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
     expect((await alice.request('PUT', '/v1/services/billing-api', body)).status).toBe(403);
     expect((await portal.request('PUT', '/v1/services/billing-api', body)).status).toBe(200);

@@ -47,39 +47,105 @@ afterAll(async () => {
 describe('service creation over HTTP', () => {
   it('creates the repositories, commits the catalog entity, Argo CD applications and Keycloak client, and registers the service so it deploys at once', async () => {
     const started = Date.now();
-    const response = await alice.request('POST', '/v1/services', { name: 'payments-ledger', team: 'payments', tier: 'T2', template: 'node-api', description: 'Double-entry ledger' });
+    const response = await alice.request('POST', '/v1/services', {
+      name: 'payments-ledger',
+      team: 'payments',
+      tier: 'T2',
+      template: 'node-api',
+      description: 'Double-entry ledger',
+    });
     expect(response.status).toBe(202);
-    expect(await response.json()).toEqual({ id: 'payments-ledger', status: 'CREATING', href: '/v1/services/payments-ledger' });
+    expect(await response.json()).toEqual({
+      id: 'payments-ledger',
+      status: 'CREATING',
+      href: '/v1/services/payments-ledger',
+    });
 
     const service = await waitForService('payments-ledger', (candidate) => candidate.status === 'ACTIVE');
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(service.events.map((event) => event.action)).toEqual(['service.requested', 'service.repositories-created', 'service.gitops-committed', 'service.registered']);
+    expect(service.events.map((event) => event.action)).toEqual([
+      'service.requested',
+      'service.repositories-created',
+      'service.gitops-committed',
+      'service.registered',
+    ]);
 
     const code = runtime.github.directoryOf('acme/payments-ledger');
-    const entity = parse(readFileSync(join(code, 'catalog-info.yaml'), 'utf8')) as { kind: string; metadata: { name: string }; spec: { owner: string } };
-    expect(entity).toMatchObject({ kind: 'Component', metadata: { name: 'payments-ledger' }, spec: { owner: 'group:payments' } });
+    const entity = parse(readFileSync(join(code, 'catalog-info.yaml'), 'utf8')) as {
+      kind: string;
+      metadata: { name: string };
+      spec: { owner: string };
+    };
+    expect(entity).toMatchObject({
+      kind: 'Component',
+      metadata: { name: 'payments-ledger' },
+      spec: { owner: 'group:payments' },
+    });
     expect(existsSync(join(code, 'Dockerfile'))).toBe(true);
     expect(existsSync(join(runtime.github.directoryOf('acme/payments-ledger-infra'), 'README.md'))).toBe(true);
     for (const app of ['payments-ledger-hml-use1', 'payments-ledger-prod-use1', 'payments-ledger-prod-sae1']) {
-      const application = parse(readFileSync(join(runtime.gitops.directory, 'argocd', 'applications', `${app}.yaml`), 'utf8')) as { kind: string; spec: { source: { path: string } } };
+      const application = parse(
+        readFileSync(join(runtime.gitops.directory, 'argocd', 'applications', `${app}.yaml`), 'utf8'),
+      ) as { kind: string; spec: { source: { path: string } } };
       expect(application.kind).toBe('Application');
     }
-    expect(JSON.parse(readFileSync(join(runtime.gitops.directory, 'keycloak', 'clients', 'payments-ledger.json'), 'utf8'))).toMatchObject({ clientId: 'payments-ledger', serviceAccountsEnabled: true });
+    expect(
+      JSON.parse(readFileSync(join(runtime.gitops.directory, 'keycloak', 'clients', 'payments-ledger.json'), 'utf8')),
+    ).toMatchObject({ clientId: 'payments-ledger', serviceAccountsEnabled: true });
 
-    const delivery = await signedDelivery('local-github-secret', 'pull_request', pullRequestPayload({ repository: 'acme/payments-ledger', number: 1, headSha: 'a'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
-    const webhook = await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    const delivery = await signedDelivery(
+      'local-github-secret',
+      'pull_request',
+      pullRequestPayload({
+        repository: 'acme/payments-ledger',
+        number: 1,
+        headSha: 'a'.repeat(40),
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+      }),
+    );
+    const webhook = await fetch(`${runtime.url}/webhooks/github`, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: delivery.body,
+    });
     expect(((await webhook.json()) as { status: string }).status).toBe('accepted');
     expect((await alice.waitFor('payments-ledger', 'hml', 'aaaaaaa')).status).toBe('SUCCEEDED');
   });
 
   it('refuses a taken name with 409, a name that is not DNS-safe with 400, and a team the caller is not in with 403', async () => {
-    const duplicate = await alice.request('POST', '/v1/services', { name: 'orders-api', team: 'payments', tier: 'T1', template: 'node-api' });
+    const duplicate = await alice.request('POST', '/v1/services', {
+      name: 'orders-api',
+      team: 'payments',
+      tier: 'T1',
+      template: 'node-api',
+    });
     expect(duplicate.status).toBe(409);
     expect(((await duplicate.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/conflict');
-    const invalid = await alice.request('POST', '/v1/services', { name: 'Payments_Ledger', team: 'payments', tier: 'T9', template: 'cobol' });
+    const invalid = await alice.request('POST', '/v1/services', {
+      name: 'Payments_Ledger',
+      team: 'payments',
+      tier: 'T9',
+      template: 'cobol',
+    });
     expect(invalid.status).toBe(400);
-    expect(((await invalid.json()) as { errors: { path: string }[] }).errors.map((problem) => problem.path)).toEqual(['name', 'tier', 'template']);
-    expect((await erin.request('POST', '/v1/services', { name: 'sneaky-service', team: 'payments', tier: 'T3', template: 'node-api' })).status).toBe(403);
+    expect(((await invalid.json()) as { errors: { path: string }[] }).errors.map((problem) => problem.path)).toEqual([
+      'name',
+      'tier',
+      'template',
+    ]);
+    expect(
+      (
+        await erin.request('POST', '/v1/services', {
+          name: 'sneaky-service',
+          team: 'payments',
+          tier: 'T3',
+          template: 'node-api',
+        })
+      ).status,
+    ).toBe(403);
     expect((await alice.request('GET', '/v1/services/sneaky-service')).status).toBe(404);
   });
 
@@ -92,9 +158,16 @@ describe('service creation over HTTP', () => {
     expect((await alice.request('POST', '/v1/services', body)).status).toBe(202);
     const retried = await waitForService('flaky-service', (candidate) => candidate.status === 'ACTIVE');
     expect(retried.team).toBe('payments');
-    expect(retried.events.map((event) => event.toStatus).filter(Boolean)).toEqual(['CREATING', 'FAILED', 'CREATING', 'ACTIVE']);
+    expect(retried.events.map((event) => event.toStatus).filter(Boolean)).toEqual([
+      'CREATING',
+      'FAILED',
+      'CREATING',
+      'ACTIVE',
+    ]);
     // The repository existed on the second attempt: its catalog entity came as a pull request, not a push.
-    expect(runtime.github.listPullRequests({ repository: 'acme/flaky-service' }).map((pullRequest) => pullRequest.branch)).toEqual(['flightplan/catalog-info']);
+    expect(
+      runtime.github.listPullRequests({ repository: 'acme/flaky-service' }).map((pullRequest) => pullRequest.branch),
+    ).toEqual(['flightplan/catalog-info']);
     expect((await alice.request('POST', '/v1/services', body)).status).toBe(409);
   });
 
@@ -109,17 +182,34 @@ describe('service creation over HTTP', () => {
     expect((await waitForService('payments-ledger-v2', () => true)).team).toBe('payments');
   });
 
-  it.each(['terraform-live', 'gitops', 'terraform-aws-modules', 'template-node-api', 'template-infra'])('refuses %j as a service name: its repository is the platform\'s', async (name) => {
-    const response = await alice.request('POST', '/v1/services', { name, team: 'payments', tier: 'T3', template: 'node-api' });
-    expect(response.status).toBe(400);
-    expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
-  });
+  it.each(['terraform-live', 'gitops', 'terraform-aws-modules', 'template-node-api', 'template-infra'])(
+    "refuses %j as a service name: its repository is the platform's",
+    async (name) => {
+      const response = await alice.request('POST', '/v1/services', {
+        name,
+        team: 'payments',
+        tier: 'T3',
+        template: 'node-api',
+      });
+      expect(response.status).toBe(400);
+      expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
+    },
+  );
 
   it('never adopts a repository Flightplan did not create for the service', async () => {
     const legacy = new LocalGitRepository(runtime.github.directoryOf('acme/legacy-billing'));
     await legacy.init([{ path: 'README.md', content: '# Legacy billing\n' }], 'Initial commit');
     const before = await legacy.head();
-    expect((await alice.request('POST', '/v1/services', { name: 'legacy-billing', team: 'payments', tier: 'T3', template: 'node-api' })).status).toBe(202);
+    expect(
+      (
+        await alice.request('POST', '/v1/services', {
+          name: 'legacy-billing',
+          team: 'payments',
+          tier: 'T3',
+          template: 'node-api',
+        })
+      ).status,
+    ).toBe(202);
     const failed = await waitForService('legacy-billing', (candidate) => candidate.status === 'FAILED');
     expect(failed.failureReason).toContain('Flightplan did not create it');
     expect(await legacy.head()).toBe(before);
@@ -128,20 +218,48 @@ describe('service creation over HTTP', () => {
 
   it('does not deploy a service whose creation has not finished', async () => {
     await runtime.deps.catalog.createService({
-      service: { name: 'half-made', repository: 'acme/half-made', team: 'payments', tier: 'T3', imageRepository: 'registry/half-made', status: 'CREATING', revision: 0 },
+      service: {
+        name: 'half-made',
+        repository: 'acme/half-made',
+        team: 'payments',
+        tier: 'T3',
+        imageRepository: 'registry/half-made',
+        status: 'CREATING',
+        revision: 0,
+      },
       event: { at: new Date().toISOString(), actor: 'test', action: 'service.requested', message: 'test' },
     });
-    const delivery = await signedDelivery('local-github-secret', 'pull_request', pullRequestPayload({ repository: 'acme/half-made', number: 1, headSha: 'b'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice' }));
-    const webhook = await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    const delivery = await signedDelivery(
+      'local-github-secret',
+      'pull_request',
+      pullRequestPayload({
+        repository: 'acme/half-made',
+        number: 1,
+        headSha: 'b'.repeat(40),
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+      }),
+    );
+    const webhook = await fetch(`${runtime.url}/webhooks/github`, {
+      method: 'POST',
+      headers: delivery.headers,
+      body: delivery.body,
+    });
     expect(await webhook.json()).toMatchObject({ status: 'ignored' });
   });
 
   it('lists the catalog with filters and cursor pagination', async () => {
-    const payments = await alice.get<{ items: { name: string; team: string }[]; nextCursor: string | null }>('/v1/services?team=payments&status=ACTIVE&limit=100');
+    const payments = await alice.get<{ items: { name: string; team: string }[]; nextCursor: string | null }>(
+      '/v1/services?team=payments&status=ACTIVE&limit=100',
+    );
     expect(payments.items.map((item) => item.name).sort()).toEqual(['flaky-service', 'orders-api', 'payments-ledger']);
     const first = await alice.get<{ items: { name: string }[]; nextCursor: string | null }>('/v1/services?limit=1');
     expect(first.items).toHaveLength(1);
-    const second = await alice.get<{ items: { name: string }[] }>(`/v1/services?limit=1&cursor=${first.nextCursor ?? ''}`);
+    const second = await alice.get<{ items: { name: string }[] }>(
+      `/v1/services?limit=1&cursor=${first.nextCursor ?? ''}`,
+    );
     expect(second.items[0]?.name).not.toBe(first.items[0]?.name);
   });
 });

@@ -9,7 +9,12 @@ import * as errors from '../../functions/errors.js';
 import { STATE_MACHINES, functionPlaceholder, type FunctionId } from '../../infra/system.js';
 import { FUNCTION_BUNDLING } from '../../infra/aws/control-plane-stack.js';
 import { allStates, matchedErrors, type State } from '../support/asl.js';
-import { ensureCloudAssembly, readTemplate, synthesizedFunctions, type SynthesizedFunction } from '../support/cloud-assembly.js';
+import {
+  ensureCloudAssembly,
+  readTemplate,
+  synthesizedFunctions,
+  type SynthesizedFunction,
+} from '../support/cloud-assembly.js';
 
 /**
  * Step Functions matches Retry and Catch on the error's name as the shipped bundle throws it. The
@@ -20,7 +25,11 @@ const ours = (name: string) => !name.startsWith('States.') && !name.startsWith('
 
 /** For every Task state: the function it invokes and the errors its Retry and Catch name. */
 function caughtErrorsByFunction(): [FunctionId, string[]][] {
-  const byPlaceholder = new Map<string, FunctionId>(Object.values(STATE_MACHINES).flatMap((spec) => spec.steps.map((step) => [functionPlaceholder(step), step] as const)));
+  const byPlaceholder = new Map<string, FunctionId>(
+    Object.values(STATE_MACHINES).flatMap((spec) =>
+      spec.steps.map((step) => [functionPlaceholder(step), step] as const),
+    ),
+  );
   const pairs = new Map<FunctionId, Set<string>>();
   for (const spec of Object.values(STATE_MACHINES)) {
     const definition = JSON.parse(readFileSync(spec.definitionFile, 'utf8')) as { States: Record<string, State> };
@@ -42,16 +51,23 @@ describe('error names in the shipped bundles', () => {
 
   beforeAll(async () => {
     await ensureCloudAssembly();
-    bundles = new Map(synthesizedFunctions(readTemplate(), { account: '123456789012', region: 'us-east-1', ref: (id) => id }).map((fn) => [fn.functionId, fn]));
+    bundles = new Map(
+      synthesizedFunctions(readTemplate(), { account: '123456789012', region: 'us-east-1', ref: (id) => id }).map(
+        (fn) => [fn.functionId, fn],
+      ),
+    );
   });
 
-  it.each(caughtErrorsByFunction())('%s is bundled with the literal name of every error its Retry and Catch match: %j', (functionId, names) => {
-    const bundle = bundles.get(functionId);
-    expect(bundle, `${functionId} has no bundle in cdk.out`).toBeDefined();
-    const code = readFileSync(bundle?.entry ?? '', 'utf8');
-    const missing = names.filter((name) => !new RegExp(`name\\s*=\\s*["'\`]${name}["'\`]`, 'u').test(code));
-    expect(missing).toEqual([]);
-  });
+  it.each(caughtErrorsByFunction())(
+    '%s is bundled with the literal name of every error its Retry and Catch match: %j',
+    (functionId, names) => {
+      const bundle = bundles.get(functionId);
+      expect(bundle, `${functionId} has no bundle in cdk.out`).toBeDefined();
+      const code = readFileSync(bundle?.entry ?? '', 'utf8');
+      const missing = names.filter((name) => !new RegExp(`name\\s*=\\s*["'\`]${name}["'\`]`, 'u').test(code));
+      expect(missing).toEqual([]);
+    },
+  );
 });
 
 describe('error classes minified as the stack bundles them', () => {
@@ -80,4 +96,3 @@ describe('error classes minified as the stack bundles them', () => {
     expect(errors.WORKFLOW_ERROR_NAMES.filter((name) => !(name in errors))).toEqual([]);
   });
 });
-

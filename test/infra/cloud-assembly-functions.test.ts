@@ -12,7 +12,13 @@ import { alarmStateChangedSample } from '../../events/alarm-state-changed.js';
 import { catalogFileChangedSample } from '../../events/catalog-file-changed.js';
 import { TABLES, ROUTES, RULES, FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
-import { ensureCloudAssembly, readTemplate, synthesizedFunctions, type SynthesizedFunction, type Template } from '../support/cloud-assembly.js';
+import {
+  ensureCloudAssembly,
+  readTemplate,
+  synthesizedFunctions,
+  type SynthesizedFunction,
+  type Template,
+} from '../support/cloud-assembly.js';
 
 /**
  * Runs every function bundle that `cdk deploy` ships, from cdk.out, with exactly the environment
@@ -99,13 +105,18 @@ const busSamples: BusEntry[] = [
 
 /** The event a function meets first in production: a task input, its rule's event, or a request on its route. */
 function representativeEvent(functionId: FunctionId): unknown {
-  const route = ROUTES.find((candidate) => candidate.function === functionId && candidate.method === 'POST') ?? ROUTES.find((candidate) => candidate.function === functionId);
+  const route =
+    ROUTES.find((candidate) => candidate.function === functionId && candidate.method === 'POST') ??
+    ROUTES.find((candidate) => candidate.function === functionId);
   if (route) return httpEvent(`${route.method} ${route.path}`);
   const rule = RULES.find((candidate) => candidate.target === functionId);
   if (rule) {
     const sample = busSamples.find((entry) => {
       const pattern = rule.pattern as { source?: string[]; 'detail-type'?: string[] };
-      return (pattern.source ?? [entry.source]).includes(entry.source) && (pattern['detail-type'] ?? [entry.detailType]).includes(entry.detailType);
+      return (
+        (pattern.source ?? [entry.source]).includes(entry.source) &&
+        (pattern['detail-type'] ?? [entry.detailType]).includes(entry.detailType)
+      );
     });
     if (!sample) throw new Error(`No sample event matches rule ${rule.name}`);
     return busEvent(sample);
@@ -155,14 +166,21 @@ async function invoke(fn: SynthesizedFunction, event: unknown, dynamoDbEndpoint:
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const timeoutMs = fn.timeoutSeconds * 1000;
-  const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', INVOKE, JSON.stringify([resolve(fn.entry), fn.handler, event, timeoutMs])], {
-    env,
-    timeout: Math.max(timeoutMs, 30_000) * 2,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout, stderr } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '-e', INVOKE, JSON.stringify([resolve(fn.entry), fn.handler, event, timeoutMs])],
+    {
+      env,
+      timeout: Math.max(timeoutMs, 30_000) * 2,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   const line = stdout.split('\n').find((candidate) => candidate.startsWith('@@outcome '));
   if (!line) throw new Error(`${fn.functionId} printed no outcome:\n${stdout}\n${stderr}`);
-  return { outcome: JSON.parse(line.slice('@@outcome '.length)) as Invocation['outcome'], output: `${stdout}\n${stderr}` };
+  return {
+    outcome: JSON.parse(line.slice('@@outcome '.length)) as Invocation['outcome'],
+    output: `${stdout}\n${stderr}`,
+  };
 }
 
 let template: Template;
@@ -172,13 +190,22 @@ let dynamoDb: RunningDynamoDb | undefined;
 beforeAll(async () => {
   await ensureCloudAssembly();
   template = readTemplate();
-  const tableDesigns: Record<string, (typeof TABLES)[keyof typeof TABLES]> = { Table: TABLES.main, IdempotencyTable: TABLES.idempotency };
-  const tables = Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === 'AWS::DynamoDB::GlobalTable');
-  const designOf = (logicalId: string) => Object.entries(tableDesigns).find(([prefix]) => logicalId.replace(/[A-F0-9]{8}$/u, '') === prefix)?.[1];
+  const tableDesigns: Record<string, (typeof TABLES)[keyof typeof TABLES]> = {
+    Table: TABLES.main,
+    IdempotencyTable: TABLES.idempotency,
+  };
+  const tables = Object.keys(template.Resources).filter(
+    (id) => template.Resources[id]?.Type === 'AWS::DynamoDB::GlobalTable',
+  );
+  const designOf = (logicalId: string) =>
+    Object.entries(tableDesigns).find(([prefix]) => logicalId.replace(/[A-F0-9]{8}$/u, '') === prefix)?.[1];
   functions = synthesizedFunctions(template, {
     account: ACCOUNT,
     region: REGION,
-    ref: (logicalId, resource) => (resource?.Type === 'AWS::SecretsManager::Secret' ? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${logicalId}-AbCdEf` : logicalId),
+    ref: (logicalId, resource) =>
+      resource?.Type === 'AWS::SecretsManager::Secret'
+        ? `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${logicalId}-AbCdEf`
+        : logicalId,
   });
   const running = await startDynamoDb({});
   dynamoDb = running;
@@ -206,10 +233,17 @@ describe('the synthesized cloud assembly', () => {
     const queue = [...functions];
     const worker = async () => {
       for (let fn = queue.shift(); fn; fn = queue.shift()) {
-        const { outcome, output } = await invoke(fn, representativeEvent(fn.functionId as FunctionId), dynamoDb?.endpoint ?? CLOSED_ENDPOINT);
+        const { outcome, output } = await invoke(
+          fn,
+          representativeEvent(fn.functionId as FunctionId),
+          dynamoDb?.endpoint ?? CLOSED_ENDPOINT,
+        );
         const evidence = `${outcome.name ?? ''} ${outcome.code ?? ''} ${outcome.message ?? ''}\n${outcome.stack ?? ''}\n${output}`;
         const failure = CONFIGURATION_FAILURES.find((pattern) => pattern.test(evidence));
-        if (failure) failures.push(`${fn.functionId}: ${outcome.name ?? ''} ${outcome.message ?? ''}\n${(outcome.stack ?? output).split('\n').slice(0, 4).join('\n')}`);
+        if (failure)
+          failures.push(
+            `${fn.functionId}: ${outcome.name ?? ''} ${outcome.message ?? ''}\n${(outcome.stack ?? output).split('\n').slice(0, 4).join('\n')}`,
+          );
       }
     };
     await Promise.all([worker(), worker()]);

@@ -26,7 +26,10 @@ function recordingWorkflows(): WorkflowEngine & { successes: unknown[] } {
   return {
     successes,
     start: () => Promise.reject(new Error('not used')),
-    sendTaskSuccess: (_token, output) => { successes.push(output); return Promise.resolve(); },
+    sendTaskSuccess: (_token, output) => {
+      successes.push(output);
+      return Promise.resolve();
+    },
     sendTaskFailure: () => Promise.resolve(),
     sendTaskHeartbeat: () => Promise.resolve(),
     stop: () => Promise.resolve(),
@@ -51,11 +54,22 @@ describe('votes on DynamoDB Local', () => {
       subject: { kind: 'deployment', id: 'race', summary: 'orders-api v1 → prod', binding: 'sha256:abc' },
       now: systemClock.now(),
     });
-    await approvals.create({ approval, event: { at: approval.createdAt, actor: 'alice', action: 'approval.requested', message: 'requested' } });
+    await approvals.create({
+      approval,
+      event: { at: approval.createdAt, actor: 'alice', action: 'approval.requested', message: 'requested' },
+    });
     await awaitDecision(deps, { approvalId: approval.id, taskToken: 'token-1' });
 
-    const voters = Array.from({ length: 8 }, (_, index) => ({ id: `member-${index}`, slackUserId: `U${index}`, teams: ['payments'] }));
-    const outcomes = await Promise.all(voters.map((voter) => voteOnApproval(deps, { approvalId: approval.id, voter, decision: 'APPROVE', via: 'slack' })));
+    const voters = Array.from({ length: 8 }, (_, index) => ({
+      id: `member-${index}`,
+      slackUserId: `U${index}`,
+      teams: ['payments'],
+    }));
+    const outcomes = await Promise.all(
+      voters.map((voter) =>
+        voteOnApproval(deps, { approvalId: approval.id, voter, decision: 'APPROVE', via: 'slack' }),
+      ),
+    );
 
     expect(outcomes.filter((outcome) => outcome.kind === 'decided')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome.kind === 'refused' && outcome.code === 'closed')).toHaveLength(7);
@@ -63,6 +77,8 @@ describe('votes on DynamoDB Local', () => {
     expect(stored?.status).toBe('APPROVED');
     expect(stored?.votes).toHaveLength(1);
     expect(metrics.points.filter((point) => point.name === 'ApprovalLatency')).toHaveLength(1);
-    expect(workflows.successes).toEqual([{ approvalId: approval.id, status: 'APPROVED', reason: `approved by ${stored?.votes[0]?.voter ?? ''}` }]);
+    expect(workflows.successes).toEqual([
+      { approvalId: approval.id, status: 'APPROVED', reason: `approved by ${stored?.votes[0]?.voter ?? ''}` },
+    ]);
   });
 });

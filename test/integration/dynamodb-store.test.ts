@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import {
+  DynamoDbDeploymentStore,
+  DynamoDbLockStore,
+  DynamoDbWaitStore,
+} from '../../functions/adapters/aws/dynamodb-store.js';
 import { newDeployment, transitionDeployment } from '../../functions/domain/deployment.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { ValidationError } from '../../functions/errors.js';
@@ -45,21 +49,30 @@ describe('DynamoDbDeploymentStore on DynamoDB Local', () => {
     const context = { now: '2026-11-23T10:01:00.000Z', actor: 'test', action: 'started', message: 'started' };
     const outcomes = await Promise.allSettled(
       Array.from({ length: 8 }, () =>
-        deployments.update('race', (current) => (current.status === 'QUEUED' ? transitionDeployment(current, 'IN_PROGRESS', context) : undefined)),
+        deployments.update('race', (current) =>
+          current.status === 'QUEUED' ? transitionDeployment(current, 'IN_PROGRESS', context) : undefined,
+        ),
       ),
     );
     expect(outcomes.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
     const stored = await deployments.get('race');
     expect(stored?.status).toBe('IN_PROGRESS');
     expect(stored?.revision).toBe(1);
-    expect((await deployments.events('race')).map((event) => event.action)).toEqual(['deployment.requested', 'started']);
+    expect((await deployments.events('race')).map((event) => event.action)).toEqual([
+      'deployment.requested',
+      'started',
+    ]);
   });
 
   it('pages newest first with an opaque cursor and refuses a forged one', async () => {
-    for (let index = 0; index < 5; index += 1) await deployments.create(request(`page-${index}`, `2026-11-24T10:00:0${index}.000Z`));
+    for (let index = 0; index < 5; index += 1)
+      await deployments.create(request(`page-${index}`, `2026-11-24T10:00:0${index}.000Z`));
     const first = await deployments.list({ service: 'orders-api', environment: 'hml' }, { limit: 2 });
     expect(first.items.map((item) => item.id)).toEqual(['page-4', 'page-3']);
-    const second = await deployments.list({ service: 'orders-api', environment: 'hml' }, { limit: 2, cursor: first.nextCursor ?? '' });
+    const second = await deployments.list(
+      { service: 'orders-api', environment: 'hml' },
+      { limit: 2, cursor: first.nextCursor ?? '' },
+    );
     expect(second.items.map((item) => item.id)).toEqual(['page-2', 'page-1']);
     await expect(deployments.list({}, { limit: 2, cursor: 'not-a-cursor' })).rejects.toThrow(ValidationError);
   });
@@ -69,7 +82,9 @@ describe('DynamoDbLockStore and DynamoDbWaitStore on DynamoDB Local', () => {
   it('lets exactly one of many racing claimants take a free lock', async () => {
     const locks = new DynamoDbLockStore(dynamoDb.client, TABLE);
     const results = await Promise.all(
-      Array.from({ length: 10 }, (_, index) => locks.compareAndSet('svc#hml', undefined, { deploymentId: `d${index}`, requestedAt: 't' })),
+      Array.from({ length: 10 }, (_, index) =>
+        locks.compareAndSet('svc#hml', undefined, { deploymentId: `d${index}`, requestedAt: 't' }),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     const holder = await locks.get('svc#hml');
@@ -82,13 +97,21 @@ describe('DynamoDbLockStore and DynamoDbWaitStore on DynamoDB Local', () => {
   it('resumes a wait only once however many signals race for it', async () => {
     const waits = new DynamoDbWaitStore(dynamoDb.client, TABLE);
     await waits.put({ key: 'argocd#svc#hml#us-east-1', taskToken: 'token-1', deploymentId: 'd1', createdAt: 't' });
-    const taken = await Promise.all(Array.from({ length: 10 }, () => waits.take('argocd#svc#hml#us-east-1', 'token-1')));
+    const taken = await Promise.all(
+      Array.from({ length: 10 }, () => waits.take('argocd#svc#hml#us-east-1', 'token-1')),
+    );
     expect(taken.filter(Boolean)).toHaveLength(1);
   });
 
   it('keeps the newest Argo CD observation when an older one arrives late', async () => {
     const waits = new DynamoDbWaitStore(dynamoDb.client, TABLE);
-    const observation = { app: 'a', revision: 'new', syncStatus: 'Synced', healthStatus: 'Healthy', observedAt: '2026-11-23T10:00:05.000Z' };
+    const observation = {
+      app: 'a',
+      revision: 'new',
+      syncStatus: 'Synced',
+      healthStatus: 'Healthy',
+      observedAt: '2026-11-23T10:00:05.000Z',
+    };
     await waits.recordArgoObservation('k', observation);
     await waits.recordArgoObservation('k', { ...observation, revision: 'old', observedAt: '2026-11-23T10:00:01.000Z' });
     expect((await waits.lastArgoObservation('k'))?.revision).toBe('new');

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-store.js';
-import { newProvisioningRequest, provisioningRequestBodySchema, transitionProvisioning, type ProvisioningRequest } from '../../functions/domain/provisioning.js';
+import {
+  newProvisioningRequest,
+  provisioningRequestBodySchema,
+  transitionProvisioning,
+  type ProvisioningRequest,
+} from '../../functions/domain/provisioning.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
 
@@ -13,13 +18,28 @@ let catalog: DynamoDbCatalogStore;
 const requestFor = (id: string, name: string, environment = 'hml'): ProvisioningRequest =>
   newProvisioningRequest({
     id,
-    body: provisioningRequestBodySchema.parse({ service: 'orders-api', environment, region: 'us-east-1', type: 'sqs', name }),
+    body: provisioningRequestBodySchema.parse({
+      service: 'orders-api',
+      environment,
+      region: 'us-east-1',
+      type: 'sqs',
+      name,
+    }),
     service: { name: 'orders-api', team: 'payments' },
     requestedBy: 'alice',
     accounts: { hml: '111111111111', prod: '222222222222' },
     now: new Date().toISOString(),
   });
-const created = (request: ProvisioningRequest) => ({ request, event: { at: request.createdAt, actor: 'alice', action: 'provisioning.requested', message: 'asked', toStatus: 'REQUESTED' } });
+const created = (request: ProvisioningRequest) => ({
+  request,
+  event: {
+    at: request.createdAt,
+    actor: 'alice',
+    action: 'provisioning.requested',
+    message: 'asked',
+    toStatus: 'REQUESTED',
+  },
+});
 const audit = { now: '2026-11-23T10:00:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
 
 beforeAll(async () => {
@@ -35,11 +55,15 @@ afterAll(async () => {
 
 describe('DynamoDbProvisioningStore on DynamoDB Local', () => {
   it('lets exactly one of many simultaneous requests claim the same resource', async () => {
-    const outcomes = await Promise.all(Array.from({ length: 12 }, (_, index) => store.create(created(requestFor(`race-${String(index)}`, 'contended')))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, index) => store.create(created(requestFor(`race-${String(index)}`, 'contended')))),
+    );
     expect(outcomes.filter((outcome) => outcome === 'created')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome === 'claimed')).toHaveLength(11);
     expect(await store.countClaims('orders-api', 'hml', 'us-east-1', 'sqs')).toBe(1);
-    expect(await store.create(created(requestFor(`race-${String(outcomes.indexOf('created'))}`, 'contended')))).toBe('exists');
+    expect(await store.create(created(requestFor(`race-${String(outcomes.indexOf('created'))}`, 'contended')))).toBe(
+      'exists',
+    );
   });
 
   it('frees the claim when a request ends REJECTED, and keeps it when it COMPLETES', async () => {
@@ -47,19 +71,34 @@ describe('DynamoDbProvisioningStore on DynamoDB Local', () => {
     await store.update('rejected-1', (current) => transitionProvisioning(current, 'AWAITING_APPROVAL', audit));
     await store.update('rejected-1', (current) => transitionProvisioning(current, 'REJECTED', audit));
     expect(await store.create(created(requestFor('rejected-2', 'short-lived')))).toBe('created');
-    expect((await store.events('rejected-1')).map((event) => event.toStatus)).toEqual(['REQUESTED', 'AWAITING_APPROVAL', 'REJECTED']);
+    expect((await store.events('rejected-1')).map((event) => event.toStatus)).toEqual([
+      'REQUESTED',
+      'AWAITING_APPROVAL',
+      'REJECTED',
+    ]);
   });
 
   it('finds a request by its pull request and by its merge commit once they are recorded', async () => {
     await store.create(created(requestFor('with-pr', 'pr-queue')));
     await store.update('with-pr', (current) => transitionProvisioning(current, 'AWAITING_APPROVAL', audit));
     await store.update('with-pr', (current) =>
-      transitionProvisioning(current, 'PR_OPEN', audit, { pullRequest: { repository: 'acme/terraform-live', number: 9, url: 'u', branch: 'b', state: 'open' } }),
+      transitionProvisioning(current, 'PR_OPEN', audit, {
+        pullRequest: { repository: 'acme/terraform-live', number: 9, url: 'u', branch: 'b', state: 'open' },
+      }),
     );
     expect(await store.findByPullRequest('ACME/terraform-live', 9)).toBe('with-pr');
     expect(await store.findByMergeCommit('acme/terraform-live', 'c'.repeat(40))).toBeUndefined();
     await store.update('with-pr', (current) =>
-      transitionProvisioning(current, 'APPLYING', audit, { pullRequest: { repository: 'acme/terraform-live', number: 9, url: 'u', branch: 'b', state: 'merged', mergeCommitSha: 'c'.repeat(40) } }),
+      transitionProvisioning(current, 'APPLYING', audit, {
+        pullRequest: {
+          repository: 'acme/terraform-live',
+          number: 9,
+          url: 'u',
+          branch: 'b',
+          state: 'merged',
+          mergeCommitSha: 'c'.repeat(40),
+        },
+      }),
     );
     expect(await store.findByMergeCommit('acme/terraform-live', 'c'.repeat(40))).toBe('with-pr');
   });
@@ -83,7 +122,15 @@ describe('DynamoDbProvisioningStore on DynamoDB Local', () => {
 });
 
 describe('DynamoDbCatalogStore service creation on DynamoDB Local', () => {
-  const service = { name: 'new-svc', repository: 'acme/new-svc', team: 'payments', tier: 'T3' as const, imageRepository: 'registry/new-svc', status: 'CREATING' as const, revision: 0 };
+  const service = {
+    name: 'new-svc',
+    repository: 'acme/new-svc',
+    team: 'payments',
+    tier: 'T3' as const,
+    imageRepository: 'registry/new-svc',
+    status: 'CREATING' as const,
+    revision: 0,
+  };
   const event = { at: '2026-11-23T10:00:00.000Z', actor: 'alice', action: 'service.requested', message: 'asked' };
 
   it('reserves a name once, even when asked for at the same moment', async () => {
@@ -93,8 +140,14 @@ describe('DynamoDbCatalogStore service creation on DynamoDB Local', () => {
 
   it('maps the repository only when the service becomes ACTIVE', async () => {
     expect(await catalog.findServiceByRepository('acme/new-svc')).toBeUndefined();
-    await catalog.updateService('new-svc', (current) => ({ service: { ...current, status: 'ACTIVE' }, event: { ...event, action: 'service.registered' } }));
+    await catalog.updateService('new-svc', (current) => ({
+      service: { ...current, status: 'ACTIVE' },
+      event: { ...event, action: 'service.registered' },
+    }));
     expect((await catalog.findServiceByRepository('acme/new-svc'))?.status).toBe('ACTIVE');
-    expect((await catalog.serviceEvents('new-svc')).map((entry) => entry.action)).toEqual(['service.requested', 'service.registered']);
+    expect((await catalog.serviceEvents('new-svc')).map((entry) => entry.action)).toEqual([
+      'service.requested',
+      'service.registered',
+    ]);
   });
 });

@@ -1,6 +1,10 @@
 import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { ECRClient } from '@aws-sdk/client-ecr';
-import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -32,11 +36,20 @@ import { ENV, LOCAL_DEFAULTS } from '../../functions/config.js';
 import { ArtifactNotReadyError } from '../../functions/errors.js';
 import { startCloudWatch, type RunningCloudWatch } from '../../infra/twin/services/cloudwatch.js';
 import { startEcr, type RunningEcr } from '../../infra/twin/services/ecr.js';
-import { generateGithubAppPrivateKey, localSecretValues, secretsFromTemplate, startSecretsManager, type RunningSecretsManager } from '../../infra/twin/services/secrets-manager.js';
+import {
+  generateGithubAppPrivateKey,
+  localSecretValues,
+  secretsFromTemplate,
+  startSecretsManager,
+  type RunningSecretsManager,
+} from '../../infra/twin/services/secrets-manager.js';
 
 const TEMPLATE = {
   Resources: {
-    GithubWebhookSecret1A2B3C4D: { Type: 'AWS::SecretsManager::Secret', Properties: { Description: 'GitHub webhook secret' } },
+    GithubWebhookSecret1A2B3C4D: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: { Description: 'GitHub webhook secret' },
+    },
     ArgocdToken9F8E7D6C: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
     GithubAppPrivateKey5E6F7A8B: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
     SlackBotToken0A1B2C3D: { Type: 'AWS::SecretsManager::Secret', Properties: {} },
@@ -51,7 +64,10 @@ class WebhookReceiver {
   url = '';
   private server: Server | undefined;
   private readonly received: { path: string; body: unknown; signatureValid: boolean }[] = [];
-  private readonly waiting: { path: string; resolve: (delivery: { path: string; body: unknown; signatureValid: boolean }) => void }[] = [];
+  private readonly waiting: {
+    path: string;
+    resolve: (delivery: { path: string; body: unknown; signatureValid: boolean }) => void;
+  }[] = [];
 
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
@@ -60,7 +76,11 @@ class WebhookReceiver {
       request.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const signature = request.headers['x-hub-signature-256'];
-        void (typeof signature === 'string' ? verify(LOCAL_DEFAULTS.githubWebhookSecret, text, signature) : Promise.resolve(false)).then((signatureValid) => {
+        void (
+          typeof signature === 'string'
+            ? verify(LOCAL_DEFAULTS.githubWebhookSecret, text, signature)
+            : Promise.resolve(false)
+        ).then((signatureValid) => {
           const delivery = { path: request.url ?? '', body: JSON.parse(text) as unknown, signatureValid };
           const waiter = this.waiting.findIndex((candidate) => candidate.path === delivery.path);
           if (waiter >= 0) this.waiting.splice(waiter, 1)[0]?.resolve(delivery);
@@ -69,7 +89,11 @@ class WebhookReceiver {
         });
       });
     });
-    await new Promise<void>((resolveListen) => this.server?.listen(0, '127.0.0.1', () => { resolveListen(); }));
+    await new Promise<void>((resolveListen) =>
+      this.server?.listen(0, '127.0.0.1', () => {
+        resolveListen();
+      }),
+    );
     const address = this.server.address();
     this.url = `http://127.0.0.1:${address && typeof address === 'object' ? address.port : 0}`;
   }
@@ -82,7 +106,9 @@ class WebhookReceiver {
 
   stop(): Promise<void> {
     return new Promise((resolveClose) => {
-      this.server?.close(() => { resolveClose(); });
+      this.server?.close(() => {
+        resolveClose();
+      });
       this.server?.closeAllConnections();
     });
   }
@@ -99,10 +125,13 @@ let github: RunningGithub;
 let slack: RunningSlack;
 let dataDir: string;
 const webhooks = new WebhookReceiver();
-const secretArn = (prefix: string) => secretsManager.list().find((secret) => secret.name.startsWith(arnOf(prefix)))?.arn ?? '';
+const secretArn = (prefix: string) =>
+  secretsManager.list().find((secret) => secret.name.startsWith(arnOf(prefix)))?.arn ?? '';
 
 beforeAll(async () => {
-  secretsManager = await startSecretsManager({ secrets: secretsFromTemplate(TEMPLATE, { values: localSecretValues(githubAppPrivateKey) }) });
+  secretsManager = await startSecretsManager({
+    secrets: secretsFromTemplate(TEMPLATE, { values: localSecretValues(githubAppPrivateKey) }),
+  });
   cloudWatch = await startCloudWatch();
   ecr = await startEcr();
   dataDir = await mkdtemp(join(tmpdir(), 'twin-services-'));
@@ -136,7 +165,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.env = savedEnv;
-  await Promise.all([secretsManager.stop(), cloudWatch.stop(), ecr.stop(), github.stop(), slack.stop(), webhooks.stop()]);
+  await Promise.all([
+    secretsManager.stop(),
+    cloudWatch.stop(),
+    ecr.stop(),
+    github.stop(),
+    slack.stop(),
+    webhooks.stop(),
+  ]);
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -146,12 +182,23 @@ describe('twin Secrets Manager', () => {
     expect(await secrets.get('slackBotToken')).toBe('xoxb-local');
     expect(await secrets.get('githubWebhookSecret')).toBe('local-github-secret');
     expect(await getSecret(secretArn('GithubAppPrivateKey'))).toBe(githubAppPrivateKey);
-    expect(secretsManager.list().map((secret) => secret.name).sort()).toEqual(Object.keys(TEMPLATE.Resources).filter((id) => id !== 'Table').sort());
+    expect(
+      secretsManager
+        .list()
+        .map((secret) => secret.name)
+        .sort(),
+    ).toEqual(
+      Object.keys(TEMPLATE.Resources)
+        .filter((id) => id !== 'Table')
+        .sort(),
+    );
   });
 
   it('answers ResourceNotFoundException, as the SDK models it, for a secret it does not hold', async () => {
     const client = new SecretsManagerClient({});
-    await expect(client.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(client.send(new GetSecretValueCommand({ SecretId: 'nope' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('answers by name as well as by ARN', async () => {
@@ -161,14 +208,27 @@ describe('twin Secrets Manager', () => {
   });
 
   it('refuses a template secret it has no local value for, naming it', () => {
-    expect(() => secretsFromTemplate({ Resources: { OtherSecretABCD: { Type: 'AWS::SecretsManager::Secret' } } }, { values: localSecretValues('pem') })).toThrow(/OtherSecretABCD/u);
+    expect(() =>
+      secretsFromTemplate(
+        { Resources: { OtherSecretABCD: { Type: 'AWS::SecretsManager::Secret' } } },
+        { values: localSecretValues('pem') },
+      ),
+    ).toThrow(/OtherSecretABCD/u);
   });
 
   it('refuses a call the twin denies, as AWS does', async () => {
-    const denying = await startSecretsManager({ secrets: secretsManager.list(), authorize: (call) => `not allowed: ${call.action} on ${call.resources.join(',')}` });
+    const denying = await startSecretsManager({
+      secrets: secretsManager.list(),
+      authorize: (call) => `not allowed: ${call.action} on ${call.resources.join(',')}`,
+    });
     try {
       const client = new SecretsManagerClient({ endpoint: denying.url });
-      await expect(client.send(new GetSecretValueCommand({ SecretId: secretArn('ArgocdToken') }))).rejects.toMatchObject({ name: 'AccessDeniedException', message: expect.stringContaining('secretsmanager:GetSecretValue') });
+      await expect(
+        client.send(new GetSecretValueCommand({ SecretId: secretArn('ArgocdToken') })),
+      ).rejects.toMatchObject({
+        name: 'AccessDeniedException',
+        message: expect.stringContaining('secretsmanager:GetSecretValue'),
+      });
     } finally {
       await denying.stop();
     }
@@ -177,16 +237,40 @@ describe('twin Secrets Manager', () => {
 
 describe('twin CloudWatch', () => {
   it('lets the real health source observe the simulated health of the region it asks', async () => {
-    cloudWatch.health.setHealth({ service: 'orders-api', environment: 'prod', region: 'sa-east-1' }, { healthy: false, errorRate: 0.2, p99Ms: 900, requestCount: 40 });
+    cloudWatch.health.setHealth(
+      { service: 'orders-api', environment: 'prod', region: 'sa-east-1' },
+      { healthy: false, errorRate: 0.2, p99Ms: 900, requestCount: 40 },
+    );
     cloudWatch.health.setAlarm('orders-api', 'sa-east-1', 'orders-api-prod-5xx', true);
     const source = new CloudWatchHealthSource();
-    expect(await source.observe({ service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).toEqual({ alarmsInAlarm: ['orders-api-prod-5xx'], errorRate: 0.2, p99Ms: 900, requestCount: 40 });
-    expect(await source.observe({ service: 'orders-api', environment: 'prod', region: 'us-east-1' })).toEqual({ alarmsInAlarm: [], errorRate: 0.00001, p99Ms: 42, requestCount: 25_000 });
+    expect(await source.observe({ service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).toEqual({
+      alarmsInAlarm: ['orders-api-prod-5xx'],
+      errorRate: 0.2,
+      p99Ms: 900,
+      requestCount: 40,
+    });
+    expect(await source.observe({ service: 'orders-api', environment: 'prod', region: 'us-east-1' })).toEqual({
+      alarmsInAlarm: [],
+      errorRate: 0.00001,
+      p99Ms: 42,
+      requestCount: 25_000,
+    });
   });
 
   it('records PutMetricData by region', async () => {
-    await new CloudWatchClient({ region: 'sa-east-1' }).send(new PutMetricDataCommand({ Namespace: 'Flightplan', MetricData: [{ MetricName: 'DeploymentStarted', Value: 1, Unit: 'Count' }] }));
-    expect(cloudWatch.metricData).toEqual([{ region: 'sa-east-1', namespace: 'Flightplan', data: [{ MetricName: 'DeploymentStarted', Value: 1, Unit: 'Count' }] }]);
+    await new CloudWatchClient({ region: 'sa-east-1' }).send(
+      new PutMetricDataCommand({
+        Namespace: 'Flightplan',
+        MetricData: [{ MetricName: 'DeploymentStarted', Value: 1, Unit: 'Count' }],
+      }),
+    );
+    expect(cloudWatch.metricData).toEqual([
+      {
+        region: 'sa-east-1',
+        namespace: 'Flightplan',
+        data: [{ MetricName: 'DeploymentStarted', Value: 1, Unit: 'Count' }],
+      },
+    ]);
   });
 });
 
@@ -195,7 +279,9 @@ describe('twin ECR', () => {
 
   it('resolves a tag to the digest the local runtime would deploy', async () => {
     const registry = new EcrArtifactRegistry(new ECRClient({}));
-    expect(await registry.resolveDigest(imageRepository, 'v1.2.3')).toBe(await new DeterministicArtifactRegistry().resolveDigest(imageRepository, 'v1.2.3'));
+    expect(await registry.resolveDigest(imageRepository, 'v1.2.3')).toBe(
+      await new DeterministicArtifactRegistry().resolveDigest(imageRepository, 'v1.2.3'),
+    );
   });
 
   it('says the image is not ready while its tag is withheld, and resolves it once pushed', async () => {
@@ -207,17 +293,31 @@ describe('twin ECR', () => {
   });
 });
 
-const git = (directory: string, ...args: string[]) => execFileSync('git', args, { cwd: directory, encoding: 'utf8' }).trim();
+const git = (directory: string, ...args: string[]) =>
+  execFileSync('git', args, { cwd: directory, encoding: 'utf8' }).trim();
 const digest = (letter: string) => `sha256:${letter.repeat(64)}`;
 
 describe('twin GitHub', () => {
-  const target = { service: 'orders-api', environment: 'prod' as const, region: 'us-east-1', imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api' };
+  const target = {
+    service: 'orders-api',
+    environment: 'prod' as const,
+    region: 'us-east-1',
+    imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api',
+  };
 
   it('lets the GitHub App GitOps adapter commit a digest and read it back, as a real commit on main', async () => {
     const repo = awsGitOps();
     expect(await repo.readImageDigest(target)).toBeNull();
-    const first = await repo.commitImageDigest({ ...target, digest: digest('a'), message: 'Deploy orders-api v1 to prod us-east-1' });
-    const second = await repo.commitImageDigest({ ...target, digest: digest('b'), message: 'Deploy orders-api v2 to prod us-east-1' });
+    const first = await repo.commitImageDigest({
+      ...target,
+      digest: digest('a'),
+      message: 'Deploy orders-api v1 to prod us-east-1',
+    });
+    const second = await repo.commitImageDigest({
+      ...target,
+      digest: digest('b'),
+      message: 'Deploy orders-api v2 to prod us-east-1',
+    });
     expect(await repo.readImageDigest(target)).toBe(digest('b'));
     const directory = github.directoryOf(LOCAL_DEFAULTS.gitopsRepository);
     expect(git(directory, 'rev-parse', 'main')).toBe(second.revision);
@@ -229,19 +329,48 @@ describe('twin GitHub', () => {
   });
 
   it('commits several files at once through the Git Data API (trees, commits, refs)', async () => {
-    const { revision } = await awsGitOps().commitFiles([{ path: 'apps/new-svc/hml/us-east-1/application.yaml', content: 'kind: Application\n' }, { path: 'keycloak/new-svc.yaml', content: 'clientId: new-svc\n' }], 'Add new-svc');
+    const { revision } = await awsGitOps().commitFiles(
+      [
+        { path: 'apps/new-svc/hml/us-east-1/application.yaml', content: 'kind: Application\n' },
+        { path: 'keycloak/new-svc.yaml', content: 'clientId: new-svc\n' },
+      ],
+      'Add new-svc',
+    );
     const directory = github.directoryOf(LOCAL_DEFAULTS.gitopsRepository);
-    expect(git(directory, 'show', '--name-only', '--format=%s', revision).split('\n').filter(Boolean)).toEqual(['Add new-svc', 'apps/new-svc/hml/us-east-1/application.yaml', 'keycloak/new-svc.yaml']);
+    expect(git(directory, 'show', '--name-only', '--format=%s', revision).split('\n').filter(Boolean)).toEqual([
+      'Add new-svc',
+      'apps/new-svc/hml/us-east-1/application.yaml',
+      'keycloak/new-svc.yaml',
+    ]);
     expect(await readFile(join(directory, 'keycloak/new-svc.yaml'), 'utf8')).toBe('clientId: new-svc\n');
   });
 
   it('lets the local Argo CD simulator see the commits the GitHub emulation writes', async () => {
-    const argo = new ArgoCdSimulator({ gitops: github.gitops, health: cloudWatch.health, webhookUrl: `${webhooks.url}/webhooks/argocd`, token: 'local-argocd-token', timeScale: 6000, onError: (error) => { throw error; } });
+    const argo = new ArgoCdSimulator({
+      gitops: github.gitops,
+      health: cloudWatch.health,
+      webhookUrl: `${webhooks.url}/webhooks/argocd`,
+      token: 'local-argocd-token',
+      timeScale: 6000,
+      onError: (error) => {
+        throw error;
+      },
+    });
     await argo.start();
     try {
-      const { revision } = await awsGitOps().commitImageDigest({ ...target, environment: 'hml', digest: digest('c'), message: 'Deploy orders-api to hml' });
+      const { revision } = await awsGitOps().commitImageDigest({
+        ...target,
+        environment: 'hml',
+        digest: digest('c'),
+        message: 'Deploy orders-api to hml',
+      });
       const notification = await webhooks.next('/webhooks/argocd');
-      expect(notification.body).toMatchObject({ revision, syncStatus: 'Synced', healthStatus: 'Healthy', app: expect.stringContaining('orders-api') });
+      expect(notification.body).toMatchObject({
+        revision,
+        syncStatus: 'Synced',
+        healthStatus: 'Healthy',
+        app: expect.stringContaining('orders-api'),
+      });
     } finally {
       argo.stop();
     }
@@ -249,64 +378,179 @@ describe('twin GitHub', () => {
 
   it('lets the code host create a repository from a template once, commit to it and open one pull request per branch', async () => {
     const host = awsCodeHost();
-    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments', mark: 'flightplan-payments-api' })).toEqual({ url: 'https://github.com/acme/payments-api', created: true });
-    expect(await host.createRepository({ template: 'acme/template-node-api', repository: 'acme/payments-api', description: 'Payments', mark: 'flightplan-payments-api' })).toEqual({ url: 'https://github.com/acme/payments-api', created: false });
-    const { revision } = await host.commitFiles('acme/payments-api', [{ path: 'catalog-info.yaml', content: 'kind: Component\n' }], 'Register in Backstage');
+    expect(
+      await host.createRepository({
+        template: 'acme/template-node-api',
+        repository: 'acme/payments-api',
+        description: 'Payments',
+        mark: 'flightplan-payments-api',
+      }),
+    ).toEqual({ url: 'https://github.com/acme/payments-api', created: true });
+    expect(
+      await host.createRepository({
+        template: 'acme/template-node-api',
+        repository: 'acme/payments-api',
+        description: 'Payments',
+        mark: 'flightplan-payments-api',
+      }),
+    ).toEqual({ url: 'https://github.com/acme/payments-api', created: false });
+    const { revision } = await host.commitFiles(
+      'acme/payments-api',
+      [{ path: 'catalog-info.yaml', content: 'kind: Component\n' }],
+      'Register in Backstage',
+    );
     expect(git(github.directoryOf('acme/payments-api'), 'rev-parse', 'main')).toBe(revision);
-    const request = { repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live', branch: 'flightplan/prq-1', files: [{ path: '111111111111/hml/us-east-1/sqs/orders-api/events.tf', content: 'module "q" {}\n' }], title: 'SQS events for orders-api', body: 'Requested by alice' };
+    const request = {
+      repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live',
+      branch: 'flightplan/prq-1',
+      files: [{ path: '111111111111/hml/us-east-1/sqs/orders-api/events.tf', content: 'module "q" {}\n' }],
+      title: 'SQS events for orders-api',
+      body: 'Requested by alice',
+    };
     const opened = await host.openPullRequest(request);
     expect(opened).toEqual({ number: 1, url: 'https://github.com/acme/terraform-live/pull/1' });
     expect(await host.openPullRequest(request)).toEqual(opened);
     const { items } = github.listPullRequests({ repository: 'acme/terraform-live' });
-    expect(items).toEqual([expect.objectContaining({ number: 1, repository: 'acme/terraform-live', branch: 'flightplan/prq-1', title: 'SQS events for orders-api', state: 'open', headSha: git(github.directoryOf('acme/terraform-live'), 'rev-parse', 'flightplan/prq-1') })]);
+    expect(items).toEqual([
+      expect.objectContaining({
+        number: 1,
+        repository: 'acme/terraform-live',
+        branch: 'flightplan/prq-1',
+        title: 'SQS events for orders-api',
+        state: 'open',
+        headSha: git(github.directoryOf('acme/terraform-live'), 'rev-parse', 'flightplan/prq-1'),
+      }),
+    ]);
   });
 
   it('merges a pull request from the local controls and delivers the signed pull_request and workflow_run webhooks', async () => {
     const { pullRequest, deliveries } = await github.mergePullRequest(1, { by: 'carol' });
     expect(pullRequest).toMatchObject({ number: 1, state: 'merged', closedBy: 'carol' });
-    expect(deliveries.map((delivery) => [delivery.event, delivery.status])).toEqual([['pull_request', 202], ['workflow_run', 202]]);
+    expect(deliveries.map((delivery) => [delivery.event, delivery.status])).toEqual([
+      ['pull_request', 202],
+      ['workflow_run', 202],
+    ]);
     const merged = await webhooks.next('/webhooks/github');
     expect(merged.signatureValid).toBe(true);
-    expect(merged.body).toMatchObject({ action: 'closed', pull_request: { merged: true, merge_commit_sha: pullRequest.mergeCommitSha } });
-    expect((await webhooks.next('/webhooks/github')).body).toMatchObject({ action: 'completed', workflow_run: { head_sha: pullRequest.mergeCommitSha, conclusion: 'success' } });
-    expect(await readFile(join(github.directoryOf('acme/terraform-live'), '111111111111/hml/us-east-1/sqs/orders-api/events.tf'), 'utf8')).toBe('module "q" {}\n');
+    expect(merged.body).toMatchObject({
+      action: 'closed',
+      pull_request: { merged: true, merge_commit_sha: pullRequest.mergeCommitSha },
+    });
+    expect((await webhooks.next('/webhooks/github')).body).toMatchObject({
+      action: 'completed',
+      workflow_run: { head_sha: pullRequest.mergeCommitSha, conclusion: 'success' },
+    });
+    expect(
+      await readFile(
+        join(github.directoryOf('acme/terraform-live'), '111111111111/hml/us-east-1/sqs/orders-api/events.tf'),
+        'utf8',
+      ),
+    ).toBe('module "q" {}\n');
     await expect(github.mergePullRequest(1, {})).rejects.toThrow(/already merged/u);
   });
 
   it('opens a new pull request on a branch whose last one was closed, moving the branch (create refuses, update forces)', async () => {
     const host = awsCodeHost();
     const callsBefore = github.calls.length;
-    const request = { repository: 'acme/terraform-live', branch: 'flightplan/prq-2', files: [{ path: 'a.tf', content: 'a\n' }], title: 'First try', body: '' };
+    const request = {
+      repository: 'acme/terraform-live',
+      branch: 'flightplan/prq-2',
+      files: [{ path: 'a.tf', content: 'a\n' }],
+      title: 'First try',
+      body: '',
+    };
     const first = await host.openPullRequest(request);
     await github.closePullRequest(first.number, { by: 'alice' });
     await webhooks.next('/webhooks/github');
-    const second = await host.openPullRequest({ ...request, files: [{ path: 'b.tf', content: 'b\n' }], title: 'Second try' });
+    const second = await host.openPullRequest({
+      ...request,
+      files: [{ path: 'b.tf', content: 'b\n' }],
+      title: 'Second try',
+    });
     expect(second.number).toBe(first.number + 1);
     const directory = github.directoryOf('acme/terraform-live');
-    expect(git(directory, 'show', '--name-only', '--format=%s', 'flightplan/prq-2').split('\n').filter(Boolean)).toEqual(['Second try', 'b.tf']);
-    expect(github.calls.slice(callsBefore).filter((call) => call.path.endsWith('/git/refs') || call.path.includes('/git/refs/heads/flightplan/prq-2')).map((call) => `${call.method} ${call.status}`)).toEqual(['POST 201', 'POST 422', 'PATCH 200']);
+    expect(
+      git(directory, 'show', '--name-only', '--format=%s', 'flightplan/prq-2').split('\n').filter(Boolean),
+    ).toEqual(['Second try', 'b.tf']);
+    expect(
+      github.calls
+        .slice(callsBefore)
+        .filter((call) => call.path.endsWith('/git/refs') || call.path.includes('/git/refs/heads/flightplan/prq-2'))
+        .map((call) => `${call.method} ${call.status}`),
+    ).toEqual(['POST 201', 'POST 422', 'PATCH 200']);
   });
 
   it('records GitHub Deployment statuses on one deployment per ref and environment', async () => {
     const deployments = awsGithubDeployments();
-    await deployments.setStatus({ repository: 'acme/orders-api', ref: 'v1.4.0', environment: 'prod', state: 'in_progress', description: 'Deploying us-east-1' });
-    await deployments.setStatus({ repository: 'acme/orders-api', ref: 'v1.4.0', environment: 'prod', state: 'success', description: 'Deployed' });
-    expect(github.deployments()).toEqual([expect.objectContaining({ repository: 'acme/orders-api', ref: 'v1.4.0', environment: 'prod', statuses: [expect.objectContaining({ state: 'in_progress' }), expect.objectContaining({ state: 'success', description: 'Deployed' })] })]);
+    await deployments.setStatus({
+      repository: 'acme/orders-api',
+      ref: 'v1.4.0',
+      environment: 'prod',
+      state: 'in_progress',
+      description: 'Deploying us-east-1',
+    });
+    await deployments.setStatus({
+      repository: 'acme/orders-api',
+      ref: 'v1.4.0',
+      environment: 'prod',
+      state: 'success',
+      description: 'Deployed',
+    });
+    expect(github.deployments()).toEqual([
+      expect.objectContaining({
+        repository: 'acme/orders-api',
+        ref: 'v1.4.0',
+        environment: 'prod',
+        statuses: [
+          expect.objectContaining({ state: 'in_progress' }),
+          expect.objectContaining({ state: 'success', description: 'Deployed' }),
+        ],
+      }),
+    ]);
   });
 
   it('refuses an App JWT that the App key did not sign, and calls without an installation token', async () => {
-    const impostor = new Octokit({ baseUrl: github.url, authStrategy: createAppAuth, auth: { appId: '123456', installationId: '12345678', privateKey: generateGithubAppPrivateKey() } });
+    const impostor = new Octokit({
+      baseUrl: github.url,
+      authStrategy: createAppAuth,
+      auth: { appId: '123456', installationId: '12345678', privateKey: generateGithubAppPrivateKey() },
+    });
     await expect(impostor.rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({ status: 401 });
-    await expect(new Octokit({ baseUrl: github.url }).rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({ status: 401 });
+    await expect(
+      new Octokit({ baseUrl: github.url }).rest.repos.get({ owner: 'acme', repo: 'gitops' }),
+    ).rejects.toMatchObject({ status: 401 });
   });
 
   it('refuses to start with an installation id Octokit reads as 0 (cdk.json placeholder), naming the fix', async () => {
-    await expect(startGithub({ dataDir: join(dataDir, 'zero'), appId: '123456', installationId: '00000000', appPrivateKey: 'pem' })).rejects.toThrow(/githubAppInstallationId/u);
+    await expect(
+      startGithub({
+        dataDir: join(dataDir, 'zero'),
+        appId: '123456',
+        installationId: '00000000',
+        appPrivateKey: 'pem',
+      }),
+    ).rejects.toThrow(/githubAppInstallationId/u);
   });
 
   it('refuses a stale write to a file, as GitHub does when the blob sha no longer matches', async () => {
-    const octokit = new Octokit({ baseUrl: github.url, authStrategy: createAppAuth, auth: { appId: '123456', installationId: '12345678', privateKey: secretsManager.valueOf(secretArn('GithubAppPrivateKey')) } });
-    const write = (sha?: string) => octokit.rest.repos.createOrUpdateFileContents({ owner: 'acme', repo: 'gitops', path: 'README.md', message: 'Edit', content: Buffer.from('x\n').toString('base64'), ...(sha ? { sha } : {}) });
+    const octokit = new Octokit({
+      baseUrl: github.url,
+      authStrategy: createAppAuth,
+      auth: {
+        appId: '123456',
+        installationId: '12345678',
+        privateKey: secretsManager.valueOf(secretArn('GithubAppPrivateKey')),
+      },
+    });
+    const write = (sha?: string) =>
+      octokit.rest.repos.createOrUpdateFileContents({
+        owner: 'acme',
+        repo: 'gitops',
+        path: 'README.md',
+        message: 'Edit',
+        content: Buffer.from('x\n').toString('base64'),
+        ...(sha ? { sha } : {}),
+      });
     await expect(write()).rejects.toMatchObject({ status: 422 });
     await expect(write('0'.repeat(40))).rejects.toMatchObject({ status: 409 });
   });
@@ -315,33 +559,70 @@ describe('twin GitHub', () => {
 describe('twin Slack', () => {
   it('records what SlackChat posts, updates and posts ephemerally, in the shape GET /local/slack/messages answers', async () => {
     const chat = awsChat();
-    const posted = await chat.post({ channel: '#deploys', text: 'orders-api v1.4.0 is rolling back', urgent: true, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'rolling back' } }] });
+    const posted = await chat.post({
+      channel: '#deploys',
+      text: 'orders-api v1.4.0 is rolling back',
+      urgent: true,
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'rolling back' } }],
+    });
     await chat.update(posted.channel, posted.ts, { text: 'orders-api v1.4.0 rolled back' });
     await chat.postEphemeral('#deploys', 'UALICE', 'You cannot approve your own release');
     const { items } = slack.messages('#deploys');
     expect(items).toEqual([
-      expect.objectContaining({ channel: '#deploys', ts: posted.ts, text: 'orders-api v1.4.0 rolled back', urgent: true, history: [expect.objectContaining({ text: 'orders-api v1.4.0 is rolling back', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'rolling back' } }] })] }),
-      expect.objectContaining({ channel: '#deploys', text: 'You cannot approve your own release', ephemeralTo: 'UALICE' }),
+      expect.objectContaining({
+        channel: '#deploys',
+        ts: posted.ts,
+        text: 'orders-api v1.4.0 rolled back',
+        urgent: true,
+        history: [
+          expect.objectContaining({
+            text: 'orders-api v1.4.0 is rolling back',
+            blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'rolling back' } }],
+          }),
+        ],
+      }),
+      expect.objectContaining({
+        channel: '#deploys',
+        text: 'You cannot approve your own release',
+        ephemeralTo: 'UALICE',
+      }),
     ]);
   });
 
   it('answers message_not_found for an update of a message it never posted', async () => {
-    await expect(awsChat().update('#deploys', '1.000001', { text: 'x' })).rejects.toMatchObject({ data: { ok: false, error: 'message_not_found' } });
+    await expect(awsChat().update('#deploys', '1.000001', { text: 'x' })).rejects.toMatchObject({
+      data: { ok: false, error: 'message_not_found' },
+    });
   });
 
   it('refuses a token that is not the bot token in Secrets Manager', async () => {
-    await expect(new WebClient('xoxb-wrong', { slackApiUrl: `${slack.url}/api/` }).chat.postMessage({ channel: '#deploys', text: 'hi' })).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
+    await expect(
+      new WebClient('xoxb-wrong', { slackApiUrl: `${slack.url}/api/` }).chat.postMessage({
+        channel: '#deploys',
+        text: 'hi',
+      }),
+    ).rejects.toMatchObject({ data: { error: 'invalid_auth' } });
   });
 
   it('answers users.info for SlackChat from the users the local control added, and lookupByEmail for those added here', async () => {
     // What the twin's POST /local/slack/users does, as npm start's does.
     slack.chat.addUser({ id: 'UALICE', name: 'alice', email: 'alice@acme.test' });
-    expect(await awsChat().userProfile('UALICE')).toEqual({ id: 'UALICE', name: 'alice', email: 'alice@acme.test', isBot: false });
+    expect(await awsChat().userProfile('UALICE')).toEqual({
+      id: 'UALICE',
+      name: 'alice',
+      email: 'alice@acme.test',
+      isBot: false,
+    });
     expect(await awsChat().userProfile('UNOBODY')).toBeUndefined();
     slack.addUser({ id: 'UFRANK', name: 'frank', email: 'Frank@acme.test' });
     const client = new WebClient('xoxb-local', { slackApiUrl: `${slack.url}/api/` });
-    expect((await client.users.lookupByEmail({ email: 'frank@acme.test' })).user).toMatchObject({ id: 'UFRANK', profile: { email: 'Frank@acme.test' } });
-    await expect(client.users.lookupByEmail({ email: 'nobody@acme.test' })).rejects.toMatchObject({ data: { error: 'users_not_found' } });
+    expect((await client.users.lookupByEmail({ email: 'frank@acme.test' })).user).toMatchObject({
+      id: 'UFRANK',
+      profile: { email: 'Frank@acme.test' },
+    });
+    await expect(client.users.lookupByEmail({ email: 'nobody@acme.test' })).rejects.toMatchObject({
+      data: { error: 'users_not_found' },
+    });
   });
 });
 
@@ -379,7 +660,13 @@ describe('twin services seen from a bundled function', () => {
       });
       ecr.withhold('catalog-web', 'unpushed');
       // Only what the twin gives a worker: its template variables, the endpoints and static credentials.
-      const endpoints = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ENDPOINT_URL_ECR', ENV.githubApiUrl, ENV.slackApiUrl];
+      const endpoints = [
+        'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+        'AWS_ENDPOINT_URL_CLOUDWATCH',
+        'AWS_ENDPOINT_URL_ECR',
+        ENV.githubApiUrl,
+        ENV.slackApiUrl,
+      ];
       const { stdout } = await promisify(execFile)(process.execPath, [join(directory, 'index.mjs')], {
         env: {
           PATH: process.env['PATH'],
@@ -396,7 +683,12 @@ describe('twin services seen from a bundled function', () => {
         },
       });
       const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
-      expect(result).toMatchObject({ digest: `sha256:${'e'.repeat(64)}`, posted: { channel: '#bundle' }, health: { alarmsInAlarm: [], errorRate: 0.00001 }, notReady: { name: 'ArtifactNotReadyError', message: expect.stringContaining('is not in ECR yet') } });
+      expect(result).toMatchObject({
+        digest: `sha256:${'e'.repeat(64)}`,
+        posted: { channel: '#bundle' },
+        health: { alarmsInAlarm: [], errorRate: 0.00001 },
+        notReady: { name: 'ArtifactNotReadyError', message: expect.stringContaining('is not in ECR yet') },
+      });
       expect(git(github.directoryOf('acme/gitops'), 'rev-parse', 'main')).toBe(result.revision);
       expect(slack.messages('#bundle').items.map((message) => message.text)).toEqual(['from the bundle']);
     } finally {

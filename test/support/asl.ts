@@ -11,6 +11,9 @@ export function allStates(container: { States: Record<string, State> }): [string
 
 /** The error names a state's Retry and Catch match on. */
 export function matchedErrors(state: State): string[] {
-  const rules = [...((state['Retry'] ?? []) as { ErrorEquals: string[] }[]), ...((state['Catch'] ?? []) as { ErrorEquals: string[] }[])];
+  const rules = [
+    ...((state['Retry'] ?? []) as { ErrorEquals: string[] }[]),
+    ...((state['Catch'] ?? []) as { ErrorEquals: string[] }[]),
+  ];
   return rules.flatMap((rule) => rule.ErrorEquals);
 }

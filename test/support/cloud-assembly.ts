@@ -44,7 +44,11 @@ function newestModification(path: string): number {
 /** Synthesizes unless cdk.out is newer than every source (npm test synthesizes before vitest). */
 export async function ensureCloudAssembly(): Promise<void> {
   const template = join(CLOUD_ASSEMBLY, 'Flightplan.template.json');
-  if (existsSync(template) && statSync(template).mtimeMs > Math.max(...SOURCES.filter((path) => existsSync(path)).map(newestModification))) return;
+  if (
+    existsSync(template) &&
+    statSync(template).mtimeMs > Math.max(...SOURCES.filter((path) => existsSync(path)).map(newestModification))
+  )
+    return;
   await promisify(execFile)('npx', ['cdk', 'synth', '--quiet'], { maxBuffer: 64 * 1024 * 1024 });
 }
 
@@ -76,7 +80,9 @@ export function resolveIntrinsic(value: Json, template: Template, resolution: Re
     const join = value['Fn::Join'];
     if (Array.isArray(join)) {
       const [separator, parts] = join;
-      return (Array.isArray(parts) ? parts : []).map((part) => resolveIntrinsic(part, template, resolution)).join(text(separator));
+      return (Array.isArray(parts) ? parts : [])
+        .map((part) => resolveIntrinsic(part, template, resolution))
+        .join(text(separator));
     }
     const getAtt = value['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return `${ref(text(getAtt[0]))}.${text(getAtt[1])}`;
@@ -89,10 +95,14 @@ export function resolveIntrinsic(value: Json, template: Template, resolution: Re
 /** Every AWS::Lambda::Function of a template, with its bundle and its resolved environment. */
 export function synthesizedFunctions(template: Template, resolution: Resolution): SynthesizedFunction[] {
   return Object.entries(template.Resources)
-    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && typeof resource.Metadata?.['aws:asset:path'] === 'string')
+    .filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::Lambda::Function' && typeof resource.Metadata?.['aws:asset:path'] === 'string',
+    )
     .map(([logicalId, resource]) => {
       const properties = resource.Properties ?? {};
-      const variables = (properties['Environment'] as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+      const variables =
+        (properties['Environment'] as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
       const cdkPath = text(resource.Metadata?.['aws:cdk:path']);
       const [file, exported] = text(properties['Handler'], 'index.handler').split('.');
       return {
@@ -101,7 +111,9 @@ export function synthesizedFunctions(template: Template, resolution: Resolution)
         entry: join(CLOUD_ASSEMBLY, text(resource.Metadata?.['aws:asset:path']), `${file ?? 'index'}.mjs`),
         handler: exported ?? 'handler',
         timeoutSeconds: Number(properties['Timeout'] ?? 3),
-        environment: Object.fromEntries(Object.entries(variables).map(([name, value]) => [name, resolveIntrinsic(value, template, resolution)])),
+        environment: Object.fromEntries(
+          Object.entries(variables).map(([name, value]) => [name, resolveIntrinsic(value, template, resolution)]),
+        ),
       };
     });
 }

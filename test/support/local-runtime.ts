@@ -17,7 +17,17 @@ export interface DeploymentView {
   reason: string | null;
   abortRequestedBy: string | null;
   approvals: { id: string; status: string; votes: { voter: string; decision: string }[] }[];
-  waves: { region: string; status: string; bakeSeconds: number; digestBefore: string | null; digestAfter: string | null; gitopsRevision: string | null; startedAt: string | null; endedAt: string | null; reason: string | null }[];
+  waves: {
+    region: string;
+    status: string;
+    bakeSeconds: number;
+    digestBefore: string | null;
+    digestAfter: string | null;
+    gitopsRevision: string | null;
+    startedAt: string | null;
+    endedAt: string | null;
+    reason: string | null;
+  }[];
   events: { at: string; action: string; message: string; region?: string }[];
 }
 
@@ -56,7 +66,22 @@ function asTestRuntime(twin: Awaited<ReturnType<typeof startTwin>>): LocalRuntim
   const localOnly = (name: string) => () => {
     throw new Error(`runtime.${name} exists only in the local runtime; the twin runs the cloud assembly`);
   };
-  const view = { url: twin.url, port: twin.port, dataDir: twin.dataDir, timeScale: twin.timeScale, issuer: twin.issuer, gitops: twin.gitops, github: twin.github, chat: twin.chat, health: twin.health, argo: twin.argo, workflows: twin.workflows, bus: twin.bus, dynamoDbEndpoint: twin.endpoints.dynamodb, stop: () => twin.stop() };
+  const view = {
+    url: twin.url,
+    port: twin.port,
+    dataDir: twin.dataDir,
+    timeScale: twin.timeScale,
+    issuer: twin.issuer,
+    gitops: twin.gitops,
+    github: twin.github,
+    chat: twin.chat,
+    health: twin.health,
+    argo: twin.argo,
+    workflows: twin.workflows,
+    bus: twin.bus,
+    dynamoDbEndpoint: twin.endpoints.dynamodb,
+    stop: () => twin.stop(),
+  };
   for (const name of ['deps', 'faults', 'usage']) Object.defineProperty(view, name, { get: localOnly(name) });
   return view as unknown as LocalRuntime;
 }
@@ -64,15 +89,32 @@ function asTestRuntime(twin: Awaited<ReturnType<typeof startTwin>>): LocalRuntim
 /** FLIGHTPLAN_TWIN_LOG=<file> keeps the twin's log (denials, function errors, states) of a test run. */
 function twinLog(): ((line: string) => void) | undefined {
   const file = process.env['FLIGHTPLAN_TWIN_LOG'];
-  return file ? (line) => { appendFileSync(file, `${new Date().toISOString()} ${line}\n`); } : undefined;
+  return file
+    ? (line) => {
+        appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+      }
+    : undefined;
 }
 
 /** A runtime for one test file, of RUNTIME_KIND: DynamoDB in memory, data in a temp dir, 600x time. */
-export async function startTestRuntime(timeScale = 600, kind: RuntimeKind = RUNTIME_KIND): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+export async function startTestRuntime(
+  timeScale = 600,
+  kind: RuntimeKind = RUNTIME_KIND,
+): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
-  const runtime = kind === 'twin'
-    ? asTestRuntime(await startTwin({ port: 0, dataDir, inMemory: true, timeScale: Math.min(timeScale, TWIN_TIME_SCALE), prewarm: TWIN_PREWARMED, log: twinLog() }))
-    : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
+  const runtime =
+    kind === 'twin'
+      ? asTestRuntime(
+          await startTwin({
+            port: 0,
+            dataDir,
+            inMemory: true,
+            timeScale: Math.min(timeScale, TWIN_TIME_SCALE),
+            prewarm: TWIN_PREWARMED,
+            log: twinLog(),
+          }),
+        )
+      : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
   return {
     runtime,
     stop: async () => {
@@ -97,10 +139,18 @@ export function portalClient(runtime: { url: string; bus?: { idle(): Promise<voi
   };
   const list = async (service: string, environment: string): Promise<DeploymentView[]> => {
     await runtime.bus?.idle();
-    return (await get<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=${environment}&limit=100`)).items;
+    return (
+      await get<{ items: DeploymentView[] }>(`/v1/deployments?service=${service}&environment=${environment}&limit=100`)
+    ).items;
   };
   /** Polls until the deployment of `version` satisfies `until` (by default: it ended). */
-  const waitFor = async (service: string, environment: string, version: string, until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status), timeoutMs = 20_000 * PATIENCE): Promise<DeploymentView> => {
+  const waitFor = async (
+    service: string,
+    environment: string,
+    version: string,
+    until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status),
+    timeoutMs = 20_000 * PATIENCE,
+  ): Promise<DeploymentView> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const summary = (await list(service, environment)).find((item) => item.version === version);
@@ -108,7 +158,10 @@ export function portalClient(runtime: { url: string; bus?: { idle(): Promise<voi
         const deployment = await get<DeploymentView>(`/v1/deployments/${summary.id}`);
         if (until(deployment)) return deployment;
       }
-      if (Date.now() > deadline) throw new Error(`${service} ${version} in ${environment} did not reach the expected state: ${JSON.stringify(summary)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `${service} ${version} in ${environment} did not reach the expected state: ${JSON.stringify(summary)}`,
+        );
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
   };
@@ -118,7 +171,9 @@ export function portalClient(runtime: { url: string; bus?: { idle(): Promise<voi
 /** The Slack message whose buttons carry `approvalId`; it is posted a moment after the approval is stored. */
 export async function slackMessageFor(runtime: LocalRuntime, approvalId: string) {
   for (let attempt = 0; attempt < 400 * PATIENCE; attempt += 1) {
-    const message = runtime.chat.messages.find((candidate) => JSON.stringify(candidate.blocks ?? []).includes(approvalId));
+    const message = runtime.chat.messages.find((candidate) =>
+      JSON.stringify(candidate.blocks ?? []).includes(approvalId),
+    );
     if (message) return message;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

@@ -16,7 +16,9 @@ export function prometheusBinary(env: NodeJS.ProcessEnv = process.env): string {
       // Not in this directory; try the next one.
     }
   }
-  throw new Error('The prometheus binary is not installed: run `apt-get install -y prometheus` (.ci/run installs it when it is missing)');
+  throw new Error(
+    'The prometheus binary is not installed: run `apt-get install -y prometheus` (.ci/run installs it when it is missing)',
+  );
 }
 
 export function freePort(): Promise<number> {
@@ -26,7 +28,9 @@ export function freePort(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => { resolve(port); });
+      server.close(() => {
+        resolve(port);
+      });
     });
   });
 }
@@ -44,7 +48,11 @@ export interface RunningPrometheus {
  * A real Prometheus on a free loopback port, with its own config and TSDB in a temp dir, scraping
  * `targets` every `scrapeSeconds`. Resolves once `/-/ready` answers 200.
  */
-export async function startPrometheus(options: { port: number; scrape: { jobName: string; metricsPath: string; target: string }; scrapeSeconds: number }): Promise<RunningPrometheus> {
+export async function startPrometheus(options: {
+  port: number;
+  scrape: { jobName: string; metricsPath: string; target: string };
+  scrapeSeconds: number;
+}): Promise<RunningPrometheus> {
   const binary = prometheusBinary();
   const directory = await mkdtemp(join(tmpdir(), 'flightplan-prometheus-'));
   const configFile = join(directory, 'prometheus.yml');
@@ -64,12 +72,24 @@ export async function startPrometheus(options: { port: number; scrape: { jobName
   );
   const url = `http://127.0.0.1:${options.port}`;
   const log: string[] = [];
-  const child: ChildProcess = spawn(binary, [`--config.file=${configFile}`, `--storage.tsdb.path=${join(directory, 'data')}`, `--web.listen-address=127.0.0.1:${options.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const remember = (chunk: Buffer) => { log.push(chunk.toString()); };
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(directory, 'data')}`,
+      `--web.listen-address=127.0.0.1:${options.port}`,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const remember = (chunk: Buffer) => {
+    log.push(chunk.toString());
+  };
   child.stdout?.on('data', remember);
   child.stderr?.on('data', remember);
   let exited: string | undefined;
-  child.once('exit', (code, signal) => { exited = `prometheus exited (${code ?? signal ?? 'unknown'})`; });
+  child.once('exit', (code, signal) => {
+    exited = `prometheus exited (${code ?? signal ?? 'unknown'})`;
+  });
 
   const stop = async () => {
     if (exited === undefined && child.pid !== undefined) {
@@ -90,7 +110,11 @@ export async function startPrometheus(options: { port: number; scrape: { jobName
   };
   const query = async (promql: string) => {
     const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    const answer = (await response.json()) as { status: string; error?: string; data?: { result: { value: [number, string] }[] } };
+    const answer = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { result: { value: [number, string] }[] };
+    };
     if (answer.status !== 'success') throw new Error(`PromQL ${promql} failed: ${answer.error ?? response.status}`);
     const sample = answer.data?.result[0]?.value[1];
     return sample === undefined ? undefined : Number(sample);

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { castVote, newApproval, quorumReached, reminderSchedule, type Approval, type ApprovalPolicyName, type Voter } from '../../functions/domain/approval.js';
+import {
+  castVote,
+  newApproval,
+  quorumReached,
+  reminderSchedule,
+  type Approval,
+  type ApprovalPolicyName,
+  type Voter,
+} from '../../functions/domain/approval.js';
 
 const directory: Record<string, string[]> = {
   alice: ['payments'],
@@ -43,21 +51,77 @@ describe('castVote', () => {
     ['prod-deploy', [['alice', 'APPROVE']], 'PENDING', ['self-approval']],
     ['prod-deploy', [['erin', 'APPROVE']], 'PENDING', ['not-allowed']],
     ['prod-deploy', [['carol', 'APPROVE']], 'PENDING', ['not-allowed']],
-    ['prod-deploy', [['bob', 'REJECT'], ['frank', 'APPROVE']], 'REJECTED', ['decided', 'closed']],
+    [
+      'prod-deploy',
+      [
+        ['bob', 'REJECT'],
+        ['frank', 'APPROVE'],
+      ],
+      'REJECTED',
+      ['decided', 'closed'],
+    ],
     ['hml-resource', [['frank', 'APPROVE']], 'APPROVED', ['decided']],
-    ['prod-resource', [['bob', 'APPROVE'], ['frank', 'APPROVE']], 'PENDING', ['recorded', 'recorded']],
-    ['prod-resource', [['bob', 'APPROVE'], ['carol', 'APPROVE']], 'APPROVED', ['recorded', 'decided']],
-    ['prod-resource', [['carol', 'APPROVE'], ['dave', 'APPROVE']], 'APPROVED', ['recorded', 'decided']],
-    ['prod-resource', [['carol', 'APPROVE'], ['carol', 'APPROVE']], 'PENDING', ['recorded', 'duplicate']],
-    ['prod-resource', [['bob', 'APPROVE'], ['erin', 'APPROVE']], 'PENDING', ['recorded', 'not-allowed']],
+    [
+      'prod-resource',
+      [
+        ['bob', 'APPROVE'],
+        ['frank', 'APPROVE'],
+      ],
+      'PENDING',
+      ['recorded', 'recorded'],
+    ],
+    [
+      'prod-resource',
+      [
+        ['bob', 'APPROVE'],
+        ['carol', 'APPROVE'],
+      ],
+      'APPROVED',
+      ['recorded', 'decided'],
+    ],
+    [
+      'prod-resource',
+      [
+        ['carol', 'APPROVE'],
+        ['dave', 'APPROVE'],
+      ],
+      'APPROVED',
+      ['recorded', 'decided'],
+    ],
+    [
+      'prod-resource',
+      [
+        ['carol', 'APPROVE'],
+        ['carol', 'APPROVE'],
+      ],
+      'PENDING',
+      ['recorded', 'duplicate'],
+    ],
+    [
+      'prod-resource',
+      [
+        ['bob', 'APPROVE'],
+        ['erin', 'APPROVE'],
+      ],
+      'PENDING',
+      ['recorded', 'not-allowed'],
+    ],
   ] as const)('%s with votes %j ends %s (%j)', (policy, votes, status, outcomes) => {
-    const result = vote(approval(policy), votes.map(([login, decision]) => [login, decision]));
+    const result = vote(
+      approval(policy),
+      votes.map(([login, decision]) => [login, decision]),
+    );
     expect(result.approval.status).toBe(status);
     expect(result.outcomes).toEqual(outcomes);
   });
 
   it('refuses votes after the expiry time', () => {
-    const outcome = castVote(approval('prod-deploy'), voter('bob'), { decision: 'APPROVE', via: 'slack' }, '2026-11-24T10:00:00.001Z');
+    const outcome = castVote(
+      approval('prod-deploy'),
+      voter('bob'),
+      { decision: 'APPROVE', via: 'slack' },
+      '2026-11-24T10:00:00.001Z',
+    );
     expect(outcome).toMatchObject({ kind: 'refused', code: 'expired' });
   });
 
@@ -66,7 +130,9 @@ describe('castVote', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<ApprovalPolicyName>('prod-deploy', 'hml-resource', 'prod-resource'),
-        fc.array(fc.tuple(fc.constantFrom(...logins), fc.constantFrom<'APPROVE' | 'REJECT'>('APPROVE', 'REJECT')), { maxLength: 12 }),
+        fc.array(fc.tuple(fc.constantFrom(...logins), fc.constantFrom<'APPROVE' | 'REJECT'>('APPROVE', 'REJECT')), {
+          maxLength: 12,
+        }),
         (policy, votes) => {
           const { approval: result } = vote(approval(policy), votes);
           const voters = result.votes.map((recorded) => recorded.voter);
@@ -76,7 +142,14 @@ describe('castVote', () => {
             expect(quorumReached(result)).toBe(true);
             expect(result.votes.every((recorded) => recorded.decision === 'APPROVE')).toBe(true);
           }
-          const firstReject = votes.findIndex(([login, decision]) => decision === 'REJECT' && login !== 'alice' && teamsOf(login).some((team) => team === 'payments' || (policy === 'prod-resource' && team === 'platform-team')));
+          const firstReject = votes.findIndex(
+            ([login, decision]) =>
+              decision === 'REJECT' &&
+              login !== 'alice' &&
+              teamsOf(login).some(
+                (team) => team === 'payments' || (policy === 'prod-resource' && team === 'platform-team'),
+              ),
+          );
           if (result.status === 'REJECTED') expect(firstReject).toBeGreaterThanOrEqual(0);
           if (result.status !== 'PENDING') expect(result.decidedAt).toBe(LATER);
         },

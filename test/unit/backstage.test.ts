@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { apiEntityV1alpha1Validator, componentEntityV1alpha1Validator, systemEntityV1alpha1Validator, type Entity } from '@backstage/catalog-model';
+import {
+  apiEntityV1alpha1Validator,
+  componentEntityV1alpha1Validator,
+  systemEntityV1alpha1Validator,
+  type Entity,
+} from '@backstage/catalog-model';
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +20,16 @@ const BACKSTAGE = 'integrations/backstage';
 interface TemplateEntity {
   kind: string;
   spec: {
-    parameters: { properties: Record<string, { enum?: string[] }>; dependencies?: { type: { oneOf: { properties: { type: { const: string }; spec: { properties: Record<string, { enum?: string[] }> } } }[] } } }[];
+    parameters: {
+      properties: Record<string, { enum?: string[] }>;
+      dependencies?: {
+        type: {
+          oneOf: {
+            properties: { type: { const: string }; spec: { properties: Record<string, { enum?: string[] }> } };
+          }[];
+        };
+      };
+    }[];
     steps: { action: string; input: { path: string; body: Record<string, unknown> } }[];
   };
 }
@@ -26,7 +40,10 @@ const template = (file: string) => parse(readFileSync(`${BACKSTAGE}/templates/${
 function renderBody(body: Record<string, unknown>, answers: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(body).map(([key, value]) => {
-      const match = typeof value === 'string' ? /^\$\{\{ parameters\.(\w+)( \| parseEntityRef \| pick\('name'\))? \}\}$/u.exec(value) : null;
+      const match =
+        typeof value === 'string'
+          ? /^\$\{\{ parameters\.(\w+)( \| parseEntityRef \| pick\('name'\))? \}\}$/u.exec(value)
+          : null;
       if (!match?.[1]) return [key, value];
       const answer = answers[match[1]];
       return [key, match[2] && typeof answer === 'string' ? answer.split('/').at(-1) : answer];
@@ -46,19 +63,37 @@ describe('OpenAPI document', () => {
 
   it('describes every portal route', () => {
     const paths = openApiDocument()['paths'] as Record<string, Record<string, unknown>>;
-    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/v1/provisioning-requests', '/v1/provisioning-requests/{id}', '/v1/services', '/v1/services/{name}', '/v1/deployments', '/v1/approvals/{id}/votes']));
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/provisioning-requests',
+        '/v1/provisioning-requests/{id}',
+        '/v1/services',
+        '/v1/services/{name}',
+        '/v1/deployments',
+        '/v1/approvals/{id}/votes',
+      ]),
+    );
   });
 });
 
 describe('Backstage entities', () => {
   it('validates the API, component and system entities with the catalog model', async () => {
-    const entities = parseAllDocuments(readFileSync(`${BACKSTAGE}/catalog-info.yaml`, 'utf8')).map((document) => document.toJS() as Entity);
+    const entities = parseAllDocuments(readFileSync(`${BACKSTAGE}/catalog-info.yaml`, 'utf8')).map(
+      (document) => document.toJS() as Entity,
+    );
     const api = entities.find((entity) => entity.kind === 'API');
     // Backstage's placeholder processor replaces $text with the file before validation.
-    const resolved = { ...api, spec: { ...api?.spec, definition: readFileSync(`${BACKSTAGE}/openapi.json`, 'utf8') } } as Entity;
+    const resolved = {
+      ...api,
+      spec: { ...api?.spec, definition: readFileSync(`${BACKSTAGE}/openapi.json`, 'utf8') },
+    } as Entity;
     expect(await apiEntityV1alpha1Validator.check(resolved)).toBe(true);
-    expect(await componentEntityV1alpha1Validator.check(entities.find((entity) => entity.kind === 'Component') as Entity)).toBe(true);
-    expect(await systemEntityV1alpha1Validator.check(entities.find((entity) => entity.kind === 'System') as Entity)).toBe(true);
+    expect(
+      await componentEntityV1alpha1Validator.check(entities.find((entity) => entity.kind === 'Component') as Entity),
+    ).toBe(true);
+    expect(
+      await systemEntityV1alpha1Validator.check(entities.find((entity) => entity.kind === 'System') as Entity),
+    ).toBe(true);
   });
 
   it.each(['provision-resource.yaml', 'create-service.yaml'])('validates the %s scaffolder template', async (file) => {
@@ -79,7 +114,15 @@ describe('scaffolder templates against the API', () => {
   ])('sends a %s request body the API accepts', (type, spec) => {
     const step = template('provision-resource.yaml').spec.steps[0];
     expect(step?.input.path).toBe('/proxy/flightplan/v1/provisioning-requests');
-    const body = renderBody(step?.input.body ?? {}, { service: 'component:default/orders-api', environment: 'prod', region: 'us-east-1', type, name: 'orders-events', reason: 'why', spec });
+    const body = renderBody(step?.input.body ?? {}, {
+      service: 'component:default/orders-api',
+      environment: 'prod',
+      region: 'us-east-1',
+      type,
+      name: 'orders-events',
+      reason: 'why',
+      spec,
+    });
     expect(provisioningRequestBodySchema.safeParse(body).success).toBe(true);
   });
 
@@ -88,18 +131,26 @@ describe('scaffolder templates against the API', () => {
     const branches = first?.dependencies?.type.oneOf ?? [];
     expect(branches.map((branch) => branch.properties.type.const)).toEqual(Object.keys(RESOURCE_SPEC_SCHEMAS));
     for (const branch of branches) {
-      const shape: Record<string, z.ZodType> = RESOURCE_SPEC_SCHEMAS[branch.properties.type.const as keyof typeof RESOURCE_SPEC_SCHEMAS].shape;
+      const shape: Record<string, z.ZodType> =
+        RESOURCE_SPEC_SCHEMAS[branch.properties.type.const as keyof typeof RESOURCE_SPEC_SCHEMAS].shape;
       for (const [option, field] of Object.entries(branch.properties.spec.properties)) {
         const optionSchema = shape[option];
         expect(optionSchema, `${branch.properties.type.const}.${option}`).toBeDefined();
-        for (const choice of field.enum ?? []) expect(optionSchema?.safeParse(choice).success, `${option}=${choice}`).toBe(true);
+        for (const choice of field.enum ?? [])
+          expect(optionSchema?.safeParse(choice).success, `${option}=${choice}`).toBe(true);
       }
     }
   });
 
   it('sends a service creation body the API accepts', () => {
     const step = template('create-service.yaml').spec.steps[0];
-    const body = renderBody(step?.input.body ?? {}, { name: 'payments-ledger', team: 'group:default/payments', tier: 'T2', template: 'node-api', description: 'Ledger' });
+    const body = renderBody(step?.input.body ?? {}, {
+      name: 'payments-ledger',
+      team: 'group:default/payments',
+      tier: 'T2',
+      template: 'node-api',
+      description: 'Ledger',
+    });
     expect(serviceCreationBodySchema.parse(body)).toMatchObject({ name: 'payments-ledger', team: 'payments' });
     const choices = template('create-service.yaml').spec.parameters[0]?.properties['template']?.enum;
     expect(choices).toEqual(serviceCreationBodySchema.shape.template.options);

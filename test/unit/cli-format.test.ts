@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { table, waveDigests, type WaveView } from '../../cli/format.js';
 import { changeLines, watchFrame, type WatchedDeployment } from '../../cli/watch.js';
 
-const wave = (status: string, before: string | null = 'sha256:aaaaaaaaaaaa1111', after: string | null = 'sha256:bbbbbbbbbbbb2222'): WaveView => ({ region: 'us-east-1', status, bakeSeconds: 1800, digestBefore: before, digestAfter: after, startedAt: null, endedAt: null, reason: null });
+const wave = (
+  status: string,
+  before: string | null = 'sha256:aaaaaaaaaaaa1111',
+  after: string | null = 'sha256:bbbbbbbbbbbb2222',
+): WaveView => ({
+  region: 'us-east-1',
+  status,
+  bakeSeconds: 1800,
+  digestBefore: before,
+  digestAfter: after,
+  startedAt: null,
+  endedAt: null,
+  reason: null,
+});
 
 describe('waveDigests', () => {
   it.each([
@@ -20,21 +33,50 @@ describe('waveDigests', () => {
 
 describe('table', () => {
   it('aligns columns under upper-case headers and prints - for empty cells', () => {
-    expect(table(['name', 'tier'], [['orders-api', 'T1'], ['web', null]])).toBe('NAME        TIER\norders-api  T1\nweb         -');
+    expect(
+      table(
+        ['name', 'tier'],
+        [
+          ['orders-api', 'T1'],
+          ['web', null],
+        ],
+      ),
+    ).toBe('NAME        TIER\norders-api  T1\nweb         -');
   });
 });
 
-const deployment = (events: WatchedDeployment['events'], status = 'IN_PROGRESS', waves: WaveView[] = [wave('BAKING')]): WatchedDeployment => ({
-  id: 'd1', service: 'orders-api', environment: 'prod', version: 'v1', status, reason: null, waves, approvals: [], events,
+const deployment = (
+  events: WatchedDeployment['events'],
+  status = 'IN_PROGRESS',
+  waves: WaveView[] = [wave('BAKING')],
+): WatchedDeployment => ({
+  id: 'd1',
+  service: 'orders-api',
+  environment: 'prod',
+  version: 'v1',
+  status,
+  reason: null,
+  waves,
+  approvals: [],
+  events,
 });
 
 describe('watch', () => {
-  const baking = { at: '2026-12-01T10:00:00.000Z', action: 'wave.baking', message: 'Baking us-east-1', region: 'us-east-1', toStatus: 'BAKING' };
+  const baking = {
+    at: '2026-12-01T10:00:00.000Z',
+    action: 'wave.baking',
+    message: 'Baking us-east-1',
+    region: 'us-east-1',
+    toStatus: 'BAKING',
+  };
 
   it('prints only what is new when piped, never the countdown', () => {
     const before = deployment([baking]);
     expect(changeLines(before, before)).toEqual([]);
-    const after = deployment([baking, { at: '2026-12-01T10:30:00.000Z', action: 'wave.baked', message: 'us-east-1 baked for 30 min' }]);
+    const after = deployment([
+      baking,
+      { at: '2026-12-01T10:30:00.000Z', action: 'wave.baked', message: 'us-east-1 baked for 30 min' },
+    ]);
     expect(changeLines(before, after)).toEqual(['2026-12-01T10:30:00.000Z us-east-1 baked for 30 min']);
   });
 

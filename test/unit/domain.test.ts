@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentIdFor } from '../../functions/domain/deployment-id.js';
-import { assertWaveMayStart, canTransition, newDeployment, transitionDeployment, transitionWave, wavesToRollBack } from '../../functions/domain/deployment.js';
+import {
+  assertWaveMayStart,
+  canTransition,
+  newDeployment,
+  transitionDeployment,
+  transitionWave,
+  wavesToRollBack,
+} from '../../functions/domain/deployment.js';
 import { interpretPullRequest, type PullRequestEvent } from '../../functions/domain/github-delivery.js';
 import { evaluateBake, evaluateHealthGate } from '../../functions/domain/health-gate.js';
 import { decideLockContention } from '../../functions/domain/locking.js';
@@ -31,21 +38,41 @@ describe('evaluateHealthGate', () => {
     ['T1', { ...healthy, errorRate: 0.0001, p99Ms: 90 }, ['error rate 0.01% >= 0.01% for T1']],
     ['T1', { ...healthy, errorRate: 0, p99Ms: 412 }, ['p99 412 ms > 100 ms for T1']],
     ['T2', { ...healthy, errorRate: 0.0009, p99Ms: 500 }, []],
-    ['T2', { ...healthy, errorRate: 0.002, p99Ms: 501 }, ['error rate 0.2% >= 0.1% for T2', 'p99 501 ms > 500 ms for T2']],
+    [
+      'T2',
+      { ...healthy, errorRate: 0.002, p99Ms: 501 },
+      ['error rate 0.2% >= 0.1% for T2', 'p99 501 ms > 500 ms for T2'],
+    ],
     ['T3', { ...healthy, errorRate: 0.009, p99Ms: 1999 }, []],
-    ['T3', { argoHealth: 'Degraded', alarmsInAlarm: ['orders-api-5xx'] }, ['Argo CD health is Degraded, not Healthy', 'alarm orders-api-5xx is in ALARM']],
+    [
+      'T3',
+      { argoHealth: 'Degraded', alarmsInAlarm: ['orders-api-5xx'] },
+      ['Argo CD health is Degraded, not Healthy', 'alarm orders-api-5xx is in ALARM'],
+    ],
   ] as const)('for %s with %j gives %j', (tier, observation, reasons) => {
     const verdict = evaluateHealthGate(tier, { ...observation, alarmsInAlarm: [...observation.alarmsInAlarm] });
     expect(verdict).toEqual({ passed: reasons.length === 0, inconclusive: false, reasons });
   });
 
   it('is inconclusive, never passed, when a signal could not be read (a PromQL error or timeout)', () => {
-    const verdict = evaluateHealthGate('T1', { ...healthy, errorRate: 0, unavailable: { p99Ms: 'Prometheus did not answer within 5 s' } });
-    expect(verdict).toEqual({ passed: false, inconclusive: true, reasons: ['p99 unknown (Prometheus did not answer within 5 s), so the check cannot pass'] });
+    const verdict = evaluateHealthGate('T1', {
+      ...healthy,
+      errorRate: 0,
+      unavailable: { p99Ms: 'Prometheus did not answer within 5 s' },
+    });
+    expect(verdict).toEqual({
+      passed: false,
+      inconclusive: true,
+      reasons: ['p99 unknown (Prometheus did not answer within 5 s), so the check cannot pass'],
+    });
   });
 
   it('fails rather than being inconclusive when something it could read is bad as well', () => {
-    const verdict = evaluateHealthGate('T1', { ...healthy, p99Ms: 900, unavailable: { errorRate: 'PromQL bad_data: parse error' } });
+    const verdict = evaluateHealthGate('T1', {
+      ...healthy,
+      p99Ms: 900,
+      unavailable: { errorRate: 'PromQL bad_data: parse error' },
+    });
     expect(verdict).toMatchObject({ passed: false, inconclusive: false });
     expect(verdict.reasons).toHaveLength(2);
   });
@@ -57,9 +84,21 @@ describe('evaluateBake', () => {
     ['enough traffic passes', { ...healthy, requestCount: 1000 }, { passed: true, inconclusive: false }],
     ['too little traffic is inconclusive', { ...healthy, requestCount: 12 }, { passed: false, inconclusive: true }],
     ['no traffic figure is inconclusive', healthy, { passed: false, inconclusive: true }],
-    ['an unreadable request count is inconclusive', { ...healthy, unavailable: { requestCount: 'PromQL timeout' } }, { passed: false, inconclusive: true }],
-    ['an unreadable error rate is inconclusive', { ...healthy, requestCount: 5000, unavailable: { errorRate: 'HTTP 503' } }, { passed: false, inconclusive: true }],
-    ['bad health with little traffic fails', { ...healthy, p99Ms: 900, requestCount: 12 }, { passed: false, inconclusive: false }],
+    [
+      'an unreadable request count is inconclusive',
+      { ...healthy, unavailable: { requestCount: 'PromQL timeout' } },
+      { passed: false, inconclusive: true },
+    ],
+    [
+      'an unreadable error rate is inconclusive',
+      { ...healthy, requestCount: 5000, unavailable: { errorRate: 'HTTP 503' } },
+      { passed: false, inconclusive: true },
+    ],
+    [
+      'bad health with little traffic fails',
+      { ...healthy, p99Ms: 900, requestCount: 12 },
+      { passed: false, inconclusive: false },
+    ],
   ] as const)('%s', (_name, observation, expected) => {
     expect(evaluateBake('T1', observation)).toMatchObject(expected);
   });
@@ -91,7 +130,12 @@ describe('deploymentIdFor', () => {
   });
 
   it('fits Step Functions execution names', () => {
-    const id = deploymentIdFor({ service: 'a'.repeat(60), environment: 'prod', version: 'v1.2.3+build/7', requestKey: 'x' });
+    const id = deploymentIdFor({
+      service: 'a'.repeat(60),
+      environment: 'prod',
+      version: 'v1.2.3+build/7',
+      requestKey: 'x',
+    });
     expect(id.length).toBeLessThanOrEqual(80);
     expect(id).toMatch(/^[A-Za-z0-9_-]+$/u);
   });
@@ -116,7 +160,11 @@ describe('deployment transitions', () => {
   const deployment = prodDeployment('d1');
 
   it('refuses a transition out of a terminal status', () => {
-    const succeeded = transitionDeployment(transitionDeployment(deployment, 'IN_PROGRESS', context).deployment, 'SUCCEEDED', context).deployment;
+    const succeeded = transitionDeployment(
+      transitionDeployment(deployment, 'IN_PROGRESS', context).deployment,
+      'SUCCEEDED',
+      context,
+    ).deployment;
     expect(() => transitionDeployment(succeeded, 'IN_PROGRESS', context)).toThrow(InvalidTransitionError);
     expect(canTransition('SUCCEEDED', 'FAILED')).toBe(false);
   });
@@ -129,7 +177,10 @@ describe('deployment transitions', () => {
   it('rolls back touched waves newest first', () => {
     let current = transitionDeployment(deployment, 'IN_PROGRESS', context).deployment;
     for (const region of ['us-east-1', 'sa-east-1']) {
-      current = transitionWave(current, region, 'DEPLOYING', { ...context, changes: { digestBefore: 'sha256:old', digestAfter: 'sha256:new' } }).deployment;
+      current = transitionWave(current, region, 'DEPLOYING', {
+        ...context,
+        changes: { digestBefore: 'sha256:old', digestAfter: 'sha256:new' },
+      }).deployment;
     }
     expect(wavesToRollBack(current).map((wave) => wave.region)).toEqual(['sa-east-1', 'us-east-1']);
   });
@@ -140,7 +191,11 @@ describe('interpretPullRequest', () => {
     action: overrides.action ?? 'labeled',
     number: 7,
     label: overrides.label ?? { name: 'deploy-hml' },
-    pull_request: { state: overrides.state ?? 'open', head: { sha: 'a'.repeat(40) }, labels: (overrides.labels ?? ['deploy-hml']).map((name) => ({ name })) },
+    pull_request: {
+      state: overrides.state ?? 'open',
+      head: { sha: 'a'.repeat(40) },
+      labels: (overrides.labels ?? ['deploy-hml']).map((name) => ({ name })),
+    },
     repository: { full_name: 'acme/orders-api' },
     sender: { login: 'alice' },
   });
@@ -159,11 +214,15 @@ describe('interpretPullRequest', () => {
 
 describe('assertWaveMayStart', () => {
   const deployment = prodDeployment('order');
-  const withFirstWave = (...statuses: ('DEPLOYING' | 'GATING' | 'BAKING' | 'SUCCEEDED' | 'FAILED' | 'ROLLING_BACK')[]) =>
+  const withFirstWave = (
+    ...statuses: ('DEPLOYING' | 'GATING' | 'BAKING' | 'SUCCEEDED' | 'FAILED' | 'ROLLING_BACK')[]
+  ) =>
     statuses.reduce((current, status) => transitionWave(current, 'us-east-1', status, context).deployment, deployment);
 
   it('lets the first wave start', () => {
-    expect(() => { assertWaveMayStart(deployment, 'us-east-1'); }).not.toThrow();
+    expect(() => {
+      assertWaveMayStart(deployment, 'us-east-1');
+    }).not.toThrow();
   });
 
   it.each([
@@ -172,7 +231,9 @@ describe('assertWaveMayStart', () => {
     [['DEPLOYING', 'GATING', 'BAKING', 'FAILED', 'ROLLING_BACK'], true],
     [['DEPLOYING', 'GATING', 'BAKING', 'SUCCEEDED'], false],
   ] as const)('after us-east-1 went %j, refusing sa-east-1 is %s', (statuses, refused) => {
-    const check = () => { assertWaveMayStart(withFirstWave(...statuses), 'sa-east-1'); };
+    const check = () => {
+      assertWaveMayStart(withFirstWave(...statuses), 'sa-east-1');
+    };
     if (refused) expect(check).toThrow(InvalidTransitionError);
     else expect(check).not.toThrow();
   });

@@ -1,8 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { activeFreeze, freezeWindowSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 
-const saturdayInBrazil: FreezeWindow = { name: 'weekend', regions: ['sa-east-1'], timeZone: 'America/Sao_Paulo', days: ['SAT'], from: '00:00', to: '23:59' };
-const nightlyInVirginia: FreezeWindow = { name: 'batch', regions: ['us-east-1'], timeZone: 'America/New_York', days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], from: '22:00', to: '02:00' };
+const saturdayInBrazil: FreezeWindow = {
+  name: 'weekend',
+  regions: ['sa-east-1'],
+  timeZone: 'America/Sao_Paulo',
+  days: ['SAT'],
+  from: '00:00',
+  to: '23:59',
+};
+const nightlyInVirginia: FreezeWindow = {
+  name: 'batch',
+  regions: ['us-east-1'],
+  timeZone: 'America/New_York',
+  days: ['MON', 'TUE', 'WED', 'THU', 'FRI'],
+  from: '22:00',
+  to: '02:00',
+};
 
 describe('activeFreeze', () => {
   it.each([

@@ -12,19 +12,27 @@ import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
 
 const eventWith = (claims: Record<string, string | string[]>): HttpEvent =>
-  ({ headers: {}, routeKey: 'GET /v1/deployments', requestContext: { requestId: 'r', authorizer: { jwt: { claims } } } }) as unknown as HttpEvent;
+  ({
+    headers: {},
+    routeKey: 'GET /v1/deployments',
+    requestContext: { requestId: 'r', authorizer: { jwt: { claims } } },
+  }) as unknown as HttpEvent;
 
 describe('portal callers', () => {
   it.each(['alice', 'carol.smith', 'erin@acme.example', 'dave-2'])('accepts the login %j', (login) => {
     expect(callerOf(eventWith({ sub: login })).name).toBe(login);
   });
 
-  it.each(['alice\nresource "aws_iam_user" "backdoor" {}', 'alice bob', '"alice"', '-alice', 'a'.repeat(101), 'alice\u2028'])(
-    'refuses the login %j at the edge',
-    (login) => {
-      expect(() => callerOf(eventWith({ preferred_username: login, sub: 'x' }))).toThrow(UnauthorizedError);
-    },
-  );
+  it.each([
+    'alice\nresource "aws_iam_user" "backdoor" {}',
+    'alice bob',
+    '"alice"',
+    '-alice',
+    'a'.repeat(101),
+    'alice\u2028',
+  ])('refuses the login %j at the edge', (login) => {
+    expect(() => callerOf(eventWith({ preferred_username: login, sub: 'x' }))).toThrow(UnauthorizedError);
+  });
 
   it.each(['flightplan', 'github', 'GitHub'])('reserves the system actor name %j', (login) => {
     expect(() => callerOf(eventWith({ sub: login }))).toThrow(ForbiddenError);
@@ -39,7 +47,13 @@ describe('user text in messages', () => {
       team: 'payments',
       requestedBy: 'alice',
       requesters: [{ personId: 'alice', name: 'alice', bot: false }],
-      subject: { kind: 'provisioning', id: 'prv-1', summary: 'sqs orders-api-events for orders-api in hml/us-east-1', binding: 'f'.repeat(8), link: '/v1/provisioning-requests/prv-1' },
+      subject: {
+        kind: 'provisioning',
+        id: 'prv-1',
+        summary: 'sqs orders-api-events for orders-api in hml/us-east-1',
+        binding: 'f'.repeat(8),
+        link: '/v1/provisioning-requests/prv-1',
+      },
       now: '2026-12-01T10:00:00.000Z',
     }),
     ...overrides,
@@ -47,7 +61,20 @@ describe('user text in messages', () => {
   const everyText = (message: { text: string; blocks: unknown[] }): string => JSON.stringify(message);
 
   it('<!here> in a comment never reaches Slack as a mention', () => {
-    const message = approvalMessage(approval({ votes: [{ voter: 'bob', teams: ['payments'], decision: 'APPROVE', comment: '<!here> <!channel> <https://evil.example|click> & more', at: 'now', via: 'portal' }] }));
+    const message = approvalMessage(
+      approval({
+        votes: [
+          {
+            voter: 'bob',
+            teams: ['payments'],
+            decision: 'APPROVE',
+            comment: '<!here> <!channel> <https://evil.example|click> & more',
+            at: 'now',
+            via: 'portal',
+          },
+        ],
+      }),
+    );
     const text = everyText(message);
     expect(text).not.toMatch(/<!here>|<!channel>|<https:\/\/evil/u);
     expect(text).toContain('&lt;!here&gt; &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more');
@@ -55,26 +82,60 @@ describe('user text in messages', () => {
 
   it('escapes reasons and release tags in deployment notices and keeps its own details link', () => {
     const notice = chatNoticeFor({
-      deployment: { id: 'd-1', service: 'orders-api', team: 'payments', environment: 'prod', version: '<!channel>', gitSha: null, status: 'ROLLED_BACK', requestedBy: 'alice', repository: 'acme/orders-api', waves: [] },
+      deployment: {
+        id: 'd-1',
+        service: 'orders-api',
+        team: 'payments',
+        environment: 'prod',
+        version: '<!channel>',
+        gitSha: null,
+        status: 'ROLLED_BACK',
+        requestedBy: 'alice',
+        repository: 'acme/orders-api',
+        waves: [],
+      },
       change: { action: 'deployment.rolled-back', message: 'Rolled back: <@UCAROL> said so' },
     });
-    expect(notice?.text).toBe(':leftwards_arrow_with_hook: *orders-api* &lt;!channel&gt; → prod: Rolled back: &lt;@UCAROL&gt; said so (</v1/deployments/d-1|details>)');
+    expect(notice?.text).toBe(
+      ':leftwards_arrow_with_hook: *orders-api* &lt;!channel&gt; → prod: Rolled back: &lt;@UCAROL&gt; said so (</v1/deployments/d-1|details>)',
+    );
   });
 
   it('makes Flightplan links absolute and leaves escaped user text alone', () => {
-    expect(absoluteLinks({ text: 'x (</v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' }, 'https://portal.example.com/')).toEqual({ text: 'x (<https://portal.example.com/v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' });
+    expect(
+      absoluteLinks({ text: 'x (</v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' }, 'https://portal.example.com/'),
+    ).toEqual({ text: 'x (<https://portal.example.com/v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' });
   });
 
   it('<!-- in a reason cannot hide the Approvals section', () => {
     const request = newProvisioningRequest({
       id: 'prv-1',
-      body: provisioningRequestBodySchema.parse({ service: 'orders-api', environment: 'hml', region: 'us-east-1', type: 'sqs', name: 'events', reason: 'needed <!-- and everything after is hidden' }),
+      body: provisioningRequestBodySchema.parse({
+        service: 'orders-api',
+        environment: 'hml',
+        region: 'us-east-1',
+        type: 'sqs',
+        name: 'events',
+        reason: 'needed <!-- and everything after is hidden',
+      }),
       service: { name: 'orders-api', team: 'payments' },
       requestedBy: 'alice',
       accounts: { hml: '111111111111', prod: '222222222222' },
       now: '2026-12-01T10:00:00.000Z',
     });
-    const withVote = approval({ status: 'APPROVED', votes: [{ voter: 'bob', teams: ['payments'], decision: 'APPROVE', comment: 'ok --> <img src=x> @carol', at: 'now', via: 'slack' }] });
+    const withVote = approval({
+      status: 'APPROVED',
+      votes: [
+        {
+          voter: 'bob',
+          teams: ['payments'],
+          decision: 'APPROVE',
+          comment: 'ok --> <img src=x> @carol',
+          at: 'now',
+          via: 'slack',
+        },
+      ],
+    });
     const body = pullRequestBodyOf(request, withVote);
     expect(body).not.toContain('<!--');
     expect(body).not.toContain('<img');
@@ -85,11 +146,19 @@ describe('user text in messages', () => {
 
 describe('local control routes', () => {
   it.each([
-    ['a same-origin request from the console', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' }, undefined],
+    [
+      'a same-origin request from the console',
+      { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:3000', 'sec-fetch-site': 'same-origin' },
+      undefined,
+    ],
     ['curl', { host: 'localhost:3000' }, undefined],
     ['a rebound DNS name', { host: 'evil.example:3000' }, 'Host'],
     ['no Host', {}, 'Host'],
-    ["another site's page", { host: '127.0.0.1:3000', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' }, 'cross-site'],
+    [
+      "another site's page",
+      { host: '127.0.0.1:3000', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      'cross-site',
+    ],
     ['a foreign Origin without fetch metadata', { host: '127.0.0.1:3000', origin: 'https://evil.example' }, 'Origin'],
   ] as const)('%s → %s', (_case, headers, refusal) => {
     const reason = localControlRefusal(headers);
@@ -102,7 +171,10 @@ describe('page cursors', () => {
   it.each([
     ['not base64 JSON', '%%%'],
     ['JSON that is not a key', Buffer.from('[1,2]').toString('base64url')],
-    ['a key with attributes the table does not have', Buffer.from(JSON.stringify({ pk: 'DEPLOYMENT#x', sk: 'META', admin: 'true' })).toString('base64url')],
+    [
+      'a key with attributes the table does not have',
+      Buffer.from(JSON.stringify({ pk: 'DEPLOYMENT#x', sk: 'META', admin: 'true' })).toString('base64url'),
+    ],
     ['a key without the table key', Buffer.from(JSON.stringify({ gsi1pk: 'x' })).toString('base64url')],
   ])('refuses a forged cursor (%s) as a validation error, not a 500', (_case, cursor) => {
     expect(() => decodeCursor(cursor)).toThrow(ValidationError);

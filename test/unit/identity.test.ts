@@ -1,16 +1,46 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approvalTermsFor, castVote, newApproval, quorumReached, type Approval, type ApprovalPolicyName, type Voter } from '../../functions/domain/approval.js';
-import { interpretPullRequest, interpretRelease, pullRequestEventSchema, releaseEventSchema } from '../../functions/domain/github-delivery.js';
-import { isRequester, personFromSignIn, requesterFor, teamsFromGroupsClaim, type Person, type Requester } from '../../functions/domain/identity.js';
+import {
+  approvalTermsFor,
+  castVote,
+  newApproval,
+  quorumReached,
+  type Approval,
+  type ApprovalPolicyName,
+  type Voter,
+} from '../../functions/domain/approval.js';
+import {
+  interpretPullRequest,
+  interpretRelease,
+  pullRequestEventSchema,
+  releaseEventSchema,
+} from '../../functions/domain/github-delivery.js';
+import {
+  isRequester,
+  personFromSignIn,
+  requesterFor,
+  teamsFromGroupsClaim,
+  type Person,
+  type Requester,
+} from '../../functions/domain/identity.js';
 import { callerFromClaims } from '../../functions/use-cases/callers.js';
 import { pullRequestPayload, releasePayload } from '../../infra/local/github-payloads.js';
 
 const NOW = '2026-12-01T10:00:00.000Z';
 const LATER = '2026-12-01T10:05:00.000Z';
 
-const person = (id: string, teams: string[], githubLogin: string = id): Person => ({ id, username: id, teams, github: { login: githubLogin } });
-const voterOf = (who: Person): Voter => ({ id: who.id, name: who.username ?? who.id, teams: who.teams, ...(who.github ? { github: who.github } : {}) });
+const person = (id: string, teams: string[], githubLogin: string = id): Person => ({
+  id,
+  username: id,
+  teams,
+  github: { login: githubLogin },
+});
+const voterOf = (who: Person): Voter => ({
+  id: who.id,
+  name: who.username ?? who.id,
+  teams: who.teams,
+  ...(who.github ? { github: who.github } : {}),
+});
 
 const alice = person('alice', ['payments']);
 const bob = person('bob', ['payments']);
@@ -39,7 +69,9 @@ const outcomeOf = (approval: Approval, voter: Voter) => {
 
 describe('self-approval bypasses (issue 14)', () => {
   it('refuses bob when bob published the release alice drafted, and lets platform-team stand in', () => {
-    const release = releaseEventSchema.parse(releasePayload({ repository: 'acme/orders-api', tag: 'v1', author: 'alice', publisher: 'bob' }));
+    const release = releaseEventSchema.parse(
+      releasePayload({ repository: 'acme/orders-api', tag: 'v1', author: 'alice', publisher: 'bob' }),
+    );
     const intent = interpretRelease(release);
     if (intent.kind !== 'deploy-prod') throw new Error(intent.kind);
     const approval = approvalFor([requesterFor(alice, intent.author), requesterFor(bob, intent.publisher)]);
@@ -65,7 +97,7 @@ describe('self-approval bypasses (issue 14)', () => {
     expect(outcomeOf(approval, voterOf(bob))).toBe('APPROVED');
   });
 
-  it('refuses a token with sub=alice and preferred_username=alice2 on alice\'s own deployment', () => {
+  it("refuses a token with sub=alice and preferred_username=alice2 on alice's own deployment", () => {
     const caller = callerFromClaims({ sub: 'alice', preferred_username: 'alice2', groups: '[payments]' });
     expect(caller).toMatchObject({ id: 'alice', name: 'alice2' });
     const approval = approvalFor([{ personId: 'alice', name: 'alice', bot: false }]);
@@ -86,9 +118,15 @@ describe('teams from tokens as API Gateway passes them', () => {
     expect(callerFromClaims({ sub: 'frank', groups: claim }).groups).toEqual(teams);
   });
 
-  it('keeps the directory\'s teams when the token carries no groups claim', () => {
+  it("keeps the directory's teams when the token carries no groups claim", () => {
     expect(callerFromClaims({ sub: 'frank' }).groups).toBeUndefined();
-    expect(personFromSignIn(person('frank', ['payments']), { id: 'frank', username: 'frank', github: { login: 'frank' } }, NOW)).toBeUndefined();
+    expect(
+      personFromSignIn(
+        person('frank', ['payments']),
+        { id: 'frank', username: 'frank', github: { login: 'frank' } },
+        NOW,
+      ),
+    ).toBeUndefined();
   });
 
   it('records an unverified email as no email', () => {
@@ -97,7 +135,7 @@ describe('teams from tokens as API Gateway passes them', () => {
 });
 
 describe('small teams', () => {
-  it('lets platform-team members count toward storefront\'s prod-deploy approval, and says so', () => {
+  it("lets platform-team members count toward storefront's prod-deploy approval, and says so", () => {
     const approval = approvalFor([requesterFor(erin, { login: 'erin' })], 'storefront');
     expect(approval.eligibleTeams).toEqual(['storefront', 'platform-team']);
     expect(approval.termsNote).toContain('platform-team members count toward it');
@@ -113,13 +151,40 @@ describe('small teams', () => {
 });
 
 describe('deploy-hml from forks and outsiders', () => {
-  it('does not redeploy on a push to a fork\'s pull request', () => {
-    const push = pullRequestEventSchema.parse(pullRequestPayload({ repository: 'acme/orders-api', number: 7, headSha: 'a'.repeat(40), action: 'synchronize', labels: ['deploy-hml'], sender: 'mallory', fork: 'mallory/orders-api', authorAssociation: 'CONTRIBUTOR' }));
-    expect(interpretPullRequest(push)).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('labels it deploy-hml again') as string });
+  it("does not redeploy on a push to a fork's pull request", () => {
+    const push = pullRequestEventSchema.parse(
+      pullRequestPayload({
+        repository: 'acme/orders-api',
+        number: 7,
+        headSha: 'a'.repeat(40),
+        action: 'synchronize',
+        labels: ['deploy-hml'],
+        sender: 'mallory',
+        fork: 'mallory/orders-api',
+        authorAssociation: 'CONTRIBUTOR',
+      }),
+    );
+    expect(interpretPullRequest(push)).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringContaining('labels it deploy-hml again') as string,
+    });
   });
 
-  it('deploys a fork\'s pull request when somebody labels it, naming the label\'s sender as the requester', () => {
-    const label = pullRequestEventSchema.parse(pullRequestPayload({ repository: 'acme/orders-api', number: 7, headSha: 'a'.repeat(40), action: 'labeled', label: 'deploy-hml', labels: ['deploy-hml'], sender: 'alice', author: 'mallory', fork: 'mallory/orders-api', authorAssociation: 'CONTRIBUTOR' }));
+  it("deploys a fork's pull request when somebody labels it, naming the label's sender as the requester", () => {
+    const label = pullRequestEventSchema.parse(
+      pullRequestPayload({
+        repository: 'acme/orders-api',
+        number: 7,
+        headSha: 'a'.repeat(40),
+        action: 'labeled',
+        label: 'deploy-hml',
+        labels: ['deploy-hml'],
+        sender: 'alice',
+        author: 'mallory',
+        fork: 'mallory/orders-api',
+        authorAssociation: 'CONTRIBUTOR',
+      }),
+    );
     expect(interpretPullRequest(label)).toMatchObject({ kind: 'deploy-hml', sender: { login: 'alice' } });
   });
 });
@@ -133,7 +198,8 @@ describe('no person ever counts toward the approval of their own change', () => 
     // The same person may show up with their GitHub login in any case.
     loginCase: fc.constantFrom<'lower' | 'upper' | 'mixed'>('lower', 'upper', 'mixed'),
   });
-  const loginOf = (id: string, shape: 'lower' | 'upper' | 'mixed') => (shape === 'lower' ? `gh-${id}` : shape === 'upper' ? `GH-${id.toUpperCase()}` : `Gh-${id}`);
+  const loginOf = (id: string, shape: 'lower' | 'upper' | 'mixed') =>
+    shape === 'lower' ? `gh-${id}` : shape === 'upper' ? `GH-${id.toUpperCase()}` : `Gh-${id}`;
 
   it('holds for random directories, requesters (people, bare GitHub logins, bots) and vote sequences', () => {
     fc.assert(
@@ -142,17 +208,44 @@ describe('no person ever counts toward the approval of their own change', () => 
         fc.constantFrom(...teams),
         fc.array(fc.record({ id: fc.constantFrom(...ids), teams: fc.subarray(teams) }), { minLength: 1, maxLength: 6 }),
         fc.array(fc.record({ who: identity, asPerson: fc.boolean(), bot: fc.boolean() }), { maxLength: 3 }),
-        fc.array(fc.tuple(identity, fc.constantFrom<'APPROVE' | 'REJECT'>('APPROVE', 'APPROVE', 'REJECT')), { maxLength: 10 }),
+        fc.array(fc.tuple(identity, fc.constantFrom<'APPROVE' | 'REJECT'>('APPROVE', 'APPROVE', 'REJECT')), {
+          maxLength: 10,
+        }),
         (policy, team, directory, requesterDraws, votes) => {
-          const people = new Map(directory.map((entry) => [entry.id, { id: entry.id, teams: entry.teams, github: { login: loginOf(entry.id, 'lower') } } satisfies Person]));
+          const people = new Map(
+            directory.map((entry) => [
+              entry.id,
+              { id: entry.id, teams: entry.teams, github: { login: loginOf(entry.id, 'lower') } } satisfies Person,
+            ]),
+          );
           const requesters: Requester[] = requesterDraws.map(({ who, asPerson, bot }) =>
-            bot ? { github: { login: 'release-bot[bot]' }, name: 'release-bot[bot]', bot: true } : asPerson ? { personId: who.id, name: who.id, bot: false } : { github: { login: loginOf(who.id, who.loginCase) }, name: who.id, bot: false },
+            bot
+              ? { github: { login: 'release-bot[bot]' }, name: 'release-bot[bot]', bot: true }
+              : asPerson
+                ? { personId: who.id, name: who.id, bot: false }
+                : { github: { login: loginOf(who.id, who.loginCase) }, name: who.id, bot: false },
           );
           const humanRequesterIds = new Set(requesterDraws.filter((draw) => !draw.bot).map((draw) => draw.who.id));
-          const membersByTeam = Object.fromEntries(teams.map((name) => [name, [...people.values()].filter((entry) => entry.teams.includes(name))]));
-          let approval = newApproval({ id: 'a', policy, team, requestedBy: 'x', requesters, terms: approvalTermsFor(policy, team, requesters, membersByTeam), subject: { kind: 'deployment', id: 'd', summary: 's', binding: 'b' }, now: NOW });
+          const membersByTeam = Object.fromEntries(
+            teams.map((name) => [name, [...people.values()].filter((entry) => entry.teams.includes(name))]),
+          );
+          let approval = newApproval({
+            id: 'a',
+            policy,
+            team,
+            requestedBy: 'x',
+            requesters,
+            terms: approvalTermsFor(policy, team, requesters, membersByTeam),
+            subject: { kind: 'deployment', id: 'd', summary: 's', binding: 'b' },
+            now: NOW,
+          });
           for (const [who, decision] of votes) {
-            const voter: Voter = { id: who.id, name: who.id, teams: who.teams, github: { login: loginOf(who.id, who.loginCase) } };
+            const voter: Voter = {
+              id: who.id,
+              name: who.id,
+              teams: who.teams,
+              github: { login: loginOf(who.id, who.loginCase) },
+            };
             const outcome = castVote(approval, voter, { decision, via: 'portal' }, LATER);
             if (humanRequesterIds.has(who.id)) expect(outcome.kind).toBe('refused');
             if (outcome.kind !== 'refused') approval = outcome.approval;
@@ -160,11 +253,18 @@ describe('no person ever counts toward the approval of their own change', () => 
           const counted = approval.votes.filter((recorded) => recorded.decision === 'APPROVE');
           for (const recorded of counted) {
             expect(humanRequesterIds.has(recorded.voter)).toBe(false);
-            expect(isRequester(approval.requesters, { id: recorded.voter, ...(recorded.githubLogin ? { github: { login: recorded.githubLogin } } : {}) })).toBe(false);
+            expect(
+              isRequester(approval.requesters, {
+                id: recorded.voter,
+                ...(recorded.githubLogin ? { github: { login: recorded.githubLogin } } : {}),
+              }),
+            ).toBe(false);
           }
           if (approval.status === 'APPROVED') {
             expect(quorumReached(approval)).toBe(true);
-            expect(new Set(counted.map((recorded) => recorded.voter)).size).toBeGreaterThanOrEqual(approval.quorum ?? 1);
+            expect(new Set(counted.map((recorded) => recorded.voter)).size).toBeGreaterThanOrEqual(
+              approval.quorum ?? 1,
+            );
           }
         },
       ),

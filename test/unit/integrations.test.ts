@@ -11,7 +11,14 @@ function renderArgoTemplate(body: string): string {
   return body
     .replaceAll('{{.app.metadata.name}}', 'orders-api-prod-use1')
     .replaceAll('{{.app.spec.project}}', 'default')
-    .replaceAll('{{toJson .app.metadata.labels}}', JSON.stringify({ 'flightplan.io/service': 'orders-api', 'flightplan.io/environment': 'prod', 'flightplan.io/region': 'us-east-1' }))
+    .replaceAll(
+      '{{toJson .app.metadata.labels}}',
+      JSON.stringify({
+        'flightplan.io/service': 'orders-api',
+        'flightplan.io/environment': 'prod',
+        'flightplan.io/region': 'us-east-1',
+      }),
+    )
     .replaceAll('{{.app.status.sync.revision}}', '9d1c0a7f3b2e4d5c6b7a8f9e0d1c2b3a4f5e6d7c')
     .replaceAll('{{.app.status.sync.status}}', 'Synced')
     .replaceAll('{{.app.status.health.status}}', 'Healthy')
@@ -22,11 +29,19 @@ function renderArgoTemplate(body: string): string {
 describe('integrations', () => {
   const configMap = readFileSync('integrations/argocd/argocd-notifications-cm.yaml', 'utf8');
 
-  it.each(['app-deployed', 'app-health-degraded', 'app-sync-failed'])('the argocd-notifications %s template renders a body our webhook accepts', (event) => {
-    const template = configMap.split(`template.flightplan-${event}: |`)[1]?.split('body: |')[1]?.split('\n  template.')[0] ?? '';
-    const body = renderArgoTemplate(template.trim());
-    expect(argoNotificationSchema.parse(JSON.parse(body))).toMatchObject({ app: 'orders-api-prod-use1', event, syncStatus: 'Synced' });
-  });
+  it.each(['app-deployed', 'app-health-degraded', 'app-sync-failed'])(
+    'the argocd-notifications %s template renders a body our webhook accepts',
+    (event) => {
+      const template =
+        configMap.split(`template.flightplan-${event}: |`)[1]?.split('body: |')[1]?.split('\n  template.')[0] ?? '';
+      const body = renderArgoTemplate(template.trim());
+      expect(argoNotificationSchema.parse(JSON.parse(body))).toMatchObject({
+        app: 'orders-api-prod-use1',
+        event,
+        syncStatus: 'Synced',
+      });
+    },
+  );
 
   it('points Argo CD and Slack at the routes Flightplan serves', () => {
     const paths = ROUTES.map((route) => route.path);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { chatNoticeFor, githubStatusFor, type DeploymentChangeSummary } from '../../functions/domain/notifications.js';
 
-const summary = (action: string, options: { region?: string; waveStatus?: string; repository?: string | null } = {}): DeploymentChangeSummary => ({
+const summary = (
+  action: string,
+  options: { region?: string; waveStatus?: string; repository?: string | null } = {},
+): DeploymentChangeSummary => ({
   deployment: {
     id: 'orders-api-prod-v1-abc',
     service: 'orders-api',
@@ -50,7 +53,8 @@ describe('githubStatusFor', () => {
   ])('%s with the wave %s → %s', (action, waveStatus, state) => {
     const notice = githubStatusFor(summary(action, { region: 'us-east-1', waveStatus }));
     expect(notice?.state).toBe(state);
-    if (notice) expect(notice).toMatchObject({ repository: 'acme/orders-api', ref: 'v1.2.3', environment: 'prod-us-east-1' });
+    if (notice)
+      expect(notice).toMatchObject({ repository: 'acme/orders-api', ref: 'v1.2.3', environment: 'prod-us-east-1' });
   });
 
   it('says nothing without a repository to report to', () => {

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InvalidEventPatternError, assertValidEventPattern, matchesEventPattern } from '../../events/pattern-matcher.js';
+import {
+  InvalidEventPatternError,
+  assertValidEventPattern,
+  matchesEventPattern,
+} from '../../events/pattern-matcher.js';
 
 /** The EC2 instance state-change event used throughout AWS's "Event patterns" documentation. */
 const ec2Event = {
@@ -65,8 +69,16 @@ describe('matchesEventPattern', () => {
     ['anything-but prefix, excluded', { detail: { state: [{ 'anything-but': { prefix: 'term' } }] } }, false],
     ['anything-but suffix', { detail: { location: [{ 'anything-but': { suffix: '-2' } }] } }, true],
     ['anything-but suffix, excluded', { detail: { location: [{ 'anything-but': { suffix: '-1' } }] } }, false],
-    ['anything-but equals-ignore-case', { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'TERMINATED' } }] } }, false],
-    ['anything-but equals-ignore-case list', { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['RUNNING', 'PENDING'] } }] } }, true],
+    [
+      'anything-but equals-ignore-case',
+      { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'TERMINATED' } }] } },
+      false,
+    ],
+    [
+      'anything-but equals-ignore-case list',
+      { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['RUNNING', 'PENDING'] } }] } },
+      true,
+    ],
     ['anything-but wildcard', { detail: { location: [{ 'anything-but': { wildcard: 'us-*' } }] } }, true],
     ['anything-but wildcard, excluded', { detail: { location: [{ 'anything-but': { wildcard: 'eu-*' } }] } }, false],
     ['numeric range', { detail: { 'x-limit': [{ numeric: ['>', 0, '<=', 301.8] }] } }, true],
@@ -85,8 +97,16 @@ describe('matchesEventPattern', () => {
     ['wildcard', { detail: { location: [{ wildcard: 'eu-*-1' }] } }, true],
     ['wildcard, no match', { detail: { location: [{ wildcard: 'us-*' }] } }, false],
     ['wildcard whole value', { 'detail-type': [{ wildcard: '*' }] }, true],
-    ['$or: one branch matches', { detail: { $or: [{ 'c-count': [{ numeric: ['>', 10] }] }, { 'd-count': [{ numeric: ['<', 5] }] }] } }, true],
-    ['$or: no branch matches', { detail: { $or: [{ 'c-count': [{ numeric: ['>', 10] }] }, { 'd-count': [{ numeric: ['>', 5] }] }] } }, false],
+    [
+      '$or: one branch matches',
+      { detail: { $or: [{ 'c-count': [{ numeric: ['>', 10] }] }, { 'd-count': [{ numeric: ['<', 5] }] }] } },
+      true,
+    ],
+    [
+      '$or: no branch matches',
+      { detail: { $or: [{ 'c-count': [{ numeric: ['>', 10] }] }, { 'd-count': [{ numeric: ['>', 5] }] }] } },
+      false,
+    ],
     ['$or at top level', { $or: [{ source: ['aws.s3'] }, { detail: { state: ['terminated'] } }] }, true],
     ['mixed matchers in one field', { detail: { state: ['running', { prefix: 'term' }] } }, true],
     ['empty pattern matches everything', {}, true],
@@ -130,17 +150,26 @@ describe('matchesEventPattern', () => {
     ['anything-but with nested objects', { v: [{ 'anything-but': [{ prefix: 'a' }] }] }],
     ['anything-but with an unknown operator', { v: [{ 'anything-but': { numeric: ['>', 1] } }] }],
   ])('rejects a malformed pattern: %s', (_name, pattern) => {
-    expect(() => { assertValidEventPattern(pattern); }).toThrow(InvalidEventPatternError);
+    expect(() => {
+      assertValidEventPattern(pattern);
+    }).toThrow(InvalidEventPatternError);
   });
 
   const scalar = fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
 
   it('matches any event against a pattern made of its own values', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.string({ minLength: 1 }).filter((key) => key !== '$or'), scalar, { minKeys: 1 }), (event) => {
-        const pattern = Object.fromEntries(Object.entries(event).map(([key, value]) => [key, [value]]));
-        expect(matchesEventPattern(pattern, event)).toBe(true);
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.string({ minLength: 1 }).filter((key) => key !== '$or'),
+          scalar,
+          { minKeys: 1 },
+        ),
+        (event) => {
+          const pattern = Object.fromEntries(Object.entries(event).map(([key, value]) => [key, [value]]));
+          expect(matchesEventPattern(pattern, event)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -148,7 +177,9 @@ describe('matchesEventPattern', () => {
     fc.assert(
       fc.property(fc.string(), fc.array(fc.string(), { minLength: 1 }), (value, excluded) => {
         const event = { field: value };
-        expect(matchesEventPattern({ field: [{ 'anything-but': excluded }] }, event)).toBe(!matchesEventPattern({ field: excluded }, event));
+        expect(matchesEventPattern({ field: [{ 'anything-but': excluded }] }, event)).toBe(
+          !matchesEventPattern({ field: excluded }, event),
+        );
       }),
     );
   });
@@ -164,9 +195,13 @@ describe('matchesEventPattern', () => {
 
   it('a wildcard without stars is exact matching', () => {
     fc.assert(
-      fc.property(fc.string().filter((text) => !text.includes('*') && !text.includes('\\')), fc.string(), (literal, value) => {
-        expect(matchesEventPattern({ v: [{ wildcard: literal }] }, { v: value })).toBe(literal === value);
-      }),
+      fc.property(
+        fc.string().filter((text) => !text.includes('*') && !text.includes('\\')),
+        fc.string(),
+        (literal, value) => {
+          expect(matchesEventPattern({ v: [{ wildcard: literal }] }, { v: value })).toBe(literal === value);
+        },
+      ),
     );
   });
 

@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { BusEntry } from '../../events/envelope.js';
 import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
-import { clusterMayNotReport, judgeBakeEvidence, parseArgoClusters } from '../../functions/domain/argocd-notification.js';
+import {
+  clusterMayNotReport,
+  judgeBakeEvidence,
+  parseArgoClusters,
+} from '../../functions/domain/argocd-notification.js';
 import { alarmTargetOf } from '../../functions/domain/health-gate.js';
-import { newDeployment, transitionDeployment, transitionWave, type Deployment } from '../../functions/domain/deployment.js';
+import {
+  newDeployment,
+  transitionDeployment,
+  transitionWave,
+  type Deployment,
+} from '../../functions/domain/deployment.js';
 import { knownGoodReleases } from '../../functions/domain/known-good.js';
 import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
@@ -33,29 +42,47 @@ describe('judgeBakeEvidence', () => {
   it.each([
     ['counts news about this wave', evidence, 'this-wave'],
     ['ignores another revision', { ...evidence, revision: '0'.repeat(40) }, 'something-else'],
-    ['ignores news observed before the wave started', { ...evidence, observedAt: '2026-11-30T10:05:00.000Z' }, 'something-else'],
+    [
+      'ignores news observed before the wave started',
+      { ...evidence, observedAt: '2026-11-30T10:05:00.000Z' },
+      'something-else',
+    ],
     ['ignores another application with the same labels', { ...evidence, app: 'payments-sandbox' }, 'something-else'],
   ])('%s', (_name, given, about) => {
     expect(judgeBakeEvidence(wave, 'orders-api-prod-use1', given).about).toBe(about);
   });
 
   it('ignores everything when the wave committed nothing (the region already ran the digest)', () => {
-    expect(judgeBakeEvidence({ ...wave, gitopsRevision: null }, 'orders-api-prod-use1', evidence)).toMatchObject({ about: 'something-else' });
+    expect(judgeBakeEvidence({ ...wave, gitopsRevision: null }, 'orders-api-prod-use1', evidence)).toMatchObject({
+      about: 'something-else',
+    });
   });
 });
 
 describe('parseArgoClusters', () => {
   it('reads a plain token as the single default token, allowed everywhere', () => {
-    expect(parseArgoClusters('local-argocd-token')).toEqual([{ token: 'local-argocd-token', cluster: { name: 'default', regions: '*', environments: '*' } }]);
+    expect(parseArgoClusters('local-argocd-token')).toEqual([
+      { token: 'local-argocd-token', cluster: { name: 'default', regions: '*', environments: '*' } },
+    ]);
   });
 
   it('reads a token per cluster with the regions and environments it may report on', () => {
-    const clusters = parseArgoClusters(JSON.stringify({ 'eks-prod-use1': { token: 'p'.repeat(32), regions: ['us-east-1'], environments: ['prod'] } }));
-    expect(clusters).toEqual([{ token: 'p'.repeat(32), cluster: { name: 'eks-prod-use1', regions: ['us-east-1'], environments: ['prod'] } }]);
+    const clusters = parseArgoClusters(
+      JSON.stringify({ 'eks-prod-use1': { token: 'p'.repeat(32), regions: ['us-east-1'], environments: ['prod'] } }),
+    );
+    expect(clusters).toEqual([
+      { token: 'p'.repeat(32), cluster: { name: 'eks-prod-use1', regions: ['us-east-1'], environments: ['prod'] } },
+    ]);
     const cluster = clusters[0]?.cluster ?? { name: '', regions: '*', environments: '*' };
-    expect(clusterMayNotReport(cluster, { service: 'orders-api', environment: 'prod', region: 'us-east-1' })).toBeUndefined();
-    expect(clusterMayNotReport(cluster, { service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).toContain('not sa-east-1');
-    expect(clusterMayNotReport(cluster, { service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toContain('not hml');
+    expect(
+      clusterMayNotReport(cluster, { service: 'orders-api', environment: 'prod', region: 'us-east-1' }),
+    ).toBeUndefined();
+    expect(clusterMayNotReport(cluster, { service: 'orders-api', environment: 'prod', region: 'sa-east-1' })).toContain(
+      'not sa-east-1',
+    );
+    expect(clusterMayNotReport(cluster, { service: 'orders-api', environment: 'hml', region: 'us-east-1' })).toContain(
+      'not hml',
+    );
   });
 
   it('refuses a malformed cluster map instead of treating it as one token', () => {
@@ -71,7 +98,11 @@ describe('argocd webhook with a token per cluster', () => {
   const notification = (region: string) => ({
     app: `orders-api-prod-${region === 'us-east-1' ? 'use1' : 'sae1'}`,
     event: 'app-health-degraded',
-    labels: { 'flightplan.io/service': 'orders-api', 'flightplan.io/environment': 'prod', 'flightplan.io/region': region },
+    labels: {
+      'flightplan.io/service': 'orders-api',
+      'flightplan.io/environment': 'prod',
+      'flightplan.io/region': region,
+    },
     revision: 'a'.repeat(40),
     syncStatus: 'Synced',
     healthStatus: 'Degraded',
@@ -80,12 +111,27 @@ describe('argocd webhook with a token per cluster', () => {
   const send = async (token: string, region: string) => {
     const published: BusEntry[] = [];
     const handler = argocdWebhook.createHandler({
-      bus: { publish: (entries: BusEntry[]) => { published.push(...entries); return Promise.resolve(); } },
+      bus: {
+        publish: (entries: BusEntry[]) => {
+          published.push(...entries);
+          return Promise.resolve();
+        },
+      },
       argocdToken: { value: () => Promise.resolve(clusters) },
     });
-    const event = { routeKey: 'POST /webhooks/argocd', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify(notification(region)), isBase64Encoded: false, requestContext: { requestId: 'r1' } } as unknown as HttpEvent;
+    const event = {
+      routeKey: 'POST /webhooks/argocd',
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify(notification(region)),
+      isBase64Encoded: false,
+      requestContext: { requestId: 'r1' },
+    } as unknown as HttpEvent;
     const response = (await handler(event, lambdaContext('argocdWebhook'))) as HttpResult;
-    return { status: response.statusCode, body: JSON.parse(String(response.body)) as Record<string, unknown>, published };
+    return {
+      status: response.statusCode,
+      body: JSON.parse(String(response.body)) as Record<string, unknown>,
+      published,
+    };
   };
 
   it('accepts a cluster reporting on its own region, and says which cluster it was', async () => {
@@ -107,21 +153,53 @@ describe('argocd webhook with a token per cluster', () => {
 });
 
 describe('lockHolderGone', () => {
-  const holder = { deploymentId: 'd1', requestedAt: '2026-12-01T10:00:00.000Z', executionArn: 'arn:aws:states:us-east-1:1:execution:flightplan-deployment:d1', leaseExpiresAt: '2026-12-01T12:00:00.000Z' };
+  const holder = {
+    deploymentId: 'd1',
+    requestedAt: '2026-12-01T10:00:00.000Z',
+    executionArn: 'arn:aws:states:us-east-1:1:execution:flightplan-deployment:d1',
+    leaseExpiresAt: '2026-12-01T12:00:00.000Z',
+  };
   const now = '2026-12-01T11:00:00.000Z';
   it.each([
-    ['a running holder within its lease keeps the lock', { deploymentStatus: 'IN_PROGRESS', executionStatus: 'RUNNING', now }, undefined],
+    [
+      'a running holder within its lease keeps the lock',
+      { deploymentStatus: 'IN_PROGRESS', executionStatus: 'RUNNING', now },
+      undefined,
+    ],
     ['an ended deployment does not', { deploymentStatus: 'SUCCEEDED', executionStatus: undefined, now }, 'ended'],
-    ['a deployment that no longer exists does not', { deploymentStatus: undefined, executionStatus: undefined, now }, 'ended'],
-    ['an execution stopped from the console does not', { deploymentStatus: 'IN_PROGRESS', executionStatus: 'ABORTED', now }, 'execution-stopped'],
-    ['an execution the engine does not know (a local restart) does not', { deploymentStatus: 'IN_PROGRESS', executionStatus: 'UNKNOWN', now }, 'execution-stopped'],
-    ['an expired lease does not, even while the execution runs', { deploymentStatus: 'AWAITING_APPROVAL', executionStatus: 'RUNNING', now: '2026-12-01T12:00:00.001Z' }, 'lease-expired'],
+    [
+      'a deployment that no longer exists does not',
+      { deploymentStatus: undefined, executionStatus: undefined, now },
+      'ended',
+    ],
+    [
+      'an execution stopped from the console does not',
+      { deploymentStatus: 'IN_PROGRESS', executionStatus: 'ABORTED', now },
+      'execution-stopped',
+    ],
+    [
+      'an execution the engine does not know (a local restart) does not',
+      { deploymentStatus: 'IN_PROGRESS', executionStatus: 'UNKNOWN', now },
+      'execution-stopped',
+    ],
+    [
+      'an expired lease does not, even while the execution runs',
+      { deploymentStatus: 'AWAITING_APPROVAL', executionStatus: 'RUNNING', now: '2026-12-01T12:00:00.001Z' },
+      'lease-expired',
+    ],
   ] as const)('%s', (_name, state, kind) => {
     expect(lockHolderGone({ holder, ...state })?.kind).toBe(kind);
   });
 
   it('keeps a holder from before leases while its deployment runs', () => {
-    expect(lockHolderGone({ holder: { deploymentId: 'd1', requestedAt: holder.requestedAt }, deploymentStatus: 'IN_PROGRESS', executionStatus: undefined, now })).toBeUndefined();
+    expect(
+      lockHolderGone({
+        holder: { deploymentId: 'd1', requestedAt: holder.requestedAt },
+        deploymentStatus: 'IN_PROGRESS',
+        executionStatus: undefined,
+        now,
+      }),
+    ).toBeUndefined();
   });
 });
 
@@ -138,9 +216,15 @@ const deploymentOf = (id: string, version: string, at: string, ending: Deploymen
     now: at,
   }).deployment;
   const context = { now: at, actor: 'test', action: 'test', message: 'test' };
-  let deployment: Deployment = { ...transitionDeployment(created, 'IN_PROGRESS', context).deployment, digest: `sha256:${version}` };
+  let deployment: Deployment = {
+    ...transitionDeployment(created, 'IN_PROGRESS', context).deployment,
+    digest: `sha256:${version}`,
+  };
   for (const region of ['us-east-1', 'sa-east-1']) {
-    deployment = transitionWave(deployment, region, 'DEPLOYING', { ...context, changes: { digestAfter: `sha256:${version}-${region}` } }).deployment;
+    deployment = transitionWave(deployment, region, 'DEPLOYING', {
+      ...context,
+      changes: { digestAfter: `sha256:${version}-${region}` },
+    }).deployment;
   }
   return transitionDeployment(deployment, ending, context).deployment;
 };
@@ -153,15 +237,37 @@ describe('knownGoodReleases', () => {
       deploymentOf('c', 'v3', '2026-12-01T12:00:00.000Z', 'SUCCEEDED'),
       deploymentOf('d', 'v1', '2026-12-01T13:00:00.000Z', 'SUCCEEDED'),
     ]);
-    expect(releases.map((release) => [release.version, release.deploymentId])).toEqual([['v1', 'd'], ['v3', 'c']]);
+    expect(releases.map((release) => [release.version, release.deploymentId])).toEqual([
+      ['v1', 'd'],
+      ['v3', 'c'],
+    ]);
     expect(releases[0]?.digests).toEqual({ 'us-east-1': 'sha256:v1-us-east-1', 'sa-east-1': 'sha256:v1-sa-east-1' });
   });
 });
 
 describe('notifyOncePerTransition', () => {
   const detail = (action: string, mode: 'standard' | 'rollback' = 'standard') => ({
-    deployment: { id: 'd1', service: 'orders-api', team: 'payments', environment: 'prod' as const, version: 'v1', gitSha: null, status: 'IN_PROGRESS', mode, revision: 4, requestedBy: 'bob', repository: 'acme/orders-api', waves: [{ region: 'us-east-1', status: 'SUCCEEDED' }] },
-    change: { at: '2026-12-01T10:00:00.000Z', actor: 'flightplan', action, message: 'us-east-1 passed its health gate', region: 'us-east-1' },
+    deployment: {
+      id: 'd1',
+      service: 'orders-api',
+      team: 'payments',
+      environment: 'prod' as const,
+      version: 'v1',
+      gitSha: null,
+      status: 'IN_PROGRESS',
+      mode,
+      revision: 4,
+      requestedBy: 'bob',
+      repository: 'acme/orders-api',
+      waves: [{ region: 'us-east-1', status: 'SUCCEEDED' }],
+    },
+    change: {
+      at: '2026-12-01T10:00:00.000Z',
+      actor: 'flightplan',
+      action,
+      message: 'us-east-1 passed its health gate',
+      region: 'us-east-1',
+    },
     meta: { version: 1 as const, correlationId: 'd1', causationId: 'deployment:d1:4' },
   });
   const fakes = () => {
@@ -176,8 +282,18 @@ describe('notifyOncePerTransition', () => {
     const statuses: string[] = [];
     const deps = {
       catalog: { getService: () => Promise.resolve(undefined) } as never,
-      chat: { post: (message: { channel: string }) => { posts.push(message.channel); return Promise.resolve({ channel: message.channel, ts: '1' }); } } as never,
-      githubDeployments: { setStatus: (notice: { state: string }) => { statuses.push(notice.state); return Promise.resolve(); } },
+      chat: {
+        post: (message: { channel: string }) => {
+          posts.push(message.channel);
+          return Promise.resolve({ channel: message.channel, ts: '1' });
+        },
+      } as never,
+      githubDeployments: {
+        setStatus: (notice: { state: string }) => {
+          statuses.push(notice.state);
+          return Promise.resolve();
+        },
+      },
       metrics: { count: () => undefined, milliseconds: () => undefined },
       once,
     };

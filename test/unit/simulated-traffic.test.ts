@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BUCKETS_SECONDS, SimulatedTraffic, latencyDistribution } from '../../functions/adapters/local/simulated-traffic.js';
+import {
+  LATENCY_BUCKETS_SECONDS,
+  SimulatedTraffic,
+  latencyDistribution,
+} from '../../functions/adapters/local/simulated-traffic.js';
 
 const target = { service: 'orders-api', environment: 'prod', region: 'us-east-1' } as const;
 
@@ -20,16 +24,25 @@ function samples(exposition: string, metric: string): { labels: string; value: n
   return exposition
     .split('\n')
     .filter((line) => line.startsWith(`${metric}{`))
-    .map((line) => ({ labels: line.slice(line.indexOf('{'), line.lastIndexOf('}') + 1), value: Number(line.slice(line.lastIndexOf(' ') + 1)) }));
+    .map((line) => ({
+      labels: line.slice(line.indexOf('{'), line.lastIndexOf('}') + 1),
+      value: Number(line.slice(line.lastIndexOf(' ') + 1)),
+    }));
 }
 
 describe('latencyDistribution', () => {
-  it.each([42, 80, 100, 412, 800, 2500, 0.5])('puts the requests in buckets whose histogram_quantile(0.99) is a p99 of %d ms', (p99Ms) => {
-    const { shares } = latencyDistribution(p99Ms);
-    let count = 0;
-    const cumulative = [...LATENCY_BUCKETS_SECONDS, Infinity].map((le, index) => ({ le, count: (count += shares[index] ?? 0) }));
-    expect(histogramQuantile(0.99, cumulative) * 1000).toBeCloseTo(p99Ms <= 1 ? 0.99 : p99Ms, 6);
-  });
+  it.each([42, 80, 100, 412, 800, 2500, 0.5])(
+    'puts the requests in buckets whose histogram_quantile(0.99) is a p99 of %d ms',
+    (p99Ms) => {
+      const { shares } = latencyDistribution(p99Ms);
+      let count = 0;
+      const cumulative = [...LATENCY_BUCKETS_SECONDS, Infinity].map((le, index) => ({
+        le,
+        count: (count += shares[index] ?? 0),
+      }));
+      expect(histogramQuantile(0.99, cumulative) * 1000).toBeCloseTo(p99Ms <= 1 ? 0.99 : p99Ms, 6);
+    },
+  );
 
   it('answers the largest bound for a p99 slower than every bucket, as Prometheus would', () => {
     const { shares } = latencyDistribution(30_000);
@@ -52,7 +65,9 @@ describe('SimulatedTraffic', () => {
     expect(requests[0]?.value).toBeCloseTo(297, 9);
     expect(requests[1]?.value).toBeCloseTo(3, 9);
     expect(samples(exposition, 'http_request_duration_seconds_count')[0]?.value).toBeCloseTo(300, 9);
-    expect(samples(exposition, 'http_request_duration_seconds_bucket').at(-1)).toMatchObject({ labels: expect.stringContaining('le="+Inf"') as unknown });
+    expect(samples(exposition, 'http_request_duration_seconds_bucket').at(-1)).toMatchObject({
+      labels: expect.stringContaining('le="+Inf"') as unknown,
+    });
   });
 
   it('keeps what was served before a change and counts at the new shape after it', () => {

@@ -7,7 +7,10 @@ import { signalWait } from '../../functions/use-cases/task-waits.js';
 function memoryWaits(): WaitStore {
   const waits = new Map<string, TaskWait>();
   return {
-    put: (wait) => { waits.set(wait.key, wait); return Promise.resolve(); },
+    put: (wait) => {
+      waits.set(wait.key, wait);
+      return Promise.resolve();
+    },
     get: (key) => Promise.resolve(waits.get(key)),
     take: (key, token) => Promise.resolve(waits.get(key)?.taskToken === token && waits.delete(key)),
     recordArgoObservation: () => Promise.resolve(),
@@ -16,19 +19,44 @@ function memoryWaits(): WaitStore {
 }
 
 function workflows(onSignal: () => void): WorkflowEngine {
-  const signal = () => { onSignal(); return Promise.resolve(); };
-  return { start: () => Promise.reject(new Error('unused')), sendTaskSuccess: signal, sendTaskFailure: signal, sendTaskHeartbeat: signal, stop: signal, describe: () => Promise.resolve(undefined), executionHistory: () => Promise.resolve(undefined) };
+  const signal = () => {
+    onSignal();
+    return Promise.resolve();
+  };
+  return {
+    start: () => Promise.reject(new Error('unused')),
+    sendTaskSuccess: signal,
+    sendTaskFailure: signal,
+    sendTaskHeartbeat: signal,
+    stop: signal,
+    describe: () => Promise.resolve(undefined),
+    executionHistory: () => Promise.resolve(undefined),
+  };
 }
 
-const wait: TaskWait = { key: 'argocd#svc#hml#us-east-1', taskToken: 't1', deploymentId: 'd1', createdAt: '2026-11-23T10:00:00Z' };
+const wait: TaskWait = {
+  key: 'argocd#svc#hml#us-east-1',
+  taskToken: 't1',
+  deploymentId: 'd1',
+  createdAt: '2026-11-23T10:00:00Z',
+};
 
 describe('signalWait', () => {
   it('signals once however many callers race for the same wait', async () => {
     const waits = memoryWaits();
     await waits.put(wait);
     let signals = 0;
-    const deps = { waits, workflows: workflows(() => { signals += 1; }) };
-    const results = await Promise.all([signalWait(deps, wait, { success: {} }), signalWait(deps, wait, { error: 'X', cause: 'y' }), signalWait(deps, wait, { success: {} })]);
+    const deps = {
+      waits,
+      workflows: workflows(() => {
+        signals += 1;
+      }),
+    };
+    const results = await Promise.all([
+      signalWait(deps, wait, { success: {} }),
+      signalWait(deps, wait, { error: 'X', cause: 'y' }),
+      signalWait(deps, wait, { success: {} }),
+    ]);
     expect(results.filter((result) => result === 'signalled')).toHaveLength(1);
     expect(results.filter((result) => result === 'taken')).toHaveLength(2);
     expect(signals).toBe(1);
@@ -37,7 +65,12 @@ describe('signalWait', () => {
   it('reports a workflow that stopped waiting instead of throwing', async () => {
     const waits = memoryWaits();
     await waits.put(wait);
-    const deps = { waits, workflows: workflows(() => { throw new TaskTokenExpiredError('gone'); }) };
+    const deps = {
+      waits,
+      workflows: workflows(() => {
+        throw new TaskTokenExpiredError('gone');
+      }),
+    };
     expect(await signalWait(deps, wait, { error: 'SupersededError', cause: 'newer' })).toBe('expired');
     expect(await waits.get(wait.key)).toBeUndefined();
   });

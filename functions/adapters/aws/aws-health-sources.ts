@@ -4,7 +4,14 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Environment } from '../../domain/catalog.js';
-import { healthReaderRoleArn, healthSourcesFrom, templatesOf, workloadAccountsFrom, type HealthSourceSettings, type PrometheusAuth } from '../../health-settings.js';
+import {
+  healthReaderRoleArn,
+  healthSourcesFrom,
+  templatesOf,
+  workloadAccountsFrom,
+  type HealthSourceSettings,
+  type PrometheusAuth,
+} from '../../health-settings.js';
 import type { GitOpsTarget, HealthSignals, HealthSource } from '../../ports/index.js';
 import { PrometheusHealthSource, type PrometheusAuthorizer } from '../prometheus/prometheus-health-source.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
@@ -29,7 +36,10 @@ export interface AwsHealthDependencies {
 }
 
 const defaultDependencies: AwsHealthDependencies = {
-  assumeRole: (roleArn) => fromTemporaryCredentials({ params: { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 } }),
+  assumeRole: (roleArn) =>
+    fromTemporaryCredentials({
+      params: { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
+    }),
   ownCredentials: () => fromNodeProviderChain(),
   readSecret: async (secretArn) => {
     // Cached by Powertools for five minutes, so three queries per gate read it once.
@@ -45,19 +55,29 @@ const defaultDependencies: AwsHealthDependencies = {
  * CloudWatch for alarms. With workload accounts, everything of an environment is read with its
  * account's FlightplanHealthReader role, and nothing else is assumed.
  */
-export function awsHealthSource(env: NodeJS.ProcessEnv = process.env, deps: AwsHealthDependencies = defaultDependencies): HealthSourcesByEnvironment {
+export function awsHealthSource(
+  env: NodeJS.ProcessEnv = process.env,
+  deps: AwsHealthDependencies = defaultDependencies,
+): HealthSourcesByEnvironment {
   const sources = healthSourcesFrom(env);
   const workloadAccounts = workloadAccountsFrom(env);
   const build = (environment: Environment): HealthSource => {
     const workload = workloadAccounts?.[environment];
     const credentials = workload ? deps.assumeRole(healthReaderRoleArn(workload.account)) : undefined;
-    const cloudWatch = new CloudWatchHealthSource((region) => new CloudWatchClient({ region, ...(credentials ? { credentials } : {}) }));
+    const cloudWatch = new CloudWatchHealthSource(
+      (region) => new CloudWatchClient({ region, ...(credentials ? { credentials } : {}) }),
+    );
     return sourceFrom(sources[environment], cloudWatch, credentials ?? deps.ownCredentials(), deps);
   };
   return new HealthSourcesByEnvironment({ hml: build('hml'), prod: build('prod') });
 }
 
-function sourceFrom(settings: HealthSourceSettings, cloudWatch: CloudWatchHealthSource, credentials: Credentials, deps: AwsHealthDependencies): HealthSource {
+function sourceFrom(
+  settings: HealthSourceSettings,
+  cloudWatch: CloudWatchHealthSource,
+  credentials: Credentials,
+  deps: AwsHealthDependencies,
+): HealthSource {
   if (settings.type === 'cloudwatch') return cloudWatch;
   const authorize = prometheusAuthorizer(settings.auth, credentials, deps);
   return new PrometheusHealthSource({
@@ -73,12 +93,17 @@ function sourceFrom(settings: HealthSourceSettings, cloudWatch: CloudWatchHealth
 
 const parseBasicCredentials = (value: string): { username: string; password: string } => {
   const parsed = JSON.parse(value) as { username?: unknown; password?: unknown };
-  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') throw new Error('A basic-auth secret must be JSON {"username": "…", "password": "…"}');
+  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string')
+    throw new Error('A basic-auth secret must be JSON {"username": "…", "password": "…"}');
   return { username: parsed.username, password: parsed.password };
 };
 
 /** Bearer or basic from Secrets Manager (Mimir, Grafana Cloud); SigV4 for `aps` (Amazon Managed Prometheus). */
-export function prometheusAuthorizer(auth: PrometheusAuth, credentials: Credentials, deps: Pick<AwsHealthDependencies, 'readSecret'>): PrometheusAuthorizer | undefined {
+export function prometheusAuthorizer(
+  auth: PrometheusAuth,
+  credentials: Credentials,
+  deps: Pick<AwsHealthDependencies, 'readSecret'>,
+): PrometheusAuthorizer | undefined {
   switch (auth.type) {
     case 'none':
       return undefined;
@@ -92,7 +117,14 @@ export function prometheusAuthorizer(auth: PrometheusAuth, credentials: Credenti
     case 'sigv4': {
       const signer = new SignatureV4({ service: 'aps', region: auth.region, credentials, sha256: Sha256 });
       return async ({ url, method }) => {
-        const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, path: url.pathname, query: Object.fromEntries(url.searchParams), headers: { host: url.host } });
+        const signed = await signer.sign({
+          method,
+          protocol: url.protocol,
+          hostname: url.hostname,
+          path: url.pathname,
+          query: Object.fromEntries(url.searchParams),
+          headers: { host: url.host },
+        });
         // fetch sets Host itself, from the same URL that was signed.
         return Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
       };

@@ -20,12 +20,16 @@ const METRICS = [
 export class CloudWatchHealthSource implements HealthSource {
   private readonly clients = new Map<string, CloudWatchClient>();
 
-  constructor(private readonly clientFor: (region: string) => CloudWatchClient = (region) => new CloudWatchClient({ region })) {}
+  constructor(
+    private readonly clientFor: (region: string) => CloudWatchClient = (region) => new CloudWatchClient({ region }),
+  ) {}
 
   async observe(target: GitOpsTarget): Promise<HealthSignals> {
     const client = this.client(target.region);
     const [alarms, metrics] = await Promise.all([
-      client.send(new DescribeAlarmsCommand({ AlarmNamePrefix: `${target.service}-${target.environment}-`, StateValue: 'ALARM' })),
+      client.send(
+        new DescribeAlarmsCommand({ AlarmNamePrefix: `${target.service}-${target.environment}-`, StateValue: 'ALARM' }),
+      ),
       client.send(
         new GetMetricDataCommand({
           StartTime: new Date(Date.now() - WINDOW_SECONDS * 1000),
@@ -48,12 +52,15 @@ export class CloudWatchHealthSource implements HealthSource {
         }),
       ),
     ]);
-    const latest = (id: string): number | undefined => metrics.MetricDataResults?.find((result) => result.Id === id)?.Values?.[0];
+    const latest = (id: string): number | undefined =>
+      metrics.MetricDataResults?.find((result) => result.Id === id)?.Values?.[0];
     const errorRate = latest('errorrate');
     const p99Ms = latest('latencyp99');
     const requestCount = latest('requestcount');
     return {
-      alarmsInAlarm: [...(alarms.MetricAlarms ?? []), ...(alarms.CompositeAlarms ?? [])].flatMap((alarm) => (alarm.AlarmName ? [alarm.AlarmName] : [])),
+      alarmsInAlarm: [...(alarms.MetricAlarms ?? []), ...(alarms.CompositeAlarms ?? [])].flatMap((alarm) =>
+        alarm.AlarmName ? [alarm.AlarmName] : [],
+      ),
       ...(errorRate === undefined ? {} : { errorRate }),
       ...(p99Ms === undefined ? {} : { p99Ms }),
       ...(requestCount === undefined ? {} : { requestCount }),

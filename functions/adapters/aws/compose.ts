@@ -10,12 +10,26 @@ import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { WebClient } from '@slack/web-api';
-import { ENV, PUBLIC_API_URLS, STATE_MACHINE_ARN_VARIABLES, freezeWindowsFrom, optionalEnv, requireEnv, selfServiceSettingsFrom } from '../../config.js';
+import {
+  ENV,
+  PUBLIC_API_URLS,
+  STATE_MACHINE_ARN_VARIABLES,
+  freezeWindowsFrom,
+  optionalEnv,
+  requireEnv,
+  selfServiceSettingsFrom,
+} from '../../config.js';
 import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../../declaration.js';
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
 import { awsHealthSource } from './aws-health-sources.js';
-import { DynamoDbApprovalStore, DynamoDbCatalogStore, DynamoDbDeploymentStore, DynamoDbLockStore, DynamoDbWaitStore } from './dynamodb-store.js';
+import {
+  DynamoDbApprovalStore,
+  DynamoDbCatalogStore,
+  DynamoDbDeploymentStore,
+  DynamoDbLockStore,
+  DynamoDbWaitStore,
+} from './dynamodb-store.js';
 import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';
@@ -33,7 +47,8 @@ const tracer = new Tracer({ serviceName: 'flightplan' });
 let dynamoDb: DynamoDBClient | undefined;
 const dynamoDbClient = (): DynamoDBClient => (dynamoDb ??= tracer.captureAWSv3Client(new DynamoDBClient({})));
 const tableName = (): string => requireEnv(ENV.tableName);
-const eventBridge = () => new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName));
+const eventBridge = () =>
+  new EventBridgePublisher(tracer.captureAWSv3Client(new EventBridgeClient({})), requireEnv(ENV.busName));
 const secretsManager = new SecretsManagerSecrets();
 /** The ARN is checked when the port is built, so a missing variable fails at cold start with its name. */
 const secretNamed = (name: SecretName) => {
@@ -47,7 +62,10 @@ const GITHUB_APP_JWT_SECONDS = 540;
  * Signs the GitHub App JWT ourselves so the private key is read from Secrets Manager when a token
  * is needed (cached by Powertools) instead of sitting in an environment variable.
  */
-async function createGithubAppJwt(appId: string | number, timeDifference = 0): Promise<{ jwt: string; expiresAt: string }> {
+async function createGithubAppJwt(
+  appId: string | number,
+  timeDifference = 0,
+): Promise<{ jwt: string; expiresAt: string }> {
   const pem = await getSecret(requireEnv(ENV.githubAppPrivateKeySecretArn), { maxAge: 300 });
   if (typeof pem !== 'string') throw new Error('The GitHub App private key secret must be a PEM string');
   const issuedAt = Math.floor(Date.now() / 1000) + timeDifference - 30;
@@ -82,30 +100,44 @@ const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.s
  * infra/aws/port-grants.ts sets for exactly the functions that declare the port).
  */
 const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
-  deployments: () => new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), eventBridge()),
+  deployments: () =>
+    new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), eventBridge()),
   catalog: () => new DynamoDbCatalogStore(dynamoDbClient(), tableName()),
   approvals: () => new DynamoDbApprovalStore(dynamoDbClient(), tableName()),
   locks: () => new DynamoDbLockStore(dynamoDbClient(), tableName()),
   waits: () => new DynamoDbWaitStore(dynamoDbClient(), tableName()),
   provisioning: () => new DynamoDbProvisioningStore(dynamoDbClient(), tableName()),
-  idempotency: () => new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() }),
+  idempotency: () =>
+    new DynamoDBPersistenceLayer({ tableName: requireEnv(ENV.idempotencyTableName), awsSdkV3Client: dynamoDbClient() }),
   bus: eventBridge,
   // Only the state machines this function starts or signals have their ARN in its environment.
   workflows: () =>
     new SfnWorkflowEngine(
       tracer.captureAWSv3Client(new SFNClient({})),
-      Object.fromEntries(Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [name, optionalEnv(variable, '') || undefined])),
+      Object.fromEntries(
+        Object.entries(STATE_MACHINE_ARN_VARIABLES).map(([name, variable]) => [
+          name,
+          optionalEnv(variable, '') || undefined,
+        ]),
+      ),
     ),
   artifacts: () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({}))),
   health: () => awsHealthSource(),
-  gitops: () => new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main')),
+  gitops: () =>
+    new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main')),
   githubDeployments: () => new OctokitGithubDeployments(githubAppOctokit()),
   codeHost: () => new GitHubCodeHost(githubAppOctokit()),
   // The bot token is read from Secrets Manager when first needed, not at cold start.
   chat: () => {
     secretsManager.arnOf('slackBotToken');
     let client: Promise<WebClient> | undefined;
-    return new SlackChat(() => (client ??= secretsManager.get('slackBotToken').then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))), requireEnv(ENV.portalUrl));
+    return new SlackChat(
+      () =>
+        (client ??= secretsManager
+          .get('slackBotToken')
+          .then((token) => new WebClient(token, { slackApiUrl: slackApiUrl() }))),
+      requireEnv(ENV.portalUrl),
+    );
   },
   githubWebhookSecret: () => secretNamed('githubWebhookSecret'),
   argocdToken: () => secretNamed('argocdToken'),

@@ -18,9 +18,18 @@ const claimKey = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 
   pk: `CLAIM#${request.environment}#${request.region}#${request.type}#${request.service}`,
   sk: request.name,
 });
-const pullRequestKey = (repository: string, number: number) => ({ pk: `PULLREQUEST#${repository.toLowerCase()}#${number}`, sk: META });
-const mergeCommitKey = (repository: string, sha: string) => ({ pk: `MERGECOMMIT#${repository.toLowerCase()}#${sha}`, sk: META });
-const applyRunKey = (repository: string, sha: string) => ({ pk: `APPLYRUN#${repository.toLowerCase()}#${sha}`, sk: META });
+const pullRequestKey = (repository: string, number: number) => ({
+  pk: `PULLREQUEST#${repository.toLowerCase()}#${number}`,
+  sk: META,
+});
+const mergeCommitKey = (repository: string, sha: string) => ({
+  pk: `MERGECOMMIT#${repository.toLowerCase()}#${sha}`,
+  sk: META,
+});
+const applyRunKey = (repository: string, sha: string) => ({
+  pk: `APPLYRUN#${repository.toLowerCase()}#${sha}`,
+  sk: META,
+});
 
 /**
  * Provisioning requests on the single table. A claim item per resource (`CLAIM#…`) is written in
@@ -31,50 +40,90 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
   async create(change: ProvisioningChange): Promise<'created' | 'exists' | 'claimed'> {
     const { request } = change;
     const claim = { ...claimKey(request), requestId: request.id };
-    if (await this.putRevisioned(this.item(request), undefined, [this.eventItem(request, change.event), claim])) return 'created';
+    if (await this.putRevisioned(this.item(request), undefined, [this.eventItem(request, change.event), claim]))
+      return 'created';
     return (await this.get(request.id)) ? 'exists' : 'claimed';
   }
 
   async get(id: string): Promise<ProvisioningRequest | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: requestKey(id), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: requestKey(id), ConsistentRead: true }),
+    );
     return Item ? provisioningRequestSchema.parse(Item['data']) : undefined;
   }
 
-  update(id: string, decide: (current: ProvisioningRequest) => ProvisioningChange | undefined): Promise<ProvisioningRequest> {
-    return this.updateRevisioned(`Provisioning request ${id}`, () => this.get(id), decide, (current, change) => {
-      const next = { ...change.request, revision: current.revision + 1 };
-      const alongside: Record<string, unknown>[] = [this.eventItem(next, change.event)];
-      if (next.pullRequest && !current.pullRequest) alongside.push({ ...pullRequestKey(next.pullRequest.repository, next.pullRequest.number), requestId: id });
-      if (next.pullRequest?.mergeCommitSha && !current.pullRequest?.mergeCommitSha) {
-        alongside.push({ ...mergeCommitKey(next.pullRequest.repository, next.pullRequest.mergeCommitSha), requestId: id });
-      }
-      // A request that ends without its resource frees the name for the next request.
-      if (isProvisioningTerminal(next.status) && next.status !== 'COMPLETED' && !isProvisioningTerminal(current.status)) {
-        alongside.push({ Delete: { TableName: this.tableName, Key: claimKey(next), ConditionExpression: 'requestId = :id', ExpressionAttributeValues: { ':id': id } } });
-      }
-      return { next, item: this.item(next), alongside };
-    });
+  update(
+    id: string,
+    decide: (current: ProvisioningRequest) => ProvisioningChange | undefined,
+  ): Promise<ProvisioningRequest> {
+    return this.updateRevisioned(
+      `Provisioning request ${id}`,
+      () => this.get(id),
+      decide,
+      (current, change) => {
+        const next = { ...change.request, revision: current.revision + 1 };
+        const alongside: Record<string, unknown>[] = [this.eventItem(next, change.event)];
+        if (next.pullRequest && !current.pullRequest)
+          alongside.push({ ...pullRequestKey(next.pullRequest.repository, next.pullRequest.number), requestId: id });
+        if (next.pullRequest?.mergeCommitSha && !current.pullRequest?.mergeCommitSha) {
+          alongside.push({
+            ...mergeCommitKey(next.pullRequest.repository, next.pullRequest.mergeCommitSha),
+            requestId: id,
+          });
+        }
+        // A request that ends without its resource frees the name for the next request.
+        if (
+          isProvisioningTerminal(next.status) &&
+          next.status !== 'COMPLETED' &&
+          !isProvisioningTerminal(current.status)
+        ) {
+          alongside.push({
+            Delete: {
+              TableName: this.tableName,
+              Key: claimKey(next),
+              ConditionExpression: 'requestId = :id',
+              ExpressionAttributeValues: { ':id': id },
+            },
+          });
+        }
+        return { next, item: this.item(next), alongside };
+      },
+    );
   }
 
   events(id: string): Promise<DeploymentEvent[]> {
     return this.auditTrail(requestKey(id).pk);
   }
 
-  async list(filter: { service?: string; environment?: Environment; status?: ProvisioningStatus }, page: { limit: number; cursor?: string }): Promise<Page<ProvisioningRequest>> {
+  async list(
+    filter: { service?: string; environment?: Environment; status?: ProvisioningStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<ProvisioningRequest>> {
     const query: QueryCommandInput = {
       TableName: this.tableName,
       IndexName: filter.service ? 'byService' : 'byKind',
       KeyConditionExpression: filter.service ? 'gsi2pk = :key' : 'gsi3pk = :key',
-      ...withFilter({ ':key': filter.service ? `PROVISIONING#${filter.service}` : 'PROVISIONING' }, { environment: filter.environment, status: filter.status }),
+      ...withFilter(
+        { ':key': filter.service ? `PROVISIONING#${filter.service}` : 'PROVISIONING' },
+        { environment: filter.environment, status: filter.status },
+      ),
       Limit: page.limit,
       ScanIndexForward: false,
       ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
     };
     const result = await this.documents.send(new QueryCommand(query));
-    return { items: (result.Items ?? []).map((item) => provisioningRequestSchema.parse(item['data'])), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+    return {
+      items: (result.Items ?? []).map((item) => provisioningRequestSchema.parse(item['data'])),
+      nextCursor: encodeCursor(result.LastEvaluatedKey),
+    };
   }
 
-  async countClaims(service: string, environment: Environment, region: string, type: ProvisioningRequest['type']): Promise<number> {
+  async countClaims(
+    service: string,
+    environment: Environment,
+    region: string,
+    type: ProvisioningRequest['type'],
+  ): Promise<number> {
     let count = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -103,16 +152,22 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
   }
 
   async recordEarlyApplyRun(repository: string, run: ApplyRun): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...applyRunKey(repository, run.headSha), data: run } }));
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...applyRunKey(repository, run.headSha), data: run } }),
+    );
   }
 
   async earlyApplyRun(repository: string, sha: string): Promise<ApplyRun | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: applyRunKey(repository, sha), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: applyRunKey(repository, sha), ConsistentRead: true }),
+    );
     return Item ? applyRunSchema.parse(Item['data']) : undefined;
   }
 
   private async requestIdAt(key: { pk: string; sk: string }): Promise<string | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
     return typeof Item?.['requestId'] === 'string' ? Item['requestId'] : undefined;
   }
 

@@ -15,7 +15,14 @@ import {
 import { z } from 'zod';
 import { serviceSchema, type Environment, type Service } from '../../domain/catalog.js';
 import { identitiesOf, personSchema, samePerson, type Person, type PersonIdentity } from '../../domain/identity.js';
-import { deploymentEventSchema, deploymentSchema, type Deployment, type DeploymentChange, type DeploymentEvent, type DeploymentStatus } from '../../domain/deployment.js';
+import {
+  deploymentEventSchema,
+  deploymentSchema,
+  type Deployment,
+  type DeploymentChange,
+  type DeploymentEvent,
+  type DeploymentStatus,
+} from '../../domain/deployment.js';
 import { ConcurrentUpdateError, ConflictError, NotFoundError, ValidationError } from '../../errors.js';
 import { DEFAULT_LOCK_LEASE_SECONDS } from '../../config.js';
 import { randomUUID } from 'node:crypto';
@@ -51,7 +58,10 @@ export const eventSortKey = (revision: number) => `EVENT#${String(revision).padS
 const CURSOR_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
 const cursorSchema = z
   .record(z.string(), z.string().min(1).max(1024))
-  .refine((key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)), 'not a key of this table');
+  .refine(
+    (key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)),
+    'not a key of this table',
+  );
 
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
@@ -60,7 +70,11 @@ export function decodeCursor(cursor: string): Record<string, string> {
   try {
     return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch (error) {
-    throw new ValidationError('The cursor is not one this API returned', [{ path: 'cursor', message: 'invalid cursor' }], { cause: error });
+    throw new ValidationError(
+      'The cursor is not one this API returned',
+      [{ path: 'cursor', message: 'invalid cursor' }],
+      { cause: error },
+    );
   }
 }
 
@@ -80,7 +94,10 @@ export function withFilter(
   const present = Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined);
   if (present.length === 0) return { ExpressionAttributeValues: values };
   return {
-    ExpressionAttributeValues: { ...values, ...Object.fromEntries(present.map(([name, value]) => [`:${name}`, value])) },
+    ExpressionAttributeValues: {
+      ...values,
+      ...Object.fromEntries(present.map(([name, value]) => [`:${name}`, value])),
+    },
     // Names, because `status` is a DynamoDB reserved word.
     ExpressionAttributeNames: Object.fromEntries(present.map(([name]) => [`#${name}`, name])),
     FilterExpression: present.map(([name]) => `#${name} = :${name}`).join(' AND '),
@@ -91,7 +108,10 @@ export function withFilter(
 export abstract class DynamoDbTable {
   protected readonly documents: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, protected readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    protected readonly tableName: string,
+  ) {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -99,7 +119,11 @@ export abstract class DynamoDbTable {
    * Writes `item` only if the stored revision is still `expectedRevision` (or, for a new item,
    * nothing is stored), together with `alongside` in one transaction. False when it lost a race.
    */
-  protected async putRevisioned(item: Record<string, unknown>, expectedRevision: number | undefined, alongside: Record<string, unknown>[] = []): Promise<boolean> {
+  protected async putRevisioned(
+    item: Record<string, unknown>,
+    expectedRevision: number | undefined,
+    alongside: Record<string, unknown>[] = [],
+  ): Promise<boolean> {
     try {
       await this.documents.send(
         new TransactWriteCommand({
@@ -110,10 +134,17 @@ export abstract class DynamoDbTable {
                 Item: item,
                 ...(expectedRevision === undefined
                   ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                  : { ConditionExpression: 'revision = :expected', ExpressionAttributeValues: { ':expected': expectedRevision } }),
+                  : {
+                      ConditionExpression: 'revision = :expected',
+                      ExpressionAttributeValues: { ':expected': expectedRevision },
+                    }),
               },
             },
-            ...alongside.map((other) => ('Delete' in other ? other : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } })),
+            ...alongside.map((other) =>
+              'Delete' in other
+                ? other
+                : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ),
           ],
         }),
       );
@@ -132,7 +163,10 @@ export abstract class DynamoDbTable {
     what: string,
     read: () => Promise<Record_ | undefined>,
     decide: (current: Record_) => Change | undefined,
-    write: (current: Record_, change: Change) => { next: Record_; item: Record<string, unknown>; alongside: Record<string, unknown>[] },
+    write: (
+      current: Record_,
+      change: Change,
+    ) => { next: Record_; item: Record<string, unknown>; alongside: Record<string, unknown>[] },
   ): Promise<Record_> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
       const current = await read();
@@ -151,7 +185,12 @@ export abstract class DynamoDbTable {
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.documents.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)', ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' }, ExclusiveStartKey: startKey }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+          ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
+          ExclusiveStartKey: startKey,
+        }),
       );
       events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
       startKey = result.LastEvaluatedKey;
@@ -183,25 +222,44 @@ export abstract class DynamoDbTable {
 export class DynamoDbDeploymentStore extends DynamoDbTable implements DeploymentStore {
   async create(change: DeploymentChange): Promise<'created' | 'exists'> {
     // The FIFO queue is derived from the QUEUED status, written and cleared in the same transactions.
-    const queue = change.deployment.status === 'QUEUED' ? [{ ...queueKey(change.deployment), deploymentId: change.deployment.id }] : [];
-    const created = await this.putRevisioned(this.deploymentItem(change.deployment), undefined, [this.eventItem(change.deployment, change.event), ...queue]);
+    const queue =
+      change.deployment.status === 'QUEUED'
+        ? [{ ...queueKey(change.deployment), deploymentId: change.deployment.id }]
+        : [];
+    const created = await this.putRevisioned(this.deploymentItem(change.deployment), undefined, [
+      this.eventItem(change.deployment, change.event),
+      ...queue,
+    ]);
     return created ? 'created' : 'exists';
   }
 
   async get(id: string): Promise<Deployment | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: deploymentKey(id), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: deploymentKey(id), ConsistentRead: true }),
+    );
     return Item ? deploymentSchema.parse(Item['data']) : undefined;
   }
 
   update(id: string, decide: (current: Deployment) => DeploymentChange | undefined): Promise<Deployment> {
-    return this.updateRevisioned(`Deployment ${id}`, () => this.get(id), decide, (current, change) => {
-      const next = { ...change.deployment, revision: current.revision + 1 };
-      const dequeue = current.status === 'QUEUED' && next.status !== 'QUEUED' ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }] : [];
-      return { next, item: this.deploymentItem(next), alongside: [this.eventItem(next, change.event), ...dequeue] };
-    });
+    return this.updateRevisioned(
+      `Deployment ${id}`,
+      () => this.get(id),
+      decide,
+      (current, change) => {
+        const next = { ...change.deployment, revision: current.revision + 1 };
+        const dequeue =
+          current.status === 'QUEUED' && next.status !== 'QUEUED'
+            ? [{ Delete: { TableName: this.tableName, Key: queueKey(current) } }]
+            : [];
+        return { next, item: this.deploymentItem(next), alongside: [this.eventItem(next, change.event), ...dequeue] };
+      },
+    );
   }
 
-  async list(filter: { service?: string; environment?: Environment; status?: DeploymentStatus }, page: { limit: number; cursor?: string }): Promise<Page<Deployment>> {
+  async list(
+    filter: { service?: string; environment?: Environment; status?: DeploymentStatus },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<Deployment>> {
     // The most selective index for the filter; what the index does not cover is filtered.
     const [indexName, key, residual] =
       filter.service && filter.environment
@@ -209,7 +267,12 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
         : filter.service
           ? (['byService', 'gsi2pk = :key', { environment: filter.environment }] as const)
           : (['byKind', 'gsi3pk = :key', { environment: filter.environment }] as const);
-    const keyValue = filter.service && filter.environment ? `DEPLOYMENTS#${filter.service}#${filter.environment}` : filter.service ? `DEPLOYMENTS#${filter.service}` : 'DEPLOYMENTS';
+    const keyValue =
+      filter.service && filter.environment
+        ? `DEPLOYMENTS#${filter.service}#${filter.environment}`
+        : filter.service
+          ? `DEPLOYMENTS#${filter.service}`
+          : 'DEPLOYMENTS';
     const result = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -235,7 +298,11 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: { ':pk': deploymentKey(id).pk, ':first': eventSortKey(0), ':last': eventSortKey(untilRevision ?? MAX_REVISION) },
+          ExpressionAttributeValues: {
+            ':pk': deploymentKey(id).pk,
+            ':first': eventSortKey(0),
+            ':last': eventSortKey(untilRevision ?? MAX_REVISION),
+          },
           ExclusiveStartKey: startKey,
         }),
       );
@@ -260,11 +327,22 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
   }
 
   async markVersionBad(record: BadVersion): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `BADVERSION#${record.service}`, sk: record.version, ...record } }));
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `BADVERSION#${record.service}`, sk: record.version, ...record },
+      }),
+    );
   }
 
   async badVersion(service: string, version: string): Promise<BadVersion | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `BADVERSION#${service}`, sk: version }, ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `BADVERSION#${service}`, sk: version },
+        ConsistentRead: true,
+      }),
+    );
     return Item ? badVersionSchema.parse(Item) : undefined;
   }
 
@@ -288,13 +366,14 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
   private eventItem(deployment: Deployment, event: DeploymentEvent): Record<string, unknown> {
     return { pk: deploymentKey(deployment.id).pk, sk: eventSortKey(deployment.revision), data: event };
   }
-
 }
 
 /** Services (with their creation history), the repositories that map to them, and people. */
 export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore {
   async getService(name: string): Promise<Service | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: serviceKey(name), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: serviceKey(name), ConsistentRead: true }),
+    );
     return Item ? serviceSchema.parse(Item['data']) : undefined;
   }
 
@@ -309,7 +388,10 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     return services;
   }
 
-  async listServicesPage(filter: { team?: string; status?: Service['status'] }, page: { limit: number; cursor?: string }): Promise<Page<Service>> {
+  async listServicesPage(
+    filter: { team?: string; status?: Service['status'] },
+    page: { limit: number; cursor?: string },
+  ): Promise<Page<Service>> {
     const result = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -320,7 +402,10 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
         ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
       }),
     );
-    return { items: (result.Items ?? []).map((item) => serviceSchema.parse(item['data'])), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+    return {
+      items: (result.Items ?? []).map((item) => serviceSchema.parse(item['data'])),
+      nextCursor: encodeCursor(result.LastEvaluatedKey),
+    };
   }
 
   async findServiceByRepository(repository: string): Promise<Service | undefined> {
@@ -344,23 +429,45 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   async createService(change: ServiceChange): Promise<'created' | 'exists'> {
     // An ACTIVE service (one onboarded from its catalog-info.yaml) deploys from its repository at once.
     const mapping = change.service.status === 'ACTIVE' ? [this.repositoryItem(change.service)] : [];
-    const created = await this.putRevisioned(this.serviceItem(change.service), undefined, [this.serviceEventItem(change.service, change.event), ...mapping]);
+    const created = await this.putRevisioned(this.serviceItem(change.service), undefined, [
+      this.serviceEventItem(change.service, change.event),
+      ...mapping,
+    ]);
     return created ? 'created' : 'exists';
   }
 
   updateService(name: string, decide: (current: Service) => ServiceChange | undefined): Promise<Service> {
-    return this.updateRevisioned(`Service ${name}`, () => this.getService(name), decide, (current, change) => {
-      const next = { ...change.service, revision: current.revision + 1 };
-      // Mapping the repository is what lets its webhooks deploy: mapped on becoming ACTIVE, unmapped on leaving it.
-      const wasMapped = current.status === 'ACTIVE';
-      const mapped = next.status === 'ACTIVE';
-      const moved = wasMapped && mapped && current.repository.toLowerCase() !== next.repository.toLowerCase();
-      const unmap = (wasMapped && !mapped) || moved
-        ? [{ Delete: { TableName: this.tableName, Key: repositoryKey(current.repository), ConditionExpression: 'service = :name', ExpressionAttributeValues: { ':name': current.name } } }]
-        : [];
-      const map = (mapped && !wasMapped) || moved ? [this.repositoryItem(next)] : [];
-      return { next, item: this.serviceItem(next), alongside: [this.serviceEventItem(next, change.event), ...unmap, ...map] };
-    });
+    return this.updateRevisioned(
+      `Service ${name}`,
+      () => this.getService(name),
+      decide,
+      (current, change) => {
+        const next = { ...change.service, revision: current.revision + 1 };
+        // Mapping the repository is what lets its webhooks deploy: mapped on becoming ACTIVE, unmapped on leaving it.
+        const wasMapped = current.status === 'ACTIVE';
+        const mapped = next.status === 'ACTIVE';
+        const moved = wasMapped && mapped && current.repository.toLowerCase() !== next.repository.toLowerCase();
+        const unmap =
+          (wasMapped && !mapped) || moved
+            ? [
+                {
+                  Delete: {
+                    TableName: this.tableName,
+                    Key: repositoryKey(current.repository),
+                    ConditionExpression: 'service = :name',
+                    ExpressionAttributeValues: { ':name': current.name },
+                  },
+                },
+              ]
+            : [];
+        const map = (mapped && !wasMapped) || moved ? [this.repositoryItem(next)] : [];
+        return {
+          next,
+          item: this.serviceItem(next),
+          alongside: [this.serviceEventItem(next, change.event), ...unmap, ...map],
+        };
+      },
+    );
   }
 
   serviceEvents(name: string): Promise<DeploymentEvent[]> {
@@ -368,12 +475,16 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async getPerson(id: string): Promise<Person | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }),
+    );
     return Item ? personSchema.parse(Item['data']) : undefined;
   }
 
   async findPerson(identity: PersonIdentity): Promise<Person | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: identityKey(identity) }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: identityKey(identity) }),
+    );
     // Index items written before person ids existed name the person by `login`.
     const personId: unknown = Item?.['personId'] ?? Item?.['login'];
     return typeof personId === 'string' ? this.getPerson(personId) : undefined;
@@ -384,7 +495,12 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     let startKey: Record<string, unknown> | undefined;
     do {
       const result = await this.documents.send(
-        new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TEAM#${team}` }, ExclusiveStartKey: startKey }),
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
+          ExclusiveStartKey: startKey,
+        }),
       );
       ids.push(...(result.Items ?? []).map((item) => String(item['personId'])));
       startKey = result.LastEvaluatedKey;
@@ -393,18 +509,26 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
     return people.filter((person): person is Person => person !== undefined && person.teams.includes(team));
   }
 
-  async updatePerson(id: string, decide: (current: Person | undefined) => Person | undefined): Promise<Person | undefined> {
+  async updatePerson(
+    id: string,
+    decide: (current: Person | undefined) => Person | undefined,
+  ): Promise<Person | undefined> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
-      const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }));
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: personKey(id), ConsistentRead: true }),
+      );
       const current = Item ? personSchema.parse(Item['data']) : undefined;
       const revision = typeof Item?.['revision'] === 'number' ? Item['revision'] : undefined;
       const decided = decide(current);
       if (!decided || (current && samePerson(current, decided))) return current;
       const next = { ...decided, id };
       for (const identity of identitiesOf(next)) {
-        const owner = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: identityKey(identity), ConsistentRead: true }));
+        const owner = await this.documents.send(
+          new GetCommand({ TableName: this.tableName, Key: identityKey(identity), ConsistentRead: true }),
+        );
         const ownerId: unknown = owner.Item?.['personId'];
-        if (typeof ownerId === 'string' && ownerId !== id) throw new ConflictError(`${describeIdentity(identity)} already belongs to ${ownerId}`);
+        if (typeof ownerId === 'string' && ownerId !== id)
+          throw new ConflictError(`${describeIdentity(identity)} already belongs to ${ownerId}`);
       }
       const keep = new Set(identitiesOf(next).map((identity) => identityKey(identity).pk));
       const dropped = (current ? identitiesOf(current) : []).filter((identity) => !keep.has(identityKey(identity).pk));
@@ -420,10 +544,19 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
           },
         })),
         ...dropped.map((identity) => ({
-          Delete: { TableName: this.tableName, Key: identityKey(identity), ConditionExpression: 'personId = :id', ExpressionAttributeValues: { ':id': id } },
+          Delete: {
+            TableName: this.tableName,
+            Key: identityKey(identity),
+            ConditionExpression: 'personId = :id',
+            ExpressionAttributeValues: { ':id': id },
+          },
         })),
-        ...next.teams.map((team) => ({ Put: { TableName: this.tableName, Item: { pk: `TEAM#${team}`, sk: `PERSON#${id}`, personId: id } } })),
-        ...leftTeams.map((team) => ({ Delete: { TableName: this.tableName, Key: { pk: `TEAM#${team}`, sk: `PERSON#${id}` } } })),
+        ...next.teams.map((team) => ({
+          Put: { TableName: this.tableName, Item: { pk: `TEAM#${team}`, sk: `PERSON#${id}`, personId: id } },
+        })),
+        ...leftTeams.map((team) => ({
+          Delete: { TableName: this.tableName, Key: { pk: `TEAM#${team}`, sk: `PERSON#${id}` } },
+        })),
       ];
       try {
         await this.documents.send(
@@ -435,7 +568,10 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
                   Item: { ...personKey(id), revision: (revision ?? -1) + 1, data: next },
                   ...(revision === undefined
                     ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                    : { ConditionExpression: 'revision = :expected', ExpressionAttributeValues: { ':expected': revision } }),
+                    : {
+                        ConditionExpression: 'revision = :expected',
+                        ExpressionAttributeValues: { ':expected': revision },
+                      }),
                 },
               },
               ...writes,
@@ -451,7 +587,15 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   private serviceItem(service: Service): Record<string, unknown> {
-    return { ...serviceKey(service.name), gsi3pk: 'SERVICES', gsi3sk: service.name, team: service.team, status: service.status, revision: service.revision, data: service };
+    return {
+      ...serviceKey(service.name),
+      gsi3pk: 'SERVICES',
+      gsi3sk: service.name,
+      team: service.team,
+      status: service.status,
+      revision: service.revision,
+      data: service,
+    };
   }
 
   private repositoryItem(service: Service): Record<string, unknown> {
@@ -465,13 +609,21 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
 
 const serviceKey = (name: string) => ({ pk: `SERVICE#${name}`, sk: META });
 const personKey = (id: string) => ({ pk: `PERSON#${id}`, sk: META });
-const IDENTITY_PREFIX: Record<PersonIdentity['kind'], string> = { slack: 'SLACKUSER', 'github-login': 'GITHUBLOGIN', 'github-id': 'GITHUBID', email: 'EMAIL' };
+const IDENTITY_PREFIX: Record<PersonIdentity['kind'], string> = {
+  slack: 'SLACKUSER',
+  'github-login': 'GITHUBLOGIN',
+  'github-id': 'GITHUBID',
+  email: 'EMAIL',
+};
 const identityKey = (identity: PersonIdentity) => {
-  const value = identity.kind === 'github-login' || identity.kind === 'email' ? identity.value.toLowerCase() : identity.value;
+  const value =
+    identity.kind === 'github-login' || identity.kind === 'email' ? identity.value.toLowerCase() : identity.value;
   return { pk: `${IDENTITY_PREFIX[identity.kind]}#${value}`, sk: META };
 };
 const describeIdentity = (identity: PersonIdentity): string =>
-  ({ slack: 'Slack user', 'github-login': 'GitHub login', 'github-id': 'GitHub user id', email: 'Email' })[identity.kind] + ` ${identity.value}`;
+  ({ slack: 'Slack user', 'github-login': 'GitHub login', 'github-id': 'GitHub user id', email: 'Email' })[
+    identity.kind
+  ] + ` ${identity.value}`;
 const repositoryKey = (repository: string) => ({ pk: `REPOSITORY#${repository.toLowerCase()}`, sk: META });
 
 /** Per-(service, environment) deployment locks, taken and released with conditions. */
@@ -500,8 +652,14 @@ export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
           // The lease is part of the condition: a holder that renewed meanwhile keeps its lock.
           ...(expected
             ? expected.leaseExpiresAt
-              ? { ConditionExpression: 'deploymentId = :expected AND leaseExpiresAt = :lease', ExpressionAttributeValues: { ':expected': expected.deploymentId, ':lease': expected.leaseExpiresAt } }
-              : { ConditionExpression: 'deploymentId = :expected AND attribute_not_exists(leaseExpiresAt)', ExpressionAttributeValues: { ':expected': expected.deploymentId } }
+              ? {
+                  ConditionExpression: 'deploymentId = :expected AND leaseExpiresAt = :lease',
+                  ExpressionAttributeValues: { ':expected': expected.deploymentId, ':lease': expected.leaseExpiresAt },
+                }
+              : {
+                  ConditionExpression: 'deploymentId = :expected AND attribute_not_exists(leaseExpiresAt)',
+                  ExpressionAttributeValues: { ':expected': expected.deploymentId },
+                }
             : { ConditionExpression: 'attribute_not_exists(pk)' }),
         }),
       );
@@ -521,7 +679,9 @@ export class DynamoDbLockStore extends DynamoDbTable implements LockStore {
 /** Task tokens parked until an outside signal, and the last Argo CD status per application. */
 export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
   async put(wait: TaskWait): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `WAIT#${wait.key}`, sk: '#WAIT', ...wait } }));
+    await this.documents.send(
+      new PutCommand({ TableName: this.tableName, Item: { pk: `WAIT#${wait.key}`, sk: '#WAIT', ...wait } }),
+    );
   }
 
   take(key: string, taskToken: string): Promise<boolean> {
@@ -559,9 +719,20 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
   }
 }
 
-const badVersionSchema = z.object({ service: z.string(), version: z.string(), deploymentId: z.string(), reason: z.string(), at: z.string() });
+const badVersionSchema = z.object({
+  service: z.string(),
+  version: z.string(),
+  deploymentId: z.string(),
+  reason: z.string(),
+  at: z.string(),
+});
 
-const lockHolderSchema = z.object({ deploymentId: z.string(), requestedAt: z.string(), executionArn: z.string().optional(), leaseExpiresAt: z.string().optional() });
+const lockHolderSchema = z.object({
+  deploymentId: z.string(),
+  requestedAt: z.string(),
+  executionArn: z.string().optional(),
+  leaseExpiresAt: z.string().optional(),
+});
 
 const argoObservationSchema = z.object({
   app: z.string(),
@@ -583,31 +754,51 @@ const taskWaitSchema = z.object({
 /** Approvals with their votes and audit trail; listed by status through the byKind index. */
 export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStore {
   async create(change: ApprovalChange): Promise<'created' | 'exists'> {
-    const created = await this.putRevisioned(this.item(change.approval), undefined, [this.eventItem(change.approval.id, change.approval.revision, change.event)]);
+    const created = await this.putRevisioned(this.item(change.approval), undefined, [
+      this.eventItem(change.approval.id, change.approval.revision, change.event),
+    ]);
     return created ? 'created' : 'exists';
   }
 
   async get(id: string): Promise<Approval | undefined> {
-    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: { pk: `APPROVAL#${id}`, sk: META }, ConsistentRead: true }));
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: `APPROVAL#${id}`, sk: META }, ConsistentRead: true }),
+    );
     return Item ? approvalSchema.parse(Item['data']) : undefined;
   }
 
   update(id: string, decide: (current: Approval) => ApprovalChange | undefined): Promise<Approval> {
-    return this.updateRevisioned(`Approval ${id}`, () => this.get(id), decide, (current, change) => {
-      const next = { ...change.approval, revision: current.revision + 1 };
-      return { next, item: this.item(next), alongside: [this.eventItem(id, next.revision, change.event)] };
-    });
+    return this.updateRevisioned(
+      `Approval ${id}`,
+      () => this.get(id),
+      decide,
+      (current, change) => {
+        const next = { ...change.approval, revision: current.revision + 1 };
+        return { next, item: this.item(next), alongside: [this.eventItem(id, next.revision, change.event)] };
+      },
+    );
   }
 
   async recordEvent(id: string, event: DeploymentEvent): Promise<void> {
-    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { pk: `APPROVAL#${id}`, sk: `NOTE#${event.at}#${randomUUID()}`, data: event } }));
+    await this.documents.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: `APPROVAL#${id}`, sk: `NOTE#${event.at}#${randomUUID()}`, data: event },
+      }),
+    );
   }
 
   async events(id: string): Promise<DeploymentEvent[]> {
     const result = await this.documents.send(
-      new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk AND sk > :meta', ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META } }),
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND sk > :meta',
+        ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META },
+      }),
     );
-    return (result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])).sort((a, b) => a.at.localeCompare(b.at));
+    return (result.Items ?? [])
+      .map((item) => deploymentEventSchema.parse(item['data']))
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   async listByStatus(status: ApprovalStatus, page: { limit: number; cursor?: string }): Promise<Page<Approval>> {
@@ -622,11 +813,21 @@ export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStor
         ...(page.cursor ? { ExclusiveStartKey: decodeCursor(page.cursor) } : {}),
       }),
     );
-    return { items: (result.Items ?? []).map((item) => approvalSchema.parse(item['data'])), nextCursor: encodeCursor(result.LastEvaluatedKey) };
+    return {
+      items: (result.Items ?? []).map((item) => approvalSchema.parse(item['data'])),
+      nextCursor: encodeCursor(result.LastEvaluatedKey),
+    };
   }
 
   private item(approval: Approval): Record<string, unknown> {
-    return { pk: `APPROVAL#${approval.id}`, sk: META, gsi3pk: `APPROVALS#${approval.status}`, gsi3sk: `${approval.createdAt}#${approval.id}`, revision: approval.revision, data: approval };
+    return {
+      pk: `APPROVAL#${approval.id}`,
+      sk: META,
+      gsi3pk: `APPROVALS#${approval.status}`,
+      gsi3sk: `${approval.createdAt}#${approval.id}`,
+      revision: approval.revision,
+      data: approval,
+    };
   }
 
   private eventItem(id: string, revision: number, event: DeploymentEvent): Record<string, unknown> {

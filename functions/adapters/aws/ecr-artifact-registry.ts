@@ -9,12 +9,15 @@ export class EcrArtifactRegistry implements ArtifactRegistry {
   async resolveDigest(repository: string, tag: string): Promise<string> {
     const repositoryName = repository.includes('/') ? repository.slice(repository.indexOf('/') + 1) : repository;
     try {
-      const result = await this.client.send(new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }));
+      const result = await this.client.send(
+        new DescribeImagesCommand({ repositoryName, imageIds: [{ imageTag: tag }] }),
+      );
       const digest = result.imageDetails?.[0]?.imageDigest;
       if (!digest) throw new ArtifactNotReadyError(`${repository}:${tag} has no digest yet`);
       return digest;
     } catch (error) {
-      if (error instanceof ImageNotFoundException) throw new ArtifactNotReadyError(`${repository}:${tag} is not in ECR yet`, { cause: error });
+      if (error instanceof ImageNotFoundException)
+        throw new ArtifactNotReadyError(`${repository}:${tag} is not in ECR yet`, { cause: error });
       throw error;
     }
   }

@@ -31,10 +31,14 @@ export class EventBridgePublisher implements EventPublisher {
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
       const result = await this.client.send(new PutEventsCommand({ Entries: pending }));
       if (!result.FailedEntryCount) return;
-      const failed = (result.Entries ?? []).flatMap((entry, index) => (entry.ErrorCode ? [{ entry: pending[index], error: entry }] : []));
+      const failed = (result.Entries ?? []).flatMap((entry, index) =>
+        entry.ErrorCode ? [{ entry: pending[index], error: entry }] : [],
+      );
       if (attempt === MAX_ATTEMPTS) {
         const codes = failed.map(({ error }) => `${error.ErrorCode ?? ''}: ${error.ErrorMessage ?? ''}`).join('; ');
-        throw new EventPublishFailedError(`${failed.length} event(s) not accepted by ${this.busName} after ${MAX_ATTEMPTS} attempts (${codes})`);
+        throw new EventPublishFailedError(
+          `${failed.length} event(s) not accepted by ${this.busName} after ${MAX_ATTEMPTS} attempts (${codes})`,
+        );
       }
       pending = failed.flatMap(({ entry }) => (entry ? [entry] : []));
       await this.sleep(100 * 2 ** attempt);

@@ -11,7 +11,8 @@ export function splitRepository(repository: string): { owner: string; repo: stri
   return { owner, repo };
 }
 
-const hasStatus = (error: unknown, status: number): boolean => typeof error === 'object' && error !== null && 'status' in error && error.status === status;
+const hasStatus = (error: unknown, status: number): boolean =>
+  typeof error === 'object' && error !== null && 'status' in error && error.status === status;
 
 /**
  * One commit with every file on top of `parentBranch` (Git Data API: tree, commit), then points
@@ -28,9 +29,20 @@ export async function commitFilesWithGitData(
     owner,
     repo,
     base_tree: parentCommit.tree.sha,
-    tree: target.files.map((file) => ({ path: file.path, mode: '100644' as const, type: 'blob' as const, content: file.content })),
+    tree: target.files.map((file) => ({
+      path: file.path,
+      mode: '100644' as const,
+      type: 'blob' as const,
+      content: file.content,
+    })),
   });
-  const { data: commit } = await octokit.rest.git.createCommit({ owner, repo, message: target.message, tree: tree.sha, parents: [parentRef.object.sha] });
+  const { data: commit } = await octokit.rest.git.createCommit({
+    owner,
+    repo,
+    message: target.message,
+    tree: tree.sha,
+    parents: [parentRef.object.sha],
+  });
   if (target.branch === target.parentBranch) {
     // Not forced: if someone pushed in between, GitHub refuses and the step is retried on the new head.
     await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${target.branch}`, sha: commit.sha, force: false });
@@ -49,12 +61,19 @@ export async function commitFilesWithGitData(
 export class GitHubCodeHost implements CodeHost {
   constructor(private readonly octokit: Octokit) {}
 
-  async createRepository(input: { template: string; repository: string; description: string; mark: string }): Promise<{ url: string; created: boolean }> {
+  async createRepository(input: {
+    template: string;
+    repository: string;
+    description: string;
+    mark: string;
+  }): Promise<{ url: string; created: boolean }> {
     const { owner, repo } = splitRepository(input.repository);
     try {
       const { data } = await this.octokit.rest.repos.get({ owner, repo });
       if (!(data.topics ?? []).includes(input.mark)) {
-        throw new PolicyViolationError(`${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`);
+        throw new PolicyViolationError(
+          `${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`,
+        );
       }
       return { url: data.html_url, created: false };
     } catch (error) {
@@ -77,7 +96,13 @@ export class GitHubCodeHost implements CodeHost {
   async readFile(repository: string, path: string, ref: string): Promise<string | undefined> {
     const { owner, repo } = splitRepository(repository);
     try {
-      const { data } = await this.octokit.rest.repos.getContent({ owner, repo, path, ref, mediaType: { format: 'raw' } });
+      const { data } = await this.octokit.rest.repos.getContent({
+        owner,
+        repo,
+        path,
+        ref,
+        mediaType: { format: 'raw' },
+      });
       return typeof data === 'string' ? data : undefined;
     } catch (error) {
       if (hasStatus(error, 404)) return undefined;
@@ -86,16 +111,46 @@ export class GitHubCodeHost implements CodeHost {
   }
 
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
-    return commitFilesWithGitData(this.octokit, { repository, branch: DEFAULT_BRANCH, parentBranch: DEFAULT_BRANCH, files, message });
+    return commitFilesWithGitData(this.octokit, {
+      repository,
+      branch: DEFAULT_BRANCH,
+      parentBranch: DEFAULT_BRANCH,
+      files,
+      message,
+    });
   }
 
-  async openPullRequest(input: { repository: string; branch: string; files: RepositoryFile[]; title: string; body: string }): Promise<{ number: number; url: string }> {
+  async openPullRequest(input: {
+    repository: string;
+    branch: string;
+    files: RepositoryFile[];
+    title: string;
+    body: string;
+  }): Promise<{ number: number; url: string }> {
     const { owner, repo } = splitRepository(input.repository);
-    const { data: open } = await this.octokit.rest.pulls.list({ owner, repo, head: `${owner}:${input.branch}`, state: 'open' });
+    const { data: open } = await this.octokit.rest.pulls.list({
+      owner,
+      repo,
+      head: `${owner}:${input.branch}`,
+      state: 'open',
+    });
     const existing = open[0];
     if (existing) return { number: existing.number, url: existing.html_url };
-    await commitFilesWithGitData(this.octokit, { repository: input.repository, branch: input.branch, parentBranch: DEFAULT_BRANCH, files: input.files, message: input.title });
-    const { data } = await this.octokit.rest.pulls.create({ owner, repo, head: input.branch, base: DEFAULT_BRANCH, title: input.title, body: input.body });
+    await commitFilesWithGitData(this.octokit, {
+      repository: input.repository,
+      branch: input.branch,
+      parentBranch: DEFAULT_BRANCH,
+      files: input.files,
+      message: input.title,
+    });
+    const { data } = await this.octokit.rest.pulls.create({
+      owner,
+      repo,
+      head: input.branch,
+      base: DEFAULT_BRANCH,
+      title: input.title,
+      body: input.body,
+    });
     return { number: data.number, url: data.html_url };
   }
 }

@@ -22,7 +22,9 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
     return file ? parseImageDigest(file.content) : null;
   }
 
-  async commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }> {
+  async commitImageDigest(
+    target: GitOpsTarget & { imageRepository: string; digest: string; message: string },
+  ): Promise<{ revision: string }> {
     const path = manifestPath(target.service, target.environment, target.region);
     const existing = await this.readFile(path);
     // The blob sha makes GitHub refuse the write if someone changed the file since we read it.
@@ -41,13 +43,25 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
   }
 
   commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }> {
-    return commitFilesWithGitData(this.octokit, { repository: this.repository, branch: this.branch, parentBranch: this.branch, files, message });
+    return commitFilesWithGitData(this.octokit, {
+      repository: this.repository,
+      branch: this.branch,
+      parentBranch: this.branch,
+      files,
+      message,
+    });
   }
 
   private async readFile(path: string): Promise<{ content: string; sha: string } | undefined> {
     try {
-      const { data } = await this.octokit.rest.repos.getContent({ owner: this.owner, repo: this.repo, path, ref: this.branch });
-      if (Array.isArray(data) || data.type !== 'file') throw new Error(`${path} in ${this.owner}/${this.repo} is not a file`);
+      const { data } = await this.octokit.rest.repos.getContent({
+        owner: this.owner,
+        repo: this.repo,
+        path,
+        ref: this.branch,
+      });
+      if (Array.isArray(data) || data.type !== 'file')
+        throw new Error(`${path} in ${this.owner}/${this.repo} is not a file`);
       return { content: Buffer.from(data.content, 'base64').toString('utf8'), sha: data.sha };
     } catch (error) {
       if (typeof error === 'object' && error !== null && 'status' in error && error.status === 404) return undefined;

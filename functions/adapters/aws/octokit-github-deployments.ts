@@ -10,7 +10,13 @@ export class OctokitGithubDeployments implements GithubDeployments {
 
   async setStatus(notice: Parameters<GithubDeployments['setStatus']>[0]): Promise<void> {
     const [owner = '', repo = ''] = notice.repository.split('/');
-    const existing = await this.octokit.rest.repos.listDeployments({ owner, repo, ref: notice.ref, environment: notice.environment, per_page: 1 });
+    const existing = await this.octokit.rest.repos.listDeployments({
+      owner,
+      repo,
+      ref: notice.ref,
+      environment: notice.environment,
+      per_page: 1,
+    });
     let deploymentId = existing.data[0]?.id;
     if (deploymentId === undefined) {
       const created = await this.octokit.rest.repos.createDeployment({
@@ -24,9 +30,18 @@ export class OctokitGithubDeployments implements GithubDeployments {
         production_environment: notice.environment.startsWith('prod'),
         description: 'Flightplan',
       });
-      if (!('id' in created.data)) throw new Error(`GitHub refused the deployment for ${notice.repository}@${notice.ref}: ${created.data.message ?? ''}`);
+      if (!('id' in created.data))
+        throw new Error(
+          `GitHub refused the deployment for ${notice.repository}@${notice.ref}: ${created.data.message ?? ''}`,
+        );
       deploymentId = created.data.id;
     }
-    await this.octokit.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: deploymentId, state: notice.state, description: notice.description });
+    await this.octokit.rest.repos.createDeploymentStatus({
+      owner,
+      repo,
+      deployment_id: deploymentId,
+      state: notice.state,
+      description: notice.description,
+    });
   }
 }

@@ -14,7 +14,12 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { TaskTokenExpiredError } from '../../errors.js';
-import type { ExecutionDescription, ExecutionHistoryEvent, StateMachineName, WorkflowEngine } from '../../ports/index.js';
+import type {
+  ExecutionDescription,
+  ExecutionHistoryEvent,
+  StateMachineName,
+  WorkflowEngine,
+} from '../../ports/index.js';
 
 /** Step Functions Standard. Execution names are deterministic, so a repeated start finds the first. */
 export class SfnWorkflowEngine implements WorkflowEngine {
@@ -27,11 +32,14 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     const stateMachineArn = this.stateMachineArns[stateMachine];
     if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
     try {
-      const result = await this.client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      const result = await this.client.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
       return { executionArn: result.executionArn ?? executionArnFor(stateMachineArn, name), alreadyStarted: false };
     } catch (error) {
       // Names are never reused, even after the execution ended: the request was already served.
-      if (error instanceof ExecutionAlreadyExists) return { executionArn: executionArnFor(stateMachineArn, name), alreadyStarted: true };
+      if (error instanceof ExecutionAlreadyExists)
+        return { executionArn: executionArnFor(stateMachineArn, name), alreadyStarted: true };
       throw error;
     }
   }
@@ -48,7 +56,9 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     return this.signal(new SendTaskHeartbeatCommand({ taskToken }));
   }
 
-  private async signal(command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand): Promise<void> {
+  private async signal(
+    command: SendTaskSuccessCommand | SendTaskFailureCommand | SendTaskHeartbeatCommand,
+  ): Promise<void> {
     try {
       await this.client.send(command as SendTaskSuccessCommand);
     } catch (error) {
@@ -63,7 +73,10 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     await this.client.send(new StopExecutionCommand({ executionArn, error, cause }));
   }
 
-  async executionHistory(stateMachine: StateMachineName, name: string): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined> {
+  async executionHistory(
+    stateMachine: StateMachineName,
+    name: string,
+  ): Promise<{ execution: ExecutionDescription; events: ExecutionHistoryEvent[] } | undefined> {
     const stateMachineArn = this.stateMachineArns[stateMachine];
     if (!stateMachineArn) throw new Error(`This function was not given the ARN of the ${stateMachine} state machine`);
     const executionArn = executionArnFor(stateMachineArn, name);
@@ -72,8 +85,16 @@ export class SfnWorkflowEngine implements WorkflowEngine {
     const events: ExecutionHistoryEvent[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.client.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
-      for (const event of page.events ?? []) events.push({ ...event, id: event.id ?? 0, type: event.type ?? '', timestamp: (event.timestamp ?? new Date(0)).toISOString() });
+      const page = await this.client.send(
+        new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+      );
+      for (const event of page.events ?? [])
+        events.push({
+          ...event,
+          id: event.id ?? 0,
+          type: event.type ?? '',
+          timestamp: (event.timestamp ?? new Date(0)).toISOString(),
+        });
       nextToken = page.nextToken;
     } while (nextToken);
     return { execution, events };

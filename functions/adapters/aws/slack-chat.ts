@@ -14,12 +14,15 @@ export class SlackChat implements Chat {
 
   async post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {
     const message = absoluteLinks(unresolved, this.portalUrl);
-    const result = await (await this.client()).chat.postMessage({
+    const result = await (
+      await this.client()
+    ).chat.postMessage({
       channel: message.channel,
       text: message.urgent ? `<!here> ${message.text}` : message.text,
       ...(message.blocks ? { blocks: message.blocks as never } : {}),
     });
-    if (!result.ok || !result.ts || !result.channel) throw new Error(`Slack chat.postMessage failed: ${result.error ?? 'no ts'}`);
+    if (!result.ok || !result.ts || !result.channel)
+      throw new Error(`Slack chat.postMessage failed: ${result.error ?? 'no ts'}`);
     return { channel: result.channel, ts: result.ts };
   }
 
@@ -48,7 +51,9 @@ export class SlackChat implements Chat {
 
   async update(channel: string, ts: string, unresolved: Omit<ChatMessage, 'channel'>): Promise<void> {
     const message = absoluteLinks(unresolved, this.portalUrl);
-    const result = await (await this.client()).chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) });
+    const result = await (
+      await this.client()
+    ).chat.update({ channel, ts, text: message.text, ...(message.blocks ? { blocks: message.blocks as never } : {}) });
     if (!result.ok) throw new Error(`Slack chat.update failed: ${result.error ?? 'unknown'}`);
   }
 }

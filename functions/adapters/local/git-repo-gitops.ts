@@ -15,22 +15,35 @@ export class GitRepoGitOps implements GitOpsRepo {
 
   init(): Promise<void> {
     return this.repository.init(
-      [{ path: 'README.md', content: '# GitOps repository\n\nArgo CD deploys what is here. Flightplan commits image digests under apps/.\n' }],
+      [
+        {
+          path: 'README.md',
+          content:
+            '# GitOps repository\n\nArgo CD deploys what is here. Flightplan commits image digests under apps/.\n',
+        },
+      ],
       'Initialise the GitOps repository',
     );
   }
 
   async readImageDigest(target: GitOpsTarget): Promise<string | null> {
     try {
-      return parseImageDigest(await readFile(join(this.directory, manifestPath(target.service, target.environment, target.region)), 'utf8'));
+      return parseImageDigest(
+        await readFile(join(this.directory, manifestPath(target.service, target.environment, target.region)), 'utf8'),
+      );
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
   }
 
-  commitImageDigest(target: GitOpsTarget & { imageRepository: string; digest: string; message: string }): Promise<{ revision: string }> {
-    return this.repository.commitFiles([{ path: manifestPath(target.service, target.environment, target.region), content: renderImageManifest(target) }], target.message);
+  commitImageDigest(
+    target: GitOpsTarget & { imageRepository: string; digest: string; message: string },
+  ): Promise<{ revision: string }> {
+    return this.repository.commitFiles(
+      [{ path: manifestPath(target.service, target.environment, target.region), content: renderImageManifest(target) }],
+      target.message,
+    );
   }
 
   commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }> {
@@ -47,7 +60,10 @@ export class GitRepoGitOps implements GitOpsRepo {
     const range = since ? `${since}..HEAD` : 'HEAD';
     const log = await this.repository.git('log', '--reverse', '--format=%H', '--name-only', range, '--', 'apps');
     const changes: { revision: string; paths: string[] }[] = [];
-    for (const line of log.split('\n').map((text) => text.trim()).filter(Boolean)) {
+    for (const line of log
+      .split('\n')
+      .map((text) => text.trim())
+      .filter(Boolean)) {
       if (/^[0-9a-f]{40}$/u.test(line)) changes.push({ revision: line, paths: [] });
       else changes.at(-1)?.paths.push(line);
     }

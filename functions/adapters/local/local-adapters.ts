@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { ENV, LOCAL_DEFAULTS, optionalEnv } from '../../config.js';
 import { SimulatedTraffic, type TrafficShape } from './simulated-traffic.js';
-import type { ArtifactRegistry, Clock, GitOpsTarget, HealthSignals, HealthSource, MetricsRecorder, SecretName, SecretsProvider } from '../../ports/index.js';
+import type {
+  ArtifactRegistry,
+  Clock,
+  GitOpsTarget,
+  HealthSignals,
+  HealthSource,
+  MetricsRecorder,
+  SecretName,
+  SecretsProvider,
+} from '../../ports/index.js';
 
 /** Every tag exists and always maps to the same digest, as if CI had pushed it. */
 export class DeterministicArtifactRegistry implements ArtifactRegistry {
@@ -17,7 +26,8 @@ export interface SimulatedHealth {
   requestCount?: number;
 }
 
-const targetKey = (target: { service: string; environment: string; region: string }) => `${target.service}/${target.environment}/${target.region}`;
+const targetKey = (target: { service: string; environment: string; region: string }) =>
+  `${target.service}/${target.environment}/${target.region}`;
 
 /**
  * What `POST /local/sim/health` and `POST /local/sim/alarm` scripted. Unscripted services are
@@ -64,7 +74,9 @@ export class HealthSimulator implements HealthSource {
       p99Ms: shape.p99Ms,
       requestCount: shape.requestsPerWindow,
       // As CloudWatchHealthSource reads them: alarms named `{service}-{environment}-…` only.
-      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])].filter((name) => name.startsWith(`${target.service}-${target.environment}-`)),
+      alarmsInAlarm: [...(this.alarms.get(`${target.service}/${target.region}`) ?? [])].filter((name) =>
+        name.startsWith(`${target.service}-${target.environment}-`),
+      ),
     });
   }
 
@@ -86,7 +98,12 @@ export class HealthSimulator implements HealthSource {
 
 /** Metrics kept in memory: what the dashboard would show, readable by tests and benchmarks. */
 export class RecordingMetrics implements MetricsRecorder {
-  readonly points: { name: string; value: number; unit: 'Count' | 'Milliseconds'; dimensions: Record<string, string> }[] = [];
+  readonly points: {
+    name: string;
+    value: number;
+    unit: 'Count' | 'Milliseconds';
+    dimensions: Record<string, string>;
+  }[] = [];
 
   count(name: string, dimensions: Record<string, string>): void {
     this.points.push({ name, value: 1, unit: 'Count', dimensions });
@@ -95,7 +112,6 @@ export class RecordingMetrics implements MetricsRecorder {
   milliseconds(name: string, value: number, dimensions: Record<string, string>): void {
     this.points.push({ name, value, unit: 'Milliseconds', dimensions });
   }
-
 }
 
 /** Local secrets come from the environment, with the documented defaults. */

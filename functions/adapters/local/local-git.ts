@@ -79,13 +79,19 @@ export class LocalGitRepository {
         }
       }
       await this.git('add', '--all');
-      const env: Record<string, string> = author ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email } : {};
+      const env: Record<string, string> = author
+        ? { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email }
+        : {};
       await this.git({ env }, 'commit', '--quiet', '--allow-empty', '-m', message);
       const revision = await this.head();
       const status = before
         ? await this.git('diff', '--name-status', '--no-renames', before, revision)
         : await this.git('show', '--name-status', '--no-renames', '--format=', revision);
-      const paths = (letter: string) => status.split('\n').filter((line) => line.startsWith(`${letter}\t`)).map((line) => line.slice(2));
+      const paths = (letter: string) =>
+        status
+          .split('\n')
+          .filter((line) => line.startsWith(`${letter}\t`))
+          .map((line) => line.slice(2));
       return { before, revision, added: paths('A'), modified: paths('M'), removed: paths('D') };
     });
   }
@@ -140,7 +146,12 @@ export class LocalGitRepository {
     const options = typeof args[0] === 'object' ? args[0] : {};
     const gitArgs = args.filter((arg): arg is string => typeof arg === 'string');
     // The ceiling keeps git from walking up into an enclosing repository (the data directory often lives inside a checkout).
-    const env = { ...process.env, ...GIT_IDENTITY, GIT_CEILING_DIRECTORIES: resolve(this.directory, '..'), ...options.env };
+    const env = {
+      ...process.env,
+      ...GIT_IDENTITY,
+      GIT_CEILING_DIRECTORIES: resolve(this.directory, '..'),
+      ...options.env,
+    };
     if (options.input === undefined) return (await run('git', gitArgs, { cwd: this.directory, env })).stdout;
     return new Promise((resolveRun, reject) => {
       const child = execFile('git', gitArgs, { cwd: this.directory, env }, (error, stdout) => {

@@ -11,7 +11,9 @@ export interface RecordedMessage extends ChatMessage {
   history: Omit<ChatMessage, 'channel'>[];
 }
 
-type JournalLine = { op: 'post'; message: RecordedMessage } | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
+type JournalLine =
+  | { op: 'post'; message: RecordedMessage }
+  | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
 
 /**
  * Slack, recorded: what would have been posted, readable at GET /local/slack/messages, with links made absolute as SlackChat makes them. Given a
@@ -38,7 +40,12 @@ export class RecordingChat implements Chat {
     this.sequence = this.messages.length;
   }
 
-  addUser(user: { id: string; email?: string | undefined; name: string; isBot?: boolean | undefined }): ChatUserProfile {
+  addUser(user: {
+    id: string;
+    email?: string | undefined;
+    name: string;
+    isBot?: boolean | undefined;
+  }): ChatUserProfile {
     const profile = { id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false };
     this.users.set(user.id, profile);
     return profile;

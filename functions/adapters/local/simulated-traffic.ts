@@ -50,7 +50,9 @@ export function latencyDistribution(p99Ms: number): { shares: number[]; meanSeco
 
 type Labels = Record<string, string>;
 const labelText = (labels: Labels): string =>
-  `{${Object.entries(labels).map(([name, value]) => `${name}="${value.replace(/\\/gu, '\\\\').replace(/"/gu, '\\"').replace(/\n/gu, '\\n')}"`).join(',')}}`;
+  `{${Object.entries(labels)
+    .map(([name, value]) => `${name}="${value.replace(/\\/gu, '\\\\').replace(/"/gu, '\\"').replace(/\n/gu, '\\n')}"`)
+    .join(',')}}`;
 
 /**
  * Counters that grow as the simulated traffic would make them grow: a target serving
@@ -62,7 +64,10 @@ const labelText = (labels: Labels): string =>
 export class SimulatedTraffic {
   private readonly counters = new Map<string, { target: GitOpsTarget; counters: Counters }>();
 
-  constructor(private readonly windowSeconds: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly windowSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** From now on the target serves `shape`; what it served until now stays counted. */
   serve(target: GitOpsTarget, shape: TrafficShape): void {
@@ -73,7 +78,17 @@ export class SimulatedTraffic {
       existing.counters.shape = shape;
       return;
     }
-    this.counters.set(key, { target, counters: { shape, at: this.now(), requests: 0, errors: 0, buckets: Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0), sumSeconds: 0 } });
+    this.counters.set(key, {
+      target,
+      counters: {
+        shape,
+        at: this.now(),
+        requests: 0,
+        errors: 0,
+        buckets: Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0),
+        sumSeconds: 0,
+      },
+    });
   }
 
   exposition(): string {
@@ -82,14 +97,20 @@ export class SimulatedTraffic {
     for (const { target, counters } of this.counters.values()) {
       this.advance(counters);
       const labels = { service: target.service, environment: target.environment, region: target.region };
-      requests.push(`http_requests_total${labelText({ ...labels, code: '200' })} ${counters.requests - counters.errors}`);
+      requests.push(
+        `http_requests_total${labelText({ ...labels, code: '200' })} ${counters.requests - counters.errors}`,
+      );
       requests.push(`http_requests_total${labelText({ ...labels, code: '500' })} ${counters.errors}`);
       let cumulative = 0;
       LATENCY_BUCKETS_SECONDS.forEach((bound, index) => {
         cumulative += counters.buckets[index] ?? 0;
-        histogram.push(`http_request_duration_seconds_bucket${labelText({ ...labels, le: String(bound) })} ${cumulative}`);
+        histogram.push(
+          `http_request_duration_seconds_bucket${labelText({ ...labels, le: String(bound) })} ${cumulative}`,
+        );
       });
-      histogram.push(`http_request_duration_seconds_bucket${labelText({ ...labels, le: '+Inf' })} ${counters.requests}`);
+      histogram.push(
+        `http_request_duration_seconds_bucket${labelText({ ...labels, le: '+Inf' })} ${counters.requests}`,
+      );
       histogram.push(`http_request_duration_seconds_sum${labelText(labels)} ${counters.sumSeconds}`);
       histogram.push(`http_request_duration_seconds_count${labelText(labels)} ${counters.requests}`);
     }
@@ -112,6 +133,8 @@ export class SimulatedTraffic {
     counters.requests += served;
     counters.errors += served * counters.shape.errorRate;
     counters.sumSeconds += served * meanSeconds;
-    shares.forEach((share, index) => { counters.buckets[index] = (counters.buckets[index] ?? 0) + served * share; });
+    shares.forEach((share, index) => {
+      counters.buckets[index] = (counters.buckets[index] ?? 0) + served * share;
+    });
   }
 }

@@ -27,7 +27,10 @@ const answerSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
     data: z.discriminatedUnion('resultType', [
-      z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sampleSchema })) }),
+      z.object({
+        resultType: z.literal('vector'),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sampleSchema })),
+      }),
       z.object({ resultType: z.literal('scalar'), result: sampleSchema }),
     ]),
   }),
@@ -73,7 +76,10 @@ export class PrometheusHealthSource implements HealthSource {
   }
 
   async observe(target: GitOpsTarget): Promise<HealthSignals> {
-    const [alarms, ...outcomes] = await Promise.all([this.options.alarms.observe(target), ...SIGNALS.map((signal) => this.query(this.promql(signal, target)))]);
+    const [alarms, ...outcomes] = await Promise.all([
+      this.options.alarms.observe(target),
+      ...SIGNALS.map((signal) => this.query(this.promql(signal, target))),
+    ]);
     const signals: HealthSignals = { alarmsInAlarm: alarms.alarmsInAlarm };
     const unavailable: UnavailableSignals = {};
     SIGNALS.forEach((signal, index) => {
@@ -93,12 +99,17 @@ export class PrometheusHealthSource implements HealthSource {
     try {
       const headers = { accept: 'application/json', ...(await this.options.authorize?.({ url, method: 'GET' })) };
       // One deadline for the whole exchange, body included: a slow backend must not hold the gate.
-      const response = await this.fetch(url, { method: 'GET', headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      const response = await this.fetch(url, {
+        method: 'GET',
+        headers,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
       status = response.status;
       text = await response.text();
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') return { unavailable: `Prometheus did not answer within ${this.options.timeoutMs / 1000} s` };
+      if (name === 'TimeoutError' || name === 'AbortError')
+        return { unavailable: `Prometheus did not answer within ${this.options.timeoutMs / 1000} s` };
       return { unavailable: `Prometheus could not be queried: ${(error as Error).message}` };
     }
     let answer: z.infer<typeof answerSchema>;
@@ -107,11 +118,13 @@ export class PrometheusHealthSource implements HealthSource {
     } catch {
       return { unavailable: `Prometheus answered HTTP ${status} with no query result` };
     }
-    if (answer.status === 'error') return { unavailable: `PromQL ${answer.errorType ?? 'error'}: ${answer.error ?? `HTTP ${status}`}` };
+    if (answer.status === 'error')
+      return { unavailable: `PromQL ${answer.errorType ?? 'error'}: ${answer.error ?? `HTTP ${status}`}` };
     const { data } = answer;
     if (data.resultType === 'scalar') return this.valueOf(data.result[1]);
     if (data.result.length === 0) return { absent: true };
-    if (data.result.length > 1) return { unavailable: `the query returned ${data.result.length} series; it must aggregate to one` };
+    if (data.result.length > 1)
+      return { unavailable: `the query returned ${data.result.length} series; it must aggregate to one` };
     return this.valueOf(data.result[0]?.value[1] ?? 'NaN');
   }
 

@@ -1,6 +1,12 @@
 import { JsonCodec2 } from '@aws-sdk/core/protocols';
 import type { $Schema, $SchemaRef, StaticOperationSchema } from '@smithy/types';
-import { jsonResponse, serveOnLoopback, type RunningService, type ServiceRequest, type ServiceResponse } from './http.js';
+import {
+  jsonResponse,
+  serveOnLoopback,
+  type RunningService,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './http.js';
 
 /** Who called, from the SigV4 `Authorization` header the SDK signs every request with. */
 export interface AwsCaller {
@@ -42,7 +48,8 @@ export interface AwsOperation<Input, Output> {
 }
 
 /** Keeps each operation's input and output types together while the table stays heterogeneous. */
-export const operation = <Input, Output>(spec: AwsOperation<Input, Output>): AwsOperation<unknown, unknown> => spec as AwsOperation<unknown, unknown>;
+export const operation = <Input, Output>(spec: AwsOperation<Input, Output>): AwsOperation<unknown, unknown> =>
+  spec as AwsOperation<unknown, unknown>;
 
 export interface AwsJsonServiceOptions {
   /** `secretsmanager`: the prefix of IAM actions. */
@@ -80,21 +87,45 @@ export function serveAwsJson(options: AwsJsonServiceOptions): Promise<RunningSer
         throw error;
       }
     },
-    { ...(options.port === undefined ? {} : { port: options.port }), ...(options.onError ? { onError: options.onError } : {}) },
+    {
+      ...(options.port === undefined ? {} : { port: options.port }),
+      ...(options.onError ? { onError: options.onError } : {}),
+    },
   );
 }
 
-async function dispatch(request: ServiceRequest, options: AwsJsonServiceOptions, codec: JsonCodec2): Promise<ServiceResponse> {
+async function dispatch(
+  request: ServiceRequest,
+  options: AwsJsonServiceOptions,
+  codec: JsonCodec2,
+): Promise<ServiceResponse> {
   const target = request.headers['x-amz-target'];
-  const name = typeof target === 'string' && target.startsWith(`${options.targetPrefix}.`) ? target.slice(options.targetPrefix.length + 1) : undefined;
+  const name =
+    typeof target === 'string' && target.startsWith(`${options.targetPrefix}.`)
+      ? target.slice(options.targetPrefix.length + 1)
+      : undefined;
   const spec = name === undefined ? undefined : options.operations[name];
-  if (request.method !== 'POST' || !name || !spec) throw new AwsServiceError('UnknownOperationException', `Unsupported operation ${String(target)}`, 400, 'UnknownOperation');
+  if (request.method !== 'POST' || !name || !spec)
+    throw new AwsServiceError(
+      'UnknownOperationException',
+      `Unsupported operation ${String(target)}`,
+      400,
+      'UnknownOperation',
+    );
   const caller = callerOf(request);
-  if (!caller) throw new AwsServiceError('MissingAuthenticationTokenException', 'Request is missing a SigV4 Authorization header', 403, 'MissingAuthenticationToken');
+  if (!caller)
+    throw new AwsServiceError(
+      'MissingAuthenticationTokenException',
+      'Request is missing a SigV4 Authorization header',
+      403,
+      'MissingAuthenticationToken',
+    );
   const [, , , , inputRef, outputRef] = spec.schema;
   const inputSchema = resolveSchema(inputRef);
   const outputSchema = resolveSchema(outputRef);
-  const input: unknown = await codec.createDeserializer().read(inputSchema, request.body.length > 0 ? request.body.toString('utf8') : '{}');
+  const input: unknown = await codec
+    .createDeserializer()
+    .read(inputSchema, request.body.length > 0 ? request.body.toString('utf8') : '{}');
   const action = `${options.iamPrefix}:${name}`;
   const resources = spec.resources?.(input, caller) ?? ['*'];
   const denied = await options.authorize?.({ ...caller, action, resources });
@@ -102,7 +133,10 @@ async function dispatch(request: ServiceRequest, options: AwsJsonServiceOptions,
   const output = await spec.handle(input, caller);
   const serializer = codec.createSerializer();
   serializer.write(outputSchema, output ?? {});
-  const contentType = typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : 'application/x-amz-json-1.1';
+  const contentType =
+    typeof request.headers['content-type'] === 'string'
+      ? request.headers['content-type']
+      : 'application/x-amz-json-1.1';
   return { status: 200, headers: { 'content-type': contentType }, body: serializer.flush() };
 }
 
@@ -111,8 +145,14 @@ const resolveSchema = (ref: $SchemaRef): $Schema => (typeof ref === 'function' ?
 
 function errorResponse(request: ServiceRequest, error: AwsServiceError): ServiceResponse {
   const queryMode = request.headers['x-amzn-query-mode'] === 'true';
-  return jsonResponse(error.status, { __type: error.type, message: error.message }, {
-    'x-amzn-errortype': error.type,
-    ...(queryMode && error.queryCode ? { 'x-amzn-query-error': `${error.queryCode};${error.status >= 500 ? 'Receiver' : 'Sender'}` } : {}),
-  });
+  return jsonResponse(
+    error.status,
+    { __type: error.type, message: error.message },
+    {
+      'x-amzn-errortype': error.type,
+      ...(queryMode && error.queryCode
+        ? { 'x-amzn-query-error': `${error.queryCode};${error.status >= 500 ? 'Receiver' : 'Sender'}` }
+        : {}),
+    },
+  );
 }

@@ -68,7 +68,10 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
         resources: () => ['*'],
         handle: async (input, caller) => {
           const wantsMetricAlarms = !input.AlarmTypes || input.AlarmTypes.includes('MetricAlarm');
-          const alarms = wantsMetricAlarms && input.StateValue !== 'OK' && input.StateValue !== 'INSUFFICIENT_DATA' ? await simulatedAlarms(health, input, caller.region) : [];
+          const alarms =
+            wantsMetricAlarms && input.StateValue !== 'OK' && input.StateValue !== 'INSUFFICIENT_DATA'
+              ? await simulatedAlarms(health, input, caller.region)
+              : [];
           return {
             MetricAlarms: alarms.map((alarmName): MetricAlarm => ({
               AlarmName: alarmName,
@@ -89,7 +92,8 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
           const results = await Promise.all(
             (input.MetricDataQueries ?? []).map(async (query) => {
               const metric = query.MetricStat?.Metric;
-              const dimension = (name: string) => metric?.Dimensions?.find((candidate) => candidate.Name === name)?.Value;
+              const dimension = (name: string) =>
+                metric?.Dimensions?.find((candidate) => candidate.Name === name)?.Value;
               const environment = environmentSchema.safeParse(dimension('Environment'));
               const service = dimension('Service');
               const signal = metric?.MetricName === undefined ? undefined : SIGNAL_OF_METRIC[metric.MetricName];
@@ -98,7 +102,13 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
                   ? (await health.observe({ service, environment: environment.data, region: caller.region }))[signal]
                   : undefined;
               const value = typeof observed === 'number' ? observed : undefined;
-              return { Id: query.Id, Label: query.Label ?? metric?.MetricName, StatusCode: 'Complete' as const, Timestamps: value === undefined ? [] : [at], Values: value === undefined ? [] : [value] };
+              return {
+                Id: query.Id,
+                Label: query.Label ?? metric?.MetricName,
+                StatusCode: 'Complete' as const,
+                Timestamps: value === undefined ? [] : [at],
+                Values: value === undefined ? [] : [value],
+              };
             }),
           );
           return { MetricDataResults: results, Messages: [] };
@@ -124,10 +134,16 @@ export async function startCloudWatch(options: CloudWatchOptions = {}): Promise<
  * environment (`{service}-{environment}-…`), as `npm start` reads them. Names asked for
  * explicitly are answered when they are in ALARM there.
  */
-async function simulatedAlarms(health: HealthSimulator, input: DescribeAlarmsCommandInput, region: string): Promise<string[]> {
+async function simulatedAlarms(
+  health: HealthSimulator,
+  input: DescribeAlarmsCommandInput,
+  region: string,
+): Promise<string[]> {
   const match = ALARM_PREFIX.exec(input.AlarmNamePrefix ?? '');
   const environment = environmentSchema.safeParse(match?.[2]);
   if (!match?.[1] || !environment.success) return [];
   const { alarmsInAlarm } = await health.observe({ service: match[1], environment: environment.data, region });
-  return input.AlarmNames && input.AlarmNames.length > 0 ? alarmsInAlarm.filter((name) => input.AlarmNames?.includes(name)) : alarmsInAlarm;
+  return input.AlarmNames && input.AlarmNames.length > 0
+    ? alarmsInAlarm.filter((name) => input.AlarmNames?.includes(name))
+    : alarmsInAlarm;
 }

@@ -1,4 +1,8 @@
-import { DescribeImages$, type DescribeImagesCommandInput, type DescribeImagesCommandOutput } from '@aws-sdk/client-ecr';
+import {
+  DescribeImages$,
+  type DescribeImagesCommandInput,
+  type DescribeImagesCommandOutput,
+} from '@aws-sdk/client-ecr';
 import { DeterministicArtifactRegistry } from '../../../functions/adapters/local/local-adapters.js';
 import { AwsServiceError, operation, serveAwsJson, type AwsCallAuthorizer } from './aws-json-rpc.js';
 import type { RunningService } from './http.js';
@@ -32,7 +36,9 @@ export async function startEcr(options: EcrOptions = {}): Promise<RunningEcr> {
     operations: {
       DescribeImages: operation<DescribeImagesCommandInput, Omit<DescribeImagesCommandOutput, '$metadata'>>({
         schema: DescribeImages$,
-        resources: (input, caller) => [`arn:aws:ecr:${caller.region}:${input.registryId ?? defaultAccount}:repository/${input.repositoryName ?? ''}`],
+        resources: (input, caller) => [
+          `arn:aws:ecr:${caller.region}:${input.registryId ?? defaultAccount}:repository/${input.repositoryName ?? ''}`,
+        ],
         handle: async (input, caller) => {
           const account = input.registryId ?? defaultAccount;
           const repositoryName = input.repositoryName ?? '';
@@ -41,7 +47,10 @@ export async function startEcr(options: EcrOptions = {}): Promise<RunningEcr> {
           for (const imageId of input.imageIds ?? []) {
             const tag = imageId.imageTag;
             if (tag === undefined || withheld.has(`${repositoryName}:${tag}`)) {
-              throw new AwsServiceError('ImageNotFoundException', `The image with imageId {imageDigest:'${imageId.imageDigest ?? 'null'}', imageTag:'${tag ?? 'null'}'} does not exist within the repository with name '${repositoryName}' in the registry with id '${account}'`);
+              throw new AwsServiceError(
+                'ImageNotFoundException',
+                `The image with imageId {imageDigest:'${imageId.imageDigest ?? 'null'}', imageTag:'${tag ?? 'null'}'} does not exist within the repository with name '${repositoryName}' in the registry with id '${account}'`,
+              );
             }
             imageDetails.push({
               registryId: account,
@@ -62,7 +71,11 @@ export async function startEcr(options: EcrOptions = {}): Promise<RunningEcr> {
   });
   return {
     ...running,
-    withhold: (repositoryName, tag) => { withheld.add(`${repositoryName}:${tag}`); },
-    push: (repositoryName, tag) => { withheld.delete(`${repositoryName}:${tag}`); },
+    withhold: (repositoryName, tag) => {
+      withheld.add(`${repositoryName}:${tag}`);
+    },
+    push: (repositoryName, tag) => {
+      withheld.delete(`${repositoryName}:${tag}`);
+    },
   };
 }

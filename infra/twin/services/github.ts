@@ -4,11 +4,21 @@ import { join } from 'node:path';
 import { jwtVerify } from 'jose';
 import { z } from 'zod';
 import { GitRepoGitOps } from '../../../functions/adapters/local/git-repo-gitops.js';
-import { GithubSimulator, type SimulatedGithubDeployment, type SimulatedPullRequest } from '../../../functions/adapters/local/github-simulator.js';
+import {
+  GithubSimulator,
+  type SimulatedGithubDeployment,
+  type SimulatedPullRequest,
+} from '../../../functions/adapters/local/github-simulator.js';
 import type { LocalGitRepository } from '../../../functions/adapters/local/local-git.js';
 import { LOCAL_DEFAULTS, selfServiceSettingsFrom } from '../../../functions/config.js';
 import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from '../../local/github-payloads.js';
-import { jsonResponse, serveOnLoopback, type RunningService, type ServiceRequest, type ServiceResponse } from './http.js';
+import {
+  jsonResponse,
+  serveOnLoopback,
+  type RunningService,
+  type ServiceRequest,
+  type ServiceResponse,
+} from './http.js';
 
 export interface GithubOptions {
   /** Where the repositories live, one git repository per owner/name (GithubSimulator's layout). */
@@ -42,9 +52,15 @@ export interface RunningGithub extends RunningService {
   /** `GET /local/github/pull-requests` as `npm start` answers it: `{ items }`. */
   listPullRequests(query: unknown): { items: SimulatedPullRequest[] };
   /** `POST /local/github/pull-requests/{number}/merge`: merges, then delivers `pull_request` closed and the apply's `workflow_run`. */
-  mergePullRequest(number: number, body: unknown): Promise<{ pullRequest: SimulatedPullRequest; deliveries: WebhookDeliveryResult[] }>;
+  mergePullRequest(
+    number: number,
+    body: unknown,
+  ): Promise<{ pullRequest: SimulatedPullRequest; deliveries: WebhookDeliveryResult[] }>;
   /** `POST /local/github/pull-requests/{number}/close`: closes unmerged, then delivers `pull_request` closed. */
-  closePullRequest(number: number, body: unknown): Promise<{ pullRequest: SimulatedPullRequest; deliveries: WebhookDeliveryResult[] }>;
+  closePullRequest(
+    number: number,
+    body: unknown,
+  ): Promise<{ pullRequest: SimulatedPullRequest; deliveries: WebhookDeliveryResult[] }>;
   deployments(): SimulatedGithubDeployment[];
   /** Every REST call received, with its answer's status, oldest first. */
   calls: { method: string; path: string; status: number }[];
@@ -57,7 +73,10 @@ export interface WebhookDeliveryResult {
 }
 
 /** The local controls' bodies, as `npm start` takes them. */
-const pullRequestQuerySchema = z.object({ repository: z.string().min(1).optional(), state: z.enum(['open', 'merged', 'closed']).optional() });
+const pullRequestQuerySchema = z.object({
+  repository: z.string().min(1).optional(),
+  state: z.enum(['open', 'merged', 'closed']).optional(),
+});
 const mergeSchema = z.object({
   repository: z.string().min(1).optional(),
   by: z.string().min(1).default('carol'),
@@ -86,7 +105,11 @@ class GithubApiError extends Error {
 const notFound = () => new GithubApiError(404, 'Not Found');
 
 type Body = Record<string, unknown>;
-type Route = { method: string; pattern: RegExp; handle: (params: string[], request: ServiceRequest, body: Body) => Promise<ServiceResponse> };
+type Route = {
+  method: string;
+  pattern: RegExp;
+  handle: (params: string[], request: ServiceRequest, body: Body) => Promise<ServiceResponse>;
+};
 
 /**
  * GitHub's REST API as the functions' Octokit adapters call it, over the same git repositories
@@ -97,7 +120,10 @@ type Route = { method: string; pattern: RegExp; handle: (params: string[], reque
  */
 export async function startGithub(options: GithubOptions): Promise<RunningGithub> {
   // @octokit/auth-app reads the installation id as a number and refuses 0, so every GitHub call of the functions would fail.
-  if (!Number(options.installationId)) throw new Error(`The GitHub App installation id "${options.installationId}" is 0 to Octokit; synthesize with -c flightplan:githubAppInstallationId=<a non-zero id>`);
+  if (!Number(options.installationId))
+    throw new Error(
+      `The GitHub App installation id "${options.installationId}" is 0 to Octokit; synthesize with -c flightplan:githubAppInstallationId=<a non-zero id>`,
+    );
   const selfService = selfServiceSettingsFrom(process.env);
   const terraformRepository = options.terraformRepository ?? selfService.terraformRepository;
   const terraformApplyWorkflow = options.terraformApplyWorkflow ?? selfService.terraformApplyWorkflow;
@@ -106,13 +132,18 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
   await simulator.open(
     options.repositories ?? [
       // As npm start: the demo's service repositories come in by push (POST /local/github/repositories/…/commits).
-      { repository: terraformRepository, readme: '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n' },
+      {
+        repository: terraformRepository,
+        readme:
+          '# Terraform\n\nOne file per resource at {account}/{env}/{region}/{type}/{service}/{name}.tf, added by Flightplan pull requests. Merging applies.\n',
+      },
     ],
   );
   const gitops = new GitRepoGitOps(simulator.directoryOf(gitopsRepository));
   await gitops.init();
 
-  const privateKey = typeof options.appPrivateKey === 'function' ? options.appPrivateKey : () => options.appPrivateKey as string;
+  const privateKey =
+    typeof options.appPrivateKey === 'function' ? options.appPrivateKey : () => options.appPrivateKey as string;
   let publicKey: { pem: string; key: KeyObject } | undefined;
   const appPublicKey = (): KeyObject => {
     const pem = privateKey();
@@ -120,7 +151,10 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     return publicKey.key;
   };
   const tokens = new Map<string, number>();
-  const deploymentDetails = new Map<number, { description: string; production: boolean; transient: boolean; createdAt: string }>();
+  const deploymentDetails = new Map<
+    number,
+    { description: string; production: boolean; transient: boolean; createdAt: string }
+  >();
   const calls: RunningGithub['calls'] = [];
   let baseUrl = '';
   let runId = Date.now() % 1_000_000;
@@ -156,7 +190,12 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       html_url: pullRequest.url,
       url: `${baseUrl}/repos/${pullRequest.repository}/pulls/${pullRequest.number}`,
       user: BOT,
-      head: { label: `${owner}:${pullRequest.branch}`, ref: pullRequest.branch, sha: pullRequest.headSha, repo: repositoryJson(pullRequest.repository) },
+      head: {
+        label: `${owner}:${pullRequest.branch}`,
+        ref: pullRequest.branch,
+        sha: pullRequest.headSha,
+        repo: repositoryJson(pullRequest.repository),
+      },
       base: { label: `${owner}:main`, ref: 'main', repo: repositoryJson(pullRequest.repository) },
       merged: pullRequest.state === 'merged',
       merge_commit_sha: pullRequest.mergeCommitSha ?? null,
@@ -193,7 +232,11 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       committer: commit.committer,
       message: commit.message,
       tree: { sha: commit.tree, url: `${baseUrl}/repos/${fullName}/git/trees/${commit.tree}` },
-      parents: commit.parents.map((parent) => ({ sha: parent, url: `${baseUrl}/repos/${fullName}/git/commits/${parent}`, html_url: `https://github.com/${fullName}/commit/${parent}` })),
+      parents: commit.parents.map((parent) => ({
+        sha: parent,
+        url: `${baseUrl}/repos/${fullName}/git/commits/${parent}`,
+        html_url: `https://github.com/${fullName}/commit/${parent}`,
+      })),
       verification: { verified: false, reason: 'unsigned', signature: null, payload: null },
     };
   };
@@ -217,7 +260,13 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
           jsonResponse(201, {
             token,
             expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/u, 'Z'),
-            permissions: { contents: 'write', pull_requests: 'write', deployments: 'write', administration: 'write', metadata: 'read' },
+            permissions: {
+              contents: 'write',
+              pull_requests: 'write',
+              deployments: 'write',
+              administration: 'write',
+              metadata: 'read',
+            },
             repository_selection: 'all',
           }),
         );
@@ -249,12 +298,22 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const name = requiredField(body, 'name');
         const fullName = `${owner}/${name}`;
         if (simulator.gitRepository(fullName).exists()) {
-          throw new GithubApiError(422, 'Repository creation failed.', [{ resource: 'Repository', code: 'custom', field: 'name', message: 'name already exists on this account' }]);
+          throw new GithubApiError(422, 'Repository creation failed.', [
+            { resource: 'Repository', code: 'custom', field: 'name', message: 'name already exists on this account' },
+          ]);
         }
         // The generated repository has no topics yet: the code host sets its mark with PUT …/topics.
-        await simulator.createRepository({ template: `${templateOwner}/${templateName}`, repository: fullName, description: stringField(body, 'description') ?? '', mark: '' });
+        await simulator.createRepository({
+          template: `${templateOwner}/${templateName}`,
+          repository: fullName,
+          description: stringField(body, 'description') ?? '',
+          mark: '',
+        });
         await simulator.setTopics(fullName, []);
-        return jsonResponse(201, { ...repositoryJson(fullName), description: stringField(body, 'description') ?? null });
+        return jsonResponse(201, {
+          ...repositoryJson(fullName),
+          description: stringField(body, 'description') ?? null,
+        });
       },
     },
     {
@@ -274,7 +333,8 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const { name: fullName, git } = repository(owner, name);
         const ref = requiredField(body, 'ref');
         const sha = requiredField(body, 'sha');
-        if (!/^refs\/[^/]+\/.+/u.test(ref)) throw new GithubApiError(422, 'Reference name must start with \'refs/\' and have at least two slashes.');
+        if (!/^refs\/[^/]+\/.+/u.test(ref))
+          throw new GithubApiError(422, "Reference name must start with 'refs/' and have at least two slashes.");
         return git.serialized(async () => {
           if (!(await isCommit(git, sha))) throw new GithubApiError(422, 'Object does not exist');
           if (await resolveRef(git, ref)) throw new GithubApiError(422, 'Reference already exists');
@@ -295,7 +355,8 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
           const current = await resolveRef(git, ref);
           if (!current) throw new GithubApiError(422, 'Reference does not exist');
           if (!(await isCommit(git, sha))) throw new GithubApiError(422, 'Object does not exist');
-          if (body['force'] !== true && !(await isAncestor(git, current, sha))) throw new GithubApiError(422, 'Update is not a fast forward');
+          if (body['force'] !== true && !(await isAncestor(git, current, sha)))
+            throw new GithubApiError(422, 'Update is not a fast forward');
           await git.git('update-ref', ref, sha, current);
           await syncWorkingTree(git, ref);
           return jsonResponse(200, refJson(fullName, ref, sha));
@@ -319,8 +380,19 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const parents = Array.isArray(body['parents']) ? body['parents'].map(String) : [];
         const message = requiredField(body, 'message');
         if ((await objectType(git, tree)) !== 'tree') throw new GithubApiError(422, 'Tree SHA does not exist');
-        for (const parent of parents) if (!(await isCommit(git, parent))) throw new GithubApiError(422, 'Parent SHA does not exist or is not a commit object');
-        const sha = (await git.git({ input: message }, 'commit-tree', tree, ...parents.flatMap((parent) => ['-p', parent]), '-F', '-')).trim();
+        for (const parent of parents)
+          if (!(await isCommit(git, parent)))
+            throw new GithubApiError(422, 'Parent SHA does not exist or is not a commit object');
+        const sha = (
+          await git.git(
+            { input: message },
+            'commit-tree',
+            tree,
+            ...parents.flatMap((parent) => ['-p', parent]),
+            '-F',
+            '-',
+          )
+        ).trim();
         return jsonResponse(201, await commitJson(fullName, git, sha));
       },
     },
@@ -341,11 +413,27 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const baseTree = stringField(body, 'base_tree');
-        if (baseTree !== undefined && (await objectType(git, baseTree)) === undefined) throw new GithubApiError(422, 'Invalid tree info');
-        const entries = z.array(z.object({ path: z.string().min(1), mode: z.enum(['100644', '100755', '120000']), type: z.literal('blob'), sha: z.string().nullable().optional(), content: z.string().optional() })).safeParse(body['tree']);
+        if (baseTree !== undefined && (await objectType(git, baseTree)) === undefined)
+          throw new GithubApiError(422, 'Invalid tree info');
+        const entries = z
+          .array(
+            z.object({
+              path: z.string().min(1),
+              mode: z.enum(['100644', '100755', '120000']),
+              type: z.literal('blob'),
+              sha: z.string().nullable().optional(),
+              content: z.string().optional(),
+            }),
+          )
+          .safeParse(body['tree']);
         if (!entries.success) throw new GithubApiError(422, 'Invalid tree info', entries.error.issues);
         const sha = await writeTree(git, baseTree, entries.data);
-        return jsonResponse(201, { sha, url: `${baseUrl}/repos/${fullName}/git/trees/${sha}`, tree: await listTree(git, sha), truncated: false });
+        return jsonResponse(201, {
+          sha,
+          url: `${baseUrl}/repos/${fullName}/git/trees/${sha}`,
+          tree: await listTree(git, sha),
+          truncated: false,
+        });
       },
     },
     {
@@ -356,7 +444,10 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const ref = request.url.searchParams.get('ref') ?? 'main';
         const commit = await resolveRef(git, ref.startsWith('refs/') ? ref : `${ref}^{commit}`);
         if (!commit) throw new GithubApiError(404, `No commit found for the ref ${ref}`);
-        const entry = path === '' ? { mode: '040000', type: 'tree', sha: (await readCommit(git, commit))?.tree ?? '', path: '' } : await treeEntry(git, commit, path);
+        const entry =
+          path === ''
+            ? { mode: '040000', type: 'tree', sha: (await readCommit(git, commit))?.tree ?? '', path: '' }
+            : await treeEntry(git, commit, path);
         if (!entry) throw notFound();
         const fileJson = (item: { type: string; sha: string; path: string }, size: number) => ({
           type: item.type === 'tree' ? 'dir' : 'file',
@@ -370,16 +461,29 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         });
         if (entry.type === 'tree') {
           const children = await listTree(git, entry.sha);
-          return jsonResponse(200, children.map((child) => fileJson({ ...child, path: path === '' ? child.path : `${path}/${child.path}` }, child.size ?? 0)));
+          return jsonResponse(
+            200,
+            children.map((child) =>
+              fileJson({ ...child, path: path === '' ? child.path : `${path}/${child.path}` }, child.size ?? 0),
+            ),
+          );
         }
         const content = await git.git('cat-file', 'blob', entry.sha);
         // Accept: application/vnd.github.raw (Octokit's mediaType format 'raw') answers the file itself, as GitHub does.
         if (/application\/vnd\.github(?:\.v3)?\.raw/u.test(request.headers['accept'] ?? '')) {
-          return { status: 200, headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' }, body: content };
+          return {
+            status: 200,
+            headers: { 'content-type': 'application/vnd.github.raw; charset=utf-8' },
+            body: content,
+          };
         }
         const base64 = Buffer.from(content, 'utf8').toString('base64');
         // GitHub wraps the base64 content at 60 characters; clients must cope with the newlines.
-        return jsonResponse(200, { ...fileJson(entry, Buffer.byteLength(content)), encoding: 'base64', content: `${base64.replace(/(.{60})/gu, '$1\n')}\n` });
+        return jsonResponse(200, {
+          ...fileJson(entry, Buffer.byteLength(content)),
+          encoding: 'base64',
+          content: `${base64.replace(/(.{60})/gu, '$1\n')}\n`,
+        });
       },
     },
     {
@@ -397,9 +501,12 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
           if (!head) throw new GithubApiError(404, `Branch ${branch} not found`);
           const existing = await treeEntry(git, head, path);
           if (existing && existing.type !== 'blob') throw new GithubApiError(422, `${path} is a directory`);
-          if (existing && expectedSha === undefined) throw new GithubApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
-          if (existing && expectedSha !== existing.sha) throw new GithubApiError(409, `${path} does not match ${expectedSha ?? ''}`);
-          if (!existing && expectedSha !== undefined) throw new GithubApiError(409, `${path} does not match ${expectedSha}`);
+          if (existing && expectedSha === undefined)
+            throw new GithubApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.');
+          if (existing && expectedSha !== existing.sha)
+            throw new GithubApiError(409, `${path} does not match ${expectedSha ?? ''}`);
+          if (!existing && expectedSha !== undefined)
+            throw new GithubApiError(409, `${path} does not match ${expectedSha}`);
           const headTree = (await readCommit(git, head))?.tree;
           const tree = await writeTree(git, headTree, [{ path, mode: '100644', content }]);
           const commit = (await git.git({ input: message }, 'commit-tree', tree, '-p', head, '-F', '-')).trim();
@@ -407,7 +514,14 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
           await syncWorkingTree(git, ref);
           const blob = (await treeEntry(git, commit, path))?.sha ?? '';
           return jsonResponse(existing ? 200 : 201, {
-            content: { type: 'file', name: path.split('/').at(-1) ?? path, path, sha: blob, size: Buffer.byteLength(content), html_url: `https://github.com/${fullName}/blob/${branch}/${path}` },
+            content: {
+              type: 'file',
+              name: path.split('/').at(-1) ?? path,
+              path,
+              sha: blob,
+              size: Buffer.byteLength(content),
+              html_url: `https://github.com/${fullName}/blob/${branch}/${path}`,
+            },
             commit: await commitJson(fullName, git, commit),
           });
         });
@@ -435,7 +549,9 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/u,
       handle: ([owner = '', name = '', number = '']) => {
         const { name: fullName } = repository(owner, name);
-        const pullRequest = simulator.listPullRequests({ repository: fullName }).find((candidate) => candidate.number === Number(number));
+        const pullRequest = simulator
+          .listPullRequests({ repository: fullName })
+          .find((candidate) => candidate.number === Number(number));
         if (!pullRequest) throw notFound();
         return Promise.resolve(jsonResponse(200, pullRequestJson(pullRequest)));
       },
@@ -447,13 +563,35 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const { name: fullName, git } = repository(owner, name);
         const head = requiredField(body, 'head');
         const branch = head.includes(':') ? head.slice(head.indexOf(':') + 1) : head;
-        if (requiredField(body, 'base') !== 'main') throw new GithubApiError(422, 'Validation Failed', [{ resource: 'PullRequest', field: 'base', code: 'invalid' }]);
+        if (requiredField(body, 'base') !== 'main')
+          throw new GithubApiError(422, 'Validation Failed', [
+            { resource: 'PullRequest', field: 'base', code: 'invalid' },
+          ]);
         const headSha = await resolveRef(git, `refs/heads/${branch}`);
-        if (!headSha) throw new GithubApiError(422, 'Validation Failed', [{ resource: 'PullRequest', field: 'head', code: 'invalid' }]);
-        if (simulator.listPullRequests({ repository: fullName, state: 'open' }).some((candidate) => candidate.branch === branch)) {
-          throw new GithubApiError(422, 'Validation Failed', [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${owner}:${branch}.` }]);
+        if (!headSha)
+          throw new GithubApiError(422, 'Validation Failed', [
+            { resource: 'PullRequest', field: 'head', code: 'invalid' },
+          ]);
+        if (
+          simulator
+            .listPullRequests({ repository: fullName, state: 'open' })
+            .some((candidate) => candidate.branch === branch)
+        ) {
+          throw new GithubApiError(422, 'Validation Failed', [
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              message: `A pull request already exists for ${owner}:${branch}.`,
+            },
+          ]);
         }
-        const pullRequest = await simulator.recordPullRequest({ repository: fullName, branch, title: requiredField(body, 'title'), body: stringField(body, 'body') ?? '', headSha });
+        const pullRequest = await simulator.recordPullRequest({
+          repository: fullName,
+          branch,
+          title: requiredField(body, 'title'),
+          body: stringField(body, 'body') ?? '',
+          headSha,
+        });
         return jsonResponse(201, pullRequestJson(pullRequest));
       },
     },
@@ -465,7 +603,12 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const ref = request.url.searchParams.get('ref');
         const environment = request.url.searchParams.get('environment');
         const items = simulator.deployments
-          .filter((deployment) => deployment.repository === fullName && (!ref || deployment.ref === ref) && (!environment || deployment.environment === environment))
+          .filter(
+            (deployment) =>
+              deployment.repository === fullName &&
+              (!ref || deployment.ref === ref) &&
+              (!environment || deployment.environment === environment),
+          )
           .reverse();
         return Promise.resolve(jsonResponse(200, page(items, request).map(deploymentJson)));
       },
@@ -474,7 +617,13 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/deployments$/u,
       handle: ([owner = '', name = ''], _request, body) => {
-        const deployment: SimulatedGithubDeployment = { id: simulator.deployments.length + 1, repository: `${owner}/${name}`, ref: requiredField(body, 'ref'), environment: stringField(body, 'environment') ?? 'production', statuses: [] };
+        const deployment: SimulatedGithubDeployment = {
+          id: simulator.deployments.length + 1,
+          repository: `${owner}/${name}`,
+          ref: requiredField(body, 'ref'),
+          environment: stringField(body, 'environment') ?? 'production',
+          statuses: [],
+        };
         simulator.deployments.push(deployment);
         deploymentDetails.set(deployment.id, {
           description: stringField(body, 'description') ?? '',
@@ -489,14 +638,32 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/u,
       handle: ([owner = '', name = '', id = ''], _request, body) => {
-        const deployment = simulator.deployments.find((candidate) => candidate.id === Number(id) && candidate.repository === `${owner}/${name}`);
+        const deployment = simulator.deployments.find(
+          (candidate) => candidate.id === Number(id) && candidate.repository === `${owner}/${name}`,
+        );
         if (!deployment) throw notFound();
-        const state = z.enum(['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success']).safeParse(body['state']);
-        if (!state.success) throw new GithubApiError(422, 'Validation Failed', [{ resource: 'DeploymentStatus', field: 'state', code: 'invalid' }]);
-        const status = { state: state.data, description: stringField(body, 'description') ?? '', at: new Date().toISOString() };
+        const state = z
+          .enum(['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'])
+          .safeParse(body['state']);
+        if (!state.success)
+          throw new GithubApiError(422, 'Validation Failed', [
+            { resource: 'DeploymentStatus', field: 'state', code: 'invalid' },
+          ]);
+        const status = {
+          state: state.data,
+          description: stringField(body, 'description') ?? '',
+          at: new Date().toISOString(),
+        };
         deployment.statuses.push(status);
         return Promise.resolve(
-          jsonResponse(201, { id: deployment.statuses.length, state: status.state, description: status.description, environment: deployment.environment, created_at: status.at, deployment_url: `${baseUrl}/repos/${deployment.repository}/deployments/${deployment.id}` }),
+          jsonResponse(201, {
+            id: deployment.statuses.length,
+            state: status.state,
+            description: status.description,
+            environment: deployment.environment,
+            created_at: status.at,
+            deployment_url: `${baseUrl}/repos/${deployment.repository}/deployments/${deployment.id}`,
+          }),
         );
       },
     },
@@ -520,7 +687,9 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       try {
         const matches = routes.flatMap((route) => {
           const match = route.pattern.exec(path);
-          return match ? [{ route, params: match.slice(1).map((param: string | undefined) => decodeURIComponent(param ?? '')) }] : [];
+          return match
+            ? [{ route, params: match.slice(1).map((param: string | undefined) => decodeURIComponent(param ?? '')) }]
+            : [];
         });
         const found = matches.find(({ route }) => route.method === request.method);
         if (!found) throw matches.length > 0 ? new GithubApiError(405, 'Method Not Allowed') : notFound();
@@ -530,17 +699,33 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         response = await found.route.handle(found.params, request, body);
       } catch (error) {
         if (!(error instanceof GithubApiError)) throw error;
-        response = jsonResponse(error.status, { message: error.message, ...(error.errors ? { errors: error.errors } : {}), documentation_url: 'https://docs.github.com/rest', status: String(error.status) });
+        response = jsonResponse(error.status, {
+          message: error.message,
+          ...(error.errors ? { errors: error.errors } : {}),
+          documentation_url: 'https://docs.github.com/rest',
+          status: String(error.status),
+        });
       }
       calls.push({ method: request.method, path: safeDecode(path), status: response.status });
-      return { ...response, headers: { ...response.headers, 'x-github-request-id': randomUUID(), 'x-github-api-version-selected': '2022-11-28' } };
+      return {
+        ...response,
+        headers: {
+          ...response.headers,
+          'x-github-request-id': randomUUID(),
+          'x-github-api-version-selected': '2022-11-28',
+        },
+      };
     },
-    { ...(options.onError ? { onError: options.onError } : {}), ...(options.port === undefined ? {} : { port: options.port }) },
+    {
+      ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    },
   );
   baseUrl = running.url;
 
   const deliver = async (eventName: string, payload: Record<string, unknown>): Promise<WebhookDeliveryResult> => {
-    if (!options.webhooks) return { event: eventName, status: 0, body: { delivered: false, reason: 'no webhook URL configured' } };
+    if (!options.webhooks)
+      return { event: eventName, status: 0, body: { delivered: false, reason: 'no webhook URL configured' } };
     const { url, secret } = options.webhooks();
     return deliverGithubWebhook(url, secret, eventName, payload);
   };
@@ -556,7 +741,12 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     directoryOf: (fullName) => simulator.directoryOf(fullName),
     listPullRequests: (query) => {
       const filter = pullRequestQuerySchema.parse(query ?? {});
-      return { items: simulator.listPullRequests({ ...(filter.repository ? { repository: filter.repository } : {}), ...(filter.state ? { state: filter.state } : {}) }) };
+      return {
+        items: simulator.listPullRequests({
+          ...(filter.repository ? { repository: filter.repository } : {}),
+          ...(filter.state ? { state: filter.state } : {}),
+        }),
+      };
     },
     mergePullRequest: async (number, body) => {
       const request = mergeSchema.parse(body ?? {});
@@ -564,11 +754,37 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       const pullRequest = await simulator.merge(fullName, number, request.by);
       const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
       const deliveries = [
-        await deliver('pull_request', pullRequestPayload({ repository: fullName, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: true, mergeCommitSha, labels: [], sender: request.by, branch: pullRequest.branch })),
+        await deliver(
+          'pull_request',
+          pullRequestPayload({
+            repository: fullName,
+            number: pullRequest.number,
+            headSha: pullRequest.headSha,
+            action: 'closed',
+            state: 'closed',
+            merged: true,
+            mergeCommitSha,
+            labels: [],
+            sender: request.by,
+            branch: pullRequest.branch,
+          }),
+        ),
       ];
       if (request.apply !== 'none') {
         runId += 1;
-        deliveries.push(await deliver('workflow_run', workflowRunPayload({ repository: fullName, workflow: terraformApplyWorkflow, headSha: mergeCommitSha, conclusion: request.apply, runId, sender: request.by })));
+        deliveries.push(
+          await deliver(
+            'workflow_run',
+            workflowRunPayload({
+              repository: fullName,
+              workflow: terraformApplyWorkflow,
+              headSha: mergeCommitSha,
+              conclusion: request.apply,
+              runId,
+              sender: request.by,
+            }),
+          ),
+        );
       }
       return { pullRequest, deliveries };
     },
@@ -576,7 +792,20 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       const request = closeSchema.parse(body ?? {});
       const fullName = request.repository ?? terraformRepository;
       const pullRequest = await simulator.close(fullName, number, request.by);
-      const delivery = await deliver('pull_request', pullRequestPayload({ repository: fullName, number: pullRequest.number, headSha: pullRequest.headSha, action: 'closed', state: 'closed', merged: false, labels: [], sender: request.by, branch: pullRequest.branch }));
+      const delivery = await deliver(
+        'pull_request',
+        pullRequestPayload({
+          repository: fullName,
+          number: pullRequest.number,
+          headSha: pullRequest.headSha,
+          action: 'closed',
+          state: 'closed',
+          merged: false,
+          labels: [],
+          sender: request.by,
+          branch: pullRequest.branch,
+        }),
+      );
       return { pullRequest, deliveries: [delivery] };
     },
     deployments: () => simulator.deployments,
@@ -590,10 +819,18 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
  */
 async function verifyAppJwt(jwt: string, publicKey: KeyObject, appId: string): Promise<void> {
   try {
-    const { payload } = await jwtVerify(jwt, publicKey, { algorithms: ['RS256'], issuer: appId, clockTolerance: CLOCK_SKEW_SECONDS });
+    const { payload } = await jwtVerify(jwt, publicKey, {
+      algorithms: ['RS256'],
+      issuer: appId,
+      clockTolerance: CLOCK_SKEW_SECONDS,
+    });
     if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw new Error('exp and iat are required');
-    if (payload.exp - Math.floor(Date.now() / 1000) > MAX_APP_JWT_SECONDS + CLOCK_SKEW_SECONDS) throw new Error("'Expiration time' claim ('exp') is too far in the future");
-    if (payload.iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS) throw new Error("'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued");
+    if (payload.exp - Math.floor(Date.now() / 1000) > MAX_APP_JWT_SECONDS + CLOCK_SKEW_SECONDS)
+      throw new Error("'Expiration time' claim ('exp') is too far in the future");
+    if (payload.iat > Math.floor(Date.now() / 1000) + CLOCK_SKEW_SECONDS)
+      throw new Error(
+        "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued",
+      );
   } catch (error) {
     throw new GithubApiError(401, `A JSON web token could not be decoded: ${(error as Error).message}`);
   }
@@ -634,7 +871,8 @@ function stringField(body: Body, name: string): string | undefined {
 
 function requiredField(body: Body, name: string, allowEmpty = false): string {
   const value = stringField(body, name);
-  if (value === undefined || (!allowEmpty && value === '')) throw new GithubApiError(422, 'Validation Failed', [{ field: name, code: 'missing_field' }]);
+  if (value === undefined || (!allowEmpty && value === ''))
+    throw new GithubApiError(422, 'Validation Failed', [{ field: name, code: 'missing_field' }]);
   return value;
 }
 
@@ -647,7 +885,8 @@ async function objectType(git: LocalGitRepository, sha: string): Promise<string 
   }
 }
 
-const isCommit = async (git: LocalGitRepository, sha: string): Promise<boolean> => (await objectType(git, sha)) === 'commit';
+const isCommit = async (git: LocalGitRepository, sha: string): Promise<boolean> =>
+  (await objectType(git, sha)) === 'commit';
 
 async function resolveRef(git: LocalGitRepository, ref: string): Promise<string | undefined> {
   try {
@@ -674,28 +913,51 @@ interface Person {
   date: string;
 }
 
-async function readCommit(git: LocalGitRepository, sha: string): Promise<{ tree: string; parents: string[]; author: Person; committer: Person; message: string } | undefined> {
+async function readCommit(
+  git: LocalGitRepository,
+  sha: string,
+): Promise<{ tree: string; parents: string[]; author: Person; committer: Person; message: string } | undefined> {
   if (!(await isCommit(git, sha))) return undefined;
   const raw = await git.git('cat-file', 'commit', sha);
   const [header = '', ...messageParts] = raw.split('\n\n');
   const lines = header.split('\n');
-  const value = (key: string) => lines.filter((line) => line.startsWith(`${key} `)).map((line) => line.slice(key.length + 1));
+  const value = (key: string) =>
+    lines.filter((line) => line.startsWith(`${key} `)).map((line) => line.slice(key.length + 1));
   const person = (line = ''): Person => {
     const match = /^(.*) <([^>]*)> (\d+) [+-]\d{4}$/u.exec(line);
-    return { name: match?.[1] ?? '', email: match?.[2] ?? '', date: new Date(Number(match?.[3] ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/u, 'Z') };
+    return {
+      name: match?.[1] ?? '',
+      email: match?.[2] ?? '',
+      date: new Date(Number(match?.[3] ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/u, 'Z'),
+    };
   };
-  return { tree: value('tree')[0] ?? '', parents: value('parent'), author: person(value('author')[0]), committer: person(value('committer')[0]), message: messageParts.join('\n\n').replace(/\n$/u, '') };
+  return {
+    tree: value('tree')[0] ?? '',
+    parents: value('parent'),
+    author: person(value('author')[0]),
+    committer: person(value('committer')[0]),
+    message: messageParts.join('\n\n').replace(/\n$/u, ''),
+  };
 }
 
-async function treeEntry(git: LocalGitRepository, commit: string, path: string): Promise<{ mode: string; type: string; sha: string; path: string } | undefined> {
-  const line = (await git.git('ls-tree', commit, '--', path)).split('\n').find((candidate) => candidate.endsWith(`\t${path}`));
+async function treeEntry(
+  git: LocalGitRepository,
+  commit: string,
+  path: string,
+): Promise<{ mode: string; type: string; sha: string; path: string } | undefined> {
+  const line = (await git.git('ls-tree', commit, '--', path))
+    .split('\n')
+    .find((candidate) => candidate.endsWith(`\t${path}`));
   if (!line) return undefined;
   const [meta = '', entryPath = ''] = line.split('\t');
   const [mode = '', type = '', sha = ''] = meta.split(' ');
   return { mode, type, sha, path: entryPath };
 }
 
-async function listTree(git: LocalGitRepository, tree: string): Promise<{ path: string; mode: string; type: string; sha: string; size?: number }[]> {
+async function listTree(
+  git: LocalGitRepository,
+  tree: string,
+): Promise<{ path: string; mode: string; type: string; sha: string; size?: number }[]> {
   const output = await git.git('ls-tree', '-l', tree);
   return output
     .split('\n')
@@ -722,8 +984,12 @@ async function writeTree(
         await git.git({ env: index }, 'update-index', '--force-remove', '--', entry.path);
         continue;
       }
-      const blob = entry.content === undefined ? entry.sha : (await git.git({ input: entry.content }, 'hash-object', '-w', '--stdin')).trim();
-      if (!blob || (await objectType(git, blob)) !== 'blob') throw new GithubApiError(422, `Invalid tree info: ${entry.path} names no blob`);
+      const blob =
+        entry.content === undefined
+          ? entry.sha
+          : (await git.git({ input: entry.content }, 'hash-object', '-w', '--stdin')).trim();
+      if (!blob || (await objectType(git, blob)) !== 'blob')
+        throw new GithubApiError(422, `Invalid tree info: ${entry.path} names no blob`);
       await git.git({ env: index }, 'update-index', '--add', '--cacheinfo', `${entry.mode},${blob},${entry.path}`);
     }
     return (await git.git({ env: index }, 'write-tree')).trim();

@@ -45,13 +45,19 @@ export async function serveOnLoopback(
     url: `http://127.0.0.1:${port}`,
     stop: () =>
       new Promise<void>((resolveClose) => {
-        server.close(() => { resolveClose(); });
+        server.close(() => {
+          resolveClose();
+        });
         server.closeAllConnections();
       }),
   };
 }
 
-async function respond(request: IncomingMessage, response: ServerResponse, handle: (request: ServiceRequest) => Promise<ServiceResponse>): Promise<void> {
+async function respond(
+  request: IncomingMessage,
+  response: ServerResponse,
+  handle: (request: ServiceRequest) => Promise<ServiceResponse>,
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   const result = await handle({

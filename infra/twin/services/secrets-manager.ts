@@ -1,5 +1,9 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { GetSecretValue$, type GetSecretValueCommandInput, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValue$,
+  type GetSecretValueCommandInput,
+  type GetSecretValueCommandOutput,
+} from '@aws-sdk/client-secrets-manager';
 import { LOCAL_DEFAULTS } from '../../../functions/config.js';
 import { AwsServiceError, operation, serveAwsJson, type AwsCallAuthorizer } from './aws-json-rpc.js';
 import type { RunningService } from './http.js';
@@ -27,7 +31,9 @@ export interface RunningSecretsManager extends RunningService {
 
 /** A PKCS#1 PEM, as GitHub hands out App private keys. */
 export function generateGithubAppPrivateKey(): string {
-  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
 }
 
 /**
@@ -71,10 +77,14 @@ export function secretsFromTemplate(
     .filter(([, resource]) => resource.Type === 'AWS::SecretsManager::Secret')
     .map(([logicalId, resource]) => {
       const key = Object.keys(options.values).find((prefix) => logicalId.startsWith(prefix));
-      if (key === undefined) throw new Error(`The twin has no local value for the secret ${logicalId}; add one to localSecretValues()`);
+      if (key === undefined)
+        throw new Error(`The twin has no local value for the secret ${logicalId}; add one to localSecretValues()`);
       const arn = arnOf(logicalId);
       const declaredName = resource.Properties?.['Name'];
-      const name = typeof declaredName === 'string' ? declaredName : (arn.split(':secret:')[1] ?? logicalId).replace(/-[A-Za-z0-9]{6}$/u, '');
+      const name =
+        typeof declaredName === 'string'
+          ? declaredName
+          : (arn.split(':secret:')[1] ?? logicalId).replace(/-[A-Za-z0-9]{6}$/u, '');
       return { arn, name, value: options.values[key] ?? '' };
     });
 }
@@ -86,7 +96,10 @@ export function secretsFromTemplate(
 export async function startSecretsManager(options: SecretsManagerOptions): Promise<RunningSecretsManager> {
   const secrets = [...options.secrets];
   const find = (secretId: string): SeededSecret | undefined =>
-    secrets.find((secret) => secret.arn === secretId || secret.name === secretId || secret.arn.replace(/-[A-Za-z0-9]{6}$/u, '') === secretId);
+    secrets.find(
+      (secret) =>
+        secret.arn === secretId || secret.name === secretId || secret.arn.replace(/-[A-Za-z0-9]{6}$/u, '') === secretId,
+    );
   const createdAt = new Date();
   const running = await serveAwsJson({
     iamPrefix: 'secretsmanager',
@@ -98,11 +111,29 @@ export async function startSecretsManager(options: SecretsManagerOptions): Promi
         resources: (input) => [find(input.SecretId ?? '')?.arn ?? input.SecretId ?? '*'],
         handle: (input) => {
           const secret = find(input.SecretId ?? '');
-          if (!secret) throw new AwsServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400, 'ResourceNotFoundException');
+          if (!secret)
+            throw new AwsServiceError(
+              'ResourceNotFoundException',
+              "Secrets Manager can't find the specified secret.",
+              400,
+              'ResourceNotFoundException',
+            );
           if (input.VersionStage !== undefined && input.VersionStage !== 'AWSCURRENT') {
-            throw new AwsServiceError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for staging label: ${input.VersionStage}`, 400, 'ResourceNotFoundException');
+            throw new AwsServiceError(
+              'ResourceNotFoundException',
+              `Secrets Manager can't find the specified secret value for staging label: ${input.VersionStage}`,
+              400,
+              'ResourceNotFoundException',
+            );
           }
-          return { ARN: secret.arn, Name: secret.name, VersionId: versionIdOf(secret), SecretString: secret.value, VersionStages: ['AWSCURRENT'], CreatedDate: createdAt };
+          return {
+            ARN: secret.arn,
+            Name: secret.name,
+            VersionId: versionIdOf(secret),
+            SecretString: secret.value,
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: createdAt,
+          };
         },
       }),
     },

@@ -76,16 +76,40 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     real_name: user.realName ?? user.name,
     deleted: false,
     is_bot: user.isBot ?? false,
-    profile: { ...(user.email ? { email: user.email } : {}), real_name: user.realName ?? user.name, display_name: user.name },
+    profile: {
+      ...(user.email ? { email: user.email } : {}),
+      real_name: user.realName ?? user.name,
+      display_name: user.name,
+    },
   });
 
   const methods: Record<string, (args: SlackArguments) => Promise<SlackAnswer> | SlackAnswer> = {
-    'auth.test': () => ({ ok: true, url: 'https://flightplan-twin.slack.com/', team: 'Flightplan twin', user: 'flightplan', team_id: 'TFLIGHTPLAN', user_id: 'UFLIGHTPLAN', bot_id: 'BFLIGHTPLAN' }),
+    'auth.test': () => ({
+      ok: true,
+      url: 'https://flightplan-twin.slack.com/',
+      team: 'Flightplan twin',
+      user: 'flightplan',
+      team_id: 'TFLIGHTPLAN',
+      user_id: 'UFLIGHTPLAN',
+      bot_id: 'BFLIGHTPLAN',
+    }),
     'chat.postMessage': async (args) => {
       const channel = required(args, 'channel');
       const message = { channel, ...content(args) };
       const { ts } = await chat.post(message);
-      return { ok: true, channel, ts, message: { type: 'message', user: 'UFLIGHTPLAN', bot_id: 'BFLIGHTPLAN', ts, text: args['text'] ?? '', ...(message.blocks ? { blocks: message.blocks } : {}) } };
+      return {
+        ok: true,
+        channel,
+        ts,
+        message: {
+          type: 'message',
+          user: 'UFLIGHTPLAN',
+          bot_id: 'BFLIGHTPLAN',
+          ts,
+          text: args['text'] ?? '',
+          ...(message.blocks ? { blocks: message.blocks } : {}),
+        },
+      };
     },
     'chat.update': async (args) => {
       const channel = required(args, 'channel');
@@ -107,7 +131,10 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     'users.info': async (args) => {
       const profile = await chat.userProfile(required(args, 'user'));
       if (!profile) throw new SlackPlatformError('user_not_found');
-      return { ok: true, user: profileOf({ id: profile.id, name: profile.name, email: profile.email ?? '', isBot: profile.isBot }) };
+      return {
+        ok: true,
+        user: profileOf({ id: profile.id, name: profile.name, email: profile.email ?? '', isBot: profile.isBot }),
+      };
     },
     'users.lookupByEmail': (args) => {
       const email = required(args, 'email').toLowerCase();
@@ -139,7 +166,10 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
       calls.push({ method, ok: answer['ok'] === true, ...(error === undefined ? {} : { error }) });
       return jsonResponse(200, answer);
     },
-    { ...(options.onError ? { onError: options.onError } : {}), ...(options.port === undefined ? {} : { port: options.port }) },
+    {
+      ...(options.onError ? { onError: options.onError } : {}),
+      ...(options.port === undefined ? {} : { port: options.port }),
+    },
   );
   return {
     ...running,
@@ -155,13 +185,16 @@ function argumentsOf(request: ServiceRequest): SlackArguments {
   const contentType = request.headers['content-type'] ?? '';
   const text = request.body.toString('utf8');
   if (contentType.startsWith('application/json')) return text === '' ? {} : (JSON.parse(text) as SlackArguments);
-  const form = new URLSearchParams(contentType.startsWith('application/x-www-form-urlencoded') ? text : request.url.search);
+  const form = new URLSearchParams(
+    contentType.startsWith('application/x-www-form-urlencoded') ? text : request.url.search,
+  );
   return Object.fromEntries([...form.entries()].map(([name, value]) => [name, decodeFormValue(name, value)]));
 }
 
 // A form field carries a JSON document for the arguments Slack takes structured (blocks, attachments).
 const STRUCTURED_ARGUMENTS = new Set(['blocks', 'attachments', 'metadata']);
-const decodeFormValue = (name: string, value: string): unknown => (STRUCTURED_ARGUMENTS.has(name) ? JSON.parse(value) : value);
+const decodeFormValue = (name: string, value: string): unknown =>
+  STRUCTURED_ARGUMENTS.has(name) ? JSON.parse(value) : value;
 
 function tokenOf(request: ServiceRequest, args: SlackArguments): string | undefined {
   const authorization = request.headers.authorization ?? '';
@@ -171,7 +204,8 @@ function tokenOf(request: ServiceRequest, args: SlackArguments): string | undefi
 
 function required(args: SlackArguments, name: string): string {
   const value = args[name];
-  if (typeof value !== 'string' || value === '') throw new SlackPlatformError(name === 'channel' ? 'channel_not_found' : `invalid_arguments`);
+  if (typeof value !== 'string' || value === '')
+    throw new SlackPlatformError(name === 'channel' ? 'channel_not_found' : `invalid_arguments`);
   return value;
 }
 
@@ -179,5 +213,9 @@ function content(args: SlackArguments): { text: string; blocks?: unknown[]; urge
   const raw = typeof args['text'] === 'string' ? args['text'] : '';
   const urgent = raw.startsWith(HERE_MENTION);
   const blocks = Array.isArray(args['blocks']) ? (args['blocks'] as unknown[]) : undefined;
-  return { text: urgent ? raw.slice(HERE_MENTION.length) : raw, ...(blocks ? { blocks } : {}), ...(urgent ? { urgent: true } : {}) };
+  return {
+    text: urgent ? raw.slice(HERE_MENTION.length) : raw,
+    ...(blocks ? { blocks } : {}),
+    ...(urgent ? { urgent: true } : {}),
+  };
 }
