@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BusEntry } from './envelope.js';
 
 /**
  * Step Functions' own "Step Functions Execution Status Change" event (source `aws.states`), on the
@@ -32,3 +33,20 @@ export const deploymentExecutionStoppedPattern = {
     stateMachineArn: [{ suffix: `:stateMachine:${DEPLOYMENT_STATE_MACHINE_NAME}` }],
   },
 } as const;
+
+/** What the default bus delivers when an operator stops a deployment execution in the console. */
+export const deploymentExecutionStoppedSample: BusEntry = {
+  source: 'aws.states',
+  detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
+  resources: ['arn:aws:states:us-east-1:123456789012:execution:flightplan-deployment:orders-api-prod-v1-4-0-3f2a9c1d'],
+  detail: {
+    executionArn:
+      'arn:aws:states:us-east-1:123456789012:execution:flightplan-deployment:orders-api-prod-v1-4-0-3f2a9c1d',
+    stateMachineArn: `arn:aws:states:us-east-1:123456789012:stateMachine:${DEPLOYMENT_STATE_MACHINE_NAME}`,
+    name: 'orders-api-prod-v1-4-0-3f2a9c1d',
+    status: 'ABORTED',
+    input: JSON.stringify({ deploymentId: 'orders-api-prod-v1.4.0-3f2a9c1d' }),
+    error: 'Stopped',
+    cause: 'Stopped from the console',
+  },
+};

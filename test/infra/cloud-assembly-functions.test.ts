@@ -10,6 +10,7 @@ import { provisioningRequestedSample, serviceCreationRequestedSample } from '../
 import { terraformApplyCompletedSample } from '../../events/terraform-changed.js';
 import { alarmStateChangedSample } from '../../events/alarm-state-changed.js';
 import { catalogFileChangedSample } from '../../events/catalog-file-changed.js';
+import { deploymentExecutionStoppedSample } from '../../events/execution-status-changed.js';
 import { TABLES, ROUTES, RULES, FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import {
@@ -101,6 +102,7 @@ const busSamples: BusEntry[] = [
   serviceCreationRequestedSample,
   terraformApplyCompletedSample,
   catalogFileChangedSample,
+  deploymentExecutionStoppedSample,
 ];
 
 /** The event a function meets first in production: a task input, its rule's event, or a request on its route. */
