@@ -26,10 +26,13 @@ interface Manifest {
   artifacts: Record<string, { type: string; environment?: string; properties?: { templateFile?: string } }>;
 }
 
+const CONSOLE_STACKS = new Set(['FlightplanConsole']);
+
 export function loadAssembly(directory: string): CloudAssembly {
   const manifest = JSON.parse(readFileSync(join(directory, 'manifest.json'), 'utf8')) as Manifest;
   const stacks = Object.entries(manifest.artifacts)
-    .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+    // The console's stack is static hosting (S3, CloudFront): nothing of the control plane runs there.
+    .filter(([name, artifact]) => artifact.type === 'aws:cloudformation:stack' && !CONSOLE_STACKS.has(name))
     .map(([name, artifact]): TemplateStack => {
       const environment = /^aws:\/\/(\d{12})\/([a-z0-9-]+)$/u.exec(artifact.environment ?? '');
       if (!environment?.[1] || !environment[2])
