@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { portalDeploymentRequested } from '../../events/deployment-requested.js';
+import { provisioningRequested, serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayVote } from '../domain/approval.js';
 import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
@@ -104,7 +106,10 @@ export const declaration = httpFunction({
     'locks',
     'freezeWindows',
   ],
-  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
+  use: {
+    workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] },
+    publishes: [portalDeploymentRequested, provisioningRequested, serviceCreationRequested],
+  },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       if (event.routeKey === 'GET /v1/openapi.json') {
