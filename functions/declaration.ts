@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { busEventSchema, type BusEvent, type EventType } from '../events/envelope.js';
 import { DeclaredEventPublisher } from './adapters/declared-event-publisher.js';
 import { logger, type HttpHandler } from './http/http-handler.js';
+import type { CodeHostUse } from './github-token-scopes.js';
 import type { Dependencies, StateMachineName } from './ports/index.js';
 
 export type PortName = keyof Dependencies;
@@ -32,6 +33,11 @@ export interface PortUse {
    * IAM lets the function publish only these, and the port refuses anything else, locally too.
    */
   publishes?: readonly EventType[];
+  /**
+   * With the `codeHost` port (required there): what it does with repositories, which sets the
+   * repositories and permissions of its GitHub token (functions/github-token-scopes.ts).
+   */
+  codeHost?: CodeHostUse;
 }
 
 /**
@@ -58,11 +64,16 @@ type ExactPorts<P extends PortName, Deps> = [Exclude<keyof Deps, P>] extends [ne
     : { portsTheUseCaseDoesNotTake: Exclude<P, keyof Deps> }
   : { portsTheUseCaseNeedsButAreNotDeclared: Exclude<keyof Deps, P> };
 
-/** A function with the `bus` port must say what it publishes: its grant is conditioned on that list. */
+/**
+ * A function with the `bus` port must say what it publishes (its grant is conditioned on that
+ * list), and one with `codeHost` what it does with repositories (its GitHub token's scope).
+ */
 type Declared<P extends PortName> = {
   description: string;
   ports: readonly P[];
-} & ('bus' extends P ? { use: PortUse & { publishes: readonly [EventType, ...EventType[]] } } : { use?: PortUse });
+  use?: PortUse;
+} & ('bus' extends P ? { use: { publishes: readonly [EventType, ...EventType[]] } } : unknown) &
+  ('codeHost' extends P ? { use: { codeHost: CodeHostUse } } : unknown);
 
 /** The ports a handler gets: the `bus` port only publishes what the declaration lists. */
 function restricted<P extends PortName>(deps: PortsOf<P>, declared: Declared<P>): PortsOf<P> {

@@ -7,6 +7,7 @@ import { deploymentChanged } from '../../events/deployment-changed.js';
 import type { EventType } from '../../events/envelope.js';
 import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { FunctionDeclaration, PortName } from '../../functions/declaration.js';
+import { CODE_HOST_SCOPES } from '../../functions/github-token-scopes.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import type { FlightplanSettings } from './settings.js';
 import { grantHealthReads } from './workload-accounts.js';
@@ -177,7 +178,15 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
     fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
   }),
   githubDeployments: githubApp,
-  codeHost: githubApp,
+  // The code host's token covers what use.codeHost names (functions/github-token-scopes.ts).
+  codeHost: all(githubApp, (fn, { settings }, declaration) => {
+    if (!declaration.use.codeHost)
+      throw new Error(
+        `${declaration.description}: the codeHost port needs use.codeHost (what it does with repositories)`,
+      );
+    if (CODE_HOST_SCOPES[declaration.use.codeHost].repositories === 'terraform')
+      fn.addEnvironment(ENV.terraformRepository, settings.terraformRepository);
+  }),
   chat: all(secret('slackBotToken'), (fn, { settings }) => {
     fn.addEnvironment(ENV.portalUrl, settings.portalUrl);
   }),

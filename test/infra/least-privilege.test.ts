@@ -88,3 +88,30 @@ describe('least privilege: PutEvents', () => {
     expect(publishableBy('notifyDeploymentChange')).toEqual([]);
   });
 });
+
+describe('least privilege: the GitHub App key', () => {
+  it('lets only the functions with a GitHub port read the App private key, each minting its own scoped token', () => {
+    const keyId = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) =>
+      id.startsWith('GithubAppPrivateKey'),
+    );
+    expect(keyId).toBeDefined();
+    const readers = (Object.keys(FUNCTIONS) as FunctionId[])
+      .filter((id) =>
+        statementsOf(id).some(
+          (statement) =>
+            actionsOf(statement).includes('secretsmanager:GetSecretValue') &&
+            JSON.stringify(statement.Resource).includes(`"${keyId}"`),
+        ),
+      )
+      .sort();
+    expect(readers).toEqual([
+      'commitServiceGitOps',
+      'createServiceRepositories',
+      'deployWave',
+      'notifyDeploymentChange',
+      'openProvisioningPullRequest',
+      'restoreWave',
+      'syncCatalogFile',
+    ]);
+  });
+});
