@@ -6,7 +6,7 @@ import { DEFAULT_INGRESS_LIMITS, ingressLimitsFrom } from '../../infra/aws/setti
 import { FUNCTIONS, ROUTES } from '../../infra/system.js';
 import { TwinApiGateway } from '../../infra/twin/api-gateway.js';
 import { loadAssembly, StackResolver } from '../../infra/twin/assembly.js';
-import type { LambdaService } from '../../infra/twin/lambda.js';
+import { LambdaService } from '../../infra/twin/lambda.js';
 import { CLOUD_ASSEMBLY, ensureCloudAssembly } from '../support/cloud-assembly.js';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 
@@ -105,7 +105,7 @@ describe("the twin's API Gateway", () => {
   // The artifact: what `cdk synth` wrote, as the twin reads it.
   beforeAll(() => ensureCloudAssembly(), 600_000);
 
-  it("lets the twin report each route's own throttling from the synthesized stage", async () => {
+  it("lets the twin report each route's own throttling from the synthesized stage", () => {
     const stack = loadAssembly(CLOUD_ASSEMBLY).stacks.find((candidate) => candidate.name === 'Flightplan');
     if (!stack) throw new Error('No Flightplan stack in the cloud assembly');
     const gateway = new TwinApiGateway(
@@ -113,7 +113,8 @@ describe("the twin's API Gateway", () => {
         apiEndpoint: 'http://127.0.0.1:1',
         queueEndpoint: 'https://sqs.us-east-1.amazonaws.com',
       }),
-      {} as LambdaService,
+      // No function runs: only the routes are read.
+      new LambdaService([], { runtimeEnvironment: () => ({}), logDirectory: '', timeScale: 1, log: () => undefined }),
       () => Promise.reject(new Error('no token is verified here')),
       () => undefined,
     );
