@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openApiDocument } from '../../functions/http/openapi.js';
 import { pullRequestPayload, signedDelivery, workflowRunPayload } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { startTestRuntime } from '../support/local-runtime.js';
+import { SAFETY_NET_MS, startTestRuntime } from '../support/local-runtime.js';
 
 interface ProvisioningView {
   id: string;
@@ -40,7 +40,7 @@ async function call(login: string, method: string, path: string, body?: unknown,
 async function waitForRequest(
   id: string,
   until: (request: ProvisioningView) => boolean,
-  timeoutMs = 20_000,
+  timeoutMs = SAFETY_NET_MS,
 ): Promise<ProvisioningView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
