@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { portalDeploymentRequested } from '../../events/deployment-requested.js';
+import { provisioningRequested, serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayVote, type Approval } from '../domain/approval.js';
 import { assertMayRead, mayRead, readScopeFor, readersOf, readersOfApproval } from '../domain/read-scope.js';
 import { isReservedActor, loginSchema } from '../domain/catalog.js';
@@ -112,7 +114,10 @@ export const declaration = httpFunction({
     'locks',
     'freezeWindows',
   ],
-  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
+  use: {
+    workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] },
+    publishes: [portalDeploymentRequested, provisioningRequested, serviceCreationRequested],
+  },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       if (event.routeKey === 'GET /v1/openapi.json') {
