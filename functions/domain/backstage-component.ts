@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { serviceNameSchema, tierSchema, type Service } from './catalog.js';
 
 /** Where a repository describes itself to Backstage, and so to Flightplan. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const environmentSchema = z.enum(['hml', 'prod']);
 export type Environment = z.infer<typeof environmentSchema>;

@@ -4,7 +4,7 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
 import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';

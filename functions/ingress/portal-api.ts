@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { mayVote } from '../domain/approval.js';
 import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';

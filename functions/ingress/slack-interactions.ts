@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
 import { escapeMrkdwn } from '../domain/slack-text.js';
