@@ -6,7 +6,6 @@ import {
 import { verify } from '@octokit/webhooks-methods';
 import * as z from 'zod';
 import type { BusEntry } from '../../events/envelope.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, logger, parseJson, rawBody } from '../http/http-handler.js';
@@ -81,5 +80,3 @@ export const declaration = httpFunction({
     });
   },
 });
-
-export const handler = onAws(declaration);

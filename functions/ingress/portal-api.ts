@@ -30,7 +30,6 @@ import {
   servicesQuerySchema,
   voteBodySchema,
 } from '../http/portal-schemas.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
@@ -286,5 +285,3 @@ export const declaration = httpFunction({
       }
     }),
 });
-
-export const handler = onAws(declaration);

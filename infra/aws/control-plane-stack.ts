@@ -43,10 +43,10 @@ import {
   RULES,
   STATE_MACHINES,
   TABLES,
-  entryOf,
   functionPlaceholder,
   type FunctionId,
 } from '../system.js';
+import { writeFunctionEntry } from './function-entries.js';
 import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';
 import {
@@ -161,7 +161,7 @@ export class ControlPlaneStack extends Stack {
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,
-        entry: join(REPOSITORY_ROOT, entryOf(functionId)),
+        entry: writeFunctionEntry(functionId),
         handler: 'handler',
         description: spec.module.declaration.description,
         runtime: Runtime.NODEJS_22_X,

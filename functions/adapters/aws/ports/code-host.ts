@@ -1,0 +1,4 @@
+import { GitHubCodeHost } from '../github-code-host.js';
+import { githubAppOctokit } from './github-app.js';
+
+export const codeHost = () => new GitHubCodeHost(githubAppOctokit());

@@ -1,0 +1,4 @@
+import { OctokitGithubDeployments } from '../octokit-github-deployments.js';
+import { githubAppOctokit } from './github-app.js';
+
+export const githubDeployments = () => new OctokitGithubDeployments(githubAppOctokit());
