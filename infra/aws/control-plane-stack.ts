@@ -37,15 +37,7 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
-import {
-  FUNCTIONS,
-  ROUTES,
-  RULES,
-  STATE_MACHINES,
-  TABLES,
-  functionPlaceholder,
-  type FunctionId,
-} from '../system.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { writeFunctionEntry } from './function-entries.js';
 import { grantPorts } from './port-grants.js';
 import type { FlightplanSettings } from './settings.js';

@@ -7,7 +7,11 @@ import type { PortName } from '../../functions/declaration.js';
  * an import the bundle leaves to the runtime (`@aws-sdk/*` when the runtime provides the SDK).
  */
 export const CLIENTS: readonly { client: string; module: RegExp; ports: readonly PortName[] }[] = [
-  { client: 'Octokit', module: /@octokit\/(rest|core|auth-app|request)\//u, ports: ['gitops', 'githubDeployments', 'codeHost'] },
+  {
+    client: 'Octokit',
+    module: /@octokit\/(rest|core|auth-app|request)\//u,
+    ports: ['gitops', 'githubDeployments', 'codeHost'],
+  },
   { client: 'Slack WebClient', module: /@slack\/web-api/u, ports: ['chat'] },
   { client: 'Step Functions client', module: /@aws-sdk\/client-sfn/u, ports: ['workflows'] },
   { client: 'ECR client', module: /@aws-sdk\/client-ecr/u, ports: ['artifacts'] },
