@@ -1,9 +1,12 @@
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { SourceMap } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import {
   ensureCloudAssembly,
   readTemplate,
@@ -50,13 +53,98 @@ process.exit(0);`;
  * first invocation (with an event every function refuses before any network call, after its
  * ports are built) and exits. The empty handler is timed the same way in the same run.
  */
-async function coldStartMs(entry: string, exported: string, environment: Record<string, string>): Promise<number> {
+async function coldStartMs(
+  entry: string,
+  exported: string,
+  environment: Record<string, string>,
+  nodeOptions: string[] = [],
+): Promise<number> {
   const started = performance.now();
-  await run(process.execPath, ['--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported])], {
-    env: environment,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await run(
+    process.execPath,
+    [...nodeOptions, '--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported])],
+    {
+      env: environment,
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   return performance.now() - started;
+}
+
+interface CpuProfile {
+  nodes: { id: number; callFrame: { url: string; lineNumber: number; columnNumber: number; functionName: string } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** The package (or our own source file) a module path belongs to. */
+const moduleOf = (path: string): string => {
+  const inPackage = /node_modules\/((?:@[^/]+\/)?[^/]+)/u.exec(path);
+  if (inPackage?.[1]) return inPackage[1];
+  if (path.startsWith('node:')) return 'node (built-in)';
+  return path.replace(/^.*?\/(functions|events|infra)\//u, '$1/');
+};
+
+/**
+ * The modules that took the most CPU during a cold start, from a `--cpu-prof` profile: each
+ * sample's self time goes to the module its frame is in, found through the asset's source map
+ * for frames in the bundle, by path for frames in the runtime's SDK or Node itself.
+ */
+function topModules(profile: CpuProfile, entry: string, sourceMap: SourceMap | undefined, count: number) {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const byModule = new Map<string, number>();
+  profile.samples.forEach((id, index) => {
+    const frame = nodes.get(id);
+    if (!frame) return;
+    const file = frame.url.startsWith('file:') ? fileURLToPath(frame.url) : frame.url;
+    let module: string;
+    if (file === entry && sourceMap) {
+      const original = sourceMap.findEntry(frame.lineNumber, frame.columnNumber);
+      module = 'originalSource' in original ? moduleOf(original.originalSource) : 'asset (unmapped)';
+    } else if (file === '') module = frame.functionName || '(native)';
+    else module = moduleOf(file);
+    byModule.set(module, (byModule.get(module) ?? 0) + (profile.timeDeltas[index] ?? 0) / 1000);
+  });
+  return [...byModule]
+    .filter(([module]) => !module.startsWith('('))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([module, ms]) => ({ module, ms: round(ms) }));
+}
+
+/** One cold start under `--cpu-prof`: its time and the top five modules by CPU time during init and first invocation. */
+async function profiledColdStart(entry: string, exported: string, environment: Record<string, string>) {
+  const directory = await mkdtemp(join(tmpdir(), 'flightplan-cpu-prof-'));
+  try {
+    const ms = await coldStartMs(entry, exported, environment, ['--cpu-prof', `--cpu-prof-dir=${directory}`]);
+    const [file] = await readdir(directory);
+    const profile = JSON.parse(await readFile(join(directory, file ?? ''), 'utf8')) as CpuProfile;
+    const sourceMap = existsSync(`${entry}.map`)
+      ? new SourceMap(JSON.parse(await readFile(`${entry}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0])
+      : undefined;
+    return { ms, modules: topModules(profile, entry, sourceMap, 5) };
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The other way to ship the SDK: the same asset with `@aws-sdk/*` bundled in (tree-shaken and
+ * minified at the version package-lock.json pins), as `bundling.externalModules: []` would give.
+ */
+async function withSdkBundled(asset: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [asset],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    mainFields: ['module', 'main'],
+    nodePaths: [NODE_MODULES],
+    logLevel: 'error',
+  });
 }
 
 const lambdaEnvironment = (
@@ -94,24 +182,38 @@ export async function coldStartBench(): Promise<BenchResult> {
       for (let attempt = 0; attempt < RUNS; attempt += 1) times.push(await coldStartMs(entry, exported, environment));
       return median(times);
     };
+    const load = [loadavg()[0] ?? 0];
     const baseline = await measure(emptyEntry, 'handler', lambdaEnvironment({ environment: {} }, false));
+    const blank = {
+      'with source maps ms': '',
+      'source maps × empty': '',
+      'SDK bundled KiB': '',
+      'SDK bundled ms': '',
+      'SDK bundled × empty': '',
+      'top modules by CPU (ms)': '',
+    };
     const rows: BenchResult['rows'] = [
       {
         function: '(baseline) empty handler',
         'asset KiB': 0.1,
         'cold start ms': round(baseline),
         '× empty': 1,
-        'with source maps ms': '',
-        'source maps × empty': '',
+        ...blank,
       },
     ];
+    const details: { function: string; topModules: { module: string; ms: number }[] }[] = [];
     for (const fn of functions) {
       const entry = join(directory, fn.functionId, 'index.mjs');
+      const bundledSdk = join(directory, `${fn.functionId}-sdk`, 'index.mjs');
       await mkdir(join(directory, fn.functionId));
       await copyFile(fn.entry, entry);
       if (existsSync(`${fn.entry}.map`)) await copyFile(`${fn.entry}.map`, `${entry}.map`);
+      await withSdkBundled(fn.entry, bundledSdk);
       const plain = await measure(entry, fn.handler, lambdaEnvironment(fn, false));
       const withSourceMaps = await measure(entry, fn.handler, lambdaEnvironment(fn, true));
+      const sdkBundled = await measure(bundledSdk, fn.handler, lambdaEnvironment(fn, false));
+      const profiled = await profiledColdStart(entry, fn.handler, lambdaEnvironment(fn, false));
+      details.push({ function: fn.functionId, topModules: profiled.modules });
       rows.push({
         function: fn.functionId,
         'asset KiB': round((await stat(fn.entry)).size / 1024),
@@ -119,12 +221,45 @@ export async function coldStartBench(): Promise<BenchResult> {
         '× empty': round(plain / baseline, 2),
         'with source maps ms': round(withSourceMaps),
         'source maps × empty': round(withSourceMaps / baseline, 2),
+        'SDK bundled KiB': round((await stat(bundledSdk)).size / 1024),
+        'SDK bundled ms': round(sdkBundled),
+        'SDK bundled × empty': round(sdkBundled / baseline, 2),
+        'top modules by CPU (ms)': '',
       });
+      rows.push({
+        function: `${fn.functionId} (--cpu-prof)`,
+        'asset KiB': '',
+        'cold start ms': round(profiled.ms),
+        '× empty': round(profiled.ms / baseline, 2),
+        ...blank,
+        'top modules by CPU (ms)': profiled.modules.map(({ module, ms }) => `${module} ${ms}`).join(', '),
+      });
+      load.push(loadavg()[0] ?? 0);
     }
+    const measured = rows.filter((row) => typeof row['SDK bundled KiB'] === 'number');
+    const column = (key: string) => measured.map((row) => Number(row[key]));
+    const summary = {
+      'asset KiB median': median(column('asset KiB')),
+      'asset KiB max': Math.max(...column('asset KiB')),
+      '× empty median': median(column('× empty')),
+      '× empty max': Math.max(...column('× empty')),
+      'source maps × empty median': median(column('source maps × empty')),
+      'SDK bundled KiB median': median(column('SDK bundled KiB')),
+      'SDK bundled KiB max': Math.max(...column('SDK bundled KiB')),
+      'SDK bundled × empty median': median(column('SDK bundled × empty')),
+      'SDK bundled × empty max': Math.max(...column('SDK bundled × empty')),
+      'load average (1 min) min': round(Math.min(...load), 2),
+      'load average (1 min) max': round(Math.max(...load), 2),
+    };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out with its template environment (source maps on, as deployed, and off), the AWS SDK from a runtime-like node_modules (${sdkPackages} packages: @aws-sdk/* and its dependencies only). A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit), median of ${RUNS}, against an empty handler timed the same way in the same run`,
+      description: `What ships: each asset from cdk.out with its template environment (source maps on, as deployed, and off), the AWS SDK from a runtime-like node_modules (${sdkPackages} packages: @aws-sdk/* and its dependencies only). A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit), median of ${RUNS}, against an empty handler timed the same way in the same run. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+        summary,
+      )
+        .map(([key, value]) => `${key} ${value}`)
+        .join('; ')}`,
       rows,
+      details: { summary, cpuProfiles: details },
     };
   } finally {
     await rm(directory, { recursive: true, force: true });

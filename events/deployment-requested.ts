@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineEvent } from './envelope.js';
 import { environmentSchema } from '../functions/domain/catalog.js';
 import { requesterSchema } from '../functions/domain/identity.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Tracing metadata every Flightplan event carries, so one request can be followed across the bus. */
 export const eventMetaSchema = z.object({

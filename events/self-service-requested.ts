@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineEvent } from './envelope.js';
 
 export const PROVISIONING_REQUESTED_DETAIL_TYPE = 'Provisioning Requested';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ENV } from './config.js';
 import { environmentSchema, type Environment } from './domain/catalog.js';
 

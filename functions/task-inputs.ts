@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
 import { requesterSchema } from './domain/identity.js';
 

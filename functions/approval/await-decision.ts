@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { approvalWaitInput } from '../task-inputs.js';
 import { awaitDecision } from '../use-cases/approvals.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: approvalWaitInput,
   useCase: awaitDecision,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { approvalIdInput } from '../task-inputs.js';
 import { expireApproval } from '../use-cases/approvals.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: approvalIdInput,
   useCase: expireApproval,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { approvalReminderInput } from '../task-inputs.js';
 import { remindApproval } from '../use-cases/approvals.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: approvalReminderInput,
   useCase: remindApproval,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { approvalRequestInput } from '../task-inputs.js';
 import { requestApproval } from '../use-cases/approvals.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: approvalRequestInput,
   useCase: requestApproval,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { lockTaskInput } from '../task-inputs.js';
 import { acquireDeploymentLock } from '../use-cases/acquire-deployment-lock.js';
@@ -11,5 +10,3 @@ export const declaration = workflowTask({
   input: lockTaskInput,
   useCase: acquireDeploymentLock,
 });
-
-export const handler = onAws(declaration);

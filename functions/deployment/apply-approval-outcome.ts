@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { approvalOutcomeInput } from '../task-inputs.js';
 import { applyApprovalOutcome } from '../use-cases/deployment-approval.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: approvalOutcomeInput,
   useCase: applyApprovalOutcome,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { bakeDecisionInput } from '../task-inputs.js';
 import { applyBakeDecision } from '../use-cases/bake.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: bakeDecisionInput,
   useCase: applyBakeDecision,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { waitTaskInput } from '../task-inputs.js';
 import { awaitArgoSync } from '../use-cases/await-argo-sync.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: waitTaskInput,
   useCase: awaitArgoSync,
 });
-
-export const handler = onAws(declaration);

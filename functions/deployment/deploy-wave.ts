@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { waveTaskInput } from '../task-inputs.js';
 import { deployWave } from '../use-cases/deploy-wave.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: waveTaskInput,
   useCase: deployWave,
 });
-
-export const handler = onAws(declaration);

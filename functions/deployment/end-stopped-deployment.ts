@@ -1,5 +1,4 @@
 import { executionStatusChangeDetailSchema } from '../../events/execution-status-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { endStoppedDeployment } from '../use-cases/end-stopped-deployment.js';
 
@@ -11,5 +10,3 @@ export const declaration = busTarget({
   detail: (detail) => executionStatusChangeDetailSchema.parse(detail),
   useCase: endStoppedDeployment,
 });
-
-export const handler = onAws(declaration);

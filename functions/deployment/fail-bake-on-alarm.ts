@@ -1,5 +1,4 @@
 import { alarmStateChangeDetailSchema } from '../../events/alarm-state-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { failBakeOnAlarm } from '../use-cases/watch-alarms.js';
 
@@ -13,5 +12,3 @@ export const declaration = busTarget({
   },
   useCase: failBakeOnAlarm,
 });
-
-export const handler = onAws(declaration);

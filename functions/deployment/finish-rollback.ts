@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { rollbackTaskInput } from '../task-inputs.js';
 import { finishRollback } from '../use-cases/finish-deployment.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: rollbackTaskInput,
   useCase: finishRollback,
 });
-
-export const handler = onAws(declaration);

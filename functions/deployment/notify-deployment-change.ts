@@ -1,5 +1,4 @@
 import { deploymentChanged } from '../../events/deployment-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { notifyDeploymentChange } from '../use-cases/notify-deployment-change.js';
 
@@ -11,5 +10,3 @@ export const declaration = busTarget({
   detail: (detail) => deploymentChanged.parse(detail),
   useCase: notifyDeploymentChange,
 });
-
-export const handler = onAws(declaration);

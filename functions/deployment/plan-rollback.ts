@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { rollbackTaskInput } from '../task-inputs.js';
 import { planRollback } from '../use-cases/finish-deployment.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: rollbackTaskInput,
   useCase: planRollback,
 });
-
-export const handler = onAws(declaration);

@@ -1,5 +1,4 @@
 import { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { recordArgoStatus } from '../use-cases/record-argo-status.js';
 
@@ -10,5 +9,3 @@ export const declaration = busTarget({
   detail: (detail) => argoCdAppStatusChanged.parse(detail),
   useCase: recordArgoStatus,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { rollbackTaskInput } from '../task-inputs.js';
 import { recordRollbackFailure } from '../use-cases/finish-deployment.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: rollbackTaskInput,
   useCase: recordRollbackFailure,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { deploymentTaskInput } from '../task-inputs.js';
 import { resolveArtifact } from '../use-cases/resolve-artifact.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: deploymentTaskInput,
   useCase: resolveArtifact,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { waitTaskInput } from '../task-inputs.js';
 import { startBake } from '../use-cases/bake.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: waitTaskInput,
   useCase: startBake,
 });
-
-export const handler = onAws(declaration);

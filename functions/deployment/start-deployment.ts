@@ -1,5 +1,4 @@
 import { deploymentRequested } from '../../events/deployment-requested.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { startDeployment } from '../use-cases/start-deployment.js';
 
@@ -10,5 +9,3 @@ export const declaration = busTarget({
   detail: (detail) => deploymentRequested.parse(detail),
   useCase: startDeployment,
 });
-
-export const handler = onAws(declaration);

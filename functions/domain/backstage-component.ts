@@ -1,9 +1,6 @@
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
-import { serviceNameSchema, tierSchema, type Service } from './catalog.js';
-
-/** Where a repository describes itself to Backstage, and so to Flightplan. */
-export const CATALOG_FILE = 'catalog-info.yaml';
+import * as z from 'zod';
+import { CATALOG_FILE, serviceNameSchema, tierSchema, type Service } from './catalog.js';
 
 /** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
 export const ANNOTATIONS = {

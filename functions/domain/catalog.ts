@@ -1,4 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
+
+/**
+ * Where a repository describes itself to Backstage, and so to Flightplan. Here rather than beside
+ * the YAML reader (backstage-component.ts), so the GitHub webhook, which only matches the path,
+ * does not bundle the YAML parser.
+ */
+export const CATALOG_FILE = 'catalog-info.yaml';
 
 export const environmentSchema = z.enum(['hml', 'prod']);
 export type Environment = z.infer<typeof environmentSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { environmentSchema, tierSchema } from './catalog.js';
 import { requesterSchema, type Requester } from './identity.js';
 import { deploymentTriggerSchema } from '../../events/deployment-requested.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/u, 'HH:MM, 24-hour');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One person across Keycloak, GitHub and Slack. The id is the Keycloak `sub`: stable, never

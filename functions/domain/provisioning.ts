@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { environmentSchema, serviceNameSchema, type Environment, type Service, type Tier } from './catalog.js';
 import { deploymentEventSchema, type DeploymentEvent } from './deployment.js';
 import { InvalidTransitionError } from '../errors.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { serviceNameSchema, tierSchema, type Environment, type Service } from './catalog.js';
 import { argoAppName, clusterFor } from './rollout-plan.js';
 import { manifestPath } from './gitops-manifest.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalSchema } from '../domain/approval.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';

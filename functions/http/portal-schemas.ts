@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalSchema, approvalStatusSchema } from '../domain/approval.js';
 import { environmentSchema, serviceSchema } from '../domain/catalog.js';
 import { deploymentEventSchema, deploymentSchema, deploymentStatusSchema } from '../domain/deployment.js';

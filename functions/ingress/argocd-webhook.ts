@@ -9,7 +9,6 @@ import {
 } from '../domain/argocd-notification.js';
 import { UnauthorizedError } from '../errors.js';
 import { header, httpHandler, json, logger, parseJson, rawBody } from '../http/http-handler.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 
 function sameSecret(given: string, expected: string): boolean {
@@ -73,5 +72,3 @@ export const declaration = httpFunction({
       return json(202, { status: 'accepted', app: notification.app });
     }),
 });
-
-export const handler = onAws(declaration);

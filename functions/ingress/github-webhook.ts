@@ -4,12 +4,11 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
-import { z } from 'zod';
+import * as z from 'zod';
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
 import type { BusEntry } from '../../events/envelope.js';
 import { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, logger, parseJson, rawBody } from '../http/http-handler.js';
@@ -87,5 +86,3 @@ export const declaration = httpFunction({
     });
   },
 });
-
-export const handler = onAws(declaration);

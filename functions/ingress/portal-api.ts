@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { portalDeploymentRequested } from '../../events/deployment-requested.js';
 import { provisioningRequested, serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayVote, type Approval } from '../domain/approval.js';
@@ -33,7 +33,6 @@ import {
   servicesQuerySchema,
   voteBodySchema,
 } from '../http/portal-schemas.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
@@ -336,5 +335,3 @@ export const declaration = httpFunction({
       }
     }),
 });
-
-export const handler = onAws(declaration);

@@ -1,9 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
 import { escapeMrkdwn } from '../domain/slack-text.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
 import { personForSlackUser } from '../use-cases/directory.js';
@@ -75,5 +74,3 @@ export const declaration = httpFunction({
       );
     }),
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { provisioningApprovalInput } from '../task-inputs.js';
 import { applyProvisioningApproval } from '../use-cases/provisioning.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: provisioningApprovalInput,
   useCase: applyProvisioningApproval,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { provisioningWaitInput } from '../task-inputs.js';
 import { awaitProvisioningApply } from '../use-cases/provisioning.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: provisioningWaitInput,
   useCase: awaitProvisioningApply,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { provisioningTaskInput } from '../task-inputs.js';
 import { checkProvisioningRequest } from '../use-cases/provisioning.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: provisioningTaskInput,
   useCase: checkProvisioningRequest,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { provisioningFailureInput } from '../task-inputs.js';
 import { failProvisioning } from '../use-cases/provisioning.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: provisioningFailureInput,
   useCase: failProvisioning,
 });
-
-export const handler = onAws(declaration);

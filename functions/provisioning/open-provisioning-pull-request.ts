@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { provisioningTaskInput } from '../task-inputs.js';
 import { openProvisioningPullRequest } from '../use-cases/provisioning.js';
@@ -10,5 +9,3 @@ export const declaration = workflowTask({
   input: provisioningTaskInput,
   useCase: openProvisioningPullRequest,
 });
-
-export const handler = onAws(declaration);

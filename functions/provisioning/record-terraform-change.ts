@@ -3,7 +3,6 @@ import {
   terraformApplyCompleted,
   terraformPullRequestClosed,
 } from '../../events/terraform-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { recordTerraformChange, type TerraformChange } from '../use-cases/provisioning.js';
 
@@ -18,5 +17,3 @@ export const declaration = busTarget({
       : { applyCompleted: terraformApplyCompleted.parse(detail) },
   useCase: recordTerraformChange,
 });
-
-export const handler = onAws(declaration);

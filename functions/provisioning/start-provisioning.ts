@@ -1,5 +1,4 @@
 import { provisioningRequested } from '../../events/self-service-requested.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { startProvisioning } from '../use-cases/provisioning.js';
 
@@ -10,5 +9,3 @@ export const declaration = busTarget({
   detail: (detail) => provisioningRequested.parse(detail),
   useCase: startProvisioning,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { serviceTaskInput } from '../task-inputs.js';
 import { commitServiceGitOps } from '../use-cases/service-creation.js';
@@ -9,5 +8,3 @@ export const declaration = workflowTask({
   input: serviceTaskInput,
   useCase: commitServiceGitOps,
 });
-
-export const handler = onAws(declaration);

@@ -1,4 +1,3 @@
-import { onAws } from '../adapters/aws/compose.js';
 import { workflowTask } from '../declaration.js';
 import { serviceTaskInput } from '../task-inputs.js';
 import { createServiceRepositories } from '../use-cases/service-creation.js';
@@ -11,5 +10,3 @@ export const declaration = workflowTask({
   input: serviceTaskInput,
   useCase: createServiceRepositories,
 });
-
-export const handler = onAws(declaration);

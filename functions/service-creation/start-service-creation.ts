@@ -1,5 +1,4 @@
 import { serviceCreationRequested } from '../../events/self-service-requested.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { startServiceCreation } from '../use-cases/service-creation.js';
 
@@ -10,5 +9,3 @@ export const declaration = busTarget({
   detail: (detail) => serviceCreationRequested.parse(detail),
   useCase: startServiceCreation,
 });
-
-export const handler = onAws(declaration);

@@ -1,5 +1,4 @@
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
-import { onAws } from '../adapters/aws/compose.js';
 import { busTarget } from '../declaration.js';
 import { syncCatalogFile } from '../use-cases/catalog-sync.js';
 
@@ -11,5 +10,3 @@ export const declaration = busTarget({
   detail: (detail) => catalogFileChanged.parse(detail),
   useCase: syncCatalogFile,
 });
-
-export const handler = onAws(declaration);

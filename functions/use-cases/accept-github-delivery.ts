@@ -3,7 +3,7 @@ import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
 import { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
-import { CATALOG_FILE } from '../domain/backstage-component.js';
+import { CATALOG_FILE } from '../domain/catalog.js';
 import {
   ignored,
   interpretApplyRun,

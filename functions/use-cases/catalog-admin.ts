@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { serviceNameSchema, serviceSchema, tierSchema, type Service } from '../domain/catalog.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { CatalogStore, Clock } from '../ports/index.js';

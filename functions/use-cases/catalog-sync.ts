@@ -1,5 +1,6 @@
 import { mayOperate } from '../domain/authorization.js';
-import { CATALOG_FILE, readCatalogComponent, sameEntry, type CatalogEntry } from '../domain/backstage-component.js';
+import { readCatalogComponent, sameEntry, type CatalogEntry } from '../domain/backstage-component.js';
+import { CATALOG_FILE } from '../domain/catalog.js';
 import type { Service } from '../domain/catalog.js';
 import type { GithubAccount } from '../domain/github-delivery.js';
 import { displayNameOf } from '../domain/identity.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { githubIdentitySchema, type GithubIdentity, type Person } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
 import type { CatalogStore, Chat } from '../ports/index.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentRequested, portalDeploymentRequested } from '../../events/deployment-requested.js';
 import { PLATFORM_TEAM, environmentSchema, imageTagSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';

@@ -39,16 +39,8 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import type { Construct } from 'constructs';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
-import {
-  FUNCTIONS,
-  ROUTES,
-  RULES,
-  STATE_MACHINES,
-  TABLES,
-  entryOf,
-  functionPlaceholder,
-  type FunctionId,
-} from '../system.js';
+import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
+import { writeFunctionEntry } from './function-entries.js';
 import { grantPorts } from './port-grants.js';
 import { DEFAULT_INGRESS_LIMITS, type FlightplanSettings, type IngressFunction } from './settings.js';
 import {
@@ -163,7 +155,7 @@ export class ControlPlaneStack extends Stack {
       logGroup.grantWrite(role);
       this.functions[functionId] = new NodejsFunction(this, functionId, {
         role,
-        entry: join(REPOSITORY_ROOT, entryOf(functionId)),
+        entry: writeFunctionEntry(functionId),
         handler: 'handler',
         description: spec.module.declaration.description,
         runtime: Runtime.NODEJS_22_X,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import { teamsFromGroupsClaim } from '../../functions/domain/identity.js';

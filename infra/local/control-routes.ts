@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import type { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { LOCAL_DEFAULTS } from '../../functions/config.js';
-import { ANNOTATIONS, CATALOG_FILE } from '../../functions/domain/backstage-component.js';
+import { ANNOTATIONS } from '../../functions/domain/backstage-component.js';
+import { CATALOG_FILE } from '../../functions/domain/catalog.js';
 import type { Tier } from '../../functions/domain/catalog.js';
 
 /**

@@ -1,5 +1,5 @@
 import { ProvisionedThroughputExceededException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTIONS, type FunctionId } from '../system.js';
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { json, parseJson, type HttpEvent } from '../../functions/http/http-handler.js';
 import { ValidationError } from '../../functions/errors.js';

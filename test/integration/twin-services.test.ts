@@ -18,7 +18,8 @@ import { Octokit } from '@octokit/rest';
 import { verify } from '@octokit/webhooks-methods';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeAws, githubAppOctokit } from '../../functions/adapters/aws/compose.js';
+import { composeAws } from '../../functions/adapters/aws/compose.js';
+import { githubAppOctokit } from '../../functions/adapters/aws/ports/github-app.js';
 import { CODE_HOST_SCOPES, GITHUB_PORT_SCOPES } from '../../functions/github-token-scopes.js';
 
 // The ports as a function's Lambda composition root builds them (compose.ts), from the environment alone.

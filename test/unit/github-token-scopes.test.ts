@@ -1,6 +1,6 @@
 import { Octokit } from '@octokit/rest';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { resolveGithubScope } from '../../functions/adapters/aws/compose.js';
+import { resolveGithubScope } from '../../functions/adapters/aws/ports/github-app.js';
 import {
   GithubTokenScopeError,
   installationTokenRequest,

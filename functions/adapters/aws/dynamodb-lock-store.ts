@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_LOCK_LEASE_SECONDS } from '../../config.js';
 import type { LockHolder, LockStore } from '../../ports/index.js';
 import { DynamoDbTable, isConditionFailure } from './dynamodb-table.js';

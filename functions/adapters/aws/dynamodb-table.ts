@@ -10,7 +10,7 @@ import {
   TransactWriteCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentEventSchema, type DeploymentEvent } from '../../domain/deployment.js';
 import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
 

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ArgoObservation, TaskWait, WaitStore } from '../../ports/index.js';
 import { DynamoDbTable, isConditionFailure } from './dynamodb-table.js';
 

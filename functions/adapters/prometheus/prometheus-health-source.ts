@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { MeasuredSignal, UnavailableSignals } from '../../domain/health-gate.js';
 import type { PromqlTemplates } from '../../health-settings.js';
 import type { GitOpsTarget, HealthSignals, HealthSource } from '../../ports/index.js';

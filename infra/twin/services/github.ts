@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomBytes, randomUUID, type KeyObject } 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 import { GitRepoGitOps } from '../../../functions/adapters/local/git-repo-gitops.js';
 import {
   GithubSimulator,

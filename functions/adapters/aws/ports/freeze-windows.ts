@@ -1,0 +1,3 @@
+import { freezeWindowsFrom } from '../../../config.js';
+
+export const freezeWindows = () => freezeWindowsFrom(process.env);

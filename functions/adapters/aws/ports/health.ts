@@ -1,0 +1,3 @@
+import { awsHealthSource } from '../aws-health-sources.js';
+
+export const health = () => awsHealthSource();

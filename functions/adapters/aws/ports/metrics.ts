@@ -1,0 +1,3 @@
+import { PowertoolsMetrics } from '../powertools-metrics.js';
+
+export const metrics = () => new PowertoolsMetrics();

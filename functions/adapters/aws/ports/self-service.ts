@@ -1,0 +1,3 @@
+import { selfServiceSettingsFrom } from '../../../config.js';
+
+export const selfService = () => selfServiceSettingsFrom(process.env);

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import type { PortName } from '../../functions/declaration.js';
+
+/**
+ * The clients a bundle may hold only if the function declares one of the ports whose AWS adapter
+ * uses them. A module matches by its path in the bundle's source map (what esbuild bundled) or by
+ * an import the bundle leaves to the runtime (`@aws-sdk/*` when the runtime provides the SDK).
+ */
+export const CLIENTS: readonly { client: string; module: RegExp; ports: readonly PortName[] }[] = [
+  {
+    client: 'Octokit',
+    module: /@octokit\/(rest|core|auth-app|request)\//u,
+    ports: ['gitops', 'githubDeployments', 'codeHost'],
+  },
+  { client: 'Slack WebClient', module: /@slack\/web-api/u, ports: ['chat'] },
+  { client: 'Step Functions client', module: /@aws-sdk\/client-sfn/u, ports: ['workflows'] },
+  { client: 'ECR client', module: /@aws-sdk\/client-ecr/u, ports: ['artifacts'] },
+  { client: 'CloudWatch client', module: /@aws-sdk\/client-cloudwatch/u, ports: ['health'] },
+  { client: 'EventBridge client', module: /@aws-sdk\/client-eventbridge/u, ports: ['bus', 'deployments'] },
+  {
+    client: 'DynamoDB client',
+    module: /@aws-sdk\/(client|lib)-dynamodb/u,
+    ports: ['deployments', 'catalog', 'approvals', 'locks', 'waits', 'provisioning', 'idempotency'],
+  },
+  {
+    client: 'Secrets Manager (Powertools parameters)',
+    module: /@aws-lambda-powertools\/parameters|@aws-sdk\/client-secrets-manager/u,
+    ports: [
+      'githubWebhookSecret',
+      'argocdToken',
+      'slackSigningSecret',
+      'chat',
+      'gitops',
+      'githubDeployments',
+      'codeHost',
+      'health',
+    ],
+  },
+];
+
+/** Every module a shipped bundle holds or imports: its source map's sources and its bare imports. */
+export function bundledModules(entry: string): string[] {
+  const code = readFileSync(entry, 'utf8');
+  const { sources } = JSON.parse(readFileSync(`${entry}.map`, 'utf8')) as { sources: string[] };
+  const imported = [...code.matchAll(/(?:from|import)\s*\(?\s*["']([^"'./][^"']*)["']/gu)].map(
+    (match) => match[1] ?? '',
+  );
+  return [...sources, ...imported];
+}
+
+/** The clients in a bundle that none of its function's declared ports needs. */
+export function clientsBeyondPorts(modules: readonly string[], ports: readonly PortName[]): string[] {
+  return CLIENTS.filter(
+    ({ module, ports: needing }) =>
+      modules.some((path) => module.test(path)) && !needing.some((port) => ports.includes(port)),
+  ).map(({ client }) => client);
+}
