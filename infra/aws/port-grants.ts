@@ -48,6 +48,8 @@ const table: Grant = (fn, { mainTable }, declaration) => {
  * PutEvents on the control-plane bus for exactly these event types: one statement per source,
  * conditioned on `events:source` and `events:detail-type`, so no pair is allowed that was not
  * declared (a statement naming two sources and two detail-types would allow all four pairs).
+ * Both keys are multivalued in IAM's reference, hence `ForAllValues` (every value is declared)
+ * with `Null: false` (the value is there: ForAllValues alone holds for a missing key).
  */
 const putEvents =
   (events: readonly EventType[]): Grant =>
@@ -61,7 +63,10 @@ const putEvents =
           effect: Effect.ALLOW,
           actions: ['events:PutEvents'],
           resources: [context.bus.eventBusArn],
-          conditions: { StringEquals: { 'events:source': source, 'events:detail-type': [...detailTypes].sort() } },
+          conditions: {
+            'ForAllValues:StringEquals': { 'events:source': [source], 'events:detail-type': [...detailTypes].sort() },
+            Null: { 'events:source': 'false', 'events:detail-type': 'false' },
+          },
         }),
       );
     }

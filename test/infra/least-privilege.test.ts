@@ -3,6 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/aws/app.js';
 import { FUNCTIONS } from '../../infra/system.js';
+import { StackResolver, type TemplateResource } from '../../infra/twin/assembly.js';
+import { IamPolicies } from '../../infra/twin/iam.js';
 import cdkJson from '../../cdk.json' with { type: 'json' };
 
 interface Statement {
@@ -45,7 +47,7 @@ function publishableBy(id: FunctionId): [string, string][] {
   return statementsOf(id)
     .filter((statement) => actionsOf(statement).includes('events:PutEvents'))
     .flatMap((statement) => {
-      const equals = statement.Condition?.['StringEquals'] ?? {};
+      const equals = statement.Condition?.['ForAllValues:StringEquals'] ?? {};
       const sources = [equals['events:source'] ?? []].flat();
       const detailTypes = [equals['events:detail-type'] ?? []].flat();
       return sources.flatMap((source) => detailTypes.map((detailType): [string, string] => [source, detailType]));
@@ -59,8 +61,14 @@ describe('least privilege: PutEvents', () => {
       statementsOf(id)
         .filter((statement) => actionsOf(statement).some((action) => /^events:(PutEvents|\*)$|^\*$/u.test(action)))
         .filter((statement) => {
-          const equals = statement.Condition?.['StringEquals'] ?? {};
-          return !equals['events:source'] || !equals['events:detail-type'];
+          const equals = statement.Condition?.['ForAllValues:StringEquals'] ?? {};
+          const present = statement.Condition?.['Null'] ?? {};
+          return (
+            !equals['events:source'] ||
+            !equals['events:detail-type'] ||
+            present['events:source'] !== 'false' ||
+            present['events:detail-type'] !== 'false'
+          );
         })
         .map(() => id),
     );
@@ -86,6 +94,36 @@ describe('least privilege: PutEvents', () => {
     expect(publishableBy('argocdWebhook')).toEqual([['flightplan.argocd', 'Argo CD Application Status Changed']]);
     expect(publishableBy('deployWave')).toEqual([['flightplan.deployments', 'Deployment Changed']]);
     expect(publishableBy('notifyDeploymentChange')).toEqual([]);
+  });
+});
+
+describe("least privilege: PutEvents on the twin's IAM", () => {
+  it('lets the GitHub webhook publish Deployment Requested as flightplan.github, never as flightplan.portal', async () => {
+    const resolver = new StackResolver(
+      {
+        name: 'Flightplan',
+        account: '123456789012',
+        region: 'us-east-1',
+        resources: (template.toJSON() as { Resources: Record<string, TemplateResource> }).Resources,
+      },
+      { apiEndpoint: 'http://127.0.0.1:1', queueEndpoint: 'https://sqs.us-east-1.amazonaws.com' },
+    );
+    const iam = new IamPolicies([resolver]);
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('githubWebhookRole'),
+    );
+    const busId = Object.keys(template.findResources('AWS::Events::EventBus'))[0];
+    if (!roleId || !busId) throw new Error('No githubWebhook role or bus');
+    const publish = (source: string, detailType: string) =>
+      iam.authorize({
+        roleArn: resolver.arn(roleId),
+        action: 'events:PutEvents',
+        resource: resolver.arn(busId),
+        context: { 'events:source': source, 'events:detail-type': detailType },
+      });
+    expect((await publish('flightplan.github', 'Deployment Requested')).allowed).toBe(true);
+    expect((await publish('flightplan.portal', 'Deployment Requested')).allowed).toBe(false);
+    expect((await publish('flightplan.github', 'Deployment Changed')).allowed).toBe(false);
   });
 });
 
