@@ -136,10 +136,7 @@ describe('approvals over Slack and the portal', () => {
   it('counts an acknowledged click whose vote counter failed once, when the bus delivers it again', async () => {
     await publish('v3.1.2', 'alice');
     const approvalId = approvalOf(await awaitingApproval('v3.1.2'));
-    await fetch(`${runtime.url}/local/faults/functions`, {
-      method: 'POST',
-      body: JSON.stringify({ function: 'countSlackVote', kind: 'timeout' }),
-    });
+    runtime.faults.addFunctionFault({ function: 'countSlackVote', kind: 'timeout', times: 1 });
     expect(await answered('UBOB', 'approve', approvalId)).toBe('Thanks: the approval is now APPROVED.');
     expect((await portal.waitFor('orders-api', 'prod', 'v3.1.2')).status).toBe('SUCCEEDED');
   });
