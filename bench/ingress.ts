@@ -114,7 +114,7 @@ export async function ingressBench(): Promise<BenchResult> {
     await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
     const approvalId = await waitUntil(
       async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id,
-      10_000,
+      60_000,
     );
     const click = signedBlockAction({
       signingSecret: 'local-slack-secret',
