@@ -42,6 +42,7 @@ export function slackSignatureValid(secret: string, timestamp: string, body: str
 export const declaration = httpFunction({
   description: 'POST /slack/interactions: verify the click, publish it, acknowledge',
   ports: ['bus', 'slackSigningSecret'],
+  use: { publishes: [slackVoteReceived] },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       const body = rawBody(event);
