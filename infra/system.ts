@@ -6,6 +6,7 @@ import { notifyDeploymentChangedPattern } from '../events/deployment-changed.js'
 import { deploymentExecutionStoppedPattern } from '../events/execution-status-changed.js';
 import { startDeploymentPattern } from '../events/deployment-requested.js';
 import { startProvisioningPattern, startServiceCreationPattern } from '../events/self-service-requested.js';
+import { countSlackVotePattern } from '../events/slack-vote-received.js';
 import { terraformChangedPattern } from '../events/terraform-changed.js';
 import { IDEMPOTENCY_TABLE, MAIN_TABLE, type TableDesign } from '../functions/adapters/aws/table-design.js';
 import type { FunctionDeclaration } from '../functions/declaration.js';
@@ -36,6 +37,7 @@ import * as requestApproval from '../functions/approval/request-approval.js';
 import * as awaitDecision from '../functions/approval/await-decision.js';
 import * as expireApproval from '../functions/approval/expire-approval.js';
 import * as remindApproval from '../functions/approval/remind-approval.js';
+import * as countSlackVote from '../functions/approval/count-slack-vote.js';
 import * as startProvisioning from '../functions/provisioning/start-provisioning.js';
 import * as checkProvisioningRequest from '../functions/provisioning/check-provisioning-request.js';
 import * as applyProvisioningApproval from '../functions/provisioning/apply-provisioning-approval.js';
@@ -116,6 +118,8 @@ export const FUNCTIONS = {
   awaitDecision: { workflow: 'approval', module: awaitDecision, memoryMb: 256, timeoutSeconds: 30 },
   expireApproval: { workflow: 'approval', module: expireApproval, memoryMb: 256, timeoutSeconds: 30 },
   remindApproval: { workflow: 'approval', module: remindApproval, memoryMb: 256, timeoutSeconds: 30 },
+  // Not bound by Slack's 3 s: the click was acknowledged; a run cut short is retried by the bus and Lambda.
+  countSlackVote: { workflow: 'approval', module: countSlackVote, memoryMb: 256, timeoutSeconds: 30 },
   startProvisioning: { workflow: 'provisioning', module: startProvisioning, memoryMb: 256, timeoutSeconds: 30 },
   checkProvisioningRequest: {
     workflow: 'provisioning',
@@ -277,6 +281,12 @@ export const RULES: RuleSpec[] = [
     pattern: deploymentExecutionStoppedPattern,
     target: 'endStoppedDeployment',
     bus: 'default',
+  },
+  {
+    name: 'CountSlackVote',
+    description: 'An acknowledged Slack click is counted as a vote and answered to the clicker',
+    pattern: countSlackVotePattern,
+    target: 'countSlackVote',
   },
   {
     name: 'StartServiceCreation',

@@ -1,11 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
+import { slackVoteReceived } from '../../events/slack-vote-received.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
-import { header, httpHandler, json, parseJson, rawBody } from '../http/http-handler.js';
-import { escapeMrkdwn } from '../domain/slack-text.js';
+import { header, httpHandler, parseJson, rawBody } from '../http/http-handler.js';
 import { httpFunction } from '../declaration.js';
-import { voteOnApproval } from '../use-cases/approvals.js';
-import { personForSlackUser } from '../use-cases/directory.js';
 
 /** Slack refuses requests older than five minutes; so do we, against replays. */
 const MAX_SKEW_SECONDS = 300;
@@ -14,7 +12,15 @@ const blockActionsSchema = z.object({
   type: z.literal('block_actions'),
   user: z.object({ id: z.string().min(1) }),
   channel: z.object({ id: z.string() }).optional(),
-  actions: z.array(z.object({ action_id: z.enum(['approve', 'reject']), value: z.string().min(1) })).min(1),
+  actions: z
+    .array(
+      z.object({
+        action_id: z.enum(['approve', 'reject']),
+        value: z.string().min(1),
+        action_ts: z.string().min(1),
+      }),
+    )
+    .min(1),
 });
 
 /** Slack's v0 request signature: HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the signing secret. */
@@ -24,17 +30,18 @@ export function slackSignatureValid(secret: string, timestamp: string, body: str
   return expected.length === given.length && timingSafeEqual(expected, given);
 }
 
-const ephemeral = (text: string) =>
-  json(200, { response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(text) });
-
 /**
- * POST /slack/interactions: the Approve / Reject buttons. Verified, then one vote through the same
- * use case the portal uses; a refused vote gets an ephemeral reply with the reason.
+ * POST /slack/interactions: the Approve / Reject buttons. Verified, parsed, published as one
+ * `Slack Vote Received` event, then acknowledged with an empty 200 as Bolt's `ack()` does: Slack
+ * allows 3 s, and counting the vote (directory, conditional write, signalling the workflow, the
+ * message update) is the vote counter's job (functions/approval/count-slack-vote.ts), which
+ * answers the clicker with an ephemeral message. The event is accepted by the bus before the ack,
+ * so an acknowledged click is never lost; if the bus refuses it, Slack shows the click failed.
  */
 export const declaration = httpFunction({
-  description: 'POST /slack/interactions: approval buttons',
-  ports: ['approvals', 'catalog', 'chat', 'waits', 'workflows', 'clock', 'slackSigningSecret', 'metrics'],
-  use: { workflows: { signals: ['approval'] } },
+  description: 'POST /slack/interactions: verify the click, publish it, acknowledge',
+  ports: ['bus', 'slackSigningSecret'],
+  use: { publishes: [slackVoteReceived] },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       const body = rawBody(event);
@@ -54,23 +61,18 @@ export const declaration = httpFunction({
       const interaction = blockActionsSchema.parse(parseJson(payload));
       const [action] = interaction.actions;
       if (!action) throw new ValidationError('No action in the interaction');
-      const voter = await personForSlackUser(deps, interaction.user.id);
-      if (voter.kind === 'unknown') return ephemeral(`${voter.reason}, so the vote was not counted.`);
-      const outcome = await voteOnApproval(deps, {
-        approvalId: action.value,
-        voter: voter.person,
-        decision: action.action_id === 'approve' ? 'APPROVE' : 'REJECT',
-        via: 'slack',
-      });
-      if (outcome.kind === 'refused') {
-        if (interaction.channel)
-          await deps.chat.postEphemeral(interaction.channel.id, interaction.user.id, escapeMrkdwn(outcome.reason));
-        return ephemeral(outcome.reason);
-      }
-      return ephemeral(
-        outcome.kind === 'decided'
-          ? `Thanks: the approval is now ${outcome.approval.status}.`
-          : 'Thanks: your vote is recorded.',
-      );
+      await deps.bus.publish([
+        slackVoteReceived.build(
+          {
+            approvalId: action.value,
+            slackUserId: interaction.user.id,
+            decision: action.action_id === 'approve' ? 'APPROVE' : 'REJECT',
+            ...(interaction.channel ? { channel: interaction.channel.id } : {}),
+            actionTs: action.action_ts,
+          },
+          { causationId: `slack:${interaction.user.id}:${action.action_ts}` },
+        ),
+      ]);
+      return { statusCode: 200, body: '' };
     }),
 });

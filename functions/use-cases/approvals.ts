@@ -29,7 +29,7 @@ import type {
   WorkflowEngine,
 } from '../ports/index.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
-import { signalWait } from './task-waits.js';
+import { resumeWithFinalOutcome } from './task-waits.js';
 
 export interface ApprovalRequest {
   approvalId: string;
@@ -166,7 +166,10 @@ export async function awaitDecision(
   await resumeIfDecided(deps, await loadApproval(deps.approvals, input.approvalId));
 }
 
-/** Exactly once: whoever takes the wait resumes the workflow; everyone else finds it gone. */
+/**
+ * A decided approval resumes its workflow, however often this runs: a decision is final, so a
+ * second signal says the same and finds the task closed (`resumeWithFinalOutcome`).
+ */
 export async function resumeIfDecided(
   deps: { waits: WaitStore; workflows: WorkflowEngine },
   approval: Approval,
@@ -174,9 +177,20 @@ export async function resumeIfDecided(
   if (approval.status === 'PENDING') return;
   const wait = await deps.waits.get(approvalWaitKey(approval.id));
   if (wait)
-    await signalWait(deps, wait, {
-      success: { approvalId: approval.id, status: approval.status, reason: approval.reason },
+    await resumeWithFinalOutcome(deps, wait, {
+      approvalId: approval.id,
+      status: approval.status,
+      reason: approval.reason,
     });
+}
+
+/**
+ * What a decision or a vote leads to, made good again: the workflow resumed, then the message.
+ * Resuming first, because a Slack outage must not keep a decided approval's workflow parked.
+ */
+async function settle(deps: { chat: Chat; waits: WaitStore; workflows: WorkflowEngine }, approval: Approval) {
+  await resumeIfDecided(deps, approval);
+  await refreshMessage(deps.chat, approval);
 }
 
 /**
@@ -236,10 +250,12 @@ export async function voteOnApproval(
       action: `approval.vote-refused.${outcome.code}`,
       message: `${voter.name} tried to ${input.decision.toLowerCase()} via ${input.via}: ${outcome.reason}`,
     });
+    // A repeated click, or a click after the decision, may follow a run that recorded the vote
+    // and died before signalling the workflow (a Lambda timeout): this one finishes that run.
+    if (outcome.code === 'duplicate' || outcome.code === 'closed') await settle(deps, stored);
     return outcome;
   }
-  await refreshMessage(deps.chat, stored);
-  await resumeIfDecided(deps, stored);
+  await settle(deps, stored);
   if (outcome.kind === 'decided') {
     deps.metrics.milliseconds(
       'ApprovalLatency',
@@ -297,8 +313,7 @@ export async function voidApproval(
         }
       : undefined;
   });
-  await refreshMessage(deps.chat, stored);
-  await resumeIfDecided(deps, stored);
+  await settle(deps, stored);
 }
 
 /**

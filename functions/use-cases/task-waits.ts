@@ -26,6 +26,29 @@ export async function signalWait(
   }
 }
 
+/**
+ * Resumes the workflow parked on `wait` with an outcome that can no longer change (a decided
+ * approval), at least once: the signal goes first and the wait is forgotten after it, so a run
+ * that dies in between leaves the wait for the next one to signal again, instead of a workflow
+ * parked until its timeout. Every signaller sends the same outcome; those after the first find
+ * the task closed, which Step Functions reports as a timed-out token.
+ */
+export async function resumeWithFinalOutcome(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  wait: TaskWait,
+  output: unknown,
+): Promise<'signalled' | 'expired'> {
+  let result: 'signalled' | 'expired' = 'signalled';
+  try {
+    await deps.workflows.sendTaskSuccess(wait.taskToken, output);
+  } catch (error) {
+    if (!(error instanceof TaskTokenExpiredError)) throw error;
+    result = 'expired';
+  }
+  await deps.waits.take(wait.key, wait.taskToken);
+  return result;
+}
+
 /** Fails whatever this deployment is parked on (Argo CD syncs and bakes in any of its regions), so its workflow moves on now. */
 export async function failWaitsOf(
   deps: { waits: WaitStore; workflows: WorkflowEngine },

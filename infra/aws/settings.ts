@@ -1,5 +1,5 @@
 import type { App } from 'aws-cdk-lib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
 import {

@@ -7,6 +7,13 @@ export interface LocalRule {
   name: string;
   pattern: object;
   target: (event: BusEvent) => Promise<unknown>;
+  /**
+   * How many deliveries to this target run at once, as a Lambda function's concurrency caps its
+   * invocations (`key` names the function, which several rules may share). The rest wait their
+   * turn, so a burst of events queues for its consumer instead of starving the server that
+   * published them: on AWS the consumer has its own compute, here it shares one event loop.
+   */
+  concurrency?: { key: string; limit: number };
 }
 
 export interface DeadLetter {
@@ -26,6 +33,8 @@ const DELIVERY_ATTEMPTS = 3;
 export class LocalBus implements EventPublisher {
   private rules: LocalRule[] = [];
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly running = new Map<string, number>();
+  private readonly queued = new Map<string, (() => void)[]>();
   readonly deadLetters: DeadLetter[] = [];
   readonly published: BusEvent[] = [];
 
@@ -78,6 +87,32 @@ export class LocalBus implements EventPublisher {
   private async deliver(rule: LocalRule, event: BusEvent): Promise<void> {
     // A macrotask boundary, as on AWS: the publisher never runs its own consumers inline.
     await new Promise((resolve) => setImmediate(resolve));
+    const release = await this.slot(rule);
+    try {
+      await this.attempt(rule, event);
+    } finally {
+      release();
+    }
+  }
+
+  /** A free slot of the target's concurrency; a finished delivery hands its slot to the next in line. */
+  private async slot(rule: LocalRule): Promise<() => void> {
+    const { concurrency } = rule;
+    if (!concurrency) return () => undefined;
+    const running = this.running.get(concurrency.key) ?? 0;
+    if (running < concurrency.limit) this.running.set(concurrency.key, running + 1);
+    else
+      await new Promise<void>((resolve) => {
+        this.queued.set(concurrency.key, [...(this.queued.get(concurrency.key) ?? []), resolve]);
+      });
+    return () => {
+      const next = this.queued.get(concurrency.key)?.shift();
+      if (next) next();
+      else this.running.set(concurrency.key, (this.running.get(concurrency.key) ?? 1) - 1);
+    };
+  }
+
+  private async attempt(rule: LocalRule, event: BusEvent): Promise<void> {
     for (let attempt = 1; attempt <= DELIVERY_ATTEMPTS; attempt += 1) {
       try {
         await rule.target(event);

@@ -20,7 +20,7 @@ import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { json, parseJson, type HttpResult } from '../../functions/http/http-handler.js';
 import type { Dependencies } from '../../functions/ports/index.js';
 import { deliverGithubWebhook } from './github-payloads.js';
-import { REPOSITORY_ROOT, ROUTES, RULES, TABLES, type FunctionId } from '../system.js';
+import { FUNCTIONS, REPOSITORY_ROOT, ROUTES, RULES, TABLES, type FunctionId, type FunctionSpec } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { consoleRoutes } from './console-routes.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
@@ -83,6 +83,13 @@ export interface RuntimeUsage {
   dynamoWriteItems: number;
   dynamoTransactionItems: number;
 }
+
+/**
+ * Deliveries to one bus target in flight at once, where the function declares no reserved
+ * concurrency: enough for every scenario's parallel events, few enough that a burst (a flood of
+ * Slack clicks) waits for its worker instead of starving the HTTP server on the same event loop.
+ */
+const LOCAL_FUNCTION_CONCURRENCY = 10;
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
 
@@ -219,6 +226,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         name: rule.name,
         pattern: rule.pattern,
         target: (event) => handlers[rule.target](event, lambdaContext(rule.target)),
+        concurrency: {
+          key: rule.target,
+          limit: (FUNCTIONS[rule.target] as FunctionSpec).reservedConcurrency ?? LOCAL_FUNCTION_CONCURRENCY,
+        },
       })),
     );
 

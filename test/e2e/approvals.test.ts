@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { signedBlockAction } from '../../infra/local/slack-payloads.js';
-import { portalClient, slackMessageFor, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+import {
+  clickApprovalButton,
+  portalClient,
+  slackMessageFor,
+  startTestRuntime,
+  type DeploymentView,
+} from '../support/local-runtime.js';
 
 const SLACK_SECRET = 'local-slack-secret';
 let runtime: LocalRuntime;
@@ -31,26 +36,22 @@ const awaitingApproval = (tag: string) =>
     (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
   );
 
+/** A Slack click: acknowledged at once with an empty 200, then answered by an ephemeral message. */
 async function click(
   slackUserId: string,
   actionId: 'approve' | 'reject',
   approvalId: string,
   overrides: { secret?: string; timestamp?: number } = {},
 ) {
-  const request = signedBlockAction({
-    signingSecret: overrides.secret ?? SLACK_SECRET,
-    slackUserId,
-    actionId,
-    approvalId,
-    ...(overrides.timestamp ? { timestamp: overrides.timestamp } : {}),
-  });
-  const response = await fetch(`${runtime.url}/slack/interactions`, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-  });
-  return { status: response.status, body: (await response.json()) as { text?: string; type?: string } };
+  return clickApprovalButton(runtime, { slackUserId, actionId, approvalId, ...overrides });
 }
+
+/** The answer the clicker sees, once the vote was counted. */
+const answered = async (slackUserId: string, actionId: 'approve' | 'reject', approvalId: string) => {
+  const clicked = await click(slackUserId, actionId, approvalId);
+  expect(clicked).toMatchObject({ status: 200, body: '' });
+  return clicked.answer();
+};
 
 const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?? '';
 
@@ -74,13 +75,11 @@ describe('approvals over Slack and the portal', () => {
     expect(buttons).toContain('"action_id":"approve"');
     expect(buttons).not.toMatch(/taskToken|task_token/u);
 
-    const selfVote = await click('UALICE', 'approve', approvalId);
-    expect(selfVote.status).toBe(200);
-    expect(selfVote.body.text).toContain('alice asked for this change; somebody else must decide');
-    expect(runtime.chat.messages.some((candidate) => candidate.ephemeralTo === 'UALICE')).toBe(true);
+    expect(await answered('UALICE', 'approve', approvalId)).toContain(
+      'alice asked for this change; somebody else must decide',
+    );
 
-    const approved = await click('UBOB', 'approve', approvalId);
-    expect(approved.body.text).toContain('APPROVED');
+    expect(await answered('UBOB', 'approve', approvalId)).toContain('APPROVED');
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.0.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]).toMatchObject({
@@ -90,8 +89,7 @@ describe('approvals over Slack and the portal', () => {
     expect(message.history.length).toBeGreaterThan(0);
     expect(JSON.stringify(message.blocks)).not.toContain('"action_id":"approve"');
 
-    const late = await click('UBOB', 'reject', approvalId);
-    expect(late.body.text).toContain('already APPROVED');
+    expect(await answered('UBOB', 'reject', approvalId)).toContain('already APPROVED');
     const audit = (
       await portal.get<{ events: { action: string }[] }>(`/v1/approvals/${encodeURIComponent(approvalId)}`)
     ).events.map((event) => event.action);
@@ -108,14 +106,39 @@ describe('approvals over Slack and the portal', () => {
   it('decides exactly once when two approvers click in the same second', async () => {
     await publish('v3.1.0', 'carol');
     const approvalId = approvalOf(await awaitingApproval('v3.1.0'));
-    const replies = await Promise.all([click('UALICE', 'approve', approvalId), click('UBOB', 'approve', approvalId)]);
-    expect(
-      replies.filter((reply) => reply.body.text?.includes('APPROVED') && reply.body.text.startsWith('Thanks')),
-    ).toHaveLength(1);
+    const replies = await Promise.all([
+      answered('UALICE', 'approve', approvalId),
+      answered('UBOB', 'approve', approvalId),
+    ]);
+    expect(replies.filter((reply) => reply.includes('APPROVED') && reply.startsWith('Thanks'))).toHaveLength(1);
     const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]?.votes).toHaveLength(1);
     expect(deployment.events.filter((event) => event.action === 'deployment.approved')).toHaveLength(1);
+  });
+
+  it('counts a double click once, and answers both clicks', async () => {
+    await publish('v3.1.1', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.1.1'));
+    const [first, second] = await Promise.all([
+      click('UBOB', 'approve', approvalId),
+      click('UBOB', 'approve', approvalId),
+    ]);
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const replies = [await first.answer(), await first.answer(1)];
+    expect(replies.filter((reply) => reply === 'Thanks: the approval is now APPROVED.')).toHaveLength(1);
+    expect(replies).toContain('This approval is already APPROVED');
+    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.1');
+    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.approvals[0]?.votes).toEqual([expect.objectContaining({ voter: 'bob', decision: 'APPROVE' })]);
+  });
+
+  it('counts an acknowledged click whose vote counter failed once, when the bus delivers it again', async () => {
+    await publish('v3.1.2', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.1.2'));
+    runtime.faults.addFunctionFault({ function: 'countSlackVote', kind: 'timeout', times: 1 });
+    expect(await answered('UBOB', 'approve', approvalId)).toBe('Thanks: the approval is now APPROVED.');
+    expect((await portal.waitFor('orders-api', 'prod', 'v3.1.2')).status).toBe('SUCCEEDED');
   });
 
   it('ends the deployment REJECTED on one rejection, with nothing deployed', async () => {
@@ -184,8 +207,7 @@ describe('aborting a deployment that waits for its approval', () => {
     expect(deployment.status).toBe('ABORTED');
     expect(deployment.approvals[0]?.status).toBe('VOID');
     expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);
-    const vote = await click('UBOB', 'approve', approvalOf(waiting));
-    expect(vote.body.text).toContain('already VOID');
+    expect(await answered('UBOB', 'approve', approvalOf(waiting))).toContain('already VOID');
   });
 });
 
@@ -214,8 +236,6 @@ describe('Slack interactions refuse what Slack did not sign', () => {
   });
 
   it('refuses a Slack user who is not in the directory', async () => {
-    const reply = await click('UMALLORY', 'approve', 'whatever');
-    expect(reply.status).toBe(200);
-    expect(reply.body.text).toContain('not in the Flightplan directory');
+    expect(await answered('UMALLORY', 'approve', 'whatever')).toContain('not in the Flightplan directory');
   });
 });

@@ -7,8 +7,13 @@ import {
 } from '../../infra/local/github-payloads.js';
 import { catalogInfoYaml } from '../../infra/local/demo-catalog.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { signedBlockAction } from '../../infra/local/slack-payloads.js';
-import { portalClient, slackMessageFor, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+import {
+  clickApprovalButton,
+  portalClient,
+  slackMessageFor,
+  startTestRuntime,
+  type DeploymentView,
+} from '../support/local-runtime.js';
 
 const GITHUB_SECRET = 'local-github-secret';
 let runtime: LocalRuntime;
@@ -27,14 +32,11 @@ async function publish(options: { repository?: string; tag: string; author: stri
   return delivery;
 }
 
+/** The answer the clicker sees once the vote was counted (the click itself is acknowledged empty at once). */
 async function click(slackUserId: string, approvalId: string, actionId: 'approve' | 'reject' = 'approve') {
-  const request = signedBlockAction({ signingSecret: 'local-slack-secret', slackUserId, actionId, approvalId });
-  const response = await fetch(`${runtime.url}/slack/interactions`, {
-    method: 'POST',
-    headers: request.headers,
-    body: request.body,
-  });
-  return ((await response.json()) as { text: string }).text;
+  const clicked = await clickApprovalButton(runtime, { slackUserId, actionId, approvalId });
+  expect(clicked).toMatchObject({ status: 200, body: '' });
+  return clicked.answer();
 }
 
 const awaitingApproval = (service: string, tag: string) =>

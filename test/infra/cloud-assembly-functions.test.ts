@@ -11,6 +11,7 @@ import { terraformApplyCompletedSample } from '../../events/terraform-changed.js
 import { alarmStateChangedSample } from '../../events/alarm-state-changed.js';
 import { catalogFileChangedSample } from '../../events/catalog-file-changed.js';
 import { deploymentExecutionStoppedSample } from '../../events/execution-status-changed.js';
+import { slackVoteReceivedSample } from '../../events/slack-vote-received.js';
 import { TABLES, ROUTES, RULES, FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import {
@@ -103,6 +104,7 @@ const busSamples: BusEntry[] = [
   terraformApplyCompletedSample,
   catalogFileChangedSample,
   deploymentExecutionStoppedSample,
+  slackVoteReceivedSample,
 ];
 
 /** The event a function meets first in production: a task input, its rule's event, or a request on its route. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
+import { signedBlockAction } from '../../infra/local/slack-payloads.js';
 import { startTwin } from '../../infra/twin/runtime.js';
 
 export const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
@@ -183,4 +184,47 @@ export async function slackMessageFor(runtime: LocalRuntime, approvalId: string)
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
   throw new Error(`No Slack message for ${approvalId}`);
+}
+
+/**
+ * A signed click on an approval button, as Slack sends it. The ingress acknowledges it at once
+ * with an empty 200; the vote counter answers later, with an ephemeral message to the clicker,
+ * which `answer` waits for: the next one to that user after the click, or with `later`, the one
+ * that many after it (clicks of one user in flight together).
+ */
+export async function clickApprovalButton(
+  runtime: LocalRuntime,
+  click: {
+    slackUserId: string;
+    actionId: 'approve' | 'reject';
+    approvalId: string;
+    secret?: string;
+    timestamp?: number;
+  },
+): Promise<{ status: number; body: string; answer: (later?: number) => Promise<string> }> {
+  const ephemeralsTo = () => runtime.chat.messages.filter((message) => message.ephemeralTo === click.slackUserId);
+  const before = ephemeralsTo().length;
+  const request = signedBlockAction({
+    signingSecret: click.secret ?? 'local-slack-secret',
+    slackUserId: click.slackUserId,
+    actionId: click.actionId,
+    approvalId: click.approvalId,
+    ...(click.timestamp ? { timestamp: click.timestamp } : {}),
+  });
+  const response = await fetch(`${runtime.url}/slack/interactions`, {
+    method: 'POST',
+    headers: request.headers,
+    body: request.body,
+  });
+  const body = await response.text();
+  const answer = async (later = 0) => {
+    const deadline = Date.now() + SAFETY_NET_MS;
+    while (Date.now() < deadline) {
+      const answered = ephemeralsTo()[before + later];
+      if (answered) return answered.text;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`No answer to ${click.slackUserId}'s ${click.actionId} click on ${click.approvalId}`);
+  };
+  return { status: response.status, body, answer };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskTokenExpiredError } from '../../functions/errors.js';
 import type { TaskWait, WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
-import { signalWait } from '../../functions/use-cases/task-waits.js';
+import { resumeWithFinalOutcome, signalWait } from '../../functions/use-cases/task-waits.js';
 
 /** A wait store whose take is a conditional delete, as on DynamoDB. */
 function memoryWaits(): WaitStore {
@@ -72,6 +72,38 @@ describe('signalWait', () => {
       }),
     };
     expect(await signalWait(deps, wait, { error: 'SupersededError', cause: 'newer' })).toBe('expired');
+    expect(await waits.get(wait.key)).toBeUndefined();
+  });
+});
+
+describe('resumeWithFinalOutcome', () => {
+  it('keeps the wait when the signal fails, so the next run signals again', async () => {
+    const waits = memoryWaits();
+    await waits.put(wait);
+    let attempts = 0;
+    const deps = {
+      waits,
+      workflows: workflows(() => {
+        attempts += 1;
+        if (attempts === 1) throw new Error('Task timed out after 3.00 seconds');
+      }),
+    };
+    await expect(resumeWithFinalOutcome(deps, wait, { status: 'APPROVED' })).rejects.toThrow('timed out');
+    expect(await waits.get(wait.key)).toEqual(wait);
+    expect(await resumeWithFinalOutcome(deps, wait, { status: 'APPROVED' })).toBe('signalled');
+    expect(await waits.get(wait.key)).toBeUndefined();
+  });
+
+  it('forgets the wait when another run already resumed the workflow', async () => {
+    const waits = memoryWaits();
+    await waits.put(wait);
+    const deps = {
+      waits,
+      workflows: workflows(() => {
+        throw new TaskTokenExpiredError('Task Timed Out');
+      }),
+    };
+    expect(await resumeWithFinalOutcome(deps, wait, { status: 'APPROVED' })).toBe('expired');
     expect(await waits.get(wait.key)).toBeUndefined();
   });
 });
