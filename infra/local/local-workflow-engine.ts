@@ -49,6 +49,11 @@ export interface LocalWorkflowEngineOptions {
   log?: (line: string) => void;
   /** Wall-clock milliseconds; tests move it to show a restart keeps the time that remained. */
   now?: () => number;
+  /**
+   * The account in execution ARNs (`$$.Execution.Id` included). The twin passes the template's, so
+   * what a function reads from its input is what its role's grants name, as on AWS.
+   */
+  account?: string;
 }
 
 /** What resume() did, for the log and the benchmark. */
@@ -151,7 +156,7 @@ interface UnitResult {
   output: Json;
 }
 
-const ACCOUNT = '000000000000';
+const DEFAULT_ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 /** What Step Functions uses when a Task has no TimeoutSeconds (the library's own default is 60 s). */
 const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
@@ -237,6 +242,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly journal: ExecutionJournal;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
+  private readonly account: string;
   private stopping = false;
 
   constructor(
@@ -249,6 +255,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.journal = options.journal ?? new MemoryExecutionJournal();
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? Date.now;
+    this.account = options.account ?? DEFAULT_ACCOUNT;
     this.current = Object.fromEntries(
       Object.entries(definitions).map(([name, spec]) => {
         const definition = JSON.stringify(spec.definition);
@@ -266,7 +273,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     input: Record<string, unknown>,
     parentArn?: string,
   ): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
+    const executionArn = `arn:aws:states:${REGION}:${this.account}:execution:flightplan-${stateMachine}:${name}`;
     if (this.executions.has(executionArn)) return { executionArn, alreadyStarted: true };
     const { hash, definition } = this.current[stateMachine];
     if (!this.storedDefinitions.has(hash)) {
@@ -290,7 +297,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.event(execution, 'ExecutionStarted', {
       executionStartedEventDetails: {
         input: record.input,
-        roleArn: `arn:aws:iam::${ACCOUNT}:role/flightplan-${stateMachine}`,
+        roleArn: `arn:aws:iam::${this.account}:role/flightplan-${stateMachine}`,
       },
     });
     execution.root = this.enter(execution, machine, machine.startAt, input as Json);
@@ -375,7 +382,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   /** The ARN an execution of `stateMachine` named `name` has. */
   executionArnOf(stateMachine: StateMachineName, name: string): string {
-    return `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
+    return `arn:aws:states:${REGION}:${this.account}:execution:flightplan-${stateMachine}:${name}`;
   }
 
   /** The states an execution entered in this process, in order. */
