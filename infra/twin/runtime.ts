@@ -94,6 +94,7 @@ export interface TwinRuntime {
  */
 export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
   const log = options.log ?? (() => undefined);
+  const startedAt = Date.now();
   const dataDir = resolve(options.dataDir);
   if (options.fresh) await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
@@ -239,9 +240,14 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     Object.assign(environment, endpointEnvironment(endpoints, unemulated));
 
     const prewarm = options.prewarm;
+    const prewarmStarted = Date.now();
     if (prewarm === true) await lambda.prewarm();
     else if (Array.isArray(prewarm))
       await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
+    if (prewarm)
+      log(
+        `twin: ${lambda.stats().filter((fn) => fn.warmContainers > 0).length} functions warm in ${((Date.now() - prewarmStarted) / 1000).toFixed(1)} s`,
+      );
 
     // The twin plays the identity provider the template trusts (Keycloak on AWS): it signs and
     // verifies with its own key, for the JWT authorizer's issuer and audience.
@@ -313,6 +319,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       argo.stop();
     });
 
+    log(`twin: serving ${url}, started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     const sessionToken = 'twin';
     return {
       kind: 'twin',

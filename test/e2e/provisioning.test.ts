@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openApiDocument } from '../../functions/http/openapi.js';
 import { pullRequestPayload, signedDelivery, workflowRunPayload } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { startTestRuntime } from '../support/local-runtime.js';
+import { PATIENCE, startTestRuntime } from '../support/local-runtime.js';
 
 interface ProvisioningView {
   id: string;
@@ -40,7 +40,7 @@ async function call(login: string, method: string, path: string, body?: unknown,
 async function waitForRequest(
   id: string,
   until: (request: ProvisioningView) => boolean,
-  timeoutMs = 20_000,
+  timeoutMs = 20_000 * PATIENCE,
 ): Promise<ProvisioningView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -164,15 +164,18 @@ describe('provisioning over HTTP', () => {
     ]);
     expect(readFileSync(join(runtime.github.directoryOf('acme/terraform-live'), open.path), 'utf8')).toBe(terraform);
     // The team hears of it right after the request is COMPLETED.
-    await vi.waitFor(() => {
-      expect(
-        runtime.chat.messages.some(
-          (message) =>
-            message.channel === '#deploys-payments' &&
-            message.text.includes('orders-api-ledger for orders-api is ready'),
-        ),
-      ).toBe(true);
-    });
+    await vi.waitFor(
+      () => {
+        expect(
+          runtime.chat.messages.some(
+            (message) =>
+              message.channel === '#deploys-payments' &&
+              message.text.includes('orders-api-ledger for orders-api is ready'),
+          ),
+        ).toBe(true);
+      },
+      { timeout: 20_000 * PATIENCE, interval: 25 },
+    );
   });
 
   it('ends REJECTED when an approver rejects, and frees the name for a new request', async () => {
