@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { argoCdSyncFailedPattern, argoCdSyncedHealthyPattern } from '../events/argocd-app-status-changed.js';
 import { alarmFiredPattern } from '../events/alarm-state-changed.js';
 import { syncCatalogPattern } from '../events/catalog-file-changed.js';
@@ -53,6 +54,9 @@ import * as githubWebhook from '../functions/ingress/github-webhook.js';
 import * as argocdWebhook from '../functions/ingress/argocd-webhook.js';
 import * as slackInteractions from '../functions/ingress/slack-interactions.js';
 import * as portalApi from '../functions/ingress/portal-api.js';
+
+/** Where the paths below (definition files, entries) are relative to. */
+export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..');
 
 /**
  * The one declaration of Flightplan: functions, HTTP routes, bus rules, state machines and

@@ -1,33 +1,13 @@
 import './log-defaults.js';
-import { readFile, rm, mkdir } from 'node:fs/promises';
+import { rm, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
-import { z } from 'zod';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import type { Context } from 'aws-lambda';
-import {
-  DynamoDbApprovalStore,
-  DynamoDbCatalogStore,
-  DynamoDbDeploymentStore,
-  DynamoDbLockStore,
-  DynamoDbWaitStore,
-} from '../../functions/adapters/aws/dynamodb-store.js';
-import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js';
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
-import { DeploymentChangePublisher } from '../../functions/adapters/deployment-change-publisher.js';
-import { declaredPortsOf } from '../../functions/declaration.js';
 import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
+import { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import {
-  DeterministicArtifactRegistry,
-  EnvironmentSecrets,
-  HealthSimulator,
-  RecordingMetrics,
-  systemClock,
-} from '../../functions/adapters/local/local-adapters.js';
-import {
-  DEFAULT_LOCK_LEASE_SECONDS,
   ENV,
   LOCAL_DEFAULTS,
   freezeWindowsFrom,
@@ -37,20 +17,10 @@ import {
 } from '../../functions/config.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
-import { environmentSchema } from '../../functions/domain/catalog.js';
-import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
-import { problemFor, problemResponse } from '../../functions/http/problem.js';
-import { ValidationError } from '../../functions/errors.js';
-import type {
-  Dependencies,
-  ExecutionDescription,
-  SelfServiceSettings,
-  StateMachineName,
-} from '../../functions/ports/index.js';
-import type { BusEntry } from '../../events/envelope.js';
-import { EXECUTION_STATUS_CHANGE_DETAIL_TYPE } from '../../events/execution-status-changed.js';
-import { deliverGithubWebhook, pullRequestPayload, pushPayload, workflowRunPayload } from './github-payloads.js';
-import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
+import { json, parseJson, type HttpResult } from '../../functions/http/http-handler.js';
+import type { Dependencies } from '../../functions/ports/index.js';
+import { deliverGithubWebhook } from './github-payloads.js';
+import { REPOSITORY_ROOT, ROUTES, RULES, TABLES, type FunctionId } from '../system.js';
 import { ArgoCdSimulator } from './argocd-simulator.js';
 import { consoleRoutes } from './console-routes.js';
 import { LocalFaults, dynamoDbFaultSchema, functionFaultSchema } from './faults.js';
@@ -61,10 +31,12 @@ import { createLocalServer, type LocalRoute } from './http-server.js';
 import { LocalBus } from './local-bus.js';
 import { LocalIssuer } from './local-issuer.js';
 import { lambdaContext } from './lambda-context.js';
-import { demoTargets, localHealthSource } from './local-health.js';
-import { LocalWorkflowEngine, type LocalStateMachine, type ResumeReport } from './local-workflow-engine.js';
-
-export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
+import { demoTargets } from './local-health.js';
+import { LocalWorkflowEngine, type ResumeReport } from './local-workflow-engine.js';
+import { control, localControlRoutes, slackUserSchema } from './control-routes.js';
+import { githubControlRoutes } from './github-controls.js';
+import { localDependencies, localHandlers } from './local-dependencies.js';
+import { executionStatusChangeEntry, loadStateMachines, type AnyHandler } from './local-state-machines.js';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. */
@@ -105,8 +77,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-type AnyHandler = (event: unknown, context: Context) => Promise<unknown>;
-
 export interface RuntimeUsage {
   invocations: Partial<Record<FunctionId, number>>;
   /** Items written: a transaction of n items counts n (DynamoDB bills each, twice for transactions). */
@@ -115,25 +85,6 @@ export interface RuntimeUsage {
 }
 
 const WRITE_COMMANDS = new Set(['PutItemCommand', 'DeleteItemCommand', 'UpdateItemCommand', 'BatchWriteItemCommand']);
-
-export const simHealthSchema = z.object({
-  service: z.string().min(1),
-  environment: environmentSchema,
-  region: z.string().min(1),
-  healthy: z.boolean(),
-  errorRate: z.number().min(0).max(1).optional(),
-  p99Ms: z.number().min(0).optional(),
-  /** Requests seen in the window; a bake with too few is inconclusive. */
-  requestCount: z.number().int().min(0).optional(),
-});
-export const simAlarmSchema = z.object({
-  service: z.string().min(1),
-  /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
-  environment: environmentSchema.default('prod'),
-  region: z.string().min(1),
-  state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
-  alarmName: z.string().min(1).optional(),
-});
 
 export function localOptionsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
@@ -202,7 +153,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     });
 
-    const table = LOCAL_DEFAULTS.tableName;
     const handlers = {} as Record<FunctionId, AnyHandler>;
     // The engine exists before the dependencies it is part of; it reaches them once composed.
     const composed: { deps?: Dependencies } = {};
@@ -242,64 +192,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       },
     ]);
     stoppers.push(() => github.idle());
-    const secrets = new EnvironmentSecrets();
-    const deps: Dependencies = {
-      deployments: new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDb.client, table), bus),
-      catalog: new DynamoDbCatalogStore(dynamoDb.client, table),
-      locks: new DynamoDbLockStore(
-        dynamoDb.client,
-        table,
-        numberEnv(ENV.lockLeaseSeconds, DEFAULT_LOCK_LEASE_SECONDS) / options.timeScale,
-      ),
-      waits: new DynamoDbWaitStore(dynamoDb.client, table),
+    const deps = localDependencies({
+      client: dynamoDb.client,
       bus,
       workflows,
       gitops,
-      artifacts: new DeterministicArtifactRegistry(),
-      health: localHealthSource(health, {
-        prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl],
-        timeScale: options.timeScale,
-      }),
-      clock: systemClock,
-      githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
-      argocdToken: { value: () => secrets.get('argocdToken') },
-      slackSigningSecret: { value: () => secrets.get('slackSigningSecret') },
-      idempotency: new DynamoDBPersistenceLayer({
-        tableName: LOCAL_DEFAULTS.idempotencyTableName,
-        awsSdkV3Client: dynamoDb.client,
-      }),
+      health,
       chat,
-      githubDeployments: github,
-      approvals: new DynamoDbApprovalStore(dynamoDb.client, table),
-      freezeWindows: options.freezeWindows ?? freezeWindowsFrom(process.env),
-      metrics: new RecordingMetrics(),
-      provisioning: new DynamoDbProvisioningStore(dynamoDb.client, table),
-      codeHost: github,
+      github,
       selfService,
-    };
+      timeScale: options.timeScale,
+      freezeWindows: options.freezeWindows ?? freezeWindowsFrom(process.env),
+      prometheusUrl: options.prometheusUrl ?? process.env[ENV.prometheusUrl],
+    });
     composed.deps = deps;
-    for (const [id, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {
-      // Only the declared ports: a use of any other fails here as it would on AWS. And one
-      // persistence layer per function, as on AWS: Powertools configures a layer once, for its first user.
-      const { declaration } = spec.module;
-      const handle = declaration.createHandler(
-        declaredPortsOf(
-          {
-            ...deps,
-            idempotency: new DynamoDBPersistenceLayer({
-              tableName: LOCAL_DEFAULTS.idempotencyTableName,
-              awsSdkV3Client: dynamoDb.client,
-            }),
-          },
-          declaration.ports,
-        ),
-      );
-      handlers[id] = (event, context) => {
+    Object.assign(
+      handlers,
+      localHandlers(deps, dynamoDb.client, (id, handle) => (event, context) => {
         usage.invocations[id] = (usage.invocations[id] ?? 0) + 1;
         const fault = faults.takeFunctionFault(id);
         return fault ? Promise.reject(fault) : handle(event, context);
-      };
-    }
+      }),
+    );
     bus.setRules(
       RULES.map((rule) => ({
         name: rule.name,
@@ -412,286 +326,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     await stop();
     throw error;
   }
-}
-
-/** What Step Functions puts on the default bus when an execution ends (here: when it is stopped). */
-function executionStatusChangeEntry(execution: ExecutionDescription & { input: string }): BusEntry {
-  const stateMachineArn = execution.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/u, '');
-  return {
-    source: 'aws.states',
-    detailType: EXECUTION_STATUS_CHANGE_DETAIL_TYPE,
-    resources: [execution.executionArn],
-    detail: {
-      executionArn: execution.executionArn,
-      stateMachineArn,
-      name: execution.name,
-      status: execution.status,
-      startDate: Date.parse(execution.startDate),
-      stopDate: execution.stopDate ? Date.parse(execution.stopDate) : null,
-      input: execution.input,
-      output: null,
-      error: execution.error ?? null,
-      cause: execution.cause ?? null,
-    },
-  };
-}
-
-async function loadStateMachines(
-  handlers: Record<FunctionId, AnyHandler>,
-): Promise<Record<StateMachineName, LocalStateMachine>> {
-  const entries = await Promise.all(
-    Object.entries(STATE_MACHINES).map(async ([name, spec]) => {
-      const definition = JSON.parse(await readFile(join(REPOSITORY_ROOT, spec.definitionFile), 'utf8')) as object;
-      const functions = Object.fromEntries(
-        spec.steps.map((step) => [
-          functionPlaceholder(step),
-          (payload: unknown, _context: Context) => handlers[step](payload, lambdaContext(step)),
-        ]),
-      );
-      return [name, { definition, functions, stateMachines: spec.stateMachineSubstitutions ?? {} }] as const;
-    }),
-  );
-  return Object.fromEntries(entries) as Record<StateMachineName, LocalStateMachine>;
-}
-
-export const control = (
-  method: string,
-  path: string,
-  handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult,
-): LocalRoute => ({
-  method,
-  path,
-  auth: 'none',
-  handle: async (event) => {
-    try {
-      return await handle(event);
-    } catch (error) {
-      return problemResponse(problemFor(error));
-    }
-  },
-});
-
-const pullRequestQuerySchema = z.object({
-  repository: z.string().min(1).optional(),
-  state: z.enum(['open', 'merged', 'closed']).optional(),
-});
-const mergeSchema = z.object({
-  repository: z.string().min(1).optional(),
-  /** Who merged: the sender of the webhooks. */
-  by: z.string().min(1).default('carol'),
-  /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
-  apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
-});
-export const slackUserSchema = z
-  .object({
-    id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'),
-    email: z.email().optional(),
-    name: z.string().min(1),
-    isBot: z.boolean().optional(),
-  })
-  .strict();
-const commitSchema = z
-  .object({
-    /** Path → content; null deletes the file. */
-    files: z.record(
-      z
-        .string()
-        .min(1)
-        .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'),
-      z.string().nullable(),
-    ),
-    message: z.string().min(1),
-    /** The GitHub login that pushes: the push webhook's sender. */
-    author: z.string().min(1).default('carol'),
-  })
-  .strict();
-const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
-
-type WebhookDelivery = (
-  eventName: string,
-  payload: Record<string, unknown>,
-) => Promise<{ event: string; status: number; body: unknown }>;
-
-/**
- * What a person does on GitHub, for the demo and tests: list the simulated pull requests, merge
- * one (then GitHub's `pull_request` closed and the apply workflow's `workflow_run` webhooks are
- * delivered, signed, to /webhooks/github), or close one unmerged.
- */
-export function githubControlRoutes(
-  github: GithubSimulator,
-  selfService: SelfServiceSettings,
-  deliver: WebhookDelivery,
-): LocalRoute[] {
-  const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
-  let runId = Date.now() % 1_000_000;
-  return [
-    control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
-      const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
-      if (!/^[\w.-]+\/[\w.-]+$/u.test(repository))
-        throw new ValidationError('The repository must be owner/name', [{ path: 'path', message: repository }]);
-      const request = commitSchema.parse(parseJson(event.body || '{}'));
-      const pushed = await github.push(
-        repository,
-        Object.entries(request.files).map(([path, content]) => ({ path, content })),
-        request.message,
-        request.author,
-      );
-      const delivery = await deliver(
-        'push',
-        pushPayload({
-          repository,
-          before: pushed.before,
-          after: pushed.revision,
-          message: request.message,
-          added: pushed.added,
-          modified: pushed.modified,
-          removed: pushed.removed,
-          sender: request.author,
-        }),
-      );
-      return json(200, {
-        repository,
-        revision: pushed.revision,
-        added: pushed.added,
-        modified: pushed.modified,
-        removed: pushed.removed,
-        deliveries: [delivery],
-      });
-    }),
-    control('GET', '/local/github/pull-requests', (event) => {
-      const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
-      return json(200, {
-        items: github.listPullRequests({
-          ...(query.repository ? { repository: query.repository } : {}),
-          ...(query.state ? { state: query.state } : {}),
-        }),
-      });
-    }),
-    control('POST', '/local/github/pull-requests/{number}/merge', async (event) => {
-      const request = mergeSchema.parse(parseJson(event.body || '{}'));
-      const repository = request.repository ?? selfService.terraformRepository;
-      const pullRequest = await github.merge(repository, numberOf(event), request.by);
-      const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
-      const deliveries = [
-        await deliver(
-          'pull_request',
-          pullRequestPayload({
-            repository,
-            number: pullRequest.number,
-            headSha: pullRequest.headSha,
-            action: 'closed',
-            state: 'closed',
-            merged: true,
-            mergeCommitSha,
-            labels: [],
-            sender: request.by,
-            branch: pullRequest.branch,
-          }),
-        ),
-      ];
-      if (request.apply !== 'none') {
-        runId += 1;
-        deliveries.push(
-          await deliver(
-            'workflow_run',
-            workflowRunPayload({
-              repository,
-              workflow: selfService.terraformApplyWorkflow,
-              headSha: mergeCommitSha,
-              conclusion: request.apply,
-              runId,
-              sender: request.by,
-            }),
-          ),
-        );
-      }
-      return json(200, { pullRequest, deliveries });
-    }),
-    control('POST', '/local/github/pull-requests/{number}/close', async (event) => {
-      const request = closeSchema.parse(parseJson(event.body || '{}'));
-      const repository = request.repository ?? selfService.terraformRepository;
-      const pullRequest = await github.close(repository, numberOf(event), request.by);
-      const delivery = await deliver(
-        'pull_request',
-        pullRequestPayload({
-          repository,
-          number: pullRequest.number,
-          headSha: pullRequest.headSha,
-          action: 'closed',
-          state: 'closed',
-          merged: false,
-          labels: [],
-          sender: request.by,
-          branch: pullRequest.branch,
-        }),
-      );
-      return json(200, { pullRequest, deliveries: [delivery] });
-    }),
-  ];
-}
-
-function localControlRoutes(
-  health: HealthSimulator,
-  bus: LocalBus,
-  chat: RecordingChat,
-  timeScale: number,
-  isReady: () => boolean,
-): LocalRoute[] {
-  return [
-    // The time scale lets clients (the CLI's bake countdown, the console) run their clocks at the runtime's speed.
-    control('GET', '/healthz', () =>
-      isReady() ? json(200, { status: 'ok', timeScale }) : json(503, { status: 'starting', timeScale }),
-    ),
-    control('GET', '/local/slack/messages', (event) => {
-      const channel = event.queryStringParameters?.['channel'];
-      return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
-    }),
-    control('POST', '/local/sim/health', (event) => {
-      const request = simHealthSchema.parse(parseJson(event.body ?? ''));
-      health.setHealth(request, {
-        healthy: request.healthy,
-        ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
-        ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
-        ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
-      });
-      return json(200, { ...request, status: 'set' });
-    }),
-    control('GET', '/local/sim/metrics', () => ({
-      statusCode: 200,
-      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
-      body: health.metrics(),
-    })),
-    control('POST', '/local/sim/alarm', async (event) => {
-      const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
-      health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
-      // What the regional forwarding stack delivers to the home bus on AWS.
-      await bus.publish([
-        {
-          source: 'aws.cloudwatch',
-          detailType: 'CloudWatch Alarm State Change',
-          resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
-          region: request.region,
-          detail: {
-            alarmName,
-            state: {
-              value: request.state,
-              reason: 'Set by POST /local/sim/alarm',
-              timestamp: new Date().toISOString(),
-            },
-            configuration: { description: `Simulated alarm for ${request.service}` },
-          },
-        },
-      ]);
-      return json(200, {
-        service: request.service,
-        environment: request.environment,
-        region: request.region,
-        alarmName,
-        state: request.state,
-      });
-    }),
-  ];
 }
 
 function listen(server: Server, port: number): Promise<number> {

@@ -10,7 +10,8 @@ import type { SelfServiceSettings } from '../../functions/ports/index.js';
 import { deliverGithubWebhook } from '../local/github-payloads.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import type { LocalRoute } from '../local/http-server.js';
-import { control, githubControlRoutes, simAlarmSchema, simHealthSchema, slackUserSchema } from '../local/runtime.js';
+import { control, simAlarmSchema, simHealthSchema, slackUserSchema } from '../local/control-routes.js';
+import { githubControlRoutes } from '../local/github-controls.js';
 import type { DeadLetter } from './eventbridge.js';
 import type { FunctionStats } from './lambda.js';
 

@@ -27,7 +27,8 @@ describe('npm run demo', () => {
           FLIGHTPLAN_DATA_DIR: dataDir,
           FLIGHTPLAN_TIME_SCALE: '600',
         },
-        timeout: 60_000,
+        // A safety net just inside the test's timeout: the demo starts its own DynamoDB Local and runtime.
+        timeout: 170_000,
       });
       expect(stdout).toContain('starting Flightplan in this process');
       expect(stdout).toMatch(outcome);

@@ -6,7 +6,7 @@ import {
   type PullRequestDeliveryOptions,
 } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { PATIENCE, startTestRuntime } from '../support/local-runtime.js';
+import { SAFETY_NET_MS, startTestRuntime } from '../support/local-runtime.js';
 
 const SECRET = 'local-github-secret';
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
@@ -66,7 +66,7 @@ async function waitForDeployment(
   version: string,
   until: (deployment: DeploymentView) => boolean = (d) => TERMINAL.includes(d.status),
 ): Promise<DeploymentView> {
-  const deadline = Date.now() + 20_000 * PATIENCE;
+  const deadline = Date.now() + SAFETY_NET_MS;
   for (;;) {
     const summary = (await deploymentsOf()).find((item) => item.version === version);
     if (summary) {
@@ -94,7 +94,7 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(await response.json()).toMatchObject({ status: 'accepted' });
 
     const deployment = await waitForDeployment(sha(1).slice(0, 7));
-    expect(deployment.status).toBe('SUCCEEDED');
+    expect(deployment.status, deployment.reason ?? '').toBe('SUCCEEDED');
     expect(deployment.digest).toMatch(/^sha256:[0-9a-f]{64}$/u);
     const [wave] = deployment.waves;
     expect(wave).toMatchObject({

@@ -137,7 +137,7 @@ describe('production rollout over HTTP', () => {
     expect(((await refused.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/conflict');
   });
 
-  it('AlarmDuringBake: the alarm cuts the bake short, the rollback starts, and sa-east-1 is never touched', async () => {
+  it('AlarmDuringBake: the alarm, not the bake timer, rolls the wave back, and sa-east-1 is never touched', async () => {
     const saEastBefore = await live('sa-east-1');
     await release('v1.2.0');
     await waitFor('v1.2.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING');

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openApiDocument } from '../../functions/http/openapi.js';
 import { pullRequestPayload, signedDelivery, workflowRunPayload } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { PATIENCE, startTestRuntime } from '../support/local-runtime.js';
+import { SAFETY_NET_MS, startTestRuntime } from '../support/local-runtime.js';
 
 interface ProvisioningView {
   id: string;
@@ -40,7 +40,7 @@ async function call(login: string, method: string, path: string, body?: unknown,
 async function waitForRequest(
   id: string,
   until: (request: ProvisioningView) => boolean,
-  timeoutMs = 20_000 * PATIENCE,
+  timeoutMs = SAFETY_NET_MS,
 ): Promise<ProvisioningView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -174,7 +174,7 @@ describe('provisioning over HTTP', () => {
           ),
         ).toBe(true);
       },
-      { timeout: 20_000 * PATIENCE, interval: 25 },
+      { timeout: SAFETY_NET_MS, interval: 25 },
     );
   });
 

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { LocalGitRepository } from '../../functions/adapters/local/local-git.js';
 import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { PATIENCE, portalClient, startTestRuntime } from '../support/local-runtime.js';
+import { SAFETY_NET_MS, portalClient, startTestRuntime } from '../support/local-runtime.js';
 
 interface ServiceView {
   name: string;
@@ -22,7 +22,7 @@ let alice: ReturnType<typeof portalClient>;
 let erin: ReturnType<typeof portalClient>;
 
 async function waitForService(name: string, until: (service: ServiceView) => boolean): Promise<ServiceView> {
-  const deadline = Date.now() + 20_000 * PATIENCE;
+  const deadline = Date.now() + SAFETY_NET_MS;
   for (;;) {
     const response = await alice.request('GET', `/v1/services/${name}`);
     if (response.status === 200) {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbApprovalStore, DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import { DynamoDbApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.js';
+import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
 import { newApproval } from '../../functions/domain/approval.js';

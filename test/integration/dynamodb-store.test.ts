@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DynamoDbDeploymentStore,
-  DynamoDbLockStore,
-  DynamoDbWaitStore,
-} from '../../functions/adapters/aws/dynamodb-store.js';
+import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
+import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
+import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import { newDeployment, transitionDeployment } from '../../functions/domain/deployment.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { ValidationError } from '../../functions/errors.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
-import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-store.js';
+import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
 import {
   newProvisioningRequest,
   provisioningRequestBodySchema,

@@ -5,7 +5,7 @@ import { chatNoticeFor } from '../../functions/domain/notifications.js';
 import { newProvisioningRequest, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
 import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-request.js';
 import { absoluteLinks } from '../../functions/domain/slack-text.js';
-import { decodeCursor, encodeCursor } from '../../functions/adapters/aws/dynamodb-store.js';
+import { decodeCursor, encodeCursor } from '../../functions/adapters/aws/dynamodb-table.js';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../functions/errors.js';
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';

@@ -23,13 +23,11 @@ import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../.
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
 import { awsHealthSource } from './aws-health-sources.js';
-import {
-  DynamoDbApprovalStore,
-  DynamoDbCatalogStore,
-  DynamoDbDeploymentStore,
-  DynamoDbLockStore,
-  DynamoDbWaitStore,
-} from './dynamodb-store.js';
+import { DynamoDbApprovalStore } from './dynamodb-approval-store.js';
+import { DynamoDbCatalogStore } from './dynamodb-catalog-store.js';
+import { DynamoDbDeploymentStore } from './dynamodb-deployment-store.js';
+import { DynamoDbLockStore } from './dynamodb-lock-store.js';
+import { DynamoDbWaitStore } from './dynamodb-wait-store.js';
 import { DynamoDbProvisioningStore } from './dynamodb-provisioning-store.js';
 import { EcrArtifactRegistry } from './ecr-artifact-registry.js';
 import { EventBridgePublisher } from './eventbridge-publisher.js';

@@ -11,7 +11,7 @@ import {
   type ProvisioningStatus,
 } from '../../domain/provisioning.js';
 import type { Page, ProvisioningStore } from '../../ports/index.js';
-import { DynamoDbTable, META, decodeCursor, encodeCursor, eventSortKey, withFilter } from './dynamodb-store.js';
+import { DynamoDbTable, META, decodeCursor, encodeCursor, eventSortKey, withFilter } from './dynamodb-table.js';
 
 const requestKey = (id: string) => ({ pk: `PROVISIONING#${id}`, sk: META });
 const claimKey = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 'type' | 'service' | 'name'>) => ({

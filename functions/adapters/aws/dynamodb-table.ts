@@ -1,0 +1,184 @@
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  TransactWriteCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { deploymentEventSchema, type DeploymentEvent } from '../../domain/deployment.js';
+import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
+
+export const META = '#META';
+export const MAX_UPDATE_ATTEMPTS = 8;
+export const eventSortKey = (revision: number) => `EVENT#${String(revision).padStart(8, '0')}`;
+
+// Only the table's and its indexes' key attributes, the table key always: anything else is a
+// forged cursor, which DynamoDB would answer with a ValidationException (a 500).
+const CURSOR_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
+const cursorSchema = z
+  .record(z.string(), z.string().min(1).max(1024))
+  .refine(
+    (key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)),
+    'not a key of this table',
+  );
+
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>
+  key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
+
+export function decodeCursor(cursor: string): Record<string, string> {
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch (error) {
+    throw new ValidationError(
+      'The cursor is not one this API returned',
+      [{ path: 'cursor', message: 'invalid cursor' }],
+      { cause: error },
+    );
+  }
+}
+
+export const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+
+/**
+ * The expression values, names and FilterExpression for equality filters on top-level attributes
+ * (status, environment, team); undefined filters are left out.
+ */
+export function withFilter(
+  values: Record<string, unknown>,
+  filters: Record<string, string | undefined>,
+): Pick<QueryCommandInput, 'ExpressionAttributeValues' | 'ExpressionAttributeNames' | 'FilterExpression'> {
+  const present = Object.entries(filters).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (present.length === 0) return { ExpressionAttributeValues: values };
+  return {
+    ExpressionAttributeValues: {
+      ...values,
+      ...Object.fromEntries(present.map(([name, value]) => [`:${name}`, value])),
+    },
+    // Names, because `status` is a DynamoDB reserved word.
+    ExpressionAttributeNames: Object.fromEntries(present.map(([name]) => [`#${name}`, name])),
+    FilterExpression: present.map(([name]) => `#${name} = :${name}`).join(' AND '),
+  };
+}
+
+/** Shares one DocumentClient and table across the single-table adapters below. */
+export abstract class DynamoDbTable {
+  protected readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    protected readonly tableName: string,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /**
+   * Writes `item` only if the stored revision is still `expectedRevision` (or, for a new item,
+   * nothing is stored), together with `alongside` in one transaction. False when it lost a race.
+   */
+  protected async putRevisioned(
+    item: Record<string, unknown>,
+    expectedRevision: number | undefined,
+    alongside: Record<string, unknown>[] = [],
+  ): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: item,
+                ...(expectedRevision === undefined
+                  ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                  : {
+                      ConditionExpression: 'revision = :expected',
+                      ExpressionAttributeValues: { ':expected': expectedRevision },
+                    }),
+              },
+            },
+            ...alongside.map((other) =>
+              'Delete' in other
+                ? other
+                : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Read, decide, write with a condition on the revision read; a lost race reads again. `write`
+   * turns the decision into the next record (revision + 1) and the items written alongside it.
+   */
+  protected async updateRevisioned<Record_ extends { revision: number }, Change>(
+    what: string,
+    read: () => Promise<Record_ | undefined>,
+    decide: (current: Record_) => Change | undefined,
+    write: (
+      current: Record_,
+      change: Change,
+    ) => { next: Record_; item: Record<string, unknown>; alongside: Record<string, unknown>[] },
+  ): Promise<Record_> {
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt += 1) {
+      const current = await read();
+      if (!current) throw new NotFoundError(`${what} does not exist`);
+      const change = decide(current);
+      if (!change) return current;
+      const { next, item, alongside } = write(current, change);
+      if (await this.putRevisioned(item, current.revision, alongside)) return next;
+    }
+    throw new ConcurrentUpdateError(`${what} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
+  }
+
+  /** The audit trail stored under `pk` (its `EVENT#{revision}` items), oldest first, every page. */
+  protected async auditTrail(pk: string): Promise<DeploymentEvent[]> {
+    const events: DeploymentEvent[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+          ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
+      startKey = result.LastEvaluatedKey;
+    } while (startKey);
+    return events;
+  }
+
+  /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */
+  protected async deleteIf(key: { pk: string; sk: string }, attribute: string, expected: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression: '#attribute = :expected',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':expected': expected },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import type { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
+import type { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
+import { environmentSchema } from '../../functions/domain/catalog.js';
+import { json, parseJson, type HttpEvent, type HttpResult } from '../../functions/http/http-handler.js';
+import { problemFor, problemResponse } from '../../functions/http/problem.js';
+import { type LocalRoute } from './http-server.js';
+import type { LocalBus } from './local-bus.js';
+
+export const simHealthSchema = z.object({
+  service: z.string().min(1),
+  environment: environmentSchema,
+  region: z.string().min(1),
+  healthy: z.boolean(),
+  errorRate: z.number().min(0).max(1).optional(),
+  p99Ms: z.number().min(0).optional(),
+  /** Requests seen in the window; a bake with too few is inconclusive. */
+  requestCount: z.number().int().min(0).optional(),
+});
+export const simAlarmSchema = z.object({
+  service: z.string().min(1),
+  /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
+  environment: environmentSchema.default('prod'),
+  region: z.string().min(1),
+  state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+  alarmName: z.string().min(1).optional(),
+});
+
+export const control = (
+  method: string,
+  path: string,
+  handle: (event: HttpEvent) => Promise<HttpResult> | HttpResult,
+): LocalRoute => ({
+  method,
+  path,
+  auth: 'none',
+  handle: async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      return problemResponse(problemFor(error));
+    }
+  },
+});
+
+export const slackUserSchema = z
+  .object({
+    id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'),
+    email: z.email().optional(),
+    name: z.string().min(1),
+    isBot: z.boolean().optional(),
+  })
+  .strict();
+
+export function localControlRoutes(
+  health: HealthSimulator,
+  bus: LocalBus,
+  chat: RecordingChat,
+  timeScale: number,
+  isReady: () => boolean,
+): LocalRoute[] {
+  return [
+    // The time scale lets clients (the CLI's bake countdown, the console) run their clocks at the runtime's speed.
+    control('GET', '/healthz', () =>
+      isReady() ? json(200, { status: 'ok', timeScale }) : json(503, { status: 'starting', timeScale }),
+    ),
+    control('GET', '/local/slack/messages', (event) => {
+      const channel = event.queryStringParameters?.['channel'];
+      return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
+    }),
+    control('POST', '/local/sim/health', (event) => {
+      const request = simHealthSchema.parse(parseJson(event.body ?? ''));
+      health.setHealth(request, {
+        healthy: request.healthy,
+        ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
+        ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
+        ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
+      });
+      return json(200, { ...request, status: 'set' });
+    }),
+    control('GET', '/local/sim/metrics', () => ({
+      statusCode: 200,
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+      body: health.metrics(),
+    })),
+    control('POST', '/local/sim/alarm', async (event) => {
+      const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
+      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
+      health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
+      // What the regional forwarding stack delivers to the home bus on AWS.
+      await bus.publish([
+        {
+          source: 'aws.cloudwatch',
+          detailType: 'CloudWatch Alarm State Change',
+          resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
+          region: request.region,
+          detail: {
+            alarmName,
+            state: {
+              value: request.state,
+              reason: 'Set by POST /local/sim/alarm',
+              timestamp: new Date().toISOString(),
+            },
+            configuration: { description: `Simulated alarm for ${request.service}` },
+          },
+        },
+      ]);
+      return json(200, {
+        service: request.service,
+        environment: request.environment,
+        region: request.region,
+        alarmName,
+        state: request.state,
+      });
+    }),
+  ];
+}
