@@ -23,6 +23,11 @@ export interface LocalStateMachine {
   functions: Record<string, LocalTaskFunction>;
   /** The state machine each `${Name}` placeholder of a startExecution task stands for. */
   stateMachines?: Record<string, StateMachineName>;
+  /**
+   * Called before a startExecution.sync:2 task starts its child (the twin checks the parent's
+   * role there, as Step Functions does); a rejection fails the task under the error's name.
+   */
+  authorizeChild?: (child: StateMachineName, childExecutionArn: string) => Promise<void>;
 }
 
 export interface StateVisit {
@@ -971,6 +976,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         parameters: JSON.stringify(childInput),
       },
     });
+    const authorizeChild = this.specs[execution.record.stateMachine].authorizeChild;
+    if (authorizeChild) {
+      try {
+        await authorizeChild(child, this.executionArnOf(child, name));
+      } catch (error) {
+        throw new TaskFailure((error as Error).name, (error as Error).message);
+      }
+    }
     const { executionArn } = await this.start(child, name, childInput, execution.record.executionArn);
     this.event(execution, 'TaskSubmitted', {
       taskSubmittedEventDetails: {

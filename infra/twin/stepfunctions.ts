@@ -122,7 +122,12 @@ export class TwinWorkflows {
         else if (value.startsWith('arn:aws:lambda:'))
           functions[placeholder] = (payload) => this.invokeTask(machine, value, payload, tokenKeys);
       }
-      definitions[machine.key] = { definition: machine.definition, functions, stateMachines };
+      definitions[machine.key] = {
+        definition: machine.definition,
+        functions,
+        stateMachines,
+        authorizeChild: (child, executionArn) => this.authorizeChild(machine, child, executionArn),
+      };
     }
     // Executions are named in the template's account: `$$.Execution.Id` reaches functions whose grants name it.
     const account = /^arn:aws:states:[^:]+:(\d{12}):/u.exec(machines[0]?.arn ?? '')?.[1];
@@ -139,6 +144,40 @@ export class TwinWorkflows {
 
   tokenOwner(token: string): TwinStateMachine | undefined {
     return this.tokenOwners.get(token);
+  }
+
+  /**
+   * What Step Functions asks of the parent's role for startExecution.sync:2: start the child,
+   * describe (and stop) its execution, and manage the rule that reports the child's end.
+   */
+  private async authorizeChild(
+    machine: TwinStateMachine,
+    child: StateMachineName,
+    childExecutionArn: string,
+  ): Promise<void> {
+    const childMachine = this.machines.find((candidate) => candidate.key === child);
+    if (!childMachine)
+      throw taskError('States.Runtime', `${machine.name} starts ${child}, which is not in the template`);
+    const [, , , region, account] = machine.arn.split(':');
+    const caller: Caller = {
+      accessKeyId: 'states',
+      roleArn: machine.roleArn,
+      sessionName: machine.name,
+      label: `state machine ${machine.name}`,
+    };
+    try {
+      await authorizeCall(this.auth, caller, 'states:StartExecution', childMachine.arn);
+      await authorizeCall(this.auth, caller, 'states:DescribeExecution', childExecutionArn);
+      await authorizeCall(this.auth, caller, 'states:StopExecution', childExecutionArn);
+      await authorizeCall(
+        this.auth,
+        caller,
+        'events:PutRule',
+        `arn:aws:events:${region ?? ''}:${account ?? ''}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`,
+      );
+    } catch (error) {
+      throw taskError('StepFunctions.AccessDeniedException', (error as Error).message);
+    }
   }
 
   private async invokeTask(
