@@ -44,9 +44,15 @@ export const deploymentRequested = defineEvent({
   }),
 });
 
+/** The same request asked for through the portal's API (POST /v1/deployments): its own source. */
+export const portalDeploymentRequested = {
+  source: 'flightplan.portal',
+  detailType: DEPLOYMENT_REQUESTED_DETAIL_TYPE,
+} as const;
+
 /** Every deployment request, from GitHub or the portal, starts a deployment. */
 export const startDeploymentPattern = {
-  source: ['flightplan.github', 'flightplan.portal'],
+  source: [deploymentRequested.source, portalDeploymentRequested.source],
   'detail-type': [DEPLOYMENT_REQUESTED_DETAIL_TYPE],
 } as const;
 

@@ -19,6 +19,15 @@ export interface BusEntry {
   region?: string;
 }
 
+/**
+ * What identifies a kind of event on the bus: its source and detail-type. A function declares the
+ * ones it publishes, and IAM lets it publish only those (`events:source`, `events:detail-type`).
+ */
+export interface EventType {
+  readonly source: string;
+  readonly detailType: string;
+}
+
 /** The envelope EventBridge delivers to rule targets. */
 export const busEventSchema = z.object({
   version: z.string(),

@@ -2,8 +2,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
-import { busEventSchema, type BusEvent } from '../events/envelope.js';
+import { busEventSchema, type BusEvent, type EventType } from '../events/envelope.js';
+import { DeclaredEventPublisher } from './adapters/declared-event-publisher.js';
 import { logger, type HttpHandler } from './http/http-handler.js';
+import type { CodeHostUse } from './github-token-scopes.js';
 import type { Dependencies, StateMachineName } from './ports/index.js';
 
 export type PortName = keyof Dependencies;
@@ -26,6 +28,16 @@ export interface PortUse {
     describes?: readonly StateMachineName[];
     reads?: readonly StateMachineName[];
   };
+  /**
+   * With the `bus` port (required there): every event it publishes, by source and detail-type.
+   * IAM lets the function publish only these, and the port refuses anything else, locally too.
+   */
+  publishes?: readonly EventType[];
+  /**
+   * With the `codeHost` port (required there): what it does with repositories, which sets the
+   * repositories and permissions of its GitHub token (functions/github-token-scopes.ts).
+   */
+  codeHost?: CodeHostUse;
 }
 
 /**
@@ -52,10 +64,25 @@ type ExactPorts<P extends PortName, Deps> = [Exclude<keyof Deps, P>] extends [ne
     : { portsTheUseCaseDoesNotTake: Exclude<P, keyof Deps> }
   : { portsTheUseCaseNeedsButAreNotDeclared: Exclude<keyof Deps, P> };
 
-interface Declared<P extends PortName> {
+/**
+ * A function with the `bus` port must say what it publishes (its grant is conditioned on that
+ * list), and one with `codeHost` what it does with repositories (its GitHub token's scope).
+ */
+type Declared<P extends PortName> = {
   description: string;
   ports: readonly P[];
   use?: PortUse;
+} & ('bus' extends P ? { use: { publishes: readonly [EventType, ...EventType[]] } } : unknown) &
+  ('codeHost' extends P ? { use: { codeHost: CodeHostUse } } : unknown);
+
+/** The ports a handler gets: the `bus` port only publishes what the declaration lists. */
+function restricted<P extends PortName>(deps: PortsOf<P>, declared: Declared<P>): PortsOf<P> {
+  if (!('bus' in deps)) return deps;
+  const { bus } = deps as PortsOf<'bus'>;
+  return {
+    ...deps,
+    bus: new DeclaredEventPublisher(bus, declared.use?.publishes ?? [], declared.description),
+  };
 }
 
 /**
@@ -74,7 +101,10 @@ export function workflowTask<const P extends PortName, Deps, Input, Output>(
     use: declared.use ?? {},
     useCase: declared.useCase,
     // ExactPorts has checked that the declared ports are the use case's dependencies.
-    createHandler: (deps) => taskHandler(declared.input, (input) => declared.useCase(deps as Deps, input)),
+    createHandler: (deps) => {
+      const ports = restricted(deps, declared) as Deps;
+      return taskHandler(declared.input, (input) => declared.useCase(ports, input));
+    },
   };
 }
 
@@ -89,8 +119,10 @@ export function busTarget<const P extends PortName, Deps, Detail>(
     description: declared.description,
     ports: declared.ports,
     use: declared.use ?? {},
-    createHandler: (deps) =>
-      busEventHandler(declared.detail, (detail, event) => declared.useCase(deps as Deps, detail, event)),
+    createHandler: (deps) => {
+      const ports = restricted(deps, declared) as Deps;
+      return busEventHandler(declared.detail, (detail, event) => declared.useCase(ports, detail, event));
+    },
   };
 }
 
@@ -103,7 +135,7 @@ export function httpFunction<const P extends PortName>(
     ports: declared.ports,
     use: declared.use ?? {},
     createHandler: (deps) => {
-      const handle = declared.createHandler(deps);
+      const handle = declared.createHandler(restricted(deps, declared));
       return (event, context) => handle(event as Parameters<HttpHandler>[0], context);
     },
   };

@@ -33,6 +33,7 @@ function clusterOf(token: string, setting: string): ArgoCluster | undefined {
 export const declaration = httpFunction({
   description: 'POST /webhooks/argocd: authenticate the cluster, publish',
   ports: ['bus', 'argocdToken'],
+  use: { publishes: [argoCdAppStatusChanged] },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       const authorization = header(event, 'authorization') ?? '';

@@ -5,7 +5,10 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
 import { z } from 'zod';
+import { catalogFileChanged } from '../../events/catalog-file-changed.js';
+import { deploymentRequested } from '../../events/deployment-requested.js';
 import type { BusEntry } from '../../events/envelope.js';
+import { terraformApplyCompleted, terraformPullRequestClosed } from '../../events/terraform-changed.js';
 import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
@@ -24,7 +27,10 @@ const deliveryIdSchema = z.string().min(1).max(100);
 export const declaration = httpFunction({
   description: 'POST /webhooks/github: verify, dedupe, publish',
   ports: ['catalog', 'bus', 'githubWebhookSecret', 'idempotency', 'selfService'],
-  use: { readsOnly: true },
+  use: {
+    readsOnly: true,
+    publishes: [deploymentRequested, catalogFileChanged, terraformPullRequestClosed, terraformApplyCompleted],
+  },
   createHandler: (deps) => {
     const idempotency = new IdempotencyConfig({
       eventKeyJmesPath: 'deliveryId',

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { mayVote } from '../domain/approval.js';
+import { portalDeploymentRequested } from '../../events/deployment-requested.js';
+import { provisioningRequested, serviceCreationRequested } from '../../events/self-service-requested.js';
+import { mayVote, type Approval } from '../domain/approval.js';
+import { assertMayRead, mayRead, readScopeFor, readersOf, readersOfApproval } from '../domain/read-scope.js';
 import { isReservedActor, loginSchema } from '../domain/catalog.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
@@ -34,10 +37,17 @@ import { onAws } from '../adapters/aws/compose.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
+import { readablePage } from '../use-cases/readable-page.js';
 import { liveVersionsOf } from '../use-cases/live-versions.js';
 import { overrideBlockedWave } from '../use-cases/override-wave.js';
 import { planDeploymentRequest } from '../use-cases/plan-deployment.js';
-import { assertPlatformTeam, callerFromClaims, recordSignIn, teamsOf, type Caller } from '../use-cases/callers.js';
+import {
+  assertPlatformTeam,
+  callerFromClaims,
+  recordSignIn,
+  teamsOfSignedIn,
+  type Caller,
+} from '../use-cases/callers.js';
 import { registerService, retireService, serviceRegistrationSchema } from '../use-cases/catalog-admin.js';
 import { personUpdateSchema, setPerson } from '../use-cases/directory.js';
 import { describeDeployment, describeDeploymentExecution, listDeployments } from '../use-cases/query-deployments.js';
@@ -104,7 +114,10 @@ export const declaration = httpFunction({
     'locks',
     'freezeWindows',
   ],
-  use: { workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] } },
+  use: {
+    workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] },
+    publishes: [portalDeploymentRequested, provisioningRequested, serviceCreationRequested],
+  },
   createHandler: (deps) =>
     httpHandler(async (event) => {
       if (event.routeKey === 'GET /v1/openapi.json') {
@@ -118,6 +131,14 @@ export const declaration = httpFunction({
       const caller = callerOf(event);
       // First use records the person; the directory then knows them on Slack and GitHub too.
       const person = await recordSignIn(deps, caller);
+      const teams = teamsOfSignedIn(caller, person);
+      const scope = readScopeFor(teams);
+      /** A service the caller's teams may read; unknown names stay a 404. */
+      const readableService = async (name: string) => {
+        const service = await deps.catalog.getService(name);
+        if (service) assertMayRead(scope, `Service ${name}`, readersOf(service));
+        return service;
+      };
       switch (event.routeKey) {
         case 'GET /v1/me':
           return json(200, person);
@@ -156,8 +177,11 @@ export const declaration = httpFunction({
             waveOverrides: deployment.waveOverrides,
           });
         }
-        case 'GET /v1/services/{name}/live':
-          return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, pathId(event, 'name'))));
+        case 'GET /v1/services/{name}/live': {
+          const name = pathId(event, 'name');
+          await readableService(name);
+          return json(200, liveVersionsSchema.parse(await liveVersionsOf(deps, name)));
+        }
         case 'POST /v1/provisioning-requests': {
           const body = provisioningRequestBodySchema.parse(parseJson(rawBody(event)));
           const { request, replayed } = await submitProvisioningRequest(deps, caller, body, idempotencyKeyOf(event));
@@ -169,13 +193,19 @@ export const declaration = httpFunction({
         }
         case 'GET /v1/provisioning-requests': {
           const query = provisioningQuerySchema.parse(event.queryStringParameters ?? {});
-          const page = await deps.provisioning.list(
-            {
-              ...(query.service ? { service: query.service } : {}),
-              ...(query.environment ? { environment: query.environment } : {}),
-              ...(query.status ? { status: query.status } : {}),
-            },
+          if (query.service) await readableService(query.service);
+          const page = await readablePage(
+            (next) =>
+              deps.provisioning.list(
+                {
+                  ...(query.service ? { service: query.service } : {}),
+                  ...(query.environment ? { environment: query.environment } : {}),
+                  ...(query.status ? { status: query.status } : {}),
+                },
+                next,
+              ),
             pageOf(query),
+            (item) => mayRead(scope, readersOf(item)),
           );
           return json(200, {
             items: page.items.map((item) => provisioningRequestViewSchema.parse(item)),
@@ -186,6 +216,7 @@ export const declaration = httpFunction({
           const id = pathId(event, 'id');
           const request = await deps.provisioning.get(id);
           if (!request) throw new NotFoundError(`Provisioning request ${id} does not exist`);
+          assertMayRead(scope, `Provisioning request ${id}`, readersOf(request));
           const [events, approval] = await Promise.all([
             deps.provisioning.events(id),
             request.approvalId ? deps.approvals.get(request.approvalId) : undefined,
@@ -199,9 +230,15 @@ export const declaration = httpFunction({
         }
         case 'GET /v1/services': {
           const query = servicesQuerySchema.parse(event.queryStringParameters ?? {});
-          const page = await deps.catalog.listServicesPage(
-            { ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) },
+          if (query.team) assertMayRead(scope, `Team ${query.team}'s list of services`, [query.team]);
+          const page = await readablePage(
+            (next) =>
+              deps.catalog.listServicesPage(
+                { ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) },
+                next,
+              ),
             pageOf(query),
+            (item) => mayRead(scope, readersOf(item)),
           );
           return json(200, {
             items: page.items.map((item) => serviceViewSchema.parse(item)),
@@ -210,7 +247,7 @@ export const declaration = httpFunction({
         }
         case 'GET /v1/services/{name}': {
           const name = pathId(event, 'name');
-          const service = await deps.catalog.getService(name);
+          const service = await readableService(name);
           if (!service) throw new NotFoundError(`Service ${name} does not exist`);
           return json(200, serviceDetailSchema.parse({ ...service, events: await deps.catalog.serviceEvents(name) }));
         }
@@ -235,32 +272,45 @@ export const declaration = httpFunction({
         }
         case 'GET /v1/deployments': {
           const query = deploymentsQuerySchema.parse(event.queryStringParameters ?? {});
-          return json(200, await listDeployments(deps, query));
-        }
-        case 'GET /v1/deployments/{id}':
-          return json(200, deploymentDetailSchema.parse(await describeDeployment(deps, pathId(event, 'id'))));
-        case 'GET /v1/deployments/{id}/execution':
+          if (query.service) await readableService(query.service);
           return json(
             200,
-            deploymentExecutionSchema.parse(await describeDeploymentExecution(deps, pathId(event, 'id'))),
+            await readablePage(
+              (next) => listDeployments(deps, { ...query, limit: next.limit, cursor: next.cursor }),
+              pageOf(query),
+              (item) => mayRead(scope, readersOf(item)),
+            ),
           );
+        }
+        case 'GET /v1/deployments/{id}': {
+          const deployment = await describeDeployment(deps, pathId(event, 'id'));
+          assertMayRead(scope, `Deployment ${deployment.id}`, readersOf(deployment));
+          return json(200, deploymentDetailSchema.parse(deployment));
+        }
+        case 'GET /v1/deployments/{id}/execution': {
+          const id = pathId(event, 'id');
+          const deployment = await deps.deployments.get(id);
+          if (deployment) assertMayRead(scope, `Deployment ${id}`, readersOf(deployment));
+          return json(200, deploymentExecutionSchema.parse(await describeDeploymentExecution(deps, id)));
+        }
         case 'GET /v1/approvals': {
           const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
-          const page = await deps.approvals.listByStatus(query.status, pageOf(query));
-          const voter = { ...person, name: caller.name, teams: await teamsOf(deps, caller) };
+          const voter = { ...person, name: caller.name, teams };
           // Pending approvals are the ones this caller can still decide.
-          const items =
+          const listed = (approval: Approval) =>
             query.status === 'PENDING'
-              ? page.items.filter(
-                  (approval) => mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.id),
-                )
-              : page.items;
-          return json(200, { items, nextCursor: page.nextCursor });
+              ? mayVote(approval, voter) && !approval.votes.some((vote) => vote.voter === caller.id)
+              : mayRead(scope, readersOfApproval(approval));
+          return json(
+            200,
+            await readablePage((next) => deps.approvals.listByStatus(query.status, next), pageOf(query), listed),
+          );
         }
         case 'GET /v1/approvals/{id}': {
           const id = pathId(event, 'id');
           const approval = await deps.approvals.get(id);
           if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
+          assertMayRead(scope, `Approval ${id}`, readersOfApproval(approval));
           return json(200, { ...approval, events: await deps.approvals.events(id) });
         }
         case 'POST /v1/approvals/{id}/votes': {
@@ -269,7 +319,7 @@ export const declaration = httpFunction({
           if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
           const outcome = await voteOnApproval(deps, {
             approvalId: id,
-            voter: { ...person, teams: await teamsOf(deps, caller) },
+            voter: { ...person, teams },
             decision: body.decision,
             comment: body.comment,
             via: 'portal',

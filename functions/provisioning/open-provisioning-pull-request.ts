@@ -6,6 +6,7 @@ import { openProvisioningPullRequest } from '../use-cases/provisioning.js';
 export const declaration = workflowTask({
   description: 'Provisioning task: render the Terraform and open its pull request',
   ports: ['provisioning', 'approvals', 'codeHost', 'clock', 'selfService'],
+  use: { codeHost: 'terraformPullRequests' },
   input: provisioningTaskInput,
   useCase: openProvisioningPullRequest,
 });

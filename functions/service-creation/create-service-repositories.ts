@@ -7,6 +7,7 @@ export const declaration = workflowTask({
   description:
     'Service creation task: code repository from its template with catalog-info.yaml, and the infra repository',
   ports: ['catalog', 'codeHost', 'clock', 'selfService'],
+  use: { codeHost: 'createRepositories' },
   input: serviceTaskInput,
   useCase: createServiceRepositories,
 });

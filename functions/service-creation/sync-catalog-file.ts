@@ -7,6 +7,7 @@ export const declaration = busTarget({
   description:
     'Target of the SyncCatalog rule: a pushed catalog-info.yaml registers, updates or deactivates its service',
   ports: ['catalog', 'codeHost', 'clock'],
+  use: { codeHost: 'readCatalogFiles' },
   detail: (detail) => catalogFileChanged.parse(detail),
   useCase: syncCatalogFile,
 });

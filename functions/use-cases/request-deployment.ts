@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deploymentRequested } from '../../events/deployment-requested.js';
+import { deploymentRequested, portalDeploymentRequested } from '../../events/deployment-requested.js';
 import { PLATFORM_TEAM, environmentSchema, imageTagSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deploymentIdFor } from '../domain/deployment-id.js';
@@ -51,7 +51,10 @@ export async function requestDeployment(
       : {}),
   };
   await deps.bus.publish([
-    { ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }), source: 'flightplan.portal' },
+    {
+      ...deploymentRequested.build(request, { causationId: `portal:${caller.id}` }),
+      source: portalDeploymentRequested.source,
+    },
   ]);
   return { deploymentId: deploymentIdFor(request) };
 }

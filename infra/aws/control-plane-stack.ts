@@ -10,6 +10,8 @@ import {
   type CfnResource,
   type StackProps,
 } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import type { CfnStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { CorsHttpMethod, DomainName, HttpApi, HttpMethod, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -48,7 +50,7 @@ import {
   type FunctionId,
 } from '../system.js';
 import { grantPorts } from './port-grants.js';
-import type { FlightplanSettings } from './settings.js';
+import { DEFAULT_INGRESS_LIMITS, type FlightplanSettings, type IngressFunction } from './settings.js';
 import {
   HEALTH_FUNCTIONS,
   allowWorkloadAccountsOnBus,
@@ -167,7 +169,7 @@ export class ControlPlaneStack extends Stack {
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,
         memorySize: spec.memoryMb,
-        ...('reservedConcurrency' in spec ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {}),
+        ...reservedConcurrencyOf(functionId, spec, settings),
         timeout: Duration.seconds(spec.timeoutSeconds),
         tracing: Tracing.ACTIVE,
         logGroup,
@@ -313,18 +315,28 @@ export class ControlPlaneStack extends Stack {
           certificate: Certificate.fromCertificateArn(this, 'ApiCertificate', settings.customDomain.certificateArn),
         })
       : undefined;
-    api.addStage('DefaultStage', {
+    const stage = api.addStage('DefaultStage', {
       ...(domain ? { domainMapping: { domainName: domain } } : {}),
       stageName: '$default',
       autoDeploy: true,
-      // Webhook bursts (a busy GitHub org) fit; a runaway client does not take the control plane down.
+      // Each route has its own limits (below); this is the default of a route without them.
       throttle: { rateLimit: 100, burstLimit: 200 },
       accessLogSettings: {
         destination: new LogGroupLogDestination(
           new LogGroup(this, 'ApiAccessLogs', { retention: RetentionDays.THREE_MONTHS }),
         ),
+        format: AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FIELDS)),
       },
     });
+    // HTTP APIs throttle each route on its own token bucket: a webhook flood is refused on its
+    // route and leaves /slack/interactions and /v1 their own requests. CDK's HttpStage has no
+    // per-route settings, so they go on the CloudFormation stage, keyed by route key.
+    (stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      ROUTES.map((route) => {
+        const { rateLimit, burstLimit } = settings.ingressLimits[ingressFunctionOf(route.function)];
+        return [`${route.method} ${route.path}`, { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit }];
+      }),
+    );
     const jwt = new HttpJwtAuthorizer('Keycloak', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
@@ -333,12 +345,14 @@ export class ControlPlaneStack extends Stack {
         integration = new HttpLambdaIntegration(`${route.function}Integration`, this.functions[route.function]);
         integrations.set(route.function, integration);
       }
-      api.addRoutes({
+      // The stage's route settings name the routes, which must exist first.
+      for (const added of api.addRoutes({
         path: route.path,
         methods: [HttpMethod[route.method]],
         integration,
         ...(route.auth === 'jwt' ? { authorizer: jwt } : {}),
-      });
+      }))
+        stage.node.addDependency(added);
     }
 
     this.addDashboard(...Object.keys(STATE_MACHINES).map((name) => stateMachineName(name as StateMachineName)));
@@ -571,6 +585,43 @@ export class ControlPlaneStack extends Stack {
 }
 
 const stateMachineName = (name: StateMachineName): string => `flightplan-${name}`;
+
+/**
+ * One JSON line per request: which route answered what, and who asked: the JWT's `sub` once the
+ * authorizer accepted the token, or the authorizer's reason when it refused it.
+ */
+export const API_ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  sub: '$context.authorizer.claims.sub',
+  authorizerError: '$context.authorizer.error',
+  integrationError: '$context.integrationErrorMessage',
+  responseLength: '$context.responseLength',
+  responseLatencyMs: '$context.responseLatency',
+} as const;
+
+const isIngressFunction = (id: FunctionId): id is IngressFunction => id in DEFAULT_INGRESS_LIMITS;
+
+function ingressFunctionOf(id: FunctionId): IngressFunction {
+  if (!isIngressFunction(id)) throw new Error(`${id} serves a route but has no flightplan:ingressLimits entry`);
+  return id;
+}
+
+/** Ingress functions reserve what flightplan:ingressLimits says; others what the system declares. */
+function reservedConcurrencyOf(
+  id: FunctionId,
+  spec: (typeof FUNCTIONS)[FunctionId],
+  settings: FlightplanSettings,
+): { reservedConcurrentExecutions?: number } {
+  if (isIngressFunction(id)) {
+    const reserved = settings.ingressLimits[id].reservedConcurrency;
+    return reserved === null ? {} : { reservedConcurrentExecutions: reserved };
+  }
+  return 'reservedConcurrency' in spec ? { reservedConcurrentExecutions: spec.reservedConcurrency } : {};
+}
 
 /** The events/ patterns use EventBridge's JSON names; CDK's EventPattern wants detailType. */
 function toCdkPattern(pattern: object): Record<string, unknown> {

@@ -3,8 +3,11 @@ import type { EventBus } from 'aws-cdk-lib/aws-events';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { deploymentChanged } from '../../events/deployment-changed.js';
+import type { EventType } from '../../events/envelope.js';
 import { ENV, STATE_MACHINE_ARN_VARIABLES } from '../../functions/config.js';
 import type { FunctionDeclaration, PortName } from '../../functions/declaration.js';
+import { CODE_HOST_SCOPES } from '../../functions/github-token-scopes.js';
 import type { StateMachineName } from '../../functions/ports/index.js';
 import type { FlightplanSettings } from './settings.js';
 import { grantHealthReads } from './workload-accounts.js';
@@ -41,9 +44,36 @@ const table: Grant = (fn, { mainTable }, declaration) => {
   fn.addEnvironment(ENV.tableName, mainTable.tableName);
 };
 
-const bus: Grant = (fn, context) => {
-  context.bus.grantPutEventsTo(fn);
-  fn.addEnvironment(ENV.busName, context.bus.eventBusName);
+/**
+ * PutEvents on the control-plane bus for exactly these event types: one statement per source,
+ * conditioned on `events:source` and `events:detail-type`, so no pair is allowed that was not
+ * declared (a statement naming two sources and two detail-types would allow all four pairs).
+ */
+const putEvents =
+  (events: readonly EventType[]): Grant =>
+  (fn, context) => {
+    const detailTypesBySource = new Map<string, Set<string>>();
+    for (const { source, detailType } of events)
+      detailTypesBySource.set(source, (detailTypesBySource.get(source) ?? new Set()).add(detailType));
+    for (const [source, detailTypes] of detailTypesBySource) {
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ['events:PutEvents'],
+          resources: [context.bus.eventBusArn],
+          conditions: { StringEquals: { 'events:source': source, 'events:detail-type': [...detailTypes].sort() } },
+        }),
+      );
+    }
+    fn.addEnvironment(ENV.busName, context.bus.eventBusName);
+  };
+
+/** The `bus` port publishes what the declaration lists in `use.publishes`, and nothing else. */
+const bus: Grant = (fn, context, declaration) => {
+  const { publishes = [] } = declaration.use;
+  if (publishes.length === 0)
+    throw new Error(`${declaration.description}: the bus port needs use.publishes (the events it publishes)`);
+  putEvents(publishes)(fn, context, declaration);
 };
 
 const secret =
@@ -122,8 +152,8 @@ const workflows: Grant = (fn, { stateMachineArn }, declaration) => {
  * the ports it declares, and nothing else.
  */
 export const PORT_GRANTS: Record<PortName, Grant> = {
-  // The deployments port publishes every stored change (PublishingDeploymentStore).
-  deployments: all(table, bus),
+  // The deployments port publishes every stored change (PublishingDeploymentStore), and only that.
+  deployments: all(table, putEvents([deploymentChanged])),
   catalog: table,
   approvals: table,
   locks: table,
@@ -148,7 +178,15 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
     fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);
   }),
   githubDeployments: githubApp,
-  codeHost: githubApp,
+  // The code host's token covers what use.codeHost names (functions/github-token-scopes.ts).
+  codeHost: all(githubApp, (fn, { settings }, declaration) => {
+    if (!declaration.use.codeHost)
+      throw new Error(
+        `${declaration.description}: the codeHost port needs use.codeHost (what it does with repositories)`,
+      );
+    if (CODE_HOST_SCOPES[declaration.use.codeHost].repositories === 'terraform')
+      fn.addEnvironment(ENV.terraformRepository, settings.terraformRepository);
+  }),
   chat: all(secret('slackBotToken'), (fn, { settings }) => {
     fn.addEnvironment(ENV.portalUrl, settings.portalUrl);
   }),

@@ -1,4 +1,5 @@
 import type { App } from 'aws-cdk-lib';
+import { z } from 'zod';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
 import {
@@ -41,6 +42,63 @@ export interface FlightplanSettings {
   portalUrl: string;
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
+  /** `flightplan:ingressLimits`: each ingress function's route throttling and reserved concurrency. */
+  ingressLimits: IngressLimits;
+}
+
+export type IngressFunction = 'githubWebhook' | 'argocdWebhook' | 'slackInteractions' | 'portalApi';
+
+/**
+ * Per ingress function: the throttling of each of its routes (requests per second, and the burst
+ * a route's token bucket holds) and the Lambda concurrency reserved for it, so a flood on one
+ * route (an unauthenticated webhook) can neither use up another's requests nor its concurrency.
+ * `reservedConcurrency: null` reserves none (an account whose concurrency quota is too small).
+ */
+export interface IngressLimit {
+  rateLimit: number;
+  burstLimit: number;
+  reservedConcurrency: number | null;
+}
+export type IngressLimits = Record<IngressFunction, IngressLimit>;
+
+/** Sane for one organization: Slack votes must answer within 3 s whatever GitHub sends. */
+export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
+  githubWebhook: { rateLimit: 50, burstLimit: 100, reservedConcurrency: 20 },
+  argocdWebhook: { rateLimit: 20, burstLimit: 40, reservedConcurrency: 5 },
+  slackInteractions: { rateLimit: 20, burstLimit: 40, reservedConcurrency: 10 },
+  portalApi: { rateLimit: 50, burstLimit: 100, reservedConcurrency: 20 },
+};
+
+const ingressLimitSchema = z
+  .object({
+    rateLimit: z.number().positive(),
+    burstLimit: z.number().int().min(0),
+    reservedConcurrency: z.number().int().positive().nullable(),
+  })
+  .partial()
+  .strict();
+const ingressLimitsSchema = z
+  .object({
+    githubWebhook: ingressLimitSchema,
+    argocdWebhook: ingressLimitSchema,
+    slackInteractions: ingressLimitSchema,
+    portalApi: ingressLimitSchema,
+  })
+  .partial()
+  .strict();
+
+/** The defaults, with what the context sets for a function replacing them field by field. */
+export function ingressLimitsFrom(value: unknown): IngressLimits {
+  const parsed = ingressLimitsSchema.safeParse(value ?? {});
+  if (!parsed.success)
+    throw new Error(
+      `CDK context flightplan:ingressLimits must map githubWebhook, argocdWebhook, slackInteractions or portalApi to { rateLimit, burstLimit, reservedConcurrency }: ${parsed.error.message}`,
+    );
+  const limits = { ...DEFAULT_INGRESS_LIMITS };
+  for (const id of Object.keys(limits) as IngressFunction[]) {
+    limits[id] = { ...limits[id], ...parsed.data[id] };
+  }
+  return limits;
 }
 
 export function settingsFrom(app: App): FlightplanSettings {
@@ -78,6 +136,7 @@ export function settingsFrom(app: App): FlightplanSettings {
     snsHttpsDomains: domainsFrom(read('snsHttpsDomains')),
     portalUrl: absoluteUrl('portalUrl', text('portalUrl')),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
+    ingressLimits: ingressLimitsFrom(read('ingressLimits')),
   };
 }
 

@@ -133,7 +133,15 @@ async function serve(
       return;
     }
   }
-  const event = toHttpEvent(request, url, found.route, found.match, body, claims);
+  const pathParameters = decodedPathParameters(found.route, found.match);
+  if (!pathParameters) {
+    send(
+      response,
+      problem(400, 'validation', 'The request is not valid', `The path ${url.pathname} is not valid percent-encoding`),
+    );
+    return;
+  }
+  const event = toHttpEvent(request, url, found.route, pathParameters, body, claims);
   send(response, await found.route.handle(event, lambdaContext(`http ${found.route.path}`, 10_000)));
 }
 
@@ -154,11 +162,23 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** The route's path parameters, decoded; undefined when one is not valid percent-encoding (`%E0%A4%A`). */
+function decodedPathParameters(route: CompiledRoute, match: RegExpExecArray): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(
+      route.parameters.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
+    );
+  } catch (error) {
+    if (error instanceof URIError) return undefined;
+    throw error;
+  }
+}
+
 function toHttpEvent(
   request: IncomingMessage,
   url: URL,
   route: CompiledRoute,
-  match: RegExpExecArray,
+  pathParameters: Record<string, string>,
   body: Buffer,
   claims: Record<string, string | number | boolean | string[]> | undefined,
 ): HttpEvent {
@@ -167,9 +187,6 @@ function toHttpEvent(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
   const query = Object.fromEntries(url.searchParams.entries());
-  const pathParameters = Object.fromEntries(
-    route.parameters.map((name, index) => [name, decodeURIComponent(match[index + 1] ?? '')]),
-  );
   const now = new Date();
   const routeKey = `${route.method} ${route.path}`;
   return {

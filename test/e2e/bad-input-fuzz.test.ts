@@ -104,6 +104,20 @@ describe('every public route under random and hostile input', () => {
     },
   );
 
+  it('answers 400 validation, not 500, to a path parameter that is not valid percent-encoding', async () => {
+    const withParameters = ROUTES.filter((route) => route.path.includes('{'));
+    expect(withParameters.length).toBeGreaterThan(5);
+    for (const route of withParameters) {
+      const response = await fetch(`${runtime.url}${route.path.replace(/\{\w+\}/gu, '%E0%A4%A')}`, {
+        method: route.method,
+        headers: { authorization: `Bearer ${validToken}`, 'content-type': 'application/json' },
+        ...(route.method === 'GET' ? {} : { body: '{}' }),
+      });
+      expect(response.status, `${route.method} ${route.path}`).toBe(400);
+      expect(((await response.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/validation');
+    }
+  });
+
   it('never answers 5xx nor writes for correctly signed but random GitHub, Slack and Argo CD payloads', async () => {
     const before = await itemCount();
     await fc.assert(

@@ -344,3 +344,39 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     expect((await portal.get<{ status: string }>('/v1/services/billing-api')).status).toBe('INACTIVE');
   });
 });
+
+describe('reads scoped to the caller’s teams', () => {
+  it('shows storefront nothing of payments, payments its own, and platform-team everything', async () => {
+    const delivery = await github('pull_request', pullRequestPayload(labelled({ number: 95, headSha: sha(95) })));
+    expect(delivery.status).toBe(202);
+    const deployment = await portal.waitFor('orders-api', 'hml', sha(95).slice(0, 7));
+    const erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+    const alice = portalClient(runtime, await runtime.issuer.sign({ sub: 'alice' }));
+    const forbidden = async (path: string) => {
+      const response = await erin.request('GET', path);
+      expect(response.status, path).toBe(403);
+      expect(((await response.json()) as { type: string; detail: string }).type).toBe(
+        'https://flightplan.dev/problems/forbidden',
+      );
+    };
+    await forbidden(`/v1/deployments/${deployment.id}`);
+    await forbidden(`/v1/deployments/${deployment.id}/execution`);
+    await forbidden('/v1/deployments?service=orders-api');
+    await forbidden('/v1/services/orders-api');
+    await forbidden('/v1/services/orders-api/live');
+    await forbidden('/v1/services?team=payments');
+    await forbidden('/v1/provisioning-requests?service=orders-api');
+
+    const services = await erin.get<{ items: { name: string; team: string }[] }>('/v1/services?limit=100');
+    expect(services.items.map((service) => service.team)).not.toContain('payments');
+    expect(services.items.map((service) => service.name)).toContain('catalog-web');
+    const deployments = await erin.get<{ items: { service: string }[] }>('/v1/deployments?limit=100');
+    expect(deployments.items.map((item) => item.service)).not.toContain('orders-api');
+
+    expect((await alice.request('GET', `/v1/deployments/${deployment.id}`)).status).toBe(200);
+    const everything = await portal.get<{ items: { name: string }[] }>('/v1/services?limit=100');
+    expect(everything.items.map((service) => service.name)).toEqual(
+      expect.arrayContaining(['orders-api', 'catalog-web']),
+    );
+  });
+});

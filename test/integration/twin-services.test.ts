@@ -18,11 +18,13 @@ import { Octokit } from '@octokit/rest';
 import { verify } from '@octokit/webhooks-methods';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeAws } from '../../functions/adapters/aws/compose.js';
+import { composeAws, githubAppOctokit } from '../../functions/adapters/aws/compose.js';
+import { CODE_HOST_SCOPES, GITHUB_PORT_SCOPES } from '../../functions/github-token-scopes.js';
 
 // The ports as a function's Lambda composition root builds them (compose.ts), from the environment alone.
 const awsGitOps = () => composeAws(['gitops']).gitops;
-const awsCodeHost = () => composeAws(['codeHost']).codeHost;
+// Service creation's scope: every repository of the installation, so one code host serves these tests.
+const awsCodeHost = () => composeAws(['codeHost'], { codeHost: 'createRepositories' }).codeHost;
 const awsGithubDeployments = () => composeAws(['githubDeployments']).githubDeployments;
 const awsChat = () => composeAws(['chat']).chat;
 import { ArgoCdSimulator } from '../../infra/local/argocd-simulator.js';
@@ -157,6 +159,7 @@ beforeAll(async () => {
     [ENV.githubAppId]: '123456',
     [ENV.githubAppInstallationId]: '12345678',
     [ENV.gitopsRepository]: LOCAL_DEFAULTS.gitopsRepository,
+    [ENV.terraformRepository]: 'acme/terraform-live',
     [ENV.githubApiUrl]: github.url,
     [ENV.slackApiUrl]: `${slack.url}/api`,
     [ENV.portalUrl]: 'https://flightplan.example.com',
@@ -553,6 +556,66 @@ describe('twin GitHub', () => {
       });
     await expect(write()).rejects.toMatchObject({ status: 422 });
     await expect(write('0'.repeat(40))).rejects.toMatchObject({ status: 409 });
+  });
+
+  it("asks for the notifier's token on the deployment's repository with deployments: write only, and that token cannot write contents", async () => {
+    const tokensBefore = github.tokens.length;
+    await awsGithubDeployments().setStatus({
+      repository: 'acme/terraform-live',
+      ref: 'main',
+      environment: 'hml',
+      state: 'in_progress',
+      description: 'Deploying',
+    });
+    expect(github.tokens.slice(tokensBefore)).toEqual([
+      expect.objectContaining({
+        repositories: ['terraform-live'],
+        permissions: { deployments: 'write', metadata: 'read' },
+      }),
+    ]);
+    const notifier = githubAppOctokit(GITHUB_PORT_SCOPES.githubDeployments);
+    await expect(
+      notifier.rest.repos.createOrUpdateFileContents({
+        owner: 'acme',
+        repo: 'terraform-live',
+        path: 'backdoor.tf',
+        message: 'Pushed with a notifier token',
+        content: Buffer.from('resource "aws_iam_user" "backdoor" {}\n').toString('base64'),
+      }),
+    ).rejects.toMatchObject({ status: 403 });
+    await expect(
+      notifier.rest.git.getRef({ owner: 'acme', repo: 'terraform-live', ref: 'heads/main' }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("asks for a wave's token on the GitOps repository with contents: write only, and that token cannot touch another repository", async () => {
+    const tokensBefore = github.tokens.length;
+    await awsGitOps().readImageDigest({ service: 'orders-api', environment: 'hml', region: 'us-east-1' });
+    expect(github.tokens.slice(tokensBefore)).toEqual([
+      expect.objectContaining({ repositories: ['gitops'], permissions: { contents: 'write', metadata: 'read' } }),
+    ]);
+    const wave = githubAppOctokit(GITHUB_PORT_SCOPES.gitops);
+    await expect(wave.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(
+      wave.rest.pulls.create({ owner: 'acme', repo: 'gitops', title: 'x', head: 'main', base: 'main' }),
+    ).rejects.toMatchObject({ status: 403 });
+  });
+
+  it("asks for provisioning's token on the Terraform repository only, and that token cannot read the GitOps repository", async () => {
+    const provisioning = githubAppOctokit(CODE_HOST_SCOPES.terraformPullRequests);
+    const tokensBefore = github.tokens.length;
+    expect((await provisioning.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).status).toBe(200);
+    expect(github.tokens.slice(tokensBefore)).toEqual([
+      expect.objectContaining({
+        repositories: ['terraform-live'],
+        permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+      }),
+    ]);
+    await expect(provisioning.rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });
 

@@ -6,7 +6,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { WebClient } from '@slack/web-api';
@@ -19,7 +18,8 @@ import {
   requireEnv,
   selfServiceSettingsFrom,
 } from '../../config.js';
-import type { FunctionDeclaration, LambdaHandler, PortName, PortsOf } from '../../declaration.js';
+import type { FunctionDeclaration, LambdaHandler, PortName, PortUse, PortsOf } from '../../declaration.js';
+import { githubTokenScope, type GithubTokenScope } from '../../github-token-scopes.js';
 import type { Dependencies, SecretName } from '../../ports/index.js';
 import { DeploymentChangePublisher } from '../deployment-change-publisher.js';
 import { awsHealthSource } from './aws-health-sources.js';
@@ -35,6 +35,7 @@ import { GitHubCodeHost } from './github-code-host.js';
 import { GitHubGitOpsRepo } from './github-gitops-repo.js';
 import { OctokitGithubDeployments } from './octokit-github-deployments.js';
 import { PowertoolsMetrics } from './powertools-metrics.js';
+import { scopedInstallationAuth, type ResolvedTokenScope } from './scoped-installation-auth.js';
 import { SecretsManagerSecrets } from './secrets-manager-secrets.js';
 import { SfnWorkflowEngine } from './sfn-workflow-engine.js';
 import { SlackChat } from './slack-chat.js';
@@ -77,15 +78,28 @@ async function createGithubAppJwt(
   return { jwt, expiresAt: new Date(expiresAt * 1000).toISOString() };
 }
 
-const githubAppOctokit = () => {
+/** A scope's settings repositories, by the variables the port's grant sets. */
+export const resolveGithubScope = ({ repositories, permissions }: GithubTokenScope): ResolvedTokenScope => ({
+  permissions,
+  repositories:
+    repositories === 'gitops'
+      ? [requireEnv(ENV.gitopsRepository)]
+      : repositories === 'terraform'
+        ? [requireEnv(ENV.terraformRepository)]
+        : repositories,
+});
+
+/** An Octokit whose installation tokens carry only `scope` (github-token-scopes.ts). */
+export const githubAppOctokit = (scope: GithubTokenScope): Octokit => {
   requireEnv(ENV.githubAppPrivateKeySecretArn);
   return new Octokit({
     baseUrl: optionalEnv(ENV.githubApiUrl, PUBLIC_API_URLS.github),
-    authStrategy: createAppAuth,
+    authStrategy: scopedInstallationAuth,
     auth: {
       appId: requireEnv(ENV.githubAppId),
       installationId: requireEnv(ENV.githubAppInstallationId),
       createJwt: createGithubAppJwt,
+      scope: resolveGithubScope(scope),
     },
   });
 };
@@ -97,7 +111,7 @@ const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.s
  * The AWS adapter behind each port, each reading only its own variables (which
  * infra/aws/port-grants.ts sets for exactly the functions that declare the port).
  */
-const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
+const AWS_PORTS: { [Port in PortName]: (use: PortUse) => Dependencies[Port] } = {
   deployments: () =>
     new DeploymentChangePublisher(new DynamoDbDeploymentStore(dynamoDbClient(), tableName()), eventBridge()),
   catalog: () => new DynamoDbCatalogStore(dynamoDbClient(), tableName()),
@@ -122,9 +136,13 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
   artifacts: () => new EcrArtifactRegistry(tracer.captureAWSv3Client(new ECRClient({}))),
   health: () => awsHealthSource(),
   gitops: () =>
-    new GitHubGitOpsRepo(githubAppOctokit(), requireEnv(ENV.gitopsRepository), optionalEnv(ENV.gitopsBranch, 'main')),
-  githubDeployments: () => new OctokitGithubDeployments(githubAppOctokit()),
-  codeHost: () => new GitHubCodeHost(githubAppOctokit()),
+    new GitHubGitOpsRepo(
+      githubAppOctokit(githubTokenScope('gitops', {})),
+      requireEnv(ENV.gitopsRepository),
+      optionalEnv(ENV.gitopsBranch, 'main'),
+    ),
+  githubDeployments: () => new OctokitGithubDeployments(githubAppOctokit(githubTokenScope('githubDeployments', {}))),
+  codeHost: (use) => new GitHubCodeHost(githubAppOctokit(githubTokenScope('codeHost', use))),
   // The bot token is read from Secrets Manager when first needed, not at cold start.
   chat: () => {
     secretsManager.arnOf('slackBotToken');
@@ -146,9 +164,9 @@ const AWS_PORTS: { [Port in PortName]: () => Dependencies[Port] } = {
   clock: () => ({ now: () => new Date().toISOString() }),
 };
 
-/** The AWS adapters of exactly the declared ports. */
-export function composeAws<P extends PortName>(ports: readonly P[]): PortsOf<P> {
-  return Object.fromEntries(ports.map((port) => [port, AWS_PORTS[port]()])) as PortsOf<P>;
+/** The AWS adapters of exactly the declared ports, as the declaration's `use` narrows them. */
+export function composeAws<P extends PortName>(ports: readonly P[], use: PortUse = {}): PortsOf<P> {
+  return Object.fromEntries(ports.map((port) => [port, AWS_PORTS[port](use)])) as PortsOf<P>;
 }
 
 /**
@@ -159,7 +177,7 @@ export function composeAws<P extends PortName>(ports: readonly P[]): PortsOf<P> 
 export function onAws<P extends PortName>(declaration: FunctionDeclaration<P>): LambdaHandler {
   let handler: LambdaHandler | undefined;
   return (event, context) => {
-    handler ??= declaration.createHandler(composeAws(declaration.ports));
+    handler ??= declaration.createHandler(composeAws(declaration.ports, declaration.use));
     return handler(event, context);
   };
 }

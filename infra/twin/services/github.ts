@@ -64,6 +64,8 @@ export interface RunningGithub extends RunningService {
   deployments(): SimulatedGithubDeployment[];
   /** Every REST call received, with its answer's status, oldest first. */
   calls: { method: string; path: string; status: number }[];
+  /** Every installation token issued, with its scope, oldest first. */
+  tokens: IssuedToken[];
 }
 
 export interface WebhookDeliveryResult {
@@ -88,6 +90,25 @@ const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.s
 const MAX_APP_JWT_SECONDS = 600;
 const CLOCK_SKEW_SECONDS = 60;
 const INSTALLATION_TOKEN_SECONDS = 3600;
+/** What the twin's App is granted on its installation; a token may ask for less, never more. */
+const APP_PERMISSIONS: Record<Permission, Access> = {
+  administration: 'write',
+  contents: 'write',
+  deployments: 'write',
+  metadata: 'read',
+  pull_requests: 'write',
+};
+const tokenRequestSchema = z.object({
+  repositories: z.array(z.string().min(1)).optional(),
+  permissions: z.record(z.string(), z.enum(['read', 'write'])).optional(),
+});
+
+/** An installation token as GitHub scopes it: the repositories (by name; all when absent) and permissions asked for. */
+export interface IssuedToken {
+  expiresAt: number;
+  repositories?: string[];
+  permissions: Partial<Record<Permission, Access>>;
+}
 const ZERO_SHA = '0'.repeat(40);
 const BOT = { login: 'flightplan[bot]', id: 4242, type: 'Bot' };
 
@@ -105,9 +126,13 @@ class GithubApiError extends Error {
 const notFound = () => new GithubApiError(404, 'Not Found');
 
 type Body = Record<string, unknown>;
+type Permission = 'administration' | 'contents' | 'deployments' | 'metadata' | 'pull_requests';
+type Access = 'read' | 'write';
 type Route = {
   method: string;
   pattern: RegExp;
+  /** What an installation token needs for this route (GitHub's "permissions required"); the App routes need the App JWT instead. */
+  permission?: [Permission, Access];
   handle: (params: string[], request: ServiceRequest, body: Body) => Promise<ServiceResponse>;
 };
 
@@ -150,12 +175,13 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     if (publicKey?.pem !== pem) publicKey = { pem, key: createPublicKey(pem) };
     return publicKey.key;
   };
-  const tokens = new Map<string, number>();
+  const tokens = new Map<string, IssuedToken>();
   const deploymentDetails = new Map<
     number,
     { description: string; production: boolean; transient: boolean; createdAt: string }
   >();
   const calls: RunningGithub['calls'] = [];
+  const issuedTokens: IssuedToken[] = [];
   let baseUrl = '';
   let runId = Date.now() % 1_000_000;
 
@@ -251,23 +277,37 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/app\/installations\/([^/]+)\/access_tokens$/u,
-      handle: async ([installationId]) => {
+      handle: async ([installationId], _request, body) => {
         if (installationId !== options.installationId) throw notFound();
+        const asked = tokenRequestSchema.safeParse(body);
+        if (!asked.success) throw new GithubApiError(422, 'Invalid request.', asked.error.issues);
+        const permissions: Partial<Record<Permission, Access>> = {};
+        for (const [permission, access] of Object.entries(asked.data.permissions ?? APP_PERMISSIONS)) {
+          const granted = APP_PERMISSIONS[permission as Permission] as Access | undefined;
+          if (!granted || (access === 'write' && granted === 'read'))
+            throw new GithubApiError(422, `The permissions requested are not granted to this installation.`);
+          permissions[permission as Permission] = access;
+        }
+        // GitHub adds metadata: read to every token that has any permission.
+        permissions.metadata ??= 'read';
+        // GitHub also refuses names the installation has no repository for; the twin's deployments
+        // API takes any repository (the demo's service repositories arrive by push), so names are kept as asked.
+        const repositories = asked.data.repositories;
         const token = `ghs_${randomBytes(18).toString('hex')}`;
-        const expiresAt = Date.now() + INSTALLATION_TOKEN_SECONDS * 1000;
-        tokens.set(token, expiresAt);
+        const issued: IssuedToken = {
+          expiresAt: Date.now() + INSTALLATION_TOKEN_SECONDS * 1000,
+          ...(repositories ? { repositories } : {}),
+          permissions,
+        };
+        tokens.set(token, issued);
+        issuedTokens.push(issued);
         return Promise.resolve(
           jsonResponse(201, {
             token,
-            expires_at: new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/u, 'Z'),
-            permissions: {
-              contents: 'write',
-              pull_requests: 'write',
-              deployments: 'write',
-              administration: 'write',
-              metadata: 'read',
-            },
-            repository_selection: 'all',
+            expires_at: new Date(issued.expiresAt).toISOString().replace(/\.\d{3}Z$/u, 'Z'),
+            permissions,
+            repository_selection: repositories ? 'selected' : 'all',
+            ...(repositories ? { repositories: repositories.map((name) => ({ name, id: numericId(name) })) } : {}),
           }),
         );
       },
@@ -275,6 +315,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)$/u,
+      permission: ['metadata', 'read'],
       handle: async ([owner = '', name = '']) => {
         const fullName = repository(owner, name).name;
         return jsonResponse(200, { ...repositoryJson(fullName), topics: await simulator.topicsOf(fullName) });
@@ -283,6 +324,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'PUT',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/topics$/u,
+      permission: ['administration', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const fullName = repository(owner, name).name;
         const names = z.array(z.string()).parse((body as { names?: unknown } | undefined)?.names);
@@ -293,6 +335,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/generate$/u,
+      permission: ['administration', 'write'],
       handle: async ([templateOwner = '', templateName = ''], _request, body) => {
         const owner = stringField(body, 'owner') ?? templateOwner;
         const name = requiredField(body, 'name');
@@ -319,6 +362,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/ref\/(.+)$/u,
+      permission: ['contents', 'read'],
       handle: async ([owner = '', name = '', ref = '']) => {
         const { name: fullName, git } = repository(owner, name);
         const sha = await resolveRef(git, `refs/${ref}`);
@@ -329,6 +373,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const ref = requiredField(body, 'ref');
@@ -347,6 +392,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'PATCH',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs\/(.+)$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = '', shortRef = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const ref = `refs/${shortRef}`;
@@ -366,6 +412,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/commits\/([0-9a-f]{40})$/u,
+      permission: ['contents', 'read'],
       handle: async ([owner = '', name = '', sha = '']) => {
         const { name: fullName, git } = repository(owner, name);
         return jsonResponse(200, await commitJson(fullName, git, sha));
@@ -374,6 +421,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/commits$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const tree = requiredField(body, 'tree');
@@ -399,6 +447,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/blobs$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const content = requiredField(body, 'content', true);
@@ -410,6 +459,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/trees$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const baseTree = stringField(body, 'base_tree');
@@ -439,6 +489,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/contents(?:\/(.*))?$/u,
+      permission: ['contents', 'read'],
       handle: async ([owner = '', name = '', path = ''], request) => {
         const { name: fullName, git } = repository(owner, name);
         const ref = request.url.searchParams.get('ref') ?? 'main';
@@ -489,6 +540,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'PUT',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/u,
+      permission: ['contents', 'write'],
       handle: async ([owner = '', name = '', path = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const message = requiredField(body, 'message');
@@ -530,6 +582,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls$/u,
+      permission: ['pull_requests', 'read'],
       handle: ([owner = '', name = ''], request) => {
         const { name: fullName } = repository(owner, name);
         const state = request.url.searchParams.get('state') ?? 'open';
@@ -547,6 +600,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls\/(\d+)$/u,
+      permission: ['pull_requests', 'read'],
       handle: ([owner = '', name = '', number = '']) => {
         const { name: fullName } = repository(owner, name);
         const pullRequest = simulator
@@ -559,6 +613,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/pulls$/u,
+      permission: ['pull_requests', 'write'],
       handle: async ([owner = '', name = ''], _request, body) => {
         const { name: fullName, git } = repository(owner, name);
         const head = requiredField(body, 'head');
@@ -598,6 +653,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'GET',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/deployments$/u,
+      permission: ['deployments', 'read'],
       handle: ([owner = '', name = ''], request) => {
         const fullName = `${owner}/${name}`;
         const ref = request.url.searchParams.get('ref');
@@ -616,6 +672,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/deployments$/u,
+      permission: ['deployments', 'write'],
       handle: ([owner = '', name = ''], _request, body) => {
         const deployment: SimulatedGithubDeployment = {
           id: simulator.deployments.length + 1,
@@ -637,6 +694,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/deployments\/(\d+)\/statuses$/u,
+      permission: ['deployments', 'write'],
       handle: ([owner = '', name = '', id = ''], _request, body) => {
         const deployment = simulator.deployments.find(
           (candidate) => candidate.id === Number(id) && candidate.repository === `${owner}/${name}`,
@@ -669,15 +727,35 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     },
   ];
 
-  const authenticate = async (request: ServiceRequest, appRoute: boolean): Promise<void> => {
+  const authenticate = async (request: ServiceRequest, appRoute: boolean): Promise<IssuedToken | undefined> => {
     const [scheme = '', credential = ''] = (request.headers.authorization ?? '').split(' ');
     if (appRoute) {
       if (scheme.toLowerCase() !== 'bearer') throw new GithubApiError(401, 'A JSON web token could not be decoded');
       await verifyAppJwt(credential, appPublicKey(), options.appId);
-      return;
+      return undefined;
     }
-    const expiresAt = ['token', 'bearer'].includes(scheme.toLowerCase()) ? tokens.get(credential) : undefined;
-    if (expiresAt === undefined || expiresAt < Date.now()) throw new GithubApiError(401, 'Bad credentials');
+    const issued = ['token', 'bearer'].includes(scheme.toLowerCase()) ? tokens.get(credential) : undefined;
+    if (issued === undefined || issued.expiresAt < Date.now()) throw new GithubApiError(401, 'Bad credentials');
+    return issued;
+  };
+
+  /**
+   * As GitHub answers a token outside its scope: a private repository it was not issued for is
+   * not there for it (404), and a permission it lacks is "Resource not accessible by integration" (403).
+   */
+  const authorize = (token: IssuedToken, route: Route, params: string[]): void => {
+    const name = params[1];
+    if (
+      token.repositories &&
+      route.pattern.source.startsWith('^\\/repos\\/') &&
+      !token.repositories.includes(name ?? '')
+    )
+      throw notFound();
+    if (!route.permission) return;
+    const [permission, access] = route.permission;
+    const granted = token.permissions[permission];
+    if (!granted || (access === 'write' && granted === 'read'))
+      throw new GithubApiError(403, 'Resource not accessible by integration');
   };
 
   const running = await serveOnLoopback(
@@ -693,7 +771,8 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         });
         const found = matches.find(({ route }) => route.method === request.method);
         if (!found) throw matches.length > 0 ? new GithubApiError(405, 'Method Not Allowed') : notFound();
-        await authenticate(request, path.startsWith('/app/'));
+        const token = await authenticate(request, path.startsWith('/app/'));
+        if (token) authorize(token, found.route, found.params);
         const text = request.body.toString('utf8');
         const body = parseBody(text);
         response = await found.route.handle(found.params, request, body);
@@ -810,6 +889,7 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     },
     deployments: () => simulator.deployments,
     calls,
+    tokens: issuedTokens,
   };
 }
 
