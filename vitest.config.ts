@@ -3,11 +3,19 @@ import { defineConfig } from 'vitest/config';
 /**
  * `npm run test:twin` (FLIGHTPLAN_E2E_RUNTIME=twin) runs these scenarios, by name, against the
  * twin (`npm run twin`: the cloud assembly). The files' other tests reach into the local
- * runtime's process (fault injection, live freeze windows) and run on `npm start` only. The PROD
- * rollout, queue, Slack approval, provisioning and service-creation scenarios do not pass on the
- * twin yet (see README, "The AWS twin").
+ * runtime's process (fault injection, live freeze windows) or repeat what these show, and run on
+ * `npm start` only.
  */
-const TWIN_SCENARIOS = ['deploys the head commit to HML', 'the twin, as an operator sees it'];
+const TWIN_SCENARIOS = [
+  'deploys the head commit to HML',
+  'the twin, as an operator sees it',
+  'HappyPath',
+  'AlarmDuringBake',
+  'queues a second release behind the first',
+  'approves from Slack',
+  'goes from request to approval, pull request, merge and apply',
+  'registers the service so it deploys at once',
+];
 const onTwin = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin';
 const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
 
@@ -19,7 +27,7 @@ export default defineConfig({
           {
             test: {
               name: 'e2e-twin',
-              include: ['test/e2e/{hml-deploy,twin}.test.ts'],
+              include: ['test/e2e/{hml-deploy,twin,prod-rollout,approvals,provisioning,service-creation}.test.ts'],
               // One twin at a time on 2 cores: each runs the functions it needs in their own workers.
               fileParallelism: false,
               testTimeout: 600_000,

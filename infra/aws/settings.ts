@@ -119,8 +119,8 @@ export function settingsFrom(app: App): FlightplanSettings {
     consoleClientId:
       typeof read('consoleClientId') === 'string' ? String(read('consoleClientId')) : 'flightplan-console',
     gitopsRepository: text('gitopsRepository'),
-    githubAppId: text('githubAppId'),
-    githubAppInstallationId: text('githubAppInstallationId'),
+    githubAppId: githubId('githubAppId', text('githubAppId')),
+    githubAppInstallationId: githubId('githubAppInstallationId', text('githubAppInstallationId')),
     freezeWindows: freezeWindowsSchema.parse(read('freezeWindows') ?? []),
     githubOrganization: text('githubOrganization'),
     terraformRepository: text('terraformRepository'),
@@ -152,6 +152,16 @@ function workloadAccountsFrom(value: unknown, accounts: Accounts): { workloadAcc
     }
   }
   return { workloadAccounts };
+}
+
+/**
+ * GitHub App and installation ids are positive integers. Octokit's App auth reads them as numbers
+ * and refuses 0, so "000000" would deploy a stack whose every GitHub call fails.
+ */
+function githubId(key: string, value: string): string {
+  if (!/^\d+$/u.test(value) || Number(value) === 0)
+    throw new Error(`CDK context flightplan:${key} must be the GitHub App's numeric id (not 0), got "${value}"`);
+  return value;
 }
 
 function absoluteUrl(key: string, value: string): string {

@@ -15,9 +15,15 @@ export class LocalIssuer {
   private constructor(
     private readonly privateKey: Awaited<ReturnType<typeof importJWK>>,
     private readonly publicKey: Awaited<ReturnType<typeof importJWK>>,
+    /** The `iss` and `aud` it signs and verifies: the local issuer's, or those the twin's template trusts. */
+    readonly issuer: string,
+    readonly audience: string,
   ) {}
 
-  static async open(dataDir: string): Promise<LocalIssuer> {
+  static async open(
+    dataDir: string,
+    names: { issuer: string; audience: string } = { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE },
+  ): Promise<LocalIssuer> {
     const path = join(dataDir, 'keys', 'local-issuer.json');
     let keys: { privateJwk: JWK; publicJwk: JWK };
     try {
@@ -28,7 +34,12 @@ export class LocalIssuer {
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, JSON.stringify(keys), { mode: 0o600 });
     }
-    return new LocalIssuer(await importJWK(keys.privateJwk, ALGORITHM), await importJWK(keys.publicJwk, ALGORITHM));
+    return new LocalIssuer(
+      await importJWK(keys.privateJwk, ALGORITHM),
+      await importJWK(keys.publicJwk, ALGORITHM),
+      names.issuer,
+      names.audience,
+    );
   }
 
   /**
@@ -54,8 +65,8 @@ export class LocalIssuer {
     })
       .setProtectedHeader({ alg: ALGORITHM })
       .setSubject(claims.sub)
-      .setIssuer(LOCAL_ISSUER)
-      .setAudience(LOCAL_AUDIENCE)
+      .setIssuer(this.issuer)
+      .setAudience(this.audience)
       .setIssuedAt()
       .setExpirationTime(expiresIn)
       .sign(this.privateKey);
@@ -63,8 +74,8 @@ export class LocalIssuer {
 
   async verify(token: string): Promise<JWTPayload> {
     const { payload } = await jwtVerify(token, this.publicKey, {
-      issuer: LOCAL_ISSUER,
-      audience: LOCAL_AUDIENCE,
+      issuer: this.issuer,
+      audience: this.audience,
       algorithms: [ALGORITHM],
     });
     return payload;

@@ -23,6 +23,11 @@ export interface LocalStateMachine {
   functions: Record<string, LocalTaskFunction>;
   /** The state machine each `${Name}` placeholder of a startExecution task stands for. */
   stateMachines?: Record<string, StateMachineName>;
+  /**
+   * Called before a startExecution.sync:2 task starts its child (the twin checks the parent's
+   * role there, as Step Functions does); a rejection fails the task under the error's name.
+   */
+  authorizeChild?: (child: StateMachineName, childExecutionArn: string) => Promise<void>;
 }
 
 export interface StateVisit {
@@ -49,6 +54,11 @@ export interface LocalWorkflowEngineOptions {
   log?: (line: string) => void;
   /** Wall-clock milliseconds; tests move it to show a restart keeps the time that remained. */
   now?: () => number;
+  /**
+   * The account in execution ARNs (`$$.Execution.Id` included). The twin passes the template's, so
+   * what a function reads from its input is what its role's grants name, as on AWS.
+   */
+  account?: string;
 }
 
 /** What resume() did, for the log and the benchmark. */
@@ -151,7 +161,7 @@ interface UnitResult {
   output: Json;
 }
 
-const ACCOUNT = '000000000000';
+const DEFAULT_ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 /** What Step Functions uses when a Task has no TimeoutSeconds (the library's own default is 60 s). */
 const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
@@ -237,6 +247,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
   private readonly journal: ExecutionJournal;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
+  private readonly account: string;
   private stopping = false;
 
   constructor(
@@ -249,6 +260,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.journal = options.journal ?? new MemoryExecutionJournal();
     this.log = options.log ?? (() => undefined);
     this.now = options.now ?? Date.now;
+    this.account = options.account ?? DEFAULT_ACCOUNT;
     this.current = Object.fromEntries(
       Object.entries(definitions).map(([name, spec]) => {
         const definition = JSON.stringify(spec.definition);
@@ -266,7 +278,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     input: Record<string, unknown>,
     parentArn?: string,
   ): Promise<{ executionArn: string; alreadyStarted: boolean }> {
-    const executionArn = `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
+    const executionArn = `arn:aws:states:${REGION}:${this.account}:execution:flightplan-${stateMachine}:${name}`;
     if (this.executions.has(executionArn)) return { executionArn, alreadyStarted: true };
     const { hash, definition } = this.current[stateMachine];
     if (!this.storedDefinitions.has(hash)) {
@@ -290,7 +302,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
     this.event(execution, 'ExecutionStarted', {
       executionStartedEventDetails: {
         input: record.input,
-        roleArn: `arn:aws:iam::${ACCOUNT}:role/flightplan-${stateMachine}`,
+        roleArn: `arn:aws:iam::${this.account}:role/flightplan-${stateMachine}`,
       },
     });
     execution.root = this.enter(execution, machine, machine.startAt, input as Json);
@@ -375,7 +387,7 @@ export class LocalWorkflowEngine implements WorkflowEngine {
 
   /** The ARN an execution of `stateMachine` named `name` has. */
   executionArnOf(stateMachine: StateMachineName, name: string): string {
-    return `arn:aws:states:${REGION}:${ACCOUNT}:execution:flightplan-${stateMachine}:${name}`;
+    return `arn:aws:states:${REGION}:${this.account}:execution:flightplan-${stateMachine}:${name}`;
   }
 
   /** The states an execution entered in this process, in order. */
@@ -964,6 +976,14 @@ export class LocalWorkflowEngine implements WorkflowEngine {
         parameters: JSON.stringify(childInput),
       },
     });
+    const authorizeChild = this.specs[execution.record.stateMachine].authorizeChild;
+    if (authorizeChild) {
+      try {
+        await authorizeChild(child, this.executionArnOf(child, name));
+      } catch (error) {
+        throw new TaskFailure((error as Error).name, (error as Error).message);
+      }
+    }
     const { executionArn } = await this.start(child, name, childInput, execution.record.executionArn);
     this.event(execution, 'TaskSubmitted', {
       taskSubmittedEventDetails: {

@@ -35,7 +35,7 @@ interface ApiPermission {
   sourceArn?: string;
 }
 
-/** Verifies a bearer token for an authorizer's issuer; the twin serves the local issuer. */
+/** Verifies a bearer token for an authorizer's issuer; the twin plays that issuer. */
 export type JwtVerifier = (token: string, authorizer: JwtAuthorizerConfig) => Promise<JWTPayload>;
 
 /** API Gateway's claims: every value a string, arrays as `[a b]`, objects as JSON. */

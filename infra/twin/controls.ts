@@ -60,7 +60,8 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
     }),
     control('POST', '/local/sim/alarm', async (event) => {
       const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.region}-simulated`;
+      // Named as the local runtime names it: the environment in the name is how alarms are told apart.
+      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
       deps.health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
       // CloudWatch puts the state change on the default bus of the alarm's region; the forwarding stack does the rest.
       await deps.putAlarmEvent(
@@ -80,7 +81,13 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
         },
         request.region,
       );
-      return json(200, { service: request.service, region: request.region, alarmName, state: request.state });
+      return json(200, {
+        service: request.service,
+        environment: request.environment,
+        region: request.region,
+        alarmName,
+        state: request.state,
+      });
     }),
     ...githubControlRoutes(deps.github, deps.selfService, (eventName, payload) =>
       deliverGithubWebhook(

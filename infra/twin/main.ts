@@ -19,7 +19,7 @@ const { values } = parseArgs({
 if (values.help) {
   console.log(`npm run twin [-- --fresh] [-- --synth] [-- --verbose]
 
-Runs the synthesized cloud assembly (.twin/cdk.out) on this machine: every function's bundle
+Runs the synthesized cloud assembly (cdk.out, as npm run synth writes it) on this machine: every function's bundle
 with its template environment, its AWS SDK calls against local endpoints, IAM enforced.
   --fresh     start from empty state (deletes the data directory first)
   --synth     synthesize again even if the assembly is newer than the sources

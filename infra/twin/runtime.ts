@@ -25,7 +25,8 @@ import { startStepFunctionsEndpoint, stateMachinesFrom, TwinWorkflows } from './
 import { ensureCloudAssembly } from './synth.js';
 
 export const REPOSITORY_ROOT = resolve(import.meta.dirname, '..', '..');
-export const DEFAULT_ASSEMBLY = join(REPOSITORY_ROOT, '.twin', 'cdk.out');
+/** Where `npm run synth` writes: the twin runs the assembly CI synthesized and tested. */
+export const DEFAULT_ASSEMBLY = join(REPOSITORY_ROOT, 'cdk.out');
 const CONTROL_PLANE_STACK = 'Flightplan';
 /** The operator's role: what `aws stepfunctions list-executions` against the twin signs as. */
 const OPERATOR_ROLE = 'TwinOperator';
@@ -93,6 +94,7 @@ export interface TwinRuntime {
  */
 export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
   const log = options.log ?? (() => undefined);
+  const startedAt = Date.now();
   const dataDir = resolve(options.dataDir);
   if (options.fresh) await rm(dataDir, { recursive: true, force: true });
   await mkdir(dataDir, { recursive: true });
@@ -238,32 +240,28 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     Object.assign(environment, endpointEnvironment(endpoints, unemulated));
 
     const prewarm = options.prewarm;
+    const prewarmStarted = Date.now();
     if (prewarm === true) await lambda.prewarm();
     else if (Array.isArray(prewarm))
       await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
+    if (prewarm)
+      log(
+        `twin: ${lambda.stats().filter((fn) => fn.warmContainers > 0).length} functions warm in ${((Date.now() - prewarmStarted) / 1000).toFixed(1)} s`,
+      );
 
-    const issuer = await LocalIssuer.open(dataDir);
+    // The twin plays the identity provider the template trusts (Keycloak on AWS): it signs and
+    // verifies with its own key, for the JWT authorizer's issuer and audience.
+    const issuer = await LocalIssuer.open(dataDir, jwtNamesOf(homeResolver));
     const gateway = new TwinApiGateway(
       homeResolver,
       lambda,
       async (token, authorizer) => {
-        if (authorizer.issuer !== (await import('../local/local-issuer.js')).LOCAL_ISSUER) {
-          throw new AwsServiceError(
-            'Unauthorized',
-            `the twin serves the local issuer only; the template trusts ${authorizer.issuer}`,
-          );
-        }
+        if (authorizer.issuer !== issuer.issuer)
+          throw new AwsServiceError('Unauthorized', `the twin plays ${issuer.issuer}, not ${authorizer.issuer}`);
         return issuer.verify(token);
       },
       log,
     );
-    for (const [, resource] of resourcesOfType(home, 'AWS::ApiGatewayV2::Authorizer')) {
-      const issuerUrl = (resource.Properties?.['JwtConfiguration'] as { Issuer?: string } | undefined)?.Issuer;
-      if (issuerUrl && issuerUrl !== (await import('../local/local-issuer.js')).LOCAL_ISSUER)
-        log(
-          `apigateway: the template's JWT issuer is ${issuerUrl}; the twin only serves the local issuer, so /v1 answers 401 (synthesize with the twin's context)`,
-        );
-    }
 
     const bus = {
       idle: async () => {
@@ -321,6 +319,7 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
       argo.stop();
     });
 
+    log(`twin: serving ${url}, started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
     const sessionToken = 'twin';
     return {
       kind: 'twin',
@@ -350,6 +349,19 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
     await stop();
     throw error;
   }
+}
+
+/** The issuer and (first) audience of the HTTP API's JWT authorizer. */
+function jwtNamesOf(resolver: StackResolver): { issuer: string; audience: string } {
+  for (const [logicalId, resource] of resourcesOfType(resolver.stack, 'AWS::ApiGatewayV2::Authorizer')) {
+    const configuration = (
+      resolver.resolve(resource.Properties ?? {}, logicalId) as {
+        JwtConfiguration?: { Issuer?: string; Audience?: string[] };
+      }
+    ).JwtConfiguration;
+    if (configuration?.Issuer) return { issuer: configuration.Issuer, audience: configuration.Audience?.[0] ?? '' };
+  }
+  throw new Error(`${resolver.stack.name} has no JWT authorizer with an issuer`);
 }
 
 /** Every AWS::Lambda::Function of every stack, resolved. */

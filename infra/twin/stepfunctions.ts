@@ -31,9 +31,6 @@ type JsonObject = Record<string, unknown>;
 const isObject = (value: unknown): value is JsonObject =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The engine names executions in account 000000000000; the API speaks the template's account. */
-const ENGINE_ACCOUNT = ':000000000000:';
-
 export function stateMachinesFrom(resolvers: StackResolver[]): TwinStateMachine[] {
   return resolvers.flatMap((resolver) =>
     resourcesOfType(resolver.stack, 'AWS::StepFunctions::StateMachine').map(
@@ -125,23 +122,20 @@ export class TwinWorkflows {
         else if (value.startsWith('arn:aws:lambda:'))
           functions[placeholder] = (payload) => this.invokeTask(machine, value, payload, tokenKeys);
       }
-      definitions[machine.key] = { definition: machine.definition, functions, stateMachines };
+      definitions[machine.key] = {
+        definition: machine.definition,
+        functions,
+        stateMachines,
+        authorizeChild: (child, executionArn) => this.authorizeChild(machine, child, executionArn),
+      };
     }
-    this.engine = new LocalWorkflowEngine(definitions, timeScale, onStateEntered);
+    // Executions are named in the template's account: `$$.Execution.Id` reaches functions whose grants name it.
+    const account = /^arn:aws:states:[^:]+:(\d{12}):/u.exec(machines[0]?.arn ?? '')?.[1];
+    this.engine = new LocalWorkflowEngine(definitions, timeScale, onStateEntered, account ? { account } : {});
   }
 
   machineByArn(arn: string): TwinStateMachine | undefined {
     return this.machinesByArn.get(arn);
-  }
-
-  /** The execution's ARN as the API shows it (the template's account). */
-  publicArn(engineArn: string): string {
-    const account = /^arn:aws:states:[^:]+:(\d{12}):/u.exec(this.machines[0]?.arn ?? '')?.[1] ?? '000000000000';
-    return engineArn.replace(ENGINE_ACCOUNT, `:${account}:`);
-  }
-
-  engineArn(publicArn: string): string {
-    return publicArn.replace(/^(arn:aws:states:[^:]+):\d{12}:/u, `$1${ENGINE_ACCOUNT}`);
   }
 
   stateTypeOf(machine: StateMachineName, state: string): string {
@@ -150,6 +144,40 @@ export class TwinWorkflows {
 
   tokenOwner(token: string): TwinStateMachine | undefined {
     return this.tokenOwners.get(token);
+  }
+
+  /**
+   * What Step Functions asks of the parent's role for startExecution.sync:2: start the child,
+   * describe (and stop) its execution, and manage the rule that reports the child's end.
+   */
+  private async authorizeChild(
+    machine: TwinStateMachine,
+    child: StateMachineName,
+    childExecutionArn: string,
+  ): Promise<void> {
+    const childMachine = this.machines.find((candidate) => candidate.key === child);
+    if (!childMachine)
+      throw taskError('States.Runtime', `${machine.name} starts ${child}, which is not in the template`);
+    const [, , , region, account] = machine.arn.split(':');
+    const caller: Caller = {
+      accessKeyId: 'states',
+      roleArn: machine.roleArn,
+      sessionName: machine.name,
+      label: `state machine ${machine.name}`,
+    };
+    try {
+      await authorizeCall(this.auth, caller, 'states:StartExecution', childMachine.arn);
+      await authorizeCall(this.auth, caller, 'states:DescribeExecution', childExecutionArn);
+      await authorizeCall(this.auth, caller, 'states:StopExecution', childExecutionArn);
+      await authorizeCall(
+        this.auth,
+        caller,
+        'events:PutRule',
+        `arn:aws:events:${region ?? ''}:${account ?? ''}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`,
+      );
+    } catch (error) {
+      throw taskError('StepFunctions.AccessDeniedException', (error as Error).message);
+    }
   }
 
   private async invokeTask(
@@ -204,10 +232,9 @@ export function startStepFunctionsEndpoint(
     return machine;
   };
   const executionOf = (arn: unknown): EngineExecution => {
-    const engineArn = workflows.engineArn(String(arn));
     const execution: EngineExecution | undefined = engine
       .list()
-      .find((candidate) => candidate.executionArn === engineArn);
+      .find((candidate) => candidate.executionArn === String(arn));
     if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(arn)}'`);
     return execution;
   };
@@ -240,26 +267,23 @@ export function startStepFunctionsEndpoint(
         const text = typeof input['input'] === 'string' ? input['input'] : '{}';
         const parsed = JSON.parse(text) as Record<string, unknown>;
         const { executionArn, alreadyStarted } = await engine.start(machine.key, name, parsed);
-        const execution = executionOf(workflows.publicArn(executionArn));
+        const execution = executionOf(executionArn);
         // The same name is idempotent only while RUNNING and with the same input.
         if (
           alreadyStarted &&
           (execution.status !== 'RUNNING' ||
             JSON.stringify(JSON.parse(execution.input ?? '{}')) !== JSON.stringify(parsed))
         ) {
-          throw new AwsServiceError(
-            'ExecutionAlreadyExists',
-            `Execution Already Exists: '${workflows.publicArn(executionArn)}'`,
-          );
+          throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
         }
-        return { executionArn: workflows.publicArn(executionArn), startDate: seconds(execution.startDate) };
+        return { executionArn: executionArn, startDate: seconds(execution.startDate) };
       },
       DescribeExecution: async (input, caller) => {
         await authorizeCall(options, caller, 'states:DescribeExecution', String(input['executionArn']));
         const execution = executionOf(input['executionArn']);
         const output: Record<keyof DescribeExecutionOutput, unknown> = {} as never;
         Object.assign(output, {
-          executionArn: workflows.publicArn(execution.executionArn),
+          executionArn: execution.executionArn,
           stateMachineArn: machineArnOf(execution),
           name: execution.name,
           status: execution.status,
@@ -303,7 +327,7 @@ export function startStepFunctionsEndpoint(
         const page = all.slice(start, start + size).map(
           (execution): Record<keyof ExecutionListItem, unknown> =>
             ({
-              executionArn: workflows.publicArn(execution.executionArn),
+              executionArn: execution.executionArn,
               stateMachineArn: machine.arn,
               name: execution.name,
               status: execution.status,

@@ -1,19 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LOCAL_AUDIENCE, LOCAL_ISSUER } from '../local/local-issuer.js';
 
 /** What the app's bundles and templates are built from; a change in any of them makes a synth stale. */
 const SOURCES = ['functions', 'events', 'workflows', 'infra/aws', 'infra/system.ts', 'cdk.json', 'package-lock.json'];
-
-/** The context the twin's synth adds: API Gateway's JWT authorizer trusts the issuer the twin serves. */
-export const TWIN_CONTEXT: Record<string, string> = {
-  'flightplan:jwtIssuer': LOCAL_ISSUER,
-  'flightplan:jwtAudience': LOCAL_AUDIENCE,
-  // cdk.json's placeholders (000000, 00000000) are 0 as numbers, which Octokit's App auth refuses.
-  'flightplan:githubAppId': '1000001',
-  'flightplan:githubAppInstallationId': '2000002',
-};
 
 function newestModification(root: string, path: string): number {
   const full = join(root, path);
@@ -34,8 +24,9 @@ export function isAssemblyFresh(root: string, outdir: string): boolean {
 }
 
 /**
- * Synthesizes the CDK app into `outdir` with the twin's context, unless the assembly there is
- * newer than the sources. The same `cdk synth` CI runs, with only the JWT issuer changed.
+ * Synthesizes the CDK app into `outdir`, unless the assembly there is newer than the sources. It
+ * is `npm run synth`, with no context of its own: the twin runs what CI synthesized (it plays the
+ * template's JWT issuer), so `npm test` synthesizes once.
  */
 export async function ensureCloudAssembly(options: {
   root: string;
@@ -46,9 +37,8 @@ export async function ensureCloudAssembly(options: {
   const started = Date.now();
   if (!options.force && isAssemblyFresh(options.root, options.outdir)) return { synthesized: false, seconds: 0 };
   options.log(`synthesizing the cloud assembly into ${relative(options.root, options.outdir)} (cdk synth)…`);
-  const context = Object.entries(TWIN_CONTEXT).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('npx', ['cdk', 'synth', '--quiet', '-o', options.outdir, ...context], {
+    const child = spawn('npx', ['cdk', 'synth', '--quiet', '-o', options.outdir], {
       cwd: options.root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -119,7 +119,8 @@ describe('deploy-hml label, end to end over HTTP', () => {
     ).toBe(deployment.digest);
 
     const execution = runtime.workflows.list().find((item) => item.name === deployment.id);
-    expect(execution?.status).toBe('SUCCEEDED');
+    // The last task wrote SUCCEEDED; the execution ends a state later, so wait for it, not for time.
+    expect((await runtime.workflows.waitFor(execution?.executionArn ?? '')).status).toBe('SUCCEEDED');
     expect(runtime.workflows.statesVisited(execution?.executionArn ?? '').map((visit) => visit.name)).toEqual([
       'Acquire deployment lock',
       'Resolve image digest',

@@ -164,15 +164,18 @@ describe('provisioning over HTTP', () => {
     ]);
     expect(readFileSync(join(runtime.github.directoryOf('acme/terraform-live'), open.path), 'utf8')).toBe(terraform);
     // The team hears of it right after the request is COMPLETED.
-    await vi.waitFor(() => {
-      expect(
-        runtime.chat.messages.some(
-          (message) =>
-            message.channel === '#deploys-payments' &&
-            message.text.includes('orders-api-ledger for orders-api is ready'),
-        ),
-      ).toBe(true);
-    });
+    await vi.waitFor(
+      () => {
+        expect(
+          runtime.chat.messages.some(
+            (message) =>
+              message.channel === '#deploys-payments' &&
+              message.text.includes('orders-api-ledger for orders-api is ready'),
+          ),
+        ).toBe(true);
+      },
+      { timeout: SAFETY_NET_MS, interval: 25 },
+    );
   });
 
   it('ends REJECTED when an approver rejects, and frees the name for a new request', async () => {

@@ -44,7 +44,7 @@ describe('ControlPlaneStack', () => {
     expect(variablesOf('openProvisioningPullRequest')).toMatchObject({
       FLIGHTPLAN_TERRAFORM_REPOSITORY: 'acme/terraform-live',
       FLIGHTPLAN_ACCOUNTS: JSON.stringify({ hml: '111111111111', prod: '222222222222' }),
-      FLIGHTPLAN_GITHUB_APP_ID: '000000',
+      FLIGHTPLAN_GITHUB_APP_ID: '123456',
     });
     expect(Object.keys(variablesOf('openProvisioningPullRequest'))).toContain(
       'FLIGHTPLAN_GITHUB_APP_PRIVATE_KEY_SECRET_ARN',
@@ -72,6 +72,15 @@ describe('ControlPlaneStack', () => {
       context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:domainName': 'flightplan.example.com' },
     });
     expect(() => buildApp(halfConfigured)).toThrow('go together');
+  });
+
+  it.each([
+    ['flightplan:githubAppId', '000000'],
+    ['flightplan:githubAppInstallationId', '00000000'],
+    ['flightplan:githubAppInstallationId', 'my-installation'],
+  ])('refuses %s = "%s" at synth: Octokit reads App ids as numbers and refuses 0', (key, value) => {
+    const app = new App({ context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], [key]: value } });
+    expect(() => buildApp(app)).toThrow(`${key} must be the GitHub App's numeric id`);
   });
 
   it('logs every workflow execution in full to log groups encrypted with the data key', () => {

@@ -41,20 +41,14 @@ export type RuntimeKind = 'local' | 'twin';
 export const RUNTIME_KIND: RuntimeKind = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin' ? 'twin' : 'local';
 
 /**
- * The twin's time runs 50x, not 600x: its functions cold-start for real (seconds each, over ten
- * on a loaded 2-core machine), and the 900 s Argo CD sync timeout must stay longer than the
- * chain of cold starts that answers it (await-sync, the Argo CD webhook, the status recorder).
+ * The twin's time runs 50x, not 600x: a warm invocation through the twin's endpoints (IAM checked,
+ * DynamoDB Local, HTTP) takes up to a few hundred ms on a loaded 2-core machine, and the chain that
+ * answers the 900 s Argo CD sync timeout (await-sync, the Argo CD webhook, the status recorder)
+ * must fit in 900 s / scale. Cold starts are not in that chain: every function starts warm.
  * Not below 47x: LocalWorkflowEngine's default task timeout (99,999,999 s) divided by the scale
  * must fit setTimeout's 32 bits, or every Task without TimeoutSeconds times out at once.
  */
 export const TWIN_TIME_SCALE = 50;
-
-/**
- * Functions whose answer races a scaled workflow timeout: the Argo CD sync is awaited with a
- * task token that the Argo CD webhook and the status recorder must return within 900 s / scale.
- * They start warm, as provisioned concurrency would; every other function cold-starts.
- */
-const TWIN_PREWARMED = ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'];
 
 /**
  * How long a scenario polls for a state before it gives up: a safety net just inside the test's
@@ -115,7 +109,9 @@ export async function startTestRuntime(
             dataDir,
             inMemory: true,
             timeScale: Math.min(timeScale, TWIN_TIME_SCALE),
-            prewarm: TWIN_PREWARMED,
+            // Provisioned concurrency for every function: a cold start takes seconds on a loaded
+            // machine, which scaled time would count as minutes against the workflows' timeouts.
+            prewarm: true,
             log: twinLog(),
           }),
         )
