@@ -10,4 +10,3 @@ export const declaration = busTarget({
   detail: (detail) => slackVoteReceived.parse(detail),
   useCase: countSlackVote,
 });
-
