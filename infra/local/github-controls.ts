@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
+import type { GithubSimulator, SimulatedPullRequest } from '../../functions/adapters/local/github-simulator.js';
 import { json, parseJson, type HttpEvent } from '../../functions/http/http-handler.js';
 import { ValidationError } from '../../functions/errors.js';
 import type { SelfServiceSettings } from '../../functions/ports/index.js';
@@ -36,10 +36,110 @@ const commitSchema = z
   .strict();
 const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
-type WebhookDelivery = (
-  eventName: string,
-  payload: Record<string, unknown>,
-) => Promise<{ event: string; status: number; body: unknown }>;
+export interface WebhookDeliveryResult {
+  event: string;
+  status: number;
+  body: unknown;
+}
+
+type WebhookDelivery = (eventName: string, payload: Record<string, unknown>) => Promise<WebhookDeliveryResult>;
+
+export interface PullRequestControlResult {
+  pullRequest: SimulatedPullRequest;
+  deliveries: WebhookDeliveryResult[];
+}
+
+export interface PullRequestControls {
+  /** `GET /local/github/pull-requests`: `{ items }`. */
+  list: (query: unknown) => { items: SimulatedPullRequest[] };
+  /** Merges, then delivers `pull_request` closed and, unless `apply: none`, the apply workflow's `workflow_run`. */
+  merge: (number: number, body: unknown) => Promise<PullRequestControlResult>;
+  /** Closes unmerged, then delivers `pull_request` closed. */
+  close: (number: number, body: unknown) => Promise<PullRequestControlResult>;
+}
+
+/**
+ * What a person does to a simulated pull request, and the webhooks GitHub then sends: the same
+ * for `npm start`'s controls and the twin's GitHub. Bodies default to the Terraform repository.
+ */
+export function pullRequestControls(
+  github: GithubSimulator,
+  settings: Pick<SelfServiceSettings, 'terraformRepository' | 'terraformApplyWorkflow'>,
+  deliver: WebhookDelivery,
+): PullRequestControls {
+  let runId = Date.now() % 1_000_000;
+  return {
+    list: (query) => {
+      const filter = pullRequestQuerySchema.parse(query ?? {});
+      return {
+        items: github.listPullRequests({
+          ...(filter.repository ? { repository: filter.repository } : {}),
+          ...(filter.state ? { state: filter.state } : {}),
+        }),
+      };
+    },
+    merge: async (number, body) => {
+      const request = mergeSchema.parse(body ?? {});
+      const repository = request.repository ?? settings.terraformRepository;
+      const pullRequest = await github.merge(repository, number, request.by);
+      const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
+      const deliveries = [
+        await deliver(
+          'pull_request',
+          pullRequestPayload({
+            repository,
+            number: pullRequest.number,
+            headSha: pullRequest.headSha,
+            action: 'closed',
+            state: 'closed',
+            merged: true,
+            mergeCommitSha,
+            labels: [],
+            sender: request.by,
+            branch: pullRequest.branch,
+          }),
+        ),
+      ];
+      if (request.apply !== 'none') {
+        runId += 1;
+        deliveries.push(
+          await deliver(
+            'workflow_run',
+            workflowRunPayload({
+              repository,
+              workflow: settings.terraformApplyWorkflow,
+              headSha: mergeCommitSha,
+              conclusion: request.apply,
+              runId,
+              sender: request.by,
+            }),
+          ),
+        );
+      }
+      return { pullRequest, deliveries };
+    },
+    close: async (number, body) => {
+      const request = closeSchema.parse(body ?? {});
+      const repository = request.repository ?? settings.terraformRepository;
+      const pullRequest = await github.close(repository, number, request.by);
+      const delivery = await deliver(
+        'pull_request',
+        pullRequestPayload({
+          repository,
+          number: pullRequest.number,
+          headSha: pullRequest.headSha,
+          action: 'closed',
+          state: 'closed',
+          merged: false,
+          labels: [],
+          sender: request.by,
+          branch: pullRequest.branch,
+        }),
+      );
+      return { pullRequest, deliveries: [delivery] };
+    },
+  };
+}
 
 /**
  * What a person does on GitHub, for the demo and tests: list the simulated pull requests, merge
@@ -52,7 +152,7 @@ export function githubControlRoutes(
   deliver: WebhookDelivery,
 ): LocalRoute[] {
   const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
-  let runId = Date.now() % 1_000_000;
+  const pullRequests = pullRequestControls(github, selfService, deliver);
   return [
     control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {
       const repository = `${event.pathParameters?.['owner'] ?? ''}/${event.pathParameters?.['name'] ?? ''}`;
@@ -87,74 +187,14 @@ export function githubControlRoutes(
         deliveries: [delivery],
       });
     }),
-    control('GET', '/local/github/pull-requests', (event) => {
-      const query = pullRequestQuerySchema.parse(event.queryStringParameters ?? {});
-      return json(200, {
-        items: github.listPullRequests({
-          ...(query.repository ? { repository: query.repository } : {}),
-          ...(query.state ? { state: query.state } : {}),
-        }),
-      });
-    }),
-    control('POST', '/local/github/pull-requests/{number}/merge', async (event) => {
-      const request = mergeSchema.parse(parseJson(event.body || '{}'));
-      const repository = request.repository ?? selfService.terraformRepository;
-      const pullRequest = await github.merge(repository, numberOf(event), request.by);
-      const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
-      const deliveries = [
-        await deliver(
-          'pull_request',
-          pullRequestPayload({
-            repository,
-            number: pullRequest.number,
-            headSha: pullRequest.headSha,
-            action: 'closed',
-            state: 'closed',
-            merged: true,
-            mergeCommitSha,
-            labels: [],
-            sender: request.by,
-            branch: pullRequest.branch,
-          }),
-        ),
-      ];
-      if (request.apply !== 'none') {
-        runId += 1;
-        deliveries.push(
-          await deliver(
-            'workflow_run',
-            workflowRunPayload({
-              repository,
-              workflow: selfService.terraformApplyWorkflow,
-              headSha: mergeCommitSha,
-              conclusion: request.apply,
-              runId,
-              sender: request.by,
-            }),
-          ),
-        );
-      }
-      return json(200, { pullRequest, deliveries });
-    }),
-    control('POST', '/local/github/pull-requests/{number}/close', async (event) => {
-      const request = closeSchema.parse(parseJson(event.body || '{}'));
-      const repository = request.repository ?? selfService.terraformRepository;
-      const pullRequest = await github.close(repository, numberOf(event), request.by);
-      const delivery = await deliver(
-        'pull_request',
-        pullRequestPayload({
-          repository,
-          number: pullRequest.number,
-          headSha: pullRequest.headSha,
-          action: 'closed',
-          state: 'closed',
-          merged: false,
-          labels: [],
-          sender: request.by,
-          branch: pullRequest.branch,
-        }),
-      );
-      return json(200, { pullRequest, deliveries: [delivery] });
-    }),
+    control('GET', '/local/github/pull-requests', (event) =>
+      json(200, pullRequests.list(event.queryStringParameters ?? {})),
+    ),
+    control('POST', '/local/github/pull-requests/{number}/merge', async (event) =>
+      json(200, await pullRequests.merge(numberOf(event), parseJson(event.body || '{}'))),
+    ),
+    control('POST', '/local/github/pull-requests/{number}/close', async (event) =>
+      json(200, await pullRequests.close(numberOf(event), parseJson(event.body || '{}'))),
+    ),
   ];
 }

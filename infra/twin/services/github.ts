@@ -11,7 +11,8 @@ import {
 } from '../../../functions/adapters/local/github-simulator.js';
 import type { LocalGitRepository } from '../../../functions/adapters/local/local-git.js';
 import { LOCAL_DEFAULTS, selfServiceSettingsFrom } from '../../../functions/config.js';
-import { deliverGithubWebhook, pullRequestPayload, workflowRunPayload } from '../../local/github-payloads.js';
+import { deliverGithubWebhook } from '../../local/github-payloads.js';
+import { pullRequestControls, type WebhookDeliveryResult } from '../../local/github-controls.js';
 import {
   jsonResponse,
   serveOnLoopback,
@@ -67,24 +68,6 @@ export interface RunningGithub extends RunningService {
   /** Every installation token issued, with its scope, oldest first. */
   tokens: IssuedToken[];
 }
-
-export interface WebhookDeliveryResult {
-  event: string;
-  status: number;
-  body: unknown;
-}
-
-/** The local controls' bodies, as `npm start` takes them. */
-const pullRequestQuerySchema = z.object({
-  repository: z.string().min(1).optional(),
-  state: z.enum(['open', 'merged', 'closed']).optional(),
-});
-const mergeSchema = z.object({
-  repository: z.string().min(1).optional(),
-  by: z.string().min(1).default('carol'),
-  apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
-});
-const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
 
 /** GitHub caps App JWTs at ten minutes; a minute of leeway for clock drift, as GitHub allows. */
 const MAX_APP_JWT_SECONDS = 600;
@@ -183,7 +166,6 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
   const calls: RunningGithub['calls'] = [];
   const issuedTokens: IssuedToken[] = [];
   let baseUrl = '';
-  let runId = Date.now() % 1_000_000;
 
   const repository = (owner: string, name: string): { name: string; git: LocalGitRepository } => {
     const fullName = `${owner}/${name}`;
@@ -809,6 +791,8 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     return deliverGithubWebhook(url, secret, eventName, payload);
   };
 
+  const pullRequests = pullRequestControls(simulator, { terraformRepository, terraformApplyWorkflow }, deliver);
+
   return {
     url: running.url,
     stop: async () => {
@@ -818,75 +802,9 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
     simulator,
     gitops,
     directoryOf: (fullName) => simulator.directoryOf(fullName),
-    listPullRequests: (query) => {
-      const filter = pullRequestQuerySchema.parse(query ?? {});
-      return {
-        items: simulator.listPullRequests({
-          ...(filter.repository ? { repository: filter.repository } : {}),
-          ...(filter.state ? { state: filter.state } : {}),
-        }),
-      };
-    },
-    mergePullRequest: async (number, body) => {
-      const request = mergeSchema.parse(body ?? {});
-      const fullName = request.repository ?? terraformRepository;
-      const pullRequest = await simulator.merge(fullName, number, request.by);
-      const mergeCommitSha = pullRequest.mergeCommitSha ?? '';
-      const deliveries = [
-        await deliver(
-          'pull_request',
-          pullRequestPayload({
-            repository: fullName,
-            number: pullRequest.number,
-            headSha: pullRequest.headSha,
-            action: 'closed',
-            state: 'closed',
-            merged: true,
-            mergeCommitSha,
-            labels: [],
-            sender: request.by,
-            branch: pullRequest.branch,
-          }),
-        ),
-      ];
-      if (request.apply !== 'none') {
-        runId += 1;
-        deliveries.push(
-          await deliver(
-            'workflow_run',
-            workflowRunPayload({
-              repository: fullName,
-              workflow: terraformApplyWorkflow,
-              headSha: mergeCommitSha,
-              conclusion: request.apply,
-              runId,
-              sender: request.by,
-            }),
-          ),
-        );
-      }
-      return { pullRequest, deliveries };
-    },
-    closePullRequest: async (number, body) => {
-      const request = closeSchema.parse(body ?? {});
-      const fullName = request.repository ?? terraformRepository;
-      const pullRequest = await simulator.close(fullName, number, request.by);
-      const delivery = await deliver(
-        'pull_request',
-        pullRequestPayload({
-          repository: fullName,
-          number: pullRequest.number,
-          headSha: pullRequest.headSha,
-          action: 'closed',
-          state: 'closed',
-          merged: false,
-          labels: [],
-          sender: request.by,
-          branch: pullRequest.branch,
-        }),
-      );
-      return { pullRequest, deliveries: [delivery] };
-    },
+    listPullRequests: pullRequests.list,
+    mergePullRequest: pullRequests.merge,
+    closePullRequest: pullRequests.close,
     deployments: () => simulator.deployments,
     calls,
     tokens: issuedTokens,
