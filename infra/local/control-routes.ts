@@ -7,7 +7,7 @@ import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import { type LocalRoute } from './http-server.js';
 import type { LocalBus } from './local-bus.js';
 
-export const simHealthSchema = z.object({
+const simHealthSchema = z.object({
   service: z.string().min(1),
   environment: environmentSchema,
   region: z.string().min(1),
@@ -17,7 +17,7 @@ export const simHealthSchema = z.object({
   /** Requests seen in the window; a bake with too few is inconclusive. */
   requestCount: z.number().int().min(0).optional(),
 });
-export const simAlarmSchema = z.object({
+const simAlarmSchema = z.object({
   service: z.string().min(1),
   /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
   environment: environmentSchema.default('prod'),
@@ -68,50 +68,60 @@ export function localControlRoutes(
       const channel = event.queryStringParameters?.['channel'];
       return json(200, { items: chat.messages.filter((message) => !channel || message.channel === channel) });
     }),
-    control('POST', '/local/sim/health', (event) => {
-      const request = simHealthSchema.parse(parseJson(event.body ?? ''));
-      health.setHealth(request, {
-        healthy: request.healthy,
-        ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
-        ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
-        ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
-      });
-      return json(200, { ...request, status: 'set' });
-    }),
+    control('POST', '/local/sim/health', (event) => setSimulatedHealth(health, event.body)),
     control('GET', '/local/sim/metrics', () => ({
       statusCode: 200,
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
       body: health.metrics(),
     })),
     control('POST', '/local/sim/alarm', async (event) => {
-      const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
-      health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
+      const alarm = setSimulatedAlarm(health, event.body);
       // What the regional forwarding stack delivers to the home bus on AWS.
-      await bus.publish([
-        {
-          source: 'aws.cloudwatch',
-          detailType: 'CloudWatch Alarm State Change',
-          resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
-          region: request.region,
-          detail: {
-            alarmName,
-            state: {
-              value: request.state,
-              reason: 'Set by POST /local/sim/alarm',
-              timestamp: new Date().toISOString(),
-            },
-            configuration: { description: `Simulated alarm for ${request.service}` },
-          },
-        },
-      ]);
-      return json(200, {
-        service: request.service,
-        environment: request.environment,
-        region: request.region,
-        alarmName,
-        state: request.state,
-      });
+      await bus.publish([{ source: alarm.source, detailType: alarm.detailType, ...alarm.entry }]);
+      return alarm.answer;
     }),
   ];
+}
+
+/** `POST /local/sim/health`: what the health simulator answers for a service and region from now on. */
+export function setSimulatedHealth(health: HealthSimulator, body: string | undefined): HttpResult {
+  const request = simHealthSchema.parse(parseJson(body ?? ''));
+  health.setHealth(request, {
+    healthy: request.healthy,
+    ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
+    ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
+    ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
+  });
+  return json(200, { ...request, status: 'set' });
+}
+
+/**
+ * `POST /local/sim/alarm`: sets the alarm on the health simulator and gives the CloudWatch
+ * "Alarm State Change" event it makes. Alarms are named `{service}-{environment}-{region}-…`:
+ * the environment in the name is how a PROD alarm is told from an HML one.
+ */
+export function setSimulatedAlarm(health: HealthSimulator, body: string | undefined) {
+  const request = simAlarmSchema.parse(parseJson(body ?? ''));
+  const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
+  health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
+  return {
+    source: 'aws.cloudwatch',
+    detailType: 'CloudWatch Alarm State Change',
+    entry: {
+      resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
+      region: request.region,
+      detail: {
+        alarmName,
+        state: { value: request.state, reason: 'Set by POST /local/sim/alarm', timestamp: new Date().toISOString() },
+        configuration: { description: `Simulated alarm for ${request.service}` },
+      },
+    },
+    answer: json(200, {
+      service: request.service,
+      environment: request.environment,
+      region: request.region,
+      alarmName,
+      state: request.state,
+    }),
+  };
 }

@@ -10,7 +10,7 @@ import type { SelfServiceSettings } from '../../functions/ports/index.js';
 import { deliverGithubWebhook } from '../local/github-payloads.js';
 import { lambdaContext } from '../local/lambda-context.js';
 import type { LocalRoute } from '../local/http-server.js';
-import { control, simAlarmSchema, simHealthSchema, slackUserSchema } from '../local/control-routes.js';
+import { control, setSimulatedAlarm, setSimulatedHealth, slackUserSchema } from '../local/control-routes.js';
 import { githubControlRoutes } from '../local/github-controls.js';
 import type { DeadLetter } from './eventbridge.js';
 import type { FunctionStats } from './lambda.js';
@@ -48,46 +48,20 @@ export function twinControlRoutes(deps: ControlDependencies): ControlRoute[] {
       const user = slackUserSchema.parse(parseJson(event.body ?? '{}'));
       return json(200, deps.chat.addUser(user));
     }),
-    control('POST', '/local/sim/health', (event) => {
-      const request = simHealthSchema.parse(parseJson(event.body ?? ''));
-      deps.health.setHealth(request, {
-        healthy: request.healthy,
-        ...(request.errorRate === undefined ? {} : { errorRate: request.errorRate }),
-        ...(request.p99Ms === undefined ? {} : { p99Ms: request.p99Ms }),
-        ...(request.requestCount === undefined ? {} : { requestCount: request.requestCount }),
-      });
-      return json(200, { ...request, status: 'set' });
-    }),
+    control('POST', '/local/sim/health', (event) => setSimulatedHealth(deps.health, event.body)),
     control('POST', '/local/sim/alarm', async (event) => {
-      const request = simAlarmSchema.parse(parseJson(event.body ?? ''));
-      // Named as the local runtime names it: the environment in the name is how alarms are told apart.
-      const alarmName = request.alarmName ?? `${request.service}-${request.environment}-${request.region}-simulated`;
-      deps.health.setAlarm(request.service, request.region, alarmName, request.state === 'ALARM');
+      const alarm = setSimulatedAlarm(deps.health, event.body);
       // CloudWatch puts the state change on the default bus of the alarm's region; the forwarding stack does the rest.
       await deps.putAlarmEvent(
         {
-          Source: 'aws.cloudwatch',
-          DetailType: 'CloudWatch Alarm State Change',
-          Resources: [`arn:aws:cloudwatch:${request.region}:000000000000:alarm:${alarmName}`],
-          Detail: JSON.stringify({
-            alarmName,
-            state: {
-              value: request.state,
-              reason: 'Set by POST /local/sim/alarm',
-              timestamp: new Date().toISOString(),
-            },
-            configuration: { description: `Simulated alarm for ${request.service}` },
-          }),
+          Source: alarm.source,
+          DetailType: alarm.detailType,
+          Resources: alarm.entry.resources,
+          Detail: JSON.stringify(alarm.entry.detail),
         },
-        request.region,
+        alarm.entry.region,
       );
-      return json(200, {
-        service: request.service,
-        environment: request.environment,
-        region: request.region,
-        alarmName,
-        state: request.state,
-      });
+      return alarm.answer;
     }),
     ...githubControlRoutes(deps.github, deps.selfService, (eventName, payload) =>
       deliverGithubWebhook(
