@@ -6,7 +6,7 @@ import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@a
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import { startTwin, type TwinRuntime } from '../../infra/twin/runtime.js';
-import { portalClient, TWIN_TIME_SCALE } from '../support/local-runtime.js';
+import { portalClient, SAFETY_NET_MS, TWIN_TIME_SCALE } from '../support/local-runtime.js';
 
 let twin: TwinRuntime;
 let dataDir: string;
@@ -64,8 +64,17 @@ describe('the twin, as an operator sees it', () => {
       credentials: operatorCredentials(),
     });
     const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:flightplan-deployment';
-    const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-    const execution = executions.find((item) => item.name === deployment.id);
+    // The deployment records SUCCEEDED one state before its execution ends: wait for the execution, as an operator would.
+    const endedExecution = async () => {
+      const deadline = Date.now() + SAFETY_NET_MS;
+      for (;;) {
+        const { executions = [] } = await sfn.send(new ListExecutionsCommand({ stateMachineArn }));
+        const found = executions.find((item) => item.name === deployment.id);
+        if ((found && found.status !== 'RUNNING') || Date.now() > deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const execution = await endedExecution();
     expect(execution).toMatchObject({ status: 'SUCCEEDED', stateMachineArn });
     const { events = [] } = await sfn.send(
       new GetExecutionHistoryCommand({ executionArn: execution?.executionArn ?? '' }),
