@@ -32,23 +32,28 @@ async function previousRows(): Promise<BenchResult['rows']> {
  * counted by the bus worker, so this is the ack, the bus hop and the worker. Each sample is bob's
  * vote on a pending orders-api release, which decides it.
  */
+/** Publishes a release of orders-api (unless `tag` is undefined), then waits for a PENDING approval to click. */
+async function pendingApproval(runtime: LocalRuntime, tag: string | undefined): Promise<string> {
+  if (tag) {
+    const release = await signedDelivery(
+      'local-github-secret',
+      'release',
+      releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
+    );
+    await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
+  }
+  return waitUntil(
+    async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id,
+    60_000,
+  );
+}
+
 async function voteVisibleMs(runtime: LocalRuntime, samples: number): Promise<number[]> {
   const token = await runtime.issuer.sign({ sub: 'bob' });
   const times: number[] = [];
   for (let sample = 0; sample < samples; sample += 1) {
     // The first sample decides the approval the load rows clicked on; each later one, the next release's.
-    if (sample > 0) {
-      const release = await signedDelivery(
-        'local-github-secret',
-        'release',
-        releasePayload({ repository: 'acme/orders-api', tag: `v0.1.${sample}-bench`, author: 'alice' }),
-      );
-      await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
-    }
-    const approvalId = await waitUntil(
-      async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id,
-      60_000,
-    );
+    const approvalId = await pendingApproval(runtime, sample > 0 ? `v0.1.${sample}-bench` : undefined);
     const click = signedBlockAction({
       signingSecret: 'local-slack-secret',
       slackUserId: 'UBOB',
@@ -106,16 +111,7 @@ export async function ingressBench(): Promise<BenchResult> {
   const previous = await previousRows();
   return withRuntime(600, async (runtime) => {
     const ping = await signedDelivery('local-github-secret', 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 });
-    const release = await signedDelivery(
-      'local-github-secret',
-      'release',
-      releasePayload({ repository: 'acme/orders-api', tag: 'v0.0.1-bench', author: 'alice' }),
-    );
-    await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
-    const approvalId = await waitUntil(
-      async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id,
-      60_000,
-    );
+    const approvalId = await pendingApproval(runtime, 'v0.0.1-bench');
     const click = signedBlockAction({
       signingSecret: 'local-slack-secret',
       slackUserId: 'UALICE',
