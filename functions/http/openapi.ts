@@ -53,6 +53,7 @@ const OPERATIONS: Operation[] = [
     tag: 'deployments',
     query: deploymentsQuerySchema,
     success: { status: 200, description: 'A page of deployments', schema: deploymentPageSchema },
+    problems: [403],
   },
   {
     method: 'post',
@@ -72,7 +73,7 @@ const OPERATIONS: Operation[] = [
     summary: 'A deployment with its waves, approvals and audit trail',
     tag: 'deployments',
     success: { status: 200, description: 'The deployment', schema: deploymentDetailSchema },
-    problems: [404],
+    problems: [403, 404],
   },
   {
     method: 'get',
@@ -82,7 +83,7 @@ const OPERATIONS: Operation[] = [
       'The deployment workflow execution: status and history, state by state (DescribeExecution + GetExecutionHistory)',
     tag: 'deployments',
     success: { status: 200, description: 'The execution', schema: deploymentExecutionSchema },
-    problems: [404],
+    problems: [403, 404],
   },
   {
     method: 'post',
@@ -147,7 +148,7 @@ const OPERATIONS: Operation[] = [
     summary: 'An approval with its votes and audit trail',
     tag: 'approvals',
     success: { status: 200, description: 'The approval', schema: approvalDetailSchema },
-    problems: [404],
+    problems: [403, 404],
   },
   {
     method: 'post',
@@ -167,6 +168,7 @@ const OPERATIONS: Operation[] = [
     tag: 'provisioning',
     query: provisioningQuerySchema,
     success: { status: 200, description: 'A page of provisioning requests', schema: provisioningPageSchema },
+    problems: [403],
   },
   {
     method: 'post',
@@ -186,7 +188,7 @@ const OPERATIONS: Operation[] = [
     summary: 'A provisioning request with its approval, pull request, outputs and audit trail',
     tag: 'provisioning',
     success: { status: 200, description: 'The request', schema: provisioningDetailSchema },
-    problems: [404],
+    problems: [403, 404],
   },
   {
     method: 'get',
@@ -196,6 +198,7 @@ const OPERATIONS: Operation[] = [
     tag: 'services',
     query: servicesQuerySchema,
     success: { status: 200, description: 'A page of services', schema: servicePageSchema },
+    problems: [403],
   },
   {
     method: 'post',
@@ -214,7 +217,7 @@ const OPERATIONS: Operation[] = [
     summary: 'What is live where: version and digest per environment and region, and what is on its way',
     tag: 'services',
     success: { status: 200, description: 'Live versions', schema: liveVersionsSchema },
-    problems: [404],
+    problems: [403, 404],
   },
   {
     method: 'put',
@@ -269,7 +272,7 @@ const OPERATIONS: Operation[] = [
     summary: 'A service with its creation history',
     tag: 'services',
     success: { status: 200, description: 'The service', schema: serviceDetailSchema },
-    problems: [404],
+    problems: [403, 404],
   },
 ];
 
