@@ -44,6 +44,25 @@ export default tseslint.config(
     },
   },
   {
+    // zod/mini through functions/zod.ts (it loads the English messages); classic would put its weight back in every bundle.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['functions/zod.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['zod', 'zod/*'],
+              message:
+                "Import schemas as `import * as z from '<relative>/functions/zod.js'` (zod/mini, English messages).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['infra/local/**/*.ts', 'infra/twin/main.ts', 'bench/**/*.ts'],
     rules: { 'no-console': 'off' },
   },

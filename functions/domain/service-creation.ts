@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { serviceNameSchema, tierSchema, type Environment, type Service } from './catalog.js';
 import { argoAppName, clusterFor } from './rollout-plan.js';
 import { manifestPath } from './gitops-manifest.js';
@@ -12,7 +12,7 @@ export type ServiceTemplate = z.infer<typeof serviceTemplateSchema>;
 
 export const teamNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes');
+  .check(z.regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes'));
 
 /** `POST /v1/services`. */
 export const serviceCreationBodySchema = z.strictObject({
@@ -20,9 +20,9 @@ export const serviceCreationBodySchema = z.strictObject({
   team: teamNameSchema,
   tier: tierSchema,
   template: serviceTemplateSchema,
-  description: z.string().trim().min(1).max(300).optional(),
+  description: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(300))),
   /** The business domain in secret paths; the team when absent. */
-  domain: teamNameSchema.optional(),
+  domain: z.optional(teamNameSchema),
 });
 export type ServiceCreationBody = z.infer<typeof serviceCreationBodySchema>;
 
