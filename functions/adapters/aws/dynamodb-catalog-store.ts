@@ -44,14 +44,13 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async listServices(): Promise<Service[]> {
-    const services: Service[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.listServicesPage({}, { limit: 100, ...(cursor ? { cursor } : {}) });
-      services.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return services;
+    const items = await this.queryAll({
+      IndexName: 'byKind',
+      KeyConditionExpression: 'gsi3pk = :kind',
+      ExpressionAttributeValues: { ':kind': 'SERVICES' },
+      Limit: 100,
+    });
+    return items.map((item) => serviceSchema.parse(item['data']));
   }
 
   async listServicesPage(
@@ -157,20 +156,11 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async membersOf(team: string): Promise<Person[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      ids.push(...(result.Items ?? []).map((item) => String(item['personId'])));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
+    });
+    const ids = items.map((item) => String(item['personId']));
     const people = await Promise.all(ids.map((id) => this.getPerson(id)));
     return people.filter((person): person is Person => person !== undefined && person.teams.includes(team));
   }
