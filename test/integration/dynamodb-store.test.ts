@@ -7,7 +7,7 @@ import { DynamoDbTable, type TableQuery } from '../../functions/adapters/aws/dyn
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import { newDeployment, transitionDeployment } from '../../functions/domain/deployment.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
-import { ValidationError } from '../../functions/errors.js';
+import { ConflictError, ValidationError } from '../../functions/errors.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
 
@@ -89,6 +89,30 @@ describe('DynamoDbCatalogStore on DynamoDB Local', () => {
         revision: 0,
       });
     expect((await catalog.listServices()).map((service) => service.name)).toEqual(names);
+  });
+
+  it("keeps a person's team and identity items in step with the record, and gives an identity to one person", async () => {
+    const catalog = new DynamoDbCatalogStore(dynamoDb.client, TABLE);
+    const teamItems = (team: string) =>
+      new PagedTable(dynamoDb.client, TABLE).all({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
+      });
+    await catalog.updatePerson('pat', () => ({ id: 'pat', username: 'pat', slackUserId: 'UPAT', teams: ['payments'] }));
+    await catalog.updatePerson(
+      'pat',
+      (current) => current && { ...current, slackUserId: 'UPAT2', teams: ['storefront'] },
+    );
+
+    expect(await catalog.getPerson('pat')).toMatchObject({ slackUserId: 'UPAT2', teams: ['storefront'] });
+    expect(await teamItems('payments')).toEqual([]);
+    expect((await teamItems('storefront')).map((item) => String(item['personId']))).toEqual(['pat']);
+    expect(await catalog.findPerson({ kind: 'slack', value: 'UPAT' })).toBeUndefined();
+    expect((await catalog.findPerson({ kind: 'slack', value: 'UPAT2' }))?.id).toBe('pat');
+    await expect(
+      catalog.updatePerson('sam', () => ({ id: 'sam', username: 'sam', slackUserId: 'UPAT2', teams: [] })),
+    ).rejects.toThrow(ConflictError);
+    expect(await catalog.getPerson('sam')).toBeUndefined();
   });
 });
 

@@ -11,7 +11,6 @@ import {
   decodeCursor,
   encodeCursor,
   eventSortKey,
-  isConditionFailure,
   withFilter,
 } from './dynamodb-table.js';
 
@@ -214,30 +213,8 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
           Delete: { TableName: this.tableName, Key: { pk: `TEAM#${team}`, sk: `PERSON#${id}` } },
         })),
       ];
-      try {
-        await this.documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...personKey(id), revision: (revision ?? -1) + 1, data: next },
-                  ...(revision === undefined
-                    ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                    : {
-                        ConditionExpression: 'revision = :expected',
-                        ExpressionAttributeValues: { ':expected': revision },
-                      }),
-                },
-              },
-              ...writes,
-            ],
-          }),
-        );
-        return next;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const item = { ...personKey(id), revision: (revision ?? -1) + 1, data: next };
+      if (await this.putRevisioned(item, revision, writes)) return next;
     }
     throw new ConcurrentUpdateError(`Person ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }

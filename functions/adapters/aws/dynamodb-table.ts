@@ -88,6 +88,8 @@ export abstract class DynamoDbTable {
   /**
    * Writes `item` only if the stored revision is still `expectedRevision` (or, for a new item,
    * nothing is stored), together with `alongside` in one transaction. False when it lost a race.
+   * An item alongside is put only where nothing is stored; a `{ Put }` or `{ Delete }` entry is
+   * written as it is, with its own condition.
    */
   protected async putRevisioned(
     item: Record<string, unknown>,
@@ -111,7 +113,7 @@ export abstract class DynamoDbTable {
               },
             },
             ...alongside.map((other) =>
-              'Delete' in other
+              'Put' in other || 'Delete' in other
                 ? other
                 : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } },
             ),
