@@ -1,5 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.js';
 import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
 import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
 import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
@@ -113,6 +114,22 @@ describe('DynamoDbCatalogStore on DynamoDB Local', () => {
       catalog.updatePerson('sam', () => ({ id: 'sam', username: 'sam', slackUserId: 'UPAT2', teams: [] })),
     ).rejects.toThrow(ConflictError);
     expect(await catalog.getPerson('sam')).toBeUndefined();
+  });
+});
+
+describe('DynamoDbApprovalStore on DynamoDB Local', () => {
+  it("returns an approval's whole audit trail when its notes pass DynamoDB's 1 MB page", async () => {
+    const approvals = new DynamoDbApprovalStore(dynamoDb.client, TABLE);
+    // 300 notes of 4 KB: about 1.2 MB, so DynamoDB answers the query in two pages.
+    const message = 'x'.repeat(4096);
+    for (let index = 0; index < 300; index += 1)
+      await approvals.recordEvent('apr-long', {
+        at: `2026-11-23T10:00:${String(index % 60).padStart(2, '0')}.${String(index).padStart(3, '0')}Z`,
+        actor: 'alice',
+        action: 'approval.reminded',
+        message,
+      });
+    expect(await approvals.events('apr-long')).toHaveLength(300);
   });
 });
 
