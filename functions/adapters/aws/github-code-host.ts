@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import { PolicyViolationError } from '../../errors.js';
 import type { CodeHost } from '../../ports/index.js';
 

@@ -1,6 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
 import { commitFilesWithGitData, splitRepository } from './github-code-host.js';
 
