@@ -12,6 +12,7 @@ export default tseslint.config(
       'dist/',
       'console/dist/',
       '.twin/',
+      '.build/',
     ],
   },
   js.configs.recommended,
