@@ -7,7 +7,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { FUNCTION_BUNDLING } from '../infra/aws/control-plane-stack.js';
+import { functionBundling } from '../infra/aws/control-plane-stack.js';
+import type { TracingMode } from '../infra/aws/settings.js';
+import { esbuildOptionsOf } from '../test/support/bundle-contents.js';
 import { writeFunctionEntry } from '../infra/aws/function-entries.js';
 import type { FunctionId } from '../infra/system.js';
 import {
@@ -133,39 +135,21 @@ async function profiledColdStart(entry: string, exported: string, environment: R
   }
 }
 
-/** esbuild as FUNCTION_BUNDLING runs it, for the variants built here from the same entry. */
+/** esbuild as synth runs it for `tracing`, for the variants built here from the same entry. */
 async function bundle(
   entry: string,
   outfile: string,
-  options: { sdkFromRuntime?: boolean; alias?: Record<string, string> } = {},
+  options: { sdkFromRuntime?: boolean; tracing?: TracingMode } = {},
 ): Promise<void> {
+  const shipped = esbuildOptionsOf(functionBundling(options.tracing ?? 'aws-calls'));
   await build({
+    ...shipped,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    minify: FUNCTION_BUNDLING.minify,
-    format: 'esm',
-    platform: 'node',
-    target: FUNCTION_BUNDLING.target,
-    mainFields: FUNCTION_BUNDLING.mainFields,
-    banner: { js: FUNCTION_BUNDLING.banner },
     nodePaths: [NODE_MODULES],
-    external: options.sdkFromRuntime ? ['@aws-sdk/*'] : [],
-    alias: options.sdkFromRuntime ? options.alias : { ...SHIPPED_ALIASES, ...options.alias },
-    logLevel: 'error',
+    ...(options.sdkFromRuntime ? { external: ['@aws-sdk/*'], alias: {} } : {}),
   });
 }
-
-/** The aliases FUNCTION_BUNDLING gives esbuild (`--alias` arguments), as esbuild's API takes them. */
-const SHIPPED_ALIASES = Object.fromEntries(
-  FUNCTION_BUNDLING.esbuildArgs['--alias'].map((argument) => {
-    const [module = '', path = ''] = argument.split('=');
-    return [module, path];
-  }),
-);
-
-/** A Tracer that traces nothing: what a bundle without Powertools Tracer would cost. */
-const NO_TRACER = 'export class Tracer { captureAWSv3Client(client) { return client; } }\n';
 
 /**
  * The least any function that reads DynamoDB can cost: a handler that only creates the DynamoDB
@@ -208,8 +192,6 @@ export async function coldStartBench(): Promise<BenchResult> {
     const shipped = join(directory, 'shipped');
     const runtime = join(directory, 'runtime');
     const sdkPackages = await runtimeLikeNodeModules(runtime);
-    const noTracer = join(directory, 'no-tracer.mjs');
-    await writeFile(noTracer, NO_TRACER);
     const entryIn = async (dir: string, name: string) => {
       await mkdir(join(dir, name), { recursive: true });
       return join(dir, name, 'index.mjs');
@@ -264,7 +246,7 @@ export async function coldStartBench(): Promise<BenchResult> {
       const fromRuntime = await entryIn(runtime, fn.functionId);
       await bundle(source, fromRuntime, { sdkFromRuntime: true });
       const withoutTracer = await entryIn(shipped, `${fn.functionId}-no-tracer`);
-      await bundle(source, withoutTracer, { alias: { '@aws-lambda-powertools/tracer': noTracer } });
+      await bundle(source, withoutTracer, { tracing: 'invocations' });
       const plain = await measure(entry, fn.handler, lambdaEnvironment(fn, false));
       const withSourceMaps = await measure(entry, fn.handler, lambdaEnvironment(fn, true));
       const runtimeSdk = await measure(fromRuntime, fn.handler, lambdaEnvironment(fn, false));

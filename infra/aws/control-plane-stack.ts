@@ -42,7 +42,7 @@ import type { StateMachineName } from '../../functions/ports/index.js';
 import { FUNCTIONS, ROUTES, RULES, STATE_MACHINES, TABLES, functionPlaceholder, type FunctionId } from '../system.js';
 import { writeFunctionEntry } from './function-entries.js';
 import { grantPorts } from './port-grants.js';
-import { DEFAULT_INGRESS_LIMITS, type FlightplanSettings, type IngressFunction } from './settings.js';
+import { DEFAULT_INGRESS_LIMITS, type FlightplanSettings, type IngressFunction, type TracingMode } from './settings.js';
 import {
   HEALTH_FUNCTIONS,
   allowWorkloadAccountsOnBus,
@@ -55,6 +55,8 @@ const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
 
 /** A fixed name: stacks in other regions address the bus by ARN, and CloudFormation cannot import across regions. */
 export const BUS_NAME = 'flightplan';
+
+const adapterModule = (file: string) => join(REPOSITORY_ROOT, 'functions', 'adapters', 'aws', file);
 
 /**
  * How every function is bundled. The artifact tests read the result from cdk.out, and bundle errors.ts exactly so.
@@ -72,12 +74,19 @@ export const FUNCTION_BUNDLING = {
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   bundleAwsSDK: true,
-  esbuildArgs: {
-    '--alias': [
-      `@aws-sdk/credential-provider-node=${join(REPOSITORY_ROOT, 'functions', 'adapters', 'aws', 'lambda-credentials.ts')}`,
-    ],
-  },
+  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${adapterModule('lambda-credentials.ts')}`] },
 };
+
+/** With `flightplan:tracing: invocations`, Powertools Tracer's place is taken by a tracer that adds nothing. */
+export const UNTRACED_ALIAS = `@aws-lambda-powertools/tracer=${adapterModule('untraced.ts')}`;
+
+export function functionBundling(tracing: TracingMode): typeof FUNCTION_BUNDLING {
+  if (tracing === 'aws-calls') return FUNCTION_BUNDLING;
+  return {
+    ...FUNCTION_BUNDLING,
+    esbuildArgs: { '--alias': [...FUNCTION_BUNDLING.esbuildArgs['--alias'], UNTRACED_ALIAS] },
+  };
+}
 
 export interface ControlPlaneStackProps extends StackProps {
   settings: FlightplanSettings;
@@ -183,7 +192,7 @@ export class ControlPlaneStack extends Stack {
           POWERTOOLS_LOG_LEVEL: 'INFO',
           NODE_OPTIONS: '--enable-source-maps',
         },
-        bundling: FUNCTION_BUNDLING,
+        bundling: functionBundling(settings.tracing),
       });
     }
 

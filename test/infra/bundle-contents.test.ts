@@ -3,9 +3,12 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { functionBundling } from '../../infra/aws/control-plane-stack.js';
+import { writeFunctionEntry } from '../../infra/aws/function-entries.js';
 import { FUNCTIONS, type FunctionId } from '../../infra/system.js';
-import { bundledModules, clientsBeyondPorts } from '../support/bundle-contents.js';
+import { bundledModules, clientsBeyondPorts, esbuildOptionsOf } from '../support/bundle-contents.js';
 import { ensureCloudAssembly, readTemplate, synthesizedFunctions } from '../support/cloud-assembly.js';
 
 /**
@@ -77,5 +80,22 @@ describe('function bundles in cdk.out', () => {
     const portalApi = shippedFunctions().find((fn) => fn.functionId === 'portalApi');
     expect(portalApi).toBeDefined();
     expect(bundledModules(portalApi?.entry ?? '').filter((module) => /node_modules\/yaml\//u.test(module))).toEqual([]);
+  });
+
+  it.each([
+    ['aws-calls', true],
+    ['invocations', false],
+  ] as const)('with flightplan:tracing %s, bundle Powertools Tracer and the X-Ray SDK: %s', async (tracing, traced) => {
+    const { metafile } = await build({
+      ...esbuildOptionsOf(functionBundling(tracing)),
+      entryPoints: [writeFunctionEntry('acquireDeploymentLock')],
+      write: false,
+      outfile: 'index.mjs',
+      metafile: true,
+    });
+    const tracerModules = Object.keys(metafile.inputs).filter((path) =>
+      /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u.test(path),
+    );
+    expect(tracerModules.length > 0).toBe(traced);
   });
 });

@@ -83,6 +83,13 @@ describe('ControlPlaneStack', () => {
     expect(() => buildApp(app)).toThrow(`${key} must be the GitHub App's numeric id`);
   });
 
+  it('refuses a flightplan:tracing that is neither aws-calls nor invocations, at synth', () => {
+    const app = new App({
+      context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:tracing': 'sometimes' },
+    });
+    expect(() => buildApp(app)).toThrow('flightplan:tracing must be aws-calls or invocations, got "sometimes"');
+  });
+
   it('logs every workflow execution in full to log groups encrypted with the data key', () => {
     const machines = resourcesOf('AWS::StepFunctions::StateMachine');
     const logGroups = template.findResources('AWS::Logs::LogGroup');

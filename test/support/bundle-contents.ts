@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { BuildOptions } from 'esbuild';
+import type { FUNCTION_BUNDLING } from '../../infra/aws/control-plane-stack.js';
 import type { PortName } from '../../functions/declaration.js';
 
 /**
@@ -61,4 +63,24 @@ export function clientsBeyondPorts(modules: readonly string[], ports: readonly P
     ({ module, ports: needing }) =>
       modules.some((path) => module.test(path)) && !needing.some((port) => ports.includes(port)),
   ).map(({ client }) => client);
+}
+
+/** esbuild's options for what CDK runs with these bundling options, for variants built outside synth. */
+export function esbuildOptionsOf(bundling: typeof FUNCTION_BUNDLING): BuildOptions {
+  return {
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: bundling.minify,
+    target: bundling.target,
+    mainFields: bundling.mainFields,
+    banner: { js: bundling.banner },
+    alias: Object.fromEntries(
+      bundling.esbuildArgs['--alias'].map((argument) => {
+        const [module = '', path = ''] = argument.split('=');
+        return [module, path];
+      }),
+    ),
+    logLevel: 'error',
+  };
 }
