@@ -35,6 +35,7 @@ export default defineConfig({
               pool: 'forks',
               isolate: false,
               env: { FLIGHTPLAN_TWIN_SHARED: '1' },
+              globalSetup: ['test/support/twin-run.ts'],
               testTimeout: 600_000,
               hookTimeout: 300_000,
             },

@@ -1,8 +1,8 @@
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
 import { DEMO_CATALOG_AUTHOR, pushCatalogInfo, type DemoRepository } from '../../infra/local/demo-catalog.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { signedBlockAction } from '../../infra/local/slack-payloads.js';
@@ -123,20 +123,11 @@ let sharedTwin: Promise<TwinRuntime> | undefined;
 
 function theSharedTwin(timeScale: number): Promise<TwinRuntime> {
   sharedTwin ??= (async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
     // Vitest ends its worker with SIGTERM, and SIGKILL half a second later; by default SIGTERM
-    // skips 'exit' listeners. Exiting on it runs them, in order: startDynamoDb's, which kills
-    // DynamoDB Local's Java process at once, then the data's removal. Worker threads end with the process.
+    // skips 'exit' listeners. Exiting on it runs them: startDynamoDb's kills DynamoDB Local's Java
+    // process at once. Worker threads end with the process; twin-run.ts removes the data after.
     process.once('SIGTERM', () => process.exit(143));
-    const removeData = () => {
-      rmSync(dataDir, { recursive: true, force: true });
-    };
-    const twin = await startTestTwinRuntime(dataDir, timeScale).catch((error: unknown) => {
-      removeData();
-      throw error;
-    });
-    process.once('exit', removeData);
-    return twin;
+    return startTestTwinRuntime(join(inject('twinDataRoot'), 'twin'), timeScale);
   })();
   return sharedTwin.then((twin) => {
     if (twin.timeScale !== Math.min(timeScale, TWIN_TIME_SCALE))
