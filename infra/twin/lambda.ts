@@ -377,11 +377,12 @@ export class LambdaService {
         if (this.stopped)
           throw new ContainerError({ errorType: 'ServiceException', errorMessage: 'The twin is stopping' });
         const starting = Date.now();
+        const inFlight = state.busy;
         container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
         this.containers.add(container);
         // Cold starts in traffic are what prewarm is for: the log shows any that scaled time counted.
         this.options.log(
-          `lambda: ${state.spec.logicalId} cold start in ${((Date.now() - starting) / 1000).toFixed(1)} s, ${state.busy} invocations in flight`,
+          `lambda: ${state.spec.logicalId} cold start in ${((Date.now() - starting) / 1000).toFixed(1)} s, ${inFlight} invocations in flight when it began`,
         );
       }
       const result = await container.invoke(event, requestId);
