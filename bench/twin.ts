@@ -80,7 +80,7 @@ export async function twinBench(): Promise<BenchResult> {
   );
   return {
     name: 'twin',
-    description: `The AWS twin on this machine (${TWIN_TIME_SCALE}x time): start with the cloud assembly already synthesized (budget ${START_BUDGET_SECONDS} s), start with every function's environment warm (the scenarios' provisioned concurrency), and the twin's e2e scenarios (\`npm run test:twin\` after its synth check, budget ${SCENARIOS_BUDGET_SECONDS} s), each scenario's time below it (a file's twin start is not in its scenarios' times). A synth${synth.synthesized ? ` ran first and took ${round(synth.seconds)} s` : ' was not needed'}.`,
+    description: `The AWS twin on this machine (${TWIN_TIME_SCALE}x time): start with the cloud assembly already synthesized (budget ${START_BUDGET_SECONDS} s), start with every function's environment warm (the scenarios' provisioned concurrency), and the twin's e2e scenarios (\`npm run test:twin\` after its synth check, budget ${SCENARIOS_BUDGET_SECONDS} s), each scenario's time below it (the run's one shared twin starts, and warms every function, before the first scenario; that is in the wall time only; HappyPath, AlarmDuringBake and the queue run side by side, so their times overlap). A synth${synth.synthesized ? ` ran first and took ${round(synth.seconds)} s` : ' was not needed'}.`,
     rows: [
       ...starts.map(({ seconds }, index) => ({
         measure: `twin start to /healthz, cached synth (run ${index + 1})`,
