@@ -13,7 +13,7 @@ import type {
   ProvisioningRequest,
   ProvisioningStatus,
 } from '../domain/provisioning.js';
-import type { RepositoryFile } from '../domain/service-creation.js';
+import type { RepositoryFile } from '../domain/service-repository-files.js';
 
 export interface Page<T> {
   items: T[];

@@ -1,6 +1,6 @@
 import { workflowTask } from '../declaration.js';
 import { serviceTaskInput } from '../task-inputs.js';
-import { createServiceRepositories } from '../use-cases/service-creation.js';
+import { createServiceRepositories } from '../use-cases/service-repositories.js';
 
 export const declaration = workflowTask({
   description:

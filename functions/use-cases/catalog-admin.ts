@@ -3,7 +3,7 @@ import { serviceNameSchema, serviceSchema, tierSchema, type Service } from '../d
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { CatalogStore, Clock } from '../ports/index.js';
 import { assertPlatformTeam, type Caller } from './callers.js';
-import { deactivate } from './catalog-sync.js';
+import { deactivate } from './deactivate-service.js';
 
 /** PUT /v1/services/{name}: what platform-team sets by hand, as a catalog-info.yaml would. */
 export const serviceRegistrationSchema = z

@@ -6,7 +6,7 @@ import type { GithubAccount } from '../domain/github-delivery.js';
 import { displayNameOf } from '../domain/identity.js';
 import { logger } from '../http/http-handler.js';
 import type { CatalogStore, Clock, CodeHost } from '../ports/index.js';
-import { WORKFLOW_ACTOR } from './deployment-context.js';
+import { deactivate } from './deactivate-service.js';
 import { personForGithubAccount } from './directory.js';
 
 export type CatalogSyncOutcome =
@@ -136,30 +136,6 @@ async function teamRefusal(
   if (!mayOperate(person.teams, team))
     return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
   return undefined;
-}
-
-/** INACTIVE: the repository no longer deploys it; the record and its history stay. */
-export async function deactivate(
-  deps: { catalog: CatalogStore; clock: Clock },
-  service: Service,
-  reason: string,
-  actor: string = WORKFLOW_ACTOR,
-): Promise<Service> {
-  return deps.catalog.updateService(service.name, (current) =>
-    current.status === 'INACTIVE'
-      ? undefined
-      : {
-          service: { ...current, status: 'INACTIVE' },
-          event: {
-            at: deps.clock.now(),
-            actor,
-            action: 'service.deactivated',
-            message: reason,
-            fromStatus: current.status,
-            toStatus: 'INACTIVE',
-          },
-        },
-  );
 }
 
 async function recordOn(

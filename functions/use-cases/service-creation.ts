@@ -1,30 +1,14 @@
 import { serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deployChannelOf, PLATFORM_TEAM, type Service } from '../domain/catalog.js';
-import {
-  catalogInfoFile,
-  gitopsFiles,
-  newService,
-  repositoryMarkOf,
-  reservedRepositoryProblem,
-  type ServiceCreationBody,
-} from '../domain/service-creation.js';
-import { ConflictError, ForbiddenError, NotFoundError, PolicyViolationError, ValidationError } from '../errors.js';
-import type {
-  CatalogStore,
-  Chat,
-  Clock,
-  CodeHost,
-  EventPublisher,
-  GitOpsRepo,
-  SelfServiceSettings,
-  WorkflowEngine,
-} from '../ports/index.js';
+import { newService, reservedRepositoryProblem, type ServiceCreationBody } from '../domain/service-creation.js';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import type { CatalogStore, Chat, Clock, EventPublisher, SelfServiceSettings, WorkflowEngine } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { describeFailure, type WorkflowFailure } from './finish-deployment.js';
 
-async function loadService(catalog: CatalogStore, name: string): Promise<Service> {
+export async function loadService(catalog: CatalogStore, name: string): Promise<Service> {
   const service = await catalog.getService(name);
   if (!service) throw new NotFoundError(`Service ${name} does not exist`);
   return service;
@@ -109,7 +93,7 @@ export function startServiceCreation(
 }
 
 /** Appends an audit entry for a step, leaving the service as it is. */
-function recordStep(
+export function recordStep(
   deps: { catalog: CatalogStore; clock: Clock },
   name: string,
   action: string,
@@ -119,69 +103,6 @@ function recordStep(
     service: current,
     event: { at: deps.clock.now(), actor: WORKFLOW_ACTOR, action, message },
   }));
-}
-
-/** The code repository from the service's template with its Backstage entity, and the infra repository. Repeatable: what exists is found. */
-export async function createServiceRepositories(
-  deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock; selfService: SelfServiceSettings },
-  input: { service: string },
-): Promise<{ repository: string; infraRepository: string }> {
-  const service = await loadService(deps.catalog, input.service);
-  const infraRepository = service.infraRepository ?? `${service.repository}-infra`;
-  const description = service.description ?? `${service.name} (${service.team})`;
-  const reserved = reservedRepositoryProblem(service.name, deps.selfService);
-  if (reserved) throw new PolicyViolationError(reserved);
-  const mark = repositoryMarkOf(service);
-  const code = await deps.codeHost.createRepository({
-    template: `${deps.selfService.organization}/template-${service.template ?? 'node-api'}`,
-    repository: service.repository,
-    description,
-    mark,
-  });
-  const message = 'Register the service in Backstage (catalog-info.yaml)';
-  if (code.created) {
-    await deps.codeHost.commitFiles(service.repository, [catalogInfoFile(service)], message);
-  } else {
-    // An earlier attempt created it and may have failed before this commit. A repository that
-    // already existed changes only through a pull request: a push to main may run its workflows.
-    await deps.codeHost.openPullRequest({
-      repository: service.repository,
-      branch: 'flightplan/catalog-info',
-      files: [catalogInfoFile(service)],
-      title: message,
-      body: `Flightplan asks again for ${service.name} (${service.team}); this registers it in Backstage.`,
-    });
-  }
-  const infra = await deps.codeHost.createRepository({
-    template: `${deps.selfService.organization}/template-infra`,
-    repository: infraRepository,
-    description: `Infrastructure of ${service.name}`,
-    mark,
-  });
-  await recordStep(
-    deps,
-    service.name,
-    'service.repositories-created',
-    `${code.created ? 'Created' : 'Found'} ${code.url} and ${infra.created ? 'created' : 'found'} ${infra.url}`,
-  );
-  return { repository: service.repository, infraRepository };
-}
-
-/** Argo CD Applications for every environment and region, and the Keycloak client, in one GitOps commit. */
-export async function commitServiceGitOps(
-  deps: { catalog: CatalogStore; gitops: GitOpsRepo; clock: Clock; selfService: SelfServiceSettings },
-  input: { service: string },
-): Promise<{ revision: string }> {
-  const service = await loadService(deps.catalog, input.service);
-  const files = gitopsFiles(service, deps.selfService.gitopsRepositoryUrl);
-  const commit = await deps.gitops.commitFiles(files, `Add ${service.name}: Argo CD applications and Keycloak client`);
-  await recordStep(
-    deps,
-    service.name,
-    'service.gitops-committed',
-    `Committed ${files.map((file) => file.path).join(', ')} at ${commit.revision.slice(0, 7)}`,
-  );
-  return commit;
 }
 
 /** ACTIVE: its repository now maps to it, so its first labelled pull request deploys. */

@@ -56,7 +56,14 @@ const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
 /** A fixed name: stacks in other regions address the bus by ARN, and CloudFormation cannot import across regions. */
 export const BUS_NAME = 'flightplan';
 
-/** How every function is bundled. The artifact tests read the result from cdk.out, and bundle errors.ts exactly so. */
+/**
+ * How every function is bundled. The artifact tests read the result from cdk.out, and bundle errors.ts exactly so.
+ *
+ * The AWS SDK is bundled (pinned by package-lock.json, tree-shaken, minified) rather than left to
+ * the one the runtime happens to carry: a bundle then runs the SDK the tests ran, and a cold start
+ * reads one file instead of hundreds (README, "How the SDK ships", has the figures). The SDK's
+ * default credential chain is replaced by the environment provider that Lambda needs.
+ */
 export const FUNCTION_BUNDLING = {
   format: OutputFormat.ESM,
   minify: true,
@@ -64,6 +71,12 @@ export const FUNCTION_BUNDLING = {
   target: 'node22',
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  bundleAwsSDK: true,
+  esbuildArgs: {
+    '--alias': [
+      `@aws-sdk/credential-provider-node=${join(REPOSITORY_ROOT, 'functions', 'adapters', 'aws', 'lambda-credentials.ts')}`,
+    ],
+  },
 };
 
 export interface ControlPlaneStackProps extends StackProps {

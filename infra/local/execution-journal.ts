@@ -1,12 +1,6 @@
 import { type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbTable } from '../../functions/adapters/aws/dynamodb-table.js';
 import type { TableDesign } from '../../functions/adapters/aws/table-design.js';
 import type { ExecutionDescription, StateMachineName } from '../../functions/ports/index.js';
 
@@ -76,20 +70,15 @@ const matches = (
   (!filter.status || record.status === filter.status);
 
 /** The journal in DynamoDB Local. */
-export class DynamoDbExecutionJournal implements ExecutionJournal {
-  private readonly documents: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly table: string = LOCAL_EXECUTIONS_TABLE,
-  ) {
-    this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+export class DynamoDbExecutionJournal extends DynamoDbTable implements ExecutionJournal {
+  constructor(client: DynamoDBClient, table: string = LOCAL_EXECUTIONS_TABLE) {
+    super(client, table);
   }
 
   async putDefinition(hash: string, stateMachine: StateMachineName, definition: string): Promise<void> {
     await this.documents.send(
       new PutCommand({
-        TableName: this.table,
+        TableName: this.tableName,
         Item: { pk: `definition#${hash}`, sk: 'definition', stateMachine, definition },
       }),
     );
@@ -97,7 +86,7 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
 
   async getDefinition(hash: string): Promise<string | undefined> {
     const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.table, Key: { pk: `definition#${hash}`, sk: 'definition' } }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: `definition#${hash}`, sk: 'definition' } }),
     );
     return typeof Item?.['definition'] === 'string' ? Item['definition'] : undefined;
   }
@@ -106,7 +95,7 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
     try {
       await this.documents.send(
         new PutCommand({
-          TableName: this.table,
+          TableName: this.tableName,
           Item: { ...executionKey(record.executionArn), kind: 'execution', ...record },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -129,7 +118,7 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
 
   async get(executionArn: string): Promise<ExecutionRecord | undefined> {
     const { Item } = await this.documents.send(
-      new GetCommand({ TableName: this.table, Key: executionKey(executionArn), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: executionKey(executionArn), ConsistentRead: true }),
     );
     return Item ? this.recordOf(Item) : undefined;
   }
@@ -138,43 +127,31 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
     filter: { stateMachine?: StateMachineName; status?: ExecutionRecord['status'] } = {},
   ): Promise<ExecutionRecord[]> {
     const records: ExecutionRecord[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'kind = :execution',
-          ExpressionAttributeValues: { ':execution': 'execution' },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = paginateScan(
+      { client: this.documents },
+      {
+        TableName: this.tableName,
+        FilterExpression: 'kind = :execution',
+        ExpressionAttributeValues: { ':execution': 'execution' },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const record = this.recordOf(item);
         if (matches(record, filter)) records.push(record);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return records.sort((a, b) => b.startDate.localeCompare(a.startDate));
   }
 
   async history(executionArn: string): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `history#${executionArn}` },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) events.push(item['event'] as HistoryEvent);
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return events;
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `history#${executionArn}` },
+      ConsistentRead: true,
+    });
+    return items.map((item) => item['event'] as HistoryEvent);
   }
 
   private recordOf(item: Record<string, unknown>): ExecutionRecord {
@@ -194,8 +171,10 @@ export class DynamoDbExecutionJournal implements ExecutionJournal {
       let pending: typeof requests | undefined = requests.slice(start, start + 25);
       for (let attempt = 0; pending && pending.length > 0; attempt += 1) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** attempt)));
-        const result = await this.documents.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }));
-        pending = result.UnprocessedItems?.[this.table] as typeof requests | undefined;
+        const result = await this.documents.send(
+          new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }),
+        );
+        pending = result.UnprocessedItems?.[this.tableName] as typeof requests | undefined;
       }
     }
   }

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { bundledModules, clientsBeyondPorts } from '../support/bundle-contents.js';
@@ -8,15 +13,21 @@ import { ensureCloudAssembly, readTemplate, synthesizedFunctions } from '../supp
  * does not declare is weight (and init time) on every cold start, and a sign that a module
  * imports more than its function needs.
  */
+const shippedFunctions = () =>
+  synthesizedFunctions(readTemplate(), { account: '123456789012', region: 'us-east-1', ref: (logicalId) => logicalId });
+
+/** Imports each bundle in one Node process; what failed to import, by function. */
+const IMPORT_ALL = `const failed = {};
+for (const [name, entry] of JSON.parse(process.argv[1])) {
+  try { await import(entry); } catch (error) { failed[name] = String(error.message).split('\\n')[0]; }
+}
+process.stdout.write(JSON.stringify(failed));`;
+
 describe('function bundles in cdk.out', () => {
   beforeAll(ensureCloudAssembly, 600_000);
 
   it('hold no client that the ports their function declares do not need', () => {
-    const functions = synthesizedFunctions(readTemplate(), {
-      account: '123456789012',
-      region: 'us-east-1',
-      ref: (logicalId) => logicalId,
-    });
+    const functions = shippedFunctions();
     expect(functions).toHaveLength(Object.keys(FUNCTIONS).length);
     const extra = Object.fromEntries(
       functions.flatMap((fn) => {
@@ -26,5 +37,33 @@ describe('function bundles in cdk.out', () => {
       }),
     );
     expect(extra).toEqual({});
+  });
+
+  it('stand alone: each imports from a directory with no node_modules, as the SDK ships inside it', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'flightplan-bundles-'));
+    try {
+      const copies = await Promise.all(
+        shippedFunctions().map(async (fn) => {
+          await mkdir(join(directory, fn.functionId));
+          const copy = join(directory, fn.functionId, 'index.mjs');
+          await copyFile(fn.entry, copy);
+          return [fn.functionId, copy] as const;
+        }),
+      );
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--input-type=module', '-e', IMPORT_ALL, JSON.stringify(copies)],
+        { cwd: directory, env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1' } },
+      );
+      expect(JSON.parse(stdout)).toEqual({});
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('leave the YAML library out of the portal API, which reads and writes no repository files', () => {
+    const portalApi = shippedFunctions().find((fn) => fn.functionId === 'portalApi');
+    expect(portalApi).toBeDefined();
+    expect(bundledModules(portalApi?.entry ?? '').filter((module) => /node_modules\/yaml\//u.test(module))).toEqual([]);
   });
 });

@@ -70,6 +70,22 @@ class FlakyChat extends RecordingChat {
   }
 }
 
+/** The stores on DynamoDB Local, with the recording workflow engine and a Slack that can be made to fail. */
+function votingDeps() {
+  const workflows = recordingWorkflows();
+  const chat = new FlakyChat();
+  const deps = {
+    approvals: new DynamoDbApprovalStore(dynamoDb.client, TABLE),
+    waits: new DynamoDbWaitStore(dynamoDb.client, TABLE),
+    catalog: new DynamoDbCatalogStore(dynamoDb.client, TABLE),
+    workflows,
+    chat,
+    clock: systemClock,
+    metrics: new RecordingMetrics(),
+  };
+  return { deps, workflows, chat };
+}
+
 let approvalSequence = 0;
 
 /** A pending prod approval asked for by alice, posted to Slack, whose workflow is parked on `token-{id}` unless told not yet. */
@@ -105,11 +121,8 @@ const bob = { id: 'bob', slackUserId: 'UBOB', teams: ['payments'] };
 
 describe('votes on DynamoDB Local', () => {
   it('lets exactly one of many simultaneous votes decide, and resumes the workflow once', async () => {
-    const approvals = new DynamoDbApprovalStore(dynamoDb.client, TABLE);
-    const waits = new DynamoDbWaitStore(dynamoDb.client, TABLE);
-    const workflows = recordingWorkflows();
-    const metrics = new RecordingMetrics();
-    const deps = { approvals, waits, workflows, chat: new RecordingChat(), clock: systemClock, metrics };
+    const { deps, workflows } = votingDeps();
+    const { approvals, metrics } = deps;
     const approval = newApproval({
       id: 'race.approval',
       policy: 'prod-deploy',
@@ -149,23 +162,8 @@ describe('votes on DynamoDB Local', () => {
 });
 
 describe('a decided approval is never left parked', () => {
-  const setup = () => {
-    const workflows = recordingWorkflows();
-    const chat = new FlakyChat();
-    const deps = {
-      approvals: new DynamoDbApprovalStore(dynamoDb.client, TABLE),
-      waits: new DynamoDbWaitStore(dynamoDb.client, TABLE),
-      catalog: new DynamoDbCatalogStore(dynamoDb.client, TABLE),
-      workflows,
-      chat,
-      clock: systemClock,
-      metrics: new RecordingMetrics(),
-    };
-    return { deps, workflows, chat };
-  };
-
   it('resumes the workflow on the retry when the run that decided died signalling it', async () => {
-    const { deps, workflows } = setup();
+    const { deps, workflows } = votingDeps();
     const approval = await parkedApproval(deps);
     workflows.failNextSuccess();
     const vote = { approvalId: approval.id, voter: bob, decision: 'APPROVE' as const, via: 'slack' as const };
@@ -178,7 +176,7 @@ describe('a decided approval is never left parked', () => {
   });
 
   it('resumes the workflow on the retry when Slack failed the message update after the vote was recorded', async () => {
-    const { deps, workflows, chat } = setup();
+    const { deps, workflows, chat } = votingDeps();
     const approval = await parkedApproval(deps);
     chat.failNextUpdate = true;
     const vote = { approvalId: approval.id, voter: bob, decision: 'APPROVE' as const, via: 'slack' as const };
@@ -191,7 +189,7 @@ describe('a decided approval is never left parked', () => {
   });
 
   it('resumes a workflow that parks its token after the approval was decided', async () => {
-    const { deps, workflows } = setup();
+    const { deps, workflows } = votingDeps();
     // The vote lands while the workflow is between two waits (it sent the half-time reminder).
     const approval = await parkedApproval(deps, 'not yet parked');
     await voteOnApproval(deps, { approvalId: approval.id, voter: bob, decision: 'REJECT', via: 'slack' });
@@ -203,26 +201,15 @@ describe('a decided approval is never left parked', () => {
 });
 
 describe('countSlackVote', () => {
-  const setup = async () => {
-    const workflows = recordingWorkflows();
-    const chat = new RecordingChat();
-    const deps = {
-      approvals: new DynamoDbApprovalStore(dynamoDb.client, TABLE),
-      waits: new DynamoDbWaitStore(dynamoDb.client, TABLE),
-      catalog: new DynamoDbCatalogStore(dynamoDb.client, TABLE),
-      workflows,
-      chat,
-      clock: systemClock,
-      metrics: new RecordingMetrics(),
-    };
-    await deps.catalog.updatePerson('bob', () => ({
+  // A click names a Slack user: the directory says who that is.
+  beforeAll(async () => {
+    await new DynamoDbCatalogStore(dynamoDb.client, TABLE).updatePerson('bob', () => ({
       id: 'bob',
       username: 'bob',
       slackUserId: 'UBOB',
       teams: ['payments'],
     }));
-    return { deps, workflows, chat };
-  };
+  });
   const click = (approvalId: string, actionTs = '1700000000.000200') =>
     slackVoteReceived.parse(
       slackVoteReceived.build(
@@ -234,7 +221,7 @@ describe('countSlackVote', () => {
     chat.messages.filter((message) => message.ephemeralTo === 'UBOB').map((message) => message.text);
 
   it('counts a click delivered twice once, resumes the workflow once and answers each delivery', async () => {
-    const { deps, workflows, chat } = await setup();
+    const { deps, workflows, chat } = votingDeps();
     const approval = await parkedApproval(deps);
     const delivered = click(approval.id);
     const results = await Promise.all([countSlackVote(deps, delivered), countSlackVote(deps, delivered)]);
@@ -246,7 +233,7 @@ describe('countSlackVote', () => {
   });
 
   it('answers a click on an approval that does not exist instead of failing the delivery', async () => {
-    const { deps, chat } = await setup();
+    const { deps, chat } = votingDeps();
     expect(await countSlackVote(deps, click('gone.approval'))).toMatchObject({ counted: false });
     expect(ephemerals(chat)).toEqual(['Approval gone.approval does not exist, so the vote was not counted.']);
   });

@@ -1,10 +1,14 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.js';
+import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
 import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
 import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
+import { DynamoDbTable, type TableQuery } from '../../functions/adapters/aws/dynamodb-table.js';
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import { newDeployment, transitionDeployment } from '../../functions/domain/deployment.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
-import { ValidationError } from '../../functions/errors.js';
+import { ConflictError, ValidationError } from '../../functions/errors.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
 
@@ -33,6 +37,100 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dynamoDb.stop();
+});
+
+/** The table's paging primitives, opened up so a test can query with a page smaller than its items. */
+class PagedTable extends DynamoDbTable {
+  async put(item: Record<string, unknown>): Promise<void> {
+    await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  all(query: TableQuery) {
+    return this.queryAll(query);
+  }
+
+  async pageCounts(query: TableQuery): Promise<number[]> {
+    const counts: number[] = [];
+    for await (const page of this.queryPages(query)) counts.push(page.Count ?? 0);
+    return counts;
+  }
+}
+
+describe('DynamoDbTable paging on DynamoDB Local', () => {
+  const query = { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': 'PAGED' }, Limit: 2 };
+
+  beforeAll(async () => {
+    const table = new PagedTable(dynamoDb.client, TABLE);
+    for (let index = 0; index < 7; index += 1) await table.put({ pk: 'PAGED', sk: `ITEM#${index}` });
+  });
+
+  it('returns every item in key order when the query spans more than one page', async () => {
+    const items = await new PagedTable(dynamoDb.client, TABLE).all(query);
+    expect(items.map((item) => String(item['sk']))).toEqual(Array.from({ length: 7 }, (_, index) => `ITEM#${index}`));
+  });
+
+  it('reads page after page until DynamoDB returns no LastEvaluatedKey', async () => {
+    const counts = await new PagedTable(dynamoDb.client, TABLE).pageCounts({ ...query, Select: 'COUNT' });
+    expect(counts).toEqual([2, 2, 2, 1]);
+  });
+});
+
+describe('DynamoDbCatalogStore on DynamoDB Local', () => {
+  it('lists every service when the catalog spans more than one page of 100', async () => {
+    const catalog = new DynamoDbCatalogStore(dynamoDb.client, TABLE);
+    const names = Array.from({ length: 101 }, (_, index) => `svc-${String(index).padStart(3, '0')}`);
+    for (const name of names)
+      await catalog.putService({
+        name,
+        repository: `acme/${name}`,
+        team: 'payments',
+        tier: 'T3',
+        imageRepository: `registry/${name}`,
+        status: 'ACTIVE',
+        revision: 0,
+      });
+    expect((await catalog.listServices()).map((service) => service.name)).toEqual(names);
+  });
+
+  it("keeps a person's team and identity items in step with the record, and gives an identity to one person", async () => {
+    const catalog = new DynamoDbCatalogStore(dynamoDb.client, TABLE);
+    const teamItems = (team: string) =>
+      new PagedTable(dynamoDb.client, TABLE).all({
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
+      });
+    await catalog.updatePerson('pat', () => ({ id: 'pat', username: 'pat', slackUserId: 'UPAT', teams: ['payments'] }));
+    await catalog.updatePerson(
+      'pat',
+      (current) => current && { ...current, slackUserId: 'UPAT2', teams: ['storefront'] },
+    );
+
+    expect(await catalog.getPerson('pat')).toMatchObject({ slackUserId: 'UPAT2', teams: ['storefront'] });
+    expect(await teamItems('payments')).toEqual([]);
+    expect((await teamItems('storefront')).map((item) => String(item['personId']))).toEqual(['pat']);
+    expect(await catalog.findPerson({ kind: 'slack', value: 'UPAT' })).toBeUndefined();
+    expect((await catalog.findPerson({ kind: 'slack', value: 'UPAT2' }))?.id).toBe('pat');
+    await expect(
+      catalog.updatePerson('sam', () => ({ id: 'sam', username: 'sam', slackUserId: 'UPAT2', teams: [] })),
+    ).rejects.toThrow(ConflictError);
+    expect(await catalog.getPerson('sam')).toBeUndefined();
+  });
+});
+
+describe('DynamoDbApprovalStore on DynamoDB Local', () => {
+  it("returns an approval's whole audit trail when its notes pass DynamoDB's 1 MB page", async () => {
+    const approvals = new DynamoDbApprovalStore(dynamoDb.client, TABLE);
+    // 300 notes of 4 KB: about 1.2 MB, so DynamoDB answers the query in two pages.
+    const message = 'x'.repeat(4096);
+    for (let index = 0; index < 300; index += 1)
+      await approvals.recordEvent('apr-long', {
+        at: `2026-11-23T10:00:${String(index % 60).padStart(2, '0')}.${String(index).padStart(3, '0')}Z`,
+        actor: 'alice',
+        action: 'approval.reminded',
+        message,
+      });
+    expect(await approvals.events('apr-long')).toHaveLength(300);
+  });
 });
 
 describe('DynamoDbDeploymentStore on DynamoDB Local', () => {

@@ -574,7 +574,7 @@ describe('twin GitHub', () => {
         permissions: { deployments: 'write', metadata: 'read' },
       }),
     ]);
-    const notifier = githubAppOctokit(GITHUB_PORT_SCOPES.githubDeployments);
+    const notifier = await githubAppOctokit(GITHUB_PORT_SCOPES.githubDeployments)();
     await expect(
       notifier.rest.repos.createOrUpdateFileContents({
         owner: 'acme',
@@ -595,7 +595,7 @@ describe('twin GitHub', () => {
     expect(github.tokens.slice(tokensBefore)).toEqual([
       expect.objectContaining({ repositories: ['gitops'], permissions: { contents: 'write', metadata: 'read' } }),
     ]);
-    const wave = githubAppOctokit(GITHUB_PORT_SCOPES.gitops);
+    const wave = await githubAppOctokit(GITHUB_PORT_SCOPES.gitops)();
     await expect(wave.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).rejects.toMatchObject({
       status: 404,
     });
@@ -605,7 +605,7 @@ describe('twin GitHub', () => {
   });
 
   it("asks for provisioning's token on the Terraform repository only, and that token cannot read the GitOps repository", async () => {
-    const provisioning = githubAppOctokit(CODE_HOST_SCOPES.terraformPullRequests);
+    const provisioning = await githubAppOctokit(CODE_HOST_SCOPES.terraformPullRequests)();
     const tokensBefore = github.tokens.length;
     expect((await provisioning.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).status).toBe(200);
     expect(github.tokens.slice(tokensBefore)).toEqual([

@@ -198,7 +198,7 @@ describe('GitHub adapters (Octokit)', () => {
       'POST /repos/acme/gitops/git/commits': created({ sha: 'new-commit' }),
       'PATCH /repos/acme/gitops/git/refs/heads%2Fmain': ok({ object: { sha: 'new-commit' } }),
     });
-    const revision = await new GitHubGitOpsRepo(octokit, 'acme/gitops', 'main').commitFiles(
+    const revision = await new GitHubGitOpsRepo(() => Promise.resolve(octokit), 'acme/gitops', 'main').commitFiles(
       [
         { path: 'a.yaml', content: 'a: 1\n' },
         { path: 'b.json', content: '{}' },
@@ -235,7 +235,7 @@ describe('GitHub adapters (Octokit)', () => {
         };
       },
     });
-    const host = new GitHubCodeHost(octokit);
+    const host = new GitHubCodeHost(() => Promise.resolve(octokit));
     const request = {
       repository: 'acme/terraform-live',
       branch: 'flightplan/prv-1',
@@ -275,7 +275,7 @@ describe('GitHub adapters (Octokit)', () => {
         return { status: 200, body: { names: topics } };
       },
     });
-    const host = new GitHubCodeHost(octokit);
+    const host = new GitHubCodeHost(() => Promise.resolve(octokit));
     const input = {
       template: 'acme/template-node-api',
       repository: 'acme/payments-ledger',
@@ -308,7 +308,7 @@ describe('GitHub adapters (Octokit)', () => {
         ...(topics ? { topics } : {}),
       }),
     });
-    const host = new GitHubCodeHost(octokit);
+    const host = new GitHubCodeHost(() => Promise.resolve(octokit));
     await expect(
       host.createRepository({
         template: 'acme/template-node-api',
@@ -325,7 +325,7 @@ describe('GitHub adapters (Octokit)', () => {
       'GET /repos/acme/orders-api/deployments': ok([{ id: 77 }]),
       'POST /repos/acme/orders-api/deployments/77/statuses': created({ id: 1 }),
     });
-    await new OctokitGithubDeployments(octokit).setStatus({
+    await new OctokitGithubDeployments(() => Promise.resolve(octokit)).setStatus({
       repository: 'acme/orders-api',
       ref: 'v1.2.3',
       environment: 'prod-us-east-1',

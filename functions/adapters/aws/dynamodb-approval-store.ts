@@ -43,14 +43,11 @@ export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStor
   }
 
   async events(id: string): Promise<DeploymentEvent[]> {
-    const result = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk > :meta',
-        ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META },
-      }),
-    );
-    return (result.Items ?? [])
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk > :meta',
+      ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META },
+    });
+    return items
       .map((item) => deploymentEventSchema.parse(item['data']))
       .sort((a, b) => a.at.localeCompare(b.at));
   }

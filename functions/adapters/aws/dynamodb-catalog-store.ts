@@ -11,7 +11,6 @@ import {
   decodeCursor,
   encodeCursor,
   eventSortKey,
-  isConditionFailure,
   withFilter,
 } from './dynamodb-table.js';
 
@@ -44,14 +43,13 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async listServices(): Promise<Service[]> {
-    const services: Service[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.listServicesPage({}, { limit: 100, ...(cursor ? { cursor } : {}) });
-      services.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    return services;
+    const items = await this.queryAll({
+      IndexName: 'byKind',
+      KeyConditionExpression: 'gsi3pk = :kind',
+      ExpressionAttributeValues: { ':kind': 'SERVICES' },
+      Limit: 100,
+    });
+    return items.map((item) => serviceSchema.parse(item['data']));
   }
 
   async listServicesPage(
@@ -157,20 +155,11 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
   }
 
   async membersOf(team: string): Promise<Person[]> {
-    const ids: string[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      ids.push(...(result.Items ?? []).map((item) => String(item['personId'])));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TEAM#${team}` },
+    });
+    const ids = items.map((item) => String(item['personId']));
     const people = await Promise.all(ids.map((id) => this.getPerson(id)));
     return people.filter((person): person is Person => person !== undefined && person.teams.includes(team));
   }
@@ -224,30 +213,8 @@ export class DynamoDbCatalogStore extends DynamoDbTable implements CatalogStore 
           Delete: { TableName: this.tableName, Key: { pk: `TEAM#${team}`, sk: `PERSON#${id}` } },
         })),
       ];
-      try {
-        await this.documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: { ...personKey(id), revision: (revision ?? -1) + 1, data: next },
-                  ...(revision === undefined
-                    ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                    : {
-                        ConditionExpression: 'revision = :expected',
-                        ExpressionAttributeValues: { ':expected': revision },
-                      }),
-                },
-              },
-              ...writes,
-            ],
-          }),
-        );
-        return next;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const item = { ...personKey(id), revision: (revision ?? -1) + 1, data: next };
+      if (await this.putRevisioned(item, revision, writes)) return next;
     }
     throw new ConcurrentUpdateError(`Person ${id} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }

@@ -100,25 +100,15 @@ export class DynamoDbDeploymentStore extends DynamoDbTable implements Deployment
   }
 
   async events(id: string, untilRevision?: number): Promise<DeploymentEvent[]> {
-    const events: DeploymentEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
-          ExpressionAttributeValues: {
-            ':pk': deploymentKey(id).pk,
-            ':first': eventSortKey(0),
-            ':last': eventSortKey(untilRevision ?? MAX_REVISION),
-          },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return events;
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :first AND :last',
+      ExpressionAttributeValues: {
+        ':pk': deploymentKey(id).pk,
+        ':first': eventSortKey(0),
+        ':last': eventSortKey(untilRevision ?? MAX_REVISION),
+      },
+    });
+    return items.map((item) => deploymentEventSchema.parse(item['data']));
   }
 
   async queueHead(service: string, environment: Environment): Promise<string | undefined> {

@@ -125,21 +125,13 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
     type: ProvisioningRequest['type'],
   ): Promise<number> {
     let count = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': claimKey({ environment, region, type, service, name: '' }).pk },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      count += result.Count ?? 0;
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
+    for await (const page of this.queryPages({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': claimKey({ environment, region, type, service, name: '' }).pk },
+      Select: 'COUNT',
+      ConsistentRead: true,
+    }))
+      count += page.Count ?? 0;
     return count;
   }
 

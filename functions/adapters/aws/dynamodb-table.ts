@@ -6,9 +6,10 @@ import {
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
-  QueryCommand,
   TransactWriteCommand,
+  paginateQuery,
   type QueryCommandInput,
+  type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { deploymentEventSchema, type DeploymentEvent } from '../../domain/deployment.js';
@@ -69,6 +70,10 @@ export function withFilter(
   };
 }
 
+/** A query on the table the adapter owns; it starts at the first page, so it names no start key. */
+export type TableQuery = Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>;
+export type TableItem = NonNullable<QueryCommandOutput['Items']>[number];
+
 /** Shares one DocumentClient and table across the single-table adapters below. */
 export abstract class DynamoDbTable {
   protected readonly documents: DynamoDBDocumentClient;
@@ -83,6 +88,8 @@ export abstract class DynamoDbTable {
   /**
    * Writes `item` only if the stored revision is still `expectedRevision` (or, for a new item,
    * nothing is stored), together with `alongside` in one transaction. False when it lost a race.
+   * An item alongside is put only where nothing is stored; a `{ Put }` or `{ Delete }` entry is
+   * written as it is, with its own condition.
    */
   protected async putRevisioned(
     item: Record<string, unknown>,
@@ -106,7 +113,7 @@ export abstract class DynamoDbTable {
               },
             },
             ...alongside.map((other) =>
-              'Delete' in other
+              'Put' in other || 'Delete' in other
                 ? other
                 : { Put: { TableName: this.tableName, Item: other, ConditionExpression: 'attribute_not_exists(pk)' } },
             ),
@@ -144,23 +151,28 @@ export abstract class DynamoDbTable {
     throw new ConcurrentUpdateError(`${what} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`);
   }
 
+  /** Every page of `query`, in order, each read with the previous page's LastEvaluatedKey. */
+  protected queryPages(query: TableQuery): AsyncIterable<QueryCommandOutput> {
+    return paginateQuery({ client: this.documents }, { ...query, TableName: this.tableName });
+  }
+
+  /**
+   * Every item `query` matches, from every page: DynamoDB stops a page at 1 MB (or at `Limit`),
+   * so one call alone can leave items out.
+   */
+  protected async queryAll(query: TableQuery): Promise<TableItem[]> {
+    const items: TableItem[] = [];
+    for await (const page of this.queryPages(query)) items.push(...(page.Items ?? []));
+    return items;
+  }
+
   /** The audit trail stored under `pk` (its `EVENT#{revision}` items), oldest first, every page. */
   protected async auditTrail(pk: string): Promise<DeploymentEvent[]> {
-    const events: DeploymentEvent[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const result = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
-          ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      events.push(...(result.Items ?? []).map((item) => deploymentEventSchema.parse(item['data'])));
-      startKey = result.LastEvaluatedKey;
-    } while (startKey);
-    return events;
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :events)',
+      ExpressionAttributeValues: { ':pk': pk, ':events': 'EVENT#' },
+    });
+    return items.map((item) => deploymentEventSchema.parse(item['data']));
   }
 
   /** Deletes the item only while `attribute` still holds `expected`; false when it did not. */

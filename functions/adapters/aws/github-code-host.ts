@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import { PolicyViolationError } from '../../errors.js';
 import type { CodeHost } from '../../ports/index.js';
 
@@ -57,9 +57,15 @@ export async function commitFilesWithGitData(
   return { revision: commit.sha };
 }
 
+/**
+ * An Octokit, made on first use: a function that reaches GitHub on some paths only loads Octokit,
+ * and signs no App JWT, on those paths alone.
+ */
+export type GithubClient = () => Promise<Octokit>;
+
 /** GitHub through the Flightplan GitHub App: template repositories, commits and pull requests. */
 export class GitHubCodeHost implements CodeHost {
-  constructor(private readonly octokit: Octokit) {}
+  constructor(private readonly github: GithubClient) {}
 
   async createRepository(input: {
     template: string;
@@ -68,8 +74,9 @@ export class GitHubCodeHost implements CodeHost {
     mark: string;
   }): Promise<{ url: string; created: boolean }> {
     const { owner, repo } = splitRepository(input.repository);
+    const octokit = await this.github();
     try {
-      const { data } = await this.octokit.rest.repos.get({ owner, repo });
+      const { data } = await octokit.rest.repos.get({ owner, repo });
       if (!(data.topics ?? []).includes(input.mark)) {
         throw new PolicyViolationError(
           `${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`,
@@ -80,7 +87,7 @@ export class GitHubCodeHost implements CodeHost {
       if (!hasStatus(error, 404)) throw error;
     }
     const template = splitRepository(input.template);
-    const { data } = await this.octokit.rest.repos.createUsingTemplate({
+    const { data } = await octokit.rest.repos.createUsingTemplate({
       template_owner: template.owner,
       template_repo: template.repo,
       owner,
@@ -88,15 +95,16 @@ export class GitHubCodeHost implements CodeHost {
       description: input.description,
       private: true,
     });
-    await this.octokit.rest.repos.replaceAllTopics({ owner, repo, names: [input.mark] });
+    await octokit.rest.repos.replaceAllTopics({ owner, repo, names: [input.mark] });
     return { url: data.html_url, created: true };
   }
 
   /** Contents API, raw media type: one request, no base64. */
   async readFile(repository: string, path: string, ref: string): Promise<string | undefined> {
     const { owner, repo } = splitRepository(repository);
+    const octokit = await this.github();
     try {
-      const { data } = await this.octokit.rest.repos.getContent({
+      const { data } = await octokit.rest.repos.getContent({
         owner,
         repo,
         path,
@@ -110,8 +118,8 @@ export class GitHubCodeHost implements CodeHost {
     }
   }
 
-  commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
-    return commitFilesWithGitData(this.octokit, {
+  async commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }> {
+    return commitFilesWithGitData(await this.github(), {
       repository,
       branch: DEFAULT_BRANCH,
       parentBranch: DEFAULT_BRANCH,
@@ -128,7 +136,8 @@ export class GitHubCodeHost implements CodeHost {
     body: string;
   }): Promise<{ number: number; url: string }> {
     const { owner, repo } = splitRepository(input.repository);
-    const { data: open } = await this.octokit.rest.pulls.list({
+    const octokit = await this.github();
+    const { data: open } = await octokit.rest.pulls.list({
       owner,
       repo,
       head: `${owner}:${input.branch}`,
@@ -136,14 +145,14 @@ export class GitHubCodeHost implements CodeHost {
     });
     const existing = open[0];
     if (existing) return { number: existing.number, url: existing.html_url };
-    await commitFilesWithGitData(this.octokit, {
+    await commitFilesWithGitData(octokit, {
       repository: input.repository,
       branch: input.branch,
       parentBranch: DEFAULT_BRANCH,
       files: input.files,
       message: input.title,
     });
-    const { data } = await this.octokit.rest.pulls.create({
+    const { data } = await octokit.rest.pulls.create({
       owner,
       repo,
       head: input.branch,

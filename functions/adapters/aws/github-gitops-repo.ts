@@ -1,8 +1,7 @@
-import type { Octokit } from '@octokit/rest';
 import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
-import { commitFilesWithGitData, splitRepository } from './github-code-host.js';
+import { commitFilesWithGitData, splitRepository, type GithubClient } from './github-code-host.js';
 
 /** The GitOps repository on GitHub, written through a GitHub App installation (Octokit). */
 export class GitHubGitOpsRepo implements GitOpsRepo {
@@ -10,7 +9,7 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
   private readonly repo: string;
 
   constructor(
-    private readonly octokit: Octokit,
+    private readonly github: GithubClient,
     private readonly repository: string,
     private readonly branch: string,
   ) {
@@ -27,8 +26,9 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
   ): Promise<{ revision: string }> {
     const path = manifestPath(target.service, target.environment, target.region);
     const existing = await this.readFile(path);
+    const octokit = await this.github();
     // The blob sha makes GitHub refuse the write if someone changed the file since we read it.
-    const { data } = await this.octokit.rest.repos.createOrUpdateFileContents({
+    const { data } = await octokit.rest.repos.createOrUpdateFileContents({
       owner: this.owner,
       repo: this.repo,
       branch: this.branch,
@@ -42,8 +42,8 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
     return { revision };
   }
 
-  commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }> {
-    return commitFilesWithGitData(this.octokit, {
+  async commitFiles(files: RepositoryFile[], message: string): Promise<{ revision: string }> {
+    return commitFilesWithGitData(await this.github(), {
       repository: this.repository,
       branch: this.branch,
       parentBranch: this.branch,
@@ -53,8 +53,9 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
   }
 
   private async readFile(path: string): Promise<{ content: string; sha: string } | undefined> {
+    const octokit = await this.github();
     try {
-      const { data } = await this.octokit.rest.repos.getContent({
+      const { data } = await octokit.rest.repos.getContent({
         owner: this.owner,
         repo: this.repo,
         path,

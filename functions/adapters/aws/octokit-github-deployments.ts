@@ -1,16 +1,17 @@
-import type { Octokit } from '@octokit/rest';
 import type { GithubDeployments } from '../../ports/index.js';
+import type { GithubClient } from './github-code-host.js';
 
 /**
  * GitHub Deployments through the GitHub App. The deployment for a ref and environment is looked
  * up before it is created, so statuses from retried events land on the same one.
  */
 export class OctokitGithubDeployments implements GithubDeployments {
-  constructor(private readonly octokit: Octokit) {}
+  constructor(private readonly github: GithubClient) {}
 
   async setStatus(notice: Parameters<GithubDeployments['setStatus']>[0]): Promise<void> {
     const [owner = '', repo = ''] = notice.repository.split('/');
-    const existing = await this.octokit.rest.repos.listDeployments({
+    const octokit = await this.github();
+    const existing = await octokit.rest.repos.listDeployments({
       owner,
       repo,
       ref: notice.ref,
@@ -19,7 +20,7 @@ export class OctokitGithubDeployments implements GithubDeployments {
     });
     let deploymentId = existing.data[0]?.id;
     if (deploymentId === undefined) {
-      const created = await this.octokit.rest.repos.createDeployment({
+      const created = await octokit.rest.repos.createDeployment({
         owner,
         repo,
         ref: notice.ref,
@@ -36,7 +37,7 @@ export class OctokitGithubDeployments implements GithubDeployments {
         );
       deploymentId = created.data.id;
     }
-    await this.octokit.rest.repos.createDeploymentStatus({
+    await octokit.rest.repos.createDeploymentStatus({
       owner,
       repo,
       deployment_id: deploymentId,

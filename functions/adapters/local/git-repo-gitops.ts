@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { manifestPath, parseImageDigest, renderImageManifest } from '../../domain/gitops-manifest.js';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import type { GitOpsRepo, GitOpsTarget } from '../../ports/index.js';
 import { LocalGitRepository } from './local-git.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as z from 'zod';
-import type { RepositoryFile } from '../../domain/service-creation.js';
+import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import { ConflictError, NotFoundError, PolicyViolationError } from '../../errors.js';
 import type { CodeHost, GithubDeployments } from '../../ports/index.js';
 import { LocalGitRepository } from './local-git.js';

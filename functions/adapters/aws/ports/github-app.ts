@@ -1,9 +1,10 @@
 import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/rest';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, PUBLIC_API_URLS, optionalEnv, requireEnv } from '../../../config.js';
 import type { GithubTokenScope } from '../../../github-token-scopes.js';
+import type { GithubClient } from '../github-code-host.js';
 import { scopedInstallationAuth, type ResolvedTokenScope } from '../scoped-installation-auth.js';
 
 const GITHUB_APP_JWT_SECONDS = 540;
@@ -40,17 +41,24 @@ export const resolveGithubScope = ({ repositories, permissions }: GithubTokenSco
         : repositories,
 });
 
-/** An Octokit whose installation tokens carry only `scope` (github-token-scopes.ts); shared by the GitHub ports. */
-export const githubAppOctokit = (scope: GithubTokenScope): Octokit => {
+/**
+ * An Octokit whose installation tokens carry only `scope` (github-token-scopes.ts); shared by the
+ * GitHub ports. Octokit is loaded and made on first use, like the Slack client.
+ */
+export const githubAppOctokit = (scope: GithubTokenScope): GithubClient => {
   requireEnv(ENV.githubAppPrivateKeySecretArn);
-  return new Octokit({
+  const settings = {
     baseUrl: optionalEnv(ENV.githubApiUrl, PUBLIC_API_URLS.github),
-    authStrategy: scopedInstallationAuth,
     auth: {
       appId: requireEnv(ENV.githubAppId),
       installationId: requireEnv(ENV.githubAppInstallationId),
       createJwt: createGithubAppJwt,
       scope: resolveGithubScope(scope),
     },
-  });
+  };
+  let octokit: Promise<Octokit> | undefined;
+  return () =>
+    (octokit ??= import('@octokit/rest').then(
+      ({ Octokit }) => new Octokit({ ...settings, authStrategy: scopedInstallationAuth }),
+    ));
 };
