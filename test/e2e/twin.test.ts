@@ -22,13 +22,22 @@ const operatorCredentials = () => ({
   sessionToken: 'twin',
 });
 
-/** What GET /twin/functions says of the function that takes the deployment lock. */
-const acquireLockStats = async () =>
+/** What GET /twin/functions says of each function. */
+const functionStats = async () =>
   (
     (await (await fetch(`${twin.url}/twin/functions`)).json()) as {
-      items: { logicalId: string; invocations: number; coldStarts: number; assetPath: string }[];
+      items: {
+        logicalId: string;
+        invocations: number;
+        coldStarts: number;
+        warmContainers: number;
+        assetPath: string;
+      }[];
     }
-  ).items.find(
+  ).items;
+/** What GET /twin/functions says of the function that takes the deployment lock. */
+const acquireLockStats = async () =>
+  (await functionStats()).find(
     (fn) => fn.logicalId.startsWith('acquireDeploymentLock') || fn.logicalId.startsWith('deploymentAcquireLock'),
   );
 
@@ -90,6 +99,13 @@ describe('the twin, as an operator sees it', () => {
     expect(acquireLockBefore?.coldStarts).toBeGreaterThanOrEqual(1);
     expect(acquireLock?.coldStarts).toBe(acquireLockBefore?.coldStarts);
     expect(acquireLock?.assetPath).toMatch(/asset\.[0-9a-f]{64}$/u);
+  });
+
+  it('keeps an environment warm for each of three side-by-side deployments in every link of the Argo CD sync chain', async () => {
+    // What the scenarios' prewarm asks for (test/support/local-runtime.ts): the 900 s sync wait is 18 s at 50x.
+    const functions = await functionStats();
+    for (const id of ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'])
+      expect(functions.find((fn) => fn.logicalId.startsWith(id))?.warmContainers, id).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses a DynamoDB write the caller's role does not grant, with AccessDeniedException naming the action", async () => {

@@ -97,6 +97,13 @@ function twinLog(): ((line: string) => void) | undefined {
 }
 
 /**
+ * Side by side, prod-rollout's HappyPath, AlarmDuringBake and queue scenarios wait for Argo CD's
+ * sync (900 s, 18 s at 50x) at about the same time: each link of that chain gets an environment
+ * per deployment.
+ */
+export const TWIN_PREWARM_ENVIRONMENTS = { awaitArgoSync: 3, argocdWebhook: 3, recordArgoStatus: 3 };
+
+/**
  * A twin started for the test files of this process. Provisioned concurrency for every function:
  * a cold start takes seconds on a loaded machine, which scaled time would count as minutes
  * against the workflows' timeouts.
@@ -108,6 +115,7 @@ async function startTestTwinRuntime(dataDir: string, timeScale: number): Promise
     inMemory: true,
     timeScale: Math.min(timeScale, TWIN_TIME_SCALE),
     prewarm: true,
+    prewarmEnvironments: TWIN_PREWARM_ENVIRONMENTS,
     log: twinLog(),
   });
 }
