@@ -12,6 +12,7 @@ export default tseslint.config(
       'dist/',
       'console/dist/',
       '.twin/',
+      '.build/',
     ],
   },
   js.configs.recommended,
@@ -39,6 +40,25 @@ export default tseslint.config(
           selector:
             "MemberExpression[object.name='constructor'][property.name='name'], MetaProperty[property.name='target']",
           message: 'A class name does not survive minification: give the class a literal name.',
+        },
+      ],
+    },
+  },
+  {
+    // zod/mini through functions/zod.ts (it loads the English messages); classic would put its weight back in every bundle.
+    files: ['**/*.ts', '**/*.tsx'],
+    ignores: ['functions/zod.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['zod', 'zod/*'],
+              message:
+                "Import schemas as `import * as z from '<relative>/functions/zod.js'` (zod/mini, English messages).",
+            },
+          ],
         },
       ],
     },

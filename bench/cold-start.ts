@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
+import { FUNCTION_BUNDLING } from '../infra/aws/control-plane-stack.js';
+import { writeFunctionEntry } from '../infra/aws/function-entries.js';
+import type { FunctionId } from '../infra/system.js';
 import {
   ensureCloudAssembly,
   readTemplate,
@@ -18,6 +21,8 @@ import { median, round, type BenchResult } from './support.js';
 const run = promisify(execFile);
 const RUNS = 5;
 const NODE_MODULES = resolve('node_modules');
+/** The ingress functions, which the issue holds to 400 KB each. */
+const INGRESS = ['githubWebhook', 'slackInteractions', 'argocdWebhook'];
 
 /**
  * A node_modules with only what the Lambda runtime provides: `@aws-sdk/*` and what it depends
@@ -128,24 +133,49 @@ async function profiledColdStart(entry: string, exported: string, environment: R
   }
 }
 
-/**
- * The other way to ship the SDK: the same asset with `@aws-sdk/*` bundled in (tree-shaken and
- * minified at the version package-lock.json pins), as `bundling.externalModules: []` would give.
- */
-async function withSdkBundled(asset: string, outfile: string): Promise<void> {
+/** esbuild as FUNCTION_BUNDLING runs it, for the variants built here from the same entry. */
+async function bundle(
+  entry: string,
+  outfile: string,
+  options: { sdkFromRuntime?: boolean; alias?: Record<string, string> } = {},
+): Promise<void> {
   await build({
-    entryPoints: [asset],
+    entryPoints: [entry],
     outfile,
     bundle: true,
-    minify: true,
+    minify: FUNCTION_BUNDLING.minify,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
-    mainFields: ['module', 'main'],
+    target: FUNCTION_BUNDLING.target,
+    mainFields: FUNCTION_BUNDLING.mainFields,
+    banner: { js: FUNCTION_BUNDLING.banner },
     nodePaths: [NODE_MODULES],
+    external: options.sdkFromRuntime ? ['@aws-sdk/*'] : [],
+    alias: options.sdkFromRuntime ? options.alias : { ...SHIPPED_ALIASES, ...options.alias },
     logLevel: 'error',
   });
 }
+
+/** The aliases FUNCTION_BUNDLING gives esbuild (`--alias` arguments), as esbuild's API takes them. */
+const SHIPPED_ALIASES = Object.fromEntries(
+  FUNCTION_BUNDLING.esbuildArgs['--alias'].map((argument) => {
+    const [module = '', path = ''] = argument.split('=');
+    return [module, path];
+  }),
+);
+
+/** A Tracer that traces nothing: what a bundle without Powertools Tracer would cost. */
+const NO_TRACER = 'export class Tracer { captureAWSv3Client(client) { return client; } }\n';
+
+/**
+ * The least any function that reads DynamoDB can cost: a handler that only creates the DynamoDB
+ * document client, bundled the way the functions are.
+ */
+const DYNAMODB_FLOOR = `import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+let client;
+export const handler = async () => { client ??= DynamoDBDocumentClient.from(new DynamoDBClient({})); };
+`;
 
 const lambdaEnvironment = (
   fn: Pick<SynthesizedFunction, 'environment'>,
@@ -173,23 +203,40 @@ export async function coldStartBench(): Promise<BenchResult> {
   });
   const directory = await mkdtemp(join(tmpdir(), 'flightplan-lambda-'));
   try {
-    const sdkPackages = await runtimeLikeNodeModules(directory);
-    const emptyEntry = join(directory, 'empty', 'index.mjs');
-    await mkdir(join(directory, 'empty'));
+    // What ships stands alone: its directory has no node_modules above it, so an import the
+    // bundle left out fails here as it would on Lambda. The runtime variant gets the runtime's.
+    const shipped = join(directory, 'shipped');
+    const runtime = join(directory, 'runtime');
+    const sdkPackages = await runtimeLikeNodeModules(runtime);
+    const noTracer = join(directory, 'no-tracer.mjs');
+    await writeFile(noTracer, NO_TRACER);
+    const entryIn = async (dir: string, name: string) => {
+      await mkdir(join(dir, name), { recursive: true });
+      return join(dir, name, 'index.mjs');
+    };
+    const emptyEntry = await entryIn(shipped, '(empty)');
     await writeFile(emptyEntry, 'export const handler = async () => ({ statusCode: 200 });\n');
+    const floorSource = join(directory, 'dynamodb-floor.mjs');
+    await writeFile(floorSource, DYNAMODB_FLOOR);
+    const floorEntry = await entryIn(shipped, '(floor)');
+    await bundle(floorSource, floorEntry);
     const measure = async (entry: string, exported: string, environment: Record<string, string>) => {
       const times: number[] = [];
       for (let attempt = 0; attempt < RUNS; attempt += 1) times.push(await coldStartMs(entry, exported, environment));
       return median(times);
     };
+    const kib = async (file: string) => round((await stat(file)).size / 1024);
     const load = [loadavg()[0] ?? 0];
-    const baseline = await measure(emptyEntry, 'handler', lambdaEnvironment({ environment: {} }, false));
+    const noEnvironment = lambdaEnvironment({ environment: {} }, false);
+    const baseline = await measure(emptyEntry, 'handler', noEnvironment);
+    const floor = await measure(floorEntry, 'handler', noEnvironment);
     const blank = {
       'with source maps ms': '',
       'source maps × empty': '',
-      'SDK bundled KiB': '',
-      'SDK bundled ms': '',
-      'SDK bundled × empty': '',
+      'SDK from runtime KiB': '',
+      'SDK from runtime × empty': '',
+      'no Tracer KiB': '',
+      'no Tracer × empty': '',
       'top modules by CPU (ms)': '',
     };
     const rows: BenchResult['rows'] = [
@@ -200,30 +247,41 @@ export async function coldStartBench(): Promise<BenchResult> {
         '× empty': 1,
         ...blank,
       },
+      {
+        function: '(floor) DynamoDB document client only',
+        'asset KiB': await kib(floorEntry),
+        'cold start ms': round(floor),
+        '× empty': round(floor / baseline, 2),
+        ...blank,
+      },
     ];
     const details: { function: string; topModules: { module: string; ms: number }[] }[] = [];
     for (const fn of functions) {
-      const entry = join(directory, fn.functionId, 'index.mjs');
-      const bundledSdk = join(directory, `${fn.functionId}-sdk`, 'index.mjs');
-      await mkdir(join(directory, fn.functionId));
+      const source = writeFunctionEntry(fn.functionId as FunctionId);
+      const entry = await entryIn(shipped, fn.functionId);
       await copyFile(fn.entry, entry);
       if (existsSync(`${fn.entry}.map`)) await copyFile(`${fn.entry}.map`, `${entry}.map`);
-      await withSdkBundled(fn.entry, bundledSdk);
+      const fromRuntime = await entryIn(runtime, fn.functionId);
+      await bundle(source, fromRuntime, { sdkFromRuntime: true });
+      const withoutTracer = await entryIn(shipped, `${fn.functionId}-no-tracer`);
+      await bundle(source, withoutTracer, { alias: { '@aws-lambda-powertools/tracer': noTracer } });
       const plain = await measure(entry, fn.handler, lambdaEnvironment(fn, false));
       const withSourceMaps = await measure(entry, fn.handler, lambdaEnvironment(fn, true));
-      const sdkBundled = await measure(bundledSdk, fn.handler, lambdaEnvironment(fn, false));
+      const runtimeSdk = await measure(fromRuntime, fn.handler, lambdaEnvironment(fn, false));
+      const tracerless = await measure(withoutTracer, fn.handler, lambdaEnvironment(fn, false));
       const profiled = await profiledColdStart(entry, fn.handler, lambdaEnvironment(fn, false));
       details.push({ function: fn.functionId, topModules: profiled.modules });
       rows.push({
         function: fn.functionId,
-        'asset KiB': round((await stat(fn.entry)).size / 1024),
+        'asset KiB': await kib(fn.entry),
         'cold start ms': round(plain),
         '× empty': round(plain / baseline, 2),
         'with source maps ms': round(withSourceMaps),
         'source maps × empty': round(withSourceMaps / baseline, 2),
-        'SDK bundled KiB': round((await stat(bundledSdk)).size / 1024),
-        'SDK bundled ms': round(sdkBundled),
-        'SDK bundled × empty': round(sdkBundled / baseline, 2),
+        'SDK from runtime KiB': await kib(fromRuntime),
+        'SDK from runtime × empty': round(runtimeSdk / baseline, 2),
+        'no Tracer KiB': await kib(withoutTracer),
+        'no Tracer × empty': round(tracerless / baseline, 2),
         'top modules by CPU (ms)': '',
       });
       rows.push({
@@ -236,24 +294,29 @@ export async function coldStartBench(): Promise<BenchResult> {
       });
       load.push(loadavg()[0] ?? 0);
     }
-    const measured = rows.filter((row) => typeof row['SDK bundled KiB'] === 'number');
+    const measured = rows.filter((row) => typeof row['SDK from runtime KiB'] === 'number');
     const column = (key: string) => measured.map((row) => Number(row[key]));
+    const ingress = measured.filter((row) => INGRESS.includes(String(row['function'])));
     const summary = {
       'asset KiB median': median(column('asset KiB')),
       'asset KiB max': Math.max(...column('asset KiB')),
+      'ingress asset KiB max': Math.max(...ingress.map((row) => Number(row['asset KiB']))),
       '× empty median': median(column('× empty')),
       '× empty max': Math.max(...column('× empty')),
       'source maps × empty median': median(column('source maps × empty')),
-      'SDK bundled KiB median': median(column('SDK bundled KiB')),
-      'SDK bundled KiB max': Math.max(...column('SDK bundled KiB')),
-      'SDK bundled × empty median': median(column('SDK bundled × empty')),
-      'SDK bundled × empty max': Math.max(...column('SDK bundled × empty')),
+      'floor (DynamoDB client only) × empty': round(floor / baseline, 2),
+      'SDK from runtime KiB median': median(column('SDK from runtime KiB')),
+      'SDK from runtime KiB max': Math.max(...column('SDK from runtime KiB')),
+      'SDK from runtime × empty median': median(column('SDK from runtime × empty')),
+      'SDK from runtime × empty max': Math.max(...column('SDK from runtime × empty')),
+      'no Tracer KiB median': median(column('no Tracer KiB')),
+      'no Tracer × empty median': median(column('no Tracer × empty')),
       'load average (1 min) min': round(Math.min(...load), 2),
       'load average (1 min) max': round(Math.max(...load), 2),
     };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out with its template environment (source maps on, as deployed, and off), the AWS SDK from a runtime-like node_modules (${sdkPackages} packages: @aws-sdk/* and its dependencies only). A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit), median of ${RUNS}, against an empty handler timed the same way in the same run. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+      description: `What ships: each asset from cdk.out (the AWS SDK bundled) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only), and the asset without Powertools Tracer. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit), median of ${RUNS}, against an empty handler timed the same way in the same run; the floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
         summary,
       )
         .map(([key, value]) => `${key} ${value}`)

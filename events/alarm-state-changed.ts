@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import type { BusEntry } from './envelope.js';
 
 /**
@@ -8,11 +8,11 @@ import type { BusEntry } from './envelope.js';
 export const ALARM_STATE_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm State Change';
 
 export const alarmStateChangeDetailSchema = z.object({
-  alarmName: z.string().min(1),
+  alarmName: z.string().check(z.minLength(1)),
   state: z.object({
     value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-    reason: z.string().optional(),
-    timestamp: z.string().optional(),
+    reason: z.optional(z.string()),
+    timestamp: z.optional(z.string()),
   }),
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 import { environmentSchema } from '../functions/domain/catalog.js';
 
@@ -16,11 +16,11 @@ export const argoCdAppStatusChanged = defineEvent({
     revision: z.string(),
     syncStatus: z.string(),
     healthStatus: z.string(),
-    operationPhase: z.string().optional(),
+    operationPhase: z.optional(z.string()),
     trigger: z.string(),
     observedAt: z.string(),
     /** The Argo CD cluster whose token sent the notification (`default` for the single token). */
-    cluster: z.string().optional(),
+    cluster: z.optional(z.string()),
   }),
 });
 

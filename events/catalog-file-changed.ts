@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 
 export const CATALOG_FILE_CHANGED_DETAIL_TYPE = 'Catalog File Changed';
@@ -14,7 +14,11 @@ export const catalogFileChanged = defineEvent({
     repository: z.string(),
     revision: z.string(),
     /** Who pushed: registering a service for a team, or moving it to another, takes a member of that team or platform-team. */
-    pushedBy: z.object({ login: z.string(), id: z.number().int().positive().optional(), type: z.string().optional() }),
+    pushedBy: z.object({
+      login: z.string(),
+      id: z.optional(z.number().check(z.int(), z.positive())),
+      type: z.optional(z.string()),
+    }),
   }),
 });
 

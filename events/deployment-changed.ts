@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 import { environmentSchema } from '../functions/domain/catalog.js';
 
@@ -15,14 +15,14 @@ export const deploymentChanged = defineEvent({
       team: z.string(),
       environment: environmentSchema,
       version: z.string(),
-      gitSha: z.string().nullable(),
+      gitSha: z.nullable(z.string()),
       status: z.string(),
       /** `rollback`: back to a known-good version; platform-team hears about every one. */
-      mode: z.enum(['standard', 'rollback']).default('standard'),
+      mode: z._default(z.enum(['standard', 'rollback']), 'standard'),
       /** The stored revision this change produced: with the id, what makes a notification unique. */
-      revision: z.number().int().nonnegative().optional(),
+      revision: z.optional(z.number().check(z.int(), z.nonnegative())),
       requestedBy: z.string(),
-      repository: z.string().nullable(),
+      repository: z.nullable(z.string()),
       waves: z.array(z.object({ region: z.string(), status: z.string() })),
     }),
     change: z.object({
@@ -30,8 +30,8 @@ export const deploymentChanged = defineEvent({
       actor: z.string(),
       action: z.string(),
       message: z.string(),
-      region: z.string().optional(),
-      toStatus: z.string().optional(),
+      region: z.optional(z.string()),
+      toStatus: z.optional(z.string()),
     }),
   }),
 });

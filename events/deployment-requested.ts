@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 import { environmentSchema } from '../functions/domain/catalog.js';
 import { requesterSchema } from '../functions/domain/identity.js';
@@ -9,7 +9,7 @@ export const deploymentTriggerSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('pull_request'),
     repository: z.string(),
-    pullRequest: z.number().int().positive(),
+    pullRequest: z.number().check(z.int(), z.positive()),
     action: z.enum(['labeled', 'synchronize']),
   }),
   z.object({ kind: z.literal('release'), repository: z.string(), tag: z.string() }),
@@ -29,18 +29,22 @@ export const deploymentRequested = defineEvent({
     environment: environmentSchema,
     version: z.string(),
     imageTag: z.string(),
-    gitSha: z.string().optional(),
+    gitSha: z.optional(z.string()),
     requestedBy: z.string(),
     /** Everyone who asked: a release's author and publisher, a label's sender, a portal caller. None may approve it. */
-    requesters: z.array(requesterSchema).default([]),
+    requesters: z._default(z.array(requesterSchema), []),
     requestKey: z.string(),
     trigger: deploymentTriggerSchema,
     /** `rollback`: back to a known-good version, health gates kept, bakes skipped. */
-    mode: z.enum(['standard', 'rollback']).default('standard'),
+    mode: z._default(z.enum(['standard', 'rollback']), 'standard'),
     /** Deploying a version that was rolled back needs a recorded reason. */
-    override: z
-      .object({ by: z.string(), reason: z.string().min(1), overridesFreeze: z.boolean().default(false) })
-      .optional(),
+    override: z.optional(
+      z.object({
+        by: z.string(),
+        reason: z.string().check(z.minLength(1)),
+        overridesFreeze: z._default(z.boolean(), false),
+      }),
+    ),
   }),
 });
 

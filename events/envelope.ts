@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 
 /** Tracing metadata every Flightplan event carries, so one request can be followed across the bus. */
 export const eventMetaSchema = z.object({
   version: z.literal(1),
-  correlationId: z.string().min(1),
-  causationId: z.string().min(1),
+  correlationId: z.string().check(z.minLength(1)),
+  causationId: z.string().check(z.minLength(1)),
 });
 export type EventMeta = z.infer<typeof eventMetaSchema>;
 
@@ -42,23 +42,23 @@ export const busEventSchema = z.object({
 });
 export type BusEvent = z.infer<typeof busEventSchema>;
 
-export interface EventDefinition<Data extends z.ZodObject> {
+export interface EventDefinition<Data extends z.ZodMiniObject> {
   source: string;
   detailType: string;
   dataSchema: Data;
-  detailSchema: z.ZodObject;
+  detailSchema: z.ZodMiniObject;
   /** Fills the envelope: the correlation id follows the request, the causation id names what caused this event. */
   build(data: z.input<Data>, trace: { correlationId?: string; causationId: string }): BusEntry;
   /** Parses the `detail` of a delivered event, throwing a ZodError when it breaks the contract. */
   parse(detail: unknown): z.infer<Data> & { meta: EventMeta };
 }
 
-export function defineEvent<Data extends z.ZodObject>(options: {
+export function defineEvent<Data extends z.ZodMiniObject>(options: {
   source: string;
   detailType: string;
   dataSchema: Data;
 }): EventDefinition<Data> {
-  const detailSchema = options.dataSchema.extend({ meta: eventMetaSchema });
+  const detailSchema = z.extend(options.dataSchema, { meta: eventMetaSchema });
   return {
     ...options,
     detailSchema,

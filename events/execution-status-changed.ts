@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import type { BusEntry } from './envelope.js';
 
 /**
@@ -13,14 +13,14 @@ export const EXECUTION_STATUS_CHANGE_DETAIL_TYPE = 'Step Functions Execution Sta
 export const DEPLOYMENT_STATE_MACHINE_NAME = 'flightplan-deployment';
 
 export const executionStatusChangeDetailSchema = z.object({
-  executionArn: z.string().min(1),
-  stateMachineArn: z.string().min(1),
-  name: z.string().min(1),
+  executionArn: z.string().check(z.minLength(1)),
+  stateMachineArn: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']),
   /** The execution input as JSON text; Step Functions leaves it out above 256 KiB. */
-  input: z.string().nullable().optional(),
-  error: z.string().nullable().optional(),
-  cause: z.string().nullable().optional(),
+  input: z.optional(z.nullable(z.string())),
+  error: z.optional(z.nullable(z.string())),
+  cause: z.optional(z.nullable(z.string())),
 });
 export type ExecutionStatusChange = z.infer<typeof executionStatusChangeDetailSchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 
 export const PROVISIONING_REQUESTED_DETAIL_TYPE = 'Provisioning Requested';
@@ -8,7 +8,7 @@ export const SERVICE_CREATION_REQUESTED_DETAIL_TYPE = 'Service Creation Requeste
 export const provisioningRequested = defineEvent({
   source: 'flightplan.portal',
   detailType: PROVISIONING_REQUESTED_DETAIL_TYPE,
-  dataSchema: z.object({ requestId: z.string().min(1), requestedBy: z.string().min(1) }),
+  dataSchema: z.object({ requestId: z.string().check(z.minLength(1)), requestedBy: z.string().check(z.minLength(1)) }),
 });
 
 /** The portal reserved a new service's name; the service-creation workflow starts from this event. */
@@ -16,10 +16,10 @@ export const serviceCreationRequested = defineEvent({
   source: 'flightplan.portal',
   detailType: SERVICE_CREATION_REQUESTED_DETAIL_TYPE,
   dataSchema: z.object({
-    service: z.string().min(1),
+    service: z.string().check(z.minLength(1)),
     /** The catalog record's revision when this attempt was asked for: 0 the first time, higher after a FAILED one. */
-    attempt: z.number().int().nonnegative().default(0),
-    requestedBy: z.string().min(1),
+    attempt: z._default(z.number().check(z.int(), z.nonnegative()), 0),
+    requestedBy: z.string().check(z.minLength(1)),
   }),
 });
 

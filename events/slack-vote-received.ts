@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 
 export const SLACK_VOTE_RECEIVED_DETAIL_TYPE = 'Slack Vote Received';
@@ -12,13 +12,13 @@ export const slackVoteReceived = defineEvent({
   source: 'flightplan.slack',
   detailType: SLACK_VOTE_RECEIVED_DETAIL_TYPE,
   dataSchema: z.object({
-    approvalId: z.string().min(1),
-    slackUserId: z.string().min(1),
+    approvalId: z.string().check(z.minLength(1)),
+    slackUserId: z.string().check(z.minLength(1)),
     decision: z.enum(['APPROVE', 'REJECT']),
     /** Where the clicker sees the answer; absent when Slack sent no channel (then only the message update answers). */
-    channel: z.string().min(1).optional(),
+    channel: z.optional(z.string().check(z.minLength(1))),
     /** Slack's `action_ts`: one click, whatever Slack retries or the bus redelivers. */
-    actionTs: z.string().min(1),
+    actionTs: z.string().check(z.minLength(1)),
   }),
 });
 

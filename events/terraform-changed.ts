@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../functions/zod.js';
 import { defineEvent } from './envelope.js';
 
 export const TERRAFORM_PULL_REQUEST_CLOSED_DETAIL_TYPE = 'Terraform Pull Request Closed';
@@ -10,9 +10,9 @@ export const terraformPullRequestClosed = defineEvent({
   detailType: TERRAFORM_PULL_REQUEST_CLOSED_DETAIL_TYPE,
   dataSchema: z.object({
     repository: z.string(),
-    number: z.number().int().positive(),
+    number: z.number().check(z.int(), z.positive()),
     merged: z.boolean(),
-    mergeCommitSha: z.string().nullable(),
+    mergeCommitSha: z.nullable(z.string()),
     closedBy: z.string(),
   }),
 });
@@ -27,7 +27,7 @@ export const terraformApplyCompleted = defineEvent({
     conclusion: z.string(),
     runUrl: z.string(),
     /** GitHub's `run_attempt`: a re-run of the same run has a higher one, and the newest counts. */
-    runAttempt: z.number().int().positive().default(1),
+    runAttempt: z._default(z.number().check(z.int(), z.positive()), 1),
   }),
 });
 

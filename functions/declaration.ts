@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type { z } from './zod.js';
 import { busEventSchema, type BusEvent, type EventType } from '../events/envelope.js';
 import { DeclaredEventPublisher } from './adapters/declared-event-publisher.js';
 import { logger, type HttpHandler } from './http/http-handler.js';
@@ -91,7 +91,7 @@ function restricted<P extends PortName>(deps: PortsOf<P>, declared: Declared<P>)
  */
 export function workflowTask<const P extends PortName, Deps, Input, Output>(
   declared: Declared<P> & {
-    input: z.ZodType<Input>;
+    input: z.ZodMiniType<Input>;
     useCase: (deps: Deps, input: Input) => Promise<Output>;
   } & ExactPorts<P, Deps>,
 ): FunctionDeclaration<P> & { useCase: (deps: Deps, input: Input) => Promise<Output> } {
@@ -142,7 +142,7 @@ export function httpFunction<const P extends PortName>(
 }
 
 function taskHandler<Input, Output>(
-  inputSchema: z.ZodType<Input>,
+  inputSchema: z.ZodMiniType<Input>,
   handle: (input: Input) => Promise<Output>,
 ): LambdaHandler {
   const wrapped = middy<unknown, Output>()

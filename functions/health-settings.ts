@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ENV } from './config.js';
 import { environmentSchema, type Environment } from './domain/catalog.js';
 
@@ -15,18 +15,21 @@ export const HEALTH_READER_ROLE_NAME = 'FlightplanHealthReader';
 export const healthReaderRoleArn = (account: string): string =>
   `arn:aws:iam::${account}:role/${HEALTH_READER_ROLE_NAME}`;
 
-const accountId = z.string().regex(/^\d{12}$/u, 'an AWS account id is 12 digits');
-const secretArn = z.string().regex(/^arn:aws[\w-]*:secretsmanager:/u, 'a Secrets Manager secret ARN');
+const accountId = z.string().check(z.regex(/^\d{12}$/u, 'an AWS account id is 12 digits'));
+const secretArn = z.string().check(z.regex(/^arn:aws[\w-]*:secretsmanager:/u, 'a Secrets Manager secret ARN'));
 
-export const workloadAccountSchema = z.strictObject({ account: accountId, regions: z.array(z.string().min(1)).min(1) });
+export const workloadAccountSchema = z.strictObject({
+  account: accountId,
+  regions: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+});
 export const workloadAccountsSchema = z.strictObject({ hml: workloadAccountSchema, prod: workloadAccountSchema });
 export type WorkloadAccounts = z.infer<typeof workloadAccountsSchema>;
 
 /** PromQL for the three signals. `$selector`, `$window`, `$service`, `$environment` and `$region` are filled in per query. */
 export const promqlTemplatesSchema = z.strictObject({
-  errorRate: z.string().min(1),
-  p99Ms: z.string().min(1),
-  requestCount: z.string().min(1),
+  errorRate: z.string().check(z.minLength(1)),
+  p99Ms: z.string().check(z.minLength(1)),
+  requestCount: z.string().check(z.minLength(1)),
 });
 export type PromqlTemplates = z.infer<typeof promqlTemplatesSchema>;
 
@@ -57,7 +60,7 @@ const prometheusAuthSchema = z.discriminatedUnion('type', [
   /** The secret is JSON `{"username": …, "password": …}` (Grafana Cloud: instance id and token). */
   z.strictObject({ type: z.literal('basic'), secretArn }),
   /** Amazon Managed Prometheus: requests signed for `aps` in the workspace's region. */
-  z.strictObject({ type: z.literal('sigv4'), region: z.string().min(1) }),
+  z.strictObject({ type: z.literal('sigv4'), region: z.string().check(z.minLength(1)) }),
 ]);
 export type PrometheusAuth = z.infer<typeof prometheusAuthSchema>;
 
@@ -65,17 +68,23 @@ export const prometheusSourceSchema = z.strictObject({
   type: z.literal('prometheus'),
   /** Base URL of the Prometheus HTTP API: `/api/v1/query` is appended. */
   url: z.url(),
-  auth: prometheusAuthSchema.default({ type: 'none' }),
+  auth: z._default(prometheusAuthSchema, { type: 'none' }),
   /** A preset name, or the three PromQL templates. */
-  queries: z
-    .union([z.enum(Object.keys(PROMQL_PRESETS) as [keyof typeof PROMQL_PRESETS]), promqlTemplatesSchema])
-    .default('http-requests-total'),
+  queries: z._default(
+    z.union([z.enum(Object.keys(PROMQL_PRESETS) as [keyof typeof PROMQL_PRESETS]), promqlTemplatesSchema]),
+    'http-requests-total',
+  ),
   /** The label names that carry service, environment and region in `$selector`. */
-  labels: z
-    .strictObject({ service: z.string().min(1), environment: z.string().min(1), region: z.string().min(1) })
-    .default({ service: 'service', environment: 'environment', region: 'region' }),
-  windowSeconds: z.number().int().positive().default(300),
-  timeoutSeconds: z.number().positive().max(20).default(5),
+  labels: z._default(
+    z.strictObject({
+      service: z.string().check(z.minLength(1)),
+      environment: z.string().check(z.minLength(1)),
+      region: z.string().check(z.minLength(1)),
+    }),
+    { service: 'service', environment: 'environment', region: 'region' },
+  ),
+  windowSeconds: z._default(z.number().check(z.int(), z.positive()), 300),
+  timeoutSeconds: z._default(z.number().check(z.positive(), z.lte(20)), 5),
 });
 export type PrometheusSourceSettings = z.infer<typeof prometheusSourceSchema>;
 

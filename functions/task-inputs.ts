@@ -1,58 +1,64 @@
-import * as z from 'zod';
+import * as z from './zod.js';
 import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
 import { requesterSchema } from './domain/identity.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
-export const deploymentTaskInput = z.object({ deploymentId: z.string().min(1) });
+export const deploymentTaskInput = z.object({ deploymentId: z.string().check(z.minLength(1)) });
 /** The lock records which execution holds it, so a stopped execution's lock can be taken. */
-export const lockTaskInput = deploymentTaskInput.extend({ executionArn: z.string().min(1).optional() });
-export const waveTaskInput = deploymentTaskInput.extend({ region: z.string().min(1) });
-export const waitTaskInput = waveTaskInput.extend({ taskToken: z.string().min(1) });
-export const approvalRequestInput = z.object({
-  approvalId: z.string().min(1),
-  policy: approvalPolicyNameSchema,
-  team: z.string().min(1),
-  requestedBy: z.string().min(1),
-  requesters: z.array(requesterSchema).default([]),
-  terms: z
-    .object({
-      quorum: z.number().int().positive(),
-      eligibleTeams: z.array(z.string()),
-      mustInclude: z.string().optional(),
-      note: z.string().optional(),
-    })
-    .optional(),
-  subject: approvalSchema.shape.subject,
-  channel: z.string().min(1),
+export const lockTaskInput = z.extend(deploymentTaskInput, {
+  executionArn: z.optional(z.string().check(z.minLength(1))),
 });
-export const approvalWaitInput = z.object({ approvalId: z.string().min(1), taskToken: z.string().min(1) });
+export const waveTaskInput = z.extend(deploymentTaskInput, { region: z.string().check(z.minLength(1)) });
+export const waitTaskInput = z.extend(waveTaskInput, { taskToken: z.string().check(z.minLength(1)) });
+export const approvalRequestInput = z.object({
+  approvalId: z.string().check(z.minLength(1)),
+  policy: approvalPolicyNameSchema,
+  team: z.string().check(z.minLength(1)),
+  requestedBy: z.string().check(z.minLength(1)),
+  requesters: z._default(z.array(requesterSchema), []),
+  terms: z.optional(
+    z.object({
+      quorum: z.number().check(z.int(), z.positive()),
+      eligibleTeams: z.array(z.string()),
+      mustInclude: z.optional(z.string()),
+      note: z.optional(z.string()),
+    }),
+  ),
+  subject: approvalSchema.shape.subject,
+  channel: z.string().check(z.minLength(1)),
+});
+export const approvalWaitInput = z.object({
+  approvalId: z.string().check(z.minLength(1)),
+  taskToken: z.string().check(z.minLength(1)),
+});
 export const approvalReminderInput = z.object({
-  approvalId: z.string().min(1),
+  approvalId: z.string().check(z.minLength(1)),
   kind: z.enum(['half-time', 'escalation']),
 });
-export const approvalIdInput = z.object({ approvalId: z.string().min(1) });
-export const approvalOutcomeInput = deploymentTaskInput.extend({
-  status: z.string().min(1),
-  reason: z.string().nullable().optional(),
+export const approvalIdInput = z.object({ approvalId: z.string().check(z.minLength(1)) });
+export const approvalOutcomeInput = z.extend(deploymentTaskInput, {
+  status: z.string().check(z.minLength(1)),
+  reason: z.optional(z.nullable(z.string())),
 });
-export const bakeDecisionInput = waveTaskInput.extend({
-  status: z.string().min(1),
-  reason: z.string().nullable().optional(),
+export const bakeDecisionInput = z.extend(waveTaskInput, {
+  status: z.string().check(z.minLength(1)),
+  reason: z.optional(z.nullable(z.string())),
 });
-export const rollbackTaskInput = deploymentTaskInput.extend({
-  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).default({}),
+export const rollbackTaskInput = z.extend(deploymentTaskInput, {
+  failure: z._default(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }), {}),
 });
 
 /** Inputs the provisioning and service-creation workflows pass their tasks. */
-export const provisioningTaskInput = z.object({ requestId: z.string().min(1) });
-export const provisioningWaitInput = provisioningTaskInput.extend({ taskToken: z.string().min(1) });
-export const provisioningApprovalInput = provisioningTaskInput.extend({
-  status: z.string().min(1),
-  reason: z.string().nullable().optional(),
+export const provisioningTaskInput = z.object({ requestId: z.string().check(z.minLength(1)) });
+export const provisioningWaitInput = z.extend(provisioningTaskInput, { taskToken: z.string().check(z.minLength(1)) });
+export const provisioningApprovalInput = z.extend(provisioningTaskInput, {
+  status: z.string().check(z.minLength(1)),
+  reason: z.optional(z.nullable(z.string())),
 });
-export const workflowFailureSchema = z
-  .object({ Error: z.string().optional(), Cause: z.string().optional() })
-  .default({});
-export const provisioningFailureInput = provisioningTaskInput.extend({ failure: workflowFailureSchema });
-export const serviceTaskInput = z.object({ service: z.string().min(1) });
-export const serviceFailureInput = serviceTaskInput.extend({ failure: workflowFailureSchema });
+export const workflowFailureSchema = z._default(
+  z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }),
+  {},
+);
+export const provisioningFailureInput = z.extend(provisioningTaskInput, { failure: workflowFailureSchema });
+export const serviceTaskInput = z.object({ service: z.string().check(z.minLength(1)) });
+export const serviceFailureInput = z.extend(serviceTaskInput, { failure: workflowFailureSchema });

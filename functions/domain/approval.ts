@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { PLATFORM_TEAM } from './catalog.js';
 import {
   displayNameOf,
@@ -68,11 +68,11 @@ export const voteSchema = z.object({
   /** The voter's person id (Keycloak sub). */
   voter: z.string(),
   /** The GitHub login the voter was linked to when they voted. */
-  githubLogin: z.string().optional(),
+  githubLogin: z.optional(z.string()),
   /** The voter's teams when they voted: what made the vote count. */
   teams: z.array(z.string()),
   decision: z.enum(['APPROVE', 'REJECT']),
-  comment: z.string().max(1000).optional(),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
   at: z.string(),
   via: z.enum(['slack', 'portal']),
 });
@@ -86,30 +86,30 @@ export const approvalSchema = z.object({
   /** Shown; the decisions use `requesters`. */
   requestedBy: z.string(),
   /** Everyone who asked for the change (a release's author and publisher): none of them may approve it. */
-  requesters: z.array(requesterSchema).default([]),
+  requesters: z._default(z.array(requesterSchema), []),
   /** Approvals needed, when it differs from the policy's (a release only bots asked for). */
-  quorum: z.number().int().positive().optional(),
+  quorum: z.optional(z.number().check(z.int(), z.positive())),
   /** Teams whose members may vote, when it differs from the policy's (a team too small for its policy). */
-  eligibleTeams: z.array(z.string()).optional(),
+  eligibleTeams: z.optional(z.array(z.string())),
   /** Why the terms differ from the policy's, for the approval message. */
-  termsNote: z.string().optional(),
+  termsNote: z.optional(z.string()),
   subject: z.object({
     kind: z.enum(['deployment', 'provisioning', 'bake']),
     id: z.string(),
     summary: z.string(),
     /** What exactly is approved (an image digest, a Terraform hash): a change voids the approval. */
     binding: z.string(),
-    link: z.string().optional(),
+    link: z.optional(z.string()),
   }),
   votes: z.array(voteSchema),
   createdAt: z.string(),
   expiresAt: z.string(),
-  decidedAt: z.string().nullable(),
-  reason: z.string().nullable(),
-  slack: z.object({ channel: z.string(), ts: z.string() }).nullable(),
+  decidedAt: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
+  slack: z.nullable(z.object({ channel: z.string(), ts: z.string() })),
   /** Set at creation when the directory has nobody who could decide it; platform-team is told. */
-  noEligibleApprover: z.string().nullable().default(null),
-  revision: z.number().int().nonnegative(),
+  noEligibleApprover: z._default(z.nullable(z.string()), null),
+  revision: z.number().check(z.int(), z.nonnegative()),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 

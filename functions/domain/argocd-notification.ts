@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { environmentSchema, type Environment } from './catalog.js';
 
 export const ARGO_LABELS = {
@@ -12,17 +12,17 @@ export const ARGO_LABELS = {
  * are what Go templates print for absent fields.
  */
 export const argoNotificationSchema = z.object({
-  app: z.string().min(1),
-  project: z.string().optional(),
-  event: z.string().min(1),
-  labels: z.record(z.string(), z.string()).nullable().default({}),
-  revision: z.string().min(1),
-  syncStatus: z.string().min(1),
-  healthStatus: z.string().min(1),
-  operationPhase: z
-    .string()
-    .optional()
-    .transform((phase) => phase || undefined),
+  app: z.string().check(z.minLength(1)),
+  project: z.optional(z.string()),
+  event: z.string().check(z.minLength(1)),
+  labels: z._default(z.nullable(z.record(z.string(), z.string())), {}),
+  revision: z.string().check(z.minLength(1)),
+  syncStatus: z.string().check(z.minLength(1)),
+  healthStatus: z.string().check(z.minLength(1)),
+  operationPhase: z.pipe(
+    z.optional(z.string()),
+    z.transform((phase) => phase || undefined),
+  ),
   timestamp: z.iso.datetime({ offset: true }),
 });
 export type ArgoNotification = z.infer<typeof argoNotificationSchema>;
@@ -91,11 +91,11 @@ export interface ArgoCluster {
 }
 
 const argoClustersSchema = z.record(
-  z.string().min(1),
+  z.string().check(z.minLength(1)),
   z.object({
-    token: z.string().min(16, 'a cluster token needs at least 16 characters'),
-    regions: z.array(z.string().min(1)).min(1),
-    environments: z.array(environmentSchema).min(1).optional(),
+    token: z.string().check(z.minLength(16, 'a cluster token needs at least 16 characters')),
+    regions: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+    environments: z.optional(z.array(environmentSchema).check(z.minLength(1))),
   }),
 );
 

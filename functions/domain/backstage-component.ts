@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { CATALOG_FILE, serviceNameSchema, tierSchema, type Service } from './catalog.js';
 
 /** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
@@ -11,14 +11,14 @@ export const ANNOTATIONS = {
 } as const;
 
 const componentSchema = z.object({
-  apiVersion: z.string().startsWith('backstage.io/'),
+  apiVersion: z.string().check(z.startsWith('backstage.io/')),
   kind: z.literal('Component'),
   metadata: z.object({
     name: serviceNameSchema,
-    description: z.string().optional(),
-    annotations: z.record(z.string(), z.string()).default({}),
+    description: z.optional(z.string()),
+    annotations: z._default(z.record(z.string(), z.string()), {}),
   }),
-  spec: z.object({ owner: z.string().min(1) }),
+  spec: z.object({ owner: z.string().check(z.minLength(1)) }),
 });
 
 /** The service a Component describes: what the catalog keeps of it. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /**
  * Where a repository describes itself to Backstage, and so to Flightplan. Here rather than beside
@@ -15,34 +15,36 @@ export type Tier = z.infer<typeof tierSchema>;
 
 export const serviceNameSchema = z
   .string()
-  .regex(
-    /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u,
-    'a DNS-safe name: lower-case letters, digits and dashes, 3 to 40 characters',
+  .check(
+    z.regex(
+      /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u,
+      'a DNS-safe name: lower-case letters, digits and dashes, 3 to 40 characters',
+    ),
   );
 
 export const serviceSchema = z.object({
   name: serviceNameSchema,
-  repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/u, 'owner/name'),
+  repository: z.string().check(z.regex(/^[\w.-]+\/[\w.-]+$/u, 'owner/name')),
   team: z.string(),
   tier: tierSchema,
   imageRepository: z.string(),
   /** Where deployment news goes; defaults to the team's deploy channel. */
-  slackChannel: z.string().optional(),
+  slackChannel: z.optional(z.string()),
   /** The business domain, part of every secret path; defaults to the team. */
-  domain: z.string().optional(),
+  domain: z.optional(z.string()),
   /**
    * CREATING while the service-creation workflow runs; only ACTIVE services deploy. INACTIVE: its
    * catalog-info.yaml was removed or renamed, or platform-team retired it; its history stays.
    */
-  status: z.enum(['CREATING', 'ACTIVE', 'FAILED', 'INACTIVE']).default('ACTIVE'),
-  description: z.string().optional(),
-  template: z.string().optional(),
+  status: z._default(z.enum(['CREATING', 'ACTIVE', 'FAILED', 'INACTIVE']), 'ACTIVE'),
+  description: z.optional(z.string()),
+  template: z.optional(z.string()),
   /** The repository with the service's Terraform and infrastructure code. */
-  infraRepository: z.string().optional(),
-  createdBy: z.string().optional(),
-  createdAt: z.string().optional(),
-  failureReason: z.string().optional(),
-  revision: z.number().int().nonnegative().default(0),
+  infraRepository: z.optional(z.string()),
+  createdBy: z.optional(z.string()),
+  createdAt: z.optional(z.string()),
+  failureReason: z.optional(z.string()),
+  revision: z._default(z.number().check(z.int(), z.nonnegative()), 0),
 });
 export type Service = z.infer<typeof serviceSchema>;
 export type ServiceStatus = Service['status'];
@@ -54,18 +56,22 @@ export type ServiceStatus = Service['status'];
  */
 export const loginSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u,
-    'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/u,
+      'a login: letters, digits and . _ @ + -, 1 to 100 characters, starting with a letter or digit',
+    ),
   );
 
 /** An image tag, as a portal deploy's `version` and a release's tag must be: what ECR and the GitOps files accept. */
 export const imageTagSchema = z
   .string()
-  .regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters');
+  .check(z.regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters'));
 
 /** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
-export const githubLoginSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/u, 'a GitHub login');
+export const githubLoginSchema = z
+  .string()
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/u, 'a GitHub login'));
 
 /** Names Flightplan itself acts under in audit trails; no person may take one. */
 export const RESERVED_ACTORS: readonly string[] = ['flightplan', 'github', 'argocd', 'slack', 'system'];

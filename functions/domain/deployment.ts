@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { environmentSchema, tierSchema } from './catalog.js';
 import { requesterSchema, type Requester } from './identity.js';
 import { deploymentTriggerSchema } from '../../events/deployment-requested.js';
@@ -35,15 +35,15 @@ export type WaveStatus = z.infer<typeof waveStatusSchema>;
 export const waveSchema = z.object({
   region: z.string(),
   cluster: z.string(),
-  bakeSeconds: z.number().int().nonnegative(),
+  bakeSeconds: z.number().check(z.int(), z.nonnegative()),
   status: waveStatusSchema,
-  digestBefore: z.string().nullable(),
-  digestAfter: z.string().nullable(),
+  digestBefore: z.nullable(z.string()),
+  digestAfter: z.nullable(z.string()),
   /** The GitOps commit that put `digestAfter` in place; Argo CD reports it back when synced. */
-  gitopsRevision: z.string().nullable(),
-  startedAt: z.string().nullable(),
-  endedAt: z.string().nullable(),
-  reason: z.string().nullable(),
+  gitopsRevision: z.nullable(z.string()),
+  startedAt: z.nullable(z.string()),
+  endedAt: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
 });
 export type Wave = z.infer<typeof waveSchema>;
 
@@ -55,40 +55,41 @@ export const deploymentSchema = z.object({
   environment: environmentSchema,
   version: z.string(),
   imageTag: z.string(),
-  gitSha: z.string().nullable(),
-  digest: z.string().nullable(),
+  gitSha: z.nullable(z.string()),
+  digest: z.nullable(z.string()),
   status: deploymentStatusSchema,
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
   requestedBy: z.string(),
   /** Everyone who asked for it; none of them may approve it. */
-  requesters: z.array(requesterSchema).default([]),
+  requesters: z._default(z.array(requesterSchema), []),
   trigger: deploymentTriggerSchema,
-  mode: z.enum(['standard', 'rollback']).default('standard'),
+  mode: z._default(z.enum(['standard', 'rollback']), 'standard'),
   /** `overridesFreeze` only when platform-team asked: nobody else may deploy through a freeze. */
-  override: z
-    .object({ by: z.string(), reason: z.string(), overridesFreeze: z.boolean().default(false) })
-    .nullable()
-    .default(null),
+  override: z._default(
+    z.nullable(z.object({ by: z.string(), reason: z.string(), overridesFreeze: z._default(z.boolean(), false) })),
+    null,
+  ),
   /** BLOCKED waves platform-team released through a freeze or an alarm block, with why. */
-  waveOverrides: z
-    .array(z.object({ region: z.string(), by: z.string(), reason: z.string(), at: z.string() }))
-    .default([]),
+  waveOverrides: z._default(
+    z.array(z.object({ region: z.string(), by: z.string(), reason: z.string(), at: z.string() })),
+    [],
+  ),
   /**
    * A rollback returns to what a SUCCEEDED deployment recorded: its id and the digest each region
    * ran at its end. Those digests are deployed as they are; the tag is never resolved again.
    */
-  rollbackOf: z
-    .object({ deploymentId: z.string(), version: z.string(), digests: z.record(z.string(), z.string()) })
-    .nullable()
-    .default(null),
+  rollbackOf: z._default(
+    z.nullable(z.object({ deploymentId: z.string(), version: z.string(), digests: z.record(z.string(), z.string()) })),
+    null,
+  ),
   /** Set by an abort request; every step checks it and the workflow rolls back. */
-  abortRequestedBy: z.string().nullable().default(null),
+  abortRequestedBy: z._default(z.nullable(z.string()), null),
   waves: z.array(waveSchema),
   createdAt: z.string(),
   updatedAt: z.string(),
-  endedAt: z.string().nullable(),
+  endedAt: z.nullable(z.string()),
   /** Incremented by every write; the store's condition on it is what prevents lost updates. */
-  revision: z.number().int().nonnegative(),
+  revision: z.number().check(z.int(), z.nonnegative()),
 });
 export type Deployment = z.infer<typeof deploymentSchema>;
 
@@ -97,9 +98,9 @@ export const deploymentEventSchema = z.object({
   actor: z.string(),
   action: z.string(),
   message: z.string(),
-  region: z.string().optional(),
-  fromStatus: z.string().optional(),
-  toStatus: z.string().optional(),
+  region: z.optional(z.string()),
+  fromStatus: z.optional(z.string()),
+  toStatus: z.optional(z.string()),
 });
 export type DeploymentEvent = z.infer<typeof deploymentEventSchema>;
 

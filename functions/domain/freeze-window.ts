@@ -1,9 +1,9 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/u, 'HH:MM, 24-hour');
+const clock = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/u, 'HH:MM, 24-hour'));
 /** `24:00` ends a window at midnight, so one window can cover whole days. */
-const endClock = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/u, 'HH:MM, 24-hour, or 24:00');
+const endClock = z.string().check(z.regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/u, 'HH:MM, 24-hour, or 24:00'));
 
 /**
  * A recurring window in which PROD deploys into some regions wait. Times are the region's local
@@ -11,20 +11,19 @@ const endClock = z.string().regex(/^(([01]\d|2[0-3]):[0-5]\d|24:00)$/u, 'HH:MM, 
  * `from` after `to` spans midnight.
  */
 export const freezeWindowSchema = z.object({
-  name: z.string().min(1),
-  regions: z.array(z.string().min(1)).min(1),
-  timeZone: z.string().refine((zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'an IANA time zone such as America/Sao_Paulo'),
-  days: z
-    .array(z.enum(DAYS))
-    .min(1)
-    .default([...DAYS]),
+  name: z.string().check(z.minLength(1)),
+  regions: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
+  timeZone: z.string().check(
+    z.refine((zone) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: zone });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'an IANA time zone such as America/Sao_Paulo'),
+  ),
+  days: z._default(z.array(z.enum(DAYS)).check(z.minLength(1)), [...DAYS]),
   from: clock,
   to: endClock,
 });

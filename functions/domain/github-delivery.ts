@@ -1,16 +1,16 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { mayOperate } from './authorization.js';
 import { githubLoginSchema, imageTagSchema } from './catalog.js';
 
 export const DEPLOY_HML_LABEL = 'deploy-hml';
 
-const repositorySchema = z.object({ full_name: z.string(), default_branch: z.string().optional() });
+const repositorySchema = z.object({ full_name: z.string(), default_branch: z.optional(z.string()) });
 /** A GitHub account as webhooks carry it: `sender`, a release's `author`, a pull request's `user`. */
 // Logins reach pull requests and audit entries: the shape GitHub allows, checked at the edge.
 const accountSchema = z.object({
   login: githubLoginSchema,
-  id: z.number().int().positive().optional(),
-  type: z.string().optional(),
+  id: z.optional(z.number().check(z.int(), z.positive())),
+  type: z.optional(z.string()),
 });
 const senderSchema = accountSchema;
 export type GithubAccount = z.infer<typeof accountSchema>;
@@ -21,20 +21,20 @@ const TRUSTED_AUTHOR_ASSOCIATIONS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR'])
 /** The parts of GitHub's `pull_request` webhook Flightplan reads; the rest passes through untouched. */
 export const pullRequestEventSchema = z.object({
   action: z.string(),
-  number: z.number().int().positive(),
-  label: z.object({ name: z.string() }).optional(),
+  number: z.number().check(z.int(), z.positive()),
+  label: z.optional(z.object({ name: z.string() })),
   pull_request: z.object({
     state: z.string(),
-    user: accountSchema.optional(),
-    author_association: z.string().optional(),
+    user: z.optional(accountSchema),
+    author_association: z.optional(z.string()),
     head: z.object({
-      sha: z.string().regex(/^[0-9a-f]{40}$/u, 'a 40-character commit SHA'),
+      sha: z.string().check(z.regex(/^[0-9a-f]{40}$/u, 'a 40-character commit SHA')),
       /** Null when the fork the pull request came from was deleted. */
-      repo: z.object({ full_name: z.string(), fork: z.boolean().optional() }).nullable().optional(),
+      repo: z.optional(z.nullable(z.object({ full_name: z.string(), fork: z.optional(z.boolean()) }))),
     }),
     labels: z.array(z.object({ name: z.string() })),
-    merged: z.boolean().optional(),
-    merge_commit_sha: z.string().nullable().optional(),
+    merged: z.optional(z.boolean()),
+    merge_commit_sha: z.optional(z.nullable(z.string())),
   }),
   repository: repositorySchema,
   sender: senderSchema,
@@ -60,15 +60,15 @@ export type ReleaseEvent = z.infer<typeof releaseEventSchema>;
 export const workflowRunEventSchema = z.object({
   action: z.string(),
   workflow_run: z.object({
-    name: z.string().nullable(),
-    head_branch: z.string().nullable(),
+    name: z.nullable(z.string()),
+    head_branch: z.nullable(z.string()),
     head_sha: z.string(),
-    conclusion: z.string().nullable(),
+    conclusion: z.nullable(z.string()),
     html_url: z.string(),
     /** What triggered the run: only `push` (the merge landing on the default branch) applies. */
-    event: z.string().optional(),
-    path: z.string().optional(),
-    run_attempt: z.number().int().positive().default(1),
+    event: z.optional(z.string()),
+    path: z.optional(z.string()),
+    run_attempt: z._default(z.number().check(z.int(), z.positive()), 1),
   }),
   repository: repositorySchema,
   sender: senderSchema,
@@ -79,17 +79,18 @@ export type WorkflowRunEvent = z.infer<typeof workflowRunEventSchema>;
 export const pushEventSchema = z.object({
   ref: z.string(),
   after: z.string(),
-  deleted: z.boolean().optional(),
-  repository: repositorySchema.extend({ default_branch: z.string().optional() }),
-  commits: z
-    .array(
+  deleted: z.optional(z.boolean()),
+  repository: z.extend(repositorySchema, { default_branch: z.optional(z.string()) }),
+  commits: z._default(
+    z.array(
       z.object({
-        added: z.array(z.string()).default([]),
-        modified: z.array(z.string()).default([]),
-        removed: z.array(z.string()).default([]),
+        added: z._default(z.array(z.string()), []),
+        modified: z._default(z.array(z.string()), []),
+        removed: z._default(z.array(z.string()), []),
       }),
-    )
-    .default([]),
+    ),
+    [],
+  ),
   sender: senderSchema,
 });
 export type PushEvent = z.infer<typeof pushEventSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 
 /**
  * One person across Keycloak, GitHub and Slack. The id is the Keycloak `sub`: stable, never
@@ -7,22 +7,22 @@ import * as z from 'zod';
  */
 export const githubIdentitySchema = z.object({
   /** GitHub logins are case-insensitive; compare them with `sameGithubLogin`. */
-  login: z.string().min(1).max(39),
+  login: z.string().check(z.minLength(1), z.maxLength(39)),
   /** GitHub's numeric user id: survives a rename of the login. */
-  id: z.number().int().positive().optional(),
+  id: z.optional(z.number().check(z.int(), z.positive())),
 });
 export type GithubIdentity = z.infer<typeof githubIdentitySchema>;
 
 export const personRecordSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   /** Keycloak `preferred_username`: shown, never compared. */
-  username: z.string().optional(),
+  username: z.optional(z.string()),
   /** Only a verified email is recorded: it is what links a Slack user to the person. */
-  email: z.string().optional(),
-  github: githubIdentitySchema.optional(),
-  slackUserId: z.string().optional(),
+  email: z.optional(z.string()),
+  github: z.optional(githubIdentitySchema),
+  slackUserId: z.optional(z.string()),
   teams: z.array(z.string()),
-  updatedAt: z.string().optional(),
+  updatedAt: z.optional(z.string()),
 });
 
 /** Records written before person ids existed were keyed by a login that doubled as the id. */
@@ -37,7 +37,7 @@ const fromLegacyRecord = (value: unknown): unknown => {
   };
 };
 
-export const personSchema = z.preprocess(fromLegacyRecord, personRecordSchema);
+export const personSchema = z.pipe(z.transform(fromLegacyRecord), personRecordSchema);
 export type Person = z.infer<typeof personRecordSchema>;
 
 export const displayNameOf = (person: Pick<Person, 'id' | 'username'>): string => person.username ?? person.id;
@@ -92,11 +92,11 @@ export const isBotAccount = (account: { login: string; type?: string | undefined
  * always with the GitHub identity they acted as, so a person linked later is still recognized.
  */
 export const requesterSchema = z.object({
-  personId: z.string().optional(),
-  github: githubIdentitySchema.optional(),
+  personId: z.optional(z.string()),
+  github: z.optional(githubIdentitySchema),
   /** What to show: the person's name, or the GitHub login. */
   name: z.string(),
-  bot: z.boolean().default(false),
+  bot: z._default(z.boolean(), false),
 });
 export type Requester = z.infer<typeof requesterSchema>;
 

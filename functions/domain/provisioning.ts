@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { environmentSchema, serviceNameSchema, type Environment, type Service, type Tier } from './catalog.js';
 import { deploymentEventSchema, type DeploymentEvent } from './deployment.js';
 import { InvalidTransitionError } from '../errors.js';
@@ -13,9 +13,11 @@ export type ResourceType = z.infer<typeof resourceTypeSchema>;
 
 export const resourceNameSchema = z
   .string()
-  .regex(
-    /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/u,
-    'lower-case letters, digits and dashes, 3 to 32 characters, starting with a letter',
+  .check(
+    z.regex(
+      /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/u,
+      'lower-case letters, digits and dashes, 3 to 32 characters, starting with a letter',
+    ),
   );
 
 /*
@@ -24,57 +26,63 @@ export const resourceNameSchema = z
  * request that tries to set them is refused as an unknown option.
  */
 const keyAttributeSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name'),
-  type: z.enum(['S', 'N', 'B']).default('S'),
+  name: z.string().check(z.regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name')),
+  type: z._default(z.enum(['S', 'N', 'B']), 'S'),
 });
 
 export const RESOURCE_SPEC_SCHEMAS = {
   sqs: z.strictObject({
-    fifo: z.boolean().default(false),
-    visibilityTimeoutSeconds: z.number().int().min(0).max(43_200).default(30),
-    retentionDays: z.number().int().min(1).max(14).default(4),
+    fifo: z._default(z.boolean(), false),
+    visibilityTimeoutSeconds: z._default(z.number().check(z.int(), z.gte(0), z.lte(43_200)), 30),
+    retentionDays: z._default(z.number().check(z.int(), z.gte(1), z.lte(14)), 4),
     /** Messages received this many times go to the queue's dead-letter queue. */
-    maxReceiveCount: z.number().int().min(1).max(20).default(5),
+    maxReceiveCount: z._default(z.number().check(z.int(), z.gte(1), z.lte(20)), 5),
   }),
   sns: z.strictObject({
-    fifo: z.boolean().default(false),
-    subscriptions: z
-      .array(z.strictObject({ protocol: z.enum(['sqs', 'lambda', 'https']), endpoint: z.string().min(1).max(2048) }))
-      .max(10)
-      .default([]),
+    fifo: z._default(z.boolean(), false),
+    subscriptions: z._default(
+      z
+        .array(
+          z.strictObject({
+            protocol: z.enum(['sqs', 'lambda', 'https']),
+            endpoint: z.string().check(z.minLength(1), z.maxLength(2048)),
+          }),
+        )
+        .check(z.maxLength(10)),
+      [],
+    ),
   }),
   s3: z.strictObject({
-    versioning: z.boolean().default(true),
+    versioning: z._default(z.boolean(), true),
     /** Objects expire after this many days; absent keeps them. */
-    expireAfterDays: z.number().int().min(1).max(3650).optional(),
-    noncurrentVersionExpireAfterDays: z.number().int().min(1).max(365).default(30),
+    expireAfterDays: z.optional(z.number().check(z.int(), z.gte(1), z.lte(3650))),
+    noncurrentVersionExpireAfterDays: z._default(z.number().check(z.int(), z.gte(1), z.lte(365)), 30),
   }),
   dynamodb: z.strictObject({
     partitionKey: keyAttributeSchema,
-    sortKey: keyAttributeSchema.optional(),
-    ttlAttribute: z
-      .string()
-      .regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name')
-      .optional(),
-    streams: z.boolean().default(false),
+    sortKey: z.optional(keyAttributeSchema),
+    ttlAttribute: z.optional(z.string().check(z.regex(/^[A-Za-z_][\w.-]{0,254}$/u, 'an attribute name'))),
+    streams: z._default(z.boolean(), false),
   }),
   rds: z.strictObject({
-    engine: z.enum(['postgres', 'mysql']).default('postgres'),
-    instanceClass: z
-      .enum(['db.t4g.micro', 'db.t4g.small', 'db.t4g.medium', 'db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge'])
-      .default('db.t4g.small'),
-    storageGb: z.number().int().min(20).max(2000).default(20),
-    multiAz: z.boolean().default(false),
-    backupRetentionDays: z.number().int().min(1).max(35).default(7),
+    engine: z._default(z.enum(['postgres', 'mysql']), 'postgres'),
+    instanceClass: z._default(
+      z.enum(['db.t4g.micro', 'db.t4g.small', 'db.t4g.medium', 'db.r6g.large', 'db.r6g.xlarge', 'db.r6g.2xlarge']),
+      'db.t4g.small',
+    ),
+    storageGb: z._default(z.number().check(z.int(), z.gte(20), z.lte(2000)), 20),
+    multiAz: z._default(z.boolean(), false),
+    backupRetentionDays: z._default(z.number().check(z.int(), z.gte(1), z.lte(35)), 7),
   }),
   elasticache: z.strictObject({
-    engine: z.enum(['valkey', 'redis']).default('valkey'),
-    nodeType: z
-      .enum(['cache.t4g.micro', 'cache.t4g.small', 'cache.t4g.medium', 'cache.r7g.large', 'cache.r7g.xlarge'])
-      .default('cache.t4g.small'),
-    replicas: z.number().int().min(0).max(5).default(1),
+    engine: z._default(z.enum(['valkey', 'redis']), 'valkey'),
+    nodeType: z._default(
+      z.enum(['cache.t4g.micro', 'cache.t4g.small', 'cache.t4g.medium', 'cache.r7g.large', 'cache.r7g.xlarge']),
+      'cache.t4g.small',
+    ),
+    replicas: z._default(z.number().check(z.int(), z.gte(0), z.lte(5)), 1),
   }),
-} as const satisfies Record<ResourceType, z.ZodType>;
+} as const satisfies Record<ResourceType, z.ZodMiniType>;
 
 const requestFields = {
   service: serviceNameSchema,
@@ -82,21 +90,21 @@ const requestFields = {
   region: workloadRegionSchema,
   name: resourceNameSchema,
   /** Why it is needed: goes into the pull request and the approval message. */
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))),
 };
 
 /** `POST /v1/provisioning-requests`: one schema per resource type, chosen by `type`. An absent spec takes every default. */
 export const provisioningRequestBodySchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...requestFields, type: z.literal('sqs'), spec: RESOURCE_SPEC_SCHEMAS.sqs.prefault({}) }),
-  z.strictObject({ ...requestFields, type: z.literal('sns'), spec: RESOURCE_SPEC_SCHEMAS.sns.prefault({}) }),
-  z.strictObject({ ...requestFields, type: z.literal('s3'), spec: RESOURCE_SPEC_SCHEMAS.s3.prefault({}) }),
+  z.strictObject({ ...requestFields, type: z.literal('sqs'), spec: z.prefault(RESOURCE_SPEC_SCHEMAS.sqs, {}) }),
+  z.strictObject({ ...requestFields, type: z.literal('sns'), spec: z.prefault(RESOURCE_SPEC_SCHEMAS.sns, {}) }),
+  z.strictObject({ ...requestFields, type: z.literal('s3'), spec: z.prefault(RESOURCE_SPEC_SCHEMAS.s3, {}) }),
   // A table has no sensible default key: the spec is required.
   z.strictObject({ ...requestFields, type: z.literal('dynamodb'), spec: RESOURCE_SPEC_SCHEMAS.dynamodb }),
-  z.strictObject({ ...requestFields, type: z.literal('rds'), spec: RESOURCE_SPEC_SCHEMAS.rds.prefault({}) }),
+  z.strictObject({ ...requestFields, type: z.literal('rds'), spec: z.prefault(RESOURCE_SPEC_SCHEMAS.rds, {}) }),
   z.strictObject({
     ...requestFields,
     type: z.literal('elasticache'),
-    spec: RESOURCE_SPEC_SCHEMAS.elasticache.prefault({}),
+    spec: z.prefault(RESOURCE_SPEC_SCHEMAS.elasticache, {}),
   }),
 ]);
 export type ProvisioningRequestBody = z.infer<typeof provisioningRequestBodySchema>;
@@ -128,12 +136,12 @@ export const isProvisioningTerminal = (status: ProvisioningStatus): boolean =>
 
 export const pullRequestRefSchema = z.object({
   repository: z.string(),
-  number: z.number().int().positive(),
+  number: z.number().check(z.int(), z.positive()),
   url: z.string(),
   branch: z.string(),
   state: z.enum(['open', 'merged', 'closed']),
-  mergeCommitSha: z.string().optional(),
-  closedBy: z.string().optional(),
+  mergeCommitSha: z.optional(z.string()),
+  closedBy: z.optional(z.string()),
 });
 export type PullRequestRef = z.infer<typeof pullRequestRefSchema>;
 
@@ -141,7 +149,7 @@ export const applyRunSchema = z.object({
   conclusion: z.string(),
   runUrl: z.string(),
   headSha: z.string(),
-  runAttempt: z.number().int().positive().default(1),
+  runAttempt: z._default(z.number().check(z.int(), z.positive()), 1),
 });
 export type ApplyRun = z.infer<typeof applyRunSchema>;
 
@@ -156,23 +164,23 @@ export const provisioningRequestSchema = z.object({
   type: resourceTypeSchema,
   name: z.string(),
   spec: z.record(z.string(), z.unknown()),
-  reason: z.string().nullable(),
+  reason: z.nullable(z.string()),
   requestedBy: z.string(),
   account: z.string(),
   /** Where the Terraform lives in the Terraform repository. */
   path: z.string(),
   physicalName: z.string(),
-  approvalId: z.string().nullable(),
-  pullRequest: pullRequestRefSchema.nullable(),
-  apply: applyRunSchema.nullable(),
-  outputs: z.record(z.string(), z.string()).nullable(),
+  approvalId: z.nullable(z.string()),
+  pullRequest: z.nullable(pullRequestRefSchema),
+  apply: z.nullable(applyRunSchema),
+  outputs: z.nullable(z.record(z.string(), z.string())),
   secretPath: z.string(),
-  failureReason: z.string().nullable(),
+  failureReason: z.nullable(z.string()),
   /** A hash of what was asked, to tell a retried request from a different one under the same Idempotency-Key. */
   fingerprint: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  revision: z.number().int().nonnegative(),
+  revision: z.number().check(z.int(), z.nonnegative()),
 });
 export type ProvisioningRequest = z.infer<typeof provisioningRequestSchema>;
 
@@ -185,7 +193,10 @@ export interface ProvisioningChange {
 }
 
 /** The AWS account of each environment: the first segment of every Terraform path. */
-export const accountsSchema = z.object({ hml: z.string().regex(/^\d{12}$/u), prod: z.string().regex(/^\d{12}$/u) });
+export const accountsSchema = z.object({
+  hml: z.string().check(z.regex(/^\d{12}$/u)),
+  prod: z.string().check(z.regex(/^\d{12}$/u)),
+});
 export type Accounts = z.infer<typeof accountsSchema>;
 
 /** The resource's AWS name. S3 names are global, so buckets carry the environment and region too. */
@@ -226,8 +237,8 @@ interface TierLimits {
 
 const SMALL_RDS = ['db.t4g.micro', 'db.t4g.small', 'db.t4g.medium'];
 const SMALL_CACHE = ['cache.t4g.micro', 'cache.t4g.small', 'cache.t4g.medium'];
-const ALL_RDS = RESOURCE_SPEC_SCHEMAS.rds.shape.instanceClass.unwrap().options;
-const ALL_CACHE = RESOURCE_SPEC_SCHEMAS.elasticache.shape.nodeType.unwrap().options;
+const ALL_RDS = RESOURCE_SPEC_SCHEMAS.rds.shape.instanceClass.def.innerType.options;
+const ALL_CACHE = RESOURCE_SPEC_SCHEMAS.elasticache.shape.nodeType.def.innerType.options;
 
 /** What each tier may ask for: a T3 service gets small instances; a T1 service in PROD must be multi-AZ. */
 export const TIER_LIMITS: Record<Tier, TierLimits> = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { serviceNameSchema, tierSchema, type Service } from './catalog.js';
 
 /** Templates the platform maintains; each is a GitHub template repository `{org}/template-{name}`. */
@@ -8,7 +8,7 @@ export type ServiceTemplate = z.infer<typeof serviceTemplateSchema>;
 
 export const teamNameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes');
+  .check(z.regex(/^[a-z][a-z0-9-]{1,38}[a-z0-9]$/u, 'a team slug: lower-case letters, digits and dashes'));
 
 /** `POST /v1/services`. */
 export const serviceCreationBodySchema = z.strictObject({
@@ -16,9 +16,9 @@ export const serviceCreationBodySchema = z.strictObject({
   team: teamNameSchema,
   tier: tierSchema,
   template: serviceTemplateSchema,
-  description: z.string().trim().min(1).max(300).optional(),
+  description: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(300))),
   /** The business domain in secret paths; the team when absent. */
-  domain: teamNameSchema.optional(),
+  domain: z.optional(teamNameSchema),
 });
 export type ServiceCreationBody = z.infer<typeof serviceCreationBodySchema>;
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { approvalSchema } from '../domain/approval.js';
 import { provisioningRequestBodySchema } from '../domain/provisioning.js';
 import { serviceCreationBodySchema } from '../domain/service-creation.js';
@@ -36,10 +36,10 @@ interface Operation {
   operationId: string;
   summary: string;
   tag: string;
-  query?: z.ZodObject;
-  body?: z.ZodType;
+  query?: z.ZodMiniObject;
+  body?: z.ZodMiniType;
   idempotent?: boolean;
-  success: { status: number; description: string; schema: z.ZodType };
+  success: { status: number; description: string; schema: z.ZodMiniType };
   /** Problem responses besides 400, 401 and 500, which every operation can give. */
   problems?: number[];
 }
@@ -97,7 +97,7 @@ const OPERATIONS: Operation[] = [
       schema: z.object({
         deploymentId: z.string(),
         status: z.string(),
-        abortRequestedBy: z.string().nullable().optional(),
+        abortRequestedBy: z.optional(z.nullable(z.string())),
       }),
     },
     problems: [403, 404, 409],
@@ -285,7 +285,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   500: 'Flightplan could not complete the request',
 };
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
+const jsonSchema = (schema: z.ZodMiniType, io: 'input' | 'output'): Record<string, unknown> => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
@@ -302,7 +302,7 @@ function parametersOf(operation: Operation): Record<string, unknown>[] {
     schema: { type: 'string' },
   }));
   const query = Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => {
-    const { description, ...rest } = jsonSchema(schema as z.ZodType, 'output');
+    const { description, ...rest } = jsonSchema(schema as z.ZodMiniType, 'output');
     return {
       name,
       in: 'query',

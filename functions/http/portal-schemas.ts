@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { approvalSchema, approvalStatusSchema } from '../domain/approval.js';
 import { environmentSchema, serviceSchema } from '../domain/catalog.js';
 import { deploymentEventSchema, deploymentSchema, deploymentStatusSchema } from '../domain/deployment.js';
@@ -9,36 +9,39 @@ import { provisioningRequestSchema, provisioningStatusSchema } from '../domain/p
  * document is generated from them, so the two cannot disagree.
  */
 const pageQuery = {
-  cursor: z.string().min(1).optional().describe('The nextCursor of the previous page'),
-  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.optional(z.string().check(z.minLength(1))).check(z.describe('The nextCursor of the previous page')),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 25),
 };
 
 export const deploymentsQuerySchema = z.strictObject({
-  service: z.string().min(1).optional(),
-  environment: environmentSchema.optional(),
-  status: deploymentStatusSchema.optional(),
+  service: z.optional(z.string().check(z.minLength(1))),
+  environment: z.optional(environmentSchema),
+  status: z.optional(deploymentStatusSchema),
   ...pageQuery,
 });
-export const approvalsQuerySchema = z.strictObject({ status: approvalStatusSchema.default('PENDING'), ...pageQuery });
+export const approvalsQuerySchema = z.strictObject({
+  status: z._default(approvalStatusSchema, 'PENDING'),
+  ...pageQuery,
+});
 export const provisioningQuerySchema = z.strictObject({
-  service: z.string().min(1).optional(),
-  environment: environmentSchema.optional(),
-  status: provisioningStatusSchema.optional(),
+  service: z.optional(z.string().check(z.minLength(1))),
+  environment: z.optional(environmentSchema),
+  status: z.optional(provisioningStatusSchema),
   ...pageQuery,
 });
 export const servicesQuerySchema = z.strictObject({
-  team: z.string().min(1).optional(),
-  status: serviceSchema.shape.status.unwrap().optional(),
+  team: z.optional(z.string().check(z.minLength(1))),
+  status: z.optional(serviceSchema.shape.status.def.innerType),
   ...pageQuery,
 });
 
 export const voteBodySchema = z.strictObject({
   decision: z.enum(['APPROVE', 'REJECT']),
-  comment: z.string().max(1000).optional(),
+  comment: z.optional(z.string().check(z.maxLength(1000))),
 });
 
 export const overrideBodySchema = z.strictObject({
-  reason: z.string().trim().min(10, 'say why, in at least 10 characters').max(1000),
+  reason: z.string().check(z.trim(), z.minLength(10, 'say why, in at least 10 characters'), z.maxLength(1000)),
 });
 
 export const acceptedSchema = z.object({ id: z.string(), status: z.string(), href: z.string() });
@@ -48,8 +51,8 @@ export const deploymentAcceptedSchema = z.object({
   href: z.string(),
 });
 
-const pageOf = <Item extends z.ZodType>(item: Item) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+const pageOf = <Item extends z.ZodMiniType>(item: Item) =>
+  z.object({ items: z.array(item), nextCursor: z.nullable(z.string()) });
 
 const { revision: _deploymentRevision, ...deploymentFields } = deploymentSchema.shape;
 const { revision: _serviceRevision, ...serviceFields } = serviceSchema.shape;
@@ -64,11 +67,11 @@ export const approvalPageSchema = pageOf(approvalSchema);
 export const provisioningPageSchema = pageOf(provisioningRequestViewSchema);
 export const servicePageSchema = pageOf(serviceViewSchema);
 
-export const deploymentDetailSchema = deploymentViewSchema.extend({
+export const deploymentDetailSchema = z.extend(deploymentViewSchema, {
   approvals: z.array(approvalSchema),
   events: z.array(deploymentEventSchema),
   /** A QUEUED deployment's lock holder or, in PROD, the head of the queue; null otherwise. */
-  waitingBehind: z.string().nullable(),
+  waitingBehind: z.nullable(z.string()),
 });
 
 const sloSchema = z.object({
@@ -90,27 +93,27 @@ export const deploymentPlanSchema = z.object({
       bakeSeconds: z.number(),
       gate: z.object({ slo: sloSchema, checks: z.array(z.string()) }),
       estimatedStartAt: z.string(),
-      freeze: z
-        .object({
+      freeze: z.nullable(
+        z.object({
           name: z.string(),
           from: z.string(),
           to: z.string(),
           timeZone: z.string(),
           endsAt: z.string(),
           overridden: z.boolean(),
-        })
-        .nullable(),
+        }),
+      ),
     }),
   ),
-  approval: z
-    .object({
+  approval: z.nullable(
+    z.object({
       policy: z.string(),
       description: z.string(),
       quorum: z.number(),
       eligibleTeams: z.array(z.string()),
       mayApproveNow: z.array(z.string()),
-    })
-    .nullable(),
+    }),
+  ),
   estimatedDurationSeconds: z.number(),
   estimatedCostUsd: z.number(),
   writes: z.literal('nothing'),
@@ -122,13 +125,13 @@ export const liveVersionsSchema = z.object({
     z.object({
       environment: z.string(),
       region: z.string(),
-      version: z.string().nullable(),
-      digest: z.string().nullable(),
-      deploymentId: z.string().nullable(),
-      since: z.string().nullable(),
-      inFlight: z
-        .object({ deploymentId: z.string(), version: z.string(), status: z.string(), waveStatus: z.string() })
-        .nullable(),
+      version: z.nullable(z.string()),
+      digest: z.nullable(z.string()),
+      deploymentId: z.nullable(z.string()),
+      since: z.nullable(z.string()),
+      inFlight: z.nullable(
+        z.object({ deploymentId: z.string(), version: z.string(), status: z.string(), waveStatus: z.string() }),
+      ),
     }),
   ),
 });
@@ -137,34 +140,35 @@ export const deploymentExecutionSchema = z.object({
   name: z.string(),
   status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']),
   startDate: z.string(),
-  stopDate: z.string().optional(),
-  output: z.unknown().optional(),
-  error: z.string().optional(),
-  cause: z.string().optional(),
+  stopDate: z.optional(z.string()),
+  output: z.optional(z.unknown()),
+  error: z.optional(z.string()),
+  cause: z.optional(z.string()),
   /** GetExecutionHistory events, oldest first, each with its `…EventDetails`. */
   events: z.array(
-    z.looseObject({ id: z.number(), previousEventId: z.number().optional(), timestamp: z.string(), type: z.string() }),
+    z.looseObject({ id: z.number(), previousEventId: z.optional(z.number()), timestamp: z.string(), type: z.string() }),
   ),
 });
-export const approvalDetailSchema = approvalSchema.extend({ events: z.array(deploymentEventSchema) });
-export const provisioningDetailSchema = provisioningRequestViewSchema.extend({
-  approval: approvalSchema.nullable(),
+export const approvalDetailSchema = z.extend(approvalSchema, { events: z.array(deploymentEventSchema) });
+export const provisioningDetailSchema = z.extend(provisioningRequestViewSchema, {
+  approval: z.nullable(approvalSchema),
   events: z.array(deploymentEventSchema),
 });
-export const serviceDetailSchema = serviceViewSchema.extend({ events: z.array(deploymentEventSchema) });
+export const serviceDetailSchema = z.extend(serviceViewSchema, { events: z.array(deploymentEventSchema) });
 
 export const problemSchema = z.object({
   type: z
     .string()
-    .describe(
-      'A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}',
+    .check(
+      z.describe(
+        'A stable URI, https://flightplan.dev/problems/{validation|unauthorized|forbidden|not-found|conflict|rollback-not-known-good|payload-too-large|internal}',
+      ),
     ),
   title: z.string(),
-  status: z.number().int(),
+  status: z.number().check(z.int()),
   detail: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  errors: z.optional(z.array(z.object({ path: z.string(), message: z.string() }))),
   knownGoodVersions: z
-    .array(z.string())
-    .optional()
-    .describe('rollback-not-known-good: the versions a rollback may return to, newest first'),
+    .optional(z.array(z.string()))
+    .check(z.describe('rollback-not-known-good: the versions a rollback may return to, newest first')),
 });

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ZodError } from 'zod';
+import { ZodError } from '../zod.js';
 import {
   ConflictError,
   ForbiddenError,

@@ -4,7 +4,7 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
 import type { BusEntry } from '../../events/envelope.js';
@@ -17,7 +17,7 @@ import { acceptGithubDelivery } from '../use-cases/accept-github-delivery.js';
 /** GitHub redelivers for up to a few days; a week covers manual redeliveries too. */
 const DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600;
 
-const deliveryIdSchema = z.string().min(1).max(100);
+const deliveryIdSchema = z.string().check(z.minLength(1), z.maxLength(100));
 
 /**
  * POST /webhooks/github: verify the signature over the raw body, decide, then publish once per

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { portalDeploymentRequested } from '../../events/deployment-requested.js';
 import { provisioningRequested, serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayVote, type Approval } from '../domain/approval.js';
@@ -54,7 +54,8 @@ import { submitProvisioningRequest } from '../use-cases/provisioning.js';
 import { deploymentRequestSchema, requestDeployment } from '../use-cases/request-deployment.js';
 import { requestServiceCreation } from '../use-cases/service-creation.js';
 
-const pathId = (event: HttpEvent, name: string): string => z.string().min(1).parse(event.pathParameters?.[name]);
+const pathId = (event: HttpEvent, name: string): string =>
+  z.string().check(z.minLength(1)).parse(event.pathParameters?.[name]);
 
 const pageOf = (query: { cursor?: string | undefined; limit: number }) => ({
   limit: query.limit,
@@ -72,7 +73,7 @@ const accepted = (
 
 let openApi: string | undefined;
 
-const idempotencyKeySchema = z.string().min(1).max(200).optional();
+const idempotencyKeySchema = z.optional(z.string().check(z.minLength(1), z.maxLength(200)));
 
 function idempotencyKeyOf(event: HttpEvent): string | undefined {
   const parsed = idempotencyKeySchema.safeParse(header(event, 'idempotency-key'));

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { slackVoteReceived } from '../../events/slack-vote-received.js';
 import { UnauthorizedError, ValidationError } from '../errors.js';
 import { header, httpHandler, parseJson, rawBody } from '../http/http-handler.js';
@@ -10,17 +10,17 @@ const MAX_SKEW_SECONDS = 300;
 
 const blockActionsSchema = z.object({
   type: z.literal('block_actions'),
-  user: z.object({ id: z.string().min(1) }),
-  channel: z.object({ id: z.string() }).optional(),
+  user: z.object({ id: z.string().check(z.minLength(1)) }),
+  channel: z.optional(z.object({ id: z.string() })),
   actions: z
     .array(
       z.object({
         action_id: z.enum(['approve', 'reject']),
-        value: z.string().min(1),
-        action_ts: z.string().min(1),
+        value: z.string().check(z.minLength(1)),
+        action_ts: z.string().check(z.minLength(1)),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** Slack's v0 request signature: HMAC-SHA256 of `v0:{timestamp}:{raw body}` with the signing secret. */

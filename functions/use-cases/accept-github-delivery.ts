@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { z } from '../zod.js';
 import type { BusEntry } from '../../events/envelope.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
@@ -174,7 +174,7 @@ function interpret(
   }
 }
 
-function parsePayload<T>(schema: z.ZodType<T>, payload: unknown, eventName: string): T {
+function parsePayload<T>(schema: z.ZodMiniType<T>, payload: unknown, eventName: string): T {
   const result = schema.safeParse(payload);
   if (!result.success) {
     throw new ValidationError(

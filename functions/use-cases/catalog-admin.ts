@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { serviceNameSchema, serviceSchema, tierSchema, type Service } from '../domain/catalog.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { CatalogStore, Clock } from '../ports/index.js';
@@ -6,19 +6,14 @@ import { assertPlatformTeam, type Caller } from './callers.js';
 import { deactivate } from './deactivate-service.js';
 
 /** PUT /v1/services/{name}: what platform-team sets by hand, as a catalog-info.yaml would. */
-export const serviceRegistrationSchema = z
-  .object({
-    repository: serviceSchema.shape.repository,
-    team: z.string().min(1).max(100),
-    tier: tierSchema,
-    imageRepository: z.string().min(1).max(256),
-    slackChannel: z
-      .string()
-      .regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments')
-      .optional(),
-    description: z.string().max(500).optional(),
-  })
-  .strict();
+export const serviceRegistrationSchema = z.strictObject({
+  repository: serviceSchema.shape.repository,
+  team: z.string().check(z.minLength(1), z.maxLength(100)),
+  tier: tierSchema,
+  imageRepository: z.string().check(z.minLength(1), z.maxLength(256)),
+  slackChannel: z.optional(z.string().check(z.regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments'))),
+  description: z.optional(z.string().check(z.maxLength(500))),
+});
 export type ServiceRegistration = z.infer<typeof serviceRegistrationSchema>;
 
 /** Registers or changes a service ACTIVE, by hand. Another ACTIVE service owning the repository is a 409. */

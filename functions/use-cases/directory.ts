@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { githubIdentitySchema, type GithubIdentity, type Person } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
 import type { CatalogStore, Chat } from '../ports/index.js';
@@ -52,19 +52,15 @@ export async function personForGithubAccount(
 }
 
 /** What platform-team may set on a person by hand: the GitHub link, the Slack user, teams. */
-export const personUpdateSchema = z
-  .object({
-    username: z.string().min(1).max(100).optional(),
-    email: z.email().optional(),
-    github: githubIdentitySchema.nullable().optional(),
-    slackUserId: z
-      .string()
-      .regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as U0123ABCD')
-      .nullable()
-      .optional(),
-    teams: z.array(z.string().min(1).max(100)).max(50).optional(),
-  })
-  .strict();
+export const personUpdateSchema = z.strictObject({
+  username: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  email: z.optional(z.email()),
+  github: z.optional(z.nullable(githubIdentitySchema)),
+  slackUserId: z.optional(
+    z.nullable(z.string().check(z.regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as U0123ABCD'))),
+  ),
+  teams: z.optional(z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.maxLength(50))),
+});
 export type PersonUpdate = z.infer<typeof personUpdateSchema>;
 
 /** PUT /v1/people/{id}: creates or changes a person; null unlinks. An identity somebody else holds is a 409. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod.js';
 import { deploymentRequested, portalDeploymentRequested } from '../../events/deployment-requested.js';
 import { PLATFORM_TEAM, environmentSchema, imageTagSchema } from '../domain/catalog.js';
 import { mayOperate } from '../domain/authorization.js';
@@ -11,12 +11,14 @@ import { listKnownGoodReleases } from './known-good.js';
 
 /** Strict: a field Flightplan does not know (`dryRun`, a typo) is refused, never dropped. */
 export const deploymentRequestSchema = z.strictObject({
-  service: z.string().min(1),
+  service: z.string().check(z.minLength(1)),
   environment: environmentSchema,
   /** The release tag (image tag) to deploy, for example v1.2.3. */
   version: imageTagSchema,
-  mode: z.enum(['standard', 'rollback']).default('standard'),
-  override: z.strictObject({ reason: z.string().min(10, 'say why, in at least 10 characters') }).optional(),
+  mode: z._default(z.enum(['standard', 'rollback']), 'standard'),
+  override: z.optional(
+    z.strictObject({ reason: z.string().check(z.minLength(10, 'say why, in at least 10 characters')) }),
+  ),
 });
 export type DeploymentRequestBody = z.infer<typeof deploymentRequestSchema>;
 

@@ -1,5 +1,5 @@
 import type { App } from 'aws-cdk-lib';
-import * as z from 'zod';
+import * as z from '../../functions/zod.js';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
 import {
@@ -69,23 +69,21 @@ export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
   portalApi: { rateLimit: 50, burstLimit: 100, reservedConcurrency: 20 },
 };
 
-const ingressLimitSchema = z
-  .object({
-    rateLimit: z.number().positive(),
-    burstLimit: z.number().int().min(0),
-    reservedConcurrency: z.number().int().positive().nullable(),
-  })
-  .partial()
-  .strict();
-const ingressLimitsSchema = z
-  .object({
+const ingressLimitSchema = z.partial(
+  z.strictObject({
+    rateLimit: z.number().check(z.positive()),
+    burstLimit: z.number().check(z.int(), z.gte(0)),
+    reservedConcurrency: z.nullable(z.number().check(z.int(), z.positive())),
+  }),
+);
+const ingressLimitsSchema = z.partial(
+  z.strictObject({
     githubWebhook: ingressLimitSchema,
     argocdWebhook: ingressLimitSchema,
     slackInteractions: ingressLimitSchema,
     portalApi: ingressLimitSchema,
-  })
-  .partial()
-  .strict();
+  }),
+);
 
 /** The defaults, with what the context sets for a function replacing them field by field. */
 export function ingressLimitsFrom(value: unknown): IngressLimits {

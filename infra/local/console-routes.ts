@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../functions/zod.js';
 import type { HttpResult } from '../../functions/http/http-handler.js';
 import { problemFor, problemResponse } from '../../functions/http/problem.js';
 import { teamsFromGroupsClaim } from '../../functions/domain/identity.js';
@@ -21,7 +21,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** The demo user the console opens as: bob can approve alice's releases of orders-api. */
 export const CONSOLE_DEFAULT_USER = 'bob';
 
-const tokenQuerySchema = z.strictObject({ sub: z.string().regex(/^[\w.@-]{1,64}$/u, 'a login') });
+const tokenQuerySchema = z.strictObject({ sub: z.string().check(z.regex(/^[\w.@-]{1,64}$/u, 'a login')) });
 
 /**
  * The web console on a laptop: its built files at /, a config that says "local", and a token for
@@ -79,7 +79,7 @@ export function consoleRoutes(options: { distDir: string; issuer: LocalIssuer })
           'assets',
           z
             .string()
-            .regex(/^[\w.-]+$/u)
+            .check(z.regex(/^[\w.-]+$/u))
             .parse(event.pathParameters?.['file']),
         ),
       ),

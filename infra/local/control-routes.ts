@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../functions/zod.js';
 import type { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import type { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import { environmentSchema } from '../../functions/domain/catalog.js';
@@ -8,22 +8,22 @@ import { type LocalRoute } from './http-server.js';
 import type { LocalBus } from './local-bus.js';
 
 const simHealthSchema = z.object({
-  service: z.string().min(1),
+  service: z.string().check(z.minLength(1)),
   environment: environmentSchema,
-  region: z.string().min(1),
+  region: z.string().check(z.minLength(1)),
   healthy: z.boolean(),
-  errorRate: z.number().min(0).max(1).optional(),
-  p99Ms: z.number().min(0).optional(),
+  errorRate: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  p99Ms: z.optional(z.number().check(z.gte(0))),
   /** Requests seen in the window; a bake with too few is inconclusive. */
-  requestCount: z.number().int().min(0).optional(),
+  requestCount: z.optional(z.number().check(z.int(), z.gte(0))),
 });
 const simAlarmSchema = z.object({
-  service: z.string().min(1),
+  service: z.string().check(z.minLength(1)),
   /** Alarms are named `{service}-{environment}-…`; the default name says which environment. */
-  environment: environmentSchema.default('prod'),
-  region: z.string().min(1),
+  environment: z._default(environmentSchema, 'prod'),
+  region: z.string().check(z.minLength(1)),
   state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
-  alarmName: z.string().min(1).optional(),
+  alarmName: z.optional(z.string().check(z.minLength(1))),
 });
 
 export const control = (
@@ -43,14 +43,12 @@ export const control = (
   },
 });
 
-export const slackUserSchema = z
-  .object({
-    id: z.string().regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE'),
-    email: z.email().optional(),
-    name: z.string().min(1),
-    isBot: z.boolean().optional(),
-  })
-  .strict();
+export const slackUserSchema = z.strictObject({
+  id: z.string().check(z.regex(/^[UW][A-Z0-9]{2,20}$/u, 'a Slack user id such as UALICE')),
+  email: z.optional(z.email()),
+  name: z.string().check(z.minLength(1)),
+  isBot: z.optional(z.boolean()),
+});
 
 export function localControlRoutes(
   health: HealthSimulator,

@@ -1,5 +1,5 @@
 import { ProvisionedThroughputExceededException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from '../../functions/zod.js';
 import { FUNCTIONS, type FunctionId } from '../system.js';
 
 /**
@@ -10,13 +10,13 @@ import { FUNCTIONS, type FunctionId } from '../system.js';
 export const functionFaultSchema = z.object({
   function: z.enum(Object.keys(FUNCTIONS) as [FunctionId, ...FunctionId[]]),
   kind: z.enum(['throttle', 'throw', 'timeout']),
-  times: z.number().int().min(1).max(100).default(1),
+  times: z._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 1),
 });
 export type FunctionFault = z.infer<typeof functionFaultSchema>;
 
 export const dynamoDbFaultSchema = z.object({
   /** This many requests are throttled on their first attempt; the SDK's retries must absorb it. */
-  requests: z.number().int().min(1).max(10_000),
+  requests: z.number().check(z.int(), z.gte(1), z.lte(10_000)),
 });
 
 class InjectedFaultError extends Error {

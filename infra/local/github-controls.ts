@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../functions/zod.js';
 import type { GithubSimulator, SimulatedPullRequest } from '../../functions/adapters/local/github-simulator.js';
 import { json, parseJson, type HttpEvent } from '../../functions/http/http-handler.js';
 import { ValidationError } from '../../functions/errors.js';
@@ -8,33 +8,34 @@ import { type LocalRoute } from './http-server.js';
 import { control } from './control-routes.js';
 
 const pullRequestQuerySchema = z.object({
-  repository: z.string().min(1).optional(),
-  state: z.enum(['open', 'merged', 'closed']).optional(),
+  repository: z.optional(z.string().check(z.minLength(1))),
+  state: z.optional(z.enum(['open', 'merged', 'closed'])),
 });
 const mergeSchema = z.object({
-  repository: z.string().min(1).optional(),
+  repository: z.optional(z.string().check(z.minLength(1))),
   /** Who merged: the sender of the webhooks. */
-  by: z.string().min(1).default('carol'),
+  by: z._default(z.string().check(z.minLength(1)), 'carol'),
   /** How the apply workflow's run on the merge commit ends; `none` sends no workflow_run yet. */
-  apply: z.enum(['success', 'failure', 'cancelled', 'none']).default('success'),
+  apply: z._default(z.enum(['success', 'failure', 'cancelled', 'none']), 'success'),
 });
 
-const commitSchema = z
-  .object({
-    /** Path → content; null deletes the file. */
-    files: z.record(
-      z
-        .string()
-        .min(1)
-        .refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'),
-      z.string().nullable(),
+const commitSchema = z.strictObject({
+  /** Path → content; null deletes the file. */
+  files: z.record(
+    z.string().check(
+      z.minLength(1),
+      z.refine((path) => !path.startsWith('/') && !path.split('/').includes('..'), 'a path inside the repository'),
     ),
-    message: z.string().min(1),
-    /** The GitHub login that pushes: the push webhook's sender. */
-    author: z.string().min(1).default('carol'),
-  })
-  .strict();
-const closeSchema = z.object({ repository: z.string().min(1).optional(), by: z.string().min(1).default('carol') });
+    z.nullable(z.string()),
+  ),
+  message: z.string().check(z.minLength(1)),
+  /** The GitHub login that pushes: the push webhook's sender. */
+  author: z._default(z.string().check(z.minLength(1)), 'carol'),
+});
+const closeSchema = z.object({
+  repository: z.optional(z.string().check(z.minLength(1))),
+  by: z._default(z.string().check(z.minLength(1)), 'carol'),
+});
 
 export interface WebhookDeliveryResult {
   event: string;
@@ -151,7 +152,8 @@ export function githubControlRoutes(
   selfService: SelfServiceSettings,
   deliver: WebhookDelivery,
 ): LocalRoute[] {
-  const numberOf = (event: HttpEvent) => z.coerce.number().int().positive().parse(event.pathParameters?.['number']);
+  const numberOf = (event: HttpEvent) =>
+    z.coerce.number().check(z.int(), z.positive()).parse(event.pathParameters?.['number']);
   const pullRequests = pullRequestControls(github, selfService, deliver);
   return [
     control('POST', '/local/github/repositories/{owner}/{name}/commits', async (event) => {

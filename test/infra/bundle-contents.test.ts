@@ -61,6 +61,18 @@ describe('function bundles in cdk.out', () => {
     }
   });
 
+  it('carry zod/mini with its English messages only: no classic zod and no other locale', () => {
+    const heavy = Object.fromEntries(
+      shippedFunctions().flatMap((fn) => {
+        const modules = bundledModules(fn.entry).filter((module) =>
+          /node_modules\/zod\/(v3|v4\/classic|v4\/locales\/(?!en\.js))/u.test(module),
+        );
+        return modules.length > 0 ? [[fn.functionId, modules]] : [];
+      }),
+    );
+    expect(heavy).toEqual({});
+  });
+
   it('leave the YAML library out of the portal API, which reads and writes no repository files', () => {
     const portalApi = shippedFunctions().find((fn) => fn.functionId === 'portalApi');
     expect(portalApi).toBeDefined();

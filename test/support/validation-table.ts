@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../../functions/zod.js';
 import { busEventSchema } from '../../events/envelope.js';
 import { problemFor, type Problem } from '../../functions/http/problem.js';
 import { provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
@@ -8,7 +8,7 @@ import { personUpdateSchema } from '../../functions/use-cases/directory.js';
 import { deploymentRequestSchema } from '../../functions/use-cases/request-deployment.js';
 
 /** Bad inputs for the schemas behind the API and the bus, each with the problem+json it gets. */
-const BAD_INPUTS: [string, z.ZodType, unknown][] = [
+const BAD_INPUTS: [string, z.ZodMiniType, unknown][] = [
   ['deployment request: empty body', deploymentRequestSchema, {}],
   ['deployment request: wrong types', deploymentRequestSchema, { service: 7, environment: 'dev', version: '' }],
   [

@@ -9,7 +9,7 @@ import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-com
 import { validate } from '@readme/openapi-parser';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import type { z } from 'zod';
+import type { z } from '../../functions/zod.js';
 import { RESOURCE_SPEC_SCHEMAS, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
 import { serviceCreationBodySchema } from '../../functions/domain/service-creation.js';
 import { openApiDocument } from '../../functions/http/openapi.js';
@@ -131,7 +131,7 @@ describe('scaffolder templates against the API', () => {
     const branches = first?.dependencies?.type.oneOf ?? [];
     expect(branches.map((branch) => branch.properties.type.const)).toEqual(Object.keys(RESOURCE_SPEC_SCHEMAS));
     for (const branch of branches) {
-      const shape: Record<string, z.ZodType> =
+      const shape: Record<string, z.ZodMiniType> =
         RESOURCE_SPEC_SCHEMAS[branch.properties.type.const as keyof typeof RESOURCE_SPEC_SCHEMAS].shape;
       for (const [option, field] of Object.entries(branch.properties.spec.properties)) {
         const optionSchema = shape[option];

@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import { z } from '../../functions/zod.js';
 import { deploymentRequested, portalDeploymentRequested } from '../../events/deployment-requested.js';
 import type { BusEntry } from '../../events/envelope.js';
 import { provisioningRequested } from '../../events/self-service-requested.js';

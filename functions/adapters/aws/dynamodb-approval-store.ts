@@ -47,9 +47,7 @@ export class DynamoDbApprovalStore extends DynamoDbTable implements ApprovalStor
       KeyConditionExpression: 'pk = :pk AND sk > :meta',
       ExpressionAttributeValues: { ':pk': `APPROVAL#${id}`, ':meta': META },
     });
-    return items
-      .map((item) => deploymentEventSchema.parse(item['data']))
-      .sort((a, b) => a.at.localeCompare(b.at));
+    return items.map((item) => deploymentEventSchema.parse(item['data'])).sort((a, b) => a.at.localeCompare(b.at));
   }
 
   async listByStatus(status: ApprovalStatus, page: { limit: number; cursor?: string }): Promise<Page<Approval>> {

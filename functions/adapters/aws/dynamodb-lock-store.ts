@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import { DEFAULT_LOCK_LEASE_SECONDS } from '../../config.js';
 import type { LockHolder, LockStore } from '../../ports/index.js';
 import { DynamoDbTable, isConditionFailure } from './dynamodb-table.js';
@@ -8,8 +8,8 @@ import { DynamoDbTable, isConditionFailure } from './dynamodb-table.js';
 const lockHolderSchema = z.object({
   deploymentId: z.string(),
   requestedAt: z.string(),
-  executionArn: z.string().optional(),
-  leaseExpiresAt: z.string().optional(),
+  executionArn: z.optional(z.string()),
+  leaseExpiresAt: z.optional(z.string()),
 });
 
 /** Per-(service, environment) deployment locks, taken and released with conditions. */

@@ -11,7 +11,7 @@ import {
   type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import { deploymentEventSchema, type DeploymentEvent } from '../../domain/deployment.js';
 import { ConcurrentUpdateError, NotFoundError, ValidationError } from '../../errors.js';
 
@@ -23,10 +23,12 @@ export const eventSortKey = (revision: number) => `EVENT#${String(revision).padS
 // forged cursor, which DynamoDB would answer with a ValidationException (a 500).
 const CURSOR_KEYS = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
 const cursorSchema = z
-  .record(z.string(), z.string().min(1).max(1024))
-  .refine(
-    (key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)),
-    'not a key of this table',
+  .record(z.string(), z.string().check(z.minLength(1), z.maxLength(1024)))
+  .check(
+    z.refine(
+      (key) => 'pk' in key && 'sk' in key && Object.keys(key).every((name) => CURSOR_KEYS.includes(name)),
+      'not a key of this table',
+    ),
   );
 
 export const encodeCursor = (key: Record<string, unknown> | undefined): string | null =>

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import type { ArgoObservation, TaskWait, WaitStore } from '../../ports/index.js';
 import { DynamoDbTable, isConditionFailure } from './dynamodb-table.js';
 
@@ -8,7 +8,7 @@ const argoObservationSchema = z.object({
   revision: z.string(),
   syncStatus: z.string(),
   healthStatus: z.string(),
-  operationPhase: z.string().optional(),
+  operationPhase: z.optional(z.string()),
   observedAt: z.string(),
 });
 
@@ -16,7 +16,7 @@ const taskWaitSchema = z.object({
   key: z.string(),
   taskToken: z.string(),
   deploymentId: z.string(),
-  expectedRevision: z.string().optional(),
+  expectedRevision: z.optional(z.string()),
   createdAt: z.string(),
 });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import { ConflictError, NotFoundError, PolicyViolationError } from '../../errors.js';
 import type { CodeHost, GithubDeployments } from '../../ports/index.js';
@@ -16,7 +16,7 @@ export interface SimulatedGithubDeployment {
 }
 
 const simulatedPullRequestSchema = z.object({
-  number: z.number().int().positive(),
+  number: z.number().check(z.int(), z.positive()),
   repository: z.string(),
   branch: z.string(),
   title: z.string(),
@@ -24,8 +24,8 @@ const simulatedPullRequestSchema = z.object({
   url: z.string(),
   state: z.enum(['open', 'merged', 'closed']),
   headSha: z.string(),
-  mergeCommitSha: z.string().optional(),
-  closedBy: z.string().optional(),
+  mergeCommitSha: z.optional(z.string()),
+  closedBy: z.optional(z.string()),
   openedAt: z.string(),
 });
 export type SimulatedPullRequest = z.infer<typeof simulatedPullRequestSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../zod.js';
 import type { MeasuredSignal, UnavailableSignals } from '../../domain/health-gate.js';
 import type { PromqlTemplates } from '../../health-settings.js';
 import type { GitOpsTarget, HealthSignals, HealthSource } from '../../ports/index.js';
@@ -34,7 +34,7 @@ const answerSchema = z.discriminatedUnion('status', [
       z.object({ resultType: z.literal('scalar'), result: sampleSchema }),
     ]),
   }),
-  z.object({ status: z.literal('error'), errorType: z.string().optional(), error: z.string().optional() }),
+  z.object({ status: z.literal('error'), errorType: z.optional(z.string()), error: z.optional(z.string()) }),
 ]);
 
 /** One query's outcome: a number, nothing (no traffic, so no series), or why there is no answer. */

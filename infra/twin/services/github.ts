@@ -2,7 +2,7 @@ import { createHash, createPublicKey, randomBytes, randomUUID, type KeyObject } 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { jwtVerify } from 'jose';
-import * as z from 'zod';
+import * as z from '../../../functions/zod.js';
 import { GitRepoGitOps } from '../../../functions/adapters/local/git-repo-gitops.js';
 import {
   GithubSimulator,
@@ -82,8 +82,8 @@ const APP_PERMISSIONS: Record<Permission, Access> = {
   pull_requests: 'write',
 };
 const tokenRequestSchema = z.object({
-  repositories: z.array(z.string().min(1)).optional(),
-  permissions: z.record(z.string(), z.enum(['read', 'write'])).optional(),
+  repositories: z.optional(z.array(z.string().check(z.minLength(1)))),
+  permissions: z.optional(z.record(z.string(), z.enum(['read', 'write']))),
 });
 
 /** An installation token as GitHub scopes it: the repositories (by name; all when absent) and permissions asked for. */
@@ -450,11 +450,11 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
         const entries = z
           .array(
             z.object({
-              path: z.string().min(1),
+              path: z.string().check(z.minLength(1)),
               mode: z.enum(['100644', '100755', '120000']),
               type: z.literal('blob'),
-              sha: z.string().nullable().optional(),
-              content: z.string().optional(),
+              sha: z.optional(z.nullable(z.string())),
+              content: z.optional(z.string()),
             }),
           )
           .safeParse(body['tree']);
