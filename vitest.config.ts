@@ -28,8 +28,14 @@ export default defineConfig({
             test: {
               name: 'e2e-twin',
               include: ['test/e2e/{hml-deploy,twin,prod-rollout,approvals,provisioning,service-creation}.test.ts'],
-              // One twin at a time on 2 cores: each runs the functions it needs in their own workers.
+              // One twin for the whole run (test/support/local-runtime.ts, FLIGHTPLAN_TWIN_SHARED): the
+              // files run one after another in one worker process that keeps its modules between
+              // them, so the twin, its DynamoDB Local and its warm functions start once, not per file.
               fileParallelism: false,
+              pool: 'forks',
+              isolate: false,
+              env: { FLIGHTPLAN_TWIN_SHARED: '1' },
+              globalSetup: ['test/support/twin-run.ts'],
               testTimeout: 600_000,
               hookTimeout: 300_000,
             },

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { startTwin } from '../infra/twin/runtime.js';
 import { ensureCloudAssembly } from '../infra/twin/synth.js';
 import { DEFAULT_ASSEMBLY, REPOSITORY_ROOT } from '../infra/twin/runtime.js';
-import { TWIN_TIME_SCALE } from '../test/support/local-runtime.js';
+import { TWIN_PREWARM_ENVIRONMENTS, TWIN_TIME_SCALE } from '../test/support/local-runtime.js';
 import { round, type BenchResult } from './support.js';
 
 /** The issue's budgets: start with a cached synth, and the twin's e2e scenarios, on 2 cores. */
@@ -16,7 +16,14 @@ const SCENARIOS_BUDGET_SECONDS = 300;
 async function timeStart(prewarm: boolean): Promise<{ seconds: number; functions: number }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-bench-twin-'));
   const started = performance.now();
-  const twin = await startTwin({ port: 0, dataDir, inMemory: true, timeScale: TWIN_TIME_SCALE, prewarm });
+  const twin = await startTwin({
+    port: 0,
+    dataDir,
+    inMemory: true,
+    timeScale: TWIN_TIME_SCALE,
+    prewarm,
+    prewarmEnvironments: TWIN_PREWARM_ENVIRONMENTS,
+  });
   const response = await fetch(`${twin.url}/healthz`);
   const seconds = (performance.now() - started) / 1000;
   if (response.status !== 200) throw new Error(`/healthz answered ${response.status}`);
@@ -80,7 +87,7 @@ export async function twinBench(): Promise<BenchResult> {
   );
   return {
     name: 'twin',
-    description: `The AWS twin on this machine (${TWIN_TIME_SCALE}x time): start with the cloud assembly already synthesized (budget ${START_BUDGET_SECONDS} s), start with every function's environment warm (the scenarios' provisioned concurrency), and the twin's e2e scenarios (\`npm run test:twin\` after its synth check, budget ${SCENARIOS_BUDGET_SECONDS} s), each scenario's time below it (a file's twin start is not in its scenarios' times). A synth${synth.synthesized ? ` ran first and took ${round(synth.seconds)} s` : ' was not needed'}.`,
+    description: `The AWS twin on this machine (${TWIN_TIME_SCALE}x time): start with the cloud assembly already synthesized (budget ${START_BUDGET_SECONDS} s), start with every function's environment warm (the scenarios' provisioned concurrency), and the twin's e2e scenarios (\`npm run test:twin\` after its synth check, budget ${SCENARIOS_BUDGET_SECONDS} s), each scenario's time below it (the run's one shared twin starts, and warms every function, before the first scenario; that is in the wall time only; HappyPath, AlarmDuringBake and the queue run side by side, so their times overlap). A synth${synth.synthesized ? ` ran first and took ${round(synth.seconds)} s` : ' was not needed'}.`,
     rows: [
       ...starts.map(({ seconds }, index) => ({
         measure: `twin start to /healthz, cached synth (run ${index + 1})`,

@@ -108,11 +108,24 @@ export async function seedDemoOrganization(
       }),
     );
   }
-  for (const repository of DEMO_REPOSITORIES) {
-    await send('POST', `/local/github/repositories/${repository.repository}/commits`, {
+  for (const repository of DEMO_REPOSITORIES) await pushCatalogInfo(url, repository);
+}
+
+/**
+ * A repository's catalog-info.yaml pushed by the platform team (`POST
+ * /local/github/repositories/{owner}/{name}/commits`, which delivers the signed push): how a
+ * service comes into the catalog, for the demo's and for a test's own.
+ */
+export async function pushCatalogInfo(url: string, repository: DemoRepository): Promise<void> {
+  const path = `/local/github/repositories/${repository.repository}/commits`;
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
       files: { [CATALOG_FILE]: catalogInfoYaml(repository) },
       message: `Describe ${repository.name} for Backstage and Flightplan`,
       author: DEMO_CATALOG_AUTHOR,
-    });
-  }
+    }),
+  });
+  if (!response.ok) throw new Error(`Pushing ${path} answered ${response.status}: ${await response.text()}`);
 }

@@ -332,14 +332,24 @@ export class LambdaService {
   }
 
   /**
-   * Starts one environment per function ahead of traffic, `parallel` at a time, as provisioned
-   * concurrency would: cold starts then stop counting against the workflows' (scaled) timeouts.
+   * Starts environments ahead of traffic, `parallel` at a time, as provisioned concurrency would:
+   * one per function, or as many as `environments` says for it. Cold starts then stop counting
+   * against the workflows' (scaled) timeouts.
    */
-  async prewarm(parallel = 2, only?: (spec: TwinFunctionSpec) => boolean): Promise<void> {
-    const queue = [...new Set(this.functions.values())].filter((state) => !only || only(state.spec));
+  async prewarm(
+    parallel = 2,
+    only?: (spec: TwinFunctionSpec) => boolean,
+    environments: (spec: TwinFunctionSpec) => number = () => 1,
+  ): Promise<void> {
+    const queue = [...new Set(this.functions.values())]
+      .filter((state) => !only || only(state.spec))
+      .flatMap((state) =>
+        Array.from<FunctionState>({
+          length: Math.max(0, environments(state.spec) - state.idle.length - state.busy),
+        }).fill(state),
+      );
     const worker = async () => {
       for (let state = queue.shift(); state && !this.stopped; state = queue.shift()) {
-        if (state.idle.length > 0 || state.busy > 0) continue;
         try {
           const container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
           this.containers.add(container);
@@ -376,8 +386,14 @@ export class LambdaService {
         state.stats.coldStarts += 1;
         if (this.stopped)
           throw new ContainerError({ errorType: 'ServiceException', errorMessage: 'The twin is stopping' });
+        const starting = Date.now();
+        const inFlight = state.busy;
         container = await Container.start(state.spec, this.environmentOf(state.spec), state.log);
         this.containers.add(container);
+        // Cold starts in traffic are what prewarm is for: the log shows any that scaled time counted.
+        this.options.log(
+          `lambda: ${state.spec.logicalId} cold start in ${((Date.now() - starting) / 1000).toFixed(1)} s, ${inFlight} invocations in flight when it began`,
+        );
       }
       const result = await container.invoke(event, requestId);
       if (this.stopped) void container.stop();

@@ -46,6 +46,11 @@ export interface TwinOptions {
    * those whose logical id starts with one of the given function ids; cold starts otherwise.
    */
   prewarm?: boolean | string[];
+  /**
+   * How many environments prewarm starts for the functions whose logical id starts with a key
+   * (one for the others): the concurrency they reach while a scaled wait is running.
+   */
+  prewarmEnvironments?: Record<string, number>;
   log?: (line: string) => void;
 }
 
@@ -241,9 +246,11 @@ export async function startTwin(options: TwinOptions): Promise<TwinRuntime> {
 
     const prewarm = options.prewarm;
     const prewarmStarted = Date.now();
-    if (prewarm === true) await lambda.prewarm();
+    const environments = (spec: TwinFunctionSpec) =>
+      Object.entries(options.prewarmEnvironments ?? {}).find(([id]) => spec.logicalId.startsWith(id))?.[1] ?? 1;
+    if (prewarm === true) await lambda.prewarm(2, undefined, environments);
     else if (Array.isArray(prewarm))
-      await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)));
+      await lambda.prewarm(2, (spec) => prewarm.some((id) => spec.logicalId.startsWith(id)), environments);
     if (prewarm)
       log(
         `twin: ${lambda.stats().filter((fn) => fn.warmContainers > 0).length} functions warm in ${((Date.now() - prewarmStarted) / 1000).toFixed(1)} s`,

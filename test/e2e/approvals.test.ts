@@ -5,12 +5,15 @@ import type { LocalRuntime } from '../../infra/local/runtime.js';
 import {
   clickApprovalButton,
   portalClient,
+  registerTestService,
   slackMessageFor,
   startTestRuntime,
   type DeploymentView,
 } from '../support/local-runtime.js';
 
 const SLACK_SECRET = 'local-slack-secret';
+/** payments' own service for these approvals: on a shared twin, no other file's release holds its PROD lock. */
+const SERVICE = { repository: 'acme/invoices-api', name: 'invoices-api', team: 'payments', tier: 'T1' } as const;
 let runtime: LocalRuntime;
 let stop: () => Promise<void>;
 let portal: ReturnType<typeof portalClient>;
@@ -19,7 +22,7 @@ async function publish(tag: string, author: string): Promise<void> {
   const delivery = await signedDelivery(
     'local-github-secret',
     'release',
-    releasePayload({ repository: 'acme/orders-api', tag, author }),
+    releasePayload({ repository: SERVICE.repository, tag, author }),
     randomUUID(),
   );
   expect(
@@ -30,7 +33,7 @@ async function publish(tag: string, author: string): Promise<void> {
 
 const awaitingApproval = (tag: string) =>
   portal.waitFor(
-    'orders-api',
+    SERVICE.name,
     'prod',
     tag,
     (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
@@ -57,6 +60,7 @@ const approvalOf = (deployment: DeploymentView) => deployment.approvals[0]?.id ?
 
 beforeAll(async () => {
   ({ runtime, stop } = await startTestRuntime());
+  await registerTestService(runtime, SERVICE);
   portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
 });
 
@@ -80,7 +84,7 @@ describe('approvals over Slack and the portal', () => {
     );
 
     expect(await answered('UBOB', 'approve', approvalId)).toContain('APPROVED');
-    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.0.0');
+    const deployment = await portal.waitFor(SERVICE.name, 'prod', 'v3.0.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]).toMatchObject({
       status: 'APPROVED',
@@ -111,7 +115,7 @@ describe('approvals over Slack and the portal', () => {
       answered('UBOB', 'approve', approvalId),
     ]);
     expect(replies.filter((reply) => reply.includes('APPROVED') && reply.startsWith('Thanks'))).toHaveLength(1);
-    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.0');
+    const deployment = await portal.waitFor(SERVICE.name, 'prod', 'v3.1.0');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]?.votes).toHaveLength(1);
     expect(deployment.events.filter((event) => event.action === 'deployment.approved')).toHaveLength(1);
@@ -128,7 +132,7 @@ describe('approvals over Slack and the portal', () => {
     const replies = [await first.answer(), await first.answer(1)];
     expect(replies.filter((reply) => reply === 'Thanks: the approval is now APPROVED.')).toHaveLength(1);
     expect(replies).toContain('This approval is already APPROVED');
-    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.1.1');
+    const deployment = await portal.waitFor(SERVICE.name, 'prod', 'v3.1.1');
     expect(deployment.status).toBe('SUCCEEDED');
     expect(deployment.approvals[0]?.votes).toEqual([expect.objectContaining({ voter: 'bob', decision: 'APPROVE' })]);
   });
@@ -138,12 +142,12 @@ describe('approvals over Slack and the portal', () => {
     const approvalId = approvalOf(await awaitingApproval('v3.1.2'));
     runtime.faults.addFunctionFault({ function: 'countSlackVote', kind: 'timeout', times: 1 });
     expect(await answered('UBOB', 'approve', approvalId)).toBe('Thanks: the approval is now APPROVED.');
-    expect((await portal.waitFor('orders-api', 'prod', 'v3.1.2')).status).toBe('SUCCEEDED');
+    expect((await portal.waitFor(SERVICE.name, 'prod', 'v3.1.2')).status).toBe('SUCCEEDED');
   });
 
   it('ends the deployment REJECTED on one rejection, with nothing deployed', async () => {
     const before = await runtime.gitops.readImageDigest({
-      service: 'orders-api',
+      service: SERVICE.name,
       environment: 'prod',
       region: 'us-east-1',
     });
@@ -154,12 +158,12 @@ describe('approvals over Slack and the portal', () => {
       comment: 'not during the sale',
     });
     expect(response.status).toBe(200);
-    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.2.0');
+    const deployment = await portal.waitFor(SERVICE.name, 'prod', 'v3.2.0');
     expect(deployment.status).toBe('REJECTED');
     expect(deployment.reason).toContain('not during the sale');
     expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);
     expect(
-      await runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region: 'us-east-1' }),
+      await runtime.gitops.readImageDigest({ service: SERVICE.name, environment: 'prod', region: 'us-east-1' }),
     ).toBe(before);
   });
 
@@ -194,7 +198,7 @@ describe('approvals over Slack and the portal', () => {
       (await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
         .status,
     ).toBe(409);
-    await portal.waitFor('orders-api', 'prod', 'v3.3.0');
+    await portal.waitFor(SERVICE.name, 'prod', 'v3.3.0');
   });
 });
 
@@ -203,7 +207,7 @@ describe('aborting a deployment that waits for its approval', () => {
     await publish('v3.4.0', 'alice');
     const waiting = await awaitingApproval('v3.4.0');
     expect((await portal.request('POST', `/v1/deployments/${waiting.id}/abort`)).status).toBe(202);
-    const deployment = await portal.waitFor('orders-api', 'prod', 'v3.4.0');
+    const deployment = await portal.waitFor(SERVICE.name, 'prod', 'v3.4.0');
     expect(deployment.status).toBe('ABORTED');
     expect(deployment.approvals[0]?.status).toBe('VOID');
     expect(deployment.waves.map((wave) => wave.status)).toEqual(['SKIPPED', 'SKIPPED']);

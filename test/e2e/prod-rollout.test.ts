@@ -1,32 +1,58 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_DEFAULTS } from '../../functions/config.js';
 import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
-import { portalClient, slackMessageFor, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
+import {
+  portalClient,
+  registerTestService,
+  RUNTIME_KIND,
+  slackMessageFor,
+  startTestRuntime,
+  type DeploymentView,
+} from '../support/local-runtime.js';
 
 const SECRET = 'local-github-secret';
 let runtime: LocalRuntime;
 let stop: () => Promise<void>;
 let portal: ReturnType<typeof portalClient>;
 
-const live = (region: string) => runtime.gitops.readImageDigest({ service: 'orders-api', environment: 'prod', region });
+/**
+ * Most scenarios here follow one another on the demo's orders-api. AlarmDuringBake and the queue
+ * have services of their own (payments', like orders-api): their PROD locks, known-good versions
+ * and queues are theirs, so each passes alone and beside the others.
+ */
+const ORDERS = 'orders-api';
+const ALARMED = { repository: 'acme/alarmed-api', name: 'alarmed-api', team: 'payments', tier: 'T1' } as const;
+const QUEUED = { repository: 'acme/queued-api', name: 'queued-api', team: 'payments', tier: 'T1' } as const;
 
-async function publish(tag: string, deliveryId: string = randomUUID()): Promise<Response> {
+/**
+ * On the twin, HappyPath, AlarmDuringBake and the queue run side by side: on their own services
+ * they share nothing, and most of their time is bakes (36 s each at 50x) the machine spends
+ * idle. On the local runtime they run one after another with the rest of the file.
+ */
+const sideBySide = RUNTIME_KIND === 'twin' ? it.concurrent : it;
+
+const live = (region: string, service = ORDERS) =>
+  runtime.gitops.readImageDigest({ service, environment: 'prod', region });
+
+async function publish(tag: string, deliveryId: string = randomUUID(), service = ORDERS): Promise<Response> {
   const delivery = await signedDelivery(
     SECRET,
     'release',
-    releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
+    releasePayload({ repository: `acme/${service}`, tag, author: 'alice' }),
     deliveryId,
   );
   return fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
 }
 
 /** alice publishes; bob (payments, not the author) approves from the portal once it asks. */
-async function release(tag: string): Promise<Response> {
-  const response = await publish(tag);
+async function release(tag: string, service = ORDERS): Promise<Response> {
+  const response = await publish(tag, randomUUID(), service);
   const waiting = await waitFor(
     tag,
     (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
+    service,
   );
   const vote = await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, {
     decision: 'APPROVE',
@@ -36,20 +62,37 @@ async function release(tag: string): Promise<Response> {
   return response;
 }
 
-const waitFor = (version: string, until?: (deployment: DeploymentView) => boolean) =>
-  portal.waitFor('orders-api', 'prod', version, until);
+const waitFor = (version: string, until?: (deployment: DeploymentView) => boolean, service = ORDERS) =>
+  portal.waitFor(service, 'prod', version, until);
 const wave = (deployment: DeploymentView, region: string) =>
   deployment.waves.find((candidate) => candidate.region === region);
 const simHealth = (region: string, health: Record<string, unknown>) =>
   fetch(`${runtime.url}/local/sim/health`, {
     method: 'POST',
-    body: JSON.stringify({ service: 'orders-api', environment: 'prod', region, healthy: true, ...health }),
+    body: JSON.stringify({ service: ORDERS, environment: 'prod', region, healthy: true, ...health }),
   });
-const simAlarm = (region: string, state: 'ALARM' | 'OK') =>
+const simAlarm = (service: string, region: string, state: 'ALARM' | 'OK') =>
   fetch(`${runtime.url}/local/sim/alarm`, {
     method: 'POST',
-    body: JSON.stringify({ service: 'orders-api', region, state }),
+    body: JSON.stringify({ service, region, state }),
   });
+
+/**
+ * What a service ran in prod before this test's release, committed to its GitOps manifests as
+ * Argo CD sees them: the digest a rollback restores, without a release (and its 30-minute bake)
+ * of its own first.
+ */
+async function alreadyRunning(service: string, digest: string): Promise<void> {
+  for (const region of ['us-east-1', 'sa-east-1'])
+    await runtime.gitops.commitImageDigest({
+      service,
+      environment: 'prod',
+      region,
+      imageRepository: `${LOCAL_DEFAULTS.imageRegistry}/${service}`,
+      digest,
+      message: `${service} runs ${digest} in prod/${region}`,
+    });
+}
 
 const statesOf = (deployment: DeploymentView) =>
   runtime.workflows
@@ -66,41 +109,103 @@ afterAll(async () => {
 });
 
 describe('production rollout over HTTP', () => {
-  it('HappyPath: us-east-1, health gate, 30-minute bake, then sa-east-1, with the plan visible before anything runs', async () => {
-    expect((await release('v1.0.0')).status).toBe(202);
-    const planned = await waitFor('v1.0.0', () => true);
-    expect(planned.waves.map(({ region, bakeSeconds }) => ({ region, bakeSeconds }))).toEqual([
-      { region: 'us-east-1', bakeSeconds: 1800 },
-      { region: 'sa-east-1', bakeSeconds: 0 },
-    ]);
-    const deployment = await waitFor('v1.0.0');
-    expect(deployment.status).toBe('SUCCEEDED');
-    expect(deployment.waves.map((item) => item.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-    expect(Date.parse(wave(deployment, 'sa-east-1')?.startedAt ?? '')).toBeGreaterThanOrEqual(
-      Date.parse(wave(deployment, 'us-east-1')?.endedAt ?? ''),
-    );
-    expect(await live('us-east-1')).toBe(deployment.digest);
-    expect(await live('sa-east-1')).toBe(deployment.digest);
-    const states = statesOf(deployment);
-    expect(states.filter((state) => state === 'Bake')).toHaveLength(1);
-    expect(states).toContain('Check health after bake');
-    expect(deployment.events.map((event) => event.action)).toContain('wave.baked');
+  sideBySide(
+    'HappyPath: us-east-1, health gate, 30-minute bake, then sa-east-1, with the plan visible before anything runs',
+    async () => {
+      expect((await release('v1.0.0')).status).toBe(202);
+      const planned = await waitFor('v1.0.0', () => true);
+      expect(planned.waves.map(({ region, bakeSeconds }) => ({ region, bakeSeconds }))).toEqual([
+        { region: 'us-east-1', bakeSeconds: 1800 },
+        { region: 'sa-east-1', bakeSeconds: 0 },
+      ]);
+      const deployment = await waitFor('v1.0.0');
+      expect(deployment.status).toBe('SUCCEEDED');
+      expect(deployment.waves.map((item) => item.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+      expect(Date.parse(wave(deployment, 'sa-east-1')?.startedAt ?? '')).toBeGreaterThanOrEqual(
+        Date.parse(wave(deployment, 'us-east-1')?.endedAt ?? ''),
+      );
+      expect(await live('us-east-1')).toBe(deployment.digest);
+      expect(await live('sa-east-1')).toBe(deployment.digest);
+      const states = statesOf(deployment);
+      expect(states.filter((state) => state === 'Bake')).toHaveLength(1);
+      expect(states).toContain('Check health after bake');
+      expect(deployment.events.map((event) => event.action)).toContain('wave.baked');
 
-    await runtime.bus.idle();
-    const slack = (await (await fetch(`${runtime.url}/local/slack/messages?channel=%23deploys-payments`)).json()) as {
-      items: { text: string }[];
-    };
-    const texts = slack.items.map((message) => message.text).filter((text) => text.includes('v1.0.0'));
-    expect(texts.some((text) => text.includes('Took the prod lock'))).toBe(true);
-    expect(texts.some((text) => text.includes('us-east-1 baked for 30 min'))).toBe(true);
-    expect(texts.some((text) => text.includes('sa-east-1 passed its health gate'))).toBe(true);
-    expect(texts.some((text) => text.includes('is live in prod'))).toBe(true);
-    const statuses = (environment: string) =>
-      runtime.github.deployments
-        .find((item) => item.ref === 'v1.0.0' && item.environment === environment)
-        ?.statuses.map((status) => status.state);
-    expect(statuses('prod-us-east-1')).toEqual(['in_progress', 'success']);
-    expect(statuses('prod-sa-east-1')).toEqual(['in_progress', 'success']);
+      await runtime.bus.idle();
+      const slack = (await (await fetch(`${runtime.url}/local/slack/messages?channel=%23deploys-payments`)).json()) as {
+        items: { text: string }[];
+      };
+      const texts = slack.items.map((message) => message.text).filter((text) => text.includes('v1.0.0'));
+      expect(texts.some((text) => text.includes('Took the prod lock'))).toBe(true);
+      expect(texts.some((text) => text.includes('us-east-1 baked for 30 min'))).toBe(true);
+      expect(texts.some((text) => text.includes('sa-east-1 passed its health gate'))).toBe(true);
+      expect(texts.some((text) => text.includes('is live in prod'))).toBe(true);
+      const statuses = (environment: string) =>
+        runtime.github.deployments
+          .find((item) => item.ref === 'v1.0.0' && item.environment === environment)
+          ?.statuses.map((status) => status.state);
+      expect(statuses('prod-us-east-1')).toEqual(['in_progress', 'success']);
+      expect(statuses('prod-sa-east-1')).toEqual(['in_progress', 'success']);
+    },
+  );
+
+  sideBySide(
+    'AlarmDuringBake: the alarm, not the bake timer, rolls the wave back, and sa-east-1 is never touched',
+    async () => {
+      await registerTestService(runtime, ALARMED);
+      const knownGood = `sha256:${'6'.repeat(64)}`;
+      await alreadyRunning(ALARMED.name, knownGood);
+      await release('v1.2.0', ALARMED.name);
+      await waitFor('v1.2.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING', ALARMED.name);
+      let deployment: DeploymentView;
+      try {
+        await simAlarm(ALARMED.name, 'us-east-1', 'ALARM');
+        deployment = await waitFor('v1.2.0', undefined, ALARMED.name);
+      } finally {
+        await simAlarm(ALARMED.name, 'us-east-1', 'OK');
+      }
+      expect(deployment.status, deployment.reason ?? '').toBe('ROLLED_BACK');
+      // Either the watcher saw the alarm fire, or the bake saw it already firing when it started.
+      expect(deployment.reason).toMatch(/alarm alarmed-api-prod-us-east-1-simulated (went to|is in) ALARM/u);
+      // The alarm ended the bake: it never reached its end (how fast is bench/'s alarm-to-rollback measure).
+      const actions = deployment.events.map((event) => event.action);
+      expect(actions).toContain('wave.rolling-back');
+      expect(actions).not.toContain('wave.baked');
+      expect(statesOf(deployment)).not.toContain('Check health after bake');
+      expect(wave(deployment, 'us-east-1')).toMatchObject({ status: 'ROLLED_BACK', digestBefore: knownGood });
+      expect(await live('us-east-1', ALARMED.name)).toBe(knownGood);
+      expect(
+        wave(deployment, 'sa-east-1'),
+        JSON.stringify(deployment.events.map((event) => event.message)),
+      ).toMatchObject({ status: 'SKIPPED', digestAfter: null });
+      expect(await live('sa-east-1', ALARMED.name)).toBe(knownGood);
+    },
+  );
+
+  sideBySide('queues a second release behind the first and runs it after, first in first out', async () => {
+    await registerTestService(runtime, QUEUED);
+    const service = QUEUED.name;
+    await release('v1.3.0', service);
+    await waitFor('v1.3.0', (deployment) => deployment.status === 'IN_PROGRESS', service);
+    await publish('v1.4.0', randomUUID(), service);
+    const queued = await waitFor('v1.4.0', () => true, service);
+    expect(queued.status).toBe('QUEUED');
+    await waitFor('v1.3.0', undefined, service);
+    const waiting = await waitFor(
+      'v1.4.0',
+      (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
+      service,
+    );
+    expect(
+      (await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(200);
+    const first = await waitFor('v1.3.0', undefined, service);
+    const second = await waitFor('v1.4.0', undefined, service);
+    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    const secondStarted = second.events.find((event) => event.action === 'deployment.started')?.at ?? '';
+    expect(Date.parse(secondStarted)).toBeGreaterThanOrEqual(Date.parse(first.events.at(-1)?.at ?? ''));
+    expect(await live('sa-east-1', service)).toBe(second.digest);
   });
 
   it('GateFailsInSaEast1: both regions go back to the previous digest and the version is marked bad', async () => {
@@ -135,55 +240,6 @@ describe('production rollout over HTTP', () => {
     });
     expect(refused.status).toBe(409);
     expect(((await refused.json()) as { type: string }).type).toBe('https://flightplan.dev/problems/conflict');
-  });
-
-  it('AlarmDuringBake: the alarm, not the bake timer, rolls the wave back, and sa-east-1 is never touched', async () => {
-    const saEastBefore = await live('sa-east-1');
-    await release('v1.2.0');
-    await waitFor('v1.2.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING');
-    let deployment: DeploymentView;
-    try {
-      await simAlarm('us-east-1', 'ALARM');
-      deployment = await waitFor('v1.2.0');
-    } finally {
-      await simAlarm('us-east-1', 'OK');
-    }
-    expect(deployment.status).toBe('ROLLED_BACK');
-    // Either the watcher saw the alarm fire, or the bake saw it already firing when it started.
-    expect(deployment.reason).toMatch(/alarm orders-api-prod-us-east-1-simulated (went to|is in) ALARM/u);
-    // The alarm ended the bake: it never reached its end (how fast is bench/'s alarm-to-rollback measure).
-    const actions = deployment.events.map((event) => event.action);
-    expect(actions).toContain('wave.rolling-back');
-    expect(actions).not.toContain('wave.baked');
-    expect(statesOf(deployment)).not.toContain('Check health after bake');
-    expect(
-      wave(deployment, 'sa-east-1'),
-      JSON.stringify(deployment.events.map((event) => event.message)),
-    ).toMatchObject({ status: 'SKIPPED', digestAfter: null });
-    expect(await live('sa-east-1')).toBe(saEastBefore);
-  });
-
-  it('queues a second release behind the first and runs it after, first in first out', async () => {
-    await release('v1.3.0');
-    await waitFor('v1.3.0', (deployment) => deployment.status === 'IN_PROGRESS');
-    await publish('v1.4.0');
-    const queued = await waitFor('v1.4.0', () => true);
-    expect(queued.status).toBe('QUEUED');
-    await waitFor('v1.3.0');
-    const waiting = await waitFor(
-      'v1.4.0',
-      (deployment) => deployment.status === 'AWAITING_APPROVAL' && deployment.approvals.length > 0,
-    );
-    expect(
-      (await portal.request('POST', `/v1/approvals/${waiting.approvals[0]?.id ?? ''}/votes`, { decision: 'APPROVE' }))
-        .status,
-    ).toBe(200);
-    const first = await waitFor('v1.3.0');
-    const second = await waitFor('v1.4.0');
-    expect([first.status, second.status]).toEqual(['SUCCEEDED', 'SUCCEEDED']);
-    const secondStarted = second.events.find((event) => event.action === 'deployment.started')?.at ?? '';
-    expect(Date.parse(secondStarted)).toBeGreaterThanOrEqual(Date.parse(first.events.at(-1)?.at ?? ''));
-    expect(await live('sa-east-1')).toBe(second.digest);
   });
 
   it('starts one deployment for a release delivered twice', async () => {

@@ -1,30 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
-import { startTwin, type TwinRuntime } from '../../infra/twin/runtime.js';
-import { portalClient, SAFETY_NET_MS, TWIN_TIME_SCALE } from '../support/local-runtime.js';
+import type { TwinRuntime } from '../../infra/twin/runtime.js';
+import { portalClient, SAFETY_NET_MS, startTestTwin } from '../support/local-runtime.js';
 
 let twin: TwinRuntime;
-let dataDir: string;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'flightplan-twin-'));
-  twin = await startTwin({
-    port: 0,
-    dataDir,
-    inMemory: true,
-    timeScale: TWIN_TIME_SCALE,
-    prewarm: ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'],
-  });
+  ({ twin, stop } = await startTestTwin());
 });
 
 afterAll(async () => {
-  await twin.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await stop();
 });
 
 const operatorCredentials = () => ({
@@ -33,28 +22,49 @@ const operatorCredentials = () => ({
   sessionToken: 'twin',
 });
 
+/** What GET /twin/functions says of each function. */
+const functionStats = async () =>
+  (
+    (await (await fetch(`${twin.url}/twin/functions`)).json()) as {
+      items: {
+        logicalId: string;
+        invocations: number;
+        coldStarts: number;
+        warmContainers: number;
+        assetPath: string;
+      }[];
+    }
+  ).items;
+/** What GET /twin/functions says of the function that takes the deployment lock. */
+const acquireLockStats = async () =>
+  (await functionStats()).find(
+    (fn) => fn.logicalId.startsWith('acquireDeploymentLock') || fn.logicalId.startsWith('deploymentAcquireLock'),
+  );
+
 describe('the twin, as an operator sees it', () => {
   it('lists the HML deployment execution and its history through the AWS SDK, and counts the invocations per function', async () => {
     const sha = '7e57000'.padEnd(40, 'b');
+    const acquireLockBefore = await acquireLockStats();
     const delivery = await signedDelivery(
       'local-github-secret',
       'pull_request',
+      // catalog-web (storefront): no other twin scenario deploys it, so this one sees its own execution alone.
       pullRequestPayload({
-        repository: 'acme/orders-api',
+        repository: 'acme/catalog-web',
         number: 7,
         headSha: sha,
         action: 'labeled',
         label: 'deploy-hml',
         labels: ['deploy-hml'],
-        sender: 'alice',
+        sender: 'erin',
       }),
     );
     expect(
       (await fetch(`${twin.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body }))
         .status,
     ).toBe(202);
-    const portal = portalClient(twin, await twin.issuer.sign({ sub: 'alice' }));
-    const deployment = await portal.waitFor('orders-api', 'hml', sha.slice(0, 7), undefined, 400_000);
+    const portal = portalClient(twin, await twin.issuer.sign({ sub: 'erin' }));
+    const deployment = await portal.waitFor('catalog-web', 'hml', sha.slice(0, 7), undefined, 400_000);
     expect(deployment.status).toBe('SUCCEEDED');
 
     const endpoints = (await (await fetch(`${twin.url}/twin/endpoints`)).json()) as Record<string, string>;
@@ -83,17 +93,19 @@ describe('the twin, as an operator sees it', () => {
     expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
     expect(events.map((event) => event.stateEnteredEventDetails?.name).filter(Boolean)).toContain('Health gate');
 
-    const functions = (
-      (await (await fetch(`${twin.url}/twin/functions`)).json()) as {
-        items: { logicalId: string; invocations: number; coldStarts: number; assetPath: string }[];
-      }
-    ).items;
-    const acquireLock = functions.find(
-      (fn) => fn.logicalId.startsWith('acquireDeploymentLock') || fn.logicalId.startsWith('deploymentAcquireLock'),
-    );
-    expect(acquireLock?.invocations).toBeGreaterThanOrEqual(1);
-    expect(acquireLock?.coldStarts).toBe(1);
+    const acquireLock = await acquireLockStats();
+    expect(acquireLock?.invocations).toBeGreaterThan(acquireLockBefore?.invocations ?? 0);
+    // Warm before the deployment asked for it (provisioned concurrency), so no cold start during it.
+    expect(acquireLockBefore?.coldStarts).toBeGreaterThanOrEqual(1);
+    expect(acquireLock?.coldStarts).toBe(acquireLockBefore?.coldStarts);
     expect(acquireLock?.assetPath).toMatch(/asset\.[0-9a-f]{64}$/u);
+  });
+
+  it('keeps an environment warm for each of three side-by-side deployments in every link of the Argo CD sync chain', async () => {
+    // What the scenarios' prewarm asks for (test/support/local-runtime.ts): the 900 s sync wait is 18 s at 50x.
+    const functions = await functionStats();
+    for (const id of ['awaitArgoSync', 'argocdWebhook', 'recordArgoStatus'])
+      expect(functions.find((fn) => fn.logicalId.startsWith(id))?.warmContainers, id).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses a DynamoDB write the caller's role does not grant, with AccessDeniedException naming the action", async () => {

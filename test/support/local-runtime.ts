@@ -2,10 +2,11 @@ import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
+import { DEMO_CATALOG_AUTHOR, pushCatalogInfo, type DemoRepository } from '../../infra/local/demo-catalog.js';
 import { startLocalRuntime, type LocalRuntime } from '../../infra/local/runtime.js';
 import { signedBlockAction } from '../../infra/local/slack-payloads.js';
-import { startTwin } from '../../infra/twin/runtime.js';
+import { startTwin, type TwinRuntime } from '../../infra/twin/runtime.js';
 
 export const TERMINAL = ['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'SUPERSEDED', 'REJECTED', 'ABORTED'];
 
@@ -95,27 +96,87 @@ function twinLog(): ((line: string) => void) | undefined {
     : undefined;
 }
 
-/** A runtime for one test file, of RUNTIME_KIND: DynamoDB in memory, data in a temp dir, 600x time. */
+/**
+ * Side by side, prod-rollout's HappyPath, AlarmDuringBake and queue scenarios wait for Argo CD's
+ * sync (900 s, 18 s at 50x) at about the same time: each link of that chain gets an environment
+ * per deployment.
+ */
+export const TWIN_PREWARM_ENVIRONMENTS = { awaitArgoSync: 3, argocdWebhook: 3, recordArgoStatus: 3 };
+
+/**
+ * A twin started for the test files of this process. Provisioned concurrency for every function:
+ * a cold start takes seconds on a loaded machine, which scaled time would count as minutes
+ * against the workflows' timeouts.
+ */
+async function startTestTwinRuntime(dataDir: string, timeScale: number): Promise<TwinRuntime> {
+  return startTwin({
+    port: 0,
+    dataDir,
+    inMemory: true,
+    timeScale: Math.min(timeScale, TWIN_TIME_SCALE),
+    prewarm: true,
+    prewarmEnvironments: TWIN_PREWARM_ENVIRONMENTS,
+    log: twinLog(),
+  });
+}
+
+/**
+ * With FLIGHTPLAN_TWIN_SHARED=1 (the e2e-twin project, whose files share one worker process with
+ * `isolate: false`), the files share one twin: started and warmed once, on the first file's
+ * request. No file stops it; it lives as long as the worker, and every file works with its own
+ * services, so none depends on what another left behind.
+ */
+const TWIN_SHARED = process.env['FLIGHTPLAN_TWIN_SHARED'] === '1';
+let sharedTwin: Promise<TwinRuntime> | undefined;
+
+function theSharedTwin(timeScale: number): Promise<TwinRuntime> {
+  sharedTwin ??= (async () => {
+    // Vitest ends its worker with SIGTERM, and SIGKILL half a second later; by default SIGTERM
+    // skips 'exit' listeners. Exiting on it runs them: startDynamoDb's kills DynamoDB Local's Java
+    // process at once. Worker threads end with the process; twin-run.ts removes the data after.
+    process.once('SIGTERM', () => process.exit(143));
+    return startTestTwinRuntime(join(inject('twinDataRoot'), 'twin'), timeScale);
+  })();
+  return sharedTwin.then((twin) => {
+    if (twin.timeScale !== Math.min(timeScale, TWIN_TIME_SCALE))
+      throw new Error(`The shared twin runs at ${twin.timeScale}x; a file asked for ${timeScale}x`);
+    return twin;
+  });
+}
+
+/**
+ * The twin itself, for tests about the twin: the shared one (stopping it leaves it running for the
+ * next file, once its events are delivered) or, run outside the e2e-twin project, one of its own.
+ */
+export async function startTestTwin(
+  timeScale = TWIN_TIME_SCALE,
+): Promise<{ twin: TwinRuntime; stop: () => Promise<void> }> {
+  if (TWIN_SHARED) {
+    const twin = await theSharedTwin(timeScale);
+    return { twin, stop: () => twin.bus.idle() };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
+  const twin = await startTestTwinRuntime(dataDir, timeScale);
+  return {
+    twin,
+    stop: async () => {
+      await twin.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A runtime for one test file, of RUNTIME_KIND: DynamoDB in memory, data in a temp dir, 600x time (the twin: 50x). */
 export async function startTestRuntime(
   timeScale = 600,
   kind: RuntimeKind = RUNTIME_KIND,
 ): Promise<{ runtime: LocalRuntime; stop: () => Promise<void> }> {
+  if (kind === 'twin') {
+    const { twin, stop } = await startTestTwin(timeScale);
+    return { runtime: asTestRuntime(twin), stop };
+  }
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-test-'));
-  const runtime =
-    kind === 'twin'
-      ? asTestRuntime(
-          await startTwin({
-            port: 0,
-            dataDir,
-            inMemory: true,
-            timeScale: Math.min(timeScale, TWIN_TIME_SCALE),
-            // Provisioned concurrency for every function: a cold start takes seconds on a loaded
-            // machine, which scaled time would count as minutes against the workflows' timeouts.
-            prewarm: true,
-            log: twinLog(),
-          }),
-        )
-      : await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
+  const runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
   return {
     runtime,
     stop: async () => {
@@ -123,6 +184,25 @@ export async function startTestRuntime(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers a service of the test's own, the way the demo's are (its repository's
+ * catalog-info.yaml pushed), so that a file on a shared twin has its own PROD lock, known-good
+ * versions and queue. Resolves once the catalog lists it.
+ */
+export async function registerTestService(
+  runtime: Pick<LocalRuntime, 'url' | 'bus' | 'issuer'>,
+  service: DemoRepository,
+): Promise<void> {
+  await pushCatalogInfo(runtime.url, service);
+  await runtime.bus.idle();
+  const platform = portalClient(runtime, await runtime.issuer.sign({ sub: DEMO_CATALOG_AUTHOR }));
+  const deadline = Date.now() + SAFETY_NET_MS;
+  while ((await platform.request('GET', `/v1/services/${service.name}`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${service.name} never reached the catalog`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** A portal client for a runtime in this process or, by URL alone, one running in another. */
