@@ -1,5 +1,5 @@
 import '../infra/local/log-defaults.js';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { coldStartBench } from './cold-start.js';
@@ -29,6 +29,9 @@ function table(rows: BenchResult['rows']): string {
   ].join('\n');
 }
 
+const sectionOf = (name: string, result: BenchResult) =>
+  `## ${name}\n\n${result.description}\n\n${table(result.rows)}\n`;
+
 const { positionals } = parseArgs({ allowPositionals: true });
 const selected = positionals.length > 0 ? positionals : Object.keys(BENCHES);
 const unknown = selected.filter((name) => !(name in BENCHES));
@@ -38,7 +41,7 @@ if (unknown.length > 0) {
 }
 
 await mkdir(RESULTS_DIR, { recursive: true });
-const sections: string[] = [];
+const sections = new Map<string, string>();
 for (const name of selected) {
   const started = performance.now();
   console.log(`▸ ${name}…`);
@@ -46,13 +49,25 @@ for (const name of selected) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const record = { ...result, measuredAt: new Date().toISOString(), node: process.version, seconds: Number(seconds) };
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  const section = `## ${name}\n\n${result.description}\n\n${table(result.rows)}\n`;
+  const section = sectionOf(name, result);
   console.log(`${section}\n(${seconds} s)\n`);
-  sections.push(section);
+  sections.set(name, section);
 }
-if (selected.length === Object.keys(BENCHES).length) {
-  await writeFile(
-    join(import.meta.dirname, 'README.md'),
-    `# Benchmarks\n\n\`npm run bench\` (or \`npm run bench -- ingress cost\`) measures; results go to \`bench/results/*.json\` and this file. Timings are from the machine named in each JSON file (${process.version}, 2 cores); benchmarks report, they never fail CI.\n\n${sections.join('\n')}`,
-  );
+
+// The file shows every benchmark's last results: those not run now come from their JSON.
+const ordered: string[] = [];
+for (const name of Object.keys(BENCHES)) {
+  const fresh = sections.get(name);
+  if (fresh) ordered.push(fresh);
+  else {
+    const last = await readFile(join(RESULTS_DIR, `${name}.json`), 'utf8').then(
+      (text) => JSON.parse(text) as BenchResult,
+      () => undefined,
+    );
+    if (last) ordered.push(sectionOf(name, last));
+  }
 }
+await writeFile(
+  join(import.meta.dirname, 'README.md'),
+  `# Benchmarks\n\n\`npm run bench\` (or \`npm run bench -- ingress cost\`) measures; results go to \`bench/results/*.json\` and this file. Timings are from the machine named in each JSON file (${process.version}, 2 cores); benchmarks report, they never fail CI.\n\n${ordered.join('\n')}`,
+);
