@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releasePayload, signedDelivery } from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
+import { bakeWaitKey } from '../../functions/domain/locking.js';
 import { TERMINAL, portalClient, startTestRuntime, type DeploymentView } from '../support/local-runtime.js';
 
 /**
@@ -24,9 +25,9 @@ const waitFor = (version: string, until?: (deployment: DeploymentView) => boolea
 const waitForId = (version: string, id: string, until: (deployment: DeploymentView) => boolean) =>
   portal.waitFor('orders-api', 'prod', version, (deployment) => deployment.id === id && until(deployment), 60_000);
 
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error('condition not reached');
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -105,6 +106,10 @@ describe('a PROD bake fails only on evidence about its own wave', () => {
   beforeAll(async () => {
     await release('v1.0.0');
     baking = await waitFor('v1.0.0', (deployment) => wave(deployment, 'us-east-1')?.status === 'BAKING');
+    // The gate marks the wave BAKING a step before the bake parks its task token; evidence sent in
+    // between finds no bake to judge, so the attacks below wait until it is parked.
+    const bakeKey = bakeWaitKey('orders-api', 'prod', 'us-east-1');
+    await until(async () => (await runtime.deps.waits.get(bakeKey))?.deploymentId === baking.id, 60_000);
   });
 
   it('a stale Degraded notification for another revision does not fail the bake', async () => {
