@@ -2,7 +2,10 @@ import { requestersOfDeployment } from '../domain/deployment-requesters.js';
 import { evaluateBake } from '../domain/health-gate.js';
 import { findWave, transitionWave } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
+import { judgeBakeEvidence } from '../domain/argocd-notification.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
+import { argoAppName } from '../domain/rollout-plan.js';
+import { argoOutcome } from './await-argo-sync.js';
 import { BakeFailedError, BakeInconclusiveError, nameOf } from '../errors.js';
 import { deployChannelOf } from '../domain/catalog.js';
 import type { CatalogStore, Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
@@ -12,7 +15,8 @@ import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-con
 
 /**
  * Parks the bake's task token where an alarm or a degraded Argo CD app for the same service and
- * region can fail it at once. An alarm already firing fails it immediately.
+ * region can fail it at once. An alarm already firing, or bad news about this wave that Argo CD
+ * already sent, fails it immediately.
  */
 export async function startBake(
   deps: {
@@ -40,6 +44,26 @@ export async function startBake(
       deployment.environment,
       input.region,
       `alarm ${alarmsInAlarm.join(', ')} is in ALARM`,
+    );
+    return;
+  }
+  // The gate marks the wave BAKING a step before this one parks the token: bad news about this
+  // wave that Argo CD sent in between found no bake to fail, and was only recorded.
+  const expectedApp = argoAppName(deployment.service, deployment.environment, input.region);
+  const latest = await deps.waits.lastArgoObservation(
+    argoWaitKey(deployment.service, deployment.environment, input.region),
+  );
+  if (
+    latest &&
+    argoOutcome(latest) === 'failed' &&
+    judgeBakeEvidence(findWave(deployment, input.region), expectedApp, latest).about === 'this-wave'
+  ) {
+    await failBake(
+      deps,
+      deployment.service,
+      deployment.environment,
+      input.region,
+      `Argo CD reports ${latest.app} ${latest.healthStatus}`,
     );
   }
 }
