@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { ENV, PUBLIC_API_URLS, optionalEnv, requireEnv } from '../../../config.js';
+import { lazily } from '../lazily.js';
 import { SlackChat } from '../slack-chat.js';
 import { secretsManager } from './secrets.js';
 
@@ -12,12 +13,11 @@ const slackApiUrl = (): string => optionalEnv(ENV.slackApiUrl, PUBLIC_API_URLS.s
  */
 export const chat = () => {
   secretsManager.arnOf('slackBotToken');
-  let client: Promise<WebClient> | undefined;
   return new SlackChat(
-    () =>
-      (client ??= Promise.all([secretsManager.get('slackBotToken'), import('@slack/web-api')]).then(
-        ([token, { WebClient }]) => new WebClient(token, { slackApiUrl: slackApiUrl() }),
-      )),
+    lazily(async (): Promise<WebClient> => {
+      const [token, { WebClient }] = await Promise.all([secretsManager.get('slackBotToken'), import('@slack/web-api')]);
+      return new WebClient(token, { slackApiUrl: slackApiUrl() });
+    }),
     requireEnv(ENV.portalUrl),
   );
 };

@@ -5,6 +5,7 @@ import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, PUBLIC_API_URLS, optionalEnv, requireEnv } from '../../../config.js';
 import type { GithubTokenScope } from '../../../github-token-scopes.js';
 import type { GithubClient } from '../github-code-host.js';
+import { lazily } from '../lazily.js';
 import { scopedInstallationAuth, type ResolvedTokenScope } from '../scoped-installation-auth.js';
 
 const GITHUB_APP_JWT_SECONDS = 540;
@@ -56,9 +57,8 @@ export const githubAppOctokit = (scope: GithubTokenScope): GithubClient => {
       scope: resolveGithubScope(scope),
     },
   };
-  let octokit: Promise<Octokit> | undefined;
-  return () =>
-    (octokit ??= import('@octokit/rest').then(
-      ({ Octokit }) => new Octokit({ ...settings, authStrategy: scopedInstallationAuth }),
-    ));
+  return lazily(async (): Promise<Octokit> => {
+    const { Octokit } = await import('@octokit/rest');
+    return new Octokit({ ...settings, authStrategy: scopedInstallationAuth });
+  });
 };
