@@ -1,14 +1,22 @@
 import { requestersOfDeployment } from '../domain/deployment-requesters.js';
 import { evaluateBake } from '../domain/health-gate.js';
-import { findWave, transitionWave } from '../domain/deployment.js';
+import { findWave, transitionWave, type Deployment } from '../domain/deployment.js';
 import type { Environment } from '../domain/catalog.js';
-import { judgeBakeEvidence } from '../domain/argocd-notification.js';
+import { judgeBakeEvidence, type EvidenceVerdict } from '../domain/argocd-notification.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
 import { argoAppName } from '../domain/rollout-plan.js';
 import { argoOutcome } from './await-argo-sync.js';
 import { BakeFailedError, BakeInconclusiveError, nameOf } from '../errors.js';
 import { deployChannelOf } from '../domain/catalog.js';
-import type { CatalogStore, Clock, DeploymentStore, HealthSource, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type {
+  ArgoObservation,
+  CatalogStore,
+  Clock,
+  DeploymentStore,
+  HealthSource,
+  WaitStore,
+  WorkflowEngine,
+} from '../ports/index.js';
 import type { ApprovalRequest } from './approvals.js';
 import { signalWait } from './task-waits.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
@@ -49,23 +57,33 @@ export async function startBake(
   }
   // The gate marks the wave BAKING a step before this one parks the token: bad news about this
   // wave that Argo CD sent in between found no bake to fail, and was only recorded.
-  const expectedApp = argoAppName(deployment.service, deployment.environment, input.region);
   const latest = await deps.waits.lastArgoObservation(
     argoWaitKey(deployment.service, deployment.environment, input.region),
   );
-  if (
-    latest &&
-    argoOutcome(latest) === 'failed' &&
-    judgeBakeEvidence(findWave(deployment, input.region), expectedApp, latest).about === 'this-wave'
-  ) {
+  if (latest && argoOutcome(latest) === 'failed') await failBakeOnArgoNews(deps, deployment, input.region, latest);
+}
+
+/**
+ * Fails the deployment's bake in `region` when Argo CD's bad news is about the wave being baked
+ * (its application, its revision, after it started); otherwise says why the news is not evidence.
+ */
+export async function failBakeOnArgoNews(
+  deps: { waits: WaitStore; workflows: WorkflowEngine },
+  deployment: Deployment,
+  region: string,
+  observation: ArgoObservation,
+): Promise<EvidenceVerdict> {
+  const expectedApp = argoAppName(deployment.service, deployment.environment, region);
+  const verdict = judgeBakeEvidence(findWave(deployment, region), expectedApp, observation);
+  if (verdict.about === 'this-wave')
     await failBake(
       deps,
       deployment.service,
       deployment.environment,
-      input.region,
-      `Argo CD reports ${latest.app} ${latest.healthStatus}`,
+      region,
+      `Argo CD reports ${observation.app} ${observation.healthStatus}`,
     );
-  }
+  return verdict;
 }
 
 /** Fails the bake waiting for this service and region, if any. Returns whether one was failed. */

@@ -1,11 +1,9 @@
 import type { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
-import { judgeBakeEvidence } from '../domain/argocd-notification.js';
-import { findWave } from '../domain/deployment.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
 import { argoAppName } from '../domain/rollout-plan.js';
 import type { Clock, DeploymentStore, TaskWait, WaitStore, WorkflowEngine } from '../ports/index.js';
 import { argoOutcome, resumeArgoWait, type ArgoOutcome } from './await-argo-sync.js';
-import { failBake } from './bake.js';
+import { failBakeOnArgoNews } from './bake.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 
 export type ArgoStatus = ReturnType<typeof argoCdAppStatusChanged.parse>;
@@ -48,20 +46,8 @@ export async function recordArgoStatus(
   await deps.waits.recordArgoObservation(key, observation);
   if (bake && argoOutcome(observation) === 'failed') {
     const deployment = await deps.deployments.get(bake.deploymentId);
-    const verdict = deployment
-      ? judgeBakeEvidence(findWave(deployment, status.region), expectedApp, observation)
-      : undefined;
-    if (verdict?.about === 'this-wave') {
-      await failBake(
-        deps,
-        status.service,
-        status.environment,
-        status.region,
-        `Argo CD reports ${status.app} ${status.healthStatus}`,
-      );
-    } else if (verdict) {
-      await recordIgnoredEvidence(deps, bake, status, verdict.reason);
-    }
+    const verdict = deployment ? await failBakeOnArgoNews(deps, deployment, status.region, observation) : undefined;
+    if (verdict?.about === 'something-else') await recordIgnoredEvidence(deps, bake, status, verdict.reason);
   }
   return resumeArgoWait(deps, key, observation);
 }

@@ -54,7 +54,7 @@ function failingWorkflows(): WorkflowEngine & { failures: Map<string, string> } 
 /** A PROD deployment whose us-east-1 wave the gate has just marked BAKING, at REVISION. */
 async function bakingDeployment(id: string): Promise<Deployment> {
   const context = (action: string) => ({ now: STARTED_AT, actor: 'flightplan', action, message: action });
-  const deployment = newDeployment({
+  const created = newDeployment({
     id,
     service: { name: id, team: 'payments', tier: 'T1' },
     environment: 'prod',
@@ -65,7 +65,7 @@ async function bakingDeployment(id: string): Promise<Deployment> {
     plan: planRollout('prod', 'T1'),
     now: STARTED_AT,
   });
-  await deployments.create(deployment);
+  await deployments.create(created);
   const apply = (decide: (current: Deployment) => DeploymentChange) => deployments.update(id, decide);
   await apply((current) => transitionDeployment(current, 'IN_PROGRESS', context('deployment.started')));
   await apply((current) =>
