@@ -198,15 +198,18 @@ async function settle(deps: { chat: Chat; waits: WaitStore; workflows: WorkflowE
  * revision read, so two people clicking in the same second cannot both decide. A refused vote
  * changes nothing but the audit trail, and says why.
  */
+/** What counting a vote takes: the approval, its Slack message, its workflow and the metric. */
+export interface VotingDeps {
+  approvals: ApprovalStore;
+  chat: Chat;
+  waits: WaitStore;
+  workflows: WorkflowEngine;
+  clock: Clock;
+  metrics: MetricsRecorder;
+}
+
 export async function voteOnApproval(
-  deps: {
-    approvals: ApprovalStore;
-    chat: Chat;
-    waits: WaitStore;
-    workflows: WorkflowEngine;
-    clock: Clock;
-    metrics: MetricsRecorder;
-  },
+  deps: VotingDeps,
   input: {
     approvalId: string;
     voter: Person;

@@ -1,16 +1,8 @@
 import type { slackVoteReceived } from '../../events/slack-vote-received.js';
 import { escapeMrkdwn } from '../domain/slack-text.js';
 import { NotFoundError } from '../errors.js';
-import type {
-  ApprovalStore,
-  CatalogStore,
-  Chat,
-  Clock,
-  MetricsRecorder,
-  WaitStore,
-  WorkflowEngine,
-} from '../ports/index.js';
-import { voteOnApproval } from './approvals.js';
+import type { CatalogStore } from '../ports/index.js';
+import { voteOnApproval, type VotingDeps } from './approvals.js';
 import { personForSlackUser } from './directory.js';
 
 export type SlackVote = ReturnType<typeof slackVoteReceived.parse>;
@@ -23,15 +15,7 @@ export type SlackVote = ReturnType<typeof slackVoteReceived.parse>;
  * its workflow and refreshes its message, so a run that died half-way is finished by the next.
  */
 export async function countSlackVote(
-  deps: {
-    approvals: ApprovalStore;
-    catalog: CatalogStore;
-    chat: Chat;
-    waits: WaitStore;
-    workflows: WorkflowEngine;
-    clock: Clock;
-    metrics: MetricsRecorder;
-  },
+  deps: VotingDeps & { catalog: CatalogStore },
   vote: SlackVote,
 ): Promise<{ counted: boolean; answer: string }> {
   const answer = async (text: string, counted: boolean) => {
