@@ -41,7 +41,6 @@ if (unknown.length > 0) {
 }
 
 await mkdir(RESULTS_DIR, { recursive: true });
-const sections = new Map<string, string>();
 for (const name of selected) {
   const started = performance.now();
   console.log(`▸ ${name}…`);
@@ -49,25 +48,19 @@ for (const name of selected) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const record = { ...result, measuredAt: new Date().toISOString(), node: process.version, seconds: Number(seconds) };
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);
-  const section = sectionOf(name, result);
-  console.log(`${section}\n(${seconds} s)\n`);
-  sections.set(name, section);
+  console.log(`${sectionOf(name, result)}\n(${seconds} s)\n`);
 }
 
-// The file shows every benchmark's last results: those not run now come from their JSON.
-const ordered: string[] = [];
+// The file shows every benchmark's last results, from their JSON: a run of some keeps the others'.
+const sections: string[] = [];
 for (const name of Object.keys(BENCHES)) {
-  const fresh = sections.get(name);
-  if (fresh) ordered.push(fresh);
-  else {
-    const last = await readFile(join(RESULTS_DIR, `${name}.json`), 'utf8').then(
-      (text) => JSON.parse(text) as BenchResult,
-      () => undefined,
-    );
-    if (last) ordered.push(sectionOf(name, last));
-  }
+  const last = await readFile(join(RESULTS_DIR, `${name}.json`), 'utf8').then(
+    (text) => JSON.parse(text) as BenchResult,
+    () => undefined,
+  );
+  if (last) sections.push(sectionOf(name, last));
 }
 await writeFile(
   join(import.meta.dirname, 'README.md'),
-  `# Benchmarks\n\n\`npm run bench\` (or \`npm run bench -- ingress cost\`) measures; results go to \`bench/results/*.json\` and this file. Timings are from the machine named in each JSON file (${process.version}, 2 cores); benchmarks report, they never fail CI.\n\n${ordered.join('\n')}`,
+  `# Benchmarks\n\n\`npm run bench\` (or \`npm run bench -- ingress cost\`) measures; results go to \`bench/results/*.json\` and this file. Timings are from the machine named in each JSON file (${process.version}, 2 cores); benchmarks report, they never fail CI.\n\n${sections.join('\n')}`,
 );
