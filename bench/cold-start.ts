@@ -135,19 +135,62 @@ async function profiledColdStart(entry: string, exported: string, environment: R
   }
 }
 
+/** The SDK packages the functions import; the "without the SDK" variant replaces each with {@link SDK_STUB}. */
+const STUBBED_SDK_PACKAGES = [
+  '@aws-sdk/client-cloudwatch',
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-ecr',
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sfn',
+  '@aws-sdk/credential-providers',
+  '@aws-sdk/lib-dynamodb',
+];
+
+/**
+ * What a function would weigh with the least an AWS client needs: every export of the SDK's
+ * client packages is a class that only records its input, and beside it sit the pieces a
+ * hand-written JSON client could not do without (the SDK's own SigV4 signer, SHA-256 and the
+ * DynamoDB marshaller). CommonJS, so that any name a function imports resolves at run time (esbuild's interop
+ * copies a CommonJS module's own keys onto an object with the module's prototype, so the names
+ * come from a prototype that answers every one). It
+ * answers what the SDK costs each function; it is measured, never shipped.
+ */
+const SDK_STUB = `const { SignatureV4 } = require('@smithy/signature-v4');
+const { Sha256 } = require('@aws-crypto/sha256-js');
+const { marshall, unmarshall } = require('@aws-sdk/util-dynamodb');
+const noOp = new Proxy({}, { get: () => () => undefined });
+// A function, not a class: some exports are called (fromEnv(), paginators), others constructed.
+function Stub(input) {
+  if (!new.target) return new Stub(input);
+  this.input = input;
+  this.middlewareStack = noOp;
+  this.signer = new SignatureV4({ service: 'stub', region: 'us-east-1', credentials: { accessKeyId: '', secretAccessKey: '' }, sha256: Sha256 });
+  this.codec = { marshall, unmarshall };
+}
+Stub.from = (client) => new Stub(client);
+Stub.prototype.send = async () => { throw new Error('the SDK stub makes no calls'); };
+const anyName = new Proxy({}, { get: (_, name) => (typeof name === 'string' && name !== 'then' && name !== '__esModule' ? Stub : undefined) });
+module.exports = Object.create(anyName);
+`;
+
 /** esbuild as synth runs it for `tracing`, for the variants built here from the same entry. */
 async function bundle(
   entry: string,
   outfile: string,
-  options: { sdkFromRuntime?: boolean; tracing?: TracingMode } = {},
+  options: { sdkFromRuntime?: boolean; sdkStub?: string; tracing?: TracingMode } = {},
 ): Promise<void> {
   const shipped = esbuildOptionsOf(functionBundling(options.tracing ?? 'aws-calls'));
+  const { sdkStub } = options;
   await build({
     ...shipped,
     entryPoints: [entry],
     outfile,
     nodePaths: [NODE_MODULES],
     ...(options.sdkFromRuntime ? { external: ['@aws-sdk/*'], alias: {} } : {}),
+    ...(sdkStub
+      ? { alias: { ...shipped.alias, ...Object.fromEntries(STUBBED_SDK_PACKAGES.map((name) => [name, sdkStub])) } }
+      : {}),
   });
 }
 
@@ -202,16 +245,34 @@ export async function coldStartBench(): Promise<BenchResult> {
     await writeFile(floorSource, DYNAMODB_FLOOR);
     const floorEntry = await entryIn(shipped, '(floor)');
     await bundle(floorSource, floorEntry);
-    const measure = async (entry: string, exported: string, environment: Record<string, string>) => {
-      const times: number[] = [];
-      for (let attempt = 0; attempt < RUNS; attempt += 1) times.push(await coldStartMs(entry, exported, environment));
-      return median(times);
-    };
+    const sdkStub = join(directory, 'sdk-stub.cjs');
+    await writeFile(sdkStub, SDK_STUB);
     const kib = async (file: string) => round((await stat(file)).size / 1024);
     const load = [loadavg()[0] ?? 0];
     const noEnvironment = lambdaEnvironment({ environment: {} }, false);
-    const baseline = await measure(emptyEntry, 'handler', noEnvironment);
-    const floor = await measure(floorEntry, 'handler', noEnvironment);
+    const emptyRuns: number[] = [];
+    /**
+     * Median cold start of each variant, against the empty handler's median from the same rounds:
+     * each round starts every variant once, the empty handler first, so a change in the machine's
+     * load during a run shifts the baseline and the variants together.
+     */
+    const measure = async <Name extends string>(
+      variants: Record<Name, { entry: string; exported: string; environment: Record<string, string> }>,
+    ) => {
+      const times = new Map<Name | '(empty)', number[]>();
+      const record = (name: Name | '(empty)', ms: number) => times.set(name, [...(times.get(name) ?? []), ms]);
+      for (let pass = 0; pass < RUNS; pass += 1) {
+        record('(empty)', await coldStartMs(emptyEntry, 'handler', noEnvironment));
+        for (const [name, variant] of Object.entries(variants) as [Name, (typeof variants)[Name]][]) {
+          record(name, await coldStartMs(variant.entry, variant.exported, variant.environment));
+        }
+      }
+      emptyRuns.push(...(times.get('(empty)') ?? []));
+      const baseline = median(times.get('(empty)') ?? []);
+      const ms = (name: Name) => median(times.get(name) ?? []);
+      return { baseline, ms, ratio: (name: Name) => round(ms(name) / baseline, 2) };
+    };
+    const floor = await measure({ floor: { entry: floorEntry, exported: 'handler', environment: noEnvironment } });
     const blank = {
       'with source maps ms': '',
       'source maps × empty': '',
@@ -219,21 +280,19 @@ export async function coldStartBench(): Promise<BenchResult> {
       'SDK from runtime × empty': '',
       'no Tracer KiB': '',
       'no Tracer × empty': '',
+      'no SDK KiB': '',
+      'no SDK × empty': '',
+      'no SDK, no Tracer KiB': '',
+      'no SDK, no Tracer × empty': '',
       'top modules by CPU (ms)': '',
     };
     const rows: BenchResult['rows'] = [
       {
-        function: '(baseline) empty handler',
-        'asset KiB': 0.1,
-        'cold start ms': round(baseline),
-        '× empty': 1,
-        ...blank,
-      },
-      {
         function: '(floor) DynamoDB document client only',
         'asset KiB': await kib(floorEntry),
-        'cold start ms': round(floor),
-        '× empty': round(floor / baseline, 2),
+        'empty handler ms': round(floor.baseline),
+        'cold start ms': round(floor.ms('floor')),
+        '× empty': floor.ratio('floor'),
         ...blank,
       },
     ];
@@ -247,30 +306,46 @@ export async function coldStartBench(): Promise<BenchResult> {
       await bundle(source, fromRuntime, { sdkFromRuntime: true });
       const withoutTracer = await entryIn(shipped, `${fn.functionId}-no-tracer`);
       await bundle(source, withoutTracer, { tracing: 'invocations' });
-      const plain = await measure(entry, fn.handler, lambdaEnvironment(fn, false));
-      const withSourceMaps = await measure(entry, fn.handler, lambdaEnvironment(fn, true));
-      const runtimeSdk = await measure(fromRuntime, fn.handler, lambdaEnvironment(fn, false));
-      const tracerless = await measure(withoutTracer, fn.handler, lambdaEnvironment(fn, false));
-      const profiled = await profiledColdStart(entry, fn.handler, lambdaEnvironment(fn, false));
+      const withoutSdk = await entryIn(shipped, `${fn.functionId}-no-sdk`);
+      await bundle(source, withoutSdk, { sdkStub });
+      const withoutEither = await entryIn(shipped, `${fn.functionId}-no-sdk-no-tracer`);
+      await bundle(source, withoutEither, { sdkStub, tracing: 'invocations' });
+      const plain = lambdaEnvironment(fn, false);
+      const variant = (file: string, environment = plain) => ({ entry: file, exported: fn.handler, environment });
+      const run = await measure({
+        plain: variant(entry),
+        sourceMaps: variant(entry, lambdaEnvironment(fn, true)),
+        runtimeSdk: variant(fromRuntime),
+        tracerless: variant(withoutTracer),
+        sdkless: variant(withoutSdk),
+        bare: variant(withoutEither),
+      });
+      const profiled = await profiledColdStart(entry, fn.handler, plain);
       details.push({ function: fn.functionId, topModules: profiled.modules });
       rows.push({
         function: fn.functionId,
         'asset KiB': await kib(fn.entry),
-        'cold start ms': round(plain),
-        '× empty': round(plain / baseline, 2),
-        'with source maps ms': round(withSourceMaps),
-        'source maps × empty': round(withSourceMaps / baseline, 2),
+        'empty handler ms': round(run.baseline),
+        'cold start ms': round(run.ms('plain')),
+        '× empty': run.ratio('plain'),
+        'with source maps ms': round(run.ms('sourceMaps')),
+        'source maps × empty': run.ratio('sourceMaps'),
         'SDK from runtime KiB': await kib(fromRuntime),
-        'SDK from runtime × empty': round(runtimeSdk / baseline, 2),
+        'SDK from runtime × empty': run.ratio('runtimeSdk'),
         'no Tracer KiB': await kib(withoutTracer),
-        'no Tracer × empty': round(tracerless / baseline, 2),
+        'no Tracer × empty': run.ratio('tracerless'),
+        'no SDK KiB': await kib(withoutSdk),
+        'no SDK × empty': run.ratio('sdkless'),
+        'no SDK, no Tracer KiB': await kib(withoutEither),
+        'no SDK, no Tracer × empty': run.ratio('bare'),
         'top modules by CPU (ms)': '',
       });
       rows.push({
         function: `${fn.functionId} (--cpu-prof)`,
         'asset KiB': '',
+        'empty handler ms': '',
         'cold start ms': round(profiled.ms),
-        '× empty': round(profiled.ms / baseline, 2),
+        '× empty': round(profiled.ms / run.baseline, 2),
         ...blank,
         'top modules by CPU (ms)': profiled.modules.map(({ module, ms }) => `${module} ${ms}`).join(', '),
       });
@@ -286,19 +361,28 @@ export async function coldStartBench(): Promise<BenchResult> {
       '× empty median': median(column('× empty')),
       '× empty max': Math.max(...column('× empty')),
       'source maps × empty median': median(column('source maps × empty')),
-      'floor (DynamoDB client only) × empty': round(floor / baseline, 2),
+      'empty handler ms median': round(median(emptyRuns)),
+      'floor (DynamoDB client only) × empty': floor.ratio('floor'),
       'SDK from runtime KiB median': median(column('SDK from runtime KiB')),
       'SDK from runtime KiB max': Math.max(...column('SDK from runtime KiB')),
       'SDK from runtime × empty median': median(column('SDK from runtime × empty')),
       'SDK from runtime × empty max': Math.max(...column('SDK from runtime × empty')),
       'no Tracer KiB median': median(column('no Tracer KiB')),
       'no Tracer × empty median': median(column('no Tracer × empty')),
+      'no Tracer × empty max': Math.max(...column('no Tracer × empty')),
+      'no SDK KiB median': median(column('no SDK KiB')),
+      'no SDK × empty median': median(column('no SDK × empty')),
+      'no SDK × empty max': Math.max(...column('no SDK × empty')),
+      'no SDK, no Tracer KiB median': median(column('no SDK, no Tracer KiB')),
+      'no SDK, no Tracer KiB max': Math.max(...column('no SDK, no Tracer KiB')),
+      'no SDK, no Tracer × empty median': median(column('no SDK, no Tracer × empty')),
+      'no SDK, no Tracer × empty max': Math.max(...column('no SDK, no Tracer × empty')),
       'load average (1 min) min': round(Math.min(...load), 2),
       'load average (1 min) max': round(Math.max(...load), 2),
     };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out (the AWS SDK bundled) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only), and the asset without Powertools Tracer. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit), median of ${RUNS}, against an empty handler timed the same way in the same run; the floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+      description: `What ships: each asset from cdk.out (the AWS SDK bundled) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset without Powertools Tracer; and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK), with and without Tracer — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
         summary,
       )
         .map(([key, value]) => `${key} ${value}`)
