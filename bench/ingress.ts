@@ -3,18 +3,101 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { releasePayload, signedDelivery } from '../infra/local/github-payloads.js';
 import { signedBlockAction } from '../infra/local/slack-payloads.js';
-import type { LocalRuntime } from '../infra/local/runtime.js';
-import { percentile, round, waitUntil, withRuntime, type BenchResult } from './support.js';
+import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
+import { importFromCheckout, withCheckout, type Checkout } from './baseline.js';
+import { P99_TOLERANCE, allowedP99Ms, noWorse } from './no-worse.js';
+import {
+  percentile,
+  round,
+  waitUntil,
+  withStartedRuntime,
+  type BenchOptions,
+  type BenchResult,
+  type BenchStartOptions,
+} from './support.js';
 
 const CONCURRENCY = [1, 10, 50];
 const SECONDS = 4;
+const TIME_SCALE = 600;
 /** Slack's acknowledgement target (issue 17): 300 ms, or 10x the server's own floor when that is larger. */
 const SLACK_ACK_FLOOR_MS = 300;
 const SLACK_ACK_HEALTHZ_FACTOR = 10;
 const VOTE_VISIBLE_TARGET_MS = 2000;
 const VOTE_SAMPLES = 5;
+const HEALTHZ = 'GET /healthz (baseline)';
+const GITHUB = 'POST /webhooks/github';
+const SLACK = 'POST /slack/interactions';
+/** Issue 17: "nothing else gets slower", judged on these routes and concurrencies. */
+const JUDGED = { routes: [GITHUB, SLACK], concurrency: [10, 50] };
 
-/** The committed results this run replaces: ingress must not get slower than they are. */
+/** What this benchmark uses of a local runtime, this checkout's or the baseline revision's. */
+type IngressRuntime = Pick<LocalRuntime, 'url' | 'stop'> & {
+  deps: { approvals: Pick<LocalRuntime['deps']['approvals'], 'listByStatus'> };
+  bus: Pick<LocalRuntime['bus'], 'idle' | 'published'>;
+  issuer: Pick<LocalRuntime['issuer'], 'sign'>;
+};
+
+/** A build to measure: its runtime, and its own helpers to sign the requests it is sent. */
+interface Build {
+  label: string;
+  startLocalRuntime: (options: BenchStartOptions) => Promise<IngressRuntime>;
+  signedDelivery: typeof signedDelivery;
+  releasePayload: typeof releasePayload;
+  signedBlockAction: typeof signedBlockAction;
+}
+
+const CURRENT: Build = { label: 'this checkout', startLocalRuntime, signedDelivery, releasePayload, signedBlockAction };
+
+/** The baseline's runtime must still offer what the benchmark calls on it; a missing member fails here, not mid-run. */
+async function checkedRuntime(value: unknown, rev: string): Promise<IngressRuntime> {
+  const runtime = value as {
+    url?: unknown;
+    stop?: unknown;
+    deps?: { approvals?: { listByStatus?: unknown } };
+    bus?: { idle?: unknown; published?: unknown };
+    issuer?: { sign?: unknown };
+  };
+  const missing = Object.entries({
+    url: typeof runtime.url === 'string',
+    stop: typeof runtime.stop === 'function',
+    'deps.approvals.listByStatus': typeof runtime.deps?.approvals?.listByStatus === 'function',
+    'bus.idle': typeof runtime.bus?.idle === 'function',
+    'bus.published': Array.isArray(runtime.bus?.published),
+    'issuer.sign': typeof runtime.issuer?.sign === 'function',
+  })
+    .filter(([, present]) => !present)
+    .map(([member]) => member);
+  if (missing.length === 0) return value as IngressRuntime;
+  if (typeof runtime.stop === 'function') await (runtime.stop as () => Promise<void>)();
+  throw new Error(`${rev}'s local runtime has no ${missing.join(', ')}`);
+}
+
+/** The baseline revision's local runtime and request helpers, imported from its checkout into this process. */
+async function baselineBuild(checkout: Checkout): Promise<Build> {
+  const runtime = await importFromCheckout(checkout, 'infra/local/runtime.ts');
+  const github = await importFromCheckout(checkout, 'infra/local/github-payloads.ts');
+  const slack = await importFromCheckout(checkout, 'infra/local/slack-payloads.ts');
+  const exported = {
+    startLocalRuntime: runtime['startLocalRuntime'],
+    signedDelivery: github['signedDelivery'],
+    releasePayload: github['releasePayload'],
+    signedBlockAction: slack['signedBlockAction'],
+  };
+  const missing = Object.entries(exported).filter(([, value]) => typeof value !== 'function');
+  if (missing.length > 0) throw new Error(`${checkout.rev} exports no ${missing.map(([name]) => name).join(', ')}`);
+  if (exported.startLocalRuntime === startLocalRuntime)
+    throw new Error(`${checkout.rev}'s runtime.ts resolved to this checkout's module`);
+  const start = exported.startLocalRuntime as (options: BenchStartOptions) => Promise<unknown>;
+  return {
+    label: `${checkout.rev} (${checkout.commit})`,
+    startLocalRuntime: async (options) => checkedRuntime(await start(options), checkout.rev),
+    signedDelivery: exported.signedDelivery as typeof signedDelivery,
+    releasePayload: exported.releasePayload as typeof releasePayload,
+    signedBlockAction: exported.signedBlockAction as typeof signedBlockAction,
+  };
+}
+
+/** The committed results this run replaces: without a baseline, ingress must not get slower than they are. */
 async function previousRows(): Promise<BenchResult['rows']> {
   try {
     const previous = JSON.parse(await readFile(join(import.meta.dirname, 'results', 'ingress.json'), 'utf8')) as {
@@ -27,18 +110,13 @@ async function previousRows(): Promise<BenchResult['rows']> {
   }
 }
 
-/**
- * From a Slack click to the vote in `GET /v1/approvals/{id}`: the click is acknowledged at once and
- * counted by the bus worker, so this is the ack, the bus hop and the worker. Each sample is bob's
- * vote on a pending orders-api release, which decides it.
- */
 /** Publishes a release of orders-api (unless `tag` is undefined), then waits for a PENDING approval to click. */
-async function pendingApproval(runtime: LocalRuntime, tag: string | undefined): Promise<string> {
+async function pendingApproval(build: Build, runtime: IngressRuntime, tag: string | undefined): Promise<string> {
   if (tag) {
-    const release = await signedDelivery(
+    const release = await build.signedDelivery(
       'local-github-secret',
       'release',
-      releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
+      build.releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
     );
     await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
   }
@@ -48,12 +126,17 @@ async function pendingApproval(runtime: LocalRuntime, tag: string | undefined): 
   );
 }
 
-async function voteVisibleMs(runtime: LocalRuntime, samples: number): Promise<number[]> {
+/**
+ * From a Slack click to the vote in `GET /v1/approvals/{id}`: the click is acknowledged at once and
+ * counted by the bus worker, so this is the ack, the bus hop and the worker. Each sample is bob's
+ * vote on a pending orders-api release, which decides it.
+ */
+async function voteVisibleMs(runtime: IngressRuntime, samples: number): Promise<number[]> {
   const token = await runtime.issuer.sign({ sub: 'bob' });
   const times: number[] = [];
   for (let sample = 0; sample < samples; sample += 1) {
     // The first sample decides the approval the load rows clicked on; each later one, the next release's.
-    const approvalId = await pendingApproval(runtime, sample > 0 ? `v0.1.${sample}-bench` : undefined);
+    const approvalId = await pendingApproval(CURRENT, runtime, sample > 0 ? `v0.1.${sample}-bench` : undefined);
     const click = signedBlockAction({
       signingSecret: 'local-slack-secret',
       slackUserId: 'UBOB',
@@ -85,11 +168,22 @@ async function voteVisibleMs(runtime: LocalRuntime, samples: number): Promise<nu
   return times;
 }
 
-async function load(
-  url: string,
-  connections: number,
-  request: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
-) {
+interface Request {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+interface Measured {
+  route: string;
+  concurrency: number;
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+
+async function load(url: string, connections: number, request: Request) {
   const result = await autocannon({ url, connections, duration: SECONDS, ...request });
   return {
     p50: result.latency.p50,
@@ -99,98 +193,195 @@ async function load(
   };
 }
 
+/** The three routes' requests for one build: a signed ping, and a click the policy refuses (alice released it). */
+async function targetsOf(build: Build, runtime: IngressRuntime) {
+  const ping = await build.signedDelivery('local-github-secret', 'ping', {
+    zen: 'Keep it logically awesome.',
+    hook_id: 1,
+  });
+  const click = build.signedBlockAction({
+    signingSecret: 'local-slack-secret',
+    slackUserId: 'UALICE',
+    actionId: 'approve',
+    approvalId: await pendingApproval(build, runtime, 'v0.0.1-bench'),
+  });
+  return [
+    { route: HEALTHZ, path: '/healthz', request: { method: 'GET' } },
+    { route: GITHUB, path: '/webhooks/github', request: { method: 'POST', headers: ping.headers, body: ping.body } },
+    {
+      route: SLACK,
+      path: '/slack/interactions',
+      request: { method: 'POST', headers: click.headers, body: click.body },
+    },
+  ] satisfies { route: string; path: string; request: Request }[];
+}
+
+/**
+ * Measures every (route, concurrency) row on each runtime in turn, this checkout first, so that
+ * drift in the machine's load falls on the builds alike. After each Slack row the run waits for
+ * that runtime's bus workers, so the next row, on either runtime, starts from rest.
+ */
+async function measure(sides: { build: Build; runtime: IngressRuntime }[]) {
+  const prepared = [];
+  for (const side of sides) prepared.push({ ...side, targets: await targetsOf(side.build, side.runtime) });
+  const measured: Measured[][] = sides.map(() => []);
+  const drains: { concurrency: number; clicks: number; drainMs: number }[] = [];
+  const routes = prepared[0]?.targets.map((target) => target.route) ?? [];
+  for (const [index, route] of routes.entries()) {
+    for (const connections of CONCURRENCY) {
+      for (const [sideIndex, side] of prepared.entries()) {
+        const target = side.targets[index];
+        if (!target) throw new Error(`${side.build.label} has no ${route} target`);
+        const published = side.runtime.bus.published.length;
+        const result = await load(`${side.runtime.url}${target.path}`, connections, target.request);
+        if (route === SLACK) {
+          const started = performance.now();
+          await side.runtime.bus.idle();
+          // The workers are this checkout's story (the baseline answered synchronously); drains report those.
+          if (sideIndex === 0)
+            drains.push({
+              concurrency: connections,
+              clicks: side.runtime.bus.published.length - published,
+              drainMs: Math.round(performance.now() - started),
+            });
+        }
+        measured[sideIndex]?.push({ route, concurrency: connections, ...result });
+      }
+    }
+  }
+  return { measured, drains };
+}
+
+const p99Of = (rows: BenchResult['rows'], route: string, concurrency: number, column = 'p99 ms') =>
+  Number(rows.find((row) => row['route'] === route && row['concurrency'] === concurrency)?.[column] ?? NaN);
+
+const columnsOf = (row: Measured, prefix = '') => ({
+  [`${prefix}p50 ms`]: row.p50,
+  [`${prefix}p99 ms`]: row.p99,
+  [`${prefix}req/s`]: round(row.rps),
+  [`${prefix}errors`]: row.errors,
+});
+
+const judged = <T>(each: (route: string, concurrency: number) => T): T[] =>
+  JUDGED.routes.flatMap((route) => JUDGED.concurrency.map((concurrency) => each(route, concurrency)));
+
 /**
  * Latency and throughput of the two ingress routes with a deadline on the sender's side (GitHub
  * 10 s, Slack 3 s), on the local runtime, against GET /healthz as the server's own floor.
  * The GitHub request is a signed `ping` (verify, parse, decide); the Slack request is a signed
  * click that the policy refuses: verify, publish, acknowledge; the bus worker then looks the user
  * up, reads the approval conditionally, writes the audit entry and answers by ephemeral message.
- * After each Slack row the run waits for those workers, so the next row starts from rest.
+ *
+ * With `--baseline <rev>`, that revision's local runtime runs beside this checkout's, in this
+ * process, and each row is measured on both; ingress p99 is judged against it. Without, it is
+ * judged against the committed results of an earlier run. The Slack acknowledgement target and the
+ * vote's visibility are this checkout's alone.
  */
-export async function ingressBench(): Promise<BenchResult> {
-  const previous = await previousRows();
-  return withRuntime(600, async (runtime) => {
-    const ping = await signedDelivery('local-github-secret', 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 });
-    const approvalId = await pendingApproval(runtime, 'v0.0.1-bench');
-    const click = signedBlockAction({
-      signingSecret: 'local-slack-secret',
-      slackUserId: 'UALICE',
-      actionId: 'approve',
-      approvalId,
-    });
-
-    const targets = [
-      { route: 'GET /healthz (baseline)', path: '/healthz', request: { method: 'GET' as const } },
-      {
-        route: 'POST /webhooks/github',
-        path: '/webhooks/github',
-        request: { method: 'POST' as const, headers: ping.headers, body: ping.body },
-      },
-      {
-        route: 'POST /slack/interactions',
-        path: '/slack/interactions',
-        request: { method: 'POST' as const, headers: click.headers, body: click.body },
-      },
-    ];
-    const rows: BenchResult['rows'] = [];
-    const drains: { concurrency: number; clicks: number; drainMs: number }[] = [];
-    for (const target of targets) {
-      for (const connections of CONCURRENCY) {
-        const published = runtime.bus.published.length;
-        const measured = await load(`${runtime.url}${target.path}`, connections, target.request);
-        if (target.path === '/slack/interactions') {
-          const started = performance.now();
-          await runtime.bus.idle();
-          drains.push({
-            concurrency: connections,
-            clicks: runtime.bus.published.length - published,
-            drainMs: Math.round(performance.now() - started),
-          });
-        }
-        rows.push({
-          route: target.route,
-          concurrency: connections,
-          'p50 ms': measured.p50,
-          'p99 ms': measured.p99,
-          'req/s': round(measured.rps),
-          errors: measured.errors,
-        });
-      }
-    }
-    const visible = await voteVisibleMs(runtime, VOTE_SAMPLES);
-    const p99 = (route: string, concurrency: number, from = rows) =>
-      Number(from.find((row) => row['route'] === route && row['concurrency'] === concurrency)?.['p99 ms'] ?? NaN);
-    const healthzP99 = p99('GET /healthz (baseline)', 50);
-    const slackAckP99 = p99('POST /slack/interactions', 50);
-    const slackAckTargetMs = Math.max(SLACK_ACK_FLOOR_MS, SLACK_ACK_HEALTHZ_FACTOR * healthzP99);
-    const noSlower = ['POST /webhooks/github', 'POST /slack/interactions'].flatMap((route) =>
-      [10, 50].map((concurrency) => ({
-        route,
-        concurrency,
-        'p99 ms': p99(route, concurrency),
-        'previous p99 ms': p99(route, concurrency, previous),
-        noWorse: !(p99(route, concurrency) > p99(route, concurrency, previous)),
-      })),
+export async function ingressBench(options: BenchOptions = {}): Promise<BenchResult> {
+  const { baseline } = options;
+  if (baseline === undefined) {
+    const previous = await previousRows();
+    return withStartedRuntime(CURRENT.startLocalRuntime, TIME_SCALE, async (runtime) =>
+      reported(runtime, await measure([{ build: CURRENT, runtime }]), { previous }),
     );
+  }
+  return withCheckout(baseline, async (checkout) => {
+    const build = await baselineBuild(checkout);
+    return withStartedRuntime(CURRENT.startLocalRuntime, TIME_SCALE, (runtime) =>
+      withStartedRuntime(build.startLocalRuntime, TIME_SCALE, async (baselineRuntime) =>
+        reported(
+          runtime,
+          await measure([
+            { build: CURRENT, runtime },
+            { build, runtime: baselineRuntime },
+          ]),
+          { baseline: build.label },
+        ),
+      ),
+    );
+  });
+}
+
+async function reported(
+  runtime: IngressRuntime,
+  { measured, drains }: Awaited<ReturnType<typeof measure>>,
+  against: { previous: BenchResult['rows'] } | { baseline: string },
+): Promise<BenchResult> {
+  const [now = [], base] = measured;
+  const rows: BenchResult['rows'] = now.map((row, index) => {
+    const baselineRow = base?.[index];
     return {
-      name: 'ingress',
-      description: `${SECONDS} s per row with autocannon on the local runtime (2 cores, DynamoDB Local); Slack allows 3000 ms. Slack acknowledgement p99 at concurrency 50: ${slackAckP99} ms against a target of ${slackAckTargetMs} ms (300 ms, or 10x the /healthz p99 of ${healthzP99} ms). A vote is visible in GET /v1/approvals/{id} ${Math.min(...visible)}–${Math.max(...visible)} ms after its click (p99 ${percentile(visible, 99)} ms over ${visible.length}; target ${VOTE_VISIBLE_TARGET_MS} ms).`,
-      rows,
-      details: {
-        slackAck: {
-          p99AtConcurrency50: slackAckP99,
-          healthzP99AtConcurrency50: healthzP99,
-          targetMs: slackAckTargetMs,
-          met: slackAckP99 <= slackAckTargetMs,
-        },
-        voteVisible: {
-          samplesMs: visible,
-          targetMs: VOTE_VISIBLE_TARGET_MS,
-          met: Math.max(...visible) <= VOTE_VISIBLE_TARGET_MS,
-        },
-        slackWorkers: drains,
-        againstPreviousResults: noSlower,
-      },
+      route: row.route,
+      concurrency: row.concurrency,
+      ...columnsOf(row),
+      ...(baselineRow ? columnsOf(baselineRow, 'baseline ') : {}),
     };
   });
+  const visible = await voteVisibleMs(runtime, VOTE_SAMPLES);
+  const healthzP99 = p99Of(rows, HEALTHZ, 50);
+  const slackAckP99 = p99Of(rows, SLACK, 50);
+  const slackAckTargetMs = Math.max(SLACK_ACK_FLOOR_MS, SLACK_ACK_HEALTHZ_FACTOR * healthzP99);
+  const description = `${SECONDS} s per row with autocannon on the local runtime (2 cores, DynamoDB Local); Slack allows 3000 ms. Slack acknowledgement p99 at concurrency 50: ${slackAckP99} ms against a target of ${slackAckTargetMs} ms (300 ms, or 10x the /healthz p99 of ${healthzP99} ms). A vote is visible in GET /v1/approvals/{id} ${Math.min(...visible)}–${Math.max(...visible)} ms after its click (p99 ${percentile(visible, 99)} ms over ${visible.length}; target ${VOTE_VISIBLE_TARGET_MS} ms).`;
+  const common = {
+    slackAck: {
+      p99AtConcurrency50: slackAckP99,
+      healthzP99AtConcurrency50: healthzP99,
+      targetMs: slackAckTargetMs,
+      met: slackAckP99 <= slackAckTargetMs,
+    },
+    voteVisible: {
+      samplesMs: visible,
+      targetMs: VOTE_VISIBLE_TARGET_MS,
+      met: Math.max(...visible) <= VOTE_VISIBLE_TARGET_MS,
+    },
+    slackWorkers: drains,
+  };
+
+  if ('previous' in against) {
+    const noSlower = judged((route, concurrency) => ({
+      route,
+      concurrency,
+      'p99 ms': p99Of(rows, route, concurrency),
+      'previous p99 ms': p99Of(against.previous, route, concurrency),
+      noWorse: !(p99Of(rows, route, concurrency) > p99Of(against.previous, route, concurrency)),
+    }));
+    const slower = noSlower.filter((row) => !row.noWorse);
+    const verdict =
+      slower.length === 0
+        ? 'no slower on any'
+        : `slower on ${slower.map((row) => `${row.route} at ${row.concurrency} (${row['p99 ms']} ms, was ${row['previous p99 ms']} ms)`).join(', ')}`;
+    return {
+      name: 'ingress',
+      description: `${description} Ingress p99 at concurrency 10 and 50 against the committed results of an earlier run, measured at another time and load (\`--baseline <rev>\` measures a revision in the same run): ${verdict}.`,
+      rows,
+      details: { ...common, againstPreviousResults: noSlower },
+    };
+  }
+
+  const againstBaseline = judged((route, concurrency) => {
+    const nowMs = p99Of(rows, route, concurrency);
+    const baselineMs = p99Of(rows, route, concurrency, 'baseline p99 ms');
+    return {
+      route,
+      concurrency,
+      'p99 ms': nowMs,
+      'baseline p99 ms': baselineMs,
+      'allowed p99 ms': round(allowedP99Ms(baselineMs)),
+      noWorse: noWorse(nowMs, baselineMs),
+    };
+  });
+  const worse = againstBaseline.filter((row) => !row.noWorse);
+  const pairs = againstBaseline
+    .map((row) => `${row.route} at ${row.concurrency}: ${row['p99 ms']} ms against ${row['baseline p99 ms']} ms`)
+    .join('; ');
+  const verdict =
+    worse.length === 0
+      ? 'no worse on any of the four'
+      : `worse on ${worse.map((row) => `${row.route} at ${row.concurrency}`).join(' and ')}`;
+  return {
+    name: 'ingress',
+    description: `${description} The baseline columns are ${against.baseline}, measured in the same run and process beside this build, each row on this build and then on the baseline. Ingress p99 at concurrency 10 and 50 (${pairs}) is ${verdict}, where no worse means at most the baseline's p99 × ${P99_TOLERANCE.factor} + ${P99_TOLERANCE.ms} ms (autocannon reports whole milliseconds).`,
+    rows,
+    details: { ...common, baseline: against.baseline, againstBaseline },
+  };
 }

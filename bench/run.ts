@@ -8,9 +8,9 @@ import { ingressBench } from './ingress.js';
 import { restartBench } from './restart.js';
 import { scaleBench } from './scale.js';
 import { twinBench } from './twin.js';
-import type { BenchResult } from './support.js';
+import type { BenchOptions, BenchResult } from './support.js';
 
-const BENCHES: Record<string, () => Promise<BenchResult>> = {
+const BENCHES: Record<string, (options: BenchOptions) => Promise<BenchResult>> = {
   'cold-start': coldStartBench,
   ingress: ingressBench,
   cost: costBench,
@@ -32,7 +32,11 @@ function table(rows: BenchResult['rows']): string {
 const sectionOf = (name: string, result: BenchResult) =>
   `## ${name}\n\n${result.description}\n\n${table(result.rows)}\n`;
 
-const { positionals } = parseArgs({ allowPositionals: true });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { baseline: { type: 'string' } },
+});
+const options: BenchOptions = values.baseline === undefined ? {} : { baseline: values.baseline };
 const selected = positionals.length > 0 ? positionals : Object.keys(BENCHES);
 const unknown = selected.filter((name) => !(name in BENCHES));
 if (unknown.length > 0) {
@@ -44,7 +48,7 @@ await mkdir(RESULTS_DIR, { recursive: true });
 for (const name of selected) {
   const started = performance.now();
   console.log(`▸ ${name}…`);
-  const result = await (BENCHES[name] as () => Promise<BenchResult>)();
+  const result = await (BENCHES[name] as (options: BenchOptions) => Promise<BenchResult>)(options);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   const record = { ...result, measuredAt: new Date().toISOString(), node: process.version, seconds: Number(seconds) };
   await writeFile(join(RESULTS_DIR, `${name}.json`), `${JSON.stringify(record, null, 2)}\n`);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalRuntime, type LocalRuntime } from '../infra/local/runtime.js';
+import { startLocalRuntime, type LocalRuntime, type LocalRuntimeOptions } from '../infra/local/runtime.js';
 
 export interface BenchResult {
   name: string;
@@ -9,6 +9,12 @@ export interface BenchResult {
   /** Rows for the README table: one object per row, same keys. */
   rows: Record<string, string | number>[];
   details?: unknown;
+}
+
+/** `npm run bench` options; a benchmark reads those it uses and ignores the others. */
+export interface BenchOptions {
+  /** A git revision to measure in the same run, beside this checkout (`--baseline`). */
+  baseline?: string;
 }
 
 export const percentile = (values: number[], p: number): number => {
@@ -20,10 +26,17 @@ export const median = (values: number[]): number => percentile(values, 50);
 
 export const round = (value: number, digits = 1): number => Number(value.toFixed(digits));
 
-/** A local runtime for a benchmark: DynamoDB in memory, data in a temp dir. */
-export async function withRuntime<T>(timeScale: number, run: (runtime: LocalRuntime) => Promise<T>): Promise<T> {
+/** What a benchmark asks of `startLocalRuntime`, this checkout's or another revision's. */
+export type BenchStartOptions = Pick<LocalRuntimeOptions, 'port' | 'dataDir' | 'inMemory' | 'timeScale'>;
+
+/** A runtime from `start` for a benchmark: DynamoDB in memory, data in a temp dir. */
+export async function withStartedRuntime<T, R extends { stop(): Promise<void> }>(
+  start: (options: BenchStartOptions) => Promise<R>,
+  timeScale: number,
+  run: (runtime: R) => Promise<T>,
+): Promise<T> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flightplan-bench-'));
-  const runtime = await startLocalRuntime({ port: 0, dataDir, inMemory: true, timeScale });
+  const runtime = await start({ port: 0, dataDir, inMemory: true, timeScale });
   try {
     return await run(runtime);
   } finally {
@@ -31,6 +44,10 @@ export async function withRuntime<T>(timeScale: number, run: (runtime: LocalRunt
     await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
+
+/** This checkout's local runtime for a benchmark. */
+export const withRuntime = <T>(timeScale: number, run: (runtime: LocalRuntime) => Promise<T>): Promise<T> =>
+  withStartedRuntime(startLocalRuntime, timeScale, run);
 
 export async function waitUntil<T>(probe: () => Promise<T | undefined>, timeoutMs: number, pollMs = 20): Promise<T> {
   const deadline = Date.now() + timeoutMs;
