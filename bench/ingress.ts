@@ -217,8 +217,9 @@ async function targetsOf(build: Build, runtime: IngressRuntime) {
 }
 
 /**
- * Measures every (route, concurrency) row on each runtime in turn, this checkout first, so that
- * drift in the machine's load falls on the builds alike. After each Slack row the run waits for
+ * Measures every (route, concurrency) row on each runtime in turn, alternating which goes first
+ * from row to row, so that drift in the machine's load, and whatever one row leaves behind for the
+ * next, falls on the builds alike. After each Slack row the run waits for
  * that runtime's bus workers, so the next row, on either runtime, starts from rest.
  */
 async function measure(sides: { build: Build; runtime: IngressRuntime }[]) {
@@ -227,9 +228,13 @@ async function measure(sides: { build: Build; runtime: IngressRuntime }[]) {
   const measured: Measured[][] = sides.map(() => []);
   const drains: { concurrency: number; clicks: number; drainMs: number }[] = [];
   const routes = prepared[0]?.targets.map((target) => target.route) ?? [];
+  let row = 0;
   for (const [index, route] of routes.entries()) {
     for (const connections of CONCURRENCY) {
-      for (const [sideIndex, side] of prepared.entries()) {
+      const order = [...prepared.entries()];
+      if (row % 2 === 1) order.reverse();
+      row += 1;
+      for (const [sideIndex, side] of order) {
         const target = side.targets[index];
         if (!target) throw new Error(`${side.build.label} has no ${route} target`);
         const published = side.runtime.bus.published.length;
@@ -380,7 +385,7 @@ async function reported(
       : `worse on ${worse.map((row) => `${row.route} at ${row.concurrency}`).join(' and ')}`;
   return {
     name: 'ingress',
-    description: `${description} The baseline columns are ${against.baseline}, measured in the same run and process beside this build, each row on this build and then on the baseline. Ingress p99 at concurrency 10 and 50 (${pairs}) is ${verdict}, where no worse means at most the baseline's p99 × ${P99_TOLERANCE.factor} + ${P99_TOLERANCE.ms} ms (autocannon reports whole milliseconds).`,
+    description: `${description} The baseline columns are ${against.baseline}, measured in the same run and process beside this build, the two builds taking turns to go first from row to row. Ingress p99 at concurrency 10 and 50 (${pairs}) is ${verdict}, where no worse means at most the baseline's p99 × ${P99_TOLERANCE.factor} + ${P99_TOLERANCE.ms} ms (autocannon reports whole milliseconds).`,
     rows,
     details: { ...common, baseline: against.baseline, againstBaseline },
   };
