@@ -2,18 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import {
-  newDeployment,
   transitionDeployment,
   transitionWave,
   type Deployment,
   type DeploymentChange,
 } from '../../functions/domain/deployment.js';
 import { argoWaitKey, bakeWaitKey } from '../../functions/domain/locking.js';
-import { planRollout } from '../../functions/domain/rollout-plan.js';
 import type { WorkflowEngine } from '../../functions/ports/index.js';
 import { startBake } from '../../functions/use-cases/bake.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
+import { manualDeployment } from '../support/deployments.js';
 
 const TABLE = 'flightplan-bake-evidence';
 const REVISION = 'a'.repeat(40);
@@ -54,15 +53,11 @@ function failingWorkflows(): WorkflowEngine & { failures: Map<string, string> } 
 /** A PROD deployment whose us-east-1 wave the gate has just marked BAKING, at REVISION. */
 async function bakingDeployment(id: string): Promise<Deployment> {
   const context = (action: string) => ({ now: STARTED_AT, actor: 'flightplan', action, message: action });
-  const created = newDeployment({
+  const created = manualDeployment({
     id,
     service: { name: id, team: 'payments', tier: 'T1' },
     environment: 'prod',
     version: 'v1.0.0',
-    imageTag: 'v1.0.0',
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('prod', 'T1'),
     now: STARTED_AT,
   });
   await deployments.create(created);

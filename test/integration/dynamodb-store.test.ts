@@ -6,28 +6,18 @@ import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-d
 import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
 import { DynamoDbTable, type TableQuery } from '../../functions/adapters/aws/dynamodb-table.js';
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
-import { newDeployment, transitionDeployment } from '../../functions/domain/deployment.js';
-import { planRollout } from '../../functions/domain/rollout-plan.js';
+import { transitionDeployment } from '../../functions/domain/deployment.js';
 import { ConflictError, ValidationError } from '../../functions/errors.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
+import { manualDeployment } from '../support/deployments.js';
 
 const TABLE = 'flightplan-integration';
 let dynamoDb: RunningDynamoDb;
 let deployments: DynamoDbDeploymentStore;
 
 const request = (id: string, createdAt = '2026-11-23T10:00:00.000Z') =>
-  newDeployment({
-    id,
-    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
-    environment: 'hml',
-    version: id,
-    imageTag: id,
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('hml', 'T1'),
-    now: createdAt,
-  });
+  manualDeployment({ id, environment: 'hml', version: id, now: createdAt });
 
 beforeAll(async () => {
   dynamoDb = await startDynamoDb({});

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { approvalTermsFor, missingApprovers } from '../../functions/domain/approval.js';
 import type { Person, Requester } from '../../functions/domain/identity.js';
 import { freezeEndsAt, planDeployment } from '../../functions/domain/deployment-plan.js';
-import { newDeployment, releaseBlockedWave, type Deployment, type Wave } from '../../functions/domain/deployment.js';
+import { releaseBlockedWave, type Deployment, type Wave } from '../../functions/domain/deployment.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { liveVersions } from '../../functions/domain/live-versions.js';
-import { planRollout } from '../../functions/domain/rollout-plan.js';
+import { manualDeployment } from '../support/deployments.js';
 
 const ALL_DAYS: FreezeWindow['days'] = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const saturdayInBrazil: FreezeWindow = {
@@ -173,15 +173,10 @@ function deployment(
   status: Deployment['status'],
   digests: { before?: string; after: string },
 ): Deployment {
-  const { deployment: created } = newDeployment({
+  const { deployment: created } = manualDeployment({
     id,
-    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
     environment: 'prod',
     version,
-    imageTag: version,
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('prod', 'T1'),
     now: '2026-12-01T10:00:00.000Z',
   });
   return {

@@ -3,7 +3,6 @@ import { deploymentIdFor } from '../../functions/domain/deployment-id.js';
 import {
   assertWaveMayStart,
   canTransition,
-  newDeployment,
   transitionDeployment,
   transitionWave,
   wavesToRollBack,
@@ -13,6 +12,7 @@ import { evaluateBake, evaluateHealthGate } from '../../functions/domain/health-
 import { decideLockContention } from '../../functions/domain/locking.js';
 import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { InvalidTransitionError } from '../../functions/errors.js';
+import { manualDeployment } from '../support/deployments.js';
 
 describe('planRollout', () => {
   it('plans one us-east-1 wave without bake for hml', () => {
@@ -143,17 +143,7 @@ describe('deploymentIdFor', () => {
 
 /** A fresh two-wave PROD deployment, as the starter records it. */
 const prodDeployment = (id: string) =>
-  newDeployment({
-    id,
-    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
-    environment: 'prod',
-    version: 'v1.0.0',
-    imageTag: 'v1.0.0',
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('prod', 'T1'),
-    now: '2026-11-23T10:00:00.000Z',
-  }).deployment;
+  manualDeployment({ id, environment: 'prod', version: 'v1.0.0', now: '2026-11-23T10:00:00.000Z' }).deployment;
 const context = { now: '2026-11-23T10:01:00.000Z', actor: 'flightplan', action: 'test', message: 'test' };
 
 describe('deployment transitions', () => {

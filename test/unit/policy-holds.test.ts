@@ -7,20 +7,15 @@ import {
   parseArgoClusters,
 } from '../../functions/domain/argocd-notification.js';
 import { alarmTargetOf } from '../../functions/domain/health-gate.js';
-import {
-  newDeployment,
-  transitionDeployment,
-  transitionWave,
-  type Deployment,
-} from '../../functions/domain/deployment.js';
+import { transitionDeployment, transitionWave, type Deployment } from '../../functions/domain/deployment.js';
 import { knownGoodReleases } from '../../functions/domain/known-good.js';
 import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
-import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { notifyOncePerTransition } from '../../functions/use-cases/notify-deployment-change.js';
 import type { Once } from '../../functions/use-cases/once.js';
 import type { HttpEvent, HttpResult } from '../../functions/http/http-handler.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
+import { manualDeployment } from '../support/deployments.js';
 
 describe('alarmTargetOf', () => {
   const services = ['orders', 'orders-api', 'catalog-web'];
@@ -204,17 +199,7 @@ describe('lockHolderGone', () => {
 });
 
 const deploymentOf = (id: string, version: string, at: string, ending: Deployment['status']): Deployment => {
-  const created = newDeployment({
-    id,
-    service: { name: 'orders-api', team: 'payments', tier: 'T1' },
-    environment: 'prod',
-    version,
-    imageTag: version,
-    requestedBy: 'alice',
-    trigger: { kind: 'manual' },
-    plan: planRollout('prod', 'T1'),
-    now: at,
-  }).deployment;
+  const created = manualDeployment({ id, environment: 'prod', version, now: at }).deployment;
   const context = { now: at, actor: 'test', action: 'test', message: 'test' };
   let deployment: Deployment = {
     ...transitionDeployment(created, 'IN_PROGRESS', context).deployment,
