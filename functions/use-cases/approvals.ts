@@ -193,11 +193,6 @@ async function settle(deps: { chat: Chat; waits: WaitStore; workflows: WorkflowE
   await refreshMessage(deps.chat, approval);
 }
 
-/**
- * A vote from Slack or the portal. The policy decides (domain); the write is conditional on the
- * revision read, so two people clicking in the same second cannot both decide. A refused vote
- * changes nothing but the audit trail, and says why.
- */
 /** What counting a vote takes: the approval, its Slack message, its workflow and the metric. */
 export interface VotingDeps {
   approvals: ApprovalStore;
@@ -208,6 +203,11 @@ export interface VotingDeps {
   metrics: MetricsRecorder;
 }
 
+/**
+ * A vote from Slack or the portal. The policy decides (domain); the write is conditional on the
+ * revision read, so two people clicking in the same second cannot both decide. A refused vote
+ * changes nothing but the audit trail, and says why.
+ */
 export async function voteOnApproval(
   deps: VotingDeps,
   input: {
