@@ -16,6 +16,7 @@ import {
   transitionProvisioning,
   type ProvisioningRequest,
   type ProvisioningRequestBody,
+  type ApplyRun,
 } from '../domain/provisioning.js';
 import { pullRequestBodyOf, pullRequestTitleOf } from '../domain/provisioning-pull-request.js';
 import { renderTerraform } from '../domain/terraform.js';
@@ -391,6 +392,12 @@ export async function recordTerraformPullRequestClosed(
       { pullRequest: { ...current.pullRequest, state: 'closed', closedBy: event.closedBy } },
     );
   });
+  if (event.merged && event.mergeCommitSha && !request.apply) {
+    // An apply reported between the early-run read above and the merge's write found no merge
+    // commit and was kept as an early run: read it again now that the merge is written.
+    const lateRun = await deps.provisioning.earlyApplyRun(event.repository, event.mergeCommitSha);
+    if (lateRun) return recordApplyRun(deps, requestId, lateRun);
+  }
   await resumeIfSettled(deps, request);
   return { requestId };
 }
@@ -413,6 +420,15 @@ export async function recordTerraformApply(
     requestId = await deps.provisioning.findByMergeCommit(event.repository, event.headSha);
     if (!requestId) return {};
   }
+  return recordApplyRun(deps, requestId, run);
+}
+
+/** Records an apply run on its request (the newest attempt counts) and resumes the workflow if that settles it. */
+async function recordApplyRun(
+  deps: { provisioning: ProvisioningStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  requestId: string,
+  run: ApplyRun,
+): Promise<{ requestId: string }> {
   const request = await deps.provisioning.update(requestId, (current) =>
     // The newest attempt of the run counts: a re-run supersedes what an older attempt said.
     (current.apply && current.apply.runAttempt >= run.runAttempt) || isProvisioningTerminal(current.status)
@@ -424,7 +440,7 @@ export async function recordTerraformApply(
             now: deps.clock.now(),
             actor: 'github',
             action: 'provisioning.applied',
-            message: `Terraform apply ended ${event.conclusion}: ${event.runUrl}`,
+            message: `Terraform apply ended ${run.conclusion}: ${run.runUrl}`,
           },
           { apply: run },
         ),

@@ -7,6 +7,8 @@ import {
   transitionProvisioning,
   type ProvisioningRequest,
 } from '../../functions/domain/provisioning.js';
+import { recordTerraformApply, recordTerraformPullRequestClosed } from '../../functions/use-cases/provisioning.js';
+import type { WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
 
@@ -149,5 +151,50 @@ describe('DynamoDbCatalogStore service creation on DynamoDB Local', () => {
       'service.requested',
       'service.registered',
     ]);
+  });
+
+  it('picks up an apply that GitHub reported while the merge was being recorded, instead of waiting for it forever', async () => {
+    const sha = 'd'.repeat(40);
+    await store.create(created(requestFor('merge-race', 'merge-race-queue')));
+    await store.update('merge-race', (current) => transitionProvisioning(current, 'AWAITING_APPROVAL', audit));
+    await store.update('merge-race', (current) =>
+      transitionProvisioning(current, 'PR_OPEN', audit, {
+        pullRequest: { repository: 'acme/terraform-live', number: 31, url: 'u', branch: 'b', state: 'open' },
+      }),
+    );
+    const deps = {
+      provisioning: store,
+      waits: { get: () => Promise.resolve(undefined) } as unknown as WaitStore,
+      workflows: {} as WorkflowEngine,
+      clock: { now: () => new Date().toISOString() },
+    };
+    const meta = { version: 1 as const, correlationId: 'merge-race', causationId: 'merge-race' };
+    const apply = {
+      repository: 'acme/terraform-live',
+      headSha: sha,
+      conclusion: 'success',
+      runUrl: 'r',
+      runAttempt: 1,
+      meta,
+    };
+    // The apply arrives after the merge handler looked for an early run and before it wrote the merge:
+    // it finds no merge commit yet, and is kept as an early run that the merge handler has already missed.
+    const interleaved = Object.create(store) as DynamoDbProvisioningStore;
+    let applyReported = false;
+    interleaved.earlyApplyRun = async (repository, headSha) => {
+      const seen = await store.earlyApplyRun(repository, headSha);
+      if (!applyReported) {
+        applyReported = true;
+        expect(await recordTerraformApply(deps, apply)).toEqual({});
+      }
+      return seen;
+    };
+    await recordTerraformPullRequestClosed(
+      { ...deps, provisioning: interleaved },
+      { repository: 'acme/terraform-live', number: 31, merged: true, mergeCommitSha: sha, closedBy: 'dave', meta },
+    );
+    const request = await store.get('merge-race');
+    expect(request?.status).toBe('APPLYING');
+    expect(request?.apply).toEqual({ conclusion: 'success', runUrl: 'r', headSha: sha, runAttempt: 1 });
   });
 });
