@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAppAuth } from '@octokit/auth-app';
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
 import { verify } from '@octokit/webhooks-methods';
 import { WebClient } from '@slack/web-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -519,9 +519,11 @@ describe('twin GitHub', () => {
       authStrategy: createAppAuth,
       auth: { appId: '123456', installationId: '12345678', privateKey: generateGithubAppPrivateKey() },
     });
-    await expect(impostor.rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({ status: 401 });
     await expect(
-      new Octokit({ baseUrl: github.url }).rest.repos.get({ owner: 'acme', repo: 'gitops' }),
+      impostor.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'gitops' }),
+    ).rejects.toMatchObject({ status: 401 });
+    await expect(
+      new Octokit({ baseUrl: github.url }).request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'gitops' }),
     ).rejects.toMatchObject({ status: 401 });
   });
 
@@ -547,7 +549,7 @@ describe('twin GitHub', () => {
       },
     });
     const write = (sha?: string) =>
-      octokit.rest.repos.createOrUpdateFileContents({
+      octokit.request('PUT /repos/{owner}/{repo}/contents/{path}', {
         owner: 'acme',
         repo: 'gitops',
         path: 'README.md',
@@ -576,7 +578,7 @@ describe('twin GitHub', () => {
     ]);
     const notifier = await githubAppOctokit(GITHUB_PORT_SCOPES.githubDeployments)();
     await expect(
-      notifier.rest.repos.createOrUpdateFileContents({
+      notifier.request('PUT /repos/{owner}/{repo}/contents/{path}', {
         owner: 'acme',
         repo: 'terraform-live',
         path: 'backdoor.tf',
@@ -585,7 +587,11 @@ describe('twin GitHub', () => {
       }),
     ).rejects.toMatchObject({ status: 403 });
     await expect(
-      notifier.rest.git.getRef({ owner: 'acme', repo: 'terraform-live', ref: 'heads/main' }),
+      notifier.request('GET /repos/{owner}/{repo}/git/ref/{ref}', {
+        owner: 'acme',
+        repo: 'terraform-live',
+        ref: 'heads/main',
+      }),
     ).rejects.toMatchObject({ status: 403 });
   });
 
@@ -596,25 +602,37 @@ describe('twin GitHub', () => {
       expect.objectContaining({ repositories: ['gitops'], permissions: { contents: 'write', metadata: 'read' } }),
     ]);
     const wave = await githubAppOctokit(GITHUB_PORT_SCOPES.gitops)();
-    await expect(wave.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).rejects.toMatchObject({
+    await expect(
+      wave.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'terraform-live' }),
+    ).rejects.toMatchObject({
       status: 404,
     });
     await expect(
-      wave.rest.pulls.create({ owner: 'acme', repo: 'gitops', title: 'x', head: 'main', base: 'main' }),
+      wave.request('POST /repos/{owner}/{repo}/pulls', {
+        owner: 'acme',
+        repo: 'gitops',
+        title: 'x',
+        head: 'main',
+        base: 'main',
+      }),
     ).rejects.toMatchObject({ status: 403 });
   });
 
   it("asks for provisioning's token on the Terraform repository only, and that token cannot read the GitOps repository", async () => {
     const provisioning = await githubAppOctokit(CODE_HOST_SCOPES.terraformPullRequests)();
     const tokensBefore = github.tokens.length;
-    expect((await provisioning.rest.repos.get({ owner: 'acme', repo: 'terraform-live' })).status).toBe(200);
+    expect(
+      (await provisioning.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'terraform-live' })).status,
+    ).toBe(200);
     expect(github.tokens.slice(tokensBefore)).toEqual([
       expect.objectContaining({
         repositories: ['terraform-live'],
         permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
       }),
     ]);
-    await expect(provisioning.rest.repos.get({ owner: 'acme', repo: 'gitops' })).rejects.toMatchObject({
+    await expect(
+      provisioning.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'gitops' }),
+    ).rejects.toMatchObject({
       status: 404,
     });
   });

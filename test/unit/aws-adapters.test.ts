@@ -9,7 +9,7 @@ import {
   StartExecutionCommand,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
 import type { WebClient } from '@slack/web-api';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveGithubScope } from '../../functions/adapters/aws/ports/github-app.js';
 import {
@@ -106,7 +106,12 @@ describe('GitHub installation token scopes', () => {
         scope: { repositories: 'called', permissions: { deployments: 'write' } },
       },
     });
-    await octokit.rest.repos.listDeployments({ owner: 'acme', repo: 'orders-api', ref: 'v1', environment: 'prod' });
+    await octokit.request('GET /repos/{owner}/{repo}/deployments', {
+      owner: 'acme',
+      repo: 'orders-api',
+      ref: 'v1',
+      environment: 'prod',
+    });
     expect(requests.map(({ method, url, authorization, body }) => ({ method, url, authorization, body }))).toEqual([
       {
         method: 'POST',

@@ -17,13 +17,9 @@ vi.mock('@slack/web-api', () => ({
   },
 }));
 
-vi.mock('@octokit/rest', () => ({
+vi.mock('@octokit/core', () => ({
   Octokit: class {
-    readonly rest = {
-      repos: {
-        getContent: () => Promise.reject(Object.assign(new Error('Not Found'), { status: 404 })),
-      },
-    };
+    readonly request = () => Promise.reject(Object.assign(new Error('Not Found'), { status: 404 }));
 
     constructor(options: unknown) {
       made.push(options);

@@ -1,4 +1,4 @@
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import type { RepositoryFile } from '../../domain/service-repository-files.js';
 import { PolicyViolationError } from '../../errors.js';
 import type { CodeHost } from '../../ports/index.js';
@@ -23,9 +23,17 @@ export async function commitFilesWithGitData(
   target: { repository: string; branch: string; parentBranch: string; files: RepositoryFile[]; message: string },
 ): Promise<{ revision: string }> {
   const { owner, repo } = splitRepository(target.repository);
-  const { data: parentRef } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${target.parentBranch}` });
-  const { data: parentCommit } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: parentRef.object.sha });
-  const { data: tree } = await octokit.rest.git.createTree({
+  const { data: parentRef } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', {
+    owner,
+    repo,
+    ref: `heads/${target.parentBranch}`,
+  });
+  const { data: parentCommit } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
+    owner,
+    repo,
+    commit_sha: parentRef.object.sha,
+  });
+  const { data: tree } = await octokit.request('POST /repos/{owner}/{repo}/git/trees', {
     owner,
     repo,
     base_tree: parentCommit.tree.sha,
@@ -36,7 +44,7 @@ export async function commitFilesWithGitData(
       content: file.content,
     })),
   });
-  const { data: commit } = await octokit.rest.git.createCommit({
+  const { data: commit } = await octokit.request('POST /repos/{owner}/{repo}/git/commits', {
     owner,
     repo,
     message: target.message,
@@ -45,13 +53,30 @@ export async function commitFilesWithGitData(
   });
   if (target.branch === target.parentBranch) {
     // Not forced: if someone pushed in between, GitHub refuses and the step is retried on the new head.
-    await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${target.branch}`, sha: commit.sha, force: false });
+    await octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+      owner,
+      repo,
+      ref: `heads/${target.branch}`,
+      sha: commit.sha,
+      force: false,
+    });
   } else {
     try {
-      await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${target.branch}`, sha: commit.sha });
+      await octokit.request('POST /repos/{owner}/{repo}/git/refs', {
+        owner,
+        repo,
+        ref: `refs/heads/${target.branch}`,
+        sha: commit.sha,
+      });
     } catch (error) {
       if (!hasStatus(error, 422)) throw error;
-      await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${target.branch}`, sha: commit.sha, force: true });
+      await octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+        owner,
+        repo,
+        ref: `heads/${target.branch}`,
+        sha: commit.sha,
+        force: true,
+      });
     }
   }
   return { revision: commit.sha };
@@ -76,7 +101,7 @@ export class GitHubCodeHost implements CodeHost {
     const { owner, repo } = splitRepository(input.repository);
     const octokit = await this.github();
     try {
-      const { data } = await octokit.rest.repos.get({ owner, repo });
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}', { owner, repo });
       if (!(data.topics ?? []).includes(input.mark)) {
         throw new PolicyViolationError(
           `${input.repository} exists and Flightplan did not create it for this service (no ${input.mark} topic); it is left as it is`,
@@ -87,7 +112,7 @@ export class GitHubCodeHost implements CodeHost {
       if (!hasStatus(error, 404)) throw error;
     }
     const template = splitRepository(input.template);
-    const { data } = await octokit.rest.repos.createUsingTemplate({
+    const { data } = await octokit.request('POST /repos/{template_owner}/{template_repo}/generate', {
       template_owner: template.owner,
       template_repo: template.repo,
       owner,
@@ -95,7 +120,7 @@ export class GitHubCodeHost implements CodeHost {
       description: input.description,
       private: true,
     });
-    await octokit.rest.repos.replaceAllTopics({ owner, repo, names: [input.mark] });
+    await octokit.request('PUT /repos/{owner}/{repo}/topics', { owner, repo, names: [input.mark] });
     return { url: data.html_url, created: true };
   }
 
@@ -104,7 +129,7 @@ export class GitHubCodeHost implements CodeHost {
     const { owner, repo } = splitRepository(repository);
     const octokit = await this.github();
     try {
-      const { data } = await octokit.rest.repos.getContent({
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
         owner,
         repo,
         path,
@@ -137,7 +162,7 @@ export class GitHubCodeHost implements CodeHost {
   }): Promise<{ number: number; url: string }> {
     const { owner, repo } = splitRepository(input.repository);
     const octokit = await this.github();
-    const { data: open } = await octokit.rest.pulls.list({
+    const { data: open } = await octokit.request('GET /repos/{owner}/{repo}/pulls', {
       owner,
       repo,
       head: `${owner}:${input.branch}`,
@@ -152,7 +177,7 @@ export class GitHubCodeHost implements CodeHost {
       files: input.files,
       message: input.title,
     });
-    const { data } = await octokit.rest.pulls.create({
+    const { data } = await octokit.request('POST /repos/{owner}/{repo}/pulls', {
       owner,
       repo,
       head: input.branch,

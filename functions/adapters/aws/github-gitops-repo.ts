@@ -28,7 +28,7 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
     const existing = await this.readFile(path);
     const octokit = await this.github();
     // The blob sha makes GitHub refuse the write if someone changed the file since we read it.
-    const { data } = await octokit.rest.repos.createOrUpdateFileContents({
+    const { data } = await octokit.request('PUT /repos/{owner}/{repo}/contents/{path}', {
       owner: this.owner,
       repo: this.repo,
       branch: this.branch,
@@ -55,7 +55,7 @@ export class GitHubGitOpsRepo implements GitOpsRepo {
   private async readFile(path: string): Promise<{ content: string; sha: string } | undefined> {
     const octokit = await this.github();
     try {
-      const { data } = await octokit.rest.repos.getContent({
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
         owner: this.owner,
         repo: this.repo,
         path,

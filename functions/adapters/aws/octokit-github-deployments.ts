@@ -11,7 +11,7 @@ export class OctokitGithubDeployments implements GithubDeployments {
   async setStatus(notice: Parameters<GithubDeployments['setStatus']>[0]): Promise<void> {
     const [owner = '', repo = ''] = notice.repository.split('/');
     const octokit = await this.github();
-    const existing = await octokit.rest.repos.listDeployments({
+    const existing = await octokit.request('GET /repos/{owner}/{repo}/deployments', {
       owner,
       repo,
       ref: notice.ref,
@@ -20,7 +20,7 @@ export class OctokitGithubDeployments implements GithubDeployments {
     });
     let deploymentId = existing.data[0]?.id;
     if (deploymentId === undefined) {
-      const created = await octokit.rest.repos.createDeployment({
+      const created = await octokit.request('POST /repos/{owner}/{repo}/deployments', {
         owner,
         repo,
         ref: notice.ref,
@@ -37,10 +37,11 @@ export class OctokitGithubDeployments implements GithubDeployments {
         );
       deploymentId = created.data.id;
     }
-    await octokit.rest.repos.createDeploymentStatus({
+    await octokit.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
       owner,
       repo,
-      deployment_id: deploymentId,
+      // @octokit/types 18 types ids as int64 (number | bigint); JSON.parse only ever gives numbers.
+      deployment_id: Number(deploymentId),
       state: notice.state,
       description: notice.description,
     });

@@ -1,5 +1,5 @@
 import { createAppAuth, type StrategyOptions } from '@octokit/auth-app';
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import type { GithubPermissions, GithubTokenScope } from '../../github-token-scopes.js';
 
 type RequestInterface = Octokit['request'];

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Octokit } from '@octokit/rest';
+import type { Octokit } from '@octokit/core';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV, PUBLIC_API_URLS, optionalEnv, requireEnv } from '../../../config.js';
 import type { GithubTokenScope } from '../../../github-token-scopes.js';
@@ -58,7 +58,7 @@ export const githubAppOctokit = (scope: GithubTokenScope): GithubClient => {
     },
   };
   return lazily(async (): Promise<Octokit> => {
-    const { Octokit } = await import('@octokit/rest');
+    const { Octokit } = await import('@octokit/core');
     return new Octokit({ ...settings, authStrategy: scopedInstallationAuth });
   });
 };
