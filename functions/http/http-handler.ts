@@ -6,8 +6,14 @@ import { MAX_BODY_BYTES } from '../config.js';
 import { PayloadTooLargeError, ValidationError } from '../errors.js';
 import { problemFor, problemResponse } from './problem.js';
 
-export type HttpEvent = APIGatewayProxyEventV2 & {
-  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+/**
+ * API Gateway's payload 2.0. `headers` and `requestContext` are optional because a direct
+ * invocation (the console's test event, a replay) may leave them out, and that must be refused as
+ * a bad request, not thrown as a TypeError.
+ */
+export type HttpEvent = Omit<APIGatewayProxyEventV2, 'headers' | 'requestContext'> & {
+  headers?: APIGatewayProxyEventV2['headers'];
+  requestContext?: APIGatewayProxyEventV2['requestContext'] & {
     authorizer?: { jwt?: { claims: Record<string, string | number | boolean | string[]> } };
   };
 };
@@ -24,7 +30,7 @@ export function rawBody(event: HttpEvent): string {
 
 export function header(event: HttpEvent, name: string): string | undefined {
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers)) {
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
     if (key.toLowerCase() === wanted) return value;
   }
   return undefined;
@@ -55,8 +61,8 @@ export function httpHandler(handle: HttpHandler): HttpHandler {
   const wrapped = middy<HttpEvent, HttpResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (event, context) => {
-      logger.appendKeys({ correlationId: header(event, 'x-github-delivery') ?? event.requestContext.requestId });
       try {
+        logger.appendKeys({ correlationId: header(event, 'x-github-delivery') ?? event.requestContext?.requestId });
         if (Buffer.byteLength(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8') > MAX_BODY_BYTES) {
           throw new PayloadTooLargeError(`The body is larger than ${MAX_BODY_BYTES} bytes`);
         }

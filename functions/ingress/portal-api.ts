@@ -86,7 +86,7 @@ function idempotencyKeyOf(event: HttpEvent): string | undefined {
 
 /** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
 export function callerOf(event: HttpEvent): Caller {
-  const caller = callerFromClaims(event.requestContext.authorizer?.jwt?.claims);
+  const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims);
   // The name and id are written into pull requests and audit entries: refuse them here, not there.
   if (!loginSchema.safeParse(caller.name).success || !loginSchema.safeParse(caller.id).success) {
     throw new UnauthorizedError("The token's subject or username is not a valid login");

@@ -10,6 +10,8 @@ import { ForbiddenError, UnauthorizedError, ValidationError } from '../../functi
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
+import * as slackInteractions from '../../functions/ingress/slack-interactions.js';
+import type { Context } from 'aws-lambda';
 
 const eventWith = (claims: Record<string, string | string[]>): HttpEvent =>
   ({
@@ -183,5 +185,18 @@ describe('page cursors', () => {
   it('accepts a cursor it wrote', () => {
     const key = { pk: 'DEPLOYMENT#d-1', sk: 'META', gsi1pk: 'SVC#orders-api#hml', gsi1sk: '2026' };
     expect(decodeCursor(encodeCursor(key) ?? '')).toEqual(key);
+  });
+});
+
+describe('direct invocations without API Gateway fields', () => {
+  const context = { functionName: 'slackInteractions', awsRequestId: 'r', getRemainingTimeInMillis: () => 3000 };
+
+  it('refuses a request without headers or request context as problem+json instead of throwing a TypeError', async () => {
+    const handle = slackInteractions.declaration.createHandler({
+      bus: { publish: () => Promise.reject(new Error('nothing may be published')) },
+      slackSigningSecret: { value: () => Promise.resolve('secret') },
+    });
+    const response = await handle({ body: 'payload=%7B%7D' }, context as unknown as Context);
+    expect(response).toMatchObject({ statusCode: 401, headers: { 'content-type': 'application/problem+json' } });
   });
 });
