@@ -118,8 +118,17 @@ export const FUNCTIONS = {
   awaitDecision: { workflow: 'approval', module: awaitDecision, memoryMb: 256, timeoutSeconds: 30 },
   expireApproval: { workflow: 'approval', module: expireApproval, memoryMb: 256, timeoutSeconds: 30 },
   remindApproval: { workflow: 'approval', module: remindApproval, memoryMb: 256, timeoutSeconds: 30 },
-  // Not bound by Slack's 3 s: the click was acknowledged; a run cut short is retried by the bus and Lambda.
-  countSlackVote: { workflow: 'approval', module: countSlackVote, memoryMb: 256, timeoutSeconds: 30 },
+  countSlackVote: {
+    workflow: 'approval',
+    module: countSlackVote,
+    memoryMb: 256,
+    // Not bound by Slack's 3 s: the click was acknowledged; a run cut short is retried by the bus and Lambda.
+    timeoutSeconds: 30,
+    // Each vote updates the message (chat.update, about 50 a minute) and answers the clicker; a flood
+    // of clicks waits in Lambda's queue instead of taking the account's concurrency. Locally this
+    // also keeps the worker from starving the acknowledgements on the same event loop.
+    reservedConcurrency: 5,
+  },
   startProvisioning: { workflow: 'provisioning', module: startProvisioning, memoryMb: 256, timeoutSeconds: 30 },
   checkProvisioningRequest: {
     workflow: 'provisioning',

@@ -89,6 +89,10 @@ describe('API Gateway limits', () => {
     ).toEqual({ githubWebhook: 20, argocdWebhook: 5, slackInteractions: 10, portalApi: 20 });
   });
 
+  it("caps the Slack vote worker's concurrency, so a flood of clicks queues instead of taking the account's", () => {
+    expect(reservedConcurrencyOf(template, 'countSlackVote')).toBe(5);
+  });
+
   it("logs each request's route key, status, the JWT's sub and the authorizer's error", () => {
     const format = JSON.parse(stage(template).Properties.AccessLogSettings?.Format ?? '{}') as Record<string, string>;
     expect(format).toMatchObject({
