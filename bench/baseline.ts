@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +18,18 @@ export interface Checkout {
   dir: string;
 }
 
+interface Manifest {
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+
+/** The packages a revision's package.json names that `installed` lacks, as `name@range`. */
+export function missingDependencies(manifest: Manifest, installed: (name: string) => boolean): string[] {
+  return Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })
+    .filter(([name]) => !installed(name))
+    .map(([name, range]) => `${name}@${range}`);
+}
+
 /**
  * Runs `use` on a detached worktree of `rev`, with this checkout's node_modules (and built
  * console, when there is one): the baseline runs on the same dependencies, so what differs is its
@@ -29,6 +41,14 @@ export async function withCheckout<T>(rev: string, use: (checkout: Checkout) => 
   const dir = join(parent, 'checkout');
   try {
     await git('worktree', 'add', '--detach', dir, commit);
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as Manifest;
+    const missing = missingDependencies(manifest, (name) =>
+      existsSync(join(REPOSITORY_ROOT, 'node_modules', name, 'package.json')),
+    );
+    if (missing.length > 0)
+      throw new Error(
+        `${rev} (${commit}) depends on ${missing.join(', ')}, which this checkout's node_modules lacks; the baseline runs on this checkout's dependencies, so add them for the run: npm install --no-save ${missing.map((spec) => `'${spec}'`).join(' ')}`,
+      );
     await symlink(await realpath(join(REPOSITORY_ROOT, 'node_modules')), join(dir, 'node_modules'), 'dir');
     const consoleDist = join(REPOSITORY_ROOT, 'console', 'dist');
     if (existsSync(consoleDist)) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allowedP99Ms, noWorse } from '../../bench/no-worse.js';
+import { missingDependencies } from '../../bench/baseline.js';
 
 describe('the ingress benchmark verdict against a baseline', () => {
   it('allows the baseline p99 times 1.1 plus 1 ms, and nothing beyond', () => {
@@ -17,5 +18,17 @@ describe('the ingress benchmark verdict against a baseline', () => {
   it('never calls a missing measurement no worse', () => {
     expect(noWorse(Number.NaN, 10)).toBe(false);
     expect(noWorse(10, Number.NaN)).toBe(false);
+  });
+});
+
+describe('a baseline revision', () => {
+  it('names the packages it depends on that this checkout lacks, with their ranges', () => {
+    const installed = new Set(['@octokit/core', 'zod']);
+    expect(
+      missingDependencies(
+        { dependencies: { '@octokit/rest': '^22.0.1', zod: '^4.1.0' }, devDependencies: { vitest: '^3.2.0' } },
+        (name) => installed.has(name),
+      ),
+    ).toEqual(['@octokit/rest@^22.0.1', 'vitest@^3.2.0']);
   });
 });
