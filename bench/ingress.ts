@@ -110,20 +110,18 @@ async function previousRows(): Promise<BenchResult['rows']> {
   }
 }
 
-/** Publishes a release of orders-api (unless `tag` is undefined), then waits for a PENDING approval to click. */
-async function pendingApproval(build: Build, runtime: IngressRuntime, tag: string | undefined): Promise<string> {
-  if (tag) {
-    const release = await build.signedDelivery(
-      'local-github-secret',
-      'release',
-      build.releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
-    );
-    await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
-  }
-  return waitUntil(
-    async () => (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id,
-    60_000,
+const anyPendingApproval = async (runtime: IngressRuntime): Promise<string | undefined> =>
+  (await runtime.deps.approvals.listByStatus('PENDING', { limit: 1 })).items[0]?.id;
+
+/** Publishes a release of orders-api, then waits for its PENDING approval to click. */
+async function pendingApproval(build: Build, runtime: IngressRuntime, tag: string): Promise<string> {
+  const release = await build.signedDelivery(
+    'local-github-secret',
+    'release',
+    build.releasePayload({ repository: 'acme/orders-api', tag, author: 'alice' }),
   );
+  await fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: release.headers, body: release.body });
+  return waitUntil(() => anyPendingApproval(runtime), 60_000);
 }
 
 /**
@@ -135,8 +133,10 @@ async function voteVisibleMs(runtime: IngressRuntime, samples: number): Promise<
   const token = await runtime.issuer.sign({ sub: 'bob' });
   const times: number[] = [];
   for (let sample = 0; sample < samples; sample += 1) {
-    // The first sample decides the approval the load rows clicked on; each later one, the next release's.
-    const approvalId = await pendingApproval(CURRENT, runtime, sample > 0 ? `v0.1.${sample}-bench` : undefined);
+    // The first sample decides the approval the load rows clicked on, unless it expired during
+    // their drains; each later one, the next release's.
+    const stillPending = sample === 0 ? await anyPendingApproval(runtime) : undefined;
+    const approvalId = stillPending ?? (await pendingApproval(CURRENT, runtime, `v0.1.${sample}-bench`));
     const click = signedBlockAction({
       signingSecret: 'local-slack-secret',
       slackUserId: 'UBOB',
@@ -181,6 +181,8 @@ interface Measured {
   p99: number;
   rps: number;
   errors: number;
+  /** Every run's p99, in the order measured; `p99` is their median. */
+  p99Runs: number[];
 }
 
 async function load(url: string, connections: number, request: Request) {
@@ -217,10 +219,31 @@ async function targetsOf(build: Build, runtime: IngressRuntime) {
 }
 
 /**
+ * How many times the GitHub rows at concurrency 10 and 50 are measured on each build: one 4-second
+ * p99 there moves by a fifth from run to run on an idle machine while the builds differ by less,
+ * so the median of three alternating runs is judged. The Slack rows run once: the builds differ
+ * there by up to ten times, and each run's half-minute drain would outlast the approval its clicks
+ * need pending (24 hours at the time scale: 144 s).
+ */
+const REPEATS = 3;
+
+const isRepeated = (route: string, concurrency: number) => route === GITHUB && JUDGED.concurrency.includes(concurrency);
+
+/** The run with the median p99, so that its p50 and throughput are that run's own; errors are every run's. */
+const medianRun = (runs: Omit<Measured, 'p99Runs'>[]): Measured => {
+  const sorted = [...runs].sort((a, b) => a.p99 - b.p99);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (!middle) throw new Error('A row was measured no times');
+  const errors = runs.reduce((sum, run) => sum + run.errors, 0);
+  return { ...middle, errors, p99Runs: runs.map((run) => run.p99) };
+};
+
+/**
  * Measures every (route, concurrency) row on each runtime in turn, alternating which goes first
- * from row to row, so that drift in the machine's load, and whatever one row leaves behind for the
- * next, falls on the builds alike. After each Slack row the run waits for
- * that runtime's bus workers, so the next row, on either runtime, starts from rest.
+ * from run to run, so that drift in the machine's load, and whatever one run leaves behind for the
+ * next, falls on the builds alike; the GitHub rows at 10 and 50 are measured {@link REPEATS} times. After each
+ * Slack run the benchmark waits for that runtime's bus workers, so the next run, on either runtime,
+ * starts from rest.
  */
 async function measure(sides: { build: Build; runtime: IngressRuntime }[]) {
   const prepared = [];
@@ -228,30 +251,35 @@ async function measure(sides: { build: Build; runtime: IngressRuntime }[]) {
   const measured: Measured[][] = sides.map(() => []);
   const drains: { concurrency: number; clicks: number; drainMs: number }[] = [];
   const routes = prepared[0]?.targets.map((target) => target.route) ?? [];
-  let row = 0;
+  let turn = 0;
   for (const [index, route] of routes.entries()) {
     for (const connections of CONCURRENCY) {
-      const order = [...prepared.entries()];
-      if (row % 2 === 1) order.reverse();
-      row += 1;
-      for (const [sideIndex, side] of order) {
-        const target = side.targets[index];
-        if (!target) throw new Error(`${side.build.label} has no ${route} target`);
-        const published = side.runtime.bus.published.length;
-        const result = await load(`${side.runtime.url}${target.path}`, connections, target.request);
-        if (route === SLACK) {
-          const started = performance.now();
-          await side.runtime.bus.idle();
-          // The workers are this checkout's story (the baseline answered synchronously); drains report those.
-          if (sideIndex === 0)
-            drains.push({
-              concurrency: connections,
-              clicks: side.runtime.bus.published.length - published,
-              drainMs: Math.round(performance.now() - started),
-            });
+      const runs: Omit<Measured, 'p99Runs'>[][] = sides.map(() => []);
+      const repeats = isRepeated(route, connections) ? REPEATS : 1;
+      for (let repeat = 0; repeat < repeats; repeat += 1) {
+        const order = [...prepared.entries()];
+        if (turn % 2 === 1) order.reverse();
+        turn += 1;
+        for (const [sideIndex, side] of order) {
+          const target = side.targets[index];
+          if (!target) throw new Error(`${side.build.label} has no ${route} target`);
+          const published = side.runtime.bus.published.length;
+          const result = await load(`${side.runtime.url}${target.path}`, connections, target.request);
+          if (route === SLACK) {
+            const started = performance.now();
+            await side.runtime.bus.idle();
+            // The workers are this checkout's story (the baseline answered synchronously); drains report those.
+            if (sideIndex === 0)
+              drains.push({
+                concurrency: connections,
+                clicks: side.runtime.bus.published.length - published,
+                drainMs: Math.round(performance.now() - started),
+              });
+          }
+          runs[sideIndex]?.push({ route, concurrency: connections, ...result });
         }
-        measured[sideIndex]?.push({ route, concurrency: connections, ...result });
       }
+      runs.forEach((sideRuns, sideIndex) => measured[sideIndex]?.push(medianRun(sideRuns)));
     }
   }
   return { measured, drains };
@@ -263,6 +291,7 @@ const p99Of = (rows: BenchResult['rows'], route: string, concurrency: number, co
 const columnsOf = (row: Measured, prefix = '') => ({
   [`${prefix}p50 ms`]: row.p50,
   [`${prefix}p99 ms`]: row.p99,
+  [`${prefix}p99 of each run ms`]: row.p99Runs.join(', '),
   [`${prefix}req/s`]: round(row.rps),
   [`${prefix}errors`]: row.errors,
 });
@@ -326,7 +355,7 @@ async function reported(
   const healthzP99 = p99Of(rows, HEALTHZ, 50);
   const slackAckP99 = p99Of(rows, SLACK, 50);
   const slackAckTargetMs = Math.max(SLACK_ACK_FLOOR_MS, SLACK_ACK_HEALTHZ_FACTOR * healthzP99);
-  const description = `${SECONDS} s per row with autocannon on the local runtime (2 cores, DynamoDB Local); Slack allows 3000 ms. Slack acknowledgement p99 at concurrency 50: ${slackAckP99} ms against a target of ${slackAckTargetMs} ms (300 ms, or 10x the /healthz p99 of ${healthzP99} ms). A vote is visible in GET /v1/approvals/{id} ${Math.min(...visible)}–${Math.max(...visible)} ms after its click (p99 ${percentile(visible, 99)} ms over ${visible.length}; target ${VOTE_VISIBLE_TARGET_MS} ms).`;
+  const description = `${SECONDS} s per run with autocannon on the local runtime (2 cores, DynamoDB Local); GitHub at concurrency ${JUDGED.concurrency.join(' and ')} is run ${REPEATS} times on each build, and its row is the run with the median p99. Slack allows 3000 ms. Slack acknowledgement p99 at concurrency 50: ${slackAckP99} ms against a target of ${slackAckTargetMs} ms (300 ms, or 10x the /healthz p99 of ${healthzP99} ms). A vote is visible in GET /v1/approvals/{id} ${Math.min(...visible)}–${Math.max(...visible)} ms after its click (p99 ${percentile(visible, 99)} ms over ${visible.length}; target ${VOTE_VISIBLE_TARGET_MS} ms).`;
   const common = {
     slackAck: {
       p99AtConcurrency50: slackAckP99,
@@ -385,7 +414,7 @@ async function reported(
       : `worse on ${worse.map((row) => `${row.route} at ${row.concurrency}`).join(' and ')}`;
   return {
     name: 'ingress',
-    description: `${description} The baseline columns are ${against.baseline}, measured in the same run and process beside this build, the two builds taking turns to go first from row to row. Ingress p99 at concurrency 10 and 50 (${pairs}) is ${verdict}, where no worse means at most the baseline's p99 × ${P99_TOLERANCE.factor} + ${P99_TOLERANCE.ms} ms (autocannon reports whole milliseconds).`,
+    description: `${description} The baseline columns are ${against.baseline}, measured in the same run and process beside this build, the two builds taking turns to go first from run to run; each GitHub row at 10 and 50 is the run with the median p99 of ${REPEATS} on each build. Ingress p99 at concurrency 10 and 50 (${pairs}) is ${verdict}, where no worse means at most the baseline's p99 × ${P99_TOLERANCE.factor} + ${P99_TOLERANCE.ms} ms (autocannon reports whole milliseconds).`,
     rows,
     details: { ...common, baseline: against.baseline, againstBaseline },
   };
