@@ -51,15 +51,17 @@ export async function commitFilesWithGitData(
     tree: tree.sha,
     parents: [parentRef.object.sha],
   });
-  if (target.branch === target.parentBranch) {
-    // Not forced: if someone pushed in between, GitHub refuses and the step is retried on the new head.
-    await octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
+  const moveBranch = (force: boolean) =>
+    octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
       owner,
       repo,
       ref: `heads/${target.branch}`,
       sha: commit.sha,
-      force: false,
+      force,
     });
+  if (target.branch === target.parentBranch) {
+    // Not forced: if someone pushed in between, GitHub refuses and the step is retried on the new head.
+    await moveBranch(false);
   } else {
     try {
       await octokit.request('POST /repos/{owner}/{repo}/git/refs', {
@@ -70,13 +72,7 @@ export async function commitFilesWithGitData(
       });
     } catch (error) {
       if (!hasStatus(error, 422)) throw error;
-      await octokit.request('PATCH /repos/{owner}/{repo}/git/refs/{ref}', {
-        owner,
-        repo,
-        ref: `heads/${target.branch}`,
-        sha: commit.sha,
-        force: true,
-      });
+      await moveBranch(true);
     }
   }
   return { revision: commit.sha };
