@@ -270,6 +270,7 @@ interface FunctionState {
 export class LambdaService {
   private readonly functions = new Map<string, FunctionState>();
   private readonly inFlightAsync = new Set<Promise<void>>();
+  private readonly inFlightSync = new Set<Promise<InvokeResult>>();
   private readonly containers = new Set<Container>();
   private stopped = false;
 
@@ -369,7 +370,15 @@ export class LambdaService {
   }
 
   /** RequestResponse: runs the function and returns its result or its error, as Lambda's Invoke does. */
-  async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
+  /** RequestResponse: the caller waits for the result. Tracked, so that {@link idle} waits for it too. */
+  invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
+    const call = this.invokeNow(nameOrArn, event);
+    this.inFlightSync.add(call);
+    void call.finally(() => this.inFlightSync.delete(call));
+    return call;
+  }
+
+  private async invokeNow(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const state = this.stateOf(nameOrArn);
     if (!state)
       return {
@@ -457,9 +466,13 @@ export class LambdaService {
     void run.finally(() => this.inFlightAsync.delete(run));
   }
 
-  /** Resolves once no async invocation is queued or running. */
+  /**
+   * Resolves once no invocation is queued or running, synchronous ones included: a task Lambda
+   * may have written what a caller saw and still be publishing the event that follows it.
+   */
   async idle(): Promise<void> {
-    while (this.inFlightAsync.size > 0) await Promise.allSettled([...this.inFlightAsync]);
+    while (this.inFlightAsync.size + this.inFlightSync.size > 0)
+      await Promise.allSettled([...this.inFlightAsync, ...this.inFlightSync]);
   }
 
   async stop(): Promise<void> {
