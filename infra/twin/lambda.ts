@@ -269,8 +269,8 @@ interface FunctionState {
  */
 export class LambdaService {
   private readonly functions = new Map<string, FunctionState>();
-  private readonly inFlightAsync = new Set<Promise<void>>();
-  private readonly inFlightSync = new Set<Promise<InvokeResult>>();
+  /** Every invocation queued or running, synchronous or async (with its retries), for {@link idle}. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly containers = new Set<Container>();
   private stopped = false;
 
@@ -370,12 +370,8 @@ export class LambdaService {
   }
 
   /** RequestResponse: runs the function and returns its result or its error, as Lambda's Invoke does. */
-  /** RequestResponse: the caller waits for the result. Tracked, so that {@link idle} waits for it too. */
   invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
-    const call = this.invokeNow(nameOrArn, event);
-    this.inFlightSync.add(call);
-    void call.finally(() => this.inFlightSync.delete(call));
-    return call;
+    return this.track(this.invokeNow(nameOrArn, event));
   }
 
   private async invokeNow(nameOrArn: string, event: unknown): Promise<InvokeResult> {
@@ -462,8 +458,13 @@ export class LambdaService {
         );
       }
     })();
-    this.inFlightAsync.add(run);
-    void run.finally(() => this.inFlightAsync.delete(run));
+    void this.track(run);
+  }
+
+  private track<T>(invocation: Promise<T>): Promise<T> {
+    this.inFlight.add(invocation);
+    void invocation.finally(() => this.inFlight.delete(invocation));
+    return invocation;
   }
 
   /**
@@ -471,8 +472,7 @@ export class LambdaService {
    * may have written what a caller saw and still be publishing the event that follows it.
    */
   async idle(): Promise<void> {
-    while (this.inFlightAsync.size + this.inFlightSync.size > 0)
-      await Promise.allSettled([...this.inFlightAsync, ...this.inFlightSync]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
   async stop(): Promise<void> {
