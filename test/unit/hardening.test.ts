@@ -10,8 +10,8 @@ import { ForbiddenError, UnauthorizedError, ValidationError } from '../../functi
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
+import { lambdaContext } from '../../infra/local/lambda-context.js';
 import * as slackInteractions from '../../functions/ingress/slack-interactions.js';
-import type { Context } from 'aws-lambda';
 
 const eventWith = (claims: Record<string, string | string[]>): HttpEvent =>
   ({
@@ -189,14 +189,12 @@ describe('page cursors', () => {
 });
 
 describe('direct invocations without API Gateway fields', () => {
-  const context = { functionName: 'slackInteractions', awsRequestId: 'r', getRemainingTimeInMillis: () => 3000 };
-
   it('refuses a request without headers or request context as problem+json instead of throwing a TypeError', async () => {
     const handle = slackInteractions.declaration.createHandler({
       bus: { publish: () => Promise.reject(new Error('nothing may be published')) },
       slackSigningSecret: { value: () => Promise.resolve('secret') },
     });
-    const response = await handle({ body: 'payload=%7B%7D' }, context as unknown as Context);
+    const response = await handle({ body: 'payload=%7B%7D' }, lambdaContext('slackInteractions'));
     expect(response).toMatchObject({ statusCode: 401, headers: { 'content-type': 'application/problem+json' } });
   });
 });
