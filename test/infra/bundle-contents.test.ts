@@ -82,6 +82,15 @@ describe('function bundles in cdk.out', () => {
     expect(bundledModules(portalApi?.entry ?? '').filter((module) => /node_modules\/yaml\//u.test(module))).toEqual([]);
   });
 
+  it("leave out @octokit/rest's table of every GitHub endpoint: the GitHub adapters call their routes through @octokit/core", () => {
+    const withTable = shippedFunctions().filter((fn) =>
+      bundledModules(fn.entry).some((module) =>
+        /node_modules\/@octokit\/(rest|plugin-rest-endpoint-methods)\//u.test(module),
+      ),
+    );
+    expect(withTable.map((fn) => fn.functionId)).toEqual([]);
+  });
+
   it.each([
     ['aws-calls', true],
     ['invocations', false],
