@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +27,11 @@ for (const [name, entry] of JSON.parse(process.argv[1])) {
   try { await import(entry); } catch (error) { failed[name] = String(error.message).split('\\n')[0]; }
 }
 process.stdout.write(JSON.stringify(failed));`;
+
+/** The stack of the error a bundle's first invocation throws. */
+const FIRST_INVOCATION_STACK = `const { handler } = await import(process.argv[1]);
+try { await handler({}, { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 3000 }); }
+catch (error) { process.stdout.write(String(error.stack)); }`;
 
 describe('function bundles in cdk.out', () => {
   beforeAll(ensureCloudAssembly, 600_000);
@@ -89,6 +96,34 @@ describe('function bundles in cdk.out', () => {
       ),
     );
     expect(withTable.map((fn) => fn.functionId)).toEqual([]);
+  });
+
+  it('ship source maps without the sources: no map carries sourcesContent, which Node would read on every cold start', () => {
+    const withSources = shippedFunctions().filter((fn) => {
+      const map = JSON.parse(readFileSync(`${fn.entry}.map`, 'utf8')) as { sourcesContent?: unknown[] };
+      return (map.sourcesContent ?? []).length > 0;
+    });
+    expect(withSources.map((fn) => fn.functionId)).toEqual([]);
+  });
+
+  it("still name our sources in a stack trace, with the template's NODE_OPTIONS", async () => {
+    const fn = shippedFunctions().find((candidate) => candidate.functionId === 'acquireDeploymentLock');
+    expect(fn?.environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+    // Without its table name the function fails building its ports, inside functions/config.ts.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', FIRST_INVOCATION_STACK, pathToFileURL(resolve(fn?.entry ?? '')).href],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          AWS_REGION: 'us-east-1',
+          NODE_OPTIONS: fn?.environment['NODE_OPTIONS'] ?? '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      },
+    );
+    expect(stdout).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
+    expect(stdout).toMatch(/\(\S*\/functions\/config\.ts:\d+:\d+\)/u);
   });
 
   it.each([

@@ -72,6 +72,8 @@ export function esbuildOptionsOf(bundling: typeof FUNCTION_BUNDLING): BuildOptio
     platform: 'node',
     format: 'esm',
     minify: bundling.minify,
+    sourcemap: bundling.sourceMap,
+    sourcesContent: bundling.sourcesContent,
     target: bundling.target,
     mainFields: bundling.mainFields,
     banner: { js: bundling.banner },
