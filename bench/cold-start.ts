@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { functionBundling } from '../infra/aws/control-plane-stack.js';
-import type { TracingMode } from '../infra/aws/settings.js';
+import { DEFAULT_TRACING, type TracingMode } from '../infra/aws/settings.js';
 import { esbuildOptionsOf } from '../test/support/bundle-contents.js';
 import { writeFunctionEntry } from '../infra/aws/function-entries.js';
 import type { FunctionId } from '../infra/system.js';
@@ -180,7 +180,7 @@ async function bundle(
   outfile: string,
   options: { sdkFromRuntime?: boolean; sdkStub?: string; tracing?: TracingMode } = {},
 ): Promise<void> {
-  const shipped = esbuildOptionsOf(functionBundling(options.tracing ?? 'aws-calls'));
+  const shipped = esbuildOptionsOf(functionBundling(options.tracing ?? DEFAULT_TRACING));
   const { sdkStub } = options;
   await build({
     ...shipped,
@@ -278,12 +278,10 @@ export async function coldStartBench(): Promise<BenchResult> {
       'source maps × empty': '',
       'SDK from runtime KiB': '',
       'SDK from runtime × empty': '',
-      'no Tracer KiB': '',
-      'no Tracer × empty': '',
+      'aws-calls tracing KiB': '',
+      'aws-calls tracing × empty': '',
       'no SDK KiB': '',
       'no SDK × empty': '',
-      'no SDK, no Tracer KiB': '',
-      'no SDK, no Tracer × empty': '',
       'top modules by CPU (ms)': '',
     };
     const rows: BenchResult['rows'] = [
@@ -304,21 +302,18 @@ export async function coldStartBench(): Promise<BenchResult> {
       if (existsSync(`${fn.entry}.map`)) await copyFile(`${fn.entry}.map`, `${entry}.map`);
       const fromRuntime = await entryIn(runtime, fn.functionId);
       await bundle(source, fromRuntime, { sdkFromRuntime: true });
-      const withoutTracer = await entryIn(shipped, `${fn.functionId}-no-tracer`);
-      await bundle(source, withoutTracer, { tracing: 'invocations' });
+      const withTracer = await entryIn(shipped, `${fn.functionId}-aws-calls`);
+      await bundle(source, withTracer, { tracing: 'aws-calls' });
       const withoutSdk = await entryIn(shipped, `${fn.functionId}-no-sdk`);
       await bundle(source, withoutSdk, { sdkStub });
-      const withoutEither = await entryIn(shipped, `${fn.functionId}-no-sdk-no-tracer`);
-      await bundle(source, withoutEither, { sdkStub, tracing: 'invocations' });
       const plain = lambdaEnvironment(fn, false);
       const variant = (file: string, environment = plain) => ({ entry: file, exported: fn.handler, environment });
       const run = await measure({
         plain: variant(entry),
         sourceMaps: variant(entry, lambdaEnvironment(fn, true)),
         runtimeSdk: variant(fromRuntime),
-        tracerless: variant(withoutTracer),
+        traced: variant(withTracer),
         sdkless: variant(withoutSdk),
-        bare: variant(withoutEither),
       });
       const profiled = await profiledColdStart(entry, fn.handler, plain);
       details.push({ function: fn.functionId, topModules: profiled.modules });
@@ -332,12 +327,10 @@ export async function coldStartBench(): Promise<BenchResult> {
         'source maps × empty': run.ratio('sourceMaps'),
         'SDK from runtime KiB': await kib(fromRuntime),
         'SDK from runtime × empty': run.ratio('runtimeSdk'),
-        'no Tracer KiB': await kib(withoutTracer),
-        'no Tracer × empty': run.ratio('tracerless'),
+        'aws-calls tracing KiB': await kib(withTracer),
+        'aws-calls tracing × empty': run.ratio('traced'),
         'no SDK KiB': await kib(withoutSdk),
         'no SDK × empty': run.ratio('sdkless'),
-        'no SDK, no Tracer KiB': await kib(withoutEither),
-        'no SDK, no Tracer × empty': run.ratio('bare'),
         'top modules by CPU (ms)': '',
       });
       rows.push({
@@ -367,22 +360,21 @@ export async function coldStartBench(): Promise<BenchResult> {
       'SDK from runtime KiB max': Math.max(...column('SDK from runtime KiB')),
       'SDK from runtime × empty median': median(column('SDK from runtime × empty')),
       'SDK from runtime × empty max': Math.max(...column('SDK from runtime × empty')),
-      'no Tracer KiB median': median(column('no Tracer KiB')),
-      'no Tracer × empty median': median(column('no Tracer × empty')),
-      'no Tracer × empty max': Math.max(...column('no Tracer × empty')),
+      'source maps × empty max': Math.max(...column('source maps × empty')),
+      'aws-calls tracing KiB median': median(column('aws-calls tracing KiB')),
+      'aws-calls tracing KiB max': Math.max(...column('aws-calls tracing KiB')),
+      'aws-calls tracing × empty median': median(column('aws-calls tracing × empty')),
+      'aws-calls tracing × empty max': Math.max(...column('aws-calls tracing × empty')),
       'no SDK KiB median': median(column('no SDK KiB')),
+      'no SDK KiB max': Math.max(...column('no SDK KiB')),
       'no SDK × empty median': median(column('no SDK × empty')),
       'no SDK × empty max': Math.max(...column('no SDK × empty')),
-      'no SDK, no Tracer KiB median': median(column('no SDK, no Tracer KiB')),
-      'no SDK, no Tracer KiB max': Math.max(...column('no SDK, no Tracer KiB')),
-      'no SDK, no Tracer × empty median': median(column('no SDK, no Tracer × empty')),
-      'no SDK, no Tracer × empty max': Math.max(...column('no SDK, no Tracer × empty')),
       'load average (1 min) min': round(Math.min(...load), 2),
       'load average (1 min) max': round(Math.max(...load), 2),
     };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out (the AWS SDK bundled) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset without Powertools Tracer; and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK), with and without Tracer — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+      description: `What ships: each asset from cdk.out (the AWS SDK bundled, flightplan:tracing ${DEFAULT_TRACING}) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset with flightplan:tracing aws-calls (Powertools Tracer and the X-Ray SDK); and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK) — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
         summary,
       )
         .map(([key, value]) => `${key} ${value}`)

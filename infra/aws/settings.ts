@@ -49,15 +49,18 @@ export interface FlightplanSettings {
 }
 
 /**
- * `aws-calls` (the default): Lambda's active tracing plus a Powertools Tracer subsegment for every
- * AWS call. `invocations`: Lambda's active tracing alone, each invocation a segment, and the
- * bundles leave the Tracer out (about 120 KB, and 0.5× an empty handler per cold start: `npm run bench -- cold-start`).
+ * `invocations` (the default): Lambda's active tracing alone, each invocation a segment, and the
+ * bundles leave Powertools Tracer and the X-Ray SDK under it out (about 120 KB, and about 0.5× an
+ * empty handler per cold start: `npm run bench -- cold-start`). The X-Ray SDK is in maintenance
+ * since 25 February 2026 and gets no release after 25 February 2027, so no function carries it
+ * unless asked. `aws-calls`: the same, plus a Powertools Tracer subsegment for every AWS call.
  */
 export const TRACING_MODES = ['aws-calls', 'invocations'] as const;
 export type TracingMode = (typeof TRACING_MODES)[number];
+export const DEFAULT_TRACING: TracingMode = 'invocations';
 
 export function tracingFrom(value: unknown): TracingMode {
-  if (value === undefined) return 'aws-calls';
+  if (value === undefined) return DEFAULT_TRACING;
   const mode = TRACING_MODES.find((candidate) => candidate === value);
   if (!mode)
     throw new Error(

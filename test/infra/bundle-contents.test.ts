@@ -28,6 +28,8 @@ for (const [name, entry] of JSON.parse(process.argv[1])) {
 }
 process.stdout.write(JSON.stringify(failed));`;
 
+const TRACER_MODULE = /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u;
+
 /** The stack of the error a bundle's first invocation throws. */
 const FIRST_INVOCATION_STACK = `const { handler } = await import(process.argv[1]);
 try { await handler({}, { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 3000 }); }
@@ -126,6 +128,34 @@ describe('function bundles in cdk.out', () => {
     expect(stdout).toMatch(/\(\S*\/functions\/config\.ts:\d+:\d+\)/u);
   });
 
+  it('leave Powertools Tracer and the X-Ray SDK out by default: the X-Ray SDK gets no release after February 2027', () => {
+    const traced = shippedFunctions().filter((fn) =>
+      bundledModules(fn.entry).some((module) => TRACER_MODULE.test(module)),
+    );
+    expect(traced.map((fn) => fn.functionId)).toEqual([]);
+  });
+
+  it('run their first invocation with flightplan:tracing aws-calls too, which no synth of the defaults builds', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'flightplan-traced-'));
+    try {
+      const outfile = join(directory, 'index.mjs');
+      await build({
+        ...esbuildOptionsOf(functionBundling('aws-calls')),
+        entryPoints: [writeFunctionEntry('acquireDeploymentLock')],
+        outfile,
+      });
+      expect(bundledModules(outfile).some((module) => TRACER_MODULE.test(module))).toBe(true);
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--enable-source-maps', '--input-type=module', '-e', FIRST_INVOCATION_STACK, pathToFileURL(outfile).href],
+        { cwd: directory, env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1' } },
+      );
+      expect(stdout).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['aws-calls', true],
     ['invocations', false],
@@ -137,9 +167,7 @@ describe('function bundles in cdk.out', () => {
       outfile: 'index.mjs',
       metafile: true,
     });
-    const tracerModules = Object.keys(metafile.inputs).filter((path) =>
-      /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u.test(path),
-    );
+    const tracerModules = Object.keys(metafile.inputs).filter((path) => TRACER_MODULE.test(path));
     expect(tracerModules.length > 0).toBe(traced);
   });
 });
