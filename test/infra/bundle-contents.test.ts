@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -30,10 +31,70 @@ process.stdout.write(JSON.stringify(failed));`;
 
 const TRACER_MODULE = /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u;
 
-/** The stack of the error a bundle's first invocation throws. */
-const FIRST_INVOCATION_STACK = `const { handler } = await import(process.argv[1]);
-try { await handler({}, { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 3000 }); }
+/** Invokes a bundle once with the event given; what it throws goes to stdout. */
+const INVOCATION = `const { handler } = await import(process.argv[1]);
+try { await handler(JSON.parse(process.argv[2]), { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 3000 }); }
 catch (error) { process.stdout.write(String(error.stack)); }`;
+
+const shippedFunction = (functionId: FunctionId) => {
+  const fn = shippedFunctions().find((candidate) => candidate.functionId === functionId);
+  if (!fn) throw new Error(`${functionId} is not in cdk.out`);
+  return fn;
+};
+
+/**
+ * The AWS-call subsegments ("DynamoDB GetItem") that acquireDeploymentLock's bundle sends the
+ * X-Ray daemon in one invocation, run with what Lambda's active tracing puts in the environment
+ * and a daemon on a local UDP port. DynamoDB refuses the connection, so the call fails after it
+ * has been traced.
+ */
+async function awsCallSubsegments(entry: string, environment: Record<string, string>): Promise<string[]> {
+  const daemon = createSocket('udp4');
+  const subsegments: string[] = [];
+  daemon.on('message', (message) => {
+    // A datagram is the daemon protocol's header line, then one segment document.
+    const [, document = '{}'] = message.toString('utf8').split('\n');
+    const segment = JSON.parse(document) as { name?: string; aws?: { operation?: string } };
+    subsegments.push(`${segment.name ?? ''} ${segment.aws?.operation ?? ''}`);
+  });
+  try {
+    await new Promise<void>((bound) => daemon.bind(0, '127.0.0.1', bound));
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        INVOCATION,
+        pathToFileURL(resolve(entry)).href,
+        JSON.stringify({ deploymentId: 'd-1' }),
+      ],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          ...environment,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+          LAMBDA_TASK_ROOT: tmpdir(),
+          AWS_LAMBDA_FUNCTION_NAME: 'acquireDeploymentLock',
+          _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+          AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+        },
+      },
+    );
+    expect(stdout).toMatch(/ECONNREFUSED/u);
+    // The process has ended, so every datagram it sent is already queued on this socket, and the
+    // poll that reported the exit reported the socket readable too.
+    await new Promise((polled) => setImmediate(polled));
+    return subsegments;
+  } finally {
+    daemon.close();
+  }
+}
 
 describe('function bundles in cdk.out', () => {
   beforeAll(ensureCloudAssembly, 600_000);
@@ -109,17 +170,17 @@ describe('function bundles in cdk.out', () => {
   });
 
   it("still name our sources in a stack trace, with the template's NODE_OPTIONS", async () => {
-    const fn = shippedFunctions().find((candidate) => candidate.functionId === 'acquireDeploymentLock');
-    expect(fn?.environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+    const fn = shippedFunction('acquireDeploymentLock');
+    expect(fn.environment['NODE_OPTIONS']).toBe('--enable-source-maps');
     // Without its table name the function fails building its ports, inside functions/config.ts.
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['--input-type=module', '-e', FIRST_INVOCATION_STACK, pathToFileURL(resolve(fn?.entry ?? '')).href],
+      ['--input-type=module', '-e', INVOCATION, pathToFileURL(resolve(fn.entry)).href, '{}'],
       {
         env: {
           PATH: process.env['PATH'] ?? '',
           AWS_REGION: 'us-east-1',
-          NODE_OPTIONS: fn?.environment['NODE_OPTIONS'] ?? '',
+          NODE_OPTIONS: fn.environment['NODE_OPTIONS'] ?? '',
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         },
       },
@@ -135,7 +196,12 @@ describe('function bundles in cdk.out', () => {
     expect(traced.map((fn) => fn.functionId)).toEqual([]);
   });
 
-  it('run their first invocation with flightplan:tracing aws-calls too, which no synth of the defaults builds', async () => {
+  it('send the X-Ray daemon nothing by default: Lambda records each invocation, no function carries a tracer', async () => {
+    const fn = shippedFunction('acquireDeploymentLock');
+    expect(await awsCallSubsegments(fn.entry, fn.environment)).toEqual([]);
+  });
+
+  it('send the X-Ray daemon a subsegment for each AWS call with flightplan:tracing aws-calls', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'flightplan-traced-'));
     try {
       const outfile = join(directory, 'index.mjs');
@@ -144,13 +210,9 @@ describe('function bundles in cdk.out', () => {
         entryPoints: [writeFunctionEntry('acquireDeploymentLock')],
         outfile,
       });
-      expect(bundledModules(outfile).some((module) => TRACER_MODULE.test(module))).toBe(true);
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        ['--enable-source-maps', '--input-type=module', '-e', FIRST_INVOCATION_STACK, pathToFileURL(outfile).href],
-        { cwd: directory, env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1' } },
-      );
-      expect(stdout).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
+      expect(await awsCallSubsegments(outfile, shippedFunction('acquireDeploymentLock').environment)).toEqual([
+        'DynamoDB GetItem',
+      ]);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
