@@ -3,8 +3,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { writeFunctionEntry } from '../../infra/aws/function-entries.js';
 import { FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { bundledModules, clientsBeyondPorts, esbuildOptionsOf } from '../support/bundle-contents.js';
 import { ensureCloudAssembly, readTemplate, synthesizedFunctions } from '../support/cloud-assembly.js';
+import { ACCOUNT, REGION, invokeBundle } from '../support/bundle-invocation.js';
 
 /**
  * Each shipped bundle holds only what its function uses: a client behind a port the function
@@ -20,7 +20,7 @@ import { ensureCloudAssembly, readTemplate, synthesizedFunctions } from '../supp
  * imports more than its function needs.
  */
 const shippedFunctions = () =>
-  synthesizedFunctions(readTemplate(), { account: '123456789012', region: 'us-east-1', ref: (logicalId) => logicalId });
+  synthesizedFunctions(readTemplate(), { account: ACCOUNT, region: REGION, ref: (logicalId) => logicalId });
 
 /** Imports each bundle in one Node process; what failed to import, by function. */
 const IMPORT_ALL = `const failed = {};
@@ -31,11 +31,6 @@ process.stdout.write(JSON.stringify(failed));`;
 
 const TRACER_MODULE = /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u;
 
-/** Invokes a bundle once with the event given; what it throws goes to stdout. */
-const INVOCATION = `const { handler } = await import(process.argv[1]);
-try { await handler(JSON.parse(process.argv[2]), { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 3000 }); }
-catch (error) { process.stdout.write(String(error.stack)); }`;
-
 const shippedFunction = (functionId: FunctionId) => {
   const fn = shippedFunctions().find((candidate) => candidate.functionId === functionId);
   if (!fn) throw new Error(`${functionId} is not in cdk.out`);
@@ -43,12 +38,12 @@ const shippedFunction = (functionId: FunctionId) => {
 };
 
 /**
- * The AWS-call subsegments ("DynamoDB GetItem") that acquireDeploymentLock's bundle sends the
- * X-Ray daemon in one invocation, run with what Lambda's active tracing puts in the environment
- * and a daemon on a local UDP port. DynamoDB refuses the connection, so the call fails after it
- * has been traced.
+ * The AWS-call subsegments ("DynamoDB GetItem") that a build of acquireDeploymentLock sends the
+ * X-Ray daemon in one invocation, run with the shipped function's environment, what Lambda's
+ * active tracing adds to it, and a daemon on a local UDP port. DynamoDB refuses the connection, so
+ * the call fails after it has been traced.
  */
-async function awsCallSubsegments(entry: string, environment: Record<string, string>): Promise<string[]> {
+async function awsCallSubsegments(entry: string): Promise<string[]> {
   const daemon = createSocket('udp4');
   const subsegments: string[] = [];
   daemon.on('message', (message) => {
@@ -59,34 +54,19 @@ async function awsCallSubsegments(entry: string, environment: Record<string, str
   });
   try {
     await new Promise<void>((bound) => daemon.bind(0, '127.0.0.1', bound));
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        INVOCATION,
-        pathToFileURL(resolve(entry)).href,
-        JSON.stringify({ deploymentId: 'd-1' }),
-      ],
+    const { outcome } = await invokeBundle(
+      { ...shippedFunction('acquireDeploymentLock'), entry },
+      { deploymentId: 'd-1' },
       {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          ...environment,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-          LAMBDA_TASK_ROOT: tmpdir(),
-          AWS_LAMBDA_FUNCTION_NAME: 'acquireDeploymentLock',
-          _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
-          AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
-          AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-        },
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        LAMBDA_TASK_ROOT: tmpdir(),
+        _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+        AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}`,
+        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
       },
+      { endWhenIdle: true },
     );
-    expect(stdout).toMatch(/ECONNREFUSED/u);
+    expect(outcome.stack).toMatch(/ECONNREFUSED/u);
     // The process has ended, so every datagram it sent is already queued on this socket, and the
     // poll that reported the exit reported the socket readable too.
     await new Promise((polled) => setImmediate(polled));
@@ -173,20 +153,12 @@ describe('function bundles in cdk.out', () => {
     const fn = shippedFunction('acquireDeploymentLock');
     expect(fn.environment['NODE_OPTIONS']).toBe('--enable-source-maps');
     // Without its table name the function fails building its ports, inside functions/config.ts.
-    const { stdout } = await promisify(execFile)(
-      process.execPath,
-      ['--input-type=module', '-e', INVOCATION, pathToFileURL(resolve(fn.entry)).href, '{}'],
-      {
-        env: {
-          PATH: process.env['PATH'] ?? '',
-          AWS_REGION: 'us-east-1',
-          NODE_OPTIONS: fn.environment['NODE_OPTIONS'] ?? '',
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        },
-      },
+    const { outcome } = await invokeBundle(
+      { ...fn, environment: { NODE_OPTIONS: fn.environment['NODE_OPTIONS'] ?? '' } },
+      {},
     );
-    expect(stdout).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
-    expect(stdout).toMatch(/\(\S*\/functions\/config\.ts:\d+:\d+\)/u);
+    expect(outcome.stack).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
+    expect(outcome.stack).toMatch(/\(\S*\/functions\/config\.ts:\d+:\d+\)/u);
   });
 
   it('leave Powertools Tracer and the X-Ray SDK out by default: the X-Ray SDK gets no release after February 2027', () => {
@@ -197,8 +169,7 @@ describe('function bundles in cdk.out', () => {
   });
 
   it('send the X-Ray daemon nothing by default: Lambda records each invocation, no function carries a tracer', async () => {
-    const fn = shippedFunction('acquireDeploymentLock');
-    expect(await awsCallSubsegments(fn.entry, fn.environment)).toEqual([]);
+    expect(await awsCallSubsegments(shippedFunction('acquireDeploymentLock').entry)).toEqual([]);
   });
 
   it('send the X-Ray daemon a subsegment for each AWS call with flightplan:tracing aws-calls', async () => {
@@ -210,9 +181,7 @@ describe('function bundles in cdk.out', () => {
         entryPoints: [writeFunctionEntry('acquireDeploymentLock')],
         outfile,
       });
-      expect(await awsCallSubsegments(outfile, shippedFunction('acquireDeploymentLock').environment)).toEqual([
-        'DynamoDB GetItem',
-      ]);
+      expect(await awsCallSubsegments(outfile)).toEqual(['DynamoDB GetItem']);
     } finally {
       await rm(directory, { recursive: true, force: true });
     }

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argoCdAppStatusChangedSample } from '../../events/argocd-app-status-changed.js';
 import { deploymentChangedSample } from '../../events/deployment-changed.js';
@@ -21,6 +18,7 @@ import {
   type SynthesizedFunction,
   type Template,
 } from '../support/cloud-assembly.js';
+import { ACCOUNT, CLOSED_ENDPOINT, REGION, invokeBundle } from '../support/bundle-invocation.js';
 
 /**
  * Runs every function bundle that `cdk deploy` ships, from cdk.out, with exactly the environment
@@ -29,9 +27,6 @@ import {
  * error. What must never happen is a failure of the artifact itself: a missing variable, a module
  * the bundle cannot load, or a port the function was not given.
  */
-const ACCOUNT = '123456789012';
-const REGION = 'us-east-1';
-const CLOSED_ENDPOINT = 'http://127.0.0.1:9';
 
 const CONFIGURATION_FAILURES = [
   /MissingConfigurationError/u,
@@ -128,65 +123,6 @@ function representativeEvent(functionId: FunctionId): unknown {
   return taskInput;
 }
 
-const INVOKE = `
-const [entry, exported, event, timeoutMs] = JSON.parse(process.argv[1]);
-const deadline = Date.now() + timeoutMs;
-const context = {
-  functionName: 'artifact-check', functionVersion: '$LATEST', awsRequestId: 'artifact-check',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:${ACCOUNT}:function:artifact-check', memoryLimitInMB: '256',
-  logGroupName: '/aws/lambda/artifact-check', logStreamName: 'artifact-check', callbackWaitsForEmptyEventLoop: false,
-  getRemainingTimeInMillis: () => Math.max(deadline - Date.now(), 0),
-};
-let outcome;
-try {
-  const module = await import(entry);
-  const result = await module[exported](event, context);
-  outcome = { ok: true, result };
-} catch (error) {
-  outcome = { ok: false, name: error?.name, code: error?.code, message: String(error?.message ?? error), stack: String(error?.stack ?? '') };
-}
-process.stdout.write('\\n@@outcome ' + JSON.stringify(outcome) + '\\n');
-process.exit(0);
-`;
-
-interface Invocation {
-  outcome: { ok: boolean; name?: string; code?: string; message?: string; stack?: string };
-  output: string;
-}
-
-async function invoke(fn: SynthesizedFunction, event: unknown, dynamoDbEndpoint: string): Promise<Invocation> {
-  // Exactly the template's environment, plus what the Lambda runtime itself sets.
-  const env = {
-    PATH: process.env['PATH'] ?? '',
-    ...fn.environment,
-    AWS_REGION: REGION,
-    AWS_DEFAULT_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'artifact',
-    AWS_SECRET_ACCESS_KEY: 'artifact',
-    AWS_LAMBDA_FUNCTION_NAME: fn.functionId,
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_ENDPOINT_URL: CLOSED_ENDPOINT,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoDbEndpoint,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
-  const timeoutMs = fn.timeoutSeconds * 1000;
-  const { stdout, stderr } = await promisify(execFile)(
-    process.execPath,
-    ['--input-type=module', '-e', INVOKE, JSON.stringify([resolve(fn.entry), fn.handler, event, timeoutMs])],
-    {
-      env,
-      timeout: Math.max(timeoutMs, 30_000) * 2,
-      maxBuffer: 16 * 1024 * 1024,
-    },
-  );
-  const line = stdout.split('\n').find((candidate) => candidate.startsWith('@@outcome '));
-  if (!line) throw new Error(`${fn.functionId} printed no outcome:\n${stdout}\n${stderr}`);
-  return {
-    outcome: JSON.parse(line.slice('@@outcome '.length)) as Invocation['outcome'],
-    output: `${stdout}\n${stderr}`,
-  };
-}
-
 let template: Template;
 let functions: SynthesizedFunction[];
 let dynamoDb: RunningDynamoDb | undefined;
@@ -237,11 +173,9 @@ describe('the synthesized cloud assembly', () => {
     const queue = [...functions];
     const worker = async () => {
       for (let fn = queue.shift(); fn; fn = queue.shift()) {
-        const { outcome, output } = await invoke(
-          fn,
-          representativeEvent(fn.functionId as FunctionId),
-          dynamoDb?.endpoint ?? CLOSED_ENDPOINT,
-        );
+        const { outcome, output } = await invokeBundle(fn, representativeEvent(fn.functionId as FunctionId), {
+          AWS_ENDPOINT_URL_DYNAMODB: dynamoDb?.endpoint ?? CLOSED_ENDPOINT,
+        });
         const evidence = `${outcome.name ?? ''} ${outcome.code ?? ''} ${outcome.message ?? ''}\n${outcome.stack ?? ''}\n${output}`;
         const failure = CONFIGURATION_FAILURES.find((pattern) => pattern.test(evidence));
         if (failure)
