@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freezeWindowsFrom } from '../../functions/config.js';
 import { activeFreeze, freezeWindowSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 
 const saturdayInBrazil: FreezeWindow = {
@@ -42,5 +44,52 @@ describe('activeFreeze', () => {
   it('refuses unknown time zones and malformed times', () => {
     expect(freezeWindowSchema.safeParse({ ...saturdayInBrazil, timeZone: 'Mars/Olympus' }).success).toBe(false);
     expect(freezeWindowSchema.safeParse({ ...saturdayInBrazil, from: '24:00' }).success).toBe(false);
+  });
+});
+
+describe('validating a time zone', () => {
+  const RealDateTimeFormat = Intl.DateTimeFormat;
+  afterEach(() => {
+    Intl.DateTimeFormat = RealDateTimeFormat;
+  });
+
+  const formatterAccepts = (zone: string): boolean => {
+    try {
+      new RealDateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('builds no formatter for canonical zone names: the first one loads ICU date data at cold start', () => {
+    let formatters = 0;
+    Intl.DateTimeFormat = new Proxy(RealDateTimeFormat, {
+      construct(target, args: ConstructorParameters<typeof Intl.DateTimeFormat>) {
+        formatters += 1;
+        return new target(...args);
+      },
+    });
+    const windows = freezeWindowsFrom({
+      FLIGHTPLAN_FREEZE_WINDOWS: JSON.stringify([saturdayInBrazil, nightlyInVirginia]),
+    });
+    expect(windows.map((window) => window.timeZone)).toEqual(['America/Sao_Paulo', 'America/New_York']);
+    expect(formatters).toBe(0);
+  });
+
+  it('accepts exactly the zones a formatter accepts: canonical names, aliases, UTC, any casing', () => {
+    const zones = fc.oneof(
+      fc.constantFrom(...Intl.supportedValuesOf('timeZone')),
+      fc.constantFrom('UTC', 'Etc/UTC', 'GMT', 'Etc/GMT+3', 'Asia/Calcutta', 'US/Eastern', 'america/sao_paulo'),
+      fc.constantFrom('Mars/Olympus', '', ' ', 'America/Sao_Paulo ', 'Europe/'),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(zones, (zone) => {
+        const parsed = freezeWindowSchema.safeParse({ ...saturdayInBrazil, timeZone: zone });
+        expect(parsed.success).toBe(formatterAccepts(zone));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
