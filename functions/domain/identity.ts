@@ -66,15 +66,17 @@ export function identitiesOf(person: Person): PersonIdentity[] {
  * Teams from a Keycloak `groups` claim, in every shape it arrives in: a JSON array (a verified
  * token, locally), API Gateway's rendering of an array claim as one string (`"[a b]"`), a plain
  * space- or comma-separated string, and Keycloak's full group paths (`/payments`,
- * `/org/payments`), of which the last segment is the team.
+ * `/org/payments`), of which the last segment is the team. In API Gateway's string, full paths
+ * are split only where the next path begins, so a group named `ops platform-team` stays one
+ * team rather than making its members platform-team; bare names cannot be told apart that way.
  */
 export function teamsFromGroupsClaim(claim: unknown): string[] | undefined {
   let entries: string[];
   if (Array.isArray(claim)) entries = claim.map(String);
   else if (typeof claim === 'string') {
     const trimmed = claim.trim();
-    const inner = trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed;
-    entries = inner.split(/[\s,]+/u);
+    const inner = (trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed).trim();
+    entries = inner.split(inner.startsWith('/') ? /[\s,]+(?=\/)/u : /[\s,]+/u);
   } else return undefined;
   const teams = entries
     .map((entry) => entry.trim().replace(/^"|"$/gu, ''))

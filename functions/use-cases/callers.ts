@@ -43,9 +43,7 @@ export function callerFromClaims(claims: TokenClaims | undefined): Caller {
       ? claims['preferred_username']
       : undefined;
   const email =
-    typeof claims?.['email'] === 'string' &&
-    claims['email'] !== '' &&
-    String(claims['email_verified'] ?? 'true') !== 'false'
+    typeof claims?.['email'] === 'string' && claims['email'] !== '' && String(claims['email_verified']) === 'true'
       ? claims['email']
       : undefined;
   const login = claims?.[GITHUB_LOGIN_CLAIM];

@@ -42,13 +42,20 @@ export async function personForSlackUser(
   return { kind: 'found', person: updated ?? person, linked: true };
 }
 
-/** The person behind a GitHub account (a webhook's sender or a release's author): by user id, then by login in any case. */
+/**
+ * The person behind a GitHub account (a webhook's sender or a release's author): by user id, then
+ * by login in any case. A login found on a person recorded with another user id is not them:
+ * GitHub frees a login when its owner renames, and whoever takes it next is somebody else.
+ */
 export async function personForGithubAccount(
   deps: { catalog: CatalogStore },
   account: GithubIdentity,
 ): Promise<Person | undefined> {
   const byId = account.id ? await deps.catalog.findPerson({ kind: 'github-id', value: String(account.id) }) : undefined;
-  return byId ?? deps.catalog.findPerson({ kind: 'github-login', value: account.login });
+  if (byId) return byId;
+  const byLogin = await deps.catalog.findPerson({ kind: 'github-login', value: account.login });
+  const recordedId = byLogin?.github?.id;
+  return account.id && recordedId && recordedId !== account.id ? undefined : byLogin;
 }
 
 /** What platform-team may set on a person by hand: the GitHub link, the Slack user, teams. */

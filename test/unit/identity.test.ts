@@ -19,11 +19,14 @@ import {
   isRequester,
   personFromSignIn,
   requesterFor,
+  identitiesOf,
   teamsFromGroupsClaim,
   type Person,
   type Requester,
 } from '../../functions/domain/identity.js';
+import type { CatalogStore } from '../../functions/ports/index.js';
 import { callerFromClaims } from '../../functions/use-cases/callers.js';
+import { personForGithubAccount } from '../../functions/use-cases/directory.js';
 import { pullRequestPayload, releasePayload } from '../../infra/local/github-payloads.js';
 
 const NOW = '2026-12-01T10:00:00.000Z';
@@ -131,6 +134,23 @@ describe('teams from tokens as API Gateway passes them', () => {
 
   it('records an unverified email as no email', () => {
     expect(callerFromClaims({ sub: 'frank', email: 'alice@acme.test', email_verified: 'false' }).email).toBeUndefined();
+  });
+
+  it('records no email from a token that does not say it is verified: the email links Slack users to people', () => {
+    expect(callerFromClaims({ sub: 'frank', email: 'carol@acme.test' }).email).toBeUndefined();
+    expect(callerFromClaims({ sub: 'frank', email: 'frank@acme.test', email_verified: true }).email).toBe(
+      'frank@acme.test',
+    );
+    expect(callerFromClaims({ sub: 'frank', email: 'frank@acme.test', email_verified: 'true' }).email).toBe(
+      'frank@acme.test',
+    );
+  });
+
+  it('does not make the members of a group named "not platform-team" platform-team, as API Gateway passes full paths', () => {
+    const claim = '[/payments /ops/not platform-team]';
+    expect(teamsFromGroupsClaim(claim)).toEqual(['payments', 'not platform-team']);
+    expect(callerFromClaims({ sub: 'mallory', groups: claim }).groups).not.toContain('platform-team');
+    expect(teamsFromGroupsClaim(['/payments', '/ops/not platform-team'])).toEqual(['payments', 'not platform-team']);
   });
 });
 
@@ -270,5 +290,30 @@ describe('no person ever counts toward the approval of their own change', () => 
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the person behind a GitHub account', () => {
+  const directoryOf = (people: Person[]) =>
+    ({
+      findPerson: (identity: { kind: string; value: string }) =>
+        Promise.resolve(
+          people.find((who) =>
+            identitiesOf(who).some((own) => own.kind === identity.kind && own.value === identity.value.toLowerCase()),
+          ),
+        ),
+    }) as unknown as CatalogStore;
+  const aliceWithId: Person = { id: 'alice', teams: ['payments'], github: { login: 'alice', id: 42 } };
+
+  it("is not alice for a new account that took the login alice gave up: GitHub frees a renamed account's login", async () => {
+    const catalog = directoryOf([aliceWithId]);
+    expect(await personForGithubAccount({ catalog }, { login: 'alice', id: 999 })).toBeUndefined();
+    expect(await personForGithubAccount({ catalog }, { login: 'Alice', id: 42 })).toMatchObject({ id: 'alice' });
+  });
+
+  it('is found by login when the directory or the event has no user id', async () => {
+    const catalog = directoryOf([aliceWithId, person('bob', ['payments'])]);
+    expect(await personForGithubAccount({ catalog }, { login: 'alice' })).toMatchObject({ id: 'alice' });
+    expect(await personForGithubAccount({ catalog }, { login: 'bob', id: 7 })).toMatchObject({ id: 'bob' });
   });
 });
