@@ -20,8 +20,8 @@ export type CatalogSyncOutcome =
  * - a new Component registers its service ACTIVE, so the repository's labels and releases deploy;
  * - a changed one updates team, tier, image repository and Slack channel;
  * - a removed file, or a Component renamed, deactivates the service it described (history kept).
- * A file that claims another repository's service, or a team its pusher is not in, is refused
- * and the refusal recorded on the service.
+ * A file that claims another repository's service, or a team its pusher is not in (or, for a
+ * move, the team that owns the service now), is refused and the refusal recorded on the service.
  */
 export async function syncCatalogFile(
   deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
@@ -56,7 +56,7 @@ export async function syncCatalogFile(
   if (existing?.status === 'CREATING')
     return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
   if (!existing || existing.team !== entry.team) {
-    const refusal = await teamRefusal(deps, input.pushedBy, entry.team);
+    const refusal = await teamRefusal(deps, input.pushedBy, entry.team, existing?.team);
     if (refusal) {
       if (existing ?? current)
         await recordOn(
@@ -124,17 +124,24 @@ async function register(
   return outcome;
 }
 
-/** Registering a service for a team, or moving one to it, takes a member of that team or platform-team. */
+/**
+ * Registering a service for a team takes a member of that team or platform-team. Moving one takes
+ * a member of both teams, or platform-team: the owning team decides its PROD approvals, so a push
+ * by someone outside it (write access to a repository is often wide) must not hand them over.
+ */
 async function teamRefusal(
   deps: { catalog: CatalogStore },
   pushedBy: GithubAccount,
   team: string,
+  fromTeam: string | undefined,
 ): Promise<string | undefined> {
   const person = await personForGithubAccount(deps, pushedBy);
   if (!person)
     return `${pushedBy.login} is not in the Flightplan directory, so their push cannot give a service to ${team}`;
   if (!mayOperate(person.teams, team))
     return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
+  if (fromTeam !== undefined && !mayOperate(person.teams, fromTeam))
+    return `${displayNameOf(person)} is neither in ${fromTeam} nor in platform-team, so their push cannot take a service from ${fromTeam}`;
   return undefined;
 }
 

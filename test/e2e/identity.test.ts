@@ -332,6 +332,34 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     expect(service.events.at(-1)).toMatchObject({ action: 'service.catalog-refused' });
   });
 
+  it("refuses a catalog-info.yaml by erin (storefront) that gives payments' service to storefront", async () => {
+    const move = await fetch(`${runtime.url}/local/github/repositories/acme/orders-api/commits`, {
+      method: 'POST',
+      body: JSON.stringify({
+        files: {
+          'catalog-info.yaml': catalogInfoYaml({
+            repository: 'acme/orders-api',
+            name: 'orders-api',
+            team: 'storefront',
+            tier: 'T1',
+          }),
+        },
+        message: 'storefront owns this now',
+        author: 'erin',
+      }),
+    });
+    expect(move.status).toBe(200);
+    await runtime.bus.idle();
+    const service = await portal.get<{ team: string; events: { action: string; message: string }[] }>(
+      '/v1/services/orders-api',
+    );
+    expect(service.team).toBe('payments');
+    expect(service.events.at(-1)).toMatchObject({
+      action: 'service.catalog-refused',
+      message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
+    });
+  });
+
   it('lets platform-team register and retire a service by hand', async () => {
     const body = {
       repository: 'acme/billing-api',
