@@ -63,6 +63,8 @@ export const ENV = {
   healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
   /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
   workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
+  /** The control plane's own account: events it puts on its bus are the webhook's, already checked. */
+  controlPlaneAccount: 'FLIGHTPLAN_CONTROL_PLANE_ACCOUNT',
   /**
    * Seconds a deployment lock is held without renewal (default 26 h, longer than the 24-hour
    * approval, the longest step that does not renew it). The next waiter may take a lock whose

@@ -4,7 +4,7 @@ import { failBakeOnAlarm } from '../use-cases/watch-alarms.js';
 
 export const declaration = busTarget({
   description: 'Target of the AlarmFired rule: fails the bake of the alarmed service and region',
-  ports: ['catalog', 'waits', 'workflows'],
+  ports: ['catalog', 'waits', 'workflows', 'eventOrigins'],
   use: { workflows: { signals: ['deployment'] } },
   detail: (detail, event) => {
     const alarm = alarmStateChangeDetailSchema.parse(detail);

@@ -5,6 +5,7 @@ import type { Person, PersonIdentity } from '../domain/identity.js';
 import type { Deployment, DeploymentChange, DeploymentEvent, DeploymentStatus } from '../domain/deployment.js';
 import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
+import type { EventOrigins } from '../domain/event-origin.js';
 import type { UnavailableSignals } from '../domain/health-gate.js';
 import type {
   Accounts,
@@ -410,6 +411,7 @@ export interface Dependencies {
   githubDeployments: GithubDeployments;
   approvals: ApprovalStore;
   freezeWindows: FreezeWindow[];
+  eventOrigins: EventOrigins;
   metrics: MetricsRecorder;
   provisioning: ProvisioningStore;
   codeHost: CodeHost;

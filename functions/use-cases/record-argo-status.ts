@@ -1,4 +1,5 @@
 import type { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
+import { originRefusal, type EventOrigin, type EventOrigins } from '../domain/event-origin.js';
 import { argoWaitKey, bakeWaitKey } from '../domain/locking.js';
 import { argoAppName } from '../domain/rollout-plan.js';
 import type { Clock, DeploymentStore, TaskWait, WaitStore, WorkflowEngine } from '../ports/index.js';
@@ -8,20 +9,37 @@ import { WORKFLOW_ACTOR } from './deployment-context.js';
 
 export type ArgoStatus = ReturnType<typeof argoCdAppStatusChanged.parse>;
 
-type Deps = { waits: WaitStore; workflows: WorkflowEngine; deployments: DeploymentStore; clock: Clock };
+type Deps = {
+  waits: WaitStore;
+  workflows: WorkflowEngine;
+  deployments: DeploymentStore;
+  clock: Clock;
+  eventOrigins: EventOrigins;
+};
 
 /**
  * Keeps the latest Argo CD status per application and resumes a deployment waiting for it. Only
- * the application Flightplan deploys to that target counts; bad news fails a bake only when it
- * is about the wave being baked (its revision, after it started). Whatever is not evidence is
- * recorded as ignored, with the reason, in the audit trail of the deployment it could have hit.
+ * the application Flightplan deploys to that target counts, and only from the account that
+ * target runs in (or relayed by the control plane's webhook, which checked the cluster's token);
+ * bad news fails a bake only when it is about the wave being baked (its revision, after it
+ * started). Whatever is not evidence is recorded as ignored, with the reason, in the audit trail
+ * of the deployment it could have hit.
  */
 export async function recordArgoStatus(
   deps: Deps,
   status: ArgoStatus,
+  origin: EventOrigin,
 ): Promise<ArgoOutcome | 'no-wait' | 'stale' | 'ignored'> {
   const key = argoWaitKey(status.service, status.environment, status.region);
   const expectedApp = argoAppName(status.service, status.environment, status.region);
+  const refusal = originRefusal(deps.eventOrigins, origin, status, { relayedFromControlPlane: true });
+  if (refusal) {
+    const waiting =
+      (await deps.waits.get(bakeWaitKey(status.service, status.environment, status.region))) ??
+      (await deps.waits.get(key));
+    if (waiting) await recordIgnoredEvidence(deps, waiting, status, refusal);
+    return 'ignored';
+  }
   const observation = {
     app: status.app,
     revision: status.revision,

@@ -211,6 +211,10 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   freezeWindows: (fn, { settings }) => {
     fn.addEnvironment(ENV.freezeWindows, JSON.stringify(settings.freezeWindows));
   },
+  eventOrigins: (fn, { settings }) => {
+    fn.addEnvironment(ENV.controlPlaneAccount, settings.account);
+    if (settings.workloadAccounts) fn.addEnvironment(ENV.workloadAccounts, JSON.stringify(settings.workloadAccounts));
+  },
   metrics: () => undefined,
   clock: () => undefined,
 };

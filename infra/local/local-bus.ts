@@ -3,6 +3,9 @@ import type { BusEntry, BusEvent } from '../../events/envelope.js';
 import { matchesEventPattern } from '../../events/pattern-matcher.js';
 import type { EventPublisher } from '../../functions/ports/index.js';
 
+/** The account every event carries locally, where everything runs in one. */
+export const LOCAL_ACCOUNT = '000000000000';
+
 export interface LocalRule {
   name: string;
   pattern: object;
@@ -76,7 +79,7 @@ export class LocalBus implements EventPublisher {
       id: randomUUID(),
       'detail-type': entry.detailType,
       source: entry.source,
-      account: '000000000000',
+      account: LOCAL_ACCOUNT,
       time: new Date().toISOString(),
       region: entry.region ?? 'us-east-1',
       resources: entry.resources ?? [],

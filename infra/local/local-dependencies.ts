@@ -22,7 +22,7 @@ import { declaredPortsOf } from '../../functions/declaration.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import type { Dependencies, SelfServiceSettings } from '../../functions/ports/index.js';
 import { FUNCTIONS, type FunctionId } from '../system.js';
-import type { LocalBus } from './local-bus.js';
+import { LOCAL_ACCOUNT, type LocalBus } from './local-bus.js';
 import { localHealthSource } from './local-health.js';
 import type { AnyHandler } from './local-state-machines.js';
 import type { LocalWorkflowEngine } from './local-workflow-engine.js';
@@ -76,6 +76,8 @@ export function localDependencies(adapters: LocalAdapters): Dependencies {
     githubDeployments: adapters.github,
     approvals: new DynamoDbApprovalStore(client, table),
     freezeWindows: adapters.freezeWindows,
+    // One account locally: no event needs telling apart by where it was put.
+    eventOrigins: { controlPlaneAccount: LOCAL_ACCOUNT },
     metrics: new RecordingMetrics(),
     provisioning: new DynamoDbProvisioningStore(client, table),
     codeHost: adapters.github,

@@ -179,6 +179,20 @@ describe('three accounts: a control plane, an HML account and a PROD account', (
     }
   });
 
+  it('tells the functions that take alarms and Argo CD news off the bus which account speaks for which environment', () => {
+    for (const id of ['failBakeOnAlarm', 'recordArgoStatus'] as const) {
+      controlPlane.hasResourceProperties('AWS::Lambda::Function', {
+        Description: FUNCTIONS[id].module.declaration.description,
+        Environment: {
+          Variables: Match.objectLike({
+            FLIGHTPLAN_WORKLOAD_ACCOUNTS: JSON.stringify(WORKLOAD_ACCOUNTS),
+            FLIGHTPLAN_CONTROL_PLANE_ACCOUNT: CONTROL,
+          }),
+        },
+      });
+    }
+  });
+
   it('synthesizes with no unacknowledged cdk-nag finding', () => {
     expect(() => built.app.synth()).not.toThrow();
   });

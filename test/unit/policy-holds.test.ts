@@ -1,5 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { argoCdAppStatusChanged } from '../../events/argocd-app-status-changed.js';
 import type { BusEntry } from '../../events/envelope.js';
+import { declaration as failBakeOnAlarm } from '../../functions/deployment/fail-bake-on-alarm.js';
+import { declaration as recordArgoStatus } from '../../functions/deployment/record-argo-status.js';
+import { originRefusal, type EventOrigins } from '../../functions/domain/event-origin.js';
+import { argoWaitKey, bakeWaitKey } from '../../functions/domain/locking.js';
+import type { TaskWait } from '../../functions/ports/index.js';
 import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
 import {
   clusterMayNotReport,
@@ -297,5 +303,149 @@ describe('notifyOncePerTransition', () => {
     await notifyOncePerTransition(deps, detail('deployment.rollback-requested', 'rollback'));
     expect(posts).toEqual(['#deploys-payments', '#platform-team']);
     expect(announcedToPlatformTeam(detail('deployment.rollback-requested', 'standard'))).toBe(false);
+  });
+});
+
+describe('events from workload accounts', () => {
+  const CONTROL = '123456789012';
+  const HML = '111111111111';
+  const PROD = '222222222222';
+  const origins: EventOrigins = {
+    controlPlaneAccount: CONTROL,
+    workloadAccounts: {
+      hml: { account: HML, regions: ['us-east-1'] },
+      prod: { account: PROD, regions: ['us-east-1', 'sa-east-1'] },
+    },
+  };
+  const prodUse1 = { environment: 'prod', region: 'us-east-1' } as const;
+
+  it.each([
+    ['the PROD account, about PROD', { account: PROD, region: 'us-east-1' }, prodUse1, false, undefined],
+    ['the HML account, about PROD', { account: HML, region: 'us-east-1' }, prodUse1, false, 'account 111111111111'],
+    [
+      'the PROD account, about a region it only names (a PutEvents straight to the home bus)',
+      { account: PROD, region: 'us-east-1' },
+      { environment: 'prod', region: 'sa-east-1' },
+      false,
+      'came from us-east-1',
+    ],
+    [
+      'the HML account, about a region HML does not run',
+      { account: HML, region: 'sa-east-1' },
+      { environment: 'hml', region: 'sa-east-1' },
+      false,
+      'does not run in sa-east-1',
+    ],
+    ['the control plane, relaying its webhook', { account: CONTROL, region: 'us-east-1' }, prodUse1, true, undefined],
+    [
+      'the control plane, not relaying (an alarm of its own)',
+      { account: CONTROL, region: 'us-east-1' },
+      prodUse1,
+      false,
+      'account 123456789012',
+    ],
+  ] as const)('judges an event from %s', (_name, origin, about, relayed, refusal) => {
+    const found = originRefusal(origins, origin, about, { relayedFromControlPlane: relayed });
+    if (refusal === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(refusal);
+  });
+
+  it('takes every event in one account, where nothing tells them apart', () => {
+    expect(
+      originRefusal({ controlPlaneAccount: CONTROL }, { account: CONTROL, region: 'us-east-1' }, prodUse1, {
+        relayedFromControlPlane: false,
+      }),
+    ).toBeUndefined();
+  });
+
+  const context = lambdaContext('audit');
+  const wait = (key: string): TaskWait => ({
+    key,
+    taskToken: `token-${key}`,
+    deploymentId: 'd-prod',
+    expectedRevision: 'f'.repeat(40),
+    createdAt: '2026-12-01T11:50:00.000Z',
+  });
+  function portsWaitingOn(keys: string[]) {
+    const waits = Object.fromEntries(keys.map((key) => [key, wait(key)]));
+    const workflows = {
+      sendTaskSuccess: vi.fn(() => Promise.resolve()),
+      sendTaskFailure: vi.fn(() => Promise.resolve()),
+    };
+    const ignored: string[] = [];
+    const ports = {
+      catalog: { listServices: () => Promise.resolve([{ name: 'orders-api' }]) },
+      waits: {
+        get: (key: string) => Promise.resolve(waits[key]),
+        take: () => Promise.resolve(true),
+        recordArgoObservation: () => Promise.resolve(),
+      },
+      workflows,
+      deployments: {
+        get: () => Promise.resolve(undefined),
+        update: (_id: string, change: (current: object) => { event: { message: string } }) => {
+          ignored.push(change({}).event.message);
+          return Promise.resolve();
+        },
+      },
+      clock: { now: () => '2026-12-01T12:00:00.000Z' },
+      eventOrigins: origins,
+    };
+    return { ports, workflows, ignored };
+  }
+  const onBus = (account: string, source: string, detailType: string, detail: object) => ({
+    version: '0',
+    id: 'e1',
+    'detail-type': detailType,
+    source,
+    account,
+    time: '2026-12-01T12:00:00Z',
+    region: 'us-east-1',
+    resources: [],
+    detail,
+  });
+  const prodAlarm = (account: string) =>
+    onBus(account, 'aws.cloudwatch', 'CloudWatch Alarm State Change', {
+      alarmName: 'orders-api-prod-5xx',
+      state: { value: 'ALARM' },
+    });
+  const healthyInProd = (account: string) => {
+    const { source, detailType, detail } = argoCdAppStatusChanged.build(
+      {
+        app: 'orders-api-prod-use1',
+        service: 'orders-api',
+        environment: 'prod',
+        region: 'us-east-1',
+        revision: 'f'.repeat(40),
+        syncStatus: 'Synced',
+        healthStatus: 'Healthy',
+        trigger: 'on-deployed',
+        observedAt: '2026-12-01T12:00:00.000Z',
+      },
+      { causationId: 'test' },
+    );
+    return onBus(account, source, detailType, detail);
+  };
+  type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+  it('does not fail a PROD bake on an alarm named for PROD in the HML account', async () => {
+    const { ports, workflows } = portsWaitingOn([bakeWaitKey('orders-api', 'prod', 'us-east-1')]);
+    const handle = failBakeOnAlarm.createHandler(ports as never) as Handler;
+    await handle(prodAlarm(HML), context);
+    expect(workflows.sendTaskFailure).not.toHaveBeenCalled();
+    await handle(prodAlarm(PROD), context);
+    expect(workflows.sendTaskFailure).toHaveBeenCalledOnce();
+  });
+
+  it('does not resume a PROD wave on Argo CD news the HML account put on the bus, and records why', async () => {
+    const { ports, workflows, ignored } = portsWaitingOn([argoWaitKey('orders-api', 'prod', 'us-east-1')]);
+    const handle = recordArgoStatus.createHandler(ports as never) as Handler;
+    await handle(healthyInProd(HML), context);
+    expect(workflows.sendTaskSuccess).not.toHaveBeenCalled();
+    expect(ignored).toEqual([
+      expect.stringContaining('it came from account 111111111111, and prod runs in 222222222222'),
+    ]);
+    await handle(healthyInProd(CONTROL), context);
+    expect(workflows.sendTaskSuccess).toHaveBeenCalledOnce();
   });
 });

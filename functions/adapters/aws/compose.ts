@@ -9,6 +9,7 @@ import { chat } from './ports/chat.js';
 import { clock } from './ports/clock.js';
 import { codeHost } from './ports/code-host.js';
 import { deployments } from './ports/deployments.js';
+import { eventOrigins } from './ports/event-origins.js';
 import { freezeWindows } from './ports/freeze-windows.js';
 import { githubDeployments } from './ports/github-deployments.js';
 import { githubWebhookSecret } from './ports/github-webhook-secret.js';
@@ -51,6 +52,7 @@ export const AWS_PORTS: PortFactories<PortName> = {
   slackSigningSecret,
   selfService,
   freezeWindows,
+  eventOrigins,
   metrics,
   clock,
 };
