@@ -84,21 +84,22 @@ export async function recordSignIn(
       !(github.id !== undefined && (await heldByOther({ kind: 'github-id', value: String(github.id) })));
     return { ...kept, ...(emailFree ? { email } : {}), ...(githubFree ? { github } : {}) };
   };
+  const token = {
+    id: caller.id,
+    username: caller.name === caller.id ? undefined : caller.name,
+    email: caller.email,
+    github: caller.github,
+    teams: caller.groups,
+  };
+  const now = deps.clock.now();
   const existing = await deps.catalog.getPerson(caller.id);
-  const signedIn = personFromSignIn(
-    existing,
-    {
-      id: caller.id,
-      username: caller.name === caller.id ? undefined : caller.name,
-      email: caller.email,
-      github: caller.github,
-      teams: caller.groups,
-    },
-    deps.clock.now(),
-  );
+  const signedIn = personFromSignIn(existing, token, now);
   if (!signedIn) return existing ?? { id: caller.id, teams: [] };
   const next = await owned(signedIn);
-  return (await deps.catalog.updatePerson(caller.id, () => next)) ?? next;
+  // The token's facts, less what somebody else holds, applied to the record as it is when
+  // written: a Slack link or a platform-team change made since the read above stays.
+  const accepted = { ...token, email: next.email && token.email, github: next.github && token.github };
+  return (await deps.catalog.updatePerson(caller.id, (current) => personFromSignIn(current, accepted, now))) ?? next;
 }
 
 /** A caller's teams: the token's groups and the directory's teams for that person id. */

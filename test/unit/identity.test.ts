@@ -25,7 +25,7 @@ import {
   type Requester,
 } from '../../functions/domain/identity.js';
 import type { CatalogStore } from '../../functions/ports/index.js';
-import { callerFromClaims } from '../../functions/use-cases/callers.js';
+import { callerFromClaims, recordSignIn } from '../../functions/use-cases/callers.js';
 import { personForGithubAccount } from '../../functions/use-cases/directory.js';
 import { pullRequestPayload, releasePayload } from '../../infra/local/github-payloads.js';
 
@@ -315,5 +315,25 @@ describe('the person behind a GitHub account', () => {
     const catalog = directoryOf([aliceWithId, person('bob', ['payments'])]);
     expect(await personForGithubAccount({ catalog }, { login: 'alice' })).toMatchObject({ id: 'alice' });
     expect(await personForGithubAccount({ catalog }, { login: 'bob', id: 7 })).toMatchObject({ id: 'bob' });
+  });
+});
+
+describe('recording a sign-in', () => {
+  it('keeps a Slack link made between reading the person and writing the sign-in', async () => {
+    const read: Person = { id: 'alice', username: 'alice', teams: ['payments'] };
+    const linkedMeanwhile: Person = { ...read, slackUserId: 'UALICE' };
+    let written: Person | undefined;
+    const catalog = {
+      getPerson: () => Promise.resolve(read),
+      findPerson: () => Promise.resolve(undefined),
+      updatePerson: (_id: string, decide: (current: Person | undefined) => Person | undefined) => {
+        written = decide(linkedMeanwhile);
+        return Promise.resolve(written ?? linkedMeanwhile);
+      },
+    } as unknown as CatalogStore;
+    const caller = callerFromClaims({ sub: 'alice', groups: '[/payments /storefront]' });
+    const person = await recordSignIn({ catalog, clock: { now: () => NOW } }, caller);
+    expect(written).toMatchObject({ slackUserId: 'UALICE', teams: ['payments', 'storefront'] });
+    expect(person).toMatchObject({ slackUserId: 'UALICE' });
   });
 });
