@@ -246,11 +246,12 @@ describe('deploy-hml from forks and outsiders (issue 15)', () => {
 });
 
 describe('existing services onboarded from catalog-info.yaml', () => {
-  const commit = (files: Record<string, string | null>, author = 'alice') =>
-    fetch(`${runtime.url}/local/github/repositories/acme/ledger-api/commits`, {
+  const commitTo = (repository: string, files: Record<string, string | null>, author: string) =>
+    fetch(`${runtime.url}/local/github/repositories/${repository}/commits`, {
       method: 'POST',
       body: JSON.stringify({ files, message: 'catalog', author }),
     });
+  const commit = (files: Record<string, string | null>, author = 'alice') => commitTo('acme/ledger-api', files, author);
 
   it('deploys an existing repository on deploy-hml once its catalog-info.yaml is pushed, and retires it when the file goes', async () => {
     expect((await commit({ 'README.md': '# ledger-api\n' })).status).toBe(200);
@@ -306,21 +307,8 @@ describe('existing services onboarded from catalog-info.yaml', () => {
   });
 
   it("refuses a catalog-info.yaml that claims another repository's service", async () => {
-    const response = await fetch(`${runtime.url}/local/github/repositories/acme/impostor/commits`, {
-      method: 'POST',
-      body: JSON.stringify({
-        files: {
-          'catalog-info.yaml': catalogInfoYaml({
-            repository: 'acme/impostor',
-            name: 'orders-api',
-            team: 'storefront',
-            tier: 'T3',
-          }),
-        },
-        message: 'mine now',
-        author: 'erin',
-      }),
-    });
+    const component = { repository: 'acme/impostor', name: 'orders-api', team: 'storefront', tier: 'T3' } as const;
+    const response = await commitTo('acme/impostor', { 'catalog-info.yaml': catalogInfoYaml(component) }, 'erin');
     expect(response.status).toBe(200);
     await runtime.bus.idle();
     const service = await portal.get<{
@@ -333,21 +321,8 @@ describe('existing services onboarded from catalog-info.yaml', () => {
   });
 
   it("refuses a catalog-info.yaml by erin (storefront) that gives payments' service to storefront", async () => {
-    const move = await fetch(`${runtime.url}/local/github/repositories/acme/orders-api/commits`, {
-      method: 'POST',
-      body: JSON.stringify({
-        files: {
-          'catalog-info.yaml': catalogInfoYaml({
-            repository: 'acme/orders-api',
-            name: 'orders-api',
-            team: 'storefront',
-            tier: 'T1',
-          }),
-        },
-        message: 'storefront owns this now',
-        author: 'erin',
-      }),
-    });
+    const component = { repository: 'acme/orders-api', name: 'orders-api', team: 'storefront', tier: 'T1' } as const;
+    const move = await commitTo('acme/orders-api', { 'catalog-info.yaml': catalogInfoYaml(component) }, 'erin');
     expect(move.status).toBe(200);
     await runtime.bus.idle();
     const service = await portal.get<{ team: string; events: { action: string; message: string }[] }>(
