@@ -1,6 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import * as z from '../zod.js';
-import { CATALOG_FILE, serviceNameSchema, tierSchema, type Service } from './catalog.js';
+import { CATALOG_FILE, imageRepositorySchema, serviceNameSchema, tierSchema, type Service } from './catalog.js';
 
 /** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
 export const ANNOTATIONS = {
@@ -74,12 +74,17 @@ export function readCatalogComponent(content: string, repository: string): Compo
     problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
   const tier = tierSchema.safeParse(annotation(ANNOTATIONS.tier));
   if (!tier.success) problems.push(`metadata.annotations.${ANNOTATIONS.tier}: one of T1, T2, T3`);
-  const imageRepository = annotation(ANNOTATIONS.imageRepository);
-  if (!imageRepository)
+  const imageRepositoryAnnotation = annotation(ANNOTATIONS.imageRepository);
+  const imageRepository = imageRepositorySchema.safeParse(imageRepositoryAnnotation);
+  if (!imageRepositoryAnnotation)
     problems.push(
       `metadata.annotations.${ANNOTATIONS.imageRepository}: required, the ECR repository the images are pushed to`,
     );
-  if (problems.length > 0 || !tier.success || !imageRepository) return { kind: 'invalid', problems };
+  else if (!imageRepository.success)
+    problems.push(
+      `metadata.annotations.${ANNOTATIONS.imageRepository}: ${imageRepository.error.issues.map((issue) => issue.message).join('; ')}`,
+    );
+  if (problems.length > 0 || !tier.success || !imageRepository.success) return { kind: 'invalid', problems };
   const slackChannel = annotation(ANNOTATIONS.slackChannel);
   return {
     kind: 'component',
@@ -88,7 +93,7 @@ export function readCatalogComponent(content: string, repository: string): Compo
       repository,
       team: teamOfOwner(spec.owner),
       tier: tier.data,
-      imageRepository,
+      imageRepository: imageRepository.data,
       ...(slackChannel ? { slackChannel: slackChannel.startsWith('#') ? slackChannel : `#${slackChannel}` } : {}),
       ...(metadata.description ? { description: metadata.description } : {}),
     },

@@ -68,6 +68,31 @@ export const imageTagSchema = z
   .string()
   .check(z.regex(/^[\w.+-]{1,128}$/u, 'an image tag: letters, digits, . _ + -, at most 128 characters'));
 
+const HOST_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?';
+/** OCI distribution spec, "Pulling manifests": `[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*`, one per `/`. */
+const PATH_COMPONENT = '[a-z0-9]+(?:(?:\\.|__?|-+)[a-z0-9]+)*';
+
+/**
+ * Where a service's images are pushed: `registry-host[:port]/path`, with no tag or digest (Flightplan
+ * pins the digest). The host is required and must read as one to a container runtime (a dot, a
+ * port or `localhost`), or the kubelet would pull `payments/orders-api` from Docker Hub while the
+ * ECR adapter, which drops everything before the first `/`, resolved the digest of
+ * `orders-api`. The value is written into the GitOps values file Helm reads, so nothing else
+ * (spaces, line breaks, a tag or digest) is allowed. 255 is the distribution spec's limit on a name.
+ */
+export const imageRepositorySchema = z
+  .string()
+  .check(
+    z.maxLength(255, 'an image repository of at most 255 characters'),
+    z.regex(
+      new RegExp(
+        `^(?:(?:${HOST_LABEL}(?:\\.${HOST_LABEL})+|localhost)(?::[0-9]{1,5})?|${HOST_LABEL}:[0-9]{1,5})/${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`,
+        'u',
+      ),
+      'an image repository without tag or digest: registry-host[:port]/path in lower case, such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api',
+    ),
+  );
+
 /** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
 export const githubLoginSchema = z
   .string()

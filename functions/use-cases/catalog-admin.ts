@@ -1,5 +1,11 @@
 import * as z from '../zod.js';
-import { serviceNameSchema, serviceSchema, tierSchema, type Service } from '../domain/catalog.js';
+import {
+  imageRepositorySchema,
+  serviceNameSchema,
+  serviceSchema,
+  tierSchema,
+  type Service,
+} from '../domain/catalog.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { CatalogStore, Clock } from '../ports/index.js';
 import { assertPlatformTeam, type Caller } from './callers.js';
@@ -10,7 +16,7 @@ export const serviceRegistrationSchema = z.strictObject({
   repository: serviceSchema.shape.repository,
   team: z.string().check(z.minLength(1), z.maxLength(100)),
   tier: tierSchema,
-  imageRepository: z.string().check(z.minLength(1), z.maxLength(256)),
+  imageRepository: imageRepositorySchema,
   slackChannel: z.optional(z.string().check(z.regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments'))),
   description: z.optional(z.string().check(z.maxLength(500))),
 });

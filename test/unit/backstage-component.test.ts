@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readCatalogComponent, teamOfOwner } from '../../functions/domain/backstage-component.js';
 import { interpretPush, pushEventSchema } from '../../functions/domain/github-delivery.js';
+import { problemFor } from '../../functions/http/problem.js';
+import { serviceRegistrationSchema } from '../../functions/use-cases/catalog-admin.js';
 import { catalogInfoYaml } from '../../infra/local/demo-catalog.js';
 import { pushPayload } from '../../infra/local/github-payloads.js';
 
@@ -10,7 +12,11 @@ describe('readCatalogComponent', () => {
   it('reads name, owner team, tier, image repository and Slack channel from a Component', () => {
     expect(
       readCatalogComponent(
-        catalogInfoYaml({ ...ledger, imageRepository: 'ecr/ledger', slackChannel: 'ledger' }),
+        catalogInfoYaml({
+          ...ledger,
+          imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger',
+          slackChannel: 'ledger',
+        }),
         'acme/ledger-api',
       ),
     ).toEqual({
@@ -20,7 +26,7 @@ describe('readCatalogComponent', () => {
         repository: 'acme/ledger-api',
         team: 'payments',
         tier: 'T2',
-        imageRepository: 'ecr/ledger',
+        imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger',
         slackChannel: '#ledger',
       },
     });
@@ -48,6 +54,72 @@ describe('readCatalogComponent', () => {
   ])('reads owner %s as team %s', (owner, team) => {
     expect(teamOfOwner(owner)).toBe(team);
   });
+});
+
+describe('image repositories', () => {
+  const injected = `123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api\n  digest: sha256:${'e'.repeat(64)}\nsecurityContext:\n  privileged: true`;
+  const refused = [
+    ['a line break that writes Helm values', injected],
+    ['a tag', '123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger:v1'],
+    ['a digest', `123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger@sha256:${'a'.repeat(64)}`],
+    ['no registry host (Docker Hub to a runtime)', 'payments/ledger'],
+    ['a bare name', 'ledger'],
+    ['capitals in the path', 'registry.example.com/Ledger'],
+    ['a space', 'registry.example.com/ledger api'],
+    ['an empty path component', 'registry.example.com//ledger'],
+    ['a trailing slash', 'registry.example.com/ledger/'],
+    ['a scheme', 'https://registry.example.com/ledger'],
+    ['a name longer than 255 characters', `registry.example.com/${'a'.repeat(240)}`],
+  ];
+  const accepted = [
+    '123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger',
+    '123456789012.dkr.ecr.sa-east-1.amazonaws.com/payments/ledger-api',
+    'registry.example.com:5000/team_a/ledger__v2.web',
+    'localhost:5000/ledger',
+    'registry:5000/ledger',
+  ];
+
+  it.each(refused)(
+    'refuses an image-repository annotation with %s and says what it must be',
+    (_case, imageRepository) => {
+      const reading = readCatalogComponent(catalogInfoYaml({ ...ledger, imageRepository }), 'acme/ledger-api');
+      expect(reading.kind).toBe('invalid');
+      expect(reading.kind === 'invalid' ? reading.problems.join('; ') : '').toContain(
+        'metadata.annotations.flightplan.dev/image-repository: an image repository',
+      );
+    },
+  );
+
+  it.each(refused)('refuses a PUT /v1/services imageRepository with %s as problem+json', (_case, imageRepository) => {
+    const result = serviceRegistrationSchema.safeParse({
+      repository: 'acme/ledger-api',
+      team: 'payments',
+      tier: 'T2',
+      imageRepository,
+    });
+    expect(result.success).toBe(false);
+    expect(problemFor(result.error).errors).toEqual([
+      { path: 'imageRepository', message: expect.stringContaining('an image repository') as unknown },
+    ]);
+  });
+
+  it.each(accepted)(
+    'accepts the image repository %s from catalog-info.yaml and PUT /v1/services',
+    (imageRepository) => {
+      expect(readCatalogComponent(catalogInfoYaml({ ...ledger, imageRepository }), 'acme/ledger-api')).toMatchObject({
+        kind: 'component',
+        entry: { imageRepository },
+      });
+      expect(
+        serviceRegistrationSchema.safeParse({
+          repository: 'acme/ledger-api',
+          team: 'payments',
+          tier: 'T2',
+          imageRepository,
+        }).success,
+      ).toBe(true);
+    },
+  );
 });
 
 describe('interpretPush', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { newApproval, type Approval } from '../../functions/domain/approval.js';
 import { approvalMessage } from '../../functions/domain/approval-message.js';
+import { parseImageDigest, renderImageManifest } from '../../functions/domain/gitops-manifest.js';
 import { chatNoticeFor } from '../../functions/domain/notifications.js';
 import { newProvisioningRequest, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
 import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-request.js';
@@ -143,6 +145,53 @@ describe('user text in messages', () => {
     expect(body).not.toContain('<img');
     expect(body).toContain('> needed');
     expect(body).toMatch(/### Approvals[^\n]*\n- @bob/u);
+  });
+});
+
+describe('GitOps values file', () => {
+  const digest = `sha256:${'a'.repeat(64)}`;
+  const otherDigest = `sha256:${'e'.repeat(64)}`;
+  const target = { service: 'orders-api', environment: 'prod', region: 'us-east-1', digest } as const;
+
+  it('is exactly the comment, image.repository and image.digest for a valid repository', () => {
+    expect(
+      renderImageManifest({ ...target, imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api' }),
+    ).toBe(
+      [
+        '# Managed by Flightplan: do not edit by hand. Argo CD app orders-api-prod-use1 on eks-prod-use1.',
+        'image:',
+        '  repository: 123456789012.dkr.ecr.us-east-1.amazonaws.com/orders-api',
+        `  digest: ${digest}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it.each(['\n', '\r', '\r\n'])(
+    'holds only image.repository and image.digest when the repository has a %j followed by Helm values',
+    (lineBreak) => {
+      const imageRepository = `registry.example.com/orders-api${lineBreak}  digest: ${otherDigest}${lineBreak}securityContext:${lineBreak}  privileged: true`;
+      const manifest = renderImageManifest({ ...target, imageRepository });
+      expect(parse(manifest, { uniqueKeys: false })).toEqual({ image: { repository: imageRepository, digest } });
+      expect(parseImageDigest(manifest)).toBe(digest);
+    },
+  );
+
+  it.each([
+    [
+      'two digest keys, the first one not committed by Flightplan',
+      `image:\n  digest: ${otherDigest}\n  digest: ${digest}\n`,
+    ],
+    [
+      'a digest line inside the repository block scalar',
+      `image:\n  repository: |-\n    x\n    digest: ${otherDigest}\n`,
+    ],
+    ['a digest outside image', `digest: ${otherDigest}\nimage:\n  repository: r.example.com/x\n`],
+    ['a digest that is not sha256 and 64 hex digits', `image:\n  digest: sha256:${'E'.repeat(64)}\n`],
+    ['a digest that is not a string', 'image:\n  digest: 12\n'],
+    ['no YAML', 'image: [\n'],
+  ])('reads no previous digest from a file with %s', (_case, manifest) => {
+    expect(parseImageDigest(manifest)).toBeNull();
   });
 });
 
