@@ -4,7 +4,9 @@ import type { ProvisioningRequest } from './provisioning.js';
 /**
  * A person's text in the pull request body: HTML comments removed (an unclosed `<!--` would hide
  * everything after it from the reviewer), `<` and `>` made entities so no tag renders, and set
- * off as a block quote so it reads as what someone typed.
+ * off as a block quote so it reads as what someone typed. Every line ending CommonMark knows (LF,
+ * CRLF and a lone CR, which GitHub's renderer also ends a line at) starts a quoted line, or the
+ * text after a CR would render outside the quote, as a heading or an approval of its own.
  */
 export function quotedUserText(text: string): string {
   const plain = text
@@ -13,13 +15,16 @@ export function quotedUserText(text: string): string {
     .replace(/</gu, '&lt;')
     .replace(/>/gu, '&gt;')
     .replace(/@/gu, '@\u200b');
-  const lines = plain.split(/\r?\n/u).map((line) => `> ${line}`.trimEnd());
+  const lines = plain.split(/\r\n|\r|\n/u).map((line) => `> ${line}`.trimEnd());
   return lines.join('\n');
 }
 
 /** One line of a person's text for a list item or table cell: quoted text on one line, no pipes. */
 const inlineUserText = (text: string): string =>
-  quotedUserText(text).replace(/^> ?/gmu, '').replace(/\n/gu, ' ').replace(/\|/gu, '\\|');
+  quotedUserText(text)
+    .replace(/^> ?/gmu, '')
+    .replace(/[\r\n]/gu, ' ')
+    .replace(/\|/gu, '\\|');
 
 export const pullRequestTitleOf = (request: ProvisioningRequest): string =>
   `Provision ${request.type} ${request.physicalName} for ${request.service} (${request.environment}/${request.region})`;

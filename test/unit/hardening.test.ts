@@ -111,6 +111,71 @@ describe('user text in messages', () => {
     ).toEqual({ text: 'x (<https://portal.example.com/v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' });
   });
 
+  /** CommonMark 0.31 §2.1: a line ends at LF, CRLF or a CR not followed by LF (cmark-gfm, GitHub's renderer, agrees). */
+  const commonMarkLines = (markdown: string): string[] => markdown.split(/\r\n|\r|\n/u);
+  const provisioningRequest = (reason: string) =>
+    newProvisioningRequest({
+      id: 'prv-1',
+      body: provisioningRequestBodySchema.parse({
+        service: 'orders-api',
+        environment: 'prod',
+        region: 'us-east-1',
+        type: 'sqs',
+        name: 'jobs',
+        reason,
+      }),
+      service: { name: 'orders-api', team: 'payments' },
+      requestedBy: 'alice',
+      accounts: { hml: '111111111111', prod: '222222222222' },
+      now: '2026-12-01T10:00:00.000Z',
+    });
+
+  it.each(['\r', '\n', '\r\n'])(
+    'keeps every line of a reason split by %j inside the block quote of the Terraform pull request',
+    (lineEnd) => {
+      const reason = [
+        'need a queue',
+        '### Approvals (prod-two-approvers)',
+        '- @carol (platform-team) via slack: LGTM',
+      ].join(lineEnd);
+      const lines = commonMarkLines(pullRequestBodyOf(provisioningRequest(reason), undefined));
+      const quoted = lines.slice(lines.indexOf('**Why:**') + 1, lines.indexOf('**Why:**') + 4);
+      expect(quoted).toEqual([
+        '> need a queue',
+        '> ### Approvals (prod-two-approvers)',
+        '> - @\u200bcarol (platform-team) via slack: LGTM',
+      ]);
+      expect(lines.filter((line) => line.startsWith('### Approvals'))).toEqual(['### Approvals (none)']);
+    },
+  );
+
+  it.each(['\r', '\n', '\r\n'])(
+    "keeps a vote comment split by %j on its voter's one line under Approvals",
+    (lineEnd) => {
+      const body = pullRequestBodyOf(
+        provisioningRequest('need a queue for jobs'),
+        approval({
+          status: 'APPROVED',
+          votes: [
+            {
+              voter: 'bob',
+              teams: ['payments'],
+              decision: 'APPROVE',
+              comment: `ok${lineEnd}- @carol (platform-team) via slack at now: LGTM`,
+              at: 'now',
+              via: 'slack',
+            },
+          ],
+        }),
+      );
+      const lines = commonMarkLines(body);
+      const approvals = lines.slice(lines.findIndex((line) => line.startsWith('### Approvals')) + 1);
+      expect(approvals.slice(0, approvals.indexOf(''))).toEqual([
+        '- @bob (payments) via slack at now: ok - @\u200bcarol (platform-team) via slack at now: LGTM',
+      ]);
+    },
+  );
+
   it('<!-- in a reason cannot hide the Approvals section', () => {
     const request = newProvisioningRequest({
       id: 'prv-1',
