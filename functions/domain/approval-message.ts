@@ -27,7 +27,7 @@ export function approvalMessage(approval: Approval): { text: string; blocks: unk
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*${text}*\nRequested by *${escape(requesters)}* · ${describeTerms(terms)}, not a requester${terms.note ? `\n_${escape(terms.note)}_` : ''}`,
+        text: `*${text}*\nRequested by *${escape(requesters)}* · ${escape(describeTerms(terms))}, not a requester${terms.note ? `\n_${escape(terms.note)}_` : ''}`,
       },
     },
     {

@@ -1,6 +1,7 @@
 import { parseAllDocuments } from 'yaml';
 import * as z from '../zod.js';
 import { CATALOG_FILE, imageRepositorySchema, serviceNameSchema, tierSchema, type Service } from './catalog.js';
+import { teamNameSchema } from './service-creation.js';
 
 /** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
 export const ANNOTATIONS = {
@@ -72,6 +73,11 @@ export function readCatalogComponent(content: string, repository: string): Compo
   if (!slug) problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: required`);
   else if (slug.toLowerCase() !== repository.toLowerCase())
     problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
+  const team = teamNameSchema.safeParse(teamOfOwner(spec.owner));
+  if (!team.success)
+    problems.push(
+      `spec.owner: a group such as group:default/payments whose name is ${team.error.issues.map((issue) => issue.message).join('; ')}`,
+    );
   const tier = tierSchema.safeParse(annotation(ANNOTATIONS.tier));
   if (!tier.success) problems.push(`metadata.annotations.${ANNOTATIONS.tier}: one of T1, T2, T3`);
   const imageRepositoryAnnotation = annotation(ANNOTATIONS.imageRepository);
@@ -84,14 +90,15 @@ export function readCatalogComponent(content: string, repository: string): Compo
     problems.push(
       `metadata.annotations.${ANNOTATIONS.imageRepository}: ${imageRepository.error.issues.map((issue) => issue.message).join('; ')}`,
     );
-  if (problems.length > 0 || !tier.success || !imageRepository.success) return { kind: 'invalid', problems };
+  if (problems.length > 0 || !team.success || !tier.success || !imageRepository.success)
+    return { kind: 'invalid', problems };
   const slackChannel = annotation(ANNOTATIONS.slackChannel);
   return {
     kind: 'component',
     entry: {
       name: metadata.name,
       repository,
-      team: teamOfOwner(spec.owner),
+      team: team.data,
       tier: tier.data,
       imageRepository: imageRepository.data,
       ...(slackChannel ? { slackChannel: slackChannel.startsWith('#') ? slackChannel : `#${slackChannel}` } : {}),

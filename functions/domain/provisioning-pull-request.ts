@@ -36,7 +36,7 @@ export function pullRequestBodyOf(request: ProvisioningRequest, approval: Approv
     votes.length > 0
       ? votes.map(
           (vote) =>
-            `- @${vote.voter} (${vote.teams.join(', ')}) via ${vote.via} at ${vote.at}${vote.comment ? `: ${inlineUserText(vote.comment)}` : ''}`,
+            `- @${vote.voter} (${inlineUserText(vote.teams.join(', '))}) via ${vote.via} at ${vote.at}${vote.comment ? `: ${inlineUserText(vote.comment)}` : ''}`,
         )
       : ['- none recorded'];
   const spec = Object.entries(request.spec).map(
@@ -45,7 +45,7 @@ export function pullRequestBodyOf(request: ProvisioningRequest, approval: Approv
   return [
     `Provisioning request \`${request.id}\` from the developer portal.`,
     '',
-    `**Requested by:** @${request.requestedBy} for **${request.service}** (team ${request.team})`,
+    `**Requested by:** @${request.requestedBy} for **${request.service}** (team ${inlineUserText(request.team)})`,
     '**Why:**',
     request.reason ? quotedUserText(request.reason) : '> no reason given',
     '',

@@ -111,7 +111,7 @@ export async function requestApproval(
     await deps.chat.post({
       channel: PLATFORM_CHANNEL,
       urgent: true,
-      text: `:warning: Nobody can decide the approval for ${request.subject.summary} (${approval.id}): ${approval.noEligibleApprover}. Add an eligible person to the directory (team ${request.team}).`,
+      text: `:warning: Nobody can decide the approval for ${escapeMrkdwn(request.subject.summary)} (${approval.id}): ${escapeMrkdwn(approval.noEligibleApprover)}. Add an eligible person to the directory (team ${escapeMrkdwn(request.team)}).`,
     });
   }
   let stored = await loadApproval(deps.approvals, request.approvalId);

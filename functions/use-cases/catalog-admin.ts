@@ -6,6 +6,7 @@ import {
   tierSchema,
   type Service,
 } from '../domain/catalog.js';
+import { teamNameSchema } from '../domain/service-creation.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { CatalogStore, Clock } from '../ports/index.js';
 import { assertPlatformTeam, type Caller } from './callers.js';
@@ -14,7 +15,7 @@ import { deactivate } from './deactivate-service.js';
 /** PUT /v1/services/{name}: what platform-team sets by hand, as a catalog-info.yaml would. */
 export const serviceRegistrationSchema = z.strictObject({
   repository: serviceSchema.shape.repository,
-  team: z.string().check(z.minLength(1), z.maxLength(100)),
+  team: teamNameSchema,
   tier: tierSchema,
   imageRepository: imageRepositorySchema,
   slackChannel: z.optional(z.string().check(z.regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments'))),

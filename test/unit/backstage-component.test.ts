@@ -122,6 +122,48 @@ describe('image repositories', () => {
   );
 });
 
+describe('owning teams', () => {
+  const registration = (team: string) =>
+    serviceRegistrationSchema.safeParse({
+      repository: 'acme/ledger-api',
+      team,
+      tier: 'T2',
+      imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/ledger',
+    });
+  const refused = ['<!channel>', 'Payments', 'pay ments', 'payments\nplatform-team', 'p', 'user:alice'];
+
+  it.each(refused)('refuses a catalog-info.yaml owner naming the team %j', (team) => {
+    const content = catalogInfoYaml(ledger).replace(
+      'owner: group:default/payments',
+      `owner: ${JSON.stringify(`group:default/${team}`)}`,
+    );
+    const reading = readCatalogComponent(content, 'acme/ledger-api');
+    expect(reading.kind).toBe('invalid');
+    expect(reading.kind === 'invalid' ? reading.problems.join('; ') : '').toContain(
+      'spec.owner: a group such as group:default/payments whose name is a team slug',
+    );
+  });
+
+  it.each(refused)('refuses a PUT /v1/services team %j as problem+json', (team) => {
+    const result = registration(team);
+    expect(result.success).toBe(false);
+    expect(problemFor(result.error).errors).toEqual([
+      { path: 'team', message: 'a team slug: lower-case letters, digits and dashes' },
+    ]);
+  });
+
+  it.each(['payments', 'platform-team', 'team-42'])(
+    'accepts the team %s from catalog-info.yaml and PUT /v1/services',
+    (team) => {
+      expect(readCatalogComponent(catalogInfoYaml({ ...ledger, team }), 'acme/ledger-api')).toMatchObject({
+        kind: 'component',
+        entry: { team },
+      });
+      expect(registration(team).success).toBe(true);
+    },
+  );
+});
+
 describe('interpretPush', () => {
   const push = (overrides: Partial<Parameters<typeof pushPayload>[0]> = {}) =>
     pushEventSchema.parse(

@@ -9,6 +9,8 @@ import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-requ
 import { absoluteLinks } from '../../functions/domain/slack-text.js';
 import { decodeCursor, encodeCursor } from '../../functions/adapters/aws/dynamodb-table.js';
 import { ForbiddenError, UnauthorizedError, ValidationError } from '../../functions/errors.js';
+import type { ApprovalStore, Chat, ChatMessage } from '../../functions/ports/index.js';
+import { requestApproval } from '../../functions/use-cases/approvals.js';
 import type { HttpEvent } from '../../functions/http/http-handler.js';
 import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
@@ -105,6 +107,56 @@ describe('user text in messages', () => {
     );
   });
 
+  it('never pings the channel from a team named <!channel> in the approval message', () => {
+    const text = everyText(approvalMessage(approval({ policy: 'prod-resource', team: '<!channel>' })));
+    expect(text).not.toContain('<!channel>');
+    expect(text).toContain('2 members of &lt;!channel&gt; or platform-team');
+  });
+
+  it('never pings the channel from a team named <!channel> in the nobody-can-decide warning', async () => {
+    let stored: Approval | undefined;
+    const posted: ChatMessage[] = [];
+    const approvals: Pick<ApprovalStore, 'create' | 'get' | 'update' | 'recordEvent'> = {
+      create: ({ approval: created }) => {
+        stored = created;
+        return Promise.resolve('created');
+      },
+      get: () => Promise.resolve(stored),
+      update: (_id, decide) => {
+        if (!stored) return Promise.reject(new Error('no approval'));
+        stored = decide(stored)?.approval ?? stored;
+        return Promise.resolve(stored);
+      },
+      recordEvent: () => Promise.resolve(),
+    };
+    const chat: Pick<Chat, 'post'> = {
+      post: (message) => {
+        posted.push(message);
+        return Promise.resolve({ channel: message.channel, ts: '1.0' });
+      },
+    };
+    await requestApproval(
+      {
+        approvals: approvals as ApprovalStore,
+        chat: chat as Chat,
+        clock: { now: () => '2026-12-01T10:00:00.000Z' },
+        catalog: { membersOf: () => Promise.resolve([]) } as never,
+      },
+      {
+        approvalId: 'apr-1',
+        policy: 'prod-deploy',
+        team: '<!channel>',
+        requestedBy: 'alice',
+        requesters: [{ personId: 'alice', name: 'alice', bot: false }],
+        subject: { kind: 'deployment', id: 'd-1', summary: 'orders-api <!here> → hml', binding: 'sha256:abc' },
+        channel: '#deploys-payments',
+      },
+    );
+    const warning = posted.find((message) => message.text.includes('Nobody can decide'));
+    expect(warning?.text).toContain('(team &lt;!channel&gt;)');
+    expect(JSON.stringify(posted)).not.toMatch(/<!channel>|<!here>/u);
+  });
+
   it('makes Flightplan links absolute and leaves escaped user text alone', () => {
     expect(
       absoluteLinks({ text: 'x (</v1/deployments/d-1|details>) &lt;/v1/x|y&gt;' }, 'https://portal.example.com/'),
@@ -175,6 +227,29 @@ describe('user text in messages', () => {
       ]);
     },
   );
+
+  it("writes a team name and a voter's teams into the Terraform pull request as text, never as HTML", () => {
+    const request = { ...provisioningRequest('need a queue for jobs'), team: 'payments <img src=x>\n### Approvals' };
+    const body = pullRequestBodyOf(
+      request,
+      approval({
+        status: 'APPROVED',
+        votes: [
+          {
+            voter: 'bob',
+            teams: ['<b>payments</b>', 'a|b'],
+            decision: 'APPROVE',
+            at: 'now',
+            via: 'slack',
+          },
+        ],
+      }),
+    );
+    expect(body).not.toMatch(/<img|<b>/u);
+    expect(body).toContain('(team payments &lt;img src=x&gt; ### Approvals)');
+    expect(body).toContain('- @bob (&lt;b&gt;payments&lt;/b&gt;, a\\|b) via slack at now');
+    expect(commonMarkLines(body).filter((line) => line.startsWith('### Approvals'))).toHaveLength(1);
+  });
 
   it('<!-- in a reason cannot hide the Approvals section', () => {
     const request = newProvisioningRequest({
