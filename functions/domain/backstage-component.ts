@@ -3,6 +3,9 @@ import * as z from '../zod.js';
 import { CATALOG_FILE, imageRepositorySchema, serviceNameSchema, tierSchema, type Service } from './catalog.js';
 import { teamNameSchema } from './service-creation.js';
 
+const messagesOf = (error: { issues: readonly { message: string }[] }): string =>
+  error.issues.map((issue) => issue.message).join('; ');
+
 /** The Backstage annotations Flightplan reads from a Component (README, "Onboarding an existing service"). */
 export const ANNOTATIONS = {
   projectSlug: 'github.com/project-slug',
@@ -75,9 +78,7 @@ export function readCatalogComponent(content: string, repository: string): Compo
     problems.push(`metadata.annotations.${ANNOTATIONS.projectSlug}: says ${slug}, but the file is in ${repository}`);
   const team = teamNameSchema.safeParse(teamOfOwner(spec.owner));
   if (!team.success)
-    problems.push(
-      `spec.owner: a group such as group:default/payments whose name is ${team.error.issues.map((issue) => issue.message).join('; ')}`,
-    );
+    problems.push(`spec.owner: a group such as group:default/payments whose name is ${messagesOf(team.error)}`);
   const tier = tierSchema.safeParse(annotation(ANNOTATIONS.tier));
   if (!tier.success) problems.push(`metadata.annotations.${ANNOTATIONS.tier}: one of T1, T2, T3`);
   const imageRepositoryAnnotation = annotation(ANNOTATIONS.imageRepository);
@@ -87,9 +88,7 @@ export function readCatalogComponent(content: string, repository: string): Compo
       `metadata.annotations.${ANNOTATIONS.imageRepository}: required, the ECR repository the images are pushed to`,
     );
   else if (!imageRepository.success)
-    problems.push(
-      `metadata.annotations.${ANNOTATIONS.imageRepository}: ${imageRepository.error.issues.map((issue) => issue.message).join('; ')}`,
-    );
+    problems.push(`metadata.annotations.${ANNOTATIONS.imageRepository}: ${messagesOf(imageRepository.error)}`);
   if (problems.length > 0 || !team.success || !tier.success || !imageRepository.success)
     return { kind: 'invalid', problems };
   const slackChannel = annotation(ANNOTATIONS.slackChannel);

@@ -32,12 +32,17 @@ export async function recordArgoStatus(
 ): Promise<ArgoOutcome | 'no-wait' | 'stale' | 'ignored'> {
   const key = argoWaitKey(status.service, status.environment, status.region);
   const expectedApp = argoAppName(status.service, status.environment, status.region);
-  const refusal = originRefusal(deps.eventOrigins, origin, status, { relayedFromControlPlane: true });
-  if (refusal) {
-    const waiting =
-      (await deps.waits.get(bakeWaitKey(status.service, status.environment, status.region))) ??
-      (await deps.waits.get(key));
-    if (waiting) await recordIgnoredEvidence(deps, waiting, status, refusal);
+  const bake = await deps.waits.get(bakeWaitKey(status.service, status.environment, status.region));
+  // Another application carrying this target's labels, or news from an account that does not run
+  // the target, says nothing about it: not recorded, resumes nothing.
+  const notEvidence =
+    originRefusal(deps.eventOrigins, origin, status, { relayedFromControlPlane: true }) ??
+    (status.app === expectedApp
+      ? undefined
+      : `application ${status.app} is not ${expectedApp}, the application Flightplan deploys there`);
+  if (notEvidence) {
+    const waiting = bake ?? (await deps.waits.get(key));
+    if (waiting) await recordIgnoredEvidence(deps, waiting, status, notEvidence);
     return 'ignored';
   }
   const observation = {
@@ -48,19 +53,6 @@ export async function recordArgoStatus(
     ...(status.operationPhase ? { operationPhase: status.operationPhase } : {}),
     observedAt: status.observedAt,
   };
-  const bake = await deps.waits.get(bakeWaitKey(status.service, status.environment, status.region));
-  if (status.app !== expectedApp) {
-    // Another application carrying this target's labels says nothing about it: not recorded, resumes nothing.
-    const waiting = bake ?? (await deps.waits.get(key));
-    if (waiting)
-      await recordIgnoredEvidence(
-        deps,
-        waiting,
-        status,
-        `application ${status.app} is not ${expectedApp}, the application Flightplan deploys there`,
-      );
-    return 'ignored';
-  }
   await deps.waits.recordArgoObservation(key, observation);
   if (bake && argoOutcome(observation) === 'failed') {
     const deployment = await deps.deployments.get(bake.deploymentId);
