@@ -1,37 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
-import {
-  newProvisioningRequest,
-  provisioningRequestBodySchema,
-  transitionProvisioning,
-  type ProvisioningRequest,
-} from '../../functions/domain/provisioning.js';
+import { transitionProvisioning, type ProvisioningRequest } from '../../functions/domain/provisioning.js';
 import { recordTerraformApply, recordTerraformPullRequestClosed } from '../../functions/use-cases/provisioning.js';
 import type { WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
+import { sqsRequest } from '../support/provisioning-requests.js';
 
 const TABLE = 'flightplan-provisioning';
 let dynamoDb: RunningDynamoDb;
 let store: DynamoDbProvisioningStore;
 let catalog: DynamoDbCatalogStore;
 
-const requestFor = (id: string, name: string, environment = 'hml'): ProvisioningRequest =>
-  newProvisioningRequest({
-    id,
-    body: provisioningRequestBodySchema.parse({
-      service: 'orders-api',
-      environment,
-      region: 'us-east-1',
-      type: 'sqs',
-      name,
-    }),
-    service: { name: 'orders-api', team: 'payments' },
-    requestedBy: 'alice',
-    accounts: { hml: '111111111111', prod: '222222222222' },
-    now: new Date().toISOString(),
-  });
+const requestFor = (id: string, name: string, environment: 'hml' | 'prod' = 'hml'): ProvisioningRequest =>
+  sqsRequest({ id, name, environment, now: new Date().toISOString() });
 const created = (request: ProvisioningRequest) => ({
   request,
   event: {

@@ -4,7 +4,6 @@ import { newApproval, type Approval } from '../../functions/domain/approval.js';
 import { approvalMessage } from '../../functions/domain/approval-message.js';
 import { parseImageDigest, renderImageManifest } from '../../functions/domain/gitops-manifest.js';
 import { chatNoticeFor } from '../../functions/domain/notifications.js';
-import { newProvisioningRequest, provisioningRequestBodySchema } from '../../functions/domain/provisioning.js';
 import { pullRequestBodyOf } from '../../functions/domain/provisioning-pull-request.js';
 import { absoluteLinks } from '../../functions/domain/slack-text.js';
 import { decodeCursor, encodeCursor } from '../../functions/adapters/aws/dynamodb-table.js';
@@ -16,6 +15,7 @@ import { callerOf } from '../../functions/ingress/portal-api.js';
 import { localControlRefusal } from '../../infra/local/http-server.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
 import * as slackInteractions from '../../functions/ingress/slack-interactions.js';
+import { sqsRequest } from '../support/provisioning-requests.js';
 
 const eventWith = (claims: Record<string, string | string[]>): HttpEvent =>
   ({
@@ -166,21 +166,7 @@ describe('user text in messages', () => {
   /** CommonMark 0.31 §2.1: a line ends at LF, CRLF or a CR not followed by LF (cmark-gfm, GitHub's renderer, agrees). */
   const commonMarkLines = (markdown: string): string[] => markdown.split(/\r\n|\r|\n/u);
   const provisioningRequest = (reason: string) =>
-    newProvisioningRequest({
-      id: 'prv-1',
-      body: provisioningRequestBodySchema.parse({
-        service: 'orders-api',
-        environment: 'prod',
-        region: 'us-east-1',
-        type: 'sqs',
-        name: 'jobs',
-        reason,
-      }),
-      service: { name: 'orders-api', team: 'payments' },
-      requestedBy: 'alice',
-      accounts: { hml: '111111111111', prod: '222222222222' },
-      now: '2026-12-01T10:00:00.000Z',
-    });
+    sqsRequest({ id: 'prv-1', name: 'jobs', environment: 'prod', reason, now: '2026-12-01T10:00:00.000Z' });
 
   it.each(['\r', '\n', '\r\n'])(
     'keeps every line of a reason split by %j inside the block quote of the Terraform pull request',
@@ -252,19 +238,11 @@ describe('user text in messages', () => {
   });
 
   it('<!-- in a reason cannot hide the Approvals section', () => {
-    const request = newProvisioningRequest({
+    const request = sqsRequest({
       id: 'prv-1',
-      body: provisioningRequestBodySchema.parse({
-        service: 'orders-api',
-        environment: 'hml',
-        region: 'us-east-1',
-        type: 'sqs',
-        name: 'events',
-        reason: 'needed <!-- and everything after is hidden',
-      }),
-      service: { name: 'orders-api', team: 'payments' },
-      requestedBy: 'alice',
-      accounts: { hml: '111111111111', prod: '222222222222' },
+      name: 'events',
+      environment: 'hml',
+      reason: 'needed <!-- and everything after is hidden',
       now: '2026-12-01T10:00:00.000Z',
     });
     const withVote = approval({
