@@ -1,7 +1,3 @@
-import { freezeWindowsSchema, type FreezeWindow } from './domain/freeze-window.js';
-import { accountsSchema } from './domain/provisioning.js';
-import type { SelfServiceSettings } from './ports/index.js';
-
 /**
  * Every environment variable Flightplan reads: its name constant (used by `functions/` and
  * `infra/` alike), its meaning and its default. Read once at cold start; a missing required
@@ -149,49 +145,4 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
     throw new Error(`Environment variable ${name} must be a positive number, got "${raw}"`);
   }
   return value;
-}
-
-/** Freeze windows from FLIGHTPLAN_FREEZE_WINDOWS; a malformed value stops the function at cold start with the reason. */
-export function freezeWindowsFrom(env: NodeJS.ProcessEnv): FreezeWindow[] {
-  const raw = env[ENV.freezeWindows];
-  if (raw === undefined || raw.trim() === '') return [];
-  try {
-    return freezeWindowsSchema.parse(JSON.parse(raw));
-  } catch (error) {
-    throw new Error(
-      `Environment variable ${ENV.freezeWindows} must be a JSON array of freeze windows: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Where self-service requests land; every value has a local default, and the CDK app sets them all on AWS. */
-export function selfServiceSettingsFrom(env: NodeJS.ProcessEnv): SelfServiceSettings {
-  const organization = optionalEnv(ENV.githubOrganization, LOCAL_DEFAULTS.githubOrganization, env);
-  const rawAccounts = env[ENV.accounts];
-  let accounts: SelfServiceSettings['accounts'] = LOCAL_DEFAULTS.accounts;
-  if (rawAccounts !== undefined && rawAccounts.trim() !== '') {
-    try {
-      accounts = accountsSchema.parse(JSON.parse(rawAccounts));
-    } catch (error) {
-      throw new Error(
-        `Environment variable ${ENV.accounts} must be JSON like {"hml": "111111111111", "prod": "222222222222"}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
-  return {
-    organization,
-    terraformRepository: optionalEnv(ENV.terraformRepository, `${organization}/terraform-live`, env),
-    terraformModuleSource: optionalEnv(
-      ENV.terraformModuleSource,
-      `git::https://github.com/${organization}/terraform-aws-modules.git`,
-      env,
-    ),
-    terraformApplyWorkflow: optionalEnv(ENV.terraformApplyWorkflow, LOCAL_DEFAULTS.terraformApplyWorkflow, env),
-    gitopsRepositoryUrl: `https://github.com/${optionalEnv(ENV.gitopsRepository, LOCAL_DEFAULTS.gitopsRepository, env)}.git`,
-    imageRegistry: optionalEnv(ENV.imageRegistry, LOCAL_DEFAULTS.imageRegistry, env),
-    accounts,
-    snsHttpsDomains: listEnv(ENV.snsHttpsDomains, LOCAL_DEFAULTS.snsHttpsDomains, env),
-  };
 }

@@ -1,6 +1,4 @@
 import * as z from './zod.js';
-import { approvalPolicyNameSchema, approvalSchema } from './domain/approval.js';
-import { requesterSchema } from './domain/identity.js';
 
 /** Inputs the deployment workflow passes its tasks; the ASL Parameters build exactly these. */
 export const deploymentTaskInput = z.object({ deploymentId: z.string().check(z.minLength(1)) });
@@ -10,32 +8,6 @@ export const lockTaskInput = z.extend(deploymentTaskInput, {
 });
 export const waveTaskInput = z.extend(deploymentTaskInput, { region: z.string().check(z.minLength(1)) });
 export const waitTaskInput = z.extend(waveTaskInput, { taskToken: z.string().check(z.minLength(1)) });
-export const approvalRequestInput = z.object({
-  approvalId: z.string().check(z.minLength(1)),
-  policy: approvalPolicyNameSchema,
-  team: z.string().check(z.minLength(1)),
-  requestedBy: z.string().check(z.minLength(1)),
-  requesters: z._default(z.array(requesterSchema), []),
-  terms: z.optional(
-    z.object({
-      quorum: z.number().check(z.int(), z.positive()),
-      eligibleTeams: z.array(z.string()),
-      mustInclude: z.optional(z.string()),
-      note: z.optional(z.string()),
-    }),
-  ),
-  subject: approvalSchema.shape.subject,
-  channel: z.string().check(z.minLength(1)),
-});
-export const approvalWaitInput = z.object({
-  approvalId: z.string().check(z.minLength(1)),
-  taskToken: z.string().check(z.minLength(1)),
-});
-export const approvalReminderInput = z.object({
-  approvalId: z.string().check(z.minLength(1)),
-  kind: z.enum(['half-time', 'escalation']),
-});
-export const approvalIdInput = z.object({ approvalId: z.string().check(z.minLength(1)) });
 export const approvalOutcomeInput = z.extend(deploymentTaskInput, {
   status: z.string().check(z.minLength(1)),
   reason: z.optional(z.nullable(z.string())),

@@ -1,5 +1,5 @@
 import { workflowTask } from '../declaration.js';
-import { approvalWaitInput } from '../task-inputs.js';
+import { approvalWaitInput } from './task-inputs.js';
 import { awaitDecision } from '../use-cases/approvals.js';
 
 export const declaration = workflowTask({

@@ -1,5 +1,5 @@
 import { workflowTask } from '../declaration.js';
-import { approvalIdInput } from '../task-inputs.js';
+import { approvalIdInput } from './task-inputs.js';
 import { expireApproval } from '../use-cases/approvals.js';
 
 export const declaration = workflowTask({

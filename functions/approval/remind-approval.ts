@@ -1,5 +1,5 @@
 import { workflowTask } from '../declaration.js';
-import { approvalReminderInput } from '../task-inputs.js';
+import { approvalReminderInput } from './task-inputs.js';
 import { remindApproval } from '../use-cases/approvals.js';
 
 export const declaration = workflowTask({

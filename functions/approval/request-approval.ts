@@ -1,5 +1,5 @@
 import { workflowTask } from '../declaration.js';
-import { approvalRequestInput } from '../task-inputs.js';
+import { approvalRequestInput } from './task-inputs.js';
 import { requestApproval } from '../use-cases/approvals.js';
 
 export const declaration = workflowTask({

@@ -3,9 +3,9 @@ import * as z from '../zod.js';
 import { environmentSchema, serviceNameSchema, type Environment, type Service, type Tier } from './catalog.js';
 import { deploymentEventSchema, type DeploymentEvent } from './deployment.js';
 import { InvalidTransitionError } from '../errors.js';
+import type { Accounts } from './accounts.js';
+import { WORKLOAD_REGIONS } from './regions.js';
 
-/** Regions the platform runs workloads in; the rollout waves use the same two. */
-export const WORKLOAD_REGIONS = ['us-east-1', 'sa-east-1'] as const;
 export const workloadRegionSchema = z.enum(WORKLOAD_REGIONS);
 
 export const resourceTypeSchema = z.enum(['sqs', 'sns', 's3', 'dynamodb', 'rds', 'elasticache']);
@@ -191,13 +191,6 @@ export interface ProvisioningChange {
   request: ProvisioningRequest;
   event: DeploymentEvent;
 }
-
-/** The AWS account of each environment: the first segment of every Terraform path. */
-export const accountsSchema = z.object({
-  hml: z.string().check(z.regex(/^\d{12}$/u)),
-  prod: z.string().check(z.regex(/^\d{12}$/u)),
-});
-export type Accounts = z.infer<typeof accountsSchema>;
 
 /** The resource's AWS name. S3 names are global, so buckets carry the environment and region too. */
 export function physicalNameOf(request: {

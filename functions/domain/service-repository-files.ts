@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { Environment, Service } from './catalog.js';
 import { argoAppName, clusterFor } from './rollout-plan.js';
 import { manifestPath } from './gitops-manifest.js';
-import { WORKLOAD_REGIONS } from './provisioning.js';
+import { WORKLOAD_REGIONS } from './regions.js';
 
 /*
  * The files service creation commits, apart from the rest of service creation so that the YAML

@@ -7,13 +7,8 @@ import type { Approval, ApprovalStatus } from '../domain/approval.js';
 import type { FreezeWindow } from '../domain/freeze-window.js';
 import type { EventOrigins } from '../domain/event-origin.js';
 import type { UnavailableSignals } from '../domain/health-gate.js';
-import type {
-  Accounts,
-  ApplyRun,
-  ProvisioningChange,
-  ProvisioningRequest,
-  ProvisioningStatus,
-} from '../domain/provisioning.js';
+import type { Accounts } from '../domain/accounts.js';
+import type { ApplyRun, ProvisioningChange, ProvisioningRequest, ProvisioningStatus } from '../domain/provisioning.js';
 import type { RepositoryFile } from '../domain/service-repository-files.js';
 
 export interface Page<T> {

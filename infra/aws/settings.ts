@@ -1,7 +1,7 @@
 import type { App } from 'aws-cdk-lib';
 import * as z from '../../functions/zod.js';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
-import { accountsSchema, type Accounts } from '../../functions/domain/provisioning.js';
+import { accountsSchema, type Accounts } from '../../functions/domain/accounts.js';
 import {
   parseHealthSources,
   workloadAccountsSchema,

@@ -7,14 +7,9 @@ import { GithubSimulator } from '../../functions/adapters/local/github-simulator
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { voidApprovalOfEndedWorkflow } from '../../functions/use-cases/approvals.js';
 import { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
-import {
-  ENV,
-  LOCAL_DEFAULTS,
-  freezeWindowsFrom,
-  numberEnv,
-  optionalEnv,
-  selfServiceSettingsFrom,
-} from '../../functions/config.js';
+import { ENV, LOCAL_DEFAULTS, numberEnv, optionalEnv } from '../../functions/config.js';
+import { freezeWindowsFrom } from '../../functions/config-freeze-windows.js';
+import { selfServiceSettingsFrom } from '../../functions/config-self-service.js';
 import type { FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { localPromqlWindowSeconds } from '../../functions/health-settings.js';
 import { json, parseJson, type HttpResult } from '../../functions/http/http-handler.js';

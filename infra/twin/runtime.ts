@@ -6,7 +6,8 @@ import { GitRepoGitOps } from '../../functions/adapters/local/git-repo-gitops.js
 import { GithubSimulator } from '../../functions/adapters/local/github-simulator.js';
 import { HealthSimulator } from '../../functions/adapters/local/local-adapters.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
-import { ENV, LOCAL_DEFAULTS, optionalEnv, selfServiceSettingsFrom } from '../../functions/config.js';
+import { ENV, LOCAL_DEFAULTS, optionalEnv } from '../../functions/config.js';
+import { selfServiceSettingsFrom } from '../../functions/config-self-service.js';
 import { ArgoCdSimulator } from '../local/argocd-simulator.js';
 import { seedDemoOrganization } from '../local/demo-catalog.js';
 import { startDynamoDb } from '../local/dynamodb-local.js';

@@ -126,6 +126,29 @@ describe('function bundles in cdk.out', () => {
     expect(heavy).toEqual({});
   });
 
+  it("build only the schemas their function uses: a module of schemas is in the bundles of the functions it serves and no other's", () => {
+    // zod builds every schema a module defines when the module loads, and esbuild cannot drop
+    // the ones a bundle never uses, so a module is the unit a cold start pays for.
+    const servedBy: Record<string, (functionId: FunctionId) => boolean> = {
+      'functions/domain/provisioning.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('provisioning'),
+      'functions/approval/task-inputs.ts': (id) => FUNCTIONS[id].workflow === 'approval',
+      'functions/domain/freeze-window.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('freezeWindows'),
+      'functions/domain/accounts.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('selfService'),
+      'functions/http/portal-schemas.ts': (id) => id === 'portalApi',
+    };
+    const strays = Object.fromEntries(
+      shippedFunctions().flatMap((fn) => {
+        const functionId = fn.functionId as FunctionId;
+        const modules = bundledModules(fn.entry);
+        const stray = Object.entries(servedBy).flatMap(([module, serves]) =>
+          !serves(functionId) && modules.some((bundled) => bundled.endsWith(module)) ? [module] : [],
+        );
+        return stray.length > 0 ? [[functionId, stray]] : [];
+      }),
+    );
+    expect(strays).toEqual({});
+  });
+
   it('leave the YAML library out of the portal API, which reads and writes no repository files', () => {
     const portalApi = shippedFunctions().find((fn) => fn.functionId === 'portalApi');
     expect(portalApi).toBeDefined();

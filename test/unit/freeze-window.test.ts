@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freezeWindowsFrom } from '../../functions/config.js';
+import { freezeWindowsFrom } from '../../functions/config-freeze-windows.js';
 import { activeFreeze, freezeWindowSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 
 const saturdayInBrazil: FreezeWindow = {

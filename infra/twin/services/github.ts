@@ -10,7 +10,8 @@ import {
   type SimulatedPullRequest,
 } from '../../../functions/adapters/local/github-simulator.js';
 import type { LocalGitRepository } from '../../../functions/adapters/local/local-git.js';
-import { LOCAL_DEFAULTS, selfServiceSettingsFrom } from '../../../functions/config.js';
+import { LOCAL_DEFAULTS } from '../../../functions/config.js';
+import { selfServiceSettingsFrom } from '../../../functions/config-self-service.js';
 import { deliverGithubWebhook } from '../../local/github-payloads.js';
 import { pullRequestControls, type WebhookDeliveryResult } from '../../local/github-controls.js';
 import {

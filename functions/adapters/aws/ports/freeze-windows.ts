@@ -1,3 +1,3 @@
-import { freezeWindowsFrom } from '../../../config.js';
+import { freezeWindowsFrom } from '../../../config-freeze-windows.js';
 
 export const freezeWindows = () => freezeWindowsFrom(process.env);

@@ -1,3 +1,3 @@
-import { selfServiceSettingsFrom } from '../../../config.js';
+import { selfServiceSettingsFrom } from '../../../config-self-service.js';
 
 export const selfService = () => selfServiceSettingsFrom(process.env);
