@@ -9,6 +9,7 @@ import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionBundling } from '../../infra/aws/control-plane-stack.js';
 import { writeFunctionEntry } from '../../infra/aws/function-entries.js';
+import type { PortName } from '../../functions/declaration.js';
 import { FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { bundledModules, clientsBeyondPorts, esbuildOptionsOf } from '../support/bundle-contents.js';
 import { ensureCloudAssembly, readTemplate, synthesizedFunctions } from '../support/cloud-assembly.js';
@@ -129,11 +130,13 @@ describe('function bundles in cdk.out', () => {
   it("build only the schemas their function uses: a module of schemas is in the bundles of the functions it serves and no other's", () => {
     // zod builds every schema a module defines when the module loads, and esbuild cannot drop
     // the ones a bundle never uses, so a module is the unit a cold start pays for.
+    const declares = (port: PortName) => (id: FunctionId) =>
+      (FUNCTIONS[id].module.declaration.ports as readonly PortName[]).includes(port);
     const servedBy: Record<string, (functionId: FunctionId) => boolean> = {
-      'functions/domain/provisioning.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('provisioning'),
+      'functions/domain/provisioning.ts': declares('provisioning'),
       'functions/approval/task-inputs.ts': (id) => FUNCTIONS[id].workflow === 'approval',
-      'functions/domain/freeze-window.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('freezeWindows'),
-      'functions/domain/accounts.ts': (id) => FUNCTIONS[id].module.declaration.ports.includes('selfService'),
+      'functions/domain/freeze-window.ts': declares('freezeWindows'),
+      'functions/domain/accounts.ts': declares('selfService'),
       'functions/http/portal-schemas.ts': (id) => id === 'portalApi',
     };
     const strays = Object.fromEntries(
