@@ -21,7 +21,8 @@ export type CatalogSyncOutcome =
  * - a changed one updates team, tier, image repository and Slack channel;
  * - a removed file, or a Component renamed, deactivates the service it described (history kept).
  * A file that claims another repository's service, or a team its pusher is not in (or, for a
- * move, the team that owns the service now), is refused and the refusal recorded on the service.
+ * move, a rename or a removal, the team that owns the service now), is refused and the refusal
+ * recorded on the service.
  */
 export async function syncCatalogFile(
   deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
@@ -31,6 +32,11 @@ export async function syncCatalogFile(
   const content = await deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision);
   if (content === undefined) {
     if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };
+    const refusal = await teamRefusal(deps, input.pushedBy, { retiring: current.team });
+    if (refusal) {
+      await recordOn(deps, current.name, 'service.catalog-refused', refusal, input.pushedBy.login);
+      return { kind: 'refused', reason: refusal };
+    }
     await deactivate(
       deps,
       current,
@@ -55,8 +61,14 @@ export async function syncCatalogFile(
   }
   if (existing?.status === 'CREATING')
     return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
-  if (!existing || existing.team !== entry.team) {
-    const refusal = await teamRefusal(deps, input.pushedBy, entry.team, existing?.team);
+  // A rename retires the repository's current service and gives its deployments to the new name,
+  // so it is a move away from the current service's team too.
+  const renamed = current && current.name !== entry.name ? current : undefined;
+  if (!existing || existing.team !== entry.team || renamed) {
+    const refusal = await teamRefusal(deps, input.pushedBy, {
+      to: entry.team,
+      from: [existing?.team, renamed?.team].filter((team) => team !== undefined),
+    });
     if (refusal) {
       if (existing ?? current)
         await recordOn(
@@ -125,24 +137,30 @@ async function register(
 }
 
 /**
- * Registering a service for a team takes a member of that team or platform-team. Moving one takes
- * a member of both teams, or platform-team: the owning team decides its PROD approvals, so a push
- * by someone outside it (write access to a repository is often wide) must not hand them over.
+ * Registering a service for a team takes a member of that team or platform-team. Moving one (by a
+ * new owner or a new name) takes a member of both teams, and retiring one a member of its team, or
+ * platform-team: the owning team decides its PROD approvals, so a push by someone outside it
+ * (write access to a repository is often wide) must neither hand them over nor switch them off.
  */
 async function teamRefusal(
   deps: { catalog: CatalogStore },
   pushedBy: GithubAccount,
-  team: string,
-  fromTeam: string | undefined,
+  change: { to: string; from: string[] } | { retiring: string },
 ): Promise<string | undefined> {
   const person = await personForGithubAccount(deps, pushedBy);
-  if (!person)
-    return `${pushedBy.login} is not in the Flightplan directory, so their push cannot give a service to ${team}`;
-  if (!mayOperate(person.teams, team))
-    return `${displayNameOf(person)} is neither in ${team} nor in platform-team, so their push cannot give a service to ${team}`;
-  if (fromTeam !== undefined && !mayOperate(person.teams, fromTeam))
-    return `${displayNameOf(person)} is neither in ${fromTeam} nor in platform-team, so their push cannot take a service from ${fromTeam}`;
-  return undefined;
+  const what = 'retiring' in change ? `retire ${change.retiring}'s service` : `give a service to ${change.to}`;
+  if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot ${what}`;
+  const name = displayNameOf(person);
+  if ('retiring' in change)
+    return mayOperate(person.teams, change.retiring)
+      ? undefined
+      : `${name} is neither in ${change.retiring} nor in platform-team, so their push cannot ${what}`;
+  if (!mayOperate(person.teams, change.to))
+    return `${name} is neither in ${change.to} nor in platform-team, so their push cannot ${what}`;
+  const kept = change.from.find((team) => !mayOperate(person.teams, team));
+  return kept === undefined
+    ? undefined
+    : `${name} is neither in ${kept} nor in platform-team, so their push cannot take a service from ${kept}`;
 }
 
 async function recordOn(

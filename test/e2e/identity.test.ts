@@ -335,6 +335,36 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     });
   });
 
+  it("refuses a catalog-info.yaml by erin (storefront) that renames payments' service into one of storefront's", async () => {
+    const component = { repository: 'acme/orders-api', name: 'erin-api', team: 'storefront', tier: 'T1' } as const;
+    const rename = await commitTo('acme/orders-api', { 'catalog-info.yaml': catalogInfoYaml(component) }, 'erin');
+    expect(rename.status).toBe(200);
+    await runtime.bus.idle();
+    expect((await portal.request('GET', '/v1/services/erin-api')).status).toBe(404);
+    const service = await portal.get<{ status: string; team: string; events: { action: string; message: string }[] }>(
+      '/v1/services/orders-api',
+    );
+    expect(service).toMatchObject({ status: 'ACTIVE', team: 'payments' });
+    expect(service.events.at(-1)).toMatchObject({
+      action: 'service.catalog-refused',
+      message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
+    });
+  });
+
+  it("refuses erin's (storefront) removal of the catalog-info.yaml of payments' service", async () => {
+    const removal = await commitTo('acme/orders-api', { 'catalog-info.yaml': null }, 'erin');
+    expect(removal.status).toBe(200);
+    await runtime.bus.idle();
+    const service = await portal.get<{ status: string; events: { action: string; message: string }[] }>(
+      '/v1/services/orders-api',
+    );
+    expect(service.status).toBe('ACTIVE');
+    expect(service.events.at(-1)).toMatchObject({
+      action: 'service.catalog-refused',
+      message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
+    });
+  });
+
   it('lets platform-team register and retire a service by hand', async () => {
     const body = {
       repository: 'acme/billing-api',
