@@ -320,27 +320,10 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     expect(service.events.at(-1)).toMatchObject({ action: 'service.catalog-refused' });
   });
 
-  it("refuses a catalog-info.yaml by erin (storefront) that gives payments' service to storefront", async () => {
-    const component = { repository: 'acme/orders-api', name: 'orders-api', team: 'storefront', tier: 'T1' } as const;
-    const move = await commitTo('acme/orders-api', { 'catalog-info.yaml': catalogInfoYaml(component) }, 'erin');
-    expect(move.status).toBe(200);
+  /** A push by erin (storefront) to payments' orders-api repository, and what it must leave: payments' active service, with the refusal on its record. */
+  const expectErinRefused = async (files: Record<string, string | null>) => {
+    expect((await commitTo('acme/orders-api', files, 'erin')).status).toBe(200);
     await runtime.bus.idle();
-    const service = await portal.get<{ team: string; events: { action: string; message: string }[] }>(
-      '/v1/services/orders-api',
-    );
-    expect(service.team).toBe('payments');
-    expect(service.events.at(-1)).toMatchObject({
-      action: 'service.catalog-refused',
-      message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
-    });
-  });
-
-  it("refuses a catalog-info.yaml by erin (storefront) that renames payments' service into one of storefront's", async () => {
-    const component = { repository: 'acme/orders-api', name: 'erin-api', team: 'storefront', tier: 'T1' } as const;
-    const rename = await commitTo('acme/orders-api', { 'catalog-info.yaml': catalogInfoYaml(component) }, 'erin');
-    expect(rename.status).toBe(200);
-    await runtime.bus.idle();
-    expect((await portal.request('GET', '/v1/services/erin-api')).status).toBe(404);
     const service = await portal.get<{ status: string; team: string; events: { action: string; message: string }[] }>(
       '/v1/services/orders-api',
     );
@@ -349,20 +332,21 @@ describe('existing services onboarded from catalog-info.yaml', () => {
       action: 'service.catalog-refused',
       message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
     });
+  };
+
+  it("refuses a catalog-info.yaml by erin (storefront) that gives payments' service to storefront", async () => {
+    const component = { repository: 'acme/orders-api', name: 'orders-api', team: 'storefront', tier: 'T1' } as const;
+    await expectErinRefused({ 'catalog-info.yaml': catalogInfoYaml(component) });
+  });
+
+  it("refuses a catalog-info.yaml by erin (storefront) that renames payments' service into one of storefront's", async () => {
+    const component = { repository: 'acme/orders-api', name: 'erin-api', team: 'storefront', tier: 'T1' } as const;
+    await expectErinRefused({ 'catalog-info.yaml': catalogInfoYaml(component) });
+    expect((await portal.request('GET', '/v1/services/erin-api')).status).toBe(404);
   });
 
   it("refuses erin's (storefront) removal of the catalog-info.yaml of payments' service", async () => {
-    const removal = await commitTo('acme/orders-api', { 'catalog-info.yaml': null }, 'erin');
-    expect(removal.status).toBe(200);
-    await runtime.bus.idle();
-    const service = await portal.get<{ status: string; events: { action: string; message: string }[] }>(
-      '/v1/services/orders-api',
-    );
-    expect(service.status).toBe('ACTIVE');
-    expect(service.events.at(-1)).toMatchObject({
-      action: 'service.catalog-refused',
-      message: expect.stringContaining('erin is neither in payments nor in platform-team') as string,
-    });
+    await expectErinRefused({ 'catalog-info.yaml': null });
   });
 
   it('lets platform-team register and retire a service by hand', async () => {
