@@ -20,9 +20,9 @@ export type CatalogSyncOutcome =
  * - a new Component registers its service ACTIVE, so the repository's labels and releases deploy;
  * - a changed one updates team, tier, image repository and Slack channel;
  * - a removed file, or a Component renamed, deactivates the service it described (history kept).
- * A file that claims another repository's service, or a team its pusher is not in (or, for a
- * move, a rename or a removal, the team that owns the service now), is refused and the refusal
- * recorded on the service.
+ * A file that claims another repository's service, or a team its pusher is not in (or, for any
+ * change to a service, the team that owns it now), is refused and the refusal recorded on the
+ * service.
  */
 export async function syncCatalogFile(
   deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
@@ -62,9 +62,11 @@ export async function syncCatalogFile(
   if (existing?.status === 'CREATING')
     return { kind: 'nothing', reason: `${entry.name} is being created; its workflow registers it` };
   // A rename retires the repository's current service and gives its deployments to the new name,
-  // so it is a move away from the current service's team too.
+  // so it is a move away from the current service's team too. Any other change is the owning
+  // team's to make: the image repository decides what PROD runs.
   const renamed = current && current.name !== entry.name ? current : undefined;
-  if (!existing || existing.team !== entry.team || renamed) {
+  const unchanged = existing?.status === 'ACTIVE' && !renamed && sameEntry(existing, entry);
+  if (!unchanged) {
     const refusal = await teamRefusal(deps, input.pushedBy, {
       to: entry.team,
       from: [existing?.team, renamed?.team].filter((team) => team !== undefined),
@@ -137,10 +139,11 @@ async function register(
 }
 
 /**
- * Registering a service for a team takes a member of that team or platform-team. Moving one (by a
- * new owner or a new name) takes a member of both teams, and retiring one a member of its team, or
- * platform-team: the owning team decides its PROD approvals, so a push by someone outside it
- * (write access to a repository is often wide) must neither hand them over nor switch them off.
+ * Registering a service for a team takes a member of that team or platform-team. Changing one takes
+ * a member of its team too (moving it, by a new owner or a new name, a member of both teams), and
+ * retiring one a member of its team, or platform-team: the owning team decides its PROD approvals
+ * and what PROD runs, so a push by someone outside it (write access to a repository is often wide)
+ * must neither hand them over, repoint them nor switch them off.
  */
 async function teamRefusal(
   deps: { catalog: CatalogStore },
@@ -148,7 +151,12 @@ async function teamRefusal(
   change: { to: string; from: string[] } | { retiring: string },
 ): Promise<string | undefined> {
   const person = await personForGithubAccount(deps, pushedBy);
-  const what = 'retiring' in change ? `retire ${change.retiring}'s service` : `give a service to ${change.to}`;
+  const what =
+    'retiring' in change
+      ? `retire ${change.retiring}'s service`
+      : change.from.includes(change.to)
+        ? `change ${change.to}'s service`
+        : `give a service to ${change.to}`;
   if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot ${what}`;
   const name = displayNameOf(person);
   if ('retiring' in change)

@@ -345,6 +345,20 @@ describe('existing services onboarded from catalog-info.yaml', () => {
     expect((await portal.request('GET', '/v1/services/erin-api')).status).toBe(404);
   });
 
+  it("refuses a catalog-info.yaml by erin (storefront) that points payments' service at another image repository", async () => {
+    const component = {
+      repository: 'acme/orders-api',
+      name: 'orders-api',
+      team: 'payments',
+      tier: 'T1',
+      imageRepository: '210987654321.dkr.ecr.us-east-1.amazonaws.com/orders-api',
+    } as const;
+    await expectErinRefused({ 'catalog-info.yaml': catalogInfoYaml(component) });
+    expect((await portal.get<{ imageRepository: string }>('/v1/services/orders-api')).imageRepository).not.toBe(
+      component.imageRepository,
+    );
+  });
+
   it("refuses erin's (storefront) removal of the catalog-info.yaml of payments' service", async () => {
     await expectErinRefused({ 'catalog-info.yaml': null });
   });
