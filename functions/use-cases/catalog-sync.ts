@@ -32,7 +32,9 @@ export async function syncCatalogFile(
   const content = await deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision);
   if (content === undefined) {
     if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };
-    const refusal = await teamRefusal(deps, input.pushedBy, { retiring: current.team });
+    const refusal = await teamRefusal(deps, input.pushedBy, [
+      { team: current.team, cannot: `retire ${current.team}'s service` },
+    ]);
     if (refusal) {
       await recordOn(deps, current.name, 'service.catalog-refused', refusal, input.pushedBy.login);
       return { kind: 'refused', reason: refusal };
@@ -67,10 +69,14 @@ export async function syncCatalogFile(
   const renamed = current && current.name !== entry.name ? current : undefined;
   const unchanged = existing?.status === 'ACTIVE' && !renamed && sameEntry(existing, entry);
   if (!unchanged) {
-    const refusal = await teamRefusal(deps, input.pushedBy, {
-      to: entry.team,
-      from: [existing?.team, renamed?.team].filter((team) => team !== undefined),
-    });
+    const fromTeams = [existing?.team, renamed?.team].filter((team) => team !== undefined);
+    const refusal = await teamRefusal(deps, input.pushedBy, [
+      {
+        team: entry.team,
+        cannot: fromTeams.includes(entry.team) ? `change ${entry.team}'s service` : `give a service to ${entry.team}`,
+      },
+      ...fromTeams.map((team) => ({ team, cannot: `take a service from ${team}` })),
+    ]);
     if (refusal) {
       if (existing ?? current)
         await recordOn(
@@ -84,8 +90,8 @@ export async function syncCatalogFile(
       return { kind: 'refused', reason: refusal };
     }
   }
-  if (current && current.name !== entry.name) {
-    await deactivate(deps, current, `${input.repository}'s Component is now named ${entry.name}`, input.pushedBy.login);
+  if (renamed) {
+    await deactivate(deps, renamed, `${input.repository}'s Component is now named ${entry.name}`, input.pushedBy.login);
   }
   return register(deps, existing, entry, input);
 }
@@ -143,32 +149,20 @@ async function register(
  * a member of its team too (moving it, by a new owner or a new name, a member of both teams), and
  * retiring one a member of its team, or platform-team: the owning team decides its PROD approvals
  * and what PROD runs, so a push by someone outside it (write access to a repository is often wide)
- * must neither hand them over, repoint them nor switch them off.
+ * must neither hand them over, repoint them nor switch them off. The refusal names the first team
+ * in `needs` the pusher cannot operate for, and what that keeps their push from doing.
  */
 async function teamRefusal(
   deps: { catalog: CatalogStore },
   pushedBy: GithubAccount,
-  change: { to: string; from: string[] } | { retiring: string },
+  needs: [{ team: string; cannot: string }, ...{ team: string; cannot: string }[]],
 ): Promise<string | undefined> {
   const person = await personForGithubAccount(deps, pushedBy);
-  const what =
-    'retiring' in change
-      ? `retire ${change.retiring}'s service`
-      : change.from.includes(change.to)
-        ? `change ${change.to}'s service`
-        : `give a service to ${change.to}`;
-  if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot ${what}`;
-  const name = displayNameOf(person);
-  if ('retiring' in change)
-    return mayOperate(person.teams, change.retiring)
-      ? undefined
-      : `${name} is neither in ${change.retiring} nor in platform-team, so their push cannot ${what}`;
-  if (!mayOperate(person.teams, change.to))
-    return `${name} is neither in ${change.to} nor in platform-team, so their push cannot ${what}`;
-  const kept = change.from.find((team) => !mayOperate(person.teams, team));
-  return kept === undefined
-    ? undefined
-    : `${name} is neither in ${kept} nor in platform-team, so their push cannot take a service from ${kept}`;
+  if (!person) return `${pushedBy.login} is not in the Flightplan directory, so their push cannot ${needs[0].cannot}`;
+  const unmet = needs.find(({ team }) => !mayOperate(person.teams, team));
+  return unmet
+    ? `${displayNameOf(person)} is neither in ${unmet.team} nor in platform-team, so their push cannot ${unmet.cannot}`
+    : undefined;
 }
 
 async function recordOn(
