@@ -25,7 +25,7 @@ export type CatalogSyncOutcome =
  * service.
  */
 export async function syncCatalogFile(
-  deps: { catalog: CatalogStore; codeHost: CodeHost; clock: Clock },
+  deps: { catalog: CatalogStore; codeHost: Pick<CodeHost, 'readFile'>; clock: Clock },
   input: { repository: string; revision: string; pushedBy: GithubAccount },
 ): Promise<CatalogSyncOutcome> {
   const current = await deps.catalog.findServiceByRepository(input.repository);
@@ -39,12 +39,14 @@ export async function syncCatalogFile(
       await recordOn(deps, current.name, 'service.catalog-refused', refusal, input.pushedBy.login);
       return { kind: 'refused', reason: refusal };
     }
-    await deactivate(
+    const retired = await deactivate(
       deps,
       current,
       `${CATALOG_FILE} was removed from ${input.repository} at ${input.revision.slice(0, 7)}`,
       input.pushedBy.login,
+      current.team,
     );
+    if (retired.team !== current.team) return lostRace(deps, retired, input);
     return { kind: 'deactivated', service: current.name };
   }
   const reading = readCatalogComponent(content, input.repository);
@@ -68,8 +70,8 @@ export async function syncCatalogFile(
   // team's to make: the image repository decides what PROD runs.
   const renamed = current && current.name !== entry.name ? current : undefined;
   const unchanged = existing?.status === 'ACTIVE' && !renamed && sameEntry(existing, entry);
+  const fromTeams = [existing?.team, renamed?.team].filter((team) => team !== undefined);
   if (!unchanged) {
-    const fromTeams = [existing?.team, renamed?.team].filter((team) => team !== undefined);
     const refusal = await teamRefusal(deps, input.pushedBy, [
       {
         team: entry.team,
@@ -91,9 +93,18 @@ export async function syncCatalogFile(
     }
   }
   if (renamed) {
-    await deactivate(deps, renamed, `${input.repository}'s Component is now named ${entry.name}`, input.pushedBy.login);
+    const retired = await deactivate(
+      deps,
+      renamed,
+      `${input.repository}'s Component is now named ${entry.name}`,
+      input.pushedBy.login,
+      renamed.team,
+    );
+    if (retired.team !== renamed.team) return lostRace(deps, retired, input);
   }
-  return register(deps, existing, entry, input);
+  // The team check above read the service once; whoever owns it when the write lands must be a
+  // team that check covered, or nobody's if the push changed nothing and so was not checked.
+  return register(deps, existing, entry, input, unchanged ? [] : [entry.team, ...fromTeams]);
 }
 
 async function register(
@@ -101,6 +112,7 @@ async function register(
   existing: Service | undefined,
   entry: CatalogEntry,
   input: { repository: string; revision: string; pushedBy: GithubAccount },
+  checkedTeams: readonly string[],
 ): Promise<CatalogSyncOutcome> {
   const now = deps.clock.now();
   const from = `${CATALOG_FILE} at ${input.revision.slice(0, 7)}, pushed by ${input.pushedBy.login}`;
@@ -124,12 +136,21 @@ async function register(
     });
     if (created === 'created') return { kind: 'registered', service: entry.name };
   }
-  let outcome: CatalogSyncOutcome = { kind: 'unchanged', service: entry.name };
-  await deps.catalog.updateService(entry.name, (service) => {
-    if (service.repository.toLowerCase() !== entry.repository.toLowerCase()) return undefined;
+  // Set on every run of the decision: the store runs it again after a conflicting write.
+  let outcome = 'unchanged' as 'unchanged' | 'updated' | 'raced';
+  const written = await deps.catalog.updateService(entry.name, (service) => {
+    outcome = 'unchanged';
     if (service.status === 'ACTIVE' && sameEntry(service, entry)) return undefined;
+    if (
+      service.repository.toLowerCase() !== entry.repository.toLowerCase() ||
+      service.status === 'CREATING' ||
+      !checkedTeams.includes(service.team)
+    ) {
+      outcome = 'raced';
+      return undefined;
+    }
+    outcome = 'updated';
     const { slackChannel: _slackChannel, ...kept } = service;
-    outcome = { kind: 'updated', service: entry.name };
     return {
       service: { ...kept, ...entry, status: 'ACTIVE' },
       event: {
@@ -141,7 +162,18 @@ async function register(
       },
     };
   });
-  return outcome;
+  return outcome === 'raced' ? lostRace(deps, written, input) : { kind: outcome, service: entry.name };
+}
+
+/** Somebody else changed the service between the push's check and its write: theirs stands. */
+async function lostRace(
+  deps: { catalog: CatalogStore; clock: Clock },
+  service: Service,
+  input: { revision: string; pushedBy: GithubAccount },
+): Promise<CatalogSyncOutcome> {
+  const reason = `${service.name} changed while ${CATALOG_FILE} at ${input.revision.slice(0, 7)} was applied (it is now ${service.team}'s, ${service.status}), so the push changed nothing; push again to apply the file`;
+  await recordOn(deps, service.name, 'service.catalog-refused', reason, input.pushedBy.login);
+  return { kind: 'refused', reason };
 }
 
 /**

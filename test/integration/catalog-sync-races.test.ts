@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
+import type { Service } from '../../functions/domain/catalog.js';
+import type { ServiceChange } from '../../functions/ports/index.js';
+import { syncCatalogFile } from '../../functions/use-cases/catalog-sync.js';
+import { catalogInfoYaml } from '../../infra/local/demo-catalog.js';
+import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
+import { TABLES } from '../../infra/system.js';
+
+const TABLE = 'flightplan-catalog-sync-races';
+const NOW = '2026-12-03T09:00:00.000Z';
+const clock = { now: () => NOW };
+let dynamoDb: RunningDynamoDb;
+
+/** A catalog in which somebody else's change lands between a push's team check and its write. */
+class CatalogChangedMidPush extends DynamoDbCatalogStore {
+  meanwhile: ((name: string) => Promise<unknown>) | undefined;
+
+  override async updateService(name: string, decide: (current: Service) => ServiceChange | undefined) {
+    const meanwhile = this.meanwhile;
+    this.meanwhile = undefined;
+    await meanwhile?.(name);
+    return super.updateService(name, decide);
+  }
+}
+
+const ordersApi: Service = {
+  name: 'orders-api',
+  repository: 'acme/orders-api',
+  team: 'payments',
+  tier: 'T1',
+  imageRepository: 'registry.acme.test/orders-api',
+  status: 'ACTIVE',
+  revision: 0,
+};
+
+let catalog: CatalogChangedMidPush;
+let run = 0;
+
+const platformTeamChanges = (change: Partial<Service>) => (name: string) =>
+  catalog.updateService(name, (current) => ({
+    service: { ...current, ...change },
+    event: { at: NOW, actor: 'carol', action: 'service.updated', message: 'changed by platform-team' },
+  }));
+
+const push = (file: string | undefined, by: 'pat' | 'erin') =>
+  syncCatalogFile(
+    { catalog, clock, codeHost: { readFile: () => Promise.resolve(file) } },
+    { repository: 'acme/orders-api', revision: 'abcdef0123456789', pushedBy: { login: by } },
+  );
+
+beforeAll(async () => {
+  dynamoDb = await startDynamoDb({});
+});
+
+afterAll(async () => {
+  await dynamoDb.stop();
+});
+
+beforeEach(async () => {
+  // A table per test: each starts from payments' orders-api and two people.
+  run += 1;
+  await ensureTables(dynamoDb.client, [{ name: `${TABLE}-${run}`, design: TABLES.main }]);
+  catalog = new CatalogChangedMidPush(dynamoDb.client, `${TABLE}-${run}`);
+  await catalog.putService(ordersApi);
+  for (const [id, team] of [
+    ['pat', 'payments'],
+    ['erin', 'storefront'],
+  ] as const)
+    await catalog.updatePerson(id, () => ({ id, username: id, github: { login: id }, teams: [team] }));
+});
+
+describe('catalog-info.yaml pushes racing another change to the service', () => {
+  it("keeps platform-team's move of a service that a push by a member of its old team would change back", async () => {
+    catalog.meanwhile = platformTeamChanges({ team: 'storefront' });
+    const outcome = await push(catalogInfoYaml({ ...ordersApi, tier: 'T2' }), 'pat');
+
+    expect(outcome.kind).toBe('refused');
+    expect(await catalog.getService('orders-api')).toMatchObject({ team: 'storefront', tier: 'T1' });
+  });
+
+  it("does not retire a service that moved to another team while a member of its old team's removal was applied", async () => {
+    catalog.meanwhile = platformTeamChanges({ team: 'storefront' });
+    const outcome = await push(undefined, 'pat');
+
+    expect(outcome.kind).toBe('refused');
+    expect(await catalog.getService('orders-api')).toMatchObject({ team: 'storefront', status: 'ACTIVE' });
+  });
+
+  it('keeps a change made while an unchanged catalog-info.yaml, which nobody checks, was applied', async () => {
+    catalog.meanwhile = platformTeamChanges({ imageRepository: 'registry.acme.test/payments/orders-api' });
+    const outcome = await push(catalogInfoYaml(ordersApi), 'erin');
+
+    expect(outcome.kind).toBe('refused');
+    expect(await catalog.getService('orders-api')).toMatchObject({
+      team: 'payments',
+      imageRepository: 'registry.acme.test/payments/orders-api',
+    });
+  });
+
+  it('records why a push that lost the race changed nothing, on the service', async () => {
+    catalog.meanwhile = platformTeamChanges({ team: 'storefront' });
+    await push(catalogInfoYaml({ ...ordersApi, tier: 'T2' }), 'pat');
+
+    const refusals = (await catalog.serviceEvents('orders-api')).filter(
+      (event) => event.action === 'service.catalog-refused',
+    );
+    expect(refusals.map((event) => event.message)).toEqual([
+      "orders-api changed while catalog-info.yaml at abcdef0 was applied (it is now storefront's, ACTIVE), so the push changed nothing; push again to apply the file",
+    ]);
+  });
+});
