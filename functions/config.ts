@@ -57,6 +57,11 @@ export const ENV = {
   freezeWindows: 'FLIGHTPLAN_FREEZE_WINDOWS',
   /** JSON per environment: where health gates read error rate, p99 and traffic (functions/health-settings.ts). Absent: CloudWatch. */
   healthSources: 'FLIGHTPLAN_HEALTH_SOURCES',
+  /**
+   * The Keycloak group whose direct subgroups are the teams: `/` (top-level groups, the default)
+   * or a path such as `/org`. CDK context `flightplan:teamGroupParent`.
+   */
+  teamGroupParent: 'FLIGHTPLAN_TEAM_GROUP_PARENT',
   /** JSON `{"hml": {"account", "regions"}, "prod": …}`: health is read there through FlightplanHealthReader. Absent: one account. */
   workloadAccounts: 'FLIGHTPLAN_WORKLOAD_ACCOUNTS',
   /** The control plane's own account: events it puts on its bus are the webhook's, already checked. */
@@ -135,6 +140,19 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
 export function optionalEnv(name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string {
   const value = env[name];
   return value === undefined || value === '' ? fallback : value;
+}
+
+/** A Keycloak group path: `/`, or `/org`, `/org/teams` (no trailing slash). */
+export const isGroupPath = (value: string): boolean => /^\/(?:[^/]+(?:\/[^/]+)*)?$/u.test(value);
+
+/** FLIGHTPLAN_TEAM_GROUP_PARENT, `/` when unset; a malformed value stops the function at cold start. */
+export function teamGroupParentFrom(env: NodeJS.ProcessEnv = process.env): string {
+  const parent = optionalEnv(ENV.teamGroupParent, '/', env);
+  if (!isGroupPath(parent))
+    throw new Error(
+      `Environment variable ${ENV.teamGroupParent} must be a Keycloak group path such as / or /org, got "${parent}"`,
+    );
+  return parent;
 }
 
 export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {

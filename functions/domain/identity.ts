@@ -64,13 +64,15 @@ export function identitiesOf(person: Person): PersonIdentity[] {
 
 /**
  * Teams from a Keycloak `groups` claim, in every shape it arrives in: a JSON array (a verified
- * token, locally), API Gateway's rendering of an array claim as one string (`"[a b]"`), a plain
- * space- or comma-separated string, and Keycloak's full group paths (`/payments`,
- * `/org/payments`), of which the last segment is the team. In API Gateway's string, full paths
+ * token, locally), API Gateway's rendering of an array claim as one string (`"[a b]"`), and a
+ * plain space- or comma-separated string. With Keycloak's full group paths, a team is a direct
+ * subgroup of `parent` (`/payments` under `/`, `/org/payments` under `/org`) and every other group
+ * is no team: Keycloak keeps names unique among siblings only, so `/vendor/platform-team`, which
+ * whoever manages `/vendor` can create, is not platform-team. In API Gateway's string, full paths
  * are split only where the next path begins, so a group named `ops platform-team` stays one
- * team rather than making its members platform-team; bare names cannot be told apart that way.
+ * group. Bare names (full group path off) are taken as they are: they cannot be told apart.
  */
-export function teamsFromGroupsClaim(claim: unknown): string[] | undefined {
+export function teamsFromGroupsClaim(claim: unknown, parent = '/'): string[] | undefined {
   let entries: string[];
   if (Array.isArray(claim)) entries = claim.map(String);
   else if (typeof claim === 'string') {
@@ -78,10 +80,13 @@ export function teamsFromGroupsClaim(claim: unknown): string[] | undefined {
     const inner = (trimmed.startsWith('[') && trimmed.endsWith(']') ? trimmed.slice(1, -1) : trimmed).trim();
     entries = inner.split(inner.startsWith('/') ? /[\s,]+(?=\/)/u : /[\s,]+/u);
   } else return undefined;
-  const teams = entries
-    .map((entry) => entry.trim().replace(/^"|"$/gu, ''))
-    .map((entry) => entry.split('/').filter(Boolean).at(-1) ?? '')
-    .filter((team) => team !== '');
+  const prefix = parent === '/' ? '/' : `${parent}/`;
+  const teamOf = (group: string): string => {
+    if (!group.startsWith('/')) return group.includes('/') ? '' : group;
+    const name = group.startsWith(prefix) ? group.slice(prefix.length) : '';
+    return name.includes('/') ? '' : name;
+  };
+  const teams = entries.map((entry) => teamOf(entry.trim().replace(/^"|"$/gu, ''))).filter((team) => team !== '');
   return [...new Set(teams)];
 }
 

@@ -33,6 +33,7 @@ import {
   servicesQuerySchema,
   voteBodySchema,
 } from '../http/portal-schemas.js';
+import { teamGroupParentFrom } from '../config.js';
 import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
@@ -84,9 +85,11 @@ function idempotencyKeyOf(event: HttpEvent): string | undefined {
   return parsed.data;
 }
 
+const teamGroupParent = teamGroupParentFrom();
+
 /** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
 export function callerOf(event: HttpEvent): Caller {
-  const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims);
+  const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims, teamGroupParent);
   // The name and id are written into pull requests and audit entries: refuse them here, not there.
   if (!loginSchema.safeParse(caller.name).success || !loginSchema.safeParse(caller.id).success) {
     throw new UnauthorizedError("The token's subject or username is not a valid login");

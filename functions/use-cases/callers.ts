@@ -35,7 +35,7 @@ export const GITHUB_ID_CLAIM = 'github_id';
  * (array claims as one string "[a b]", numbers and booleans as strings) or as a verified token
  * holds them locally. The person is the `sub`, whatever `preferred_username` says.
  */
-export function callerFromClaims(claims: TokenClaims | undefined): Caller {
+export function callerFromClaims(claims: TokenClaims | undefined, teamGroupParent = '/'): Caller {
   const id = claims?.['sub'];
   if (typeof id !== 'string' || id === '') throw new UnauthorizedError('A bearer token with a subject is required');
   const username =
@@ -56,7 +56,7 @@ export function callerFromClaims(claims: TokenClaims | undefined): Caller {
     id,
     name: username ?? id,
     ...(email ? { email } : {}),
-    ...(claims && 'groups' in claims ? { groups: teamsFromGroupsClaim(claims['groups']) ?? [] } : {}),
+    ...(claims && 'groups' in claims ? { groups: teamsFromGroupsClaim(claims['groups'], teamGroupParent) ?? [] } : {}),
     ...(typeof login === 'string' && github.success ? { github: github.data } : {}),
   };
 }

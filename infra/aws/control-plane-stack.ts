@@ -50,6 +50,7 @@ import {
   workloadAccountIds,
 } from './workload-accounts.js';
 import { METRICS_NAMESPACE } from '../../functions/adapters/aws/powertools-metrics.js';
+import { ENV } from '../../functions/config.js';
 
 const REPOSITORY_ROOT = join(import.meta.dirname, '..', '..');
 
@@ -362,6 +363,9 @@ export class ControlPlaneStack extends Stack {
         integration = new HttpLambdaIntegration(`${route.function}Integration`, this.functions[route.function]);
         integrations.set(route.function, integration);
       }
+      // A verified token's groups name teams only under this parent (functions/domain/identity.ts).
+      if (route.auth === 'jwt')
+        this.functions[route.function].addEnvironment(ENV.teamGroupParent, settings.teamGroupParent);
       // The stage's route settings name the routes, which must exist first.
       for (const added of api.addRoutes({
         path: route.path,

@@ -2,6 +2,7 @@ import type { App } from 'aws-cdk-lib';
 import * as z from '../../functions/zod.js';
 import { freezeWindowsSchema, type FreezeWindow } from '../../functions/domain/freeze-window.js';
 import { accountsSchema, type Accounts } from '../../functions/domain/accounts.js';
+import { isGroupPath } from '../../functions/config.js';
 import {
   parseHealthSources,
   workloadAccountsSchema,
@@ -40,6 +41,8 @@ export interface FlightplanSettings {
   snsHttpsDomains: string[];
   /** Absolute URL that Flightplan's links in Slack start with (`flightplan:portalUrl`). */
   portalUrl: string;
+  /** The Keycloak group whose direct subgroups are the teams (`flightplan:teamGroupParent`, `/`). */
+  teamGroupParent: string;
   /** Optional custom domain for the API, with an ACM certificate ARN in the home region. */
   customDomain?: { name: string; certificateArn: string };
   /** `flightplan:ingressLimits`: each ingress function's route throttling and reserved concurrency. */
@@ -156,6 +159,7 @@ export function settingsFrom(app: App): FlightplanSettings {
     healthSources: parseHealthSources(read('healthSources')),
     snsHttpsDomains: domainsFrom(read('snsHttpsDomains')),
     portalUrl: absoluteUrl('portalUrl', text('portalUrl')),
+    teamGroupParent: groupPath('teamGroupParent', read('teamGroupParent') ?? '/'),
     ...customDomainFrom(read('domainName'), read('certificateArn')),
     ingressLimits: ingressLimitsFrom(read('ingressLimits')),
     tracing: tracingFrom(read('tracing')),
@@ -183,6 +187,12 @@ function workloadAccountsFrom(value: unknown, accounts: Accounts): { workloadAcc
 function githubId(key: string, value: string): string {
   if (!/^\d+$/u.test(value) || Number(value) === 0)
     throw new Error(`CDK context flightplan:${key} must be the GitHub App's numeric id (not 0), got "${value}"`);
+  return value;
+}
+
+function groupPath(key: string, value: unknown): string {
+  if (typeof value !== 'string' || !isGroupPath(value))
+    throw new Error(`CDK context flightplan:${key} must be a Keycloak group path such as / or /org`);
   return value;
 }
 

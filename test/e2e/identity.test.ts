@@ -136,6 +136,24 @@ describe('teams from tokens as API Gateway passes them', () => {
   });
 });
 
+describe('teams from Keycloak group paths', () => {
+  it('does not give platform-team to a member of /vendor/platform-team, a group whoever manages /vendor can create', async () => {
+    const mallory = portalClient(
+      runtime,
+      await runtime.issuer.sign({ sub: 'mallory', groups: '[/vendor /vendor/platform-team]' }),
+    );
+    expect((await mallory.get<{ teams: string[] }>('/v1/me')).teams).toEqual(['vendor']);
+    const service = {
+      repository: 'acme/mallory-api',
+      team: 'vendor',
+      tier: 'T3',
+      imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mallory-api',
+    };
+    expect((await mallory.request('PUT', '/v1/services/mallory-api', service)).status).toBe(403);
+    expect((await portal.request('GET', '/v1/services/mallory-api')).status).toBe(404);
+  });
+});
+
 describe('a one-person team', () => {
   it('lets storefront (only erin) ship to PROD, with platform-team standing in', async () => {
     await publish({ repository: 'acme/catalog-web', tag: 'v5.0.0', author: 'erin' });

@@ -90,6 +90,26 @@ describe('ControlPlaneStack', () => {
     expect(() => buildApp(app)).toThrow('flightplan:tracing must be aws-calls or invocations, got "sometimes"');
   });
 
+  it('tells the function behind the JWT routes which Keycloak group holds the teams, and refuses a malformed one', () => {
+    const portalApi = resourcesOf('AWS::Lambda::Function').find(
+      (resource) => resource.Properties['Description'] === FUNCTIONS.portalApi.module.declaration.description,
+    );
+    expect(portalApi?.Properties['Environment']).toMatchObject({ Variables: { FLIGHTPLAN_TEAM_GROUP_PARENT: '/' } });
+    const nested = new App({
+      context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:teamGroupParent': '/acme/teams' },
+    });
+    Template.fromStack(buildApp(nested).controlPlane).hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.portalApi.module.declaration.description,
+      Environment: { Variables: Match.objectLike({ FLIGHTPLAN_TEAM_GROUP_PARENT: '/acme/teams' }) },
+    });
+    const malformed = new App({
+      context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'flightplan:teamGroupParent': 'teams/' },
+    });
+    expect(() => buildApp(malformed)).toThrow(
+      'CDK context flightplan:teamGroupParent must be a Keycloak group path such as / or /org',
+    );
+  });
+
   it('logs every workflow execution in full to log groups encrypted with the data key', () => {
     const machines = resourcesOf('AWS::StepFunctions::StateMachine');
     const logGroups = template.findResources('AWS::Logs::LogGroup');

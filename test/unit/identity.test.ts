@@ -24,6 +24,7 @@ import {
   type Person,
   type Requester,
 } from '../../functions/domain/identity.js';
+import { ENV, teamGroupParentFrom } from '../../functions/config.js';
 import type { CatalogStore } from '../../functions/ports/index.js';
 import { callerFromClaims, recordSignIn } from '../../functions/use-cases/callers.js';
 import { personForGithubAccount } from '../../functions/use-cases/directory.js';
@@ -114,7 +115,7 @@ describe('teams from tokens as API Gateway passes them', () => {
     ['"[a payments b]"', '[a payments b]', ['a', 'payments', 'b']],
     ['/payments', '/payments', ['payments']],
     ['"[/payments /platform-team]"', '[/payments /platform-team]', ['payments', 'platform-team']],
-    ['a real array with full paths', ['/payments', '/org/storefront'], ['payments', 'storefront']],
+    ['a real array with full paths', ['/payments', '/storefront'], ['payments', 'storefront']],
     ['an empty array claim', '[]', []],
   ])('reads %s', (_name, claim, teams) => {
     expect(teamsFromGroupsClaim(claim)).toEqual(teams);
@@ -147,10 +148,40 @@ describe('teams from tokens as API Gateway passes them', () => {
   });
 
   it('does not make the members of a group named "not platform-team" platform-team, as API Gateway passes full paths', () => {
-    const claim = '[/payments /ops/not platform-team]';
+    const claim = '[/payments /not platform-team]';
     expect(teamsFromGroupsClaim(claim)).toEqual(['payments', 'not platform-team']);
     expect(callerFromClaims({ sub: 'mallory', groups: claim }).groups).not.toContain('platform-team');
-    expect(teamsFromGroupsClaim(['/payments', '/ops/not platform-team'])).toEqual(['payments', 'not platform-team']);
+    expect(teamsFromGroupsClaim(['/payments', '/not platform-team'])).toEqual(['payments', 'not platform-team']);
+  });
+
+  it.each([
+    ['a real array', ['/vendor/platform-team', '/vendor']],
+    ['as API Gateway passes it', '[/vendor/platform-team /vendor]'],
+    ['a subgroup of a team', '[/payments/platform-team]'],
+  ])(
+    'does not read /…/platform-team, which whoever manages the group above can create, as platform-team: %s',
+    (_shape, claim) => {
+      expect(teamsFromGroupsClaim(claim)).not.toContain('platform-team');
+      expect(callerFromClaims({ sub: 'mallory', groups: claim }).groups).not.toContain('platform-team');
+    },
+  );
+
+  it('reads teams as the direct subgroups of the team group parent, and no other group', () => {
+    const claim = '[/org/payments /storefront /org/payments/oncall /org /vendor/org/platform-team]';
+    expect(teamsFromGroupsClaim(claim, '/org')).toEqual(['payments']);
+    expect(callerFromClaims({ sub: 'frank', groups: claim }, '/org').groups).toEqual(['payments']);
+    expect(teamsFromGroupsClaim(claim)).toEqual(['storefront', 'org']);
+  });
+
+  it.each(['org', '/org/', '//org', '/org//teams'])('stops at cold start on a team group parent of "%s"', (parent) => {
+    expect(() => teamGroupParentFrom({ [ENV.teamGroupParent]: parent })).toThrow(
+      `${ENV.teamGroupParent} must be a Keycloak group path such as / or /org, got "${parent}"`,
+    );
+  });
+
+  it('takes top-level groups as the teams when no team group parent is set', () => {
+    expect(teamGroupParentFrom({})).toBe('/');
+    expect(teamGroupParentFrom({ [ENV.teamGroupParent]: '/acme/teams' })).toBe('/acme/teams');
   });
 });
 
