@@ -9,23 +9,27 @@ import {
 import { DeploymentAbortedError, nameOf } from '../errors.js';
 import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, GitOpsRepo, LockStore } from '../ports/index.js';
-import { WORKFLOW_ACTOR, loadDeployment } from './deployment-context.js';
+import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 
-/** Marks the deployment SUCCEEDED and frees the lock for the next one. */
+/**
+ * Marks the deployment SUCCEEDED and frees the lock for the next one. An abort asked for after
+ * the last wave's gate is still honoured here, in the same conditional write: the caller was
+ * told it rolls back, and a SUCCEEDED deployment is a known-good rollback target.
+ */
 export async function completeDeployment(
   deps: { deployments: DeploymentStore; locks: LockStore; clock: Clock },
   input: { deploymentId: string },
 ): Promise<{ deploymentId: string; status: Deployment['status'] }> {
-  const deployment = await deps.deployments.update(input.deploymentId, (current) =>
-    current.status === 'SUCCEEDED'
-      ? undefined
-      : transitionDeployment(current, 'SUCCEEDED', {
-          now: deps.clock.now(),
-          actor: WORKFLOW_ACTOR,
-          action: 'deployment.succeeded',
-          message: `${current.service} ${current.version} is live in ${current.environment} (${current.waves.map((wave) => wave.region).join(', ')})`,
-        }),
-  );
+  const deployment = await deps.deployments.update(input.deploymentId, (current) => {
+    if (current.status === 'SUCCEEDED') return undefined;
+    assertRunnable(current);
+    return transitionDeployment(current, 'SUCCEEDED', {
+      now: deps.clock.now(),
+      actor: WORKFLOW_ACTOR,
+      action: 'deployment.succeeded',
+      message: `${current.service} ${current.version} is live in ${current.environment} (${current.waves.map((wave) => wave.region).join(', ')})`,
+    });
+  });
   await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
   return { deploymentId: deployment.id, status: deployment.status };
 }

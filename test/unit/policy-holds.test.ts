@@ -5,7 +5,7 @@ import { declaration as failBakeOnAlarm } from '../../functions/deployment/fail-
 import { declaration as recordArgoStatus } from '../../functions/deployment/record-argo-status.js';
 import { originRefusal, type EventOrigins } from '../../functions/domain/event-origin.js';
 import { argoWaitKey, bakeWaitKey } from '../../functions/domain/locking.js';
-import type { TaskWait } from '../../functions/ports/index.js';
+import type { DeploymentStore, LockStore, TaskWait } from '../../functions/ports/index.js';
 import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
 import {
   clusterMayNotReport,
@@ -18,6 +18,7 @@ import { knownGoodReleases } from '../../functions/domain/known-good.js';
 import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
 import { notifyOncePerTransition } from '../../functions/use-cases/notify-deployment-change.js';
+import { completeDeployment } from '../../functions/use-cases/finish-deployment.js';
 import type { Once } from '../../functions/use-cases/once.js';
 import type { HttpEvent, HttpResult } from '../../functions/http/http-handler.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
@@ -447,5 +448,61 @@ describe('events from workload accounts', () => {
     ]);
     await handle(healthyInProd(CONTROL), context);
     expect(workflows.sendTaskSuccess).toHaveBeenCalledOnce();
+  });
+});
+
+describe('completeDeployment', () => {
+  const NOW = '2026-12-01T10:00:00.000Z';
+  /** An HML deployment whose only wave passed its gate: what "Complete deployment" finds. */
+  function deployed(abortRequestedBy: string | null): Deployment {
+    const started = transitionDeployment(
+      manualDeployment({ id: 'd-hml', environment: 'hml', version: 'v1', now: NOW }).deployment,
+      'IN_PROGRESS',
+      { now: NOW, actor: 'flightplan', action: 'deployment.started', message: 'started' },
+    ).deployment;
+    const waveStatuses = ['DEPLOYING', 'GATING', 'SUCCEEDED'] as const;
+    const passed = waveStatuses.reduce<Deployment>(
+      (current, status) =>
+        transitionWave(current, 'us-east-1', status, {
+          now: NOW,
+          actor: 'flightplan',
+          action: 'wave',
+          message: status,
+        }).deployment,
+      { ...started, digest: `sha256:${'a'.repeat(64)}` },
+    );
+    return { ...passed, abortRequestedBy };
+  }
+  function portsWith(deployment: Deployment) {
+    let stored = deployment;
+    const release = vi.fn(() => Promise.resolve());
+    const deployments = {
+      update: (_id: string, decide: (current: Deployment) => { deployment: Deployment } | undefined) => {
+        stored = decide(stored)?.deployment ?? stored;
+        return Promise.resolve(stored);
+      },
+    } as unknown as DeploymentStore;
+    return {
+      ports: { deployments, locks: { release } as unknown as LockStore, clock: { now: () => NOW } },
+      stored: () => stored,
+      release,
+    };
+  }
+
+  it('ends a deployment SUCCEEDED when nobody asked to abort it', async () => {
+    const { ports, stored } = portsWith(deployed(null));
+    await completeDeployment(ports, { deploymentId: 'd-hml' });
+    expect(stored().status).toBe('SUCCEEDED');
+  });
+
+  it('does not end SUCCEEDED, and so known-good, a deployment whose abort came in after its last gate', async () => {
+    const { ports, stored, release } = portsWith(deployed('bob'));
+    await expect(completeDeployment(ports, { deploymentId: 'd-hml' })).rejects.toMatchObject({
+      name: 'DeploymentAbortedError',
+    });
+    expect(stored().status).toBe('IN_PROGRESS');
+    expect(knownGoodReleases([stored()])).toEqual([]);
+    // The rollback the Catch runs frees the lock; completing must not hand it on first.
+    expect(release).not.toHaveBeenCalled();
   });
 });
