@@ -207,6 +207,27 @@ export function physicalNameOf(request: {
   return base;
 }
 
+/** The dead-letter queue the SQS module creates beside each queue. */
+export const deadLetterQueueNameOf = (queueName: string): string => queueName.replace(/(\.fifo)?$/u, '-dlq$1');
+
+/**
+ * Every AWS name a request's resources take, scoped as AWS scopes names (buckets globally,
+ * everything else per account and region). Two services can arrive at one name (`orders` +
+ * `api-jobs` and `orders-api` + `jobs`), and SQS, SNS and S3 in us-east-1 answer a create of a
+ * name the account already has with the existing resource, which Terraform would then adopt and
+ * manage: so each name is claimed by one request at a time.
+ */
+export function awsNamesOf(
+  request: Pick<ProvisioningRequest, 'type' | 'account' | 'region' | 'physicalName'>,
+): string[] {
+  const scope = request.type === 's3' ? 's3' : `${request.type}#${request.account}#${request.region}`;
+  const names =
+    request.type === 'sqs'
+      ? [request.physicalName, deadLetterQueueNameOf(request.physicalName)]
+      : [request.physicalName];
+  return names.map((name) => `${scope}#${name}`);
+}
+
 /** AWS name length limits, the ones a long service plus resource name can break. */
 const NAME_LIMITS: Record<ResourceType, number> = {
   sqs: 80,
@@ -485,7 +506,7 @@ export function outputsOf(
     sqs: {
       queueUrl: `https://sqs.${region}.amazonaws.com/${account}/${name}`,
       queueArn: `arn:aws:sqs:${region}:${account}:${name}`,
-      deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${name.replace(/(\.fifo)?$/u, '-dlq$1')}`,
+      deadLetterQueueArn: `arn:aws:sqs:${region}:${account}:${deadLetterQueueNameOf(name)}`,
     },
     sns: { topicArn: `arn:aws:sns:${region}:${account}:${name}` },
     s3: { bucketName: name, bucketArn: `arn:aws:s3:::${name}` },

@@ -116,7 +116,7 @@ export async function submitProvisioningRequest(
   });
   if (created === 'claimed') {
     throw new ConflictError(
-      `${request.type} ${request.name} of ${request.service} in ${request.environment}/${request.region} already exists or is being provisioned`,
+      `${request.type} ${request.name} of ${request.service} in ${request.environment}/${request.region} already exists or is being provisioned, or another service's resource is named ${request.physicalName}`,
     );
   }
   if (created === 'exists') return replay(deps, await loadRequest(deps.provisioning, id), body);

@@ -190,6 +190,26 @@ describe('provisioning over HTTP', () => {
     expect((await request('alice', sqs('refunds'))).status).toBe(202);
   });
 
+  it("refuses a resource whose AWS name is another service's: storefront's orders + api-jobs is payments' orders-api + jobs queue", async () => {
+    const registered = await call('carol', 'PUT', '/v1/services/orders', {
+      repository: 'acme/orders',
+      team: 'storefront',
+      tier: 'T3',
+      imageRepository: '123456789012.dkr.ecr.us-east-1.amazonaws.com/orders',
+    });
+    expect(registered.status).toBe(200);
+    expect((await request('alice', sqs('jobs'))).status).toBe(202);
+    // SQS hands back the existing queue on a create: applied, this would adopt payments' queue.
+    const taken = await request('erin', { ...sqs('api-jobs'), service: 'orders' });
+    expect(taken.status).toBe(409);
+    expect(taken.body['type']).toBe('https://flightplan.dev/problems/conflict');
+    expect(String(taken.body['detail'])).toContain('orders-api-jobs');
+    // The dead-letter queue of orders-api's jobs is orders-api-jobs-dlq: claimed too.
+    expect((await request('erin', { ...sqs('api-jobs-dlq'), service: 'orders' })).status).toBe(409);
+    const listed = (await call('erin', 'GET', '/v1/provisioning-requests?service=orders')).body['items'] as unknown[];
+    expect(listed).toEqual([]);
+  });
+
   it('refuses an invalid request with every problem listed and stores nothing', async () => {
     const before = (await call('alice', 'GET', '/v1/provisioning-requests?limit=100')).body['items'] as unknown[];
     const invalid = await request('alice', {

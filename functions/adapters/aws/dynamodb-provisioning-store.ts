@@ -3,6 +3,7 @@ import type { Environment } from '../../domain/catalog.js';
 import type { DeploymentEvent } from '../../domain/deployment.js';
 import {
   applyRunSchema,
+  awsNamesOf,
   isProvisioningTerminal,
   provisioningRequestSchema,
   type ApplyRun,
@@ -18,6 +19,8 @@ const claimKey = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 
   pk: `CLAIM#${request.environment}#${request.region}#${request.type}#${request.service}`,
   sk: request.name,
 });
+/** One per AWS name (`awsNamesOf`): another service's request can arrive at the same name. */
+const awsNameKey = (name: string) => ({ pk: `AWSNAME#${name}`, sk: META });
 const pullRequestKey = (repository: string, number: number) => ({
   pk: `PULLREQUEST#${repository.toLowerCase()}#${number}`,
   sk: META,
@@ -32,15 +35,18 @@ const applyRunKey = (repository: string, sha: string) => ({
 });
 
 /**
- * Provisioning requests on the single table. A claim item per resource (`CLAIM#…`) is written in
- * the same transaction as the request, so two requests for the same Terraform file cannot both
- * go ahead; lookups by pull request and merge commit are items written when those become known.
+ * Provisioning requests on the single table. A claim item per resource (`CLAIM#…`) and one per
+ * AWS name it takes (`AWSNAME#…`) are written in the same transaction as the request, so two
+ * requests for the same Terraform file, or for the same AWS resource, cannot both go ahead; lookups by pull request and merge commit are items written when those become known.
  */
 export class DynamoDbProvisioningStore extends DynamoDbTable implements ProvisioningStore {
   async create(change: ProvisioningChange): Promise<'created' | 'exists' | 'claimed'> {
     const { request } = change;
-    const claim = { ...claimKey(request), requestId: request.id };
-    if (await this.putRevisioned(this.item(request), undefined, [this.eventItem(request, change.event), claim]))
+    const claims = [claimKey(request), ...awsNamesOf(request).map(awsNameKey)].map((key) => ({
+      ...key,
+      requestId: request.id,
+    }));
+    if (await this.putRevisioned(this.item(request), undefined, [this.eventItem(request, change.event), ...claims]))
       return 'created';
     return (await this.get(request.id)) ? 'exists' : 'claimed';
   }
@@ -77,14 +83,25 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
           next.status !== 'COMPLETED' &&
           !isProvisioningTerminal(current.status)
         ) {
-          alongside.push({
-            Delete: {
-              TableName: this.tableName,
-              Key: claimKey(next),
-              ConditionExpression: 'requestId = :id',
-              ExpressionAttributeValues: { ':id': id },
+          alongside.push(
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: claimKey(next),
+                ConditionExpression: 'requestId = :id',
+                ExpressionAttributeValues: { ':id': id },
+              },
             },
-          });
+            // Requests stored before names were claimed have none to free.
+            ...awsNamesOf(next).map((name) => ({
+              Delete: {
+                TableName: this.tableName,
+                Key: awsNameKey(name),
+                ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
+                ExpressionAttributeValues: { ':id': id },
+              },
+            })),
+          );
         }
         return { next, item: this.item(next), alongside };
       },
