@@ -52,14 +52,17 @@ export type EvidenceVerdict = { about: 'this-wave' } | { about: 'something-else'
 
 /**
  * Bad news fails a bake only when it is about the wave being baked: from the application the wave
- * deploys, at the GitOps revision the wave committed, observed after the wave started. A stale
- * notification (another revision, or older than the wave) or one from another application that
- * carries the same labels is not evidence against this wave.
+ * deploys, at the GitOps revision the wave committed, observed after the wave started, and not
+ * overtaken by newer news already recorded. A stale notification (another revision, older than
+ * the wave, or older than what Argo CD said since) or one from another application that carries
+ * the same labels is not evidence against this wave.
  */
 export function judgeBakeEvidence(
   wave: { gitopsRevision: string | null; startedAt: string | null },
   expectedApp: string,
   evidence: ArgoEvidence,
+  /** `overtaken`: newer news about the application was already recorded (it arrived out of order). */
+  options: { overtaken: boolean } = { overtaken: false },
 ): EvidenceVerdict {
   if (evidence.app !== expectedApp) {
     return {
@@ -77,6 +80,12 @@ export function judgeBakeEvidence(
     return {
       about: 'something-else',
       reason: `observed at ${evidence.observedAt}, before the wave started (${wave.startedAt ?? 'not started'})`,
+    };
+  }
+  if (options.overtaken) {
+    return {
+      about: 'something-else',
+      reason: `observed at ${evidence.observedAt}, older than the latest Argo CD news recorded for ${expectedApp}`,
     };
   }
   return { about: 'this-wave' };

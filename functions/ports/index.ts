@@ -159,7 +159,8 @@ export interface WaitStore {
   get(key: string): Promise<TaskWait | undefined>;
   /** Deletes the wait if it still holds `taskToken`, so only one signal resumes it. */
   take(key: string, taskToken: string): Promise<boolean>;
-  recordArgoObservation(key: string, observation: ArgoObservation): Promise<void>;
+  /** Keeps the newest observation per key; `older` when a newer one is already recorded (news arriving late). */
+  recordArgoObservation(key: string, observation: ArgoObservation): Promise<'recorded' | 'older'>;
   lastArgoObservation(key: string): Promise<ArgoObservation | undefined>;
 }
 

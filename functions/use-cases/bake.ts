@@ -65,16 +65,18 @@ export async function startBake(
 
 /**
  * Fails the deployment's bake in `region` when Argo CD's bad news is about the wave being baked
- * (its application, its revision, after it started); otherwise says why the news is not evidence.
+ * (its application, its revision, after it started, not overtaken by newer news about the
+ * application); otherwise says why the news is not evidence.
  */
 export async function failBakeOnArgoNews(
   deps: { waits: WaitStore; workflows: WorkflowEngine },
   deployment: Deployment,
   region: string,
   observation: ArgoObservation,
+  options: { overtaken: boolean } = { overtaken: false },
 ): Promise<EvidenceVerdict> {
   const expectedApp = argoAppName(deployment.service, deployment.environment, region);
-  const verdict = judgeBakeEvidence(findWave(deployment, region), expectedApp, observation);
+  const verdict = judgeBakeEvidence(findWave(deployment, region), expectedApp, observation, options);
   if (verdict.about === 'this-wave')
     await failBake(
       deps,

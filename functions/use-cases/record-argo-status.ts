@@ -22,7 +22,7 @@ type Deps = {
  * the application Flightplan deploys to that target counts, and only from the account that
  * target runs in (or relayed by the control plane's webhook, which checked the cluster's token);
  * bad news fails a bake only when it is about the wave being baked (its revision, after it
- * started). Whatever is not evidence is recorded as ignored, with the reason, in the audit trail
+ * started) and nothing newer about the application was recorded already. Whatever is not evidence is recorded as ignored, with the reason, in the audit trail
  * of the deployment it could have hit.
  */
 export async function recordArgoStatus(
@@ -53,13 +53,17 @@ export async function recordArgoStatus(
     ...(status.operationPhase ? { operationPhase: status.operationPhase } : {}),
     observedAt: status.observedAt,
   };
-  await deps.waits.recordArgoObservation(key, observation);
+  // Argo CD delivers out of order: news older than what is recorded was overtaken, and the newer
+  // news already decided the bake and the sync wait.
+  const overtaken = (await deps.waits.recordArgoObservation(key, observation)) === 'older';
   if (bake && argoOutcome(observation) === 'failed') {
     const deployment = await deps.deployments.get(bake.deploymentId);
-    const verdict = deployment ? await failBakeOnArgoNews(deps, deployment, status.region, observation) : undefined;
+    const verdict = deployment
+      ? await failBakeOnArgoNews(deps, deployment, status.region, observation, { overtaken })
+      : undefined;
     if (verdict?.about === 'something-else') await recordIgnoredEvidence(deps, bake, status, verdict.reason);
   }
-  return resumeArgoWait(deps, key, observation);
+  return overtaken ? 'stale' : resumeArgoWait(deps, key, observation);
 }
 
 async function recordIgnoredEvidence(

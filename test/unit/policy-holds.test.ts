@@ -5,7 +5,7 @@ import { declaration as failBakeOnAlarm } from '../../functions/deployment/fail-
 import { declaration as recordArgoStatus } from '../../functions/deployment/record-argo-status.js';
 import { originRefusal, type EventOrigins } from '../../functions/domain/event-origin.js';
 import { argoWaitKey, bakeWaitKey } from '../../functions/domain/locking.js';
-import type { DeploymentStore, LockStore, TaskWait } from '../../functions/ports/index.js';
+import type { DeploymentStore, LockStore, TaskWait, WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
 import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
 import {
   clusterMayNotReport,
@@ -19,6 +19,7 @@ import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
 import { notifyOncePerTransition } from '../../functions/use-cases/notify-deployment-change.js';
 import { completeDeployment } from '../../functions/use-cases/finish-deployment.js';
+import { recordArgoStatus as recordArgoStatusUseCase } from '../../functions/use-cases/record-argo-status.js';
 import type { Once } from '../../functions/use-cases/once.js';
 import type { HttpEvent, HttpResult } from '../../functions/http/http-handler.js';
 import { lambdaContext } from '../../infra/local/lambda-context.js';
@@ -52,6 +53,13 @@ describe('judgeBakeEvidence', () => {
     ['ignores another application with the same labels', { ...evidence, app: 'payments-sandbox' }, 'something-else'],
   ])('%s', (_name, given, about) => {
     expect(judgeBakeEvidence(wave, 'orders-api-prod-use1', given).about).toBe(about);
+  });
+
+  it('ignores news about this wave that newer news about the application overtook', () => {
+    expect(judgeBakeEvidence(wave, 'orders-api-prod-use1', evidence, { overtaken: true })).toMatchObject({
+      about: 'something-else',
+      reason: expect.stringContaining('older than the latest Argo CD news') as unknown,
+    });
   });
 
   it('ignores everything when the wave committed nothing (the region already ran the digest)', () => {
@@ -379,7 +387,7 @@ describe('events from workload accounts', () => {
       waits: {
         get: (key: string) => Promise.resolve(waits[key]),
         take: () => Promise.resolve(true),
-        recordArgoObservation: () => Promise.resolve(),
+        recordArgoObservation: () => Promise.resolve('recorded' as const),
       },
       workflows,
       deployments: {
@@ -504,5 +512,94 @@ describe('completeDeployment', () => {
     expect(knownGoodReleases([stored()])).toEqual([]);
     // The rollback the Catch runs frees the lock; completing must not hand it on first.
     expect(release).not.toHaveBeenCalled();
+  });
+});
+
+describe('recordArgoStatus with news out of order', () => {
+  const NOW = '2026-12-01T10:00:00.000Z';
+  const revision = 'c'.repeat(40);
+  /** orders-api's PROD us-east-1 wave, baking at `revision` since 10:00. */
+  function baking(): Deployment {
+    const started = transitionDeployment(
+      manualDeployment({ id: 'd-prod', environment: 'prod', version: 'v1', now: NOW }).deployment,
+      'IN_PROGRESS',
+      { now: NOW, actor: 'flightplan', action: 'deployment.started', message: 'started' },
+    ).deployment;
+    const statuses = ['DEPLOYING', 'GATING', 'BAKING'] as const;
+    return statuses.reduce<Deployment>(
+      (current, status) =>
+        transitionWave(current, 'us-east-1', status, {
+          now: NOW,
+          actor: 'flightplan',
+          action: 'wave',
+          message: status,
+          changes: { gitopsRevision: revision, digestAfter: `sha256:${'a'.repeat(64)}` },
+        }).deployment,
+      started,
+    );
+  }
+  const status = (healthStatus: string, observedAt: string) => ({
+    app: 'orders-api-prod-use1',
+    service: 'orders-api',
+    environment: 'prod' as const,
+    region: 'us-east-1',
+    revision,
+    syncStatus: 'Synced',
+    healthStatus,
+    trigger: 'on-health-degraded',
+    observedAt,
+    cluster: 'default',
+    meta: { version: 1 as const, correlationId: 'c1', causationId: 'argocd:c1' },
+  });
+
+  it('does not fail a bake on Degraded news older than the Healthy news already recorded, and records why', async () => {
+    let stored = baking();
+    const audit: string[] = [];
+    const bakeWait: TaskWait = {
+      key: bakeWaitKey('orders-api', 'prod', 'us-east-1'),
+      taskToken: 'bake-token',
+      deploymentId: 'd-prod',
+      createdAt: NOW,
+    };
+    const workflows = {
+      sendTaskSuccess: vi.fn(() => Promise.resolve()),
+      sendTaskFailure: vi.fn(() => Promise.resolve()),
+    };
+    const latest = { ...status('Healthy', '2026-12-01T10:02:00.000Z') };
+    const waits = {
+      get: (key: string) => Promise.resolve(key === bakeWait.key ? bakeWait : undefined),
+      take: () => Promise.resolve(true),
+      // The store keeps the newest observation: a late, older one is not recorded.
+      recordArgoObservation: (_key: string, observation: { observedAt: string }) =>
+        Promise.resolve(observation.observedAt < latest.observedAt ? ('older' as const) : ('recorded' as const)),
+      lastArgoObservation: () => Promise.resolve(latest),
+    };
+    const deployments = {
+      get: () => Promise.resolve(stored),
+      update: (
+        _id: string,
+        decide: (current: Deployment) => { deployment: Deployment; event: { message: string } },
+      ) => {
+        const change = decide(stored);
+        stored = change.deployment;
+        audit.push(change.event.message);
+        return Promise.resolve(stored);
+      },
+    };
+    // Degraded while the wave synced (after it started), delivered only now, after Healthy at 10:02.
+    const outcome = await recordArgoStatusUseCase(
+      {
+        waits: waits as unknown as WaitStore,
+        workflows: workflows as unknown as WorkflowEngine,
+        deployments: deployments as unknown as DeploymentStore,
+        clock: { now: () => '2026-12-01T10:05:00.000Z' },
+        eventOrigins: { controlPlaneAccount: '000000000000' },
+      },
+      status('Degraded', '2026-12-01T10:01:00.000Z'),
+      { account: '000000000000', region: 'us-east-1' },
+    );
+    expect(workflows.sendTaskFailure).not.toHaveBeenCalled();
+    expect(outcome).toBe('stale');
+    expect(audit.join('\n')).toContain('older than the latest Argo CD news');
   });
 });

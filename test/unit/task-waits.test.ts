@@ -13,7 +13,7 @@ function memoryWaits(): WaitStore {
     },
     get: (key) => Promise.resolve(waits.get(key)),
     take: (key, token) => Promise.resolve(waits.get(key)?.taskToken === token && waits.delete(key)),
-    recordArgoObservation: () => Promise.resolve(),
+    recordArgoObservation: () => Promise.resolve('recorded' as const),
     lastArgoObservation: () => Promise.resolve(undefined),
   };
 }

@@ -32,7 +32,7 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
     return this.deleteIf({ pk: `WAIT#${key}`, sk: '#WAIT' }, 'taskToken', taskToken);
   }
 
-  async recordArgoObservation(key: string, observation: ArgoObservation): Promise<void> {
+  async recordArgoObservation(key: string, observation: ArgoObservation): Promise<'recorded' | 'older'> {
     try {
       await this.documents.send(
         new PutCommand({
@@ -42,9 +42,11 @@ export class DynamoDbWaitStore extends DynamoDbTable implements WaitStore {
           ExpressionAttributeValues: { ':observedAt': observation.observedAt },
         }),
       );
+      return 'recorded';
     } catch (error) {
       // An older notification arriving late must not replace a newer one.
       if (!isConditionFailure(error)) throw error;
+      return 'older';
     }
   }
 
