@@ -34,11 +34,27 @@ export const repositoryMarkOf = (service: Pick<Service, 'name' | 'team'>): strin
 const githubRepositoryOf = (url: string): string | undefined =>
   /github\.com[/:]([\w.-]+\/[\w.-]+?)(?:\.git)?(?:\/\/|[/?]|$)/u.exec(url)?.[1];
 
+/** Namespaces a cluster runs for the platform, beside every `kube-*` one. */
+const PLATFORM_NAMESPACES = ['default', 'argocd'];
+/** Keycloak's own clients in every realm; Flightplan's (`flightplan`, `flightplan-console`, `flightplan-cli`) are reserved by prefix. */
+const KEYCLOAK_BUILT_IN_CLIENTS = [
+  'account',
+  'account-console',
+  'admin-cli',
+  'broker',
+  'realm-management',
+  'security-admin-console',
+];
+
 /**
  * Why a service may not have this name, or undefined: its repositories (`{org}/{name}` and
- * `{org}/{name}-infra`) would be the Terraform, module or GitOps repository or a template.
+ * `{org}/{name}-infra`) would be the Terraform, module or GitOps repository or a template; or the
+ * GitOps files it gets would be the platform's: its Argo CD applications deploy into the
+ * namespace of its name (created when missing), so `kube-system` or `argocd` would run a team's
+ * image there, and its Keycloak client takes its name, so `realm-management` or
+ * `flightplan-console` would rewrite a client the platform relies on.
  */
-export function reservedRepositoryProblem(
+export function reservedServiceNameProblem(
   name: string,
   settings: {
     organization: string;
@@ -54,6 +70,10 @@ export function reservedRepositoryProblem(
   ]
     .filter((repository): repository is string => repository !== undefined)
     .map((repository) => repository.toLowerCase());
+  if (name.startsWith('kube-') || PLATFORM_NAMESPACES.includes(name))
+    return `${name} is a Kubernetes namespace of the platform, and a service deploys into the namespace of its name; choose another service name`;
+  if (KEYCLOAK_BUILT_IN_CLIENTS.includes(name) || name === 'flightplan' || name.startsWith('flightplan-'))
+    return `${name} is a Keycloak client of the platform, and a service gets the Keycloak client of its name; choose another service name`;
   for (const repository of [`${settings.organization}/${name}`, `${settings.organization}/${name}-infra`].map(
     (candidate) => candidate.toLowerCase(),
   )) {

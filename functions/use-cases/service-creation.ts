@@ -1,7 +1,7 @@
 import { serviceCreationRequested } from '../../events/self-service-requested.js';
 import { mayOperate } from '../domain/authorization.js';
 import { deployChannelOf, PLATFORM_TEAM, type Service } from '../domain/catalog.js';
-import { newService, reservedRepositoryProblem, type ServiceCreationBody } from '../domain/service-creation.js';
+import { newService, reservedServiceNameProblem, type ServiceCreationBody } from '../domain/service-creation.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { CatalogStore, Chat, Clock, EventPublisher, SelfServiceSettings, WorkflowEngine } from '../ports/index.js';
 import { teamsOf, type Caller } from './callers.js';
@@ -31,7 +31,7 @@ export async function requestServiceCreation(
   const teams = await teamsOf(deps, caller);
   if (!mayOperate(teams, body.team))
     throw new ForbiddenError(`${caller.name} is neither in ${body.team} nor in platform-team`);
-  const reserved = reservedRepositoryProblem(body.name, deps.selfService);
+  const reserved = reservedServiceNameProblem(body.name, deps.selfService);
   if (reserved) throw new ValidationError(`The name ${body.name} is reserved`, [{ path: 'name', message: reserved }]);
   const now = deps.clock.now();
   const requested = newService(body, deps.selfService, caller.id, now);

@@ -1,4 +1,4 @@
-import { repositoryMarkOf, reservedRepositoryProblem } from '../domain/service-creation.js';
+import { repositoryMarkOf, reservedServiceNameProblem } from '../domain/service-creation.js';
 import { catalogInfoFile, gitopsFiles } from '../domain/service-repository-files.js';
 import { PolicyViolationError } from '../errors.js';
 import type { CatalogStore, Clock, CodeHost, GitOpsRepo, SelfServiceSettings } from '../ports/index.js';
@@ -12,7 +12,7 @@ export async function createServiceRepositories(
   const service = await loadService(deps.catalog, input.service);
   const infraRepository = service.infraRepository ?? `${service.repository}-infra`;
   const description = service.description ?? `${service.name} (${service.team})`;
-  const reserved = reservedRepositoryProblem(service.name, deps.selfService);
+  const reserved = reservedServiceNameProblem(service.name, deps.selfService);
   if (reserved) throw new PolicyViolationError(reserved);
   const mark = repositoryMarkOf(service);
   const code = await deps.codeHost.createRepository({

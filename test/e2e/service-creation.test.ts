@@ -194,6 +194,23 @@ describe('service creation over HTTP', () => {
     },
   );
 
+  it.each(['kube-system', 'default', 'argocd', 'realm-management', 'admin-cli', 'flightplan-console'])(
+    "refuses %j as a service name: its namespace or Keycloak client would be the platform's",
+    async (name) => {
+      const response = await alice.request('POST', '/v1/services', {
+        name,
+        team: 'payments',
+        tier: 'T3',
+        template: 'node-api',
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual([
+        'name',
+      ]);
+      expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
+    },
+  );
+
   it('never adopts a repository Flightplan did not create for the service', async () => {
     const legacy = new LocalGitRepository(runtime.github.directoryOf('acme/legacy-billing'));
     await legacy.init([{ path: 'README.md', content: '# Legacy billing\n' }], 'Initial commit');
