@@ -319,7 +319,11 @@ export const declaration = httpFunction({
         case 'POST /v1/approvals/{id}/votes': {
           const id = pathId(event, 'id');
           const body = voteBodySchema.parse(parseJson(rawBody(event)));
-          if (!(await deps.approvals.get(id))) throw new NotFoundError(`Approval ${id} does not exist`);
+          const approval = await deps.approvals.get(id);
+          if (!approval) throw new NotFoundError(`Approval ${id} does not exist`);
+          // Somebody outside its readers is refused as a read is: no refused vote in the team's
+          // trail, no requester in the answer.
+          assertMayRead(scope, `Approval ${id}`, readersOfApproval(approval));
           const outcome = await voteOnApproval(deps, {
             approvalId: id,
             voter: { ...person, teams },

@@ -167,6 +167,28 @@ describe('approvals over Slack and the portal', () => {
     ).toBe(before);
   });
 
+  it("refuses a vote from another team before reading the approval: nothing written to payments' trail, no requester named", async () => {
+    await publish('v3.3.1', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.3.1'));
+    const erin = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
+    const refused = await erin.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, {
+      decision: 'REJECT',
+    });
+    expect(refused.status).toBe(403);
+    const problem = (await refused.json()) as { type: string; detail: string };
+    expect(problem.type).toBe('https://flightplan.dev/problems/forbidden');
+    expect(problem.detail).not.toContain('alice');
+    const approval = await portal.get<{ status: string; events: { actor: string }[] }>(
+      `/v1/approvals/${encodeURIComponent(approvalId)}`,
+    );
+    expect(approval.status).toBe('PENDING');
+    expect(approval.events.filter((event) => event.actor === 'erin')).toEqual([]);
+    expect(
+      (await portal.request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/votes`, { decision: 'APPROVE' }))
+        .status,
+    ).toBe(200);
+  });
+
   it('lists what the caller may decide, and refuses the portal votes the policy refuses', async () => {
     await publish('v3.3.0', 'alice');
     const approvalId = approvalOf(await awaitingApproval('v3.3.0'));
