@@ -189,7 +189,7 @@ describe('DynamoDbLockStore and DynamoDbWaitStore on DynamoDB Local', () => {
     expect(taken.filter(Boolean)).toHaveLength(1);
   });
 
-  it('keeps the newest Argo CD observation when an older one arrives late', async () => {
+  it('keeps the newest Argo CD observation when an older one arrives late, and says it was older', async () => {
     const waits = new DynamoDbWaitStore(dynamoDb.client, TABLE);
     const observation = {
       app: 'a',
@@ -198,8 +198,14 @@ describe('DynamoDbLockStore and DynamoDbWaitStore on DynamoDB Local', () => {
       healthStatus: 'Healthy',
       observedAt: '2026-11-23T10:00:05.000Z',
     };
-    await waits.recordArgoObservation('k', observation);
-    await waits.recordArgoObservation('k', { ...observation, revision: 'old', observedAt: '2026-11-23T10:00:01.000Z' });
+    expect(await waits.recordArgoObservation('k', observation)).toBe('recorded');
+    expect(
+      await waits.recordArgoObservation('k', {
+        ...observation,
+        revision: 'old',
+        observedAt: '2026-11-23T10:00:01.000Z',
+      }),
+    ).toBe('older');
     expect((await waits.lastArgoObservation('k'))?.revision).toBe('new');
   });
 });
