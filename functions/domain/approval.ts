@@ -5,6 +5,7 @@ import {
   hasHumanRequester,
   isRequester,
   requesterSchema,
+  sameGithubAccount,
   type Identity,
   type Person,
   type Requester,
@@ -129,6 +130,7 @@ export interface ApprovalTerms {
  * The terms for one approval, decided when it is requested:
  * - a change only bots asked for has no human requester standing for it, so the four eyes both
  *   have to be approvers: one more approval than the policy asks;
+ * - so does each human requester that nobody in the directory is (`requestersNobodyIs`);
  * - when the owning team has fewer members who may approve than that, platform-team members
  *   count toward it (a team of one can still ship).
  * `members` are the people in each of the policy's teams, from the directory.
@@ -146,6 +148,13 @@ export function approvalTermsFor(
     quorum += 1;
     notes.push(
       `only bots asked for this change (${requesters.map((requester) => requester.name).join(', ')}), so it needs ${quorum} approvals`,
+    );
+  }
+  const strangers = requestersNobodyIs(requesters, Object.values(members).flat());
+  if (strangers.length > 0) {
+    quorum += strangers.length;
+    notes.push(
+      `nobody in the directory is GitHub user ${strangers.map((requester) => requester.name).join(', ')}, who asked for this change, so it needs ${quorum} approvals`,
     );
   }
   const eligibleTeams = policy.eligibleTeams(team);
@@ -166,6 +175,26 @@ export function approvalTermsFor(
     mustInclude: policy.mustInclude,
     ...(notes.length > 0 ? { note: notes.join('; ') } : {}),
   };
+}
+
+/**
+ * Human requesters known only by a GitHub account that no person in the directory holds. Whoever
+ * owns that account may be a voter whose person has no GitHub link, or a link to another account
+ * (Keycloak lets a user re-link), so comparing identities cannot keep them from approving: each
+ * one needs an approver more, as a change only bots asked for does.
+ */
+function requestersNobodyIs(requesters: readonly Requester[], people: readonly Person[]): Requester[] {
+  return requesters.filter(
+    (requester) =>
+      !requester.bot &&
+      requester.personId === undefined &&
+      !people.some(
+        (person) =>
+          person.github !== undefined &&
+          requester.github !== undefined &&
+          sameGithubAccount(person.github, requester.github),
+      ),
+  );
 }
 
 /** The terms an approval was created with; approvals stored before terms were recorded use the policy's. */

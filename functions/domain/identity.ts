@@ -45,6 +45,13 @@ export const displayNameOf = (person: Pick<Person, 'id' | 'username'>): string =
 export const sameGithubLogin = (a: string | undefined, b: string | undefined): boolean =>
   a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
+/**
+ * The same GitHub account: by user id when both carry one (GitHub frees a renamed account's login
+ * for anybody to take), otherwise by login in any case.
+ */
+export const sameGithubAccount = (a: GithubIdentity, b: GithubIdentity): boolean =>
+  a.id !== undefined && b.id !== undefined ? a.id === b.id : sameGithubLogin(a.login, b.login);
+
 /** How a person is found from another system: one key per kind, each owned by at most one person. */
 export type PersonIdentity =
   | { kind: 'slack'; value: string }

@@ -101,6 +101,37 @@ describe('self-approval bypasses (issue 14)', () => {
     expect(outcomeOf(approval, voterOf(bob))).toBe('APPROVED');
   });
 
+  it.each([
+    // Alice's Keycloak account is not linked to GitHub, so her person has no GitHub identity.
+    ['has no GitHub link', { id: 'alice', username: 'alice', teams: ['payments'] }],
+    // Alice re-linked Keycloak to a second GitHub account, so the directory no longer knows the first.
+    ['is linked to another GitHub account', person('alice', ['payments'], 'alice-other')],
+  ] satisfies [string, Person][])(
+    'needs another approver when the release author is a GitHub account nobody in the directory holds and its owner %s',
+    (_case, aliceAsVoter) => {
+      const author = { login: 'alice-gh', id: 5001, type: 'User' };
+      const approval = approvalFor([requesterFor(undefined, author)]);
+      const first = castVote(approval, voterOf(aliceAsVoter), { decision: 'APPROVE', via: 'portal' }, LATER);
+      expect(first.kind).toBe('recorded');
+      if (first.kind !== 'recorded') return;
+      expect(first.approval.termsNote).toContain('nobody in the directory is GitHub user alice-gh');
+      expect(outcomeOf(first.approval, voterOf(bob))).toBe('APPROVED');
+    },
+  );
+
+  it('keeps one approval for a GitHub login recorded on a member without a user id', () => {
+    const approval = approvalFor([requesterFor(undefined, { login: 'Alice', id: 5002 })]);
+    expect(approval.quorum).toBe(1);
+    expect(outcomeOf(approval, voterOf(alice))).toBe('self-approval');
+  });
+
+  it('needs another approver when the author took a login a member gave up: their user ids differ', () => {
+    const xavier: Person = { id: 'xavier', teams: ['payments'], github: { login: 'xv', id: 10 } };
+    const requesters = [requesterFor(undefined, { login: 'xv', id: 20 })];
+    const terms = approvalTermsFor('prod-deploy', 'payments', requesters, { payments: [alice, bob, xavier] });
+    expect(terms.quorum).toBe(2);
+  });
+
   it("refuses a token with sub=alice and preferred_username=alice2 on alice's own deployment", () => {
     const caller = callerFromClaims({ sub: 'alice', preferred_username: 'alice2', groups: '[payments]' });
     expect(caller).toMatchObject({ id: 'alice', name: 'alice2' });
