@@ -401,6 +401,9 @@ export function closeApproval(
 /** The deterministic approval id for a subject: one approval per deployment or request. */
 export const approvalIdFor = (subjectId: string): string => `${subjectId}.approval`;
 
+/** The question asked after a deployment's inconclusive bake in one region. */
+export const bakeDecisionIdFor = (deploymentId: string, region: string): string => `${deploymentId}.bake-${region}`;
+
 /**
  * How long each wait lasts, in seconds: until the half-time reminder, until the escalation
  * shortly before expiry, then until expiry. Each is at least 1 s (Step Functions' minimum).

@@ -1,7 +1,7 @@
 import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
 import { ConflictError, DeploymentAbortedError, ForbiddenError, nameOf } from '../errors.js';
-import { approvalIdFor } from '../domain/approval.js';
+import { approvalIdFor, bakeDecisionIdFor } from '../domain/approval.js';
 import type {
   ApprovalStore,
   CatalogStore,
@@ -51,13 +51,14 @@ export async function abortDeployment(
       },
     };
   });
-  if (deployment.status === 'AWAITING_APPROVAL') {
-    await voidApproval(deps, {
-      approvalId: approvalIdFor(id),
-      actor: caller.id,
-      reason: `the deployment was aborted by ${caller.name}`,
-    });
-  }
+  // A deployment parked on a question waits in it, not on a wait of its own, so failing its waits
+  // would leave it there until the question expires (an hour for a bake) with the new digest live.
+  const questions = [
+    ...(deployment.status === 'AWAITING_APPROVAL' ? [approvalIdFor(id)] : []),
+    ...deployment.waves.filter((wave) => wave.status === 'BAKING').map((wave) => bakeDecisionIdFor(id, wave.region)),
+  ];
+  for (const approvalId of questions)
+    await voidApproval(deps, { approvalId, actor: caller.id, reason: `the deployment was aborted by ${caller.name}` });
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
   if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);
   return deployment;

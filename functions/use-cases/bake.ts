@@ -1,3 +1,4 @@
+import { bakeDecisionIdFor } from '../domain/approval.js';
 import { requestersOfDeployment } from '../domain/deployment-requesters.js';
 import { evaluateBake } from '../domain/health-gate.js';
 import { findWave, transitionWave, type Deployment } from '../domain/deployment.js';
@@ -175,7 +176,7 @@ export async function prepareBakeDecision(
   const service = await deps.catalog.getService(deployment.service);
   return {
     request: {
-      approvalId: `${deployment.id}.bake-${input.region}`,
+      approvalId: bakeDecisionIdFor(deployment.id, input.region),
       policy: 'bake-decision',
       team: deployment.team,
       requestedBy: WORKFLOW_ACTOR,

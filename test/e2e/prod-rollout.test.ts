@@ -435,6 +435,30 @@ describe('production rollout over HTTP', () => {
     },
   );
 
+  it('voids the question of an inconclusive bake when the deployment is aborted, so nobody can continue it', async () => {
+    const version = 'v1.8.2';
+    await simHealth('us-east-1', { requestCount: 12 });
+    let questionId = '';
+    try {
+      await release(version);
+      const asking = await waitFor(version, (deployment) =>
+        deployment.events.some((event) => event.action === 'wave.bake-inconclusive'),
+      );
+      questionId = `${asking.id}.bake-us-east-1`;
+      await slackMessageFor(runtime, questionId);
+      expect((await portal.request('POST', `/v1/deployments/${asking.id}/abort`)).status).toBe(202);
+    } finally {
+      await simHealth('us-east-1', {});
+    }
+    const question = `/v1/approvals/${encodeURIComponent(questionId)}`;
+    expect((await portal.get<{ status: string }>(question)).status).toBe('VOID');
+    const carol = portalClient(runtime, await runtime.issuer.sign({ sub: 'carol' }));
+    expect((await carol.request('POST', `${question}/votes`, { decision: 'APPROVE' })).status).toBe(409);
+    const deployment = await waitFor(version);
+    expect(deployment.status).toBe('ABORTED');
+    expect(deployment.events.map((event) => event.action)).not.toContain('wave.baked');
+  });
+
   it('refuses portal deploys from people outside the owning team and platform-team', async () => {
     const outsider = portalClient(runtime, await runtime.issuer.sign({ sub: 'erin' }));
     const response = await outsider.request('POST', '/v1/deployments', {
