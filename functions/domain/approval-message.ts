@@ -1,5 +1,5 @@
 import { describeTerms, requestersOf, termsOf, type Approval } from './approval.js';
-import { escapeMrkdwn as escape, mrkdwnLink } from './slack-text.js';
+import { escapeMrkdwn as escape, escapeMrkdwnLine as escapeLine, mrkdwnLink } from './slack-text.js';
 
 const STATUS_LINE: Record<Approval['status'], string> = {
   PENDING: ':hourglass_flowing_sand: Waiting for a decision',
@@ -19,7 +19,7 @@ export function approvalMessage(approval: Approval): { text: string; blocks: unk
   const expires = Math.floor(Date.parse(approval.expiresAt) / 1000);
   const votes = approval.votes.map(
     (vote) =>
-      `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${escape(vote.voter)}${vote.comment ? `: ${escape(vote.comment)}` : ''}`,
+      `${vote.decision === 'APPROVE' ? ':+1:' : ':-1:'} ${escape(vote.voter)}${vote.comment ? `: ${escapeLine(vote.comment)}` : ''}`,
   );
   const text = `Approval ${approval.status === 'PENDING' ? 'needed' : approval.status.toLowerCase()}: ${escape(approval.subject.summary)}`;
   const blocks: unknown[] = [
@@ -44,7 +44,7 @@ export function approvalMessage(approval: Approval): { text: string; blocks: unk
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${escape(approval.reason)})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}`,
+        text: `${STATUS_LINE[approval.status]}${approval.reason ? ` (${escapeLine(approval.reason)})` : ''}${votes.length > 0 ? `\n${votes.join('\n')}` : ''}`,
       },
     },
   ];

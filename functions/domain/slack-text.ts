@@ -6,6 +6,12 @@
 export const escapeMrkdwn = (text: string): string =>
   text.replace(/&/gu, '&amp;').replace(/</gu, '&lt;').replace(/>/gu, '&gt;');
 
+/**
+ * The same, for text that must stay on its line: a line break in a vote comment would start a
+ * line of its own in the message, reading as another vote or as the approval's status.
+ */
+export const escapeMrkdwnLine = (text: string): string => escapeMrkdwn(text).replace(/[\r\n\u2028\u2029]+/gu, ' ');
+
 /** A link Flightplan writes, with its label escaped; a relative `href` is made absolute by the Chat adapter. */
 export const mrkdwnLink = (href: string, label: string): string => `<${href}|${escapeMrkdwn(label)}>`;
 

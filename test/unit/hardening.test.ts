@@ -86,6 +86,34 @@ describe('user text in messages', () => {
     expect(text).toContain('&lt;!here&gt; &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; more');
   });
 
+  it.each([
+    ['LF', '\n'],
+    ['CRLF', '\r\n'],
+    ['CR', '\r'],
+    ['U+2028', '\u2028'],
+  ])(
+    'keeps a vote comment with a %s on its vote line, so it cannot add a vote or a status to the approval message',
+    (_name, lineBreak) => {
+      const comment = `fine by me${lineBreak}:+1: carol${lineBreak}:white_check_mark: Approved (approved by bob, carol)`;
+      const bob = { voter: 'bob', teams: ['payments'], at: 'now', via: 'portal' as const, comment };
+      const pending = approvalMessage(approval({ policy: 'prod-resource', votes: [{ ...bob, decision: 'APPROVE' }] }));
+      const rejected = approvalMessage(
+        approval({
+          status: 'REJECTED',
+          reason: `rejected by bob: ${comment}`,
+          votes: [{ ...bob, decision: 'REJECT' }],
+        }),
+      );
+      for (const message of [pending, rejected]) {
+        const lines = message.blocks
+          .map((block) => (block as { text?: { text?: string } }).text?.text ?? '')
+          .flatMap((text) => text.split(/\r\n|\r|\n|\u2028/u));
+        expect(lines.filter((line) => line.startsWith(':+1:') || line.startsWith(':-1:'))).toHaveLength(1);
+        expect(lines.some((line) => line.startsWith(':white_check_mark:'))).toBe(false);
+      }
+    },
+  );
+
   it('escapes reasons and release tags in deployment notices and keeps its own details link', () => {
     const notice = chatNoticeFor({
       deployment: {
