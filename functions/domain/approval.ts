@@ -6,6 +6,7 @@ import {
   isRequester,
   requesterSchema,
   sameGithubAccount,
+  type GithubIdentity,
   type Identity,
   type Person,
   type Requester,
@@ -115,7 +116,24 @@ export const approvalSchema = z.object({
 export type Approval = z.infer<typeof approvalSchema>;
 
 /** A person as far as voting goes: who they are and the teams that make their vote count. */
-export type Voter = Identity & Pick<Person, 'teams'> & { name: string };
+export type Voter = Identity &
+  Pick<Person, 'teams'> & {
+    name: string;
+    /**
+     * The GitHub account the voter's sign-in says they are, which the directory may not have
+     * recorded for them because another person holds its login (a stale link GitHub has freed).
+     */
+    githubClaim?: GithubIdentity | undefined;
+  };
+
+/** A requester is a requester as the directory knows them and as their sign-in says they are. */
+function votesForOwnChange(approval: Approval, voter: Voter): boolean {
+  const requesters = requestersOf(approval);
+  return (
+    isRequester(requesters, voter) ||
+    (voter.githubClaim !== undefined && isRequester(requesters, { id: voter.id, github: voter.githubClaim }))
+  );
+}
 
 /** What an approval needs: approvals, from which teams, and a team that must be among them. */
 export interface ApprovalTerms {
@@ -294,7 +312,7 @@ export function missingApprovers(
 
 export function mayVote(approval: Approval, voter: Voter): boolean {
   const { eligibleTeams } = termsOf(approval);
-  return !isRequester(requestersOf(approval), voter) && voter.teams.some((team) => eligibleTeams.includes(team));
+  return !votesForOwnChange(approval, voter) && voter.teams.some((team) => eligibleTeams.includes(team));
 }
 
 /**
@@ -337,7 +355,7 @@ export function castVote(
     return { kind: 'refused', code: 'closed', reason: `This approval is already ${approval.status}` };
   if (now >= approval.expiresAt)
     return { kind: 'refused', code: 'expired', reason: `This approval expired at ${approval.expiresAt}` };
-  if (isRequester(requestersOf(approval), voter)) {
+  if (votesForOwnChange(approval, voter)) {
     return {
       kind: 'refused',
       code: 'self-approval',

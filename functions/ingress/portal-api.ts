@@ -298,7 +298,7 @@ export const declaration = httpFunction({
         }
         case 'GET /v1/approvals': {
           const query = approvalsQuerySchema.parse(event.queryStringParameters ?? {});
-          const voter = { ...person, name: caller.name, teams };
+          const voter = { ...person, name: caller.name, teams, githubClaim: caller.github };
           // Pending approvals are the ones this caller can still decide.
           const listed = (approval: Approval) =>
             query.status === 'PENDING'
@@ -327,6 +327,7 @@ export const declaration = httpFunction({
           const outcome = await voteOnApproval(deps, {
             approvalId: id,
             voter: { ...person, teams },
+            githubClaim: caller.github,
             decision: body.decision,
             comment: body.comment,
             via: 'portal',

@@ -17,7 +17,7 @@ import {
   type Vote,
   type VoteOutcome,
 } from '../domain/approval.js';
-import { displayNameOf, type Person, type Requester } from '../domain/identity.js';
+import { displayNameOf, type GithubIdentity, type Person, type Requester } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
 import type {
   ApprovalStore,
@@ -213,6 +213,8 @@ export async function voteOnApproval(
   input: {
     approvalId: string;
     voter: Person;
+    /** The GitHub account the voter's sign-in says they are (the portal token's identity link). */
+    githubClaim?: GithubIdentity | undefined;
     decision: Vote['decision'];
     comment?: string | undefined;
     via: Vote['via'];
@@ -224,6 +226,7 @@ export async function voteOnApproval(
     name: displayNameOf(input.voter),
     teams: input.voter.teams,
     ...(input.voter.github ? { github: input.voter.github } : {}),
+    ...(input.githubClaim ? { githubClaim: input.githubClaim } : {}),
   };
   const stored = await deps.approvals.update(input.approvalId, (current) => {
     outcome = castVote(

@@ -118,6 +118,26 @@ describe('self-approval across Keycloak, GitHub and Slack', () => {
   });
 });
 
+describe('self-approval with a GitHub login the directory gives somebody else', () => {
+  it("refuses a portal vote whose token says it is the release's author, though a stale hand link holds that login", async () => {
+    // kim was linked by hand by login only; kim renamed on GitHub and the login went to mallory's account.
+    expect(
+      (await portal.request('PUT', '/v1/people/kim', { github: { login: 'kim-gh' }, teams: ['payments'] })).status,
+    ).toBe(200);
+    const mallory = portalClient(
+      runtime,
+      await runtime.issuer.sign({ sub: 'mallory-gh', groups: ['/payments'], githubLogin: 'kim-gh' }),
+    );
+    expect(await mallory.get<{ github?: unknown }>('/v1/me')).not.toHaveProperty('github');
+    await publish({ tag: 'v9.6.0', author: 'kim-gh' });
+    const votes = `/v1/approvals/${encodeURIComponent(approvalOf(await awaitingApproval('orders-api', 'v9.6.0')))}/votes`;
+    expect((await mallory.request('POST', votes, { decision: 'APPROVE' })).status).toBe(403);
+    const bob = portalClient(runtime, await runtime.issuer.sign({ sub: 'bob' }));
+    expect((await bob.request('POST', votes, { decision: 'APPROVE' })).status).toBe(200);
+    expect((await portal.waitFor('orders-api', 'prod', 'v9.6.0')).status).toBe('SUCCEEDED');
+  });
+});
+
 describe('teams from tokens as API Gateway passes them', () => {
   it.each([
     ['"[payments]"', 'frank', '[payments]'],
