@@ -1,7 +1,6 @@
 import { mayOperate } from '../domain/authorization.js';
 import { isTerminal, type Deployment } from '../domain/deployment.js';
 import { ConflictError, DeploymentAbortedError, ForbiddenError, nameOf } from '../errors.js';
-import { approvalIdFor, bakeDecisionIdFor } from '../domain/approval.js';
 import type {
   ApprovalStore,
   CatalogStore,
@@ -11,7 +10,7 @@ import type {
   WaitStore,
   WorkflowEngine,
 } from '../ports/index.js';
-import { voidApproval } from './approvals.js';
+import { voidOpenApprovalsOf } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { loadDeployment } from './deployment-context.js';
 import { failWaitsOf } from './task-waits.js';
@@ -51,14 +50,12 @@ export async function abortDeployment(
       },
     };
   });
-  // A deployment parked on a question waits in it, not on a wait of its own, so failing its waits
-  // would leave it there until the question expires (an hour for a bake) with the new digest live.
-  const questions = [
-    ...(deployment.status === 'AWAITING_APPROVAL' ? [approvalIdFor(id)] : []),
-    ...deployment.waves.filter((wave) => wave.status === 'BAKING').map((wave) => bakeDecisionIdFor(id, wave.region)),
-  ];
-  for (const approvalId of questions)
-    await voidApproval(deps, { approvalId, actor: caller.id, reason: `the deployment was aborted by ${caller.name}` });
+  // Failing its waits alone would leave a deployment parked on a question until the question
+  // expires (an hour for a bake), with the new digest live.
+  await voidOpenApprovalsOf(deps, deployment, {
+    actor: caller.id,
+    reason: `the deployment was aborted by ${caller.name}`,
+  });
   const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
   if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);
   return deployment;

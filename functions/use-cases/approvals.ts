@@ -3,7 +3,9 @@ import { escapeMrkdwn } from '../domain/slack-text.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import {
   APPROVAL_POLICIES,
+  approvalIdFor,
   approvalTermsFor,
+  bakeDecisionIdFor,
   castVote,
   closeApproval,
   missingApprovers,
@@ -17,6 +19,7 @@ import {
   type Vote,
   type VoteOutcome,
 } from '../domain/approval.js';
+import type { Deployment } from '../domain/deployment.js';
 import { displayNameOf, type GithubIdentity, type Person, type Requester } from '../domain/identity.js';
 import { NotFoundError } from '../errors.js';
 import type {
@@ -320,6 +323,25 @@ export async function voidApproval(
       : undefined;
   });
   await settle(deps, stored);
+}
+
+/**
+ * Voids what a deployment that is ending may still have open: its approval while it awaits one,
+ * and the question of each wave whose bake was inconclusive. Such a deployment waits in the
+ * approval workflow, not on a wait of its own, and a question left open still takes votes.
+ */
+export async function voidOpenApprovalsOf(
+  deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  deployment: Pick<Deployment, 'id' | 'status' | 'waves'>,
+  by: { actor: string; reason: string },
+): Promise<void> {
+  const open = [
+    ...(deployment.status === 'AWAITING_APPROVAL' ? [approvalIdFor(deployment.id)] : []),
+    ...deployment.waves
+      .filter((wave) => wave.status === 'BAKING')
+      .map((wave) => bakeDecisionIdFor(deployment.id, wave.region)),
+  ];
+  for (const approvalId of open) await voidApproval(deps, { approvalId, ...by });
 }
 
 /**

@@ -2,8 +2,17 @@ import type { ExecutionStatusChange } from '../../events/execution-status-change
 import { isTerminal, transitionDeployment } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
 import { DeploymentAbortedError, nameOf } from '../errors.js';
-import type { Clock, DeploymentStore, LockStore, WaitStore, WorkflowEngine } from '../ports/index.js';
+import type {
+  ApprovalStore,
+  Chat,
+  Clock,
+  DeploymentStore,
+  LockStore,
+  WaitStore,
+  WorkflowEngine,
+} from '../ports/index.js';
 import { liveDigestNote } from './acquire-deployment-lock.js';
+import { voidOpenApprovalsOf } from './approvals.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { failWaitsOf } from './task-waits.js';
 
@@ -27,11 +36,19 @@ function deploymentIdOf(change: ExecutionStatusChange): string {
 /**
  * A deployment execution ended without running its Catch (stopped from the console, timed out):
  * the deployment ends ABORTED with what happened, its waits are cleared and its lock is freed, so
- * the PROD queue moves on. Regions that may still run its digest are named for a human; nothing
+ * the PROD queue moves on, and the approval or bake question it waited in is void. Regions that may still run its digest are named for a human; nothing
  * is rolled back here, because nothing runs the rollback steps any more.
  */
 export async function endStoppedDeployment(
-  deps: { deployments: DeploymentStore; locks: LockStore; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
+  deps: {
+    deployments: DeploymentStore;
+    locks: LockStore;
+    waits: WaitStore;
+    workflows: WorkflowEngine;
+    clock: Clock;
+    approvals: ApprovalStore;
+    chat: Chat;
+  },
   change: ExecutionStatusChange,
 ): Promise<{ deploymentId: string; ended: boolean }> {
   const deploymentId = deploymentIdOf(change);
@@ -51,5 +68,11 @@ export async function endStoppedDeployment(
   );
   await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), why);
   await deps.locks.release(lockKey(deployment.service, deployment.environment), deployment.id);
+  // On AWS nothing else sees the approval workflow end with its parent, and its buttons would still
+  // count. Last, so a Slack outage in the message update holds up neither the lock nor the waits.
+  await voidOpenApprovalsOf(deps, before, {
+    actor: WORKFLOW_ACTOR,
+    reason: `the deployment's execution ended: ${why}`,
+  });
   return { deploymentId, ended: !isTerminal(before.status) };
 }

@@ -2,16 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackVoteReceived } from '../../events/slack-vote-received.js';
 import { DynamoDbApprovalStore } from '../../functions/adapters/aws/dynamodb-approval-store.js';
 import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
+import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
+import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
 import { RecordingChat } from '../../functions/adapters/local/recording-chat.js';
 import { RecordingMetrics, systemClock } from '../../functions/adapters/local/local-adapters.js';
-import { newApproval } from '../../functions/domain/approval.js';
+import { approvalIdFor, newApproval } from '../../functions/domain/approval.js';
+import { transitionDeployment } from '../../functions/domain/deployment.js';
 import { TaskTokenExpiredError } from '../../functions/errors.js';
 import type { WorkflowEngine } from '../../functions/ports/index.js';
 import { awaitDecision, voteOnApproval } from '../../functions/use-cases/approvals.js';
 import { countSlackVote } from '../../functions/use-cases/count-slack-vote.js';
+import { endStoppedDeployment } from '../../functions/use-cases/end-stopped-deployment.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
+import { manualDeployment } from '../support/deployments.js';
 
 const TABLE = 'flightplan-approvals';
 let dynamoDb: RunningDynamoDb;
@@ -236,5 +241,47 @@ describe('countSlackVote', () => {
     const { deps, chat } = votingDeps();
     expect(await countSlackVote(deps, click('gone.approval'))).toMatchObject({ counted: false });
     expect(ephemerals(chat)).toEqual(['Approval gone.approval does not exist, so the vote was not counted.']);
+  });
+});
+
+describe('a deployment execution stopped from the Step Functions console', () => {
+  it('voids the approval it waited for, so a later vote counts for nothing', async () => {
+    const { deps } = votingDeps();
+    const stopping = {
+      ...deps,
+      deployments: new DynamoDbDeploymentStore(dynamoDb.client, TABLE),
+      locks: new DynamoDbLockStore(dynamoDb.client, TABLE),
+    };
+    const now = systemClock.now();
+    const deployment = manualDeployment({ id: 'stopped-1', environment: 'prod', version: 'v1', now });
+    await stopping.deployments.create(deployment);
+    await stopping.deployments.update(deployment.deployment.id, (current) =>
+      transitionDeployment(current, 'AWAITING_APPROVAL', { now, actor: 'flightplan', action: 'a', message: 'a' }),
+    );
+    const approval = newApproval({
+      id: approvalIdFor(deployment.deployment.id),
+      policy: 'prod-deploy',
+      team: 'payments',
+      requestedBy: 'alice',
+      requesters: [{ personId: 'alice', name: 'alice', bot: false }],
+      subject: { kind: 'deployment', id: deployment.deployment.id, summary: 'orders-api v1 → prod', binding: 'v1' },
+      now,
+    });
+    await deps.approvals.create({
+      approval,
+      event: { at: now, actor: 'alice', action: 'approval.requested', message: 'requested' },
+    });
+    await endStoppedDeployment(stopping, {
+      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:flightplan-deployment:stopped-1',
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:flightplan-deployment',
+      name: 'stopped-1',
+      status: 'ABORTED',
+      input: JSON.stringify({ deploymentId: 'stopped-1' }),
+      error: 'Operator',
+      cause: 'Stopped from the console',
+    });
+    expect((await deps.approvals.get(approval.id))?.status).toBe('VOID');
+    const vote = { approvalId: approval.id, voter: bob, decision: 'APPROVE' as const, via: 'slack' as const };
+    expect(await voteOnApproval(deps, vote)).toMatchObject({ kind: 'refused', code: 'closed' });
   });
 });
