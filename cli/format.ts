@@ -1,5 +1,18 @@
 /** Plain-text tables and the wording of waves: what a person reads in a terminal. */
 
+// C0 controls but tab and line feed, DEL, the C1 controls, and the bidirectional overrides and isolates.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const DRIVES_THE_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Text as a terminal should show it when people wrote it (a vote comment, a reason, a
+ * description): each character that would drive the terminal (ESC sequences that clear the
+ * screen, set the title or print a link; CR that overwrites a line; bidi overrides that reorder
+ * it) is written as its escape, `\u` and four hex digits, which also keeps JSON output the same value.
+ */
+export const inert = (text: string): string =>
+  text.replace(DRIVES_THE_TERMINAL, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
   const cells = rows.map((row) =>
     row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))),

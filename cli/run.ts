@@ -6,7 +6,7 @@ import { DEPLOY_HML_LABEL } from '../functions/domain/github-delivery.js';
 import { deliverGithubWebhook, pullRequestPayload, releasePayload } from '../infra/local/github-payloads.js';
 import { LocalIssuer } from '../infra/local/local-issuer.js';
 import { ApiRefusedError, UnreachableError, UsageError, apiClient, isLocalUrl, query, type ApiClient } from './api.js';
-import { duration, shortDigest, table, waveDigests, when, type WaveView } from './format.js';
+import { duration, inert, shortDigest, table, waveDigests, when, type WaveView } from './format.js';
 import { login, savedToken } from './login.js';
 import { TERMINAL, changeLines, watchFrame, type WatchedDeployment } from './watch.js';
 
@@ -103,7 +103,17 @@ function tokenSource(io: Io, url: string, as: string | undefined): () => Promise
 }
 
 /** Runs one command line and answers the exit code. */
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], terminal: Io): Promise<number> {
+  // What is printed comes from the API, and people wrote much of it: none of it may drive the terminal.
+  const io: Io = {
+    ...terminal,
+    out: (text) => {
+      terminal.out(inert(text));
+    },
+    err: (text) => {
+      terminal.err(inert(text));
+    },
+  };
   const url = (io.env['FLIGHTPLAN_URL'] ?? 'http://127.0.0.1:3000').replace(/\/$/u, '');
   const [command, ...rest] = argv;
   try {
@@ -479,7 +489,7 @@ const COMMANDS: Record<string, Command> = {
       } else if (context.io.tty) {
         const frame = watchFrame(current, Date.now(), timeScale);
         // Up to the first line of the last frame, clear to the end of the screen, draw again.
-        context.io.write(`${drawn > 0 ? `\u001b[${drawn}A\r\u001b[J` : ''}${frame.join('\n')}\n`);
+        context.io.write(`${drawn > 0 ? `\u001b[${drawn}A\r\u001b[J` : ''}${frame.map(inert).join('\n')}\n`);
         drawn = frame.length;
       } else {
         if (!previous)

@@ -230,6 +230,28 @@ describe('flightplan CLI against the local runtime', () => {
     }
   });
 
+  it('prints a vote comment that holds terminal control sequences as visible escapes, never as terminal commands', async () => {
+    await flightplan(['local', 'release', 'acme/orders-api', 'v2.2.0', '--by', 'alice']);
+    const approval = await until(
+      async () =>
+        (
+          json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
+            items: { id: string; subject: { summary: string } }[];
+          }
+        ).items.find((item) => item.subject.summary.includes('v2.2.0')),
+      'the approval',
+    );
+    const comment = 'no\u001b[2J\u001b]0;pwned\u0007\rAPPROVED';
+    expect((await flightplan(['reject', approval.id, '--comment', comment, '--as', 'bob'])).code).toBe(0);
+    const deployment = await deploymentOf('orders-api', 'prod', 'v2.2.0');
+    const shown = await until(async () => {
+      const run = await flightplan(['show', deployment.id, '--as', 'bob']);
+      return run.stdout.includes('REJECT by bob') ? run : undefined;
+    }, 'the rejection');
+    expect(shown.stdout).toContain('REJECT by bob: no\\u001b[2J\\u001b]0;pwned\\u0007\\u000dAPPROVED');
+    for (const control of ['\u001b', '\u0007', '\r']) expect(shown.stdout).not.toContain(control);
+  });
+
   it('audits a service: its deployments, votes and transitions in time order', async () => {
     const audit = await flightplan(['audit', 'orders-api', '--as', 'bob']);
     expect(audit.code).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { table, waveDigests, type WaveView } from '../../cli/format.js';
+import { inert, table, waveDigests, type WaveView } from '../../cli/format.js';
 import { changeLines, watchFrame, type WatchedDeployment } from '../../cli/watch.js';
 
 const wave = (
@@ -83,5 +83,28 @@ describe('watch', () => {
   it('draws the bake countdown at the runtime time scale on a terminal', () => {
     const frame = watchFrame(deployment([baking]), Date.parse('2026-12-01T10:00:01.000Z'), 600);
     expect(frame[1]).toContain('bake 20m left of 30m');
+  });
+});
+
+describe('text people wrote, as the terminal shows it', () => {
+  it.each([
+    ['an escape sequence that clears the screen', 'ok\u001b[2J', 'ok\\u001b[2J'],
+    [
+      'an OSC 8 link',
+      '\u001b]8;;https://evil.example\u0007click\u001b]8;;\u0007',
+      '\\u001b]8;;https://evil.example\\u0007click\\u001b]8;;\\u0007',
+    ],
+    ['a carriage return that overwrites the line', 'rejected\rAPPROVED', 'rejected\\u000dAPPROVED'],
+    ['a C1 control sequence introducer', 'a\u009b2Jb', 'a\\u009b2Jb'],
+    ['a right-to-left override', 'v1\u202e0.2v', 'v1\\u202e0.2v'],
+    ['DEL', 'a\u007fb', 'a\\u007fb'],
+  ])('writes %s as visible escapes', (_what, text, shown) => {
+    expect(inert(text)).toBe(shown);
+  });
+
+  it('keeps line feeds, tabs and any other text, and JSON output the same value', () => {
+    expect(inert('two\tcolumns\nnext line: café → ✓')).toBe('two\tcolumns\nnext line: café → ✓');
+    const value = { comment: 'x\u202ey\u001b' };
+    expect(JSON.parse(inert(JSON.stringify(value)))).toEqual(value);
   });
 });
