@@ -1,6 +1,7 @@
 import * as z from '../zod.js';
 import { githubIdentitySchema, type GithubIdentity, type Person } from '../domain/identity.js';
-import { NotFoundError } from '../errors.js';
+import { isReservedActor, loginSchema } from '../domain/catalog.js';
+import { NotFoundError, ValidationError } from '../errors.js';
 import type { CatalogStore, Chat } from '../ports/index.js';
 
 export type SlackResolution = { kind: 'found'; person: Person; linked: boolean } | { kind: 'unknown'; reason: string };
@@ -76,6 +77,18 @@ export async function setPerson(
   id: string,
   update: PersonUpdate,
 ): Promise<Person> {
+  // A person's id is written where a token's subject is (pull requests, audit entries, @mentions),
+  // so it is held to what a signed-in caller's is.
+  const valid = loginSchema.safeParse(id);
+  if (!valid.success || isReservedActor(id))
+    throw new ValidationError(`${JSON.stringify(id)} is not a person id`, [
+      {
+        path: 'id',
+        message: valid.success
+          ? 'a name Flightplan acts under'
+          : valid.error.issues.map((issue) => issue.message).join('; '),
+      },
+    ]);
   const person = await deps.catalog.updatePerson(id, (current) => {
     const base: Person = current ?? { id, teams: [] };
     const { github, slackUserId, ...plain } = update;

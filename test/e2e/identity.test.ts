@@ -241,6 +241,18 @@ describe('the directory fills itself', () => {
   });
 });
 
+describe('people set by hand', () => {
+  it.each([
+    ['a space and a mention', 'kim @acme/payments'],
+    ['a name Flightplan acts under', 'flightplan'],
+  ])('refuses a person id with %s, which no token could have as its subject, and stores nothing', async (_what, id) => {
+    const response = await portal.request('PUT', `/v1/people/${encodeURIComponent(id)}`, { teams: ['payments'] });
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect((await portal.request('GET', `/v1/people/${encodeURIComponent(id)}`)).status).toBe(404);
+  });
+});
+
 describe('deploy-hml from forks and outsiders (issue 15)', () => {
   it("does not deploy when erin (storefront) labels payments' pull request", async () => {
     const delivery = await github(
