@@ -1,6 +1,13 @@
 import { parseAllDocuments } from 'yaml';
 import * as z from '../zod.js';
-import { CATALOG_FILE, imageRepositorySchema, serviceNameSchema, tierSchema, type Service } from './catalog.js';
+import {
+  CATALOG_FILE,
+  imageRepositorySchema,
+  serviceNameSchema,
+  slackChannelSchema,
+  tierSchema,
+  type Service,
+} from './catalog.js';
 import { teamNameSchema } from './service-creation.js';
 
 const messagesOf = (error: { issues: readonly { message: string }[] }): string =>
@@ -89,9 +96,14 @@ export function readCatalogComponent(content: string, repository: string): Compo
     );
   else if (!imageRepository.success)
     problems.push(`metadata.annotations.${ANNOTATIONS.imageRepository}: ${messagesOf(imageRepository.error)}`);
+  const slackChannelAnnotation = annotation(ANNOTATIONS.slackChannel);
+  const slackChannel = slackChannelSchema.safeParse(
+    slackChannelAnnotation?.startsWith('#') ? slackChannelAnnotation : `#${slackChannelAnnotation ?? ''}`,
+  );
+  if (slackChannelAnnotation && !slackChannel.success)
+    problems.push(`metadata.annotations.${ANNOTATIONS.slackChannel}: ${messagesOf(slackChannel.error)}`);
   if (problems.length > 0 || !team.success || !tier.success || !imageRepository.success)
     return { kind: 'invalid', problems };
-  const slackChannel = annotation(ANNOTATIONS.slackChannel);
   return {
     kind: 'component',
     entry: {
@@ -100,7 +112,7 @@ export function readCatalogComponent(content: string, repository: string): Compo
       team: team.data,
       tier: tier.data,
       imageRepository: imageRepository.data,
-      ...(slackChannel ? { slackChannel: slackChannel.startsWith('#') ? slackChannel : `#${slackChannel}` } : {}),
+      ...(slackChannelAnnotation && slackChannel.success ? { slackChannel: slackChannel.data } : {}),
       ...(metadata.description ? { description: metadata.description } : {}),
     },
   };

@@ -93,6 +93,9 @@ export const imageRepositorySchema = z
     ),
   );
 
+/** Where a service's deployment news and approvals go: a channel by name, as Slack names them. */
+export const slackChannelSchema = z.string().check(z.regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments'));
+
 /** A GitHub login (a user, or an app as `name[bot]`), as a webhook's sender or author carries it. */
 export const githubLoginSchema = z
   .string()

@@ -3,6 +3,7 @@ import {
   imageRepositorySchema,
   serviceNameSchema,
   serviceSchema,
+  slackChannelSchema,
   tierSchema,
   type Service,
 } from '../domain/catalog.js';
@@ -18,7 +19,7 @@ export const serviceRegistrationSchema = z.strictObject({
   team: teamNameSchema,
   tier: tierSchema,
   imageRepository: imageRepositorySchema,
-  slackChannel: z.optional(z.string().check(z.regex(/^#[\w-]{1,80}$/u, 'a channel such as #deploys-payments'))),
+  slackChannel: z.optional(slackChannelSchema),
   description: z.optional(z.string().check(z.maxLength(500))),
 });
 export type ServiceRegistration = z.infer<typeof serviceRegistrationSchema>;

@@ -41,6 +41,16 @@ describe('readCatalogComponent', () => {
     ['no Component', 'apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: x}\n', 'has no Component'],
     ['an unknown tier', catalogInfoYaml(ledger).replace('T2', 'T9'), 'one of T1, T2, T3'],
     ['invalid YAML', 'kind: [Component', 'not valid YAML'],
+    [
+      'a Slack channel that is no channel name, which PUT /v1/services refuses too',
+      catalogInfoYaml({ ...ledger, imageRepository: 'registry.acme.test/ledger', slackChannel: '#deploys <!channel>' }),
+      'flightplan.dev/slack-channel: a channel such as #deploys-payments',
+    ],
+    [
+      'a Slack channel with a line break',
+      catalogInfoYaml({ ...ledger, imageRepository: 'registry.acme.test/ledger', slackChannel: 'ledger\nother' }),
+      'flightplan.dev/slack-channel: a channel such as #deploys-payments',
+    ],
   ])('refuses %s', (_case, content, problem) => {
     const reading = readCatalogComponent(content, 'acme/ledger-api');
     expect(reading.kind).toBe('invalid');
