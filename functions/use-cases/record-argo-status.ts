@@ -51,7 +51,7 @@ export async function recordArgoStatus(
     syncStatus: status.syncStatus,
     healthStatus: status.healthStatus,
     ...(status.operationPhase ? { operationPhase: status.operationPhase } : {}),
-    observedAt: status.observedAt,
+    observedAt: notAfterNow(status.observedAt, deps.clock.now()),
   };
   // Argo CD delivers out of order: news older than what is recorded was overtaken, and the newer
   // news already decided the bake and the sync wait.
@@ -64,6 +64,19 @@ export async function recordArgoStatus(
     if (verdict?.about === 'something-else') await recordIgnoredEvidence(deps, bake, status, verdict.reason);
   }
   return overtaken ? 'stale' : resumeArgoWait(deps, key, observation);
+}
+
+/** How far ahead of ours a sender's clock may run before its times are taken as ours. */
+const ARGO_CLOCK_SKEW_MS = 60_000;
+
+/**
+ * The sender's clock dates the news, and only newer news counts: a time ahead of ours would
+ * make everything reported after it look overtaken, and so ignored, until that time came. No
+ * news is observed later than now, give or take the skew.
+ */
+function notAfterNow(observedAt: string, now: string): string {
+  const latest = Date.parse(now) + ARGO_CLOCK_SKEW_MS;
+  return Date.parse(observedAt) > latest ? new Date(latest).toISOString() : observedAt;
 }
 
 async function recordIgnoredEvidence(

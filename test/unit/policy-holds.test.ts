@@ -602,4 +602,53 @@ describe('recordArgoStatus with news out of order', () => {
     expect(outcome).toBe('stale');
     expect(audit.join('\n')).toContain('older than the latest Argo CD news');
   });
+
+  it('does not let news dated in the future make the news that follows it look overtaken', async () => {
+    const bakeWait: TaskWait = {
+      key: bakeWaitKey('orders-api', 'prod', 'us-east-1'),
+      taskToken: 'bake-token',
+      deploymentId: 'd-prod',
+      createdAt: NOW,
+    };
+    const workflows = {
+      sendTaskSuccess: vi.fn(() => Promise.resolve()),
+      sendTaskFailure: vi.fn(() => Promise.resolve()),
+    };
+    let recorded = '';
+    const waits = {
+      get: (key: string) => Promise.resolve(key === bakeWait.key ? bakeWait : undefined),
+      take: () => Promise.resolve(true),
+      recordArgoObservation: (_key: string, observation: { observedAt: string }) => {
+        if (observation.observedAt < recorded) return Promise.resolve('older' as const);
+        recorded = observation.observedAt;
+        return Promise.resolve('recorded' as const);
+      },
+      lastArgoObservation: () => Promise.resolve(undefined),
+    };
+    const stored = baking();
+    const depsAt = (now: string) => ({
+      waits: waits as unknown as WaitStore,
+      workflows: workflows as unknown as WorkflowEngine,
+      deployments: {
+        get: () => Promise.resolve(stored),
+        update: () => Promise.resolve(stored),
+      } as unknown as DeploymentStore,
+      clock: { now: () => now },
+      eventOrigins: { controlPlaneAccount: '000000000000' },
+    });
+    const origin = { account: '000000000000', region: 'us-east-1' };
+    // A cluster whose clock runs a year ahead reports Healthy; the wave degrades two minutes later.
+    await recordArgoStatusUseCase(
+      depsAt('2026-12-01T10:03:00.000Z'),
+      status('Healthy', '2027-12-01T10:03:00.000Z'),
+      origin,
+    );
+    await recordArgoStatusUseCase(
+      depsAt('2026-12-01T10:05:00.000Z'),
+      status('Degraded', '2026-12-01T10:05:00.000Z'),
+      origin,
+    );
+    expect(recorded).toBe('2026-12-01T10:05:00.000Z');
+    expect(workflows.sendTaskFailure).toHaveBeenCalled();
+  });
 });
