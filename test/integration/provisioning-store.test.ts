@@ -1,7 +1,8 @@
+import { DeleteCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbProvisioningStore } from '../../functions/adapters/aws/dynamodb-provisioning-store.js';
 import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
-import { transitionProvisioning, type ProvisioningRequest } from '../../functions/domain/provisioning.js';
+import { awsNamesOf, transitionProvisioning, type ProvisioningRequest } from '../../functions/domain/provisioning.js';
 import { recordTerraformApply, recordTerraformPullRequestClosed } from '../../functions/use-cases/provisioning.js';
 import type { WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
@@ -103,6 +104,54 @@ describe('DynamoDbProvisioningStore on DynamoDB Local', () => {
     } while (cursor);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toHaveLength(5);
+  });
+});
+
+describe('AWS name claims on DynamoDB Local', () => {
+  // A table of its own: these requests would otherwise show in the listing tests above.
+  const NAMES_TABLE = 'flightplan-provisioning-names';
+  let names: DynamoDbProvisioningStore;
+  const reject = async (id: string) => {
+    await names.update(id, (current) => transitionProvisioning(current, 'AWAITING_APPROVAL', audit));
+    await names.update(id, (current) => transitionProvisioning(current, 'REJECTED', audit));
+  };
+
+  beforeAll(async () => {
+    await ensureTables(dynamoDb.client, [{ name: NAMES_TABLE, design: TABLES.main }]);
+    names = new DynamoDbProvisioningStore(dynamoDb.client, NAMES_TABLE);
+  });
+
+  it("frees a request's AWS names when it ends REJECTED, for another service's request to take", async () => {
+    const first = requestFor('names-1', 'jobs');
+    await names.create(created(first));
+    const sameQueue = { ...requestFor('names-2', 'other-jobs'), physicalName: first.physicalName };
+    expect(await names.create(created(sameQueue))).toBe('claimed');
+    await reject('names-1');
+    expect(await names.create(created(sameQueue))).toBe('created');
+  });
+
+  it('ends a request stored before AWS names were claimed, though another request has claimed its name since', async () => {
+    const old = requestFor('unclaimed-1', 'legacy');
+    await names.create(created(old));
+    // As the store wrote it before names were claimed: no flag on the request, no name items.
+    const documents = DynamoDBDocumentClient.from(dynamoDb.client);
+    await documents.send(
+      new UpdateCommand({
+        TableName: NAMES_TABLE,
+        Key: { pk: 'PROVISIONING#unclaimed-1', sk: '#META' },
+        UpdateExpression: 'REMOVE awsNamesClaimed',
+      }),
+    );
+    for (const name of awsNamesOf(old))
+      await documents.send(new DeleteCommand({ TableName: NAMES_TABLE, Key: { pk: `AWSNAME#${name}`, sk: '#META' } }));
+    const newer = { ...requestFor('unclaimed-2', 'legacy-too'), physicalName: old.physicalName };
+    expect(await names.create(created(newer))).toBe('created');
+
+    await reject('unclaimed-1');
+
+    expect((await names.get('unclaimed-1'))?.status).toBe('REJECTED');
+    const third = { ...requestFor('unclaimed-3', 'legacy-three'), physicalName: old.physicalName };
+    expect(await names.create(created(third))).toBe('claimed');
   });
 });
 

@@ -19,6 +19,8 @@ const claimKey = (request: Pick<ProvisioningRequest, 'environment' | 'region' | 
   pk: `CLAIM#${request.environment}#${request.region}#${request.type}#${request.service}`,
   sk: request.name,
 });
+/** Set on a request's item when it claimed its AWS names; requests stored before that hold none. */
+const NAMES_CLAIMED = 'awsNamesClaimed';
 /** One per AWS name (`awsNamesOf`): another service's request can arrive at the same name. */
 const awsNameKey = (name: string) => ({ pk: `AWSNAME#${name}`, sk: META });
 const pullRequestKey = (repository: string, number: number) => ({
@@ -37,7 +39,8 @@ const applyRunKey = (repository: string, sha: string) => ({
 /**
  * Provisioning requests on the single table. A claim item per resource (`CLAIM#…`) and one per
  * AWS name it takes (`AWSNAME#…`) are written in the same transaction as the request, so two
- * requests for the same Terraform file, or for the same AWS resource, cannot both go ahead; lookups by pull request and merge commit are items written when those become known.
+ * requests for the same Terraform file, or for the same AWS resource, cannot both go ahead;
+ * lookups by pull request and merge commit are items written when those become known.
  */
 export class DynamoDbProvisioningStore extends DynamoDbTable implements ProvisioningStore {
   async create(change: ProvisioningChange): Promise<'created' | 'exists' | 'claimed'> {
@@ -46,25 +49,37 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
       ...key,
       requestId: request.id,
     }));
-    if (await this.putRevisioned(this.item(request), undefined, [this.eventItem(request, change.event), ...claims]))
-      return 'created';
+    const item = { ...this.item(request), [NAMES_CLAIMED]: true };
+    if (await this.putRevisioned(item, undefined, [this.eventItem(request, change.event), ...claims])) return 'created';
     return (await this.get(request.id)) ? 'exists' : 'claimed';
   }
 
   async get(id: string): Promise<ProvisioningRequest | undefined> {
+    return (await this.read(id))?.request;
+  }
+
+  private async read(id: string): Promise<{ request: ProvisioningRequest; namesClaimed: boolean } | undefined> {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: requestKey(id), ConsistentRead: true }),
     );
-    return Item ? provisioningRequestSchema.parse(Item['data']) : undefined;
+    return Item
+      ? { request: provisioningRequestSchema.parse(Item['data']), namesClaimed: Item[NAMES_CLAIMED] === true }
+      : undefined;
   }
 
   update(
     id: string,
     decide: (current: ProvisioningRequest) => ProvisioningChange | undefined,
   ): Promise<ProvisioningRequest> {
+    // Whether this request claimed its AWS names, as read for the attempt being written.
+    let namesClaimed = false;
     return this.updateRevisioned(
       `Provisioning request ${id}`,
-      () => this.get(id),
+      async () => {
+        const stored = await this.read(id);
+        namesClaimed = stored?.namesClaimed ?? false;
+        return stored?.request;
+      },
       decide,
       (current, change) => {
         const next = { ...change.request, revision: current.revision + 1 };
@@ -92,18 +107,18 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
                 ExpressionAttributeValues: { ':id': id },
               },
             },
-            // Requests stored before names were claimed have none to free.
-            ...awsNamesOf(next).map((name) => ({
+            // A request stored before names were claimed holds none: the name may be another's now.
+            ...(namesClaimed ? awsNamesOf(next) : []).map((name) => ({
               Delete: {
                 TableName: this.tableName,
                 Key: awsNameKey(name),
-                ConditionExpression: 'attribute_not_exists(pk) OR requestId = :id',
+                ConditionExpression: 'requestId = :id',
                 ExpressionAttributeValues: { ':id': id },
               },
             })),
           );
         }
-        return { next, item: this.item(next), alongside };
+        return { next, item: { ...this.item(next), ...(namesClaimed ? { [NAMES_CLAIMED]: true } : {}) }, alongside };
       },
     );
   }
