@@ -44,6 +44,7 @@ import { planDeploymentRequest } from '../use-cases/plan-deployment.js';
 import {
   assertPlatformTeam,
   callerFromClaims,
+  withVerifiedGroups,
   recordSignIn,
   teamsOfSignedIn,
   type Caller,
@@ -89,7 +90,8 @@ const teamGroupParent = teamGroupParentFrom();
 
 /** On AWS the API Gateway JWT authorizer has verified the token; locally the server has. */
 export function callerOf(event: HttpEvent): Caller {
-  const caller = callerFromClaims(event.requestContext?.authorizer?.jwt?.claims, teamGroupParent);
+  const claims = withVerifiedGroups(event.requestContext?.authorizer?.jwt?.claims, header(event, 'authorization'));
+  const caller = callerFromClaims(claims, teamGroupParent);
   // The name and id are written into pull requests and audit entries: refuse them here, not there.
   if (!loginSchema.safeParse(caller.name).success || !loginSchema.safeParse(caller.id).success) {
     throw new UnauthorizedError("The token's subject or username is not a valid login");

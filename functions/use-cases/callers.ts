@@ -1,3 +1,4 @@
+import { decodeJwt } from 'jose';
 import { PLATFORM_TEAM } from '../domain/catalog.js';
 import {
   githubIdentitySchema,
@@ -29,6 +30,30 @@ export type TokenClaims = Record<string, string | number | boolean | string[] | 
 /** The claims Keycloak's GitHub identity link is mapped to (README, "Keycloak"). */
 export const GITHUB_LOGIN_CLAIM = 'github_login';
 export const GITHUB_ID_CLAIM = 'github_id';
+
+/**
+ * API Gateway's JWT authorizer passes an array claim as one string, `"[a b]"`, in which a group
+ * whose name holds a space or a comma before a `/` (`/vendor/x,/platform-team`) cannot be told
+ * apart from two groups. The token it verified, from the Authorization header (its identity
+ * source), holds the array itself: its groups are taken from there. A string the token does not
+ * confirm is dropped, so the directory's teams stand rather than the string's.
+ */
+export function withVerifiedGroups(claims: TokenClaims | undefined, authorization: string | undefined) {
+  if (typeof claims?.['groups'] !== 'string') return claims;
+  const { groups: _flattened, ...rest } = claims;
+  const token = /^Bearer\s+(\S+)$/iu.exec(authorization ?? '')?.[1];
+  if (!token) return rest;
+  try {
+    const payload = decodeJwt(token);
+    const groups = payload['groups'];
+    if (payload.sub !== claims['sub']) return rest;
+    // A token whose claim is that very string says no more than the string does.
+    if (groups === claims['groups']) return claims;
+    return Array.isArray(groups) && groups.every((group) => typeof group === 'string') ? { ...rest, groups } : rest;
+  } catch {
+    return rest;
+  }
+}
 
 /**
  * The caller a verified token describes, from claims as API Gateway's JWT authorizer passes them

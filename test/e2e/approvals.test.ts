@@ -224,6 +224,16 @@ describe('approvals over Slack and the portal', () => {
   });
 });
 
+describe('approvers from Keycloak groups as API Gateway passes them', () => {
+  it('does not make platform-team of a group whose name ends in a comma, which the flattened claim splits before its "/"', async () => {
+    const mallory = portalClient(
+      runtime,
+      await runtime.issuer.sign({ sub: 'mallory-comma', groups: ['/payments', '/vendor/x,/platform-team'] }),
+    );
+    expect((await mallory.get<{ teams: string[] }>('/v1/me')).teams).toEqual(['payments']);
+  });
+});
+
 describe('aborting a deployment that waits for its approval', () => {
   it('voids the approval and ends the deployment ABORTED without deploying', async () => {
     await publish('v3.4.0', 'alice');

@@ -26,7 +26,7 @@ import {
 } from '../../functions/domain/identity.js';
 import { ENV, teamGroupParentFrom } from '../../functions/config.js';
 import type { CatalogStore } from '../../functions/ports/index.js';
-import { callerFromClaims, recordSignIn } from '../../functions/use-cases/callers.js';
+import { callerFromClaims, recordSignIn, withVerifiedGroups } from '../../functions/use-cases/callers.js';
 import { personForGithubAccount } from '../../functions/use-cases/directory.js';
 import { pullRequestPayload, releasePayload } from '../../infra/local/github-payloads.js';
 
@@ -196,6 +196,35 @@ describe('teams from tokens as API Gateway passes them', () => {
       expect(callerFromClaims({ sub: 'mallory', groups: claim }).groups).not.toContain('platform-team');
     },
   );
+
+  describe('as API Gateway flattens them, beside the token it verified', () => {
+    const bearer = (payload: Record<string, unknown>) =>
+      `Bearer ${['{"alg":"RS256"}', JSON.stringify(payload)].map((part) => Buffer.from(part).toString('base64url')).join('.')}.c2ln`;
+
+    it.each([
+      ['a comma', '/vendor/x,/platform-team'],
+      ['a space', '/vendor/x /platform-team'],
+    ])(
+      'does not read a group whose name ends in %s before a / as two groups, one of them platform-team',
+      (_what, group) => {
+        const flattened = { sub: 'mallory', groups: `[${group}]` };
+        expect(callerFromClaims(flattened).groups).toContain('platform-team');
+        const claims = withVerifiedGroups(flattened, bearer({ sub: 'mallory', groups: [group] }));
+        expect(callerFromClaims(claims).groups).toEqual([]);
+      },
+    );
+
+    it("takes the verified token's array, and keeps the directory's teams when no token confirms the string", () => {
+      const flattened = { sub: 'frank', groups: '[/payments /storefront]' };
+      const groups = ['/payments', '/storefront'];
+      expect(callerFromClaims(withVerifiedGroups(flattened, bearer({ sub: 'frank', groups }))).groups).toEqual([
+        'payments',
+        'storefront',
+      ]);
+      for (const authorization of [undefined, 'Bearer not-a-jwt', bearer({ sub: 'mallory', groups })])
+        expect(callerFromClaims(withVerifiedGroups(flattened, authorization)).groups).toBeUndefined();
+    });
+  });
 
   it('reads teams as the direct subgroups of the team group parent, and no other group', () => {
     const claim = '[/org/payments /storefront /org/payments/oncall /org /vendor/org/platform-team]';
