@@ -305,7 +305,9 @@ export async function voidApproval(
   deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
   input: { approvalId: string; actor: string; reason: string },
 ): Promise<void> {
-  if (!(await deps.approvals.get(input.approvalId))) return;
+  // A decided approval stays as decided; a VOID one is settled again, for a retry whose Slack update failed.
+  const existing = await deps.approvals.get(input.approvalId);
+  if (!existing || (existing.status !== 'PENDING' && existing.status !== 'VOID')) return;
   const stored = await deps.approvals.update(input.approvalId, (current) => {
     const voided = closeApproval(current, 'VOID', input.reason, deps.clock.now());
     return voided
@@ -332,14 +334,14 @@ export async function voidApproval(
  */
 export async function voidOpenApprovalsOf(
   deps: { approvals: ApprovalStore; chat: Chat; waits: WaitStore; workflows: WorkflowEngine; clock: Clock },
-  deployment: Pick<Deployment, 'id' | 'status' | 'waves'>,
+  deployment: Pick<Deployment, 'id' | 'waves'>,
   by: { actor: string; reason: string },
 ): Promise<void> {
+  // Every question the deployment may have asked, whatever its status says now: a retry comes
+  // after the deployment has already ended, and voiding skips what is missing or decided.
   const open = [
-    ...(deployment.status === 'AWAITING_APPROVAL' ? [approvalIdFor(deployment.id)] : []),
-    ...deployment.waves
-      .filter((wave) => wave.status === 'BAKING')
-      .map((wave) => bakeDecisionIdFor(deployment.id, wave.region)),
+    approvalIdFor(deployment.id),
+    ...deployment.waves.map((wave) => bakeDecisionIdFor(deployment.id, wave.region)),
   ];
   for (const approvalId of open) await voidApproval(deps, { approvalId, ...by });
 }

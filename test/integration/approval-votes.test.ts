@@ -245,7 +245,7 @@ describe('countSlackVote', () => {
 });
 
 describe('a deployment execution stopped from the Step Functions console', () => {
-  it('voids the approval it waited for, so a later vote counts for nothing', async () => {
+  const stoppedWhileAwaiting = async (id: string, endedBeforeRetry: boolean) => {
     const { deps } = votingDeps();
     const stopping = {
       ...deps,
@@ -253,7 +253,7 @@ describe('a deployment execution stopped from the Step Functions console', () =>
       locks: new DynamoDbLockStore(dynamoDb.client, TABLE),
     };
     const now = systemClock.now();
-    const deployment = manualDeployment({ id: 'stopped-1', environment: 'prod', version: 'v1', now });
+    const deployment = manualDeployment({ id, environment: 'prod', version: 'v1', now });
     await stopping.deployments.create(deployment);
     await stopping.deployments.update(deployment.deployment.id, (current) =>
       transitionDeployment(current, 'AWAITING_APPROVAL', { now, actor: 'flightplan', action: 'a', message: 'a' }),
@@ -271,17 +271,32 @@ describe('a deployment execution stopped from the Step Functions console', () =>
       approval,
       event: { at: now, actor: 'alice', action: 'approval.requested', message: 'requested' },
     });
+    // A first invocation that wrote ABORTED and then failed (the lock, Slack): Lambda runs it again.
+    if (endedBeforeRetry)
+      await stopping.deployments.update(deployment.deployment.id, (current) =>
+        transitionDeployment(current, 'ABORTED', { now, actor: 'flightplan', action: 'a', message: 'a' }),
+      );
     await endStoppedDeployment(stopping, {
-      executionArn: 'arn:aws:states:us-east-1:123456789012:execution:flightplan-deployment:stopped-1',
+      executionArn: `arn:aws:states:us-east-1:123456789012:execution:flightplan-deployment:${id}`,
       stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:flightplan-deployment',
-      name: 'stopped-1',
+      name: id,
       status: 'ABORTED',
-      input: JSON.stringify({ deploymentId: 'stopped-1' }),
+      input: JSON.stringify({ deploymentId: id }),
       error: 'Operator',
       cause: 'Stopped from the console',
     });
+    return { deps, approval };
+  };
+
+  it('voids the approval it waited for, so a later vote counts for nothing', async () => {
+    const { deps, approval } = await stoppedWhileAwaiting('stopped-1', false);
     expect((await deps.approvals.get(approval.id))?.status).toBe('VOID');
     const vote = { approvalId: approval.id, voter: bob, decision: 'APPROVE' as const, via: 'slack' as const };
     expect(await voteOnApproval(deps, vote)).toMatchObject({ kind: 'refused', code: 'closed' });
+  });
+
+  it('voids the approval when Lambda retries the end of a deployment that the first attempt had ended', async () => {
+    const { deps, approval } = await stoppedWhileAwaiting('stopped-2', true);
+    expect((await deps.approvals.get(approval.id))?.status).toBe('VOID');
   });
 });
