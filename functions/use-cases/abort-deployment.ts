@@ -50,13 +50,14 @@ export async function abortDeployment(
       },
     };
   });
+  const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
+  if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);
   // Failing its waits alone would leave a deployment parked on a question until the question
-  // expires (an hour for a bake), with the new digest live.
+  // expires (an hour for a bake), with the new digest live. After the waits, so that a Slack
+  // outage in the message update cannot keep the rollback from starting.
   await voidOpenApprovalsOf(deps, deployment, {
     actor: caller.id,
     reason: `the deployment was aborted by ${caller.name}`,
   });
-  const rollingBack = deployment.waves.some((wave) => wave.status === 'ROLLING_BACK' || wave.status === 'ROLLED_BACK');
-  if (!rollingBack) await failWaitsOf(deps, deployment, nameOf(DeploymentAbortedError), `Aborted by ${caller.name}`);
   return deployment;
 }
