@@ -44,9 +44,9 @@ export async function syncCatalogFile(
       current,
       `${CATALOG_FILE} was removed from ${input.repository} at ${input.revision.slice(0, 7)}`,
       input.pushedBy.login,
-      current.team,
+      true,
     );
-    if (retired.team !== current.team) return lostRace(deps, retired, input);
+    if (retired.status !== 'INACTIVE') return lostRace(deps, retired, input);
     return { kind: 'deactivated', service: current.name };
   }
   const reading = readCatalogComponent(content, input.repository);
@@ -98,9 +98,9 @@ export async function syncCatalogFile(
       renamed,
       `${input.repository}'s Component is now named ${entry.name}`,
       input.pushedBy.login,
-      renamed.team,
+      true,
     );
-    if (retired.team !== renamed.team) return lostRace(deps, retired, input);
+    if (retired.status !== 'INACTIVE') return lostRace(deps, retired, input);
   }
   // The team check above read the service once; whoever owns it when the write lands must be a
   // team that check covered, or nobody's if the push changed nothing and so was not checked.
@@ -171,7 +171,7 @@ async function lostRace(
   service: Service,
   input: { revision: string; pushedBy: GithubAccount },
 ): Promise<CatalogSyncOutcome> {
-  const reason = `${service.name} changed while ${CATALOG_FILE} at ${input.revision.slice(0, 7)} was applied (it is now ${service.team}'s, ${service.status}), so the push changed nothing; push again to apply the file`;
+  const reason = `${service.name} changed while ${CATALOG_FILE} at ${input.revision.slice(0, 7)} was applied (it is now ${service.team}'s, from ${service.repository}, ${service.status}), so the push changed nothing; push again to apply the file`;
   await recordOn(deps, service.name, 'service.catalog-refused', reason, input.pushedBy.login);
   return { kind: 'refused', reason };
 }

@@ -4,18 +4,20 @@ import { WORKFLOW_ACTOR } from './deployment-context.js';
 
 /**
  * INACTIVE: the repository no longer deploys it; the record and its history stay. With
- * `ownedBy`, only while that team owns it: the caller checked that team, and a service moved
- * since is returned unchanged.
+ * `onlyIfUnmoved`, only while the service still has the team and repository it had when the
+ * caller checked them: one moved since is returned unchanged, still deploying.
  */
 export async function deactivate(
   deps: { catalog: CatalogStore; clock: Clock },
   service: Service,
   reason: string,
   actor: string = WORKFLOW_ACTOR,
-  ownedBy?: string,
+  onlyIfUnmoved = false,
 ): Promise<Service> {
+  const moved = (current: Service) =>
+    current.team !== service.team || current.repository.toLowerCase() !== service.repository.toLowerCase();
   return deps.catalog.updateService(service.name, (current) =>
-    current.status === 'INACTIVE' || (ownedBy !== undefined && current.team !== ownedBy)
+    current.status === 'INACTIVE' || (onlyIfUnmoved && moved(current))
       ? undefined
       : {
           service: { ...current, status: 'INACTIVE' },

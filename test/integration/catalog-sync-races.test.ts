@@ -87,6 +87,26 @@ describe('catalog-info.yaml pushes racing another change to the service', () => 
     expect(await catalog.getService('orders-api')).toMatchObject({ team: 'storefront', status: 'ACTIVE' });
   });
 
+  it("does not retire a service that platform-team moved to another repository while its old repository's removal was applied", async () => {
+    catalog.meanwhile = platformTeamChanges({ repository: 'acme/orders-api-v2' });
+    const outcome = await push(undefined, 'pat');
+
+    expect(outcome.kind).toBe('refused');
+    expect(await catalog.getService('orders-api')).toMatchObject({
+      repository: 'acme/orders-api-v2',
+      status: 'ACTIVE',
+    });
+  });
+
+  it('neither retires nor renames a service that moved to another team while a rename by its old team was applied', async () => {
+    catalog.meanwhile = platformTeamChanges({ team: 'storefront' });
+    const outcome = await push(catalogInfoYaml({ ...ordersApi, name: 'orders-api-next' }), 'pat');
+
+    expect(outcome.kind).toBe('refused');
+    expect(await catalog.getService('orders-api')).toMatchObject({ team: 'storefront', status: 'ACTIVE' });
+    expect(await catalog.getService('orders-api-next')).toBeUndefined();
+  });
+
   it('keeps a change made while an unchanged catalog-info.yaml, which nobody checks, was applied', async () => {
     catalog.meanwhile = platformTeamChanges({ imageRepository: 'registry.acme.test/payments/orders-api' });
     const outcome = await push(catalogInfoYaml(ordersApi), 'erin');
@@ -106,7 +126,7 @@ describe('catalog-info.yaml pushes racing another change to the service', () => 
       (event) => event.action === 'service.catalog-refused',
     );
     expect(refusals.map((event) => event.message)).toEqual([
-      "orders-api changed while catalog-info.yaml at abcdef0 was applied (it is now storefront's, ACTIVE), so the push changed nothing; push again to apply the file",
+      "orders-api changed while catalog-info.yaml at abcdef0 was applied (it is now storefront's, from acme/orders-api, ACTIVE), so the push changed nothing; push again to apply the file",
     ]);
   });
 });
