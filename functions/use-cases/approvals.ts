@@ -2,9 +2,7 @@ import { approvalMessage } from '../domain/approval-message.js';
 import { escapeMrkdwn } from '../domain/slack-text.js';
 import { PLATFORM_CHANNEL } from '../domain/catalog.js';
 import {
-  APPROVAL_POLICIES,
   approvalIdFor,
-  approvalTermsFor,
   bakeDecisionIdFor,
   castVote,
   closeApproval,
@@ -44,20 +42,6 @@ export interface ApprovalRequest {
   terms?: ApprovalTerms | undefined;
   subject: Approval['subject'];
   channel: string;
-}
-
-/** The terms of an approval for these requesters, given who is in the policy's teams today. */
-export async function approvalTermsWith(
-  deps: { catalog: CatalogStore },
-  policy: ApprovalPolicyName,
-  team: string,
-  requesters: Requester[],
-): Promise<ApprovalTerms> {
-  const teams = APPROVAL_POLICIES[policy].eligibleTeams(team);
-  const members = Object.fromEntries(
-    await Promise.all(teams.map(async (eligible) => [eligible, await deps.catalog.membersOf(eligible)] as const)),
-  );
-  return approvalTermsFor(policy, team, requesters, members);
 }
 
 const approvalWaitKey = (approvalId: string) => `approval#${approvalId}`;

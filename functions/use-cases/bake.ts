@@ -18,6 +18,7 @@ import type {
   WaitStore,
   WorkflowEngine,
 } from '../ports/index.js';
+import { approvalTermsWith } from './approval-terms.js';
 import type { ApprovalRequest } from './approvals.js';
 import { signalWait } from './task-waits.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
@@ -174,14 +175,18 @@ export async function prepareBakeDecision(
   assertRunnable(deployment);
   const wave = findWave(deployment, input.region);
   const service = await deps.catalog.getService(deployment.service);
+  // Continuing is approving the change: its requesters may not decide it either, and the same
+  // terms hold (one approval more for a change only bots asked for, and for each requester the
+  // directory cannot tell apart from a voter).
+  const requesters = requestersOfDeployment(deployment);
   return {
     request: {
       approvalId: bakeDecisionIdFor(deployment.id, input.region),
       policy: 'bake-decision',
       team: deployment.team,
       requestedBy: WORKFLOW_ACTOR,
-      // Continuing is approving the change: its requesters may not decide it either.
-      requesters: requestersOfDeployment(deployment),
+      requesters,
+      terms: await approvalTermsWith(deps, 'bake-decision', deployment.team, requesters),
       subject: {
         kind: 'bake',
         id: deployment.id,

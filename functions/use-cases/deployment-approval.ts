@@ -4,7 +4,8 @@ import { transitionDeployment, type Deployment } from '../domain/deployment.js';
 import { lockKey } from '../domain/locking.js';
 import type { CatalogStore, Clock, DeploymentStore, LockStore } from '../ports/index.js';
 import { requestersOfDeployment } from '../domain/deployment-requesters.js';
-import { approvalTermsWith, type ApprovalRequest } from './approvals.js';
+import { approvalTermsWith } from './approval-terms.js';
+import type { ApprovalRequest } from './approvals.js';
 import { renewDeploymentLock } from './acquire-deployment-lock.js';
 import { WORKFLOW_ACTOR, assertRunnable, loadDeployment } from './deployment-context.js';
 

@@ -5,7 +5,7 @@ import { planDeployment, type DeploymentPlan } from '../domain/deployment-plan.j
 import type { FreezeWindow } from '../domain/freeze-window.js';
 import type { CatalogStore, Clock, DeploymentStore } from '../ports/index.js';
 import type { Caller } from './callers.js';
-import { approvalTermsWith } from './approvals.js';
+import { approvalTermsWith } from './approval-terms.js';
 import { approvalPolicyFor } from './deployment-approval.js';
 import { admitDeploymentRequest, type DeploymentRequestBody } from './request-deployment.js';
 

@@ -40,7 +40,8 @@ import type {
   WaitStore,
   WorkflowEngine,
 } from '../ports/index.js';
-import { approvalTermsWith, type ApprovalRequest } from './approvals.js';
+import { approvalTermsWith } from './approval-terms.js';
+import type { ApprovalRequest } from './approvals.js';
 import { teamsOf, type Caller } from './callers.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { describeFailure, type WorkflowFailure } from './finish-deployment.js';

@@ -25,7 +25,10 @@ import {
   type Requester,
 } from '../../functions/domain/identity.js';
 import { ENV, teamGroupParentFrom } from '../../functions/config.js';
-import type { CatalogStore } from '../../functions/ports/index.js';
+import type { Deployment } from '../../functions/domain/deployment.js';
+import type { CatalogStore, DeploymentStore } from '../../functions/ports/index.js';
+import { prepareBakeDecision } from '../../functions/use-cases/bake.js';
+import { manualDeployment } from '../support/deployments.js';
 import { callerFromClaims, recordSignIn, withVerifiedGroups } from '../../functions/use-cases/callers.js';
 import { personForGithubAccount } from '../../functions/use-cases/directory.js';
 import { pullRequestPayload, releasePayload } from '../../infra/local/github-payloads.js';
@@ -118,6 +121,28 @@ describe('self-approval bypasses (issue 14)', () => {
       expect(outcomeOf(first.approval, voterOf(bob))).toBe('APPROVED');
     },
   );
+
+  it('asks for one more approval to continue an inconclusive bake of a release nobody in the directory published, as its PROD approval did', async () => {
+    const { deployment } = manualDeployment({ id: 'd-stranger', environment: 'prod', version: 'v3', now: NOW });
+    const baking: Deployment = {
+      ...deployment,
+      status: 'IN_PROGRESS',
+      requesters: [requesterFor(undefined, { login: 'alice-gh', id: 5001, type: 'User' })],
+    };
+    const members: Record<string, Person[]> = { payments: [alice, bob], 'platform-team': [carol] };
+    const { request } = await prepareBakeDecision(
+      {
+        deployments: { get: () => Promise.resolve(baking) } as unknown as DeploymentStore,
+        catalog: {
+          getService: () => Promise.resolve(undefined),
+          membersOf: (team: string) => Promise.resolve(members[team] ?? []),
+        } as unknown as CatalogStore,
+      },
+      { deploymentId: baking.id, region: 'us-east-1' },
+    );
+    expect(request.terms?.quorum).toBe(2);
+    expect(request.terms?.note).toContain('nobody in the directory is GitHub user alice-gh');
+  });
 
   it('keeps one approval for a GitHub login recorded on a member without a user id', () => {
     const approval = approvalFor([requesterFor(undefined, { login: 'Alice', id: 5002 })]);
