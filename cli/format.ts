@@ -1,8 +1,8 @@
 /** Plain-text tables and the wording of waves: what a person reads in a terminal. */
 
-// C0 controls but tab and line feed, DEL, the C1 controls, and the bidirectional overrides and isolates.
+// C0 controls but tab and line feed, DEL, the C1 controls, and the bidirectional marks, overrides and isolates.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
-const DRIVES_THE_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+const DRIVES_THE_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 /**
  * Text as a terminal should show it when people wrote it (a vote comment, a reason, a
@@ -14,8 +14,9 @@ export const inert = (text: string): string =>
   text.replace(DRIVES_THE_TERMINAL, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  // A line break in a cell would start a row of its own: it shows as \n instead.
   const cells = rows.map((row) =>
-    row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell))),
+    row.map((cell) => (cell === null || cell === undefined || cell === '' ? '-' : String(cell).replace(/\n/gu, '\\n'))),
   );
   const widths = headers.map((header, index) =>
     Math.max(header.length, ...cells.map((row) => (row[index] ?? '').length)),

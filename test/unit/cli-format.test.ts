@@ -98,6 +98,7 @@ describe('text people wrote, as the terminal shows it', () => {
     ['a C1 control sequence introducer', 'a\u009b2Jb', 'a\\u009b2Jb'],
     ['a right-to-left override', 'v1\u202e0.2v', 'v1\\u202e0.2v'],
     ['DEL', 'a\u007fb', 'a\\u007fb'],
+    ['a right-to-left mark', 'v1\u200f.0', 'v1\\u200f.0'],
   ])('writes %s as visible escapes', (_what, text, shown) => {
     expect(inert(text)).toBe(shown);
   });
@@ -106,5 +107,13 @@ describe('text people wrote, as the terminal shows it', () => {
     expect(inert('two\tcolumns\nnext line: café → ✓')).toBe('two\tcolumns\nnext line: café → ✓');
     const value = { comment: 'x\u202ey\u001b' };
     expect(JSON.parse(inert(JSON.stringify(value)))).toEqual(value);
+  });
+});
+
+describe('tables of text people wrote', () => {
+  it('keeps a line break in a cell from starting a row of its own', () => {
+    const printed = table(['by', 'comment'], [['bob', 'fine\ncarol  APPROVE']]);
+    expect(printed.split('\n')).toHaveLength(2);
+    expect(printed).toContain('fine\\ncarol  APPROVE');
   });
 });
