@@ -180,36 +180,26 @@ describe('service creation over HTTP', () => {
     expect((await waitForService('payments-ledger-v2', () => true)).team).toBe('payments');
   });
 
-  it.each(['terraform-live', 'gitops', 'terraform-aws-modules', 'template-node-api', 'template-infra'])(
-    "refuses %j as a service name: its repository is the platform's",
-    async (name) => {
-      const response = await alice.request('POST', '/v1/services', {
-        name,
-        team: 'payments',
-        tier: 'T3',
-        template: 'node-api',
-      });
-      expect(response.status).toBe(400);
-      expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
-    },
-  );
-
-  it.each(['kube-system', 'default', 'argocd', 'realm-management', 'admin-cli', 'flightplan-console'])(
-    "refuses %j as a service name: its namespace or Keycloak client would be the platform's",
-    async (name) => {
-      const response = await alice.request('POST', '/v1/services', {
-        name,
-        team: 'payments',
-        tier: 'T3',
-        template: 'node-api',
-      });
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual([
-        'name',
-      ]);
-      expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
-    },
-  );
+  it.each([
+    ...['terraform-live', 'gitops', 'terraform-aws-modules', 'template-node-api', 'template-infra'].map(
+      (name) => [name, 'its repository'] as const,
+    ),
+    ...['kube-system', 'default', 'argocd', 'realm-management', 'admin-cli', 'flightplan-console'].map(
+      (name) => [name, 'its namespace or Keycloak client'] as const,
+    ),
+  ])("refuses %j as a service name: %s would be the platform's", async (name) => {
+    const response = await alice.request('POST', '/v1/services', {
+      name,
+      team: 'payments',
+      tier: 'T3',
+      template: 'node-api',
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { errors: { path: string }[] }).errors.map((error) => error.path)).toEqual([
+      'name',
+    ]);
+    expect((await alice.request('GET', `/v1/services/${name}`)).status).toBe(404);
+  });
 
   it('never adopts a repository Flightplan did not create for the service', async () => {
     const legacy = new LocalGitRepository(runtime.github.directoryOf('acme/legacy-billing'));

@@ -13,7 +13,13 @@ import {
   parseArgoClusters,
 } from '../../functions/domain/argocd-notification.js';
 import { alarmTargetOf } from '../../functions/domain/health-gate.js';
-import { transitionDeployment, transitionWave, type Deployment } from '../../functions/domain/deployment.js';
+import {
+  transitionDeployment,
+  transitionWave,
+  type Deployment,
+  type Wave,
+  type WaveStatus,
+} from '../../functions/domain/deployment.js';
 import { knownGoodReleases } from '../../functions/domain/known-good.js';
 import { lockHolderGone } from '../../functions/domain/locking.js';
 import { announcedToPlatformTeam } from '../../functions/domain/notifications.js';
@@ -459,28 +465,40 @@ describe('events from workload accounts', () => {
   });
 });
 
+/** alice's orders-api deployment, started, with its us-east-1 wave taken through `statuses`. */
+function startedThrough(
+  id: string,
+  environment: Deployment['environment'],
+  statuses: readonly WaveStatus[],
+  changes: Partial<Wave>,
+  now: string,
+): Deployment {
+  const started = transitionDeployment(
+    manualDeployment({ id, environment, version: 'v1', now }).deployment,
+    'IN_PROGRESS',
+    { now, actor: 'flightplan', action: 'deployment.started', message: 'started' },
+  ).deployment;
+  return statuses.reduce<Deployment>(
+    (current, status) =>
+      transitionWave(current, 'us-east-1', status, {
+        now,
+        actor: 'flightplan',
+        action: 'wave',
+        message: status,
+        changes,
+      }).deployment,
+    started,
+  );
+}
+
 describe('completeDeployment', () => {
   const NOW = '2026-12-01T10:00:00.000Z';
   /** An HML deployment whose only wave passed its gate: what "Complete deployment" finds. */
-  function deployed(abortRequestedBy: string | null): Deployment {
-    const started = transitionDeployment(
-      manualDeployment({ id: 'd-hml', environment: 'hml', version: 'v1', now: NOW }).deployment,
-      'IN_PROGRESS',
-      { now: NOW, actor: 'flightplan', action: 'deployment.started', message: 'started' },
-    ).deployment;
-    const waveStatuses = ['DEPLOYING', 'GATING', 'SUCCEEDED'] as const;
-    const passed = waveStatuses.reduce<Deployment>(
-      (current, status) =>
-        transitionWave(current, 'us-east-1', status, {
-          now: NOW,
-          actor: 'flightplan',
-          action: 'wave',
-          message: status,
-        }).deployment,
-      { ...started, digest: `sha256:${'a'.repeat(64)}` },
-    );
-    return { ...passed, abortRequestedBy };
-  }
+  const deployed = (abortRequestedBy: string | null): Deployment => ({
+    ...startedThrough('d-hml', 'hml', ['DEPLOYING', 'GATING', 'SUCCEEDED'], {}, NOW),
+    digest: `sha256:${'a'.repeat(64)}`,
+    abortRequestedBy,
+  });
   function portsWith(deployment: Deployment) {
     let stored = deployment;
     const release = vi.fn(() => Promise.resolve());
@@ -519,25 +537,14 @@ describe('recordArgoStatus with news out of order', () => {
   const NOW = '2026-12-01T10:00:00.000Z';
   const revision = 'c'.repeat(40);
   /** orders-api's PROD us-east-1 wave, baking at `revision` since 10:00. */
-  function baking(): Deployment {
-    const started = transitionDeployment(
-      manualDeployment({ id: 'd-prod', environment: 'prod', version: 'v1', now: NOW }).deployment,
-      'IN_PROGRESS',
-      { now: NOW, actor: 'flightplan', action: 'deployment.started', message: 'started' },
-    ).deployment;
-    const statuses = ['DEPLOYING', 'GATING', 'BAKING'] as const;
-    return statuses.reduce<Deployment>(
-      (current, status) =>
-        transitionWave(current, 'us-east-1', status, {
-          now: NOW,
-          actor: 'flightplan',
-          action: 'wave',
-          message: status,
-          changes: { gitopsRevision: revision, digestAfter: `sha256:${'a'.repeat(64)}` },
-        }).deployment,
-      started,
+  const baking = (): Deployment =>
+    startedThrough(
+      'd-prod',
+      'prod',
+      ['DEPLOYING', 'GATING', 'BAKING'],
+      { gitopsRevision: revision, digestAfter: `sha256:${'a'.repeat(64)}` },
+      NOW,
     );
-  }
   const status = (healthStatus: string, observedAt: string) => ({
     app: 'orders-api-prod-use1',
     service: 'orders-api',
@@ -552,19 +559,24 @@ describe('recordArgoStatus with news out of order', () => {
     meta: { version: 1 as const, correlationId: 'c1', causationId: 'argocd:c1' },
   });
 
-  it('does not fail a bake on Degraded news older than the Healthy news already recorded, and records why', async () => {
-    let stored = baking();
-    const audit: string[] = [];
-    const bakeWait: TaskWait = {
+  /** The wait of d-prod's us-east-1 bake, and a workflow engine that records what it is told. */
+  const bakingInUsEast1 = () => ({
+    bakeWait: {
       key: bakeWaitKey('orders-api', 'prod', 'us-east-1'),
       taskToken: 'bake-token',
       deploymentId: 'd-prod',
       createdAt: NOW,
-    };
-    const workflows = {
+    } satisfies TaskWait,
+    workflows: {
       sendTaskSuccess: vi.fn(() => Promise.resolve()),
       sendTaskFailure: vi.fn(() => Promise.resolve()),
-    };
+    },
+  });
+
+  it('does not fail a bake on Degraded news older than the Healthy news already recorded, and records why', async () => {
+    let stored = baking();
+    const audit: string[] = [];
+    const { bakeWait, workflows } = bakingInUsEast1();
     const latest = { ...status('Healthy', '2026-12-01T10:02:00.000Z') };
     const waits = {
       get: (key: string) => Promise.resolve(key === bakeWait.key ? bakeWait : undefined),
@@ -604,16 +616,7 @@ describe('recordArgoStatus with news out of order', () => {
   });
 
   it('does not let news dated in the future make the news that follows it look overtaken', async () => {
-    const bakeWait: TaskWait = {
-      key: bakeWaitKey('orders-api', 'prod', 'us-east-1'),
-      taskToken: 'bake-token',
-      deploymentId: 'd-prod',
-      createdAt: NOW,
-    };
-    const workflows = {
-      sendTaskSuccess: vi.fn(() => Promise.resolve()),
-      sendTaskFailure: vi.fn(() => Promise.resolve()),
-    };
+    const { bakeWait, workflows } = bakingInUsEast1();
     let recorded = '';
     const waits = {
       get: (key: string) => Promise.resolve(key === bakeWait.key ? bakeWait : undefined),
