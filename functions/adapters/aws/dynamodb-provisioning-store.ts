@@ -98,20 +98,13 @@ export class DynamoDbProvisioningStore extends DynamoDbTable implements Provisio
           next.status !== 'COMPLETED' &&
           !isProvisioningTerminal(current.status)
         ) {
+          // A request stored before names were claimed holds none: the name may be another's now.
+          const claims = [claimKey(next), ...(namesClaimed ? awsNamesOf(next).map(awsNameKey) : [])];
           alongside.push(
-            {
+            ...claims.map((Key) => ({
               Delete: {
                 TableName: this.tableName,
-                Key: claimKey(next),
-                ConditionExpression: 'requestId = :id',
-                ExpressionAttributeValues: { ':id': id },
-              },
-            },
-            // A request stored before names were claimed holds none: the name may be another's now.
-            ...(namesClaimed ? awsNamesOf(next) : []).map((name) => ({
-              Delete: {
-                TableName: this.tableName,
-                Key: awsNameKey(name),
+                Key,
                 ConditionExpression: 'requestId = :id',
                 ExpressionAttributeValues: { ':id': id },
               },
