@@ -97,10 +97,13 @@ export function readCatalogComponent(content: string, repository: string): Compo
   else if (!imageRepository.success)
     problems.push(`metadata.annotations.${ANNOTATIONS.imageRepository}: ${messagesOf(imageRepository.error)}`);
   const slackChannelAnnotation = annotation(ANNOTATIONS.slackChannel);
-  const slackChannel = slackChannelSchema.safeParse(
-    slackChannelAnnotation?.startsWith('#') ? slackChannelAnnotation : `#${slackChannelAnnotation ?? ''}`,
-  );
-  if (slackChannelAnnotation && !slackChannel.success)
+  const slackChannel =
+    slackChannelAnnotation === undefined
+      ? undefined
+      : slackChannelSchema.safeParse(
+          slackChannelAnnotation.startsWith('#') ? slackChannelAnnotation : `#${slackChannelAnnotation}`,
+        );
+  if (slackChannel && !slackChannel.success)
     problems.push(`metadata.annotations.${ANNOTATIONS.slackChannel}: ${messagesOf(slackChannel.error)}`);
   if (problems.length > 0 || !team.success || !tier.success || !imageRepository.success)
     return { kind: 'invalid', problems };
@@ -112,7 +115,7 @@ export function readCatalogComponent(content: string, repository: string): Compo
       team: team.data,
       tier: tier.data,
       imageRepository: imageRepository.data,
-      ...(slackChannelAnnotation && slackChannel.success ? { slackChannel: slackChannel.data } : {}),
+      ...(slackChannel?.success ? { slackChannel: slackChannel.data } : {}),
       ...(metadata.description ? { description: metadata.description } : {}),
     },
   };
