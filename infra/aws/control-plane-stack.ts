@@ -356,6 +356,9 @@ export class ControlPlaneStack extends Stack {
       }),
     );
     const jwt = new HttpJwtAuthorizer('Keycloak', settings.jwtIssuer, { jwtAudience: [settings.jwtAudience] });
+    // A verified token's groups name teams only under this parent (functions/domain/identity.ts).
+    for (const id of new Set(ROUTES.filter((route) => route.auth === 'jwt').map((route) => route.function)))
+      this.functions[id].addEnvironment(ENV.teamGroupParent, settings.teamGroupParent);
     const integrations = new Map<FunctionId, HttpLambdaIntegration>();
     for (const route of ROUTES) {
       let integration = integrations.get(route.function);
@@ -363,9 +366,6 @@ export class ControlPlaneStack extends Stack {
         integration = new HttpLambdaIntegration(`${route.function}Integration`, this.functions[route.function]);
         integrations.set(route.function, integration);
       }
-      // A verified token's groups name teams only under this parent (functions/domain/identity.ts).
-      if (route.auth === 'jwt')
-        this.functions[route.function].addEnvironment(ENV.teamGroupParent, settings.teamGroupParent);
       // The stage's route settings name the routes, which must exist first.
       for (const added of api.addRoutes({
         path: route.path,
