@@ -1,6 +1,7 @@
 /** Plain-text tables and the wording of waves: what a person reads in a terminal. */
 
-// C0 controls but tab and line feed, DEL, the C1 controls, and the bidirectional marks, overrides and isolates.
+// C0 controls but tab and line feed, DEL, the C1 controls, and the bidirectional marks,
+// overrides and isolates.
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const DRIVES_THE_TERMINAL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 

@@ -36,8 +36,9 @@ function deploymentIdOf(change: ExecutionStatusChange): string {
 /**
  * A deployment execution ended without running its Catch (stopped from the console, timed out):
  * the deployment ends ABORTED with what happened, its waits are cleared and its lock is freed, so
- * the PROD queue moves on, and the approval or bake question it waited in is void. Regions that may still run its digest are named for a human; nothing
- * is rolled back here, because nothing runs the rollback steps any more.
+ * the PROD queue moves on, and the approval or bake question it waited in is void. Regions that
+ * may still run its digest are named for a human; nothing is rolled back here, because nothing
+ * runs the rollback steps any more.
  */
 export async function endStoppedDeployment(
   deps: {

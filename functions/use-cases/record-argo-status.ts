@@ -22,8 +22,9 @@ type Deps = {
  * the application Flightplan deploys to that target counts, and only from the account that
  * target runs in (or relayed by the control plane's webhook, which checked the cluster's token);
  * bad news fails a bake only when it is about the wave being baked (its revision, after it
- * started) and nothing newer about the application was recorded already. Whatever is not evidence is recorded as ignored, with the reason, in the audit trail
- * of the deployment it could have hit.
+ * started) and nothing newer about the application was recorded already. Whatever is not
+ * evidence is recorded as ignored, with the reason, in the audit trail of the deployment it could
+ * have hit.
  */
 export async function recordArgoStatus(
   deps: Deps,
