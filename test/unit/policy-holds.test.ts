@@ -5,7 +5,18 @@ import { declaration as failBakeOnAlarm } from '../../functions/deployment/fail-
 import { declaration as recordArgoStatus } from '../../functions/deployment/record-argo-status.js';
 import { originRefusal, type EventOrigins } from '../../functions/domain/event-origin.js';
 import { argoWaitKey, bakeWaitKey } from '../../functions/domain/locking.js';
-import type { DeploymentStore, LockStore, TaskWait, WaitStore, WorkflowEngine } from '../../functions/ports/index.js';
+import type {
+  ApprovalStore,
+  CatalogStore,
+  Chat,
+  DeploymentStore,
+  LockStore,
+  TaskWait,
+  WaitStore,
+  WorkflowEngine,
+} from '../../functions/ports/index.js';
+import { bakeDecisionIdFor, newApproval, type Approval } from '../../functions/domain/approval.js';
+import { abortDeployment } from '../../functions/use-cases/abort-deployment.js';
 import { declaration as argocdWebhook } from '../../functions/ingress/argocd-webhook.js';
 import {
   clusterMayNotReport,
@@ -653,5 +664,65 @@ describe('recordArgoStatus with news out of order', () => {
     );
     expect(recorded).toBe('2026-12-01T10:05:00.000Z');
     expect(workflows.sendTaskFailure).toHaveBeenCalled();
+  });
+});
+
+describe('abortDeployment during an inconclusive bake', () => {
+  const NOW = '2026-12-01T10:00:00.000Z';
+
+  it('fails the bake wait, and so starts the rollback, even when Slack is down for the question it voids', async () => {
+    let stored = startedThrough('d-abort', 'prod', ['DEPLOYING', 'GATING', 'BAKING'], {}, NOW);
+    const bakeWait: TaskWait = {
+      key: bakeWaitKey('orders-api', 'prod', 'us-east-1'),
+      taskToken: 'bake-token',
+      deploymentId: stored.id,
+      createdAt: NOW,
+    };
+    let question: Approval = {
+      ...newApproval({
+        id: bakeDecisionIdFor(stored.id, 'us-east-1'),
+        policy: 'bake-decision',
+        team: 'payments',
+        requestedBy: 'flightplan',
+        requesters: [{ personId: 'alice', name: 'alice', bot: false }],
+        subject: { kind: 'bake', id: stored.id, summary: 'Continue?', binding: 'v1' },
+        now: NOW,
+      }),
+      slack: { channel: '#deploys-payments', ts: '1.1' },
+    };
+    const workflows = {
+      sendTaskSuccess: vi.fn(() => Promise.resolve()),
+      sendTaskFailure: vi.fn(() => Promise.resolve()),
+    };
+    const deps = {
+      deployments: {
+        get: () => Promise.resolve(stored),
+        update: (_id: string, decide: (current: Deployment) => { deployment: Deployment } | undefined) => {
+          stored = decide(stored)?.deployment ?? stored;
+          return Promise.resolve(stored);
+        },
+      } as unknown as DeploymentStore,
+      catalog: { getPerson: () => Promise.resolve(undefined) } as unknown as CatalogStore,
+      waits: {
+        get: (key: string) => Promise.resolve(key === bakeWait.key ? bakeWait : undefined),
+        take: () => Promise.resolve(true),
+      } as unknown as WaitStore,
+      workflows: workflows as unknown as WorkflowEngine,
+      clock: { now: () => NOW },
+      approvals: {
+        get: (id: string) => Promise.resolve(id === question.id ? question : undefined),
+        update: (_id: string, decide: (current: Approval) => { approval: Approval } | undefined) => {
+          question = decide(question)?.approval ?? question;
+          return Promise.resolve(question);
+        },
+      } as unknown as ApprovalStore,
+      chat: { update: () => Promise.reject(new Error('Slack is down')) } as unknown as Chat,
+    };
+
+    await expect(abortDeployment(deps, { id: 'bob', name: 'bob', groups: ['payments'] }, stored.id)).rejects.toThrow(
+      'Slack is down',
+    );
+    expect(workflows.sendTaskFailure).toHaveBeenCalledWith('bake-token', expect.any(String), 'Aborted by bob');
+    expect(question.status).toBe('VOID');
   });
 });
