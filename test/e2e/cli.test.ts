@@ -55,6 +55,18 @@ async function until<T>(read: () => Promise<T | undefined>, what: string): Promi
   }
 }
 
+/** The approval bob is asked for on orders-api `version`, once the release has asked for it. */
+const approvalOf = (version: string) =>
+  until(
+    async () =>
+      (
+        json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
+          items: { id: string; subject: { summary: string } }[];
+        }
+      ).items.find((item) => item.subject.summary.includes(version)),
+    'the approval',
+  );
+
 interface Listed {
   items: { id: string; version: string; status: string }[];
 }
@@ -167,15 +179,7 @@ describe('flightplan CLI against the local runtime', () => {
     expect(plan.stdout).toContain('bake 30m');
 
     expect((await flightplan(['local', 'release', 'acme/orders-api', 'v2.0.0', '--by', 'alice'])).code).toBe(0);
-    const approval = await until(
-      async () =>
-        (
-          json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
-            items: { id: string; subject: { summary: string } }[];
-          }
-        ).items.find((item) => item.subject.summary.includes('v2.0.0')),
-      'the approval',
-    );
+    const approval = await approvalOf('v2.0.0');
     const mine = await flightplan(['approvals', '--as', 'bob']);
     expect(mine.stdout).toContain(approval.id);
     expect((await flightplan(['approvals', '--as', 'alice'])).stdout).toContain('Nothing waits on you.');
@@ -199,15 +203,7 @@ describe('flightplan CLI against the local runtime', () => {
     expect((await flightplan(['local', 'health', 'orders-api', 'prod', 'sa-east-1', '--p99', '412'])).code).toBe(0);
     try {
       await flightplan(['local', 'release', 'acme/orders-api', 'v2.1.0', '--by', 'alice']);
-      const approval = await until(
-        async () =>
-          (
-            json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
-              items: { id: string; subject: { summary: string } }[];
-            }
-          ).items.find((item) => item.subject.summary.includes('v2.1.0')),
-        'the approval',
-      );
+      const approval = await approvalOf('v2.1.0');
       await flightplan(['approve', approval.id, '--as', 'bob']);
       const deployment = await deploymentOf('orders-api', 'prod', 'v2.1.0');
       const watched = await flightplan(['watch', deployment.id, '--json', '--as', 'bob', '--interval', '50']);
@@ -232,15 +228,7 @@ describe('flightplan CLI against the local runtime', () => {
 
   it('prints a vote comment that holds terminal control sequences as visible escapes, never as terminal commands', async () => {
     await flightplan(['local', 'release', 'acme/orders-api', 'v2.2.0', '--by', 'alice']);
-    const approval = await until(
-      async () =>
-        (
-          json(await flightplan(['approvals', '--json', '--as', 'bob'])) as {
-            items: { id: string; subject: { summary: string } }[];
-          }
-        ).items.find((item) => item.subject.summary.includes('v2.2.0')),
-      'the approval',
-    );
+    const approval = await approvalOf('v2.2.0');
     const comment = 'no\u001b[2J\u001b]0;pwned\u0007\rAPPROVED';
     expect((await flightplan(['reject', approval.id, '--comment', comment, '--as', 'bob'])).code).toBe(0);
     const deployment = await deploymentOf('orders-api', 'prod', 'v2.2.0');
