@@ -65,7 +65,8 @@ const adapterModule = (file: string) => join(REPOSITORY_ROOT, 'functions', 'adap
  * The AWS SDK is bundled (pinned by package-lock.json, tree-shaken, minified) rather than left to
  * the one the runtime happens to carry: a bundle then runs the SDK the tests ran, and a cold start
  * reads one file instead of hundreds (README, "How the SDK ships", has the figures). The SDK's
- * default credential chain is replaced by the environment provider that Lambda needs.
+ * default credential chain is replaced by the environment provider that Lambda needs, and its
+ * event-stream serde, which no function uses, by a module that says so.
  */
 export const FUNCTION_BUNDLING = {
   format: OutputFormat.ESM,
@@ -78,7 +79,12 @@ export const FUNCTION_BUNDLING = {
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
   bundleAwsSDK: true,
-  esbuildArgs: { '--alias': [`@aws-sdk/credential-provider-node=${adapterModule('lambda-credentials.ts')}`] },
+  esbuildArgs: {
+    '--alias': [
+      `@aws-sdk/credential-provider-node=${adapterModule('lambda-credentials.ts')}`,
+      `@smithy/core/event-streams=${adapterModule('no-event-streams.ts')}`,
+    ],
+  },
 };
 
 /** With `flightplan:tracing: invocations`, Powertools Tracer's place is taken by a tracer that adds nothing. */

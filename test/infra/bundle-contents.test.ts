@@ -152,6 +152,30 @@ describe('function bundles in cdk.out', () => {
     expect(strays).toEqual({});
   });
 
+  it("evaluate the SDK once, at module scope: no bundle loads event-stream serde or the environment's credentials through a dynamic import", () => {
+    // A dynamic import makes esbuild defer its target, and every module the target shares with
+    // the rest of the bundle, into a lazy initializer, which V8 parses twice at each cold start.
+    // Only the health port's STS client is imported that way, on its path alone.
+    const lazy = /node_modules\/(@smithy\/core\/dist-es\/submodules\/event-streams|@aws-sdk\/credential-providers)\//u;
+    const assumesRoles = (functionId: FunctionId) =>
+      (FUNCTIONS[functionId].module.declaration.ports as readonly PortName[]).includes('health');
+    const deferred = Object.fromEntries(
+      shippedFunctions().flatMap((fn) => {
+        const packages = new Set(
+          bundledModules(fn.entry).flatMap((module) => {
+            const deferredPackage = lazy.exec(module)?.[1];
+            if (!deferredPackage) return [];
+            return deferredPackage === '@aws-sdk/credential-providers' && assumesRoles(fn.functionId as FunctionId)
+              ? []
+              : [deferredPackage];
+          }),
+        );
+        return packages.size > 0 ? [[fn.functionId, [...packages]]] : [];
+      }),
+    );
+    expect(deferred).toEqual({});
+  });
+
   it('leave the YAML library out of the portal API, which reads and writes no repository files', () => {
     const portalApi = shippedFunctions().find((fn) => fn.functionId === 'portalApi');
     expect(portalApi).toBeDefined();
