@@ -15,6 +15,7 @@ const TWIN_SCENARIOS = [
   'approves from Slack',
   'goes from request to approval, pull request, merge and apply',
   'registers the service so it deploys at once',
+  'hands storefront list cursors',
 ];
 const onTwin = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin';
 const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');

@@ -19,6 +19,9 @@ export const ENV = {
   argocdTokenSecretArn: 'FLIGHTPLAN_ARGOCD_TOKEN_SECRET_ARN',
   slackSigningSecret: 'FLIGHTPLAN_SLACK_SIGNING_SECRET',
   slackSigningSecretArn: 'FLIGHTPLAN_SLACK_SIGNING_SECRET_ARN',
+  /** Local: the secret the portal's list cursors are sealed with. On AWS a generated Secrets Manager secret. */
+  cursorKey: 'FLIGHTPLAN_CURSOR_KEY',
+  cursorKeySecretArn: 'FLIGHTPLAN_CURSOR_KEY_SECRET_ARN',
   /** Slack bot token (xoxb-…) for chat.postMessage / chat.update, from Secrets Manager on AWS. */
   slackBotTokenSecretArn: 'FLIGHTPLAN_SLACK_BOT_TOKEN_SECRET_ARN',
   /** GitHub App that commits to the GitOps repository (AWS). */
@@ -100,6 +103,7 @@ export const LOCAL_DEFAULTS = {
   githubWebhookSecret: 'local-github-secret',
   slackSigningSecret: 'local-slack-secret',
   argocdToken: 'local-argocd-token',
+  cursorKey: 'local-cursor-key',
   port: 3000,
   timeScale: 60,
   dataDir: '.local',

@@ -38,6 +38,8 @@ import { httpFunction } from '../declaration.js';
 import { abortDeployment } from '../use-cases/abort-deployment.js';
 import { voteOnApproval } from '../use-cases/approvals.js';
 import { readablePage } from '../use-cases/readable-page.js';
+import { openCursor, sealCursor } from '../http/sealed-cursors.js';
+import type { Page, Secret } from '../ports/index.js';
 import { liveVersionsOf } from '../use-cases/live-versions.js';
 import { overrideBlockedWave } from '../use-cases/override-wave.js';
 import { planDeploymentRequest } from '../use-cases/plan-deployment.js';
@@ -59,10 +61,33 @@ import { requestServiceCreation } from '../use-cases/service-creation.js';
 const pathId = (event: HttpEvent, name: string): string =>
   z.string().check(z.minLength(1)).parse(event.pathParameters?.[name]);
 
-const pageOf = (query: { cursor?: string | undefined; limit: number }) => ({
-  limit: query.limit,
-  ...(query.cursor ? { cursor: query.cursor } : {}),
-});
+type PageQuery = { cursor?: string | undefined; limit: number } & Record<string, string | number | undefined>;
+
+/**
+ * A page of one listing with the items the caller may read, and its cursor sealed: the store's
+ * cursor is the key of the last item read, which may be another team's (a deployment id names
+ * service, environment and version). The filters are sealed in with it, so a cursor continues
+ * the listing it came from only.
+ */
+async function sealedPage<T>(
+  cursorKey: Secret,
+  route: string,
+  { cursor, limit, ...filters }: PageQuery,
+  read: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,
+  readable: (item: T) => boolean,
+): Promise<Page<T>> {
+  const secret = await cursorKey.value();
+  const listing = {
+    route,
+    filters: Object.fromEntries(Object.entries(filters).map(([name, value]) => [name, value?.toString()])),
+  };
+  const page = await readablePage(
+    read,
+    { limit, ...(cursor ? { cursor: openCursor(secret, listing, cursor) } : {}) },
+    readable,
+  );
+  return { items: page.items, nextCursor: page.nextCursor ? sealCursor(secret, listing, page.nextCursor) : null };
+}
 
 /** 202 with where to follow the accepted request. */
 const accepted = (
@@ -118,6 +143,7 @@ export const declaration = httpFunction({
     'selfService',
     'locks',
     'freezeWindows',
+    'cursorKey',
   ],
   use: {
     workflows: { signals: ['deployment', 'approval'], reads: ['deployment'] },
@@ -199,7 +225,10 @@ export const declaration = httpFunction({
         case 'GET /v1/provisioning-requests': {
           const query = provisioningQuerySchema.parse(event.queryStringParameters ?? {});
           if (query.service) await readableService(query.service);
-          const page = await readablePage(
+          const page = await sealedPage(
+            deps.cursorKey,
+            event.routeKey,
+            query,
             (next) =>
               deps.provisioning.list(
                 {
@@ -209,7 +238,6 @@ export const declaration = httpFunction({
                 },
                 next,
               ),
-            pageOf(query),
             (item) => mayRead(scope, readersOf(item)),
           );
           return json(200, {
@@ -236,13 +264,15 @@ export const declaration = httpFunction({
         case 'GET /v1/services': {
           const query = servicesQuerySchema.parse(event.queryStringParameters ?? {});
           if (query.team) assertMayRead(scope, `Team ${query.team}'s list of services`, [query.team]);
-          const page = await readablePage(
+          const page = await sealedPage(
+            deps.cursorKey,
+            event.routeKey,
+            query,
             (next) =>
               deps.catalog.listServicesPage(
                 { ...(query.team ? { team: query.team } : {}), ...(query.status ? { status: query.status } : {}) },
                 next,
               ),
-            pageOf(query),
             (item) => mayRead(scope, readersOf(item)),
           );
           return json(200, {
@@ -280,9 +310,11 @@ export const declaration = httpFunction({
           if (query.service) await readableService(query.service);
           return json(
             200,
-            await readablePage(
+            await sealedPage(
+              deps.cursorKey,
+              event.routeKey,
+              query,
               (next) => listDeployments(deps, { ...query, limit: next.limit, cursor: next.cursor }),
-              pageOf(query),
               (item) => mayRead(scope, readersOf(item)),
             ),
           );
@@ -308,7 +340,13 @@ export const declaration = httpFunction({
               : mayRead(scope, readersOfApproval(approval));
           return json(
             200,
-            await readablePage((next) => deps.approvals.listByStatus(query.status, next), pageOf(query), listed),
+            await sealedPage(
+              deps.cursorKey,
+              event.routeKey,
+              query,
+              (next) => deps.approvals.listByStatus(query.status, next),
+              listed,
+            ),
           );
         }
         case 'GET /v1/approvals/{id}': {

@@ -373,13 +373,13 @@ export interface Clock {
   now(): string;
 }
 
-export type SecretName = 'githubWebhookSecret' | 'argocdToken' | 'slackSigningSecret' | 'slackBotToken';
+export type SecretName = 'githubWebhookSecret' | 'argocdToken' | 'slackSigningSecret' | 'slackBotToken' | 'cursorKey';
 
 export interface SecretsProvider {
   get(name: SecretName): Promise<string>;
 }
 
-/** One secret a function reads to authenticate its callers (a webhook secret, a bearer token). */
+/** One secret a function reads: to authenticate its callers (a webhook secret, a bearer token), or to seal what it hands out. */
 export interface Secret {
   value(): Promise<string>;
 }
@@ -402,6 +402,8 @@ export interface Dependencies {
   githubWebhookSecret: Secret;
   argocdToken: Secret;
   slackSigningSecret: Secret;
+  /** What the portal seals its list cursors with (functions/http/sealed-cursors.ts). */
+  cursorKey: Secret;
   idempotency: BasePersistenceLayer;
   chat: Chat;
   githubDeployments: GithubDeployments;

@@ -166,6 +166,12 @@ export class ControlPlaneStack extends Stack {
         description: 'Slack signing secret for /slack/interactions (v0 signatures)',
         encryptionKey: key,
       }),
+      // Nobody sets this one: it only has to stay unknown. Rotating it ends the cursors handed out.
+      cursorKey: new Secret(this, 'CursorKey', {
+        description: 'Key the portal API seals its list cursors with (AES-256-GCM); generated, never set by hand',
+        encryptionKey: key,
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      }),
     };
 
     for (const [functionId, spec] of Object.entries(FUNCTIONS) as [FunctionId, (typeof FUNCTIONS)[FunctionId]][]) {

@@ -13,7 +13,7 @@ import type { FlightplanSettings } from './settings.js';
 import { grantHealthReads } from './workload-accounts.js';
 
 export type SecretId =
-  'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret';
+  'githubWebhookSecret' | 'argocdToken' | 'githubAppPrivateKey' | 'slackBotToken' | 'slackSigningSecret' | 'cursorKey';
 
 /** The variable carrying each secret's ARN; the secret itself never sits in the environment. */
 export const SECRET_ARN_VARIABLES: Record<SecretId, string> = {
@@ -22,6 +22,7 @@ export const SECRET_ARN_VARIABLES: Record<SecretId, string> = {
   githubAppPrivateKey: ENV.githubAppPrivateKeySecretArn,
   slackBotToken: ENV.slackBotTokenSecretArn,
   slackSigningSecret: ENV.slackSigningSecretArn,
+  cursorKey: ENV.cursorKeySecretArn,
 };
 
 /** What the stack offers the grants: its tables, bus, secrets, settings and ARNs. */
@@ -198,6 +199,7 @@ export const PORT_GRANTS: Record<PortName, Grant> = {
   githubWebhookSecret: secret('githubWebhookSecret'),
   argocdToken: secret('argocdToken'),
   slackSigningSecret: secret('slackSigningSecret'),
+  cursorKey: secret('cursorKey'),
   selfService: (fn, { settings, imageRegistry }) => {
     fn.addEnvironment(ENV.githubOrganization, settings.githubOrganization);
     fn.addEnvironment(ENV.gitopsRepository, settings.gitopsRepository);

@@ -71,6 +71,7 @@ export function localDependencies(adapters: LocalAdapters): Dependencies {
     githubWebhookSecret: { value: () => secrets.get('githubWebhookSecret') },
     argocdToken: { value: () => secrets.get('argocdToken') },
     slackSigningSecret: { value: () => secrets.get('slackSigningSecret') },
+    cursorKey: { value: () => secrets.get('cursorKey') },
     idempotency: idempotencyLayer(client),
     chat: adapters.chat,
     githubDeployments: adapters.github,

@@ -20,7 +20,7 @@ Runs the Flightplan control plane on this machine.
 
 Environment: ${ENV.port} (3000), ${ENV.timeScale} (60), ${ENV.dataDir} (.local),
 ${ENV.dynamoDbEndpoint} (use this DynamoDB instead of starting DynamoDB Local),
-${ENV.githubWebhookSecret}, ${ENV.argocdToken}, ${ENV.slackSigningSecret}.`);
+${ENV.githubWebhookSecret}, ${ENV.argocdToken}, ${ENV.slackSigningSecret}, ${ENV.cursorKey}.`);
   process.exit(0);
 }
 

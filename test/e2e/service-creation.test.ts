@@ -267,4 +267,38 @@ describe('service creation over HTTP', () => {
     );
     expect(second.items[0]?.name).not.toBe(first.items[0]?.name);
   });
+
+  it("hands storefront list cursors that name none of payments' services its pages read past", async () => {
+    const portal = portalClient(runtime, await runtime.issuer.sign({ sub: 'dave' }));
+    // Ahead of every storefront service in the catalog's order, and more of them than the
+    // portal reads for one page: erin's first page ends on one of them.
+    const ledgers = Array.from({ length: 12 }, (_, index) => `aaa-ledger-${String(index + 1).padStart(2, '0')}`);
+    for (const name of ledgers) {
+      const body = {
+        repository: `acme/${name}`,
+        team: 'payments',
+        tier: 'T3',
+        imageRepository: `123456789012.dkr.ecr.us-east-1.amazonaws.com/${name}`,
+      };
+      expect((await portal.request('PUT', `/v1/services/${name}`, body)).status).toBe(200);
+    }
+    type Services = { items: { name: string; team: string }[]; nextCursor: string | null };
+    const seen: string[] = [];
+    let path = '/v1/services?limit=1';
+    for (let page = 0; page < 50; page += 1) {
+      const listed = await erin.get<Services>(path);
+      seen.push(...listed.items.map((service) => service.team));
+      if (!listed.nextCursor) break;
+      expect(Buffer.from(listed.nextCursor, 'base64url').toString('latin1')).not.toMatch(/aaa-ledger|payments/u);
+      if (page === 0) {
+        const elsewhere = await erin.request('GET', `/v1/services?status=ACTIVE&limit=1&cursor=${listed.nextCursor}`);
+        expect(elsewhere.status).toBe(400);
+        const altered = `${listed.nextCursor.slice(0, -2)}${listed.nextCursor.endsWith('AA') ? 'BB' : 'AA'}`;
+        expect((await erin.request('GET', `/v1/services?limit=1&cursor=${altered}`)).status).toBe(400);
+      }
+      path = `/v1/services?limit=1&cursor=${listed.nextCursor}`;
+    }
+    expect(seen).toContain('storefront');
+    expect(seen).not.toContain('payments');
+  });
 });

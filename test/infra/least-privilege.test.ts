@@ -127,22 +127,26 @@ describe("least privilege: PutEvents on the twin's IAM", () => {
   });
 });
 
+/** The functions whose role may read the secret whose construct id is `construct`. */
+function readersOfSecret(construct: string): FunctionId[] {
+  const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) =>
+    id.startsWith(construct),
+  );
+  expect(secretId).toBeDefined();
+  return (Object.keys(FUNCTIONS) as FunctionId[])
+    .filter((id) =>
+      statementsOf(id).some(
+        (statement) =>
+          actionsOf(statement).includes('secretsmanager:GetSecretValue') &&
+          JSON.stringify(statement.Resource).includes(`"${secretId}"`),
+      ),
+    )
+    .sort();
+}
+
 describe('least privilege: the GitHub App key', () => {
   it('lets only the functions with a GitHub port read the App private key, each minting its own scoped token', () => {
-    const keyId = Object.keys(template.findResources('AWS::SecretsManager::Secret')).find((id) =>
-      id.startsWith('GithubAppPrivateKey'),
-    );
-    expect(keyId).toBeDefined();
-    const readers = (Object.keys(FUNCTIONS) as FunctionId[])
-      .filter((id) =>
-        statementsOf(id).some(
-          (statement) =>
-            actionsOf(statement).includes('secretsmanager:GetSecretValue') &&
-            JSON.stringify(statement.Resource).includes(`"${keyId}"`),
-        ),
-      )
-      .sort();
-    expect(readers).toEqual([
+    expect(readersOfSecret('GithubAppPrivateKey')).toEqual([
       'commitServiceGitOps',
       'createServiceRepositories',
       'deployWave',
@@ -151,5 +155,17 @@ describe('least privilege: the GitHub App key', () => {
       'restoreWave',
       'syncCatalogFile',
     ]);
+  });
+});
+
+describe('least privilege: the cursor key', () => {
+  it('generates the key the portal seals its list cursors with, and lets the portal API alone read it', () => {
+    const [cursorKey] = Object.values(template.findResources('AWS::SecretsManager::Secret')).filter((resource) =>
+      String((resource['Properties'] as { Description?: string }).Description).includes('list cursors'),
+    );
+    expect(cursorKey?.['Properties']).toMatchObject({
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+    expect(readersOfSecret('CursorKey')).toEqual(['portalApi']);
   });
 });

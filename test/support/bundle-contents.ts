@@ -38,6 +38,7 @@ export const CLIENTS: readonly { client: string; module: RegExp; ports: readonly
       'githubWebhookSecret',
       'argocdToken',
       'slackSigningSecret',
+      'cursorKey',
       'chat',
       'gitops',
       'githubDeployments',

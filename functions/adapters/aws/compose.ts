@@ -8,6 +8,7 @@ import { catalog } from './ports/catalog.js';
 import { chat } from './ports/chat.js';
 import { clock } from './ports/clock.js';
 import { codeHost } from './ports/code-host.js';
+import { cursorKey } from './ports/cursor-key.js';
 import { deployments } from './ports/deployments.js';
 import { eventOrigins } from './ports/event-origins.js';
 import { freezeWindows } from './ports/freeze-windows.js';
@@ -50,6 +51,7 @@ export const AWS_PORTS: PortFactories<PortName> = {
   githubWebhookSecret,
   argocdToken,
   slackSigningSecret,
+  cursorKey,
   selfService,
   freezeWindows,
   eventOrigins,

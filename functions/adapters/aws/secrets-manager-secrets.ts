@@ -7,6 +7,7 @@ const ARN_VARIABLES: Record<SecretName, string> = {
   argocdToken: ENV.argocdTokenSecretArn,
   slackSigningSecret: ENV.slackSigningSecretArn,
   slackBotToken: ENV.slackBotTokenSecretArn,
+  cursorKey: ENV.cursorKeySecretArn,
 };
 
 /** Secrets come from Secrets Manager by ARN, cached by Powertools for five minutes, never from plain env vars. */

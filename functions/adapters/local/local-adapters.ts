@@ -124,6 +124,7 @@ export class EnvironmentSecrets implements SecretsProvider {
       githubWebhookSecret: [ENV.githubWebhookSecret, LOCAL_DEFAULTS.githubWebhookSecret],
       argocdToken: [ENV.argocdToken, LOCAL_DEFAULTS.argocdToken],
       slackSigningSecret: [ENV.slackSigningSecret, LOCAL_DEFAULTS.slackSigningSecret],
+      cursorKey: [ENV.cursorKey, LOCAL_DEFAULTS.cursorKey],
     };
     const [variable, fallback] = variables[name];
     return Promise.resolve(optionalEnv(variable, fallback, this.env));

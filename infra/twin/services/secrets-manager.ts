@@ -46,6 +46,7 @@ export function localSecretValues(githubAppPrivateKey: string): Record<string, s
     ArgocdToken: LOCAL_DEFAULTS.argocdToken,
     SlackSigningSecret: LOCAL_DEFAULTS.slackSigningSecret,
     SlackBotToken: 'xoxb-local',
+    CursorKey: LOCAL_DEFAULTS.cursorKey,
     GithubAppPrivateKey: githubAppPrivateKey,
   };
 }

@@ -1,0 +1,3 @@
+import { secretNamed } from './secrets.js';
+
+export const cursorKey = () => secretNamed('cursorKey');
