@@ -143,7 +143,8 @@ const STUBBED_SDK_PACKAGES = [
   '@aws-sdk/client-eventbridge',
   '@aws-sdk/client-secrets-manager',
   '@aws-sdk/client-sfn',
-  '@aws-sdk/credential-providers',
+  '@aws-sdk/client-sts',
+  '@aws-sdk/credential-provider-env',
   '@aws-sdk/lib-dynamodb',
 ];
 

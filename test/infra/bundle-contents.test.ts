@@ -152,24 +152,15 @@ describe('function bundles in cdk.out', () => {
     expect(strays).toEqual({});
   });
 
-  it("evaluate the SDK once, at module scope: no bundle loads event-stream serde or the environment's credentials through a dynamic import", () => {
+  it('evaluate the SDK once, at module scope: no bundle holds what the SDK would load through a dynamic import', () => {
     // A dynamic import makes esbuild defer its target, and every module the target shares with
-    // the rest of the bundle, into a lazy initializer, which V8 parses twice at each cold start.
-    // Only the health port's STS client is imported that way, on its path alone.
-    const lazy = /node_modules\/(@smithy\/core\/dist-es\/submodules\/event-streams|@aws-sdk\/credential-providers)\//u;
-    const assumesRoles = (functionId: FunctionId) =>
-      (FUNCTIONS[functionId].module.declaration.ports as readonly PortName[]).includes('health');
+    // the rest of the bundle, into a lazy initializer, which V8 parses twice at each cold start:
+    // the SDK's event-stream serde, and credential-providers' environment provider and STS.
+    const lazy =
+      /node_modules\/(@smithy\/core\/dist-(?:es|cjs)\/submodules\/event-streams|@aws-sdk\/credential-providers)\//u;
     const deferred = Object.fromEntries(
       shippedFunctions().flatMap((fn) => {
-        const packages = new Set(
-          bundledModules(fn.entry).flatMap((module) => {
-            const deferredPackage = lazy.exec(module)?.[1];
-            if (!deferredPackage) return [];
-            return deferredPackage === '@aws-sdk/credential-providers' && assumesRoles(fn.functionId as FunctionId)
-              ? []
-              : [deferredPackage];
-          }),
-        );
+        const packages = new Set(bundledModules(fn.entry).flatMap((module) => lazy.exec(module)?.[1] ?? []));
         return packages.size > 0 ? [[fn.functionId, [...packages]]] : [];
       }),
     );

@@ -25,12 +25,13 @@ export const CLIENTS: readonly { client: string; module: RegExp; ports: readonly
     ports: ['deployments', 'catalog', 'approvals', 'locks', 'waits', 'provisioning', 'idempotency'],
   },
   {
-    // Lambda hands a function its credentials in the environment (functions/adapters/aws/lambda-credentials.ts);
-    // only the health port assumes a role in the workload accounts, through STS.
+    // Lambda hands a function its credentials in the environment (functions/adapters/aws/lambda-credentials.ts).
     client: "the SDK's default credential chain (INI, SSO, process, web identity, instance metadata)",
     module: /@aws-sdk\/(credential-provider-(ini|sso|process|web-identity|login)|nested-clients)\//u,
-    ports: ['health'],
+    ports: [],
   },
+  // Only the health port assumes a role, FlightplanHealthReader in the workload accounts.
+  { client: 'STS client', module: /@aws-sdk\/client-sts\//u, ports: ['health'] },
   {
     client: 'Secrets Manager (Powertools parameters)',
     module: /@aws-lambda-powertools\/parameters|@aws-sdk\/client-secrets-manager/u,

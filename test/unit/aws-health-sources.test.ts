@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -6,6 +7,7 @@ import {
   prometheusAuthorizer,
   type AwsHealthDependencies,
 } from '../../functions/adapters/aws/aws-health-sources.js';
+import { assumedRoleCredentials } from '../../functions/adapters/aws/assumed-role-credentials.js';
 import { CloudWatchHealthSource } from '../../functions/adapters/aws/cloudwatch-health-source.js';
 import { PrometheusHealthSource } from '../../functions/adapters/prometheus/prometheus-health-source.js';
 
@@ -116,5 +118,37 @@ describe('prometheusAuthorizer', () => {
 
   it('sends nothing when the source needs no authentication', () => {
     expect(prometheusAuthorizer({ type: 'none' }, staticCredentials('OWN'), fakeDependencies().deps)).toBeUndefined();
+  });
+});
+
+describe('assumedRoleCredentials', () => {
+  const sts = mockClient(STSClient);
+  beforeEach(() => sts.reset());
+  const roleArn = 'arn:aws:iam::111111111111:role/FlightplanHealthReader';
+
+  it("assumes the workload account's reader role for 15 minutes under the flightplan-health session, each time it is asked", async () => {
+    const expiration = new Date('2026-12-03T12:15:00Z');
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: { AccessKeyId: 'ASIA1', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration },
+    });
+    const credentials = assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }));
+    expect(await credentials()).toEqual({
+      accessKeyId: 'ASIA1',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+      expiration,
+    });
+    await credentials();
+    expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
+      { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
+      { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
+    ]);
+  });
+
+  it('fails, naming the role, when STS answers without credentials', async () => {
+    sts.on(AssumeRoleCommand).resolves({});
+    await expect(assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }))()).rejects.toThrow(
+      `STS answered AssumeRole of ${roleArn} without credentials`,
+    );
   });
 });

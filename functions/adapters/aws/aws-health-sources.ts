@@ -1,5 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -14,9 +14,8 @@ import {
 } from '../../health-settings.js';
 import type { GitOpsTarget, HealthSignals, HealthSource } from '../../ports/index.js';
 import { PrometheusHealthSource, type PrometheusAuthorizer } from '../prometheus/prometheus-health-source.js';
+import { assumedRoleCredentials, type Credentials } from './assumed-role-credentials.js';
 import { CloudWatchHealthSource } from './cloudwatch-health-source.js';
-
-type Credentials = ReturnType<typeof fromNodeProviderChain>;
 
 /** Each environment's own source: the one a wave of that environment is judged by. */
 export class HealthSourcesByEnvironment implements HealthSource {
@@ -28,7 +27,7 @@ export class HealthSourcesByEnvironment implements HealthSource {
 }
 
 export interface AwsHealthDependencies {
-  /** Credentials of FlightplanHealthReader in a workload account (STS AssumeRole, refreshed before expiry). */
+  /** Credentials of FlightplanHealthReader in a workload account (STS AssumeRole, for 15 minutes). */
   assumeRole: (roleArn: string) => Credentials;
   /** The function's own credentials, where no workload account is configured. */
   ownCredentials: () => Credentials;
@@ -36,11 +35,9 @@ export interface AwsHealthDependencies {
 }
 
 const defaultDependencies: AwsHealthDependencies = {
-  assumeRole: (roleArn) =>
-    fromTemporaryCredentials({
-      params: { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
-    }),
-  ownCredentials: () => fromNodeProviderChain(),
+  assumeRole: (roleArn) => assumedRoleCredentials(roleArn),
+  // Lambda's: the role's credentials are in the environment (lambda-credentials.ts).
+  ownCredentials: () => fromEnv(),
   readSecret: async (secretArn) => {
     // Cached by Powertools for five minutes, so three queries per gate read it once.
     const value = await getSecret(secretArn, { maxAge: 300 });
