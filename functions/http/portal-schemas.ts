@@ -9,7 +9,9 @@ import { provisioningRequestSchema, provisioningStatusSchema } from '../domain/p
  * document is generated from them, so the two cannot disagree.
  */
 const pageQuery = {
-  cursor: z.optional(z.string().check(z.minLength(1))).check(z.describe('The nextCursor of the previous page')),
+  cursor: z
+    .optional(z.string().check(z.minLength(1)))
+    .check(z.describe('The nextCursor of the previous page of the same list, with the same filters')),
   limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 25),
 };
 

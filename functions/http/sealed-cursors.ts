@@ -43,12 +43,13 @@ export function sealCursor(secret: string, listing: Listing, cursor: string): st
 /** The store's cursor inside one that {@link sealCursor} sealed for this listing; a ValidationError for any other. */
 export function openCursor(secret: string, listing: Listing, sealed: string): string {
   const bytes = Buffer.from(sealed, 'base64url');
+  // Outside the try: a fault of ours is a 500, not the caller's invalid cursor.
+  const key = keyOf(secret);
+  const aad = associatedData(listing);
   try {
     if (bytes.length <= IV_BYTES + TAG_BYTES) throw new Error('too short to be a sealed cursor');
-    const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), bytes.subarray(0, IV_BYTES), {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAAD(associatedData(listing));
+    const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
     return Buffer.concat([
       decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),

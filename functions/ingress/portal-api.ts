@@ -76,17 +76,18 @@ async function sealedPage<T>(
   read: (page: { limit: number; cursor?: string }) => Promise<Page<T>>,
   readable: (item: T) => boolean,
 ): Promise<Page<T>> {
-  const secret = await cursorKey.value();
   const listing = {
     route,
     filters: Object.fromEntries(Object.entries(filters).map(([name, value]) => [name, value?.toString()])),
   };
   const page = await readablePage(
     read,
-    { limit, ...(cursor ? { cursor: openCursor(secret, listing, cursor) } : {}) },
+    { limit, ...(cursor ? { cursor: openCursor(await cursorKey.value(), listing, cursor) } : {}) },
     readable,
   );
-  return { items: page.items, nextCursor: page.nextCursor ? sealCursor(secret, listing, page.nextCursor) : null };
+  // The key only when a cursor comes or goes: a list that fits one page never needs Secrets Manager.
+  const nextCursor = page.nextCursor ? sealCursor(await cursorKey.value(), listing, page.nextCursor) : null;
+  return { items: page.items, nextCursor };
 }
 
 /** 202 with where to follow the accepted request. */

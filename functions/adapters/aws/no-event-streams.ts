@@ -3,14 +3,18 @@
  * FUNCTION_BUNDLING). No operation a Flightplan function calls streams events, yet the SDK's
  * protocol code loads event-stream serde with a dynamic import, and esbuild then defers the SDK's
  * core into lazy initializers that V8 parses twice at each cold start. An operation that did
- * stream would fail here, by name, instead of silently shipping the serde again.
+ * stream would fail here, by name, instead of silently shipping the serde again; a client that
+ * imports more of the module than the protocol code does fails the build.
  */
-const notBundled = (): never => {
-  throw new Error(
-    'Event streams are not bundled in Flightplan functions (FUNCTION_BUNDLING aliases @smithy/core/event-streams): ' +
-      'an operation that streams events needs the alias removed',
-  );
-};
+const NOT_BUNDLED =
+  'Event streams are not bundled in Flightplan functions (FUNCTION_BUNDLING aliases @smithy/core/event-streams): ' +
+  'an operation that streams events needs the alias removed';
 
-export const EventStreamSerde = notBundled;
-export const eventStreamSerdeProvider = notBundled;
+// A function declaration, not an arrow: the protocol code calls it with `new`.
+export function EventStreamSerde(): never {
+  throw new Error(NOT_BUNDLED);
+}
+
+export function eventStreamSerdeProvider(): never {
+  throw new Error(NOT_BUNDLED);
+}
