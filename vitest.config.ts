@@ -16,6 +16,7 @@ const TWIN_SCENARIOS = [
   'goes from request to approval, pull request, merge and apply',
   'registers the service so it deploys at once',
   'hands storefront list cursors',
+  'does not take a Slack Connect guest',
 ];
 const onTwin = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin';
 const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');

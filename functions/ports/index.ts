@@ -350,6 +350,11 @@ export interface ChatUserProfile {
   name: string;
   email?: string | undefined;
   isBot: boolean;
+  /**
+   * A member of another Slack workspace, met in a Slack Connect channel: their profile, email
+   * included, is whatever that workspace's administrators made it.
+   */
+  fromAnotherWorkspace: boolean;
 }
 
 /** GitHub Deployments and their statuses (locally, a recording simulator). */

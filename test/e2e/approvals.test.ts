@@ -274,4 +274,30 @@ describe('Slack interactions refuse what Slack did not sign', () => {
   it('refuses a Slack user who is not in the directory', async () => {
     expect(await answered('UMALLORY', 'approve', 'whatever')).toContain('not in the Flightplan directory');
   });
+
+  it("does not take a Slack Connect guest for the payments member whose email the guest's workspace gave them", async () => {
+    const gina = portalClient(
+      runtime,
+      await runtime.issuer.sign({ sub: 'gina', groups: ['/payments'], email: 'gina@acme.test' }),
+    );
+    await gina.get('/v1/me');
+    // Another organization's workspace, met in a shared channel, whose administrators set the email.
+    const joined = await fetch(`${runtime.url}/local/slack/users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'UGUEST', email: 'gina@acme.test', name: 'gina', teamId: 'TPARTNER' }),
+    });
+    expect(joined.status).toBe(200);
+    await publish('v3.9.1', 'alice');
+    const approvalId = approvalOf(await awaitingApproval('v3.9.1'));
+    expect(await answered('UGUEST', 'approve', approvalId)).toContain('belongs to another Slack workspace');
+    const approval = `/v1/approvals/${encodeURIComponent(approvalId)}`;
+    expect(await portal.get<{ status: string; votes: unknown[] }>(approval)).toMatchObject({
+      status: 'PENDING',
+      votes: [],
+    });
+    expect(await gina.get<{ slackUserId?: string }>('/v1/me')).not.toHaveProperty('slackUserId');
+    expect((await portal.request('POST', `${approval}/votes`, { decision: 'REJECT' })).status).toBe(200);
+    expect((await portal.waitFor(SERVICE.name, 'prod', 'v3.9.1')).status).toBe('REJECTED');
+  });
 });

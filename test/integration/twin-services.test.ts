@@ -694,6 +694,13 @@ describe('twin Slack', () => {
       name: 'alice',
       email: 'alice@acme.test',
       isBot: false,
+      fromAnotherWorkspace: false,
+    });
+    // A Slack Connect guest: users.info names their own workspace, not the one auth.test names.
+    slack.chat.addUser({ id: 'UGUEST', name: 'guest', email: 'alice@acme.test', teamId: 'TPARTNER' });
+    expect(await awsChat().userProfile('UGUEST')).toMatchObject({
+      email: 'alice@acme.test',
+      fromAnotherWorkspace: true,
     });
     expect(await awsChat().userProfile('UNOBODY')).toBeUndefined();
     slack.addUser({ id: 'UFRANK', name: 'frank', email: 'Frank@acme.test' });

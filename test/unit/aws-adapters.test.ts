@@ -389,4 +389,62 @@ describe('SlackChat', () => {
     await expect(chat.update('C1', '1.2', { text: 'x' })).rejects.toThrow('channel_not_found');
     await expect(chat.postEphemeral('C1', 'UBOB', 'x')).rejects.toThrow('channel_not_found');
   });
+
+  describe('tells a member of another workspace from one of its own', () => {
+    const workspace = (home: { team_id: string; enterprise_id?: string }) => {
+      let asked = 0;
+      const client = {
+        auth: {
+          test: () => {
+            asked += 1;
+            return Promise.resolve({ ok: true, ...home });
+          },
+        },
+        users: {
+          info: ({ user }: { user: string }) => {
+            const [team, enterprise] = user.split('@');
+            return Promise.resolve({
+              ok: true,
+              user: {
+                id: user,
+                name: user,
+                team_id: team,
+                profile: { email: 'gina@acme.test' },
+                ...(enterprise ? { enterprise_user: { enterprise_id: enterprise } } : {}),
+              },
+            });
+          },
+        },
+      } as unknown as WebClient;
+      return { chat: new SlackChat(() => Promise.resolve(client), 'https://portal.example.com/'), asked: () => asked };
+    };
+
+    it.each([
+      ['a member of its own workspace', { team_id: 'THOME' }, 'THOME', false],
+      ['a Slack Connect guest from another organization', { team_id: 'THOME' }, 'TPARTNER', true],
+      [
+        'a guest whose workspace claims the same Enterprise Grid id, without one here',
+        { team_id: 'THOME' },
+        'TPARTNER@EACME',
+        true,
+      ],
+      [
+        'a member of another workspace of the same Enterprise Grid organization',
+        { team_id: 'THOME', enterprise_id: 'EACME' },
+        'TOTHER@EACME',
+        false,
+      ],
+      [
+        'a guest from another Enterprise Grid organization',
+        { team_id: 'THOME', enterprise_id: 'EACME' },
+        'TPARTNER@EPARTNER',
+        true,
+      ],
+    ])('%s', async (_name, home, user, fromAnotherWorkspace) => {
+      const { chat, asked } = workspace(home);
+      expect(await chat.userProfile(user)).toMatchObject({ fromAnotherWorkspace });
+      await chat.userProfile(user);
+      expect(asked()).toBe(1);
+    });
+  });
 });

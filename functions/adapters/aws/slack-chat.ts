@@ -7,10 +7,29 @@ import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
  * relative links become absolute against `portalUrl`, since Slack cannot resolve them.
  */
 export class SlackChat implements Chat {
+  private home: Promise<{ teamId: string; enterpriseId: string | undefined }> | undefined;
+
   constructor(
     private readonly client: () => Promise<WebClient>,
     private readonly portalUrl: string,
   ) {}
+
+  /** The workspace (and Enterprise Grid organization) the bot is installed in, from auth.test, once. */
+  private homeWorkspace(): Promise<{ teamId: string; enterpriseId: string | undefined }> {
+    if (!this.home) {
+      const asked = (async () => {
+        const result = await (await this.client()).auth.test();
+        if (!result.ok || !result.team_id) throw new Error(`Slack auth.test failed: ${result.error ?? 'no team_id'}`);
+        return { teamId: result.team_id, enterpriseId: result.enterprise_id || undefined };
+      })();
+      // A failed answer is asked again next time, not kept.
+      asked.catch(() => {
+        if (this.home === asked) this.home = undefined;
+      });
+      this.home = asked;
+    }
+    return this.home;
+  }
 
   async post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {
     const message = absoluteLinks(unresolved, this.portalUrl);
@@ -34,13 +53,17 @@ export class SlackChat implements Chat {
   /** users.info: needs the users:read scope, and users:read.email for the profile's email. */
   async userProfile(user: string): Promise<ChatUserProfile | undefined> {
     try {
-      const result = await (await this.client()).users.info({ user });
+      const [result, home] = await Promise.all([(await this.client()).users.info({ user }), this.homeWorkspace()]);
       if (!result.ok || !result.user?.id) return undefined;
+      // Another workspace of the same Enterprise Grid organization is still the organization's.
+      const sameOrganization =
+        home.enterpriseId !== undefined && result.user.enterprise_user?.enterprise_id === home.enterpriseId;
       return {
         id: result.user.id,
         name: result.user.profile?.display_name || result.user.real_name || result.user.name || result.user.id,
         email: result.user.profile?.email,
         isBot: result.user.is_bot === true || result.user.is_app_user === true,
+        fromAnotherWorkspace: result.user.team_id !== home.teamId && !sameOrganization,
       };
     } catch (error) {
       // An unknown user is an answer; anything else (a missing scope, rate limits) is not.

@@ -11,6 +11,9 @@ export interface RecordedMessage extends ChatMessage {
   history: Omit<ChatMessage, 'channel'>[];
 }
 
+/** The workspace the local runtime and the twin's Slack put their bot and their users in. */
+export const LOCAL_SLACK_TEAM_ID = 'TFLIGHTPLAN';
+
 type JournalLine =
   | { op: 'post'; message: RecordedMessage }
   | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
@@ -23,7 +26,7 @@ type JournalLine =
  */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
-  private readonly users = new Map<string, ChatUserProfile>();
+  private readonly users = new Map<string, ChatUserProfile & { teamId: string }>();
   private sequence = 0;
 
   constructor(
@@ -45,14 +48,31 @@ export class RecordingChat implements Chat {
     email?: string | undefined;
     name: string;
     isBot?: boolean | undefined;
+    /** The Slack workspace they belong to: another one's is a Slack Connect guest. */
+    teamId?: string | undefined;
   }): ChatUserProfile {
-    const profile = { id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false };
-    this.users.set(user.id, profile);
+    const teamId = user.teamId ?? LOCAL_SLACK_TEAM_ID;
+    const profile = {
+      id: user.id,
+      name: user.name,
+      email: user.email,
+      isBot: user.isBot ?? false,
+      fromAnotherWorkspace: teamId !== LOCAL_SLACK_TEAM_ID,
+    };
+    this.users.set(user.id, { ...profile, teamId });
     return profile;
   }
 
   userProfile(user: string): Promise<ChatUserProfile | undefined> {
-    return Promise.resolve(this.users.get(user));
+    const found = this.users.get(user);
+    if (!found) return Promise.resolve(undefined);
+    const { teamId: _teamId, ...profile } = found;
+    return Promise.resolve(profile);
+  }
+
+  /** The workspace of a user added here, as the twin's users.info answers it. */
+  teamOf(user: string): string | undefined {
+    return this.users.get(user)?.teamId;
   }
 
   post(unresolved: ChatMessage): Promise<{ channel: string; ts: string }> {

@@ -1,4 +1,8 @@
-import { RecordingChat, type RecordedMessage } from '../../../functions/adapters/local/recording-chat.js';
+import {
+  LOCAL_SLACK_TEAM_ID,
+  RecordingChat,
+  type RecordedMessage,
+} from '../../../functions/adapters/local/recording-chat.js';
 import { jsonResponse, serveOnLoopback, type RunningService, type ServiceRequest } from './http.js';
 
 /** A Slack workspace member, as users.info and users.lookupByEmail answer. */
@@ -8,6 +12,7 @@ export interface SlackUser {
   email: string;
   realName?: string;
   isBot?: boolean;
+  teamId?: string;
 }
 
 export interface SlackOptions {
@@ -61,7 +66,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   // email index, which only addUser here keeps.
   const users: SlackUser[] = [];
   const addUser = (user: SlackUser) => {
-    chat.addUser({ id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false });
+    chat.addUser({ id: user.id, name: user.name, email: user.email, isBot: user.isBot ?? false, teamId: user.teamId });
     const index = users.findIndex((candidate) => candidate.id === user.id);
     if (index >= 0) users.splice(index, 1, user);
     else users.push(user);
@@ -71,7 +76,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
   const botToken = typeof options.botToken === 'function' ? options.botToken : () => options.botToken as string;
   const profileOf = (user: SlackUser) => ({
     id: user.id,
-    team_id: 'TFLIGHTPLAN',
+    team_id: user.teamId ?? LOCAL_SLACK_TEAM_ID,
     name: user.name,
     real_name: user.realName ?? user.name,
     deleted: false,
@@ -89,7 +94,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
       url: 'https://flightplan-twin.slack.com/',
       team: 'Flightplan twin',
       user: 'flightplan',
-      team_id: 'TFLIGHTPLAN',
+      team_id: LOCAL_SLACK_TEAM_ID,
       user_id: 'UFLIGHTPLAN',
       bot_id: 'BFLIGHTPLAN',
     }),
@@ -133,7 +138,13 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
       if (!profile) throw new SlackPlatformError('user_not_found');
       return {
         ok: true,
-        user: profileOf({ id: profile.id, name: profile.name, email: profile.email ?? '', isBot: profile.isBot }),
+        user: profileOf({
+          id: profile.id,
+          name: profile.name,
+          email: profile.email ?? '',
+          isBot: profile.isBot,
+          ...(chat.teamOf(profile.id) ? { teamId: chat.teamOf(profile.id) } : {}),
+        }),
       };
     },
     'users.lookupByEmail': (args) => {
