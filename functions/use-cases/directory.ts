@@ -8,25 +8,27 @@ export type SlackResolution = { kind: 'found'; person: Person; linked: boolean }
 
 /**
  * The person behind a Slack user: linked already, or found by the email on their Slack profile
- * (users.info) and linked on the way, so the next click is one read. A Slack user whose email
- * nobody in the directory has, or a person already linked to another Slack user, is unknown. So
- * is a member of another workspace met in a Slack Connect channel: its administrators can give
- * anybody any email, a director's included.
+ * (users.info) and linked on the way. A Slack user whose email nobody in the directory has, or a
+ * person already linked to another Slack user, is unknown. So is a member of another workspace
+ * met in a Slack Connect channel, linked or not: its administrators can give anybody any email, a
+ * director's included, and a link made before Flightplan checked the workspace may be theirs.
  */
 export async function personForSlackUser(
   deps: { catalog: CatalogStore; chat: Chat },
   slackUserId: string,
 ): Promise<SlackResolution> {
-  const linked = await deps.catalog.findPerson({ kind: 'slack', value: slackUserId });
-  if (linked) return { kind: 'found', person: linked, linked: false };
-  const profile = await deps.chat.userProfile(slackUserId);
-  if (!profile || profile.isBot)
-    return { kind: 'unknown', reason: `Slack user ${slackUserId} is not in the Flightplan directory` };
-  if (profile.fromAnotherWorkspace)
+  const [linked, profile] = await Promise.all([
+    deps.catalog.findPerson({ kind: 'slack', value: slackUserId }),
+    deps.chat.userProfile(slackUserId),
+  ]);
+  if (profile?.fromAnotherWorkspace)
     return {
       kind: 'unknown',
       reason: `Slack user ${slackUserId} belongs to another Slack workspace (a Slack Connect channel), whose profiles Flightplan does not take for people in its directory`,
     };
+  if (linked) return { kind: 'found', person: linked, linked: false };
+  if (!profile || profile.isBot)
+    return { kind: 'unknown', reason: `Slack user ${slackUserId} is not in the Flightplan directory` };
   if (!profile.email)
     return {
       kind: 'unknown',

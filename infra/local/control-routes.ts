@@ -49,7 +49,7 @@ export const slackUserSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   isBot: z.optional(z.boolean()),
   /** Their Slack workspace, when it is not Flightplan's own: a Slack Connect guest. */
-  teamId: z.optional(z.string().check(z.regex(/^[TE][A-Z0-9]{2,20}$/u, 'a Slack team id such as TPARTNER'))),
+  teamId: z.optional(z.string().check(z.regex(/^T[A-Z0-9]{2,20}$/u, 'a Slack team id such as TPARTNER'))),
 });
 
 export function localControlRoutes(

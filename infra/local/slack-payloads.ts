@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { LOCAL_SLACK_TEAM_ID } from '../../functions/adapters/local/recording-chat.js';
 
 /**
  * Slack interactivity requests as Slack sends them: a form-encoded `payload` field holding a
@@ -14,13 +15,17 @@ export function signedBlockAction(options: {
 }): { headers: Record<string, string>; body: string } {
   const payload = {
     type: 'block_actions',
-    user: { id: options.slackUserId, username: options.slackUserId.slice(1).toLowerCase(), team_id: 'T0FLIGHT' },
+    user: {
+      id: options.slackUserId,
+      username: options.slackUserId.slice(1).toLowerCase(),
+      team_id: LOCAL_SLACK_TEAM_ID,
+    },
     api_app_id: 'A0FLIGHTPLAN',
-    team: { id: 'T0FLIGHT', domain: 'acme' },
+    team: { id: LOCAL_SLACK_TEAM_ID, domain: 'acme' },
     channel: { id: options.channel ?? 'C0DEPLOYS', name: 'deploys-payments' },
     container: { type: 'message', message_ts: '1700000000.000100', channel_id: options.channel ?? 'C0DEPLOYS' },
     trigger_id: '1234.5678.abcd',
-    response_url: 'https://hooks.slack.com/actions/T0FLIGHT/1/abc',
+    response_url: `https://hooks.slack.com/actions/${LOCAL_SLACK_TEAM_ID}/1/abc`,
     actions: [
       {
         action_id: options.actionId,

@@ -297,6 +297,11 @@ describe('Slack interactions refuse what Slack did not sign', () => {
       votes: [],
     });
     expect(await gina.get<{ slackUserId?: string }>('/v1/me')).not.toHaveProperty('slackUserId');
+    // A link made before Flightplan checked the workspace, or by hand, does not let the guest in either.
+    const platform = portalClient(runtime, await runtime.issuer.sign({ sub: 'dave' }));
+    expect((await platform.request('PUT', '/v1/people/gina', { slackUserId: 'UGUEST' })).status).toBe(200);
+    expect(await answered('UGUEST', 'approve', approvalId)).toContain('belongs to another Slack workspace');
+    expect(await portal.get<{ status: string }>(approval)).toMatchObject({ status: 'PENDING' });
     expect((await portal.request('POST', `${approval}/votes`, { decision: 'REJECT' })).status).toBe(200);
     expect((await portal.waitFor(SERVICE.name, 'prod', 'v3.9.1')).status).toBe('REJECTED');
   });

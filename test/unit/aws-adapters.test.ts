@@ -391,7 +391,7 @@ describe('SlackChat', () => {
   });
 
   describe('tells a member of another workspace from one of its own', () => {
-    const workspace = (home: { team_id: string; enterprise_id?: string }) => {
+    const workspace = (home: { team_id?: string; enterprise_id?: string; is_enterprise_install?: boolean }) => {
       let asked = 0;
       const client = {
         auth: {
@@ -438,6 +438,18 @@ describe('SlackChat', () => {
         'a guest from another Enterprise Grid organization',
         { team_id: 'THOME', enterprise_id: 'EACME' },
         'TPARTNER@EPARTNER',
+        true,
+      ],
+      [
+        'a member of the organization, to a bot installed org-wide',
+        { is_enterprise_install: true, enterprise_id: 'EACME' },
+        'TANY@EACME',
+        false,
+      ],
+      [
+        'a guest, to a bot installed org-wide',
+        { is_enterprise_install: true, enterprise_id: 'EACME' },
+        'TPARTNER',
         true,
       ],
     ])('%s', async (_name, home, user, fromAnotherWorkspace) => {

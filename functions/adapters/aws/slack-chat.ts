@@ -2,25 +2,31 @@ import type { WebClient } from '@slack/web-api';
 import { absoluteLinks } from '../../domain/slack-text.js';
 import type { Chat, ChatMessage, ChatUserProfile } from '../../ports/index.js';
 
+type HomeWorkspace =
+  | { kind: 'workspace'; teamId: string; enterpriseId: string | undefined }
+  | { kind: 'organization'; enterpriseId: string };
+
 /**
  * Slack through @slack/web-api. Urgent messages mention @here so the channel is paged; Flightplan's
  * relative links become absolute against `portalUrl`, since Slack cannot resolve them.
  */
 export class SlackChat implements Chat {
-  private home: Promise<{ teamId: string; enterpriseId: string | undefined }> | undefined;
+  private home: Promise<HomeWorkspace> | undefined;
 
   constructor(
     private readonly client: () => Promise<WebClient>,
     private readonly portalUrl: string,
   ) {}
 
-  /** The workspace (and Enterprise Grid organization) the bot is installed in, from auth.test, once. */
-  private homeWorkspace(): Promise<{ teamId: string; enterpriseId: string | undefined }> {
+  /** The workspace (or, installed org-wide, the Enterprise Grid organization) of the bot, from auth.test, once. */
+  private homeWorkspace(): Promise<HomeWorkspace> {
     if (!this.home) {
-      const asked = (async () => {
+      const asked = (async (): Promise<HomeWorkspace> => {
         const result = await (await this.client()).auth.test();
+        if (result.ok && result.is_enterprise_install && result.enterprise_id)
+          return { kind: 'organization', enterpriseId: result.enterprise_id };
         if (!result.ok || !result.team_id) throw new Error(`Slack auth.test failed: ${result.error ?? 'no team_id'}`);
-        return { teamId: result.team_id, enterpriseId: result.enterprise_id || undefined };
+        return { kind: 'workspace', teamId: result.team_id, enterpriseId: result.enterprise_id || undefined };
       })();
       // A failed answer is asked again next time, not kept.
       asked.catch(() => {
@@ -58,12 +64,13 @@ export class SlackChat implements Chat {
       // Another workspace of the same Enterprise Grid organization is still the organization's.
       const sameOrganization =
         home.enterpriseId !== undefined && result.user.enterprise_user?.enterprise_id === home.enterpriseId;
+      const ours = sameOrganization || (home.kind === 'workspace' && result.user.team_id === home.teamId);
       return {
         id: result.user.id,
         name: result.user.profile?.display_name || result.user.real_name || result.user.name || result.user.id,
         email: result.user.profile?.email,
         isBot: result.user.is_bot === true || result.user.is_app_user === true,
-        fromAnotherWorkspace: result.user.team_id !== home.teamId && !sameOrganization,
+        fromAnotherWorkspace: !ours,
       };
     } catch (error) {
       // An unknown user is an answer; anything else (a missing scope, rate limits) is not.
