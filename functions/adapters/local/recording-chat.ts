@@ -14,6 +14,14 @@ export interface RecordedMessage extends ChatMessage {
 /** The workspace the local runtime and the twin's Slack put their bot and their users in. */
 export const LOCAL_SLACK_TEAM_ID = 'TFLIGHTPLAN';
 
+/** A user as added: the workspace they are in, from which whether it is another one follows. */
+type Member = Omit<ChatUserProfile, 'fromAnotherWorkspace'> & { teamId: string };
+
+const profileOf = ({ teamId, ...member }: Member): ChatUserProfile => ({
+  ...member,
+  fromAnotherWorkspace: teamId !== LOCAL_SLACK_TEAM_ID,
+});
+
 type JournalLine =
   | { op: 'post'; message: RecordedMessage }
   | { op: 'update'; channel: string; ts: string; message: Omit<ChatMessage, 'channel'> };
@@ -26,7 +34,7 @@ type JournalLine =
  */
 export class RecordingChat implements Chat {
   readonly messages: RecordedMessage[] = [];
-  private readonly users = new Map<string, ChatUserProfile & { teamId: string }>();
+  private readonly users = new Map<string, Member>();
   private sequence = 0;
 
   constructor(
@@ -51,23 +59,20 @@ export class RecordingChat implements Chat {
     /** The Slack workspace they belong to: another one's is a Slack Connect guest. */
     teamId?: string | undefined;
   }): ChatUserProfile {
-    const teamId = user.teamId ?? LOCAL_SLACK_TEAM_ID;
-    const profile = {
+    const member = {
       id: user.id,
       name: user.name,
       email: user.email,
       isBot: user.isBot ?? false,
-      fromAnotherWorkspace: teamId !== LOCAL_SLACK_TEAM_ID,
+      teamId: user.teamId ?? LOCAL_SLACK_TEAM_ID,
     };
-    this.users.set(user.id, { ...profile, teamId });
-    return profile;
+    this.users.set(user.id, member);
+    return profileOf(member);
   }
 
   userProfile(user: string): Promise<ChatUserProfile | undefined> {
-    const found = this.users.get(user);
-    if (!found) return Promise.resolve(undefined);
-    const { teamId: _teamId, ...profile } = found;
-    return Promise.resolve(profile);
+    const member = this.users.get(user);
+    return Promise.resolve(member && profileOf(member));
   }
 
   /** The workspace of a user added here, as the twin's users.info answers it. */

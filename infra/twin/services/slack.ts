@@ -135,7 +135,8 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
     },
     'users.info': async (args) => {
       const profile = await chat.userProfile(required(args, 'user'));
-      if (!profile) throw new SlackPlatformError('user_not_found');
+      const teamId = profile && chat.teamOf(profile.id);
+      if (!profile || !teamId) throw new SlackPlatformError('user_not_found');
       return {
         ok: true,
         user: profileOf({
@@ -143,7 +144,7 @@ export async function startSlack(options: SlackOptions): Promise<RunningSlack> {
           name: profile.name,
           email: profile.email ?? '',
           isBot: profile.isBot,
-          ...(chat.teamOf(profile.id) ? { teamId: chat.teamOf(profile.id) } : {}),
+          teamId,
         }),
       };
     },
