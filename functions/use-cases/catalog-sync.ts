@@ -28,8 +28,20 @@ export async function syncCatalogFile(
   deps: { catalog: CatalogStore; codeHost: Pick<CodeHost, 'readFile'>; clock: Clock },
   input: { repository: string; revision: string; pushedBy: GithubAccount },
 ): Promise<CatalogSyncOutcome> {
-  const current = await deps.catalog.findServiceByRepository(input.repository);
-  const content = await deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision);
+  const [current, content, onDefaultBranch] = await Promise.all([
+    deps.catalog.findServiceByRepository(input.repository),
+    deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision),
+    deps.codeHost.readFile(input.repository, CATALOG_FILE),
+  ]);
+  // Deliveries come out of order, are redelivered by hand, and a signed body can be sent again
+  // under a new delivery id: a push is applied only while its file is still the one the default
+  // branch has, so an older push never takes the catalog back to what a later one replaced.
+  if (content !== onDefaultBranch) {
+    return {
+      kind: 'nothing',
+      reason: `${CATALOG_FILE} at ${input.revision.slice(0, 7)} is no longer the one on ${input.repository}'s default branch; the push that changed it applies it`,
+    };
+  }
   if (content === undefined) {
     if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };
     const refusal = await teamRefusal(deps, input.pushedBy, [

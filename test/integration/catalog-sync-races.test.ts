@@ -130,3 +130,30 @@ describe('catalog-info.yaml pushes racing another change to the service', () => 
     ]);
   });
 });
+
+describe('catalog-info.yaml pushes that a later push replaced', () => {
+  /** The file at the pushed revision, and another on the default branch: a later push has changed it since. */
+  const stalePush = (atRevision: string | undefined, onDefaultBranch: string | undefined) =>
+    syncCatalogFile(
+      {
+        catalog,
+        clock,
+        codeHost: { readFile: (_repository, _path, ref) => Promise.resolve(ref ? atRevision : onDefaultBranch) },
+      },
+      { repository: 'acme/orders-api', revision: 'abcdef0123456789', pushedBy: { login: 'pat' } },
+    );
+
+  it('does not retire a service for a removal of its catalog-info.yaml that a later push put back', async () => {
+    const outcome = await stalePush(undefined, catalogInfoYaml(ordersApi));
+
+    expect(outcome).toMatchObject({ kind: 'nothing', reason: expect.stringContaining('no longer the one') as string });
+    expect(await catalog.getService('orders-api')).toMatchObject({ status: 'ACTIVE', tier: 'T1' });
+  });
+
+  it('does not change a service back to the file a later push replaced', async () => {
+    const outcome = await stalePush(catalogInfoYaml({ ...ordersApi, tier: 'T3' }), catalogInfoYaml(ordersApi));
+
+    expect(outcome.kind).toBe('nothing');
+    expect(await catalog.getService('orders-api')).toMatchObject({ tier: 'T1' });
+  });
+});

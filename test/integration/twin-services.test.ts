@@ -404,6 +404,14 @@ describe('twin GitHub', () => {
       'Register in Backstage',
     );
     expect(git(github.directoryOf('acme/payments-api'), 'rev-parse', 'main')).toBe(revision);
+    await host.commitFiles(
+      'acme/payments-api',
+      [{ path: 'catalog-info.yaml', content: 'kind: Component # later\n' }],
+      'Describe it again',
+    );
+    expect(await host.readFile('acme/payments-api', 'catalog-info.yaml', revision)).toBe('kind: Component\n');
+    expect(await host.readFile('acme/payments-api', 'catalog-info.yaml')).toBe('kind: Component # later\n');
+    expect(await host.readFile('acme/payments-api', 'no-such-file.yaml')).toBeUndefined();
     const request = {
       repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live',
       branch: 'flightplan/prq-1',

@@ -121,7 +121,7 @@ export class GitHubCodeHost implements CodeHost {
   }
 
   /** Contents API, raw media type: one request, no base64. */
-  async readFile(repository: string, path: string, ref: string): Promise<string | undefined> {
+  async readFile(repository: string, path: string, ref?: string): Promise<string | undefined> {
     const { owner, repo } = splitRepository(repository);
     const octokit = await this.github();
     try {

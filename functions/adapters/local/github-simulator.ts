@@ -118,7 +118,7 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     return this.existing(repositoryName).commitFiles(files, message);
   }
 
-  readFile(repositoryName: string, path: string, ref: string): Promise<string | undefined> {
+  readFile(repositoryName: string, path: string, ref = 'main'): Promise<string | undefined> {
     return this.repository(repositoryName).readFile(path, ref);
   }
 
