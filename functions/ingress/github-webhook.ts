@@ -4,6 +4,7 @@ import {
   makeIdempotent,
 } from '@aws-lambda-powertools/idempotency';
 import { verify } from '@octokit/webhooks-methods';
+import { createHash } from 'node:crypto';
 import * as z from '../zod.js';
 import { catalogFileChanged } from '../../events/catalog-file-changed.js';
 import { deploymentRequested } from '../../events/deployment-requested.js';
@@ -64,6 +65,7 @@ export const declaration = httpFunction({
       const decision = await acceptGithubDelivery(deps, {
         eventName,
         deliveryId: deliveryId.data,
+        bodySha256: createHash('sha256').update(body).digest('hex'),
         payload: parseJson(body),
       });
       if (decision.kind === 'ignored') {

@@ -26,6 +26,8 @@ import type { CatalogStore, SelfServiceSettings } from '../ports/index.js';
 export interface GithubDelivery {
   eventName: string;
   deliveryId: string;
+  /** SHA-256 of the signed body: the delivery id is not signed, so a body sent again under a new one is this same delivery. */
+  bodySha256: string;
   payload: unknown;
 }
 
@@ -111,7 +113,9 @@ export async function acceptGithubDelivery(
       gitSha: intent.headSha,
       requestedBy: sender?.id ?? intent.sender.login,
       requesters: [requesterFor(sender, intent.sender)],
-      requestKey: delivery.deliveryId,
+      // The signed body, not the delivery id: each label or push is a new body (updated_at moves),
+      // and one sent again under a new delivery id must not start its commit again.
+      requestKey: `pull_request:${delivery.bodySha256}`,
       trigger: {
         kind: 'pull_request',
         repository: intent.repository,

@@ -163,6 +163,25 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect((await deploymentsOf()).length).toBe(before + 1);
   });
 
+  it('does not take HML back to an older commit when its signed label delivery is sent again under a new delivery id', async () => {
+    const olderPayload = pullRequestPayload(labeled({ number: 43, headSha: sha(30) }));
+    const older = await signedDelivery(SECRET, 'pull_request', olderPayload);
+    const deliver = (delivery: { headers: Record<string, string>; body: string }) =>
+      fetch(`${runtime.url}/webhooks/github`, { method: 'POST', headers: delivery.headers, body: delivery.body });
+    expect((await deliver(older)).status).toBe(202);
+    await waitForDeployment(sha(30).slice(0, 7));
+    expect((await postGithub(labeled({ number: 43, headSha: sha(31), action: 'synchronize' }))).status).toBe(202);
+    await waitForDeployment(sha(31).slice(0, 7));
+
+    const replayed = await signedDelivery(SECRET, 'pull_request', olderPayload);
+    expect(replayed.body).toBe(older.body);
+    expect(replayed.headers['x-github-delivery']).not.toBe(older.headers['x-github-delivery']);
+    expect((await deliver(replayed)).status).toBe(202);
+    const deployments = await deploymentsOf();
+    expect(deployments.filter((deployment) => deployment.version === sha(30).slice(0, 7))).toHaveLength(1);
+    expect(deployments[0]?.version).toBe(sha(31).slice(0, 7));
+  });
+
   it('supersedes a running HML deployment with a newer one', async () => {
     runtime.argo.pause();
     await postGithub(labeled({ headSha: sha(4) }));
