@@ -1,7 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   awsHealthSource,
   prometheusAuthorizer,
@@ -126,11 +126,16 @@ describe('assumedRoleCredentials', () => {
   beforeEach(() => sts.reset());
   const roleArn = 'arn:aws:iam::111111111111:role/FlightplanHealthReader';
 
-  it("assumes the workload account's reader role for 15 minutes under the flightplan-health session, each time it is asked", async () => {
-    const expiration = new Date('2026-12-03T12:15:00Z');
-    sts.on(AssumeRoleCommand).resolves({
-      Credentials: { AccessKeyId: 'ASIA1', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration },
-    });
+  const assumedUntil = (expiration: Date, accessKeyId = 'ASIA1') => ({
+    Credentials: { AccessKeyId: accessKeyId, SecretAccessKey: 'secret', SessionToken: 'token', Expiration: expiration },
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("assumes the workload account's reader role for 15 minutes under the flightplan-health session", async () => {
+    const expiration = new Date(Date.now() + 900_000);
+    sts.on(AssumeRoleCommand).resolves(assumedUntil(expiration));
     const credentials = assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }));
     expect(await credentials()).toEqual({
       accessKeyId: 'ASIA1',
@@ -138,11 +143,38 @@ describe('assumedRoleCredentials', () => {
       sessionToken: 'token',
       expiration,
     });
-    await credentials();
     expect(sts.commandCalls(AssumeRoleCommand).map((call) => call.args[0].input)).toEqual([
       { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
-      { RoleArn: roleArn, RoleSessionName: 'flightplan-health', DurationSeconds: 900 },
     ]);
+  });
+
+  it('assumes the role once for every query of a gate, and again only five minutes before the credentials expire', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-03T12:00:00Z'), toFake: ['Date'] });
+    sts
+      .on(AssumeRoleCommand)
+      .resolvesOnce(assumedUntil(new Date('2026-12-03T12:15:00Z'), 'ASIA1'))
+      .resolvesOnce(assumedUntil(new Date('2026-12-03T12:25:00Z'), 'ASIA2'));
+    const credentials = assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }));
+    const keys = async () =>
+      (await Promise.all([credentials(), credentials(), credentials()])).map((c) => c.accessKeyId);
+
+    expect(await keys()).toEqual(['ASIA1', 'ASIA1', 'ASIA1']);
+    vi.setSystemTime(new Date('2026-12-03T12:09:59Z'));
+    expect(await keys()).toEqual(['ASIA1', 'ASIA1', 'ASIA1']);
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(1);
+    vi.setSystemTime(new Date('2026-12-03T12:10:01Z'));
+    expect((await credentials()).accessKeyId).toBe('ASIA2');
+    expect(sts.commandCalls(AssumeRoleCommand)).toHaveLength(2);
+  });
+
+  it('assumes the role again after STS failed, rather than keeping the failure', async () => {
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(new Error('Rate exceeded'))
+      .resolves(assumedUntil(new Date(Date.now() + 900_000)));
+    const credentials = assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }));
+    await expect(credentials()).rejects.toThrow('Rate exceeded');
+    expect((await credentials()).accessKeyId).toBe('ASIA1');
   });
 
   it('fails, naming the role, when STS answers without credentials', async () => {

@@ -1,5 +1,6 @@
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { fromEnv } from '@aws-sdk/credential-provider-env';
+import { doesIdentityRequireRefresh, isIdentityExpired, memoizeIdentityProvider } from '@smithy/core';
 
 export type Credentials = ReturnType<typeof fromEnv>;
 
@@ -13,14 +14,15 @@ let sharedSts: STSClient | undefined;
  * `fromTemporaryCredentials` (`@aws-sdk/credential-providers`) does, with STS imported here. That
  * provider loads STS with a dynamic import, and esbuild then defers every SDK module STS shares
  * with the function's other clients into lazy initializers, which V8 parses twice at each cold
- * start. Each call assumes the role again: an SDK client keeps what it gets until shortly before
- * it expires, and the SigV4 signer of a Prometheus query asks for it once per query.
+ * start. The credentials are kept, as an SDK client keeps its own, until five minutes before they
+ * expire: the SigV4 signer of a Prometheus query asks for them once per query, and every query of
+ * a gate, and every gate a warm function runs, would otherwise be an AssumeRole of its own.
  */
 export function assumedRoleCredentials(
   roleArn: string,
   sts: Pick<STSClient, 'send'> = (sharedSts ??= new STSClient({})),
 ): Credentials {
-  return async () => {
+  const assume: Credentials = async () => {
     const { Credentials: assumed } = await sts.send(
       new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: SESSION_NAME, DurationSeconds: 900 }),
     );
@@ -33,4 +35,7 @@ export function assumedRoleCredentials(
       ...(assumed.Expiration ? { expiration: assumed.Expiration } : {}),
     };
   };
+  // The SDK's own memo (it answers undefined for an undefined provider only): one AssumeRole for
+  // concurrent callers, none until five minutes before expiry, and a failure is not kept.
+  return memoizeIdentityProvider(assume, isIdentityExpired, doesIdentityRequireRefresh) ?? assume;
 }
