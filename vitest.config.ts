@@ -17,6 +17,8 @@ const TWIN_SCENARIOS = [
   'registers the service so it deploys at once',
   'hands storefront list cursors',
   'does not take a Slack Connect guest',
+  'does not go back to an older catalog-info.yaml',
+  'does not take HML back to an older commit',
 ];
 const onTwin = process.env['FLIGHTPLAN_E2E_RUNTIME'] === 'twin';
 const escaped = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');

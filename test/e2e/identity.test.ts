@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deliverGithubWebhook,
   pullRequestPayload,
-  pushPayload,
   releasePayload,
   type PullRequestDeliveryOptions,
 } from '../../infra/local/github-payloads.js';
@@ -355,42 +354,6 @@ describe('existing services onboarded from catalog-info.yaml', () => {
         )
       ).body,
     ).toMatchObject({ status: 'ignored' });
-  });
-
-  it('does not go back to an older catalog-info.yaml when its push is delivered again after a later one', async () => {
-    const component = { repository: 'acme/journal-api', name: 'journal-api', team: 'payments', tier: 'T3' } as const;
-    const pushed = async (slackChannel: string) => {
-      const response = await commitTo(
-        component.repository,
-        { 'catalog-info.yaml': catalogInfoYaml({ ...component, slackChannel }) },
-        'alice',
-      );
-      expect(response.status).toBe(200);
-      await runtime.bus.idle();
-      return ((await response.json()) as { revision: string }).revision;
-    };
-    const older = await pushed('#journal-old');
-    await pushed('#journal-new');
-    // What an operator's "Redeliver" of the older push sends, or anyone who kept its signed body: a new delivery id.
-    const redelivered = await github(
-      'push',
-      pushPayload({
-        repository: component.repository,
-        before: null,
-        after: older,
-        message: 'catalog',
-        added: [],
-        modified: ['catalog-info.yaml'],
-        removed: [],
-        sender: 'alice',
-      }),
-    );
-    expect(redelivered.body).toMatchObject({ status: 'accepted' });
-    await runtime.bus.idle();
-    expect(await portal.get<{ slackChannel: string }>('/v1/services/journal-api')).toMatchObject({
-      status: 'ACTIVE',
-      slackChannel: '#journal-new',
-    });
   });
 
   it("refuses a catalog-info.yaml that claims another repository's service", async () => {

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { LocalGitRepository } from '../../functions/adapters/local/local-git.js';
-import { pullRequestPayload, signedDelivery } from '../../infra/local/github-payloads.js';
+import { catalogInfoYaml } from '../../infra/local/demo-catalog.js';
+import {
+  deliverGithubWebhook,
+  pullRequestPayload,
+  pushPayload,
+  signedDelivery,
+} from '../../infra/local/github-payloads.js';
 import type { LocalRuntime } from '../../infra/local/runtime.js';
 import { SAFETY_NET_MS, portalClient, startTestRuntime } from '../support/local-runtime.js';
 
@@ -300,5 +306,48 @@ describe('service creation over HTTP', () => {
     }
     expect(seen).toContain('storefront');
     expect(seen).not.toContain('payments');
+  });
+});
+
+describe('catalog-info.yaml pushed to an existing repository', () => {
+  it('does not go back to an older catalog-info.yaml when its push is delivered again after a later one', async () => {
+    const component = { repository: 'acme/journal-api', name: 'journal-api', team: 'payments', tier: 'T3' } as const;
+    const pushed = async (slackChannel: string) => {
+      const response = await fetch(`${runtime.url}/local/github/repositories/${component.repository}/commits`, {
+        method: 'POST',
+        body: JSON.stringify({
+          files: { 'catalog-info.yaml': catalogInfoYaml({ ...component, slackChannel }) },
+          message: 'catalog',
+          author: 'alice',
+        }),
+      });
+      expect(response.status).toBe(200);
+      await runtime.bus.idle();
+      return ((await response.json()) as { revision: string }).revision;
+    };
+    const older = await pushed('#journal-old');
+    await pushed('#journal-new');
+    // What an operator's "Redeliver" of the older push sends, or anyone who kept its signed body: a new delivery id.
+    const redelivered = await deliverGithubWebhook(
+      runtime.url,
+      'local-github-secret',
+      'push',
+      pushPayload({
+        repository: component.repository,
+        before: null,
+        after: older,
+        message: 'catalog',
+        added: [],
+        modified: ['catalog-info.yaml'],
+        removed: [],
+        sender: 'alice',
+      }),
+    );
+    expect(redelivered.body).toMatchObject({ status: 'accepted' });
+    await runtime.bus.idle();
+    expect(await (await alice.request('GET', '/v1/services/journal-api')).json()).toMatchObject({
+      status: 'ACTIVE',
+      slackChannel: '#journal-new',
+    });
   });
 });
