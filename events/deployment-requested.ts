@@ -11,6 +11,12 @@ export const deploymentTriggerSchema = z.discriminatedUnion('kind', [
     repository: z.string(),
     pullRequest: z.number().check(z.int(), z.positive()),
     action: z.enum(['labeled', 'synchronize']),
+    /**
+     * The pull request's `updated_at` as the delivery carried it. Deliveries arrive in any order
+     * (a redelivery by hand comes whenever somebody clicks), so a request older than one an HML
+     * deployment of the same pull request already came from is stale.
+     */
+    updatedAt: z.optional(z.iso.datetime({ offset: true })),
   }),
   z.object({ kind: z.literal('release'), repository: z.string(), tag: z.string() }),
   z.object({ kind: z.literal('manual') }),
@@ -18,8 +24,8 @@ export const deploymentTriggerSchema = z.discriminatedUnion('kind', [
 
 /**
  * Somebody or something asked for a version of a service to run in an environment.
- * `requestKey` identifies the request (a GitHub delivery id, an API idempotency key) and makes
- * the deployment id, and so the execution name, deterministic.
+ * `requestKey` identifies the request (a pull request delivery's signed body, a release, an API
+ * idempotency key) and makes the deployment id, and so the execution name, deterministic.
  */
 export const deploymentRequested = defineEvent({
   source: 'flightplan.github',
@@ -70,8 +76,14 @@ export const deploymentRequestedSample = deploymentRequested.build(
     gitSha: '3f2a9c1d4e5b6a7980f1e2d3c4b5a69788796a5b',
     requestedBy: 'alice',
     requesters: [{ personId: 'alice', github: { login: 'alice' }, name: 'alice', bot: false }],
-    requestKey: '72d3162e-cc78-11e3-81ab-4c9367dc0958',
-    trigger: { kind: 'pull_request', repository: 'acme/orders-api', pullRequest: 42, action: 'labeled' },
+    requestKey: 'pull_request:9b74c9897bac770ffc029102a200c5de8b1e2f6f1f4a3c9e6b8d7a5f4e3c2b1a',
+    trigger: {
+      kind: 'pull_request',
+      repository: 'acme/orders-api',
+      pullRequest: 42,
+      action: 'labeled',
+      updatedAt: '2026-12-03T10:00:00Z',
+    },
   },
   { correlationId: '72d3162e-cc78-11e3-81ab-4c9367dc0958', causationId: 'github:72d3162e-cc78-11e3-81ab-4c9367dc0958' },
 );

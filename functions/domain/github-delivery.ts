@@ -35,6 +35,7 @@ export const pullRequestEventSchema = z.object({
     labels: z.array(z.object({ name: z.string() })),
     merged: z.optional(z.boolean()),
     merge_commit_sha: z.optional(z.nullable(z.string())),
+    updated_at: z.optional(z.iso.datetime({ offset: true })),
   }),
   repository: repositorySchema,
   sender: senderSchema,
@@ -108,6 +109,8 @@ export type GithubIntent =
       /** Who added the label or pushed: the requester, who must be a member (`mayDeployToHml`). */
       sender: GithubAccount;
       action: 'labeled' | 'synchronize';
+      /** The pull request's `updated_at` in this delivery: what orders it against the others of the same pull request. */
+      updatedAt?: string;
     }
   | { kind: 'deploy-prod'; repository: string; tag: string; author: GithubAccount; publisher: GithubAccount }
   | {
@@ -161,6 +164,7 @@ export function interpretPullRequest(event: PullRequestEvent): GithubIntent {
     headSha: event.pull_request.head.sha,
     sender: event.sender,
     action: event.action,
+    ...(event.pull_request.updated_at ? { updatedAt: event.pull_request.updated_at } : {}),
   };
 }
 

@@ -113,14 +113,16 @@ export async function acceptGithubDelivery(
       gitSha: intent.headSha,
       requestedBy: sender?.id ?? intent.sender.login,
       requesters: [requesterFor(sender, intent.sender)],
-      // The signed body, not the delivery id: each label or push is a new body (updated_at moves),
-      // and one sent again under a new delivery id must not start its commit again.
+      // The signed body, not the delivery id, which the signature does not cover: one sent again
+      // under a new delivery id must not start its commit again. Each label or push is a new body
+      // (updated_at moves), except two within one second, which deploy the same commit anyway.
       requestKey: `pull_request:${delivery.bodySha256}`,
       trigger: {
         kind: 'pull_request',
         repository: intent.repository,
         pullRequest: intent.pullRequest,
         action: intent.action,
+        ...(intent.updatedAt ? { updatedAt: intent.updatedAt } : {}),
       },
     },
     trace,

@@ -24,6 +24,8 @@ export interface PullRequestDeliveryOptions {
   authorAssociation?: 'OWNER' | 'MEMBER' | 'COLLABORATOR' | 'CONTRIBUTOR' | 'FIRST_TIME_CONTRIBUTOR' | 'NONE';
   /** The fork the pull request comes from (`owner/name`); the repository itself when absent. */
   fork?: string;
+  /** The pull request's `updated_at` as this delivery carries it; now when absent. */
+  updatedAt?: string;
 }
 
 /** GitHub's numeric user id: one per account whatever the case of the login, as on GitHub. */
@@ -84,7 +86,7 @@ export function pullRequestPayload(options: PullRequestDeliveryOptions): Record<
         : { label: `${owner}:${branch}`, ref: branch, sha: options.headSha, user: user(owner), repo: repository },
       base: { label: `${owner}:main`, ref: 'main', sha: '0'.repeat(40), user: user(owner), repo: repository },
       created_at: '2026-11-23T09:00:00Z',
-      updated_at: new Date().toISOString(),
+      updated_at: options.updatedAt ?? new Date().toISOString(),
     },
     repository,
     organization: { login: owner, id: 9000, node_id: `O_${owner}` },

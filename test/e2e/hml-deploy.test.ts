@@ -182,6 +182,22 @@ describe('deploy-hml label, end to end over HTTP', () => {
     expect(deployments[0]?.version).toBe(sha(31).slice(0, 7));
   });
 
+  it('does not take HML back to an older commit of a pull request when an older delivery comes after a newer one', async () => {
+    // After an outage, "Redeliver" on each failed delivery in GitHub's settings sends them in any order.
+    const newer = labeled({ number: 44, headSha: sha(41), action: 'synchronize', updatedAt: '2026-12-03T10:05:00Z' });
+    const older = labeled({ number: 44, headSha: sha(40), updatedAt: '2026-12-03T10:00:00Z' });
+    expect((await postGithub(newer)).status).toBe(202);
+    await waitForDeployment(sha(41).slice(0, 7));
+
+    expect((await postGithub(older)).status).toBe(202);
+    const stale = await waitForDeployment(sha(40).slice(0, 7));
+    expect(stale).toMatchObject({ status: 'SUPERSEDED', reason: expect.stringContaining('#44') as string });
+    expect(stale.waves.map((wave) => wave.status)).toEqual(['SKIPPED']);
+    expect((await deploymentsOf()).find((deployment) => deployment.status === 'SUCCEEDED')?.version).toBe(
+      sha(41).slice(0, 7),
+    );
+  });
+
   it('supersedes a running HML deployment with a newer one', async () => {
     runtime.argo.pause();
     await postGithub(labeled({ headSha: sha(4) }));

@@ -327,7 +327,7 @@ describe('catalog-info.yaml pushed to an existing repository', () => {
     };
     const older = await pushed('#journal-old');
     await pushed('#journal-new');
-    // What an operator's "Redeliver" of the older push sends, or anyone who kept its signed body: a new delivery id.
+    // A failed delivery redelivered by hand after a later one succeeded, or a signed body kept and sent again.
     const redelivered = await deliverGithubWebhook(
       runtime.url,
       'local-github-secret',
