@@ -216,8 +216,13 @@ export interface CodeHost {
   }): Promise<{ url: string; created: boolean }>;
   /** One commit on the default branch with every file. */
   commitFiles(repository: string, files: RepositoryFile[], message: string): Promise<{ revision: string }>;
-  /** A file's content at `ref` (a commit or branch), or on the default branch without one; undefined when the file is not there. */
-  readFile(repository: string, path: string, ref?: string): Promise<string | undefined>;
+  /** A file's content at `ref` (a commit or branch); undefined when the file is not there. */
+  readFile(repository: string, path: string, ref: string): Promise<string | undefined>;
+  /**
+   * The newest commit at `ref` (a commit or branch; the default branch without one) that added,
+   * changed or removed `path`; undefined when none did.
+   */
+  lastChangeOf(repository: string, path: string, ref?: string): Promise<string | undefined>;
   /** Pushes the files to `branch` and opens a pull request, or returns the one already open for that branch. */
   openPullRequest(input: {
     repository: string;

@@ -25,22 +25,24 @@ export type CatalogSyncOutcome =
  * service.
  */
 export async function syncCatalogFile(
-  deps: { catalog: CatalogStore; codeHost: Pick<CodeHost, 'readFile'>; clock: Clock },
+  deps: { catalog: CatalogStore; codeHost: Pick<CodeHost, 'readFile' | 'lastChangeOf'>; clock: Clock },
   input: { repository: string; revision: string; pushedBy: GithubAccount },
 ): Promise<CatalogSyncOutcome> {
-  const [current, content, onDefaultBranch] = await Promise.all([
+  const [current, content, changedAtRevision, changedOnDefaultBranch] = await Promise.all([
     deps.catalog.findServiceByRepository(input.repository),
     deps.codeHost.readFile(input.repository, CATALOG_FILE, input.revision),
-    deps.codeHost.readFile(input.repository, CATALOG_FILE),
+    deps.codeHost.lastChangeOf(input.repository, CATALOG_FILE, input.revision),
+    deps.codeHost.lastChangeOf(input.repository, CATALOG_FILE),
   ]);
-  // Deliveries come out of order, are redelivered by hand, and a signed body can be sent again
-  // under a new delivery id: a push is applied only while its file is still the one the default
-  // branch has, so an older push never takes the catalog back to what a later one replaced.
-  if (content !== onDefaultBranch) {
-    return {
-      kind: 'nothing',
-      reason: `${CATALOG_FILE} at ${input.revision.slice(0, 7)} is no longer the one on ${input.repository}'s default branch; the push that changed it applies it`,
-    };
+  // A failed delivery redelivered by hand after a later one, or a signed body sent again under a
+  // new delivery id, is an older push: it is applied only while the commit that last changed the
+  // file is the same at its revision and on the default branch. Comparing commits, not content:
+  // a later push that put the same file back is that pusher's to apply, and may have been refused.
+  if (changedAtRevision !== changedOnDefaultBranch) {
+    const since = changedOnDefaultBranch ? `by ${changedOnDefaultBranch.slice(0, 7)}` : 'since';
+    const reason = `${CATALOG_FILE} at ${input.revision.slice(0, 7)} was changed again on ${input.repository}'s default branch (${since}), so this older push changed nothing`;
+    if (current) await recordOn(deps, current.name, 'service.catalog-stale', reason, input.pushedBy.login);
+    return { kind: 'nothing', reason };
   }
   if (content === undefined) {
     if (!current) return { kind: 'nothing', reason: `${input.repository} has no ${CATALOG_FILE} and no service` };

@@ -10,6 +10,9 @@ import { TABLES } from '../../infra/system.js';
 const TABLE = 'flightplan-catalog-sync-races';
 const NOW = '2026-12-03T09:00:00.000Z';
 const clock = { now: () => NOW };
+/** The commit a push brought, and a later one on the default branch. */
+const PUSHED = 'abcdef0123456789abcdef0123456789abcdef01';
+const LATER = '0123456789abcdef0123456789abcdef01234567';
 let dynamoDb: RunningDynamoDb;
 
 /** A catalog in which somebody else's change lands between a push's team check and its write. */
@@ -45,8 +48,12 @@ const platformTeamChanges = (change: Partial<Service>) => (name: string) =>
 
 const push = (file: string | undefined, by: 'pat' | 'erin') =>
   syncCatalogFile(
-    { catalog, clock, codeHost: { readFile: () => Promise.resolve(file) } },
-    { repository: 'acme/orders-api', revision: 'abcdef0123456789', pushedBy: { login: by } },
+    {
+      catalog,
+      clock,
+      codeHost: { readFile: () => Promise.resolve(file), lastChangeOf: () => Promise.resolve(PUSHED) },
+    },
+    { repository: 'acme/orders-api', revision: PUSHED, pushedBy: { login: by } },
   );
 
 beforeAll(async () => {
@@ -132,28 +139,44 @@ describe('catalog-info.yaml pushes racing another change to the service', () => 
 });
 
 describe('catalog-info.yaml pushes that a later push replaced', () => {
-  /** The file at the pushed revision, and another on the default branch: a later push has changed it since. */
-  const stalePush = (atRevision: string | undefined, onDefaultBranch: string | undefined) =>
+  /** The file at the pushed revision, last changed by the push itself; on the default branch, a later commit changed it. */
+  const stalePush = (atRevision: string | undefined) =>
     syncCatalogFile(
       {
         catalog,
         clock,
-        codeHost: { readFile: (_repository, _path, ref) => Promise.resolve(ref ? atRevision : onDefaultBranch) },
+        codeHost: {
+          readFile: () => Promise.resolve(atRevision),
+          lastChangeOf: (_repository, _path, ref) => Promise.resolve(ref ? PUSHED : LATER),
+        },
       },
-      { repository: 'acme/orders-api', revision: 'abcdef0123456789', pushedBy: { login: 'pat' } },
+      { repository: 'acme/orders-api', revision: PUSHED, pushedBy: { login: 'pat' } },
     );
 
   it('does not retire a service for a removal of its catalog-info.yaml that a later push put back', async () => {
-    const outcome = await stalePush(undefined, catalogInfoYaml(ordersApi));
+    const outcome = await stalePush(undefined);
 
-    expect(outcome).toMatchObject({ kind: 'nothing', reason: expect.stringContaining('no longer the one') as string });
+    expect(outcome).toMatchObject({ kind: 'nothing', reason: expect.stringContaining('changed again') as string });
     expect(await catalog.getService('orders-api')).toMatchObject({ status: 'ACTIVE', tier: 'T1' });
   });
 
   it('does not change a service back to the file a later push replaced', async () => {
-    const outcome = await stalePush(catalogInfoYaml({ ...ordersApi, tier: 'T3' }), catalogInfoYaml(ordersApi));
+    const outcome = await stalePush(catalogInfoYaml({ ...ordersApi, tier: 'T3' }));
 
     expect(outcome.kind).toBe('nothing');
     expect(await catalog.getService('orders-api')).toMatchObject({ tier: 'T1' });
+  });
+
+  it("does not apply an older push's file that a later push, maybe refused, put back: the later pusher's to apply", async () => {
+    // pat (payments) pushed T2; somebody changed it; somebody else put pat's file back, and their
+    // push was refused. pat's push, sent again, would apply the same file under pat's name.
+    const outcome = await stalePush(catalogInfoYaml({ ...ordersApi, tier: 'T2' }));
+
+    expect(outcome.kind).toBe('nothing');
+    expect(await catalog.getService('orders-api')).toMatchObject({ tier: 'T1' });
+    expect((await catalog.serviceEvents('orders-api')).at(-1)).toMatchObject({
+      action: 'service.catalog-stale',
+      actor: 'pat',
+    });
   });
 });

@@ -410,8 +410,11 @@ describe('twin GitHub', () => {
       'Describe it again',
     );
     expect(await host.readFile('acme/payments-api', 'catalog-info.yaml', revision)).toBe('kind: Component\n');
-    expect(await host.readFile('acme/payments-api', 'catalog-info.yaml')).toBe('kind: Component # later\n');
-    expect(await host.readFile('acme/payments-api', 'no-such-file.yaml')).toBeUndefined();
+    const later = git(github.directoryOf('acme/payments-api'), 'rev-parse', 'main');
+    await host.commitFiles('acme/payments-api', [{ path: 'README.md', content: '# payments\n' }], 'Readme');
+    expect(await host.lastChangeOf('acme/payments-api', 'catalog-info.yaml', revision)).toBe(revision);
+    expect(await host.lastChangeOf('acme/payments-api', 'catalog-info.yaml')).toBe(later);
+    expect(await host.lastChangeOf('acme/payments-api', 'no-such-file.yaml')).toBeUndefined();
     const request = {
       repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live',
       branch: 'flightplan/prq-1',

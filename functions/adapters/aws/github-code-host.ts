@@ -120,8 +120,28 @@ export class GitHubCodeHost implements CodeHost {
     return { url: data.html_url, created: true };
   }
 
+  /** The commits API filtered by path, newest first: its first entry. */
+  async lastChangeOf(repository: string, path: string, ref?: string): Promise<string | undefined> {
+    const { owner, repo } = splitRepository(repository);
+    const octokit = await this.github();
+    try {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', {
+        owner,
+        repo,
+        path,
+        ...(ref ? { sha: ref } : {}),
+        per_page: 1,
+      });
+      return data[0]?.sha;
+    } catch (error) {
+      // 409: a repository with no commits yet.
+      if (hasStatus(error, 404) || hasStatus(error, 409)) return undefined;
+      throw error;
+    }
+  }
+
   /** Contents API, raw media type: one request, no base64. */
-  async readFile(repository: string, path: string, ref?: string): Promise<string | undefined> {
+  async readFile(repository: string, path: string, ref: string): Promise<string | undefined> {
     const { owner, repo } = splitRepository(repository);
     const octokit = await this.github();
     try {

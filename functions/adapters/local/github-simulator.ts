@@ -118,8 +118,12 @@ export class GithubSimulator implements GithubDeployments, CodeHost {
     return this.existing(repositoryName).commitFiles(files, message);
   }
 
-  readFile(repositoryName: string, path: string, ref = 'main'): Promise<string | undefined> {
+  readFile(repositoryName: string, path: string, ref: string): Promise<string | undefined> {
     return this.repository(repositoryName).readFile(path, ref);
+  }
+
+  lastChangeOf(repositoryName: string, path: string, ref?: string): Promise<string | undefined> {
+    return this.repository(repositoryName).lastChangeOf(path, ref);
   }
 
   /** A person's push to main: creates the repository when it is new; null content deletes the file. */

@@ -106,6 +106,16 @@ export class LocalGitRepository {
     }
   }
 
+  /** The newest commit at `ref` (main, the default branch, without one) that added, changed or removed `path`. */
+  async lastChangeOf(path: string, ref = 'main'): Promise<string | undefined> {
+    if (!this.exists()) return undefined;
+    try {
+      return (await this.git('log', '-1', '--format=%H', ref, '--', path)).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * One commit with every file on `branch`, made from main without touching the working tree
    * (a private index), so main stays checked out and clean.

@@ -354,6 +354,33 @@ export async function startGithub(options: GithubOptions): Promise<RunningGithub
       },
     },
     {
+      // GitHub's commit list, newest first, as far as the adapters ask it: `sha` (default branch
+      // when absent), `path` and `per_page`.
+      method: 'GET',
+      pattern: /^\/repos\/([^/]+)\/([^/]+)\/commits$/u,
+      permission: ['contents', 'read'],
+      handle: async ([owner = '', name = ''], request) => {
+        const { name: fullName, git } = repository(owner, name);
+        const ref = request.url.searchParams.get('sha') ?? 'main';
+        const path = request.url.searchParams.get('path');
+        const perPage = Math.min(100, Number(request.url.searchParams.get('per_page') ?? '30') || 30);
+        const head = await resolveRef(git, `${ref}^{commit}`);
+        if (!head) throw new GithubApiError(404, `No commit found for SHA: ${ref}`);
+        const shas = (await git.git('log', `-${perPage}`, '--format=%H', head, ...(path ? ['--', path] : [])))
+          .split('\n')
+          .filter(Boolean);
+        return jsonResponse(
+          200,
+          await Promise.all(
+            shas.map(async (sha) => {
+              const commit = await commitJson(fullName, git, sha);
+              return { sha, node_id: commit.node_id, url: `${baseUrl}/repos/${fullName}/commits/${sha}`, commit };
+            }),
+          ),
+        );
+      },
+    },
+    {
       method: 'POST',
       pattern: /^\/repos\/([^/]+)\/([^/]+)\/git\/refs$/u,
       permission: ['contents', 'write'],
