@@ -1,5 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient, type AssumeRoleCommandOutput } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -177,10 +177,19 @@ describe('assumedRoleCredentials', () => {
     expect((await credentials()).accessKeyId).toBe('ASIA1');
   });
 
-  it('fails, naming the role, when STS answers without credentials', async () => {
-    sts.on(AssumeRoleCommand).resolves({});
+  it.each<[string, AssumeRoleCommandOutput]>([
+    ['credentials', { $metadata: {} }],
+    [
+      'an expiry',
+      {
+        $metadata: {},
+        Credentials: { AccessKeyId: 'ASIA1', SecretAccessKey: 'secret', SessionToken: 'token', Expiration: undefined },
+      },
+    ],
+  ])('fails, naming the role, when STS answers without %s', async (_missing, answer) => {
+    sts.on(AssumeRoleCommand).resolves(answer);
     await expect(assumedRoleCredentials(roleArn, new STSClient({ region: 'us-east-1' }))()).rejects.toThrow(
-      `STS answered AssumeRole of ${roleArn} without credentials`,
+      `STS answered AssumeRole of ${roleArn} without credentials and their expiry`,
     );
   });
 });

@@ -26,13 +26,14 @@ export function assumedRoleCredentials(
     const { Credentials: assumed } = await sts.send(
       new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: SESSION_NAME, DurationSeconds: 900 }),
     );
-    if (!assumed?.AccessKeyId || !assumed.SecretAccessKey)
-      throw new Error(`STS answered AssumeRole of ${roleArn} without credentials`);
+    // Without an expiry the memo below would keep the session past its 15 minutes.
+    if (!assumed?.AccessKeyId || !assumed.SecretAccessKey || !assumed.Expiration)
+      throw new Error(`STS answered AssumeRole of ${roleArn} without credentials and their expiry`);
     return {
       accessKeyId: assumed.AccessKeyId,
       secretAccessKey: assumed.SecretAccessKey,
       ...(assumed.SessionToken ? { sessionToken: assumed.SessionToken } : {}),
-      ...(assumed.Expiration ? { expiration: assumed.Expiration } : {}),
+      expiration: assumed.Expiration,
     };
   };
   // The SDK's own memo (it answers undefined for an undefined provider only): one AssumeRole for
