@@ -109,7 +109,7 @@ export type GithubIntent =
       /** Who added the label or pushed: the requester, who must be a member (`mayDeployToHml`). */
       sender: GithubAccount;
       action: 'labeled' | 'synchronize';
-      /** The pull request's `updated_at` in this delivery: what orders it against the others of the same pull request. */
+      /** The pull request's `updated_at` in this delivery: it orders the pull request's deliveries. */
       updatedAt?: string;
     }
   | { kind: 'deploy-prod'; repository: string; tag: string; author: GithubAccount; publisher: GithubAccount }

@@ -26,7 +26,7 @@ import type { CatalogStore, SelfServiceSettings } from '../ports/index.js';
 export interface GithubDelivery {
   eventName: string;
   deliveryId: string;
-  /** SHA-256 of the signed body: the delivery id is not signed, so a body sent again under a new one is this same delivery. */
+  /** SHA-256 of the signed body: the delivery id is unsigned, and a body sent again under another is this delivery. */
   bodySha256: string;
   payload: unknown;
 }

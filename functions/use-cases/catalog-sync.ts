@@ -40,7 +40,9 @@ export async function syncCatalogFile(
   // a later push that put the same file back is that pusher's to apply, and may have been refused.
   if (changedAtRevision !== changedOnDefaultBranch) {
     const since = changedOnDefaultBranch ? `by ${changedOnDefaultBranch.slice(0, 7)}` : 'since';
-    const reason = `${CATALOG_FILE} at ${input.revision.slice(0, 7)} was changed again on ${input.repository}'s default branch (${since}), so this older push changed nothing`;
+    const reason =
+      `${CATALOG_FILE} at ${input.revision.slice(0, 7)} was changed again on ${input.repository}'s ` +
+      `default branch (${since}), so this older push changed nothing`;
     if (current) await recordOn(deps, current.name, 'service.catalog-stale', reason, input.pushedBy.login);
     return { kind: 'nothing', reason };
   }

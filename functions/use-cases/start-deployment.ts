@@ -63,7 +63,9 @@ export async function startDeployment(
         ? {
             status: 'SUPERSEDED' as const,
             action: 'deployment.superseded',
-            message: `Pull request #${later.pullRequest} was updated at ${later.updatedAt}, after this delivery (${later.requestUpdatedAt}), and ${later.deploymentId} came from that: this delivery is stale`,
+            message:
+              `Pull request #${later.pullRequest} was updated at ${later.updatedAt}, after this delivery ` +
+              `(${later.requestUpdatedAt}), and ${later.deploymentId} came from that: this delivery is stale`,
             reason: `superseded by ${later.deploymentId}, from a later delivery of pull request #${later.pullRequest}`,
           }
         : undefined;
