@@ -1,9 +1,20 @@
 import type { Environment } from './catalog.js';
-import { isTerminal, type DeploymentStatus } from './deployment.js';
+import { isTerminal, type Deployment, type DeploymentStatus } from './deployment.js';
 
 export interface LockClaim {
   deploymentId: string;
   requestedAt: string;
+}
+
+/**
+ * When a deployment was asked for, as the lock orders requests: for a pull request, the
+ * `updated_at` its delivery carried, since deliveries arrive in any order (a failed one redelivered
+ * by hand, two handled at once); otherwise when it was recorded.
+ */
+export function requestedAtOf(deployment: Pick<Deployment, 'createdAt' | 'trigger'>): string {
+  const updatedAt = deployment.trigger.kind === 'pull_request' ? deployment.trigger.updatedAt : undefined;
+  // createdAt's own format (milliseconds, Z), so that the two compare as strings.
+  return updatedAt ? new Date(updatedAt).toISOString() : deployment.createdAt;
 }
 
 /**

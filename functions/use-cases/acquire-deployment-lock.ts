@@ -1,4 +1,4 @@
-import { decideLockContention, lockHolderGone, lockKey, type HolderGone } from '../domain/locking.js';
+import { decideLockContention, lockHolderGone, lockKey, requestedAtOf, type HolderGone } from '../domain/locking.js';
 import { isTerminal, transitionDeployment, type Deployment } from '../domain/deployment.js';
 import {
   ConcurrentUpdateError,
@@ -47,7 +47,7 @@ export async function acquireDeploymentLock(
     const now = deps.clock.now();
     const claim: LockHolder = {
       deploymentId: deployment.id,
-      requestedAt: deployment.createdAt,
+      requestedAt: requestedAtOf(deployment),
       ...(input.executionArn ? { executionArn: input.executionArn } : {}),
       leaseExpiresAt: leaseFrom(now, deps.locks.leaseSeconds),
     };
