@@ -39,10 +39,10 @@ export async function syncCatalogFile(
   // file is the same at its revision and on the default branch. Comparing commits, not content:
   // a later push that put the same file back is that pusher's to apply, and may have been refused.
   if (changedAtRevision !== changedOnDefaultBranch) {
-    const since = changedOnDefaultBranch ? `by ${changedOnDefaultBranch.slice(0, 7)}` : 'since';
-    const reason =
-      `${CATALOG_FILE} at ${input.revision.slice(0, 7)} was changed again on ${input.repository}'s ` +
-      `default branch (${since}), so this older push changed nothing`;
+    const since = changedOnDefaultBranch
+      ? `was changed again on ${input.repository}'s default branch by ${changedOnDefaultBranch.slice(0, 7)}`
+      : `is not on ${input.repository}'s default branch any more`;
+    const reason = `${CATALOG_FILE} at ${input.revision.slice(0, 7)} ${since}, so this older push changed nothing`;
     if (current) await recordOn(deps, current.name, 'service.catalog-stale', reason, input.pushedBy.login);
     return { kind: 'nothing', reason };
   }

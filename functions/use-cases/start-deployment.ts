@@ -1,5 +1,5 @@
 import { deploymentIdFor } from '../domain/deployment-id.js';
-import { newDeployment, transitionDeployment } from '../domain/deployment.js';
+import { newDeployment, transitionDeployment, type Deployment } from '../domain/deployment.js';
 import { WORKFLOW_ACTOR } from './deployment-context.js';
 import { planRollout } from '../domain/rollout-plan.js';
 import { NotFoundError } from '../errors.js';
@@ -71,15 +71,17 @@ export async function startDeployment(
         : undefined;
   if (refusal) {
     // A rolled-back version comes back only with an override, a rollback only to a known-good
-    // version, a pull request's commit only while no later delivery of it deployed; the refusal
-    // itself is recorded.
+    // version, a pull request's commit only while no later delivery of it deployed. The record is
+    // written refused, with the refusal as its event, so the reason is in the audit trail and
+    // announced. A stale HML request recorded before the later one (its workflow never started,
+    // or not yet past the lock) is superseded in place; a PROD one already queued is its
+    // workflow's to end.
     const { status, ...transition } = refusal;
-    const refused = transitionDeployment(change.deployment, status, {
-      now: deps.clock.now(),
-      actor: WORKFLOW_ACTOR,
-      ...transition,
-    });
-    const created = await deps.deployments.create({ deployment: refused.deployment, event: change.event });
+    const refuse = (current: Deployment) =>
+      transitionDeployment(current, status, { now: deps.clock.now(), actor: WORKFLOW_ACTOR, ...transition });
+    const created = await deps.deployments.create(refuse(change.deployment));
+    if (created === 'exists' && status === 'SUPERSEDED')
+      await deps.deployments.update(id, (current) => (current.status === 'QUEUED' ? refuse(current) : undefined));
     return { deploymentId: id, executionArn: '', duplicate: created === 'exists' };
   }
   const created = await deps.deployments.create(change);

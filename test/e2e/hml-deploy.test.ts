@@ -193,6 +193,7 @@ describe('deploy-hml label, end to end over HTTP', () => {
     const stale = await waitForDeployment(sha(40).slice(0, 7));
     expect(stale).toMatchObject({ status: 'SUPERSEDED', reason: expect.stringContaining('#44') as string });
     expect(stale.waves.map((wave) => wave.status)).toEqual(['SKIPPED']);
+    expect(stale.events.map((event) => event.action)).toEqual(['deployment.superseded']);
     expect((await deploymentsOf()).find((deployment) => deployment.status === 'SUCCEEDED')?.version).toBe(
       sha(41).slice(0, 7),
     );

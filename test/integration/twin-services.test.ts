@@ -415,6 +415,8 @@ describe('twin GitHub', () => {
     expect(await host.lastChangeOf('acme/payments-api', 'catalog-info.yaml', revision)).toBe(revision);
     expect(await host.lastChangeOf('acme/payments-api', 'catalog-info.yaml')).toBe(later);
     expect(await host.lastChangeOf('acme/payments-api', 'no-such-file.yaml')).toBeUndefined();
+    // A pushed commit GitHub does not show yet is not "never changed": the sync fails and is retried.
+    await expect(host.lastChangeOf('acme/payments-api', 'catalog-info.yaml', 'f'.repeat(40))).rejects.toThrow();
     const request = {
       repository: LOCAL_DEFAULTS.githubOrganization + '/terraform-live',
       branch: 'flightplan/prq-1',

@@ -120,7 +120,7 @@ export class GitHubCodeHost implements CodeHost {
     return { url: data.html_url, created: true };
   }
 
-  /** The commits API filtered by path, newest first: its first entry. */
+  /** The commits API filtered by path, newest first: its first entry. An unknown commit throws, to be retried. */
   async lastChangeOf(repository: string, path: string, ref?: string): Promise<string | undefined> {
     const { owner, repo } = splitRepository(repository);
     const octokit = await this.github();
@@ -135,7 +135,7 @@ export class GitHubCodeHost implements CodeHost {
       return data[0]?.sha;
     } catch (error) {
       // 409: a repository with no commits yet.
-      if (hasStatus(error, 404) || hasStatus(error, 409)) return undefined;
+      if (hasStatus(error, 409)) return undefined;
       throw error;
     }
   }

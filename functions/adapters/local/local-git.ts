@@ -109,11 +109,7 @@ export class LocalGitRepository {
   /** The newest commit at `ref` (main, the default branch, without one) that added, changed or removed `path`. */
   async lastChangeOf(path: string, ref = 'main'): Promise<string | undefined> {
     if (!this.exists()) return undefined;
-    try {
-      return (await this.git('log', '-1', '--format=%H', ref, '--', path)).trim() || undefined;
-    } catch {
-      return undefined;
-    }
+    return (await this.git('log', '-1', '--format=%H', ref, '--', path)).trim() || undefined;
   }
 
   /**
