@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbCatalogStore } from '../../functions/adapters/aws/dynamodb-catalog-store.js';
 import { DynamoDbDeploymentStore } from '../../functions/adapters/aws/dynamodb-deployment-store.js';
 import { DynamoDbLockStore } from '../../functions/adapters/aws/dynamodb-lock-store.js';
 import { DynamoDbWaitStore } from '../../functions/adapters/aws/dynamodb-wait-store.js';
@@ -8,6 +9,7 @@ import { planRollout } from '../../functions/domain/rollout-plan.js';
 import { SupersededError } from '../../functions/errors.js';
 import type { WorkflowEngine } from '../../functions/ports/index.js';
 import { acquireDeploymentLock } from '../../functions/use-cases/acquire-deployment-lock.js';
+import { startDeployment, type DeploymentRequest } from '../../functions/use-cases/start-deployment.js';
 import { ensureTables, startDynamoDb, type RunningDynamoDb } from '../../infra/local/dynamodb-local.js';
 import { TABLES } from '../../infra/system.js';
 
@@ -73,5 +75,55 @@ describe("the HML lock and a pull request's deliveries", () => {
     expect((await locks.get(lockKey('orders-api', 'hml')))?.deploymentId).toBe('orders-api-hml-newer');
     expect((await deployments.get('orders-api-hml-older'))?.status).toBe('SUPERSEDED');
     expect((await deployments.get('orders-api-hml-newer'))?.status).toBe('IN_PROGRESS');
+  });
+
+  it('supersedes an older delivery recorded before a later one deployed, when its start is retried', async () => {
+    const catalog = new DynamoDbCatalogStore(dynamoDb.client, TABLE);
+    await catalog.putService({
+      name: 'ledger-api',
+      repository: 'acme/ledger-api',
+      team: 'payments',
+      tier: 'T2',
+      imageRepository: 'registry.acme.test/ledger-api',
+      status: 'ACTIVE',
+      revision: 0,
+    });
+    const deployments = new DynamoDbDeploymentStore(dynamoDb.client, TABLE);
+    let engineDown = true;
+    const workflows = {
+      start: (_machine: string, name: string) =>
+        engineDown
+          ? Promise.reject(new Error('Step Functions is unavailable'))
+          : Promise.resolve({ executionArn: `arn:${name}`, alreadyStarted: false }),
+    } as unknown as WorkflowEngine;
+    const deps = { catalog, deployments, workflows, clock: { now: () => '2026-12-03T10:30:00.000Z' } };
+    const request = (headSha: string, updatedAt: string): DeploymentRequest => ({
+      service: 'ledger-api',
+      environment: 'hml',
+      version: headSha.slice(0, 7),
+      imageTag: headSha,
+      gitSha: headSha,
+      requestedBy: 'alice',
+      requesters: [],
+      requestKey: `pull_request:${headSha}`,
+      mode: 'standard',
+      meta: { version: 1, correlationId: headSha, causationId: `github:${headSha}` },
+      trigger: {
+        kind: 'pull_request',
+        repository: 'acme/ledger-api',
+        pullRequest: 9,
+        action: 'synchronize',
+        updatedAt,
+      },
+    });
+    const older = request('c'.repeat(40), '2026-12-03T10:00:00Z');
+
+    await expect(startDeployment(deps, older)).rejects.toThrow('Step Functions is unavailable');
+    engineDown = false;
+    await startDeployment(deps, request('d'.repeat(40), '2026-12-03T10:05:00Z'));
+    const retried = await startDeployment(deps, older);
+
+    const recorded = await deployments.get(retried.deploymentId);
+    expect(recorded).toMatchObject({ status: 'SUPERSEDED', reason: expect.stringContaining('#9') as string });
   });
 });
