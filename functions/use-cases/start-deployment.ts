@@ -44,31 +44,21 @@ export async function startDeployment(
     plan: planRollout(request.environment, service.tier, request.mode),
     now: deps.clock.now(),
   });
-  const later = await laterDeliveryOfPullRequest(deps.deployments, request);
-  const refusal = bad
+  const refusal: Refusal | undefined = bad
     ? {
-        status: 'FAILED' as const,
+        status: 'FAILED',
         action: 'deployment.refused',
         message: `${service.name} ${request.version} was rolled back by ${bad.deploymentId} (${bad.reason}); deploy it with an override and a reason`,
         reason: `version was rolled back by ${bad.deploymentId}`,
       }
     : request.mode === 'rollback' && !rollbackOf
       ? {
-          status: 'FAILED' as const,
+          status: 'FAILED',
           action: 'deployment.refused',
           message: `A rollback returns only to a version a SUCCEEDED deployment of ${service.name} in ${request.environment} recorded, and ${request.version} is not one`,
           reason: 'rollback target is not a known-good version',
         }
-      : later
-        ? {
-            status: 'SUPERSEDED' as const,
-            action: 'deployment.superseded',
-            message:
-              `Pull request #${later.pullRequest} was updated at ${later.updatedAt}, after this delivery ` +
-              `(${later.requestUpdatedAt}), and ${later.deploymentId} came from that: this delivery is stale`,
-            reason: `superseded by ${later.deploymentId}, from a later delivery of pull request #${later.pullRequest}`,
-          }
-        : undefined;
+      : await staleDeliveryRefusal(deps.deployments, request);
   if (refusal) {
     // A rolled-back version comes back only with an override, a rollback only to a known-good
     // version, a pull request's commit only while no later delivery of it deployed. The record is
@@ -93,39 +83,46 @@ export async function startDeployment(
   };
 }
 
+interface Refusal {
+  status: 'FAILED' | 'SUPERSEDED';
+  action: string;
+  message: string;
+  reason: string;
+}
+
 /** How far back a pull request's later deliveries are looked for: the service's last HML deployments. */
 const RECENT_HML_DEPLOYMENTS = 50;
 
 /**
- * An HML deployment that came from a later state of the same pull request (its `updated_at`) than
- * this request, among the service's recent ones: a delivery redelivered by hand, or sent again
- * late, must not take HML back to a commit the pull request has moved past.
+ * SUPERSEDED when an HML deployment among the service's recent ones came from a later state of the
+ * same pull request (its `updated_at`) than this request: a delivery redelivered by hand, or sent
+ * again late, must not take HML back to a commit the pull request has moved past.
  */
-async function laterDeliveryOfPullRequest(
+async function staleDeliveryRefusal(
   deployments: DeploymentStore,
   request: DeploymentRequest,
-): Promise<{ deploymentId: string; pullRequest: number; updatedAt: string; requestUpdatedAt: string } | undefined> {
+): Promise<Refusal | undefined> {
   const { trigger } = request;
   if (request.environment !== 'hml' || trigger.kind !== 'pull_request' || !trigger.updatedAt) return undefined;
-  const requestUpdatedAt = trigger.updatedAt;
   const { items } = await deployments.list(
     { service: request.service, environment: 'hml' },
     { limit: RECENT_HML_DEPLOYMENTS },
   );
-  for (const deployment of items) {
-    const earlier = deployment.trigger;
+  for (const { id, trigger: other } of items) {
     if (
-      earlier.kind === 'pull_request' &&
-      earlier.repository.toLowerCase() === trigger.repository.toLowerCase() &&
-      earlier.pullRequest === trigger.pullRequest &&
-      earlier.updatedAt !== undefined &&
-      Date.parse(earlier.updatedAt) > Date.parse(requestUpdatedAt)
+      other.kind === 'pull_request' &&
+      other.repository.toLowerCase() === trigger.repository.toLowerCase() &&
+      other.pullRequest === trigger.pullRequest &&
+      other.updatedAt !== undefined &&
+      Date.parse(other.updatedAt) > Date.parse(trigger.updatedAt)
     )
       return {
-        deploymentId: deployment.id,
-        pullRequest: trigger.pullRequest,
-        updatedAt: earlier.updatedAt,
-        requestUpdatedAt,
+        status: 'SUPERSEDED',
+        action: 'deployment.superseded',
+        message:
+          `Pull request #${trigger.pullRequest} was updated at ${other.updatedAt}, after this delivery ` +
+          `(${trigger.updatedAt}), and ${id} came from that: this delivery is stale`,
+        reason: `superseded by ${id}, from a later delivery of pull request #${trigger.pullRequest}`,
       };
   }
   return undefined;
