@@ -173,6 +173,19 @@ describe('function bundles in cdk.out', () => {
     expect(bundledModules(portalApi?.entry ?? '').filter((module) => /node_modules\/yaml\//u.test(module))).toEqual([]);
   });
 
+  it("load yaml's ES module build, not its CommonJS one, which every cold start evaluated module by module", () => {
+    // esbuild picks a package's "node" export, for yaml its CommonJS build: 60 modules, each in a
+    // wrapper that runs when the bundle loads. Its ES module build is the same code, scope-hoisted.
+    const withCommonJs = shippedFunctions().filter((fn) =>
+      bundledModules(fn.entry).some((module) => /node_modules\/yaml\/dist\//u.test(module)),
+    );
+    const withYaml = shippedFunctions().filter((fn) =>
+      bundledModules(fn.entry).some((module) => /node_modules\/yaml\/browser\/dist\//u.test(module)),
+    );
+    expect(withCommonJs.map((fn) => fn.functionId)).toEqual([]);
+    expect(withYaml.map((fn) => fn.functionId)).toContain('deployWave');
+  });
+
   it("leave out @octokit/rest's table of every GitHub endpoint: the GitHub adapters call their routes through @octokit/core", () => {
     const withTable = shippedFunctions().filter((fn) =>
       bundledModules(fn.entry).some((module) =>
