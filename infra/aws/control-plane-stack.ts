@@ -73,8 +73,8 @@ export const FUNCTION_BUNDLING = {
   format: OutputFormat.ESM,
   minify: true,
   sourceMap: true,
-  // A stack trace needs only the mappings, and --enable-source-maps reads the whole map at import:
-  // the sources were two thirds of it.
+  // A stack trace needs only the mappings, and the map is read whole when a stack is first
+  // formatted: the sources were two thirds of it.
   sourcesContent: false,
   target: 'node22',
   mainFields: ['module', 'main'],
@@ -209,7 +209,7 @@ export class ControlPlaneStack extends Stack {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'flightplan',
           POWERTOOLS_LOG_LEVEL: 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
+          // No --enable-source-maps: each bundle maps its own stacks, and reads its map only when it formats one (functions/adapters/aws/source-mapped-stacks.ts).
         },
         bundling: functionBundling(settings.tracing),
       });

@@ -22,6 +22,8 @@ export function functionEntrySource(functionId: FunctionId): string {
   const ports = [...FUNCTIONS[functionId].module.declaration.ports].sort();
   return [
     `// Written by infra/aws/function-entries.ts from the declaration in ${entryOf(functionId)}.`,
+    // First, so that its stacks are source-mapped before anything else in the bundle runs.
+    `import '${importPath(FUNCTION_ENTRIES_DIR, 'functions/adapters/aws/map-stacks.ts')}';`,
     `import { declaration } from '${importPath(FUNCTION_ENTRIES_DIR, entryOf(functionId))}';`,
     `import { onAws } from '${importPath(FUNCTION_ENTRIES_DIR, 'functions/adapters/aws/on-aws.ts')}';`,
     ...ports.map((port) => `import { ${port} } from '${importPath(FUNCTION_ENTRIES_DIR, awsPortModule(port))}';`),

@@ -3,7 +3,7 @@ import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,31 @@ for (const [name, entry] of JSON.parse(process.argv[1])) {
   try { await import(entry); } catch (error) { failed[name] = String(error.message).split('\\n')[0]; }
 }
 process.stdout.write(JSON.stringify(failed));`;
+
+/**
+ * Imports a bundle with every read of a `.map` file counted (the public fs function, which the
+ * bundle's import of it sees once the built-in's exports are synced), then formats stacks.
+ */
+const COUNT_MAP_READS = `import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+const [entry, exported] = JSON.parse(process.argv[1]);
+let reads = 0;
+const readFileSync = fs.readFileSync;
+fs.readFileSync = (path, ...rest) => { if (String(path).endsWith('.map')) reads += 1; return readFileSync(path, ...rest); };
+syncBuiltinESMExports();
+const module = await import(entry);
+const counts = { atImport: reads };
+void new Error('outside').stack;
+counts.afterAStackOutsideTheBundle = reads;
+const stackOfInvocation = () => Promise.resolve().then(() => module[exported]({}, {})).then(() => '', (error) => error.stack);
+await stackOfInvocation();
+counts.afterAStackThroughIt = reads;
+await stackOfInvocation();
+counts.afterTwo = reads;
+process.stdout.write(JSON.stringify(counts));`;
+
+/** Marks a case that runs with the shipped function's whole environment. */
+const fullEnvironment = {};
 
 const TRACER_MODULE = /node_modules\/(@aws-lambda-powertools\/tracer|aws-xray-sdk-core)\//u;
 
@@ -203,16 +228,73 @@ describe('function bundles in cdk.out', () => {
     expect(withSources.map((fn) => fn.functionId)).toEqual([]);
   });
 
-  it("still name our sources in a stack trace, with the template's NODE_OPTIONS", async () => {
+  it('name our sources in a stack trace without --enable-source-maps, which reads the whole map at import', async () => {
     const fn = shippedFunction('acquireDeploymentLock');
-    expect(fn.environment['NODE_OPTIONS']).toBe('--enable-source-maps');
+    expect(fn.environment['NODE_OPTIONS']).toBeUndefined();
     // Without its table name the function fails building its ports, inside functions/config.ts.
-    const { outcome } = await invokeBundle(
-      { ...fn, environment: { NODE_OPTIONS: fn.environment['NODE_OPTIONS'] ?? '' } },
-      {},
-    );
+    const { outcome } = await invokeBundle({ ...fn, environment: {} }, {});
     expect(outcome.stack).toMatch(/^MissingConfigurationError: .*FLIGHTPLAN_TABLE_NAME/u);
     expect(outcome.stack).toMatch(/\(\S*\/functions\/config\.ts:\d+:\d+\)/u);
+  });
+
+  it("write every kind of stack as Node's --enable-source-maps does, in a bundle built as the functions are", async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'flightplan-stacks-'));
+    try {
+      const outfile = join(directory, 'index.mjs');
+      await build({
+        ...esbuildOptionsOf(functionBundling('invocations')),
+        entryPoints: [join(import.meta.dirname, '..', 'support', 'stack-cases.ts')],
+        outfile,
+      });
+      const stacksWith = async (nodeOptions: string[]) => {
+        const { stdout } = await promisify(execFile)(process.execPath, [...nodeOptions, outfile], {
+          env: { PATH: process.env['PATH'] ?? '' },
+        });
+        return JSON.parse(stdout) as Record<string, string>;
+      };
+      const [withNode, withBundle] = await Promise.all([stacksWith(['--enable-source-maps']), stacksWith([])]);
+      expect(Object.keys(withNode).length).toBeGreaterThan(20);
+      expect(
+        Object.values(withNode).filter((stack) => stack.includes('/test/support/stack-cases.ts:')).length,
+      ).toBeGreaterThan(15);
+      expect(withBundle).toEqual(withNode);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('read the source map only when a stack through the bundle is formatted, never at import', async () => {
+    const fn = shippedFunction('acquireDeploymentLock');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', COUNT_MAP_READS, JSON.stringify([resolve(fn.entry), fn.handler])],
+      { env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1' } },
+    );
+    expect(JSON.parse(stdout)).toEqual({
+      atImport: 0,
+      afterAStackOutsideTheBundle: 0,
+      afterAStackThroughIt: 1,
+      afterTwo: 1,
+    });
+  });
+
+  it.each([
+    ['a missing setting, thrown while the ports are built', {}, {}, true],
+    ['a refused input, thrown by zod and rethrown through async middleware', fullEnvironment, {}, true],
+    ['a refused connection, whose stack has no frame in the bundle', fullEnvironment, { deploymentId: 'd-1' }, false],
+  ])("write a stack as Node's --enable-source-maps does: %s", async (_, environment, event, throughOurSources) => {
+    const fn = shippedFunction('acquireDeploymentLock');
+    const shipped = environment === fullEnvironment ? fn.environment : {};
+    const withNode = await invokeBundle(
+      { ...fn, environment: { ...shipped, NODE_OPTIONS: '--enable-source-maps' } },
+      event,
+    );
+    const withBundle = await invokeBundle({ ...fn, environment: shipped }, event);
+    const frames = (withNode.outcome.stack ?? '').split('\n').filter((line) => line.startsWith('    at '));
+    expect(frames.length).toBeGreaterThan(0);
+    if (throughOurSources) expect(frames.some((frame) => frame.includes('/functions/'))).toBe(true);
+    else expect(frames.every((frame) => /[( ]node:[\w/]+:\d+:\d+\)?$/u.test(frame))).toBe(true);
+    expect(withBundle.outcome.stack).toBe(withNode.outcome.stack);
   });
 
   it('leave Powertools Tracer and the X-Ray SDK out by default: the X-Ray SDK gets no release after February 2027', () => {
