@@ -49,27 +49,29 @@ async function runtimeLikeNodeModules(directory: string): Promise<number> {
   return closure.size;
 }
 
-const RUNNER = `const [entry, exported] = JSON.parse(process.argv[1]);
+const RUNNER = `const [entry, exported, formatsStack] = JSON.parse(process.argv[1]);
 const context = { functionName: 'bench', awsRequestId: 'bench', getRemainingTimeInMillis: () => 3000 };
 const module = await import(entry);
-try { await module[exported]({}, context); } catch {}
+try { await module[exported]({}, context); } catch (error) { if (formatsStack) void String(error?.stack); }
 process.exit(0);`;
 
 /**
  * A cold start is the whole process, timed from outside: Node starts, imports the asset, makes the
  * first invocation (with an event every function refuses before any network call, after its
- * ports are built) and exits. The empty handler is timed the same way in the same run.
+ * ports are built) and exits. The empty handler is timed the same way in the same run. With
+ * `formatsStack`, the refusal's stack trace is formatted, as Lambda's runtime does when it reports
+ * a failed invocation; without, it is not, as on an invocation that succeeds.
  */
 async function coldStartMs(
   entry: string,
   exported: string,
   environment: Record<string, string>,
-  nodeOptions: string[] = [],
+  { nodeOptions = [], formatsStack = false }: { nodeOptions?: string[]; formatsStack?: boolean } = {},
 ): Promise<number> {
   const started = performance.now();
   await run(
     process.execPath,
-    [...nodeOptions, '--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported])],
+    [...nodeOptions, '--input-type=module', '-e', RUNNER, JSON.stringify([entry, exported, formatsStack])],
     {
       env: environment,
       maxBuffer: 16 * 1024 * 1024,
@@ -123,7 +125,9 @@ function topModules(profile: CpuProfile, entry: string, sourceMap: SourceMap | u
 async function profiledColdStart(entry: string, exported: string, environment: Record<string, string>) {
   const directory = await mkdtemp(join(tmpdir(), 'flightplan-cpu-prof-'));
   try {
-    const ms = await coldStartMs(entry, exported, environment, ['--cpu-prof', `--cpu-prof-dir=${directory}`]);
+    const ms = await coldStartMs(entry, exported, environment, {
+      nodeOptions: ['--cpu-prof', `--cpu-prof-dir=${directory}`],
+    });
     const [file] = await readdir(directory);
     const profile = JSON.parse(await readFile(join(directory, file ?? ''), 'utf8')) as CpuProfile;
     const sourceMap = existsSync(`${entry}.map`)
@@ -205,13 +209,18 @@ let client;
 export const handler = async () => { client ??= DynamoDBDocumentClient.from(new DynamoDBClient({})); };
 `;
 
+/**
+ * The function's template environment, as Lambda gives it, or with Node's own source-map support
+ * on top (`--enable-source-maps`), which the functions shipped with until each bundle mapped its
+ * own stacks on demand.
+ */
 const lambdaEnvironment = (
   fn: Pick<SynthesizedFunction, 'environment'>,
-  sourceMaps: boolean,
+  nodeSourceMaps: boolean,
 ): Record<string, string> => ({
   PATH: process.env['PATH'] ?? '',
   ...fn.environment,
-  NODE_OPTIONS: sourceMaps ? '--enable-source-maps' : '',
+  ...(nodeSourceMaps ? { NODE_OPTIONS: `${fn.environment['NODE_OPTIONS'] ?? ''} --enable-source-maps`.trim() } : {}),
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'bench',
   AWS_SECRET_ACCESS_KEY: 'bench',
@@ -258,14 +267,22 @@ export async function coldStartBench(): Promise<BenchResult> {
      * load during a run shifts the baseline and the variants together.
      */
     const measure = async <Name extends string>(
-      variants: Record<Name, { entry: string; exported: string; environment: Record<string, string> }>,
+      variants: Record<
+        Name,
+        { entry: string; exported: string; environment: Record<string, string>; formatsStack?: boolean }
+      >,
     ) => {
       const times = new Map<Name | '(empty)', number[]>();
       const record = (name: Name | '(empty)', ms: number) => times.set(name, [...(times.get(name) ?? []), ms]);
       for (let pass = 0; pass < RUNS; pass += 1) {
         record('(empty)', await coldStartMs(emptyEntry, 'handler', noEnvironment));
         for (const [name, variant] of Object.entries(variants) as [Name, (typeof variants)[Name]][]) {
-          record(name, await coldStartMs(variant.entry, variant.exported, variant.environment));
+          record(
+            name,
+            await coldStartMs(variant.entry, variant.exported, variant.environment, {
+              formatsStack: variant.formatsStack ?? false,
+            }),
+          );
         }
       }
       emptyRuns.push(...(times.get('(empty)') ?? []));
@@ -275,8 +292,10 @@ export async function coldStartBench(): Promise<BenchResult> {
     };
     const floor = await measure({ floor: { entry: floorEntry, exported: 'handler', environment: noEnvironment } });
     const blank = {
-      'with source maps ms': '',
-      'source maps × empty': '',
+      'with --enable-source-maps ms': '',
+      '--enable-source-maps × empty': '',
+      'stack formatted × empty': '',
+      '--enable-source-maps, stack formatted × empty': '',
       'SDK from runtime KiB': '',
       'SDK from runtime × empty': '',
       'aws-calls tracing KiB': '',
@@ -311,7 +330,9 @@ export async function coldStartBench(): Promise<BenchResult> {
       const variant = (file: string, environment = plain) => ({ entry: file, exported: fn.handler, environment });
       const run = await measure({
         plain: variant(entry),
-        sourceMaps: variant(entry, lambdaEnvironment(fn, true)),
+        nodeSourceMaps: variant(entry, lambdaEnvironment(fn, true)),
+        plainFormatting: { ...variant(entry), formatsStack: true },
+        nodeSourceMapsFormatting: { ...variant(entry, lambdaEnvironment(fn, true)), formatsStack: true },
         runtimeSdk: variant(fromRuntime),
         traced: variant(withTracer),
         sdkless: variant(withoutSdk),
@@ -324,8 +345,10 @@ export async function coldStartBench(): Promise<BenchResult> {
         'empty handler ms': round(run.baseline),
         'cold start ms': round(run.ms('plain')),
         '× empty': run.ratio('plain'),
-        'with source maps ms': round(run.ms('sourceMaps')),
-        'source maps × empty': run.ratio('sourceMaps'),
+        'with --enable-source-maps ms': round(run.ms('nodeSourceMaps')),
+        '--enable-source-maps × empty': run.ratio('nodeSourceMaps'),
+        'stack formatted × empty': run.ratio('plainFormatting'),
+        '--enable-source-maps, stack formatted × empty': run.ratio('nodeSourceMapsFormatting'),
         'SDK from runtime KiB': await kib(fromRuntime),
         'SDK from runtime × empty': run.ratio('runtimeSdk'),
         'aws-calls tracing KiB': await kib(withTracer),
@@ -354,14 +377,18 @@ export async function coldStartBench(): Promise<BenchResult> {
       'ingress asset KiB max': Math.max(...ingress.map((row) => Number(row['asset KiB']))),
       '× empty median': median(column('× empty')),
       '× empty max': Math.max(...column('× empty')),
-      'source maps × empty median': median(column('source maps × empty')),
+      '--enable-source-maps × empty median': median(column('--enable-source-maps × empty')),
       'empty handler ms median': round(median(emptyRuns)),
       'floor (DynamoDB client only) × empty': floor.ratio('floor'),
       'SDK from runtime KiB median': median(column('SDK from runtime KiB')),
       'SDK from runtime KiB max': Math.max(...column('SDK from runtime KiB')),
       'SDK from runtime × empty median': median(column('SDK from runtime × empty')),
       'SDK from runtime × empty max': Math.max(...column('SDK from runtime × empty')),
-      'source maps × empty max': Math.max(...column('source maps × empty')),
+      '--enable-source-maps × empty max': Math.max(...column('--enable-source-maps × empty')),
+      'stack formatted × empty median': median(column('stack formatted × empty')),
+      '--enable-source-maps, stack formatted × empty median': median(
+        column('--enable-source-maps, stack formatted × empty'),
+      ),
       'aws-calls tracing KiB median': median(column('aws-calls tracing KiB')),
       'aws-calls tracing KiB max': Math.max(...column('aws-calls tracing KiB')),
       'aws-calls tracing × empty median': median(column('aws-calls tracing × empty')),
@@ -375,7 +402,7 @@ export async function coldStartBench(): Promise<BenchResult> {
     };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out (the AWS SDK bundled, flightplan:tracing ${DEFAULT_TRACING}) with its template environment, source maps off and on (as deployed), run from a directory with no node_modules. Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset with flightplan:tracing aws-calls (Powertools Tracer and the X-Ray SDK); and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK) — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+      description: `What ships: each asset from cdk.out (the AWS SDK bundled, flightplan:tracing ${DEFAULT_TRACING}) with its template environment (each bundle maps its own stack traces, reading its source map only when it formats one), and with Node's --enable-source-maps instead, which reads and indexes the map at import, run from a directory with no node_modules; each of the two also with the first invocation's error formatted as a stack trace, as Lambda's runtime formats a failed invocation's (stack formatted). Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset with flightplan:tracing aws-calls (Powertools Tracer and the X-Ray SDK); and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK) — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
         summary,
       )
         .map(([key, value]) => `${key} ${value}`)
