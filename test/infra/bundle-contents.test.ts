@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { functionBundling } from '../../infra/aws/control-plane-stack.js';
-import { writeFunctionEntry } from '../../infra/aws/function-entries.js';
+import { FUNCTION_ENTRIES_DIR, functionEntrySource, writeFunctionEntry } from '../../infra/aws/function-entries.js';
 import type { PortName } from '../../functions/declaration.js';
 import { FUNCTIONS, type FunctionId } from '../../infra/system.js';
 import { bundledModules, clientsBeyondPorts, esbuildOptionsOf } from '../support/bundle-contents.js';
@@ -29,6 +29,9 @@ for (const [name, entry] of JSON.parse(process.argv[1])) {
   try { await import(entry); } catch (error) { failed[name] = String(error.message).split('\\n')[0]; }
 }
 process.stdout.write(JSON.stringify(failed));`;
+
+/** Imports a bundle and prints the stack of what its import threw. */
+const IMPORT_STACK = `import(process.argv[1]).then(() => process.stdout.write('nothing thrown'), (error) => process.stdout.write(String(error.stack)));`;
 
 /**
  * Imports a bundle with every read of a `.map` file counted (the public fs function, which the
@@ -260,6 +263,41 @@ describe('function bundles in cdk.out', () => {
       expect(withBundle).toEqual(withNode);
     } finally {
       await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it("map a stack thrown while a Lambda entry's modules load, as Node's --enable-source-maps does", async () => {
+    // A generated entry with one more module after the stack mapper, one that throws as it loads.
+    const [header, mapper, ...rest] = functionEntrySource('acquireDeploymentLock').split('\n');
+    expect(mapper).toMatch(/^import '.*\/functions\/adapters\/aws\/map-stacks\.js';$/u);
+    const name = `throws-while-loading-${process.pid}`;
+    const entry = join(FUNCTION_ENTRIES_DIR, `${name}.ts`);
+    const thrower = join(FUNCTION_ENTRIES_DIR, `${name}-module.ts`);
+    const directory = await mkdtemp(join(tmpdir(), 'flightplan-load-'));
+    try {
+      await writeFile(thrower, "function loadBadly(): never {\n  throw new Error('while loading');\n}\nloadBadly();\n");
+      await writeFile(entry, [header, mapper, `import './${name}-module.js';`, ...rest].join('\n'));
+      const outfile = join(directory, 'index.mjs');
+      await build({ ...esbuildOptionsOf(functionBundling('invocations')), entryPoints: [entry], outfile });
+      const stackWith = async (nodeOptions: string[]) => {
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [...nodeOptions, '--input-type=module', '-e', IMPORT_STACK, outfile],
+          { env: { PATH: process.env['PATH'] ?? '' } },
+        );
+        return stdout;
+      };
+      const [withNode, withBundle] = await Promise.all([stackWith(['--enable-source-maps']), stackWith([])]);
+      expect(withNode).toMatch(
+        new RegExp(`^Error: while loading\\n    at loadBadly \\(\\S*/${name}-module\\.ts:2:9\\)`, 'u'),
+      );
+      expect(withBundle).toBe(withNode);
+    } finally {
+      await Promise.all([
+        rm(directory, { recursive: true, force: true }),
+        rm(entry, { force: true }),
+        rm(thrower, { force: true }),
+      ]);
     }
   });
 

@@ -8,9 +8,9 @@ type Formatter = (error: Error, callSites: NodeJS.CallSite[]) => unknown;
 /**
  * Stack traces that name our sources, as Node's `--enable-source-maps` writes them, without its
  * cost: with the flag, Node reads and parses the bundle's whole map, and scans the whole bundle
- * twice, when it loads the bundle: 7 to 10 ms of every cold start (README, "What a function's
- * bundle holds"). Here the map is read when the first stack that passes through the bundle is
- * formatted, which a cold start that throws nothing never does. Each frame is written as Node's
+ * (twice on Node 20), when it loads the bundle: 7 to 10 ms of every cold start (README, "What a
+ * function's bundle holds"). Here the map is read when the first stack that passes through the
+ * bundle is formatted, which a cold start that throws nothing never does. Each frame is written as Node's
  * own formatter writes it (`lib/internal/source_map/prepare_stack_trace.js` in Node 20 and 22),
  * with Node's `SourceMap`; a stack with no frame in the bundle goes to the formatter that was
  * there before. With the flag set (an operator's `NODE_OPTIONS`), Node's formatter stays, and so
@@ -31,8 +31,9 @@ export function mapStacksThroughSourceMap(bundleUrl: string): void {
     try {
       sourceMap = readSourceMap(mapFile);
     } catch (error) {
-      // Out of file descriptors is worth another try on the next stack; anything else is not.
-      sourceMap = (error as { code?: unknown }).code === 'EMFILE' ? undefined : null;
+      // A map that is missing or malformed stays so; a read that ran out of stack (a first stack
+      // formatted deep in a recursion) or of file descriptors is tried again on the next stack.
+      sourceMap = isTransient(error) ? undefined : null;
     } finally {
       reading = false;
     }
@@ -52,6 +53,10 @@ export function mapStacksThroughSourceMap(bundleUrl: string): void {
     return `${header(error)}${frames.join('')}`;
   };
 }
+
+const isTransient = (error: unknown): boolean =>
+  error instanceof RangeError ||
+  ['EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN'].includes(String((error as { code?: unknown }).code));
 
 function mapFileOf(bundleUrl: string): string | undefined {
   try {
@@ -79,38 +84,38 @@ function readSourceMap(file: string): SourceMap {
 }
 
 /**
- * Node's header: `name [code]: message` for its own errors, which carry a symbol it keeps private
- * (taken here from one of them, once), and `Error.prototype.toString` as it was at start otherwise.
+ * Node's header: `name [code]: message` for its own errors, which carry a symbol it keeps private,
+ * and `Error.prototype.toString` as it was at install otherwise. The symbol is taken from one of
+ * Node's errors when the formatter is installed, on the shallow stack of the bundle's import.
  */
 function headerFormatter(): (error: Error) => string {
   const errorToString = Object.getOwnPropertyDescriptor(Error.prototype, 'toString')?.value as (this: Error) => string;
-  let isNodeError: symbol | null | undefined;
-  const nodeErrorSymbol = () => {
-    if (isNodeError !== undefined) return isNodeError;
-    try {
-      Buffer.alloc(-1);
-    } catch (error) {
-      // Node sets it on a prototype its errors share, a few links up their chain.
-      for (
-        let link: object | null = error as object;
-        link && !isNodeError;
-        link = Object.getPrototypeOf(link) as object | null
-      )
-        isNodeError = Object.getOwnPropertySymbols(link).find((symbol) => symbol.description === 'kIsNodeError');
-    }
-    isNodeError ??= null;
-    return isNodeError;
-  };
+  const isNodeError = nodeErrorSymbol();
   return (error) => {
-    const symbol = nodeErrorSymbol();
-    if (!symbol || !(symbol in error)) return errorToString.call(error);
-    // A template literal, as in Node, so a code that is a symbol throws here as it does there.
-    const { code } = error as Error & { code: string };
-    return `${error.name} [${code}]: ${error.message}`;
+    if (!isNodeError || !(isNodeError in error)) return errorToString.call(error);
+    // One template literal, as in Node: the same getters in the same order, and a code that is a
+    // symbol throws here as it does there.
+    return `${error.name} [${(error as Error & { code: string }).code}]: ${error.message}`;
   };
 }
 
-const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+function nodeErrorSymbol(): symbol | undefined {
+  try {
+    Buffer.alloc(-1);
+  } catch (error) {
+    // Node sets it on a prototype its errors share, a few links up their chain.
+    for (let link = error as object | null; link; link = Object.getPrototypeOf(link) as object | null) {
+      const symbol = Object.getOwnPropertySymbols(link).find((candidate) => candidate.description === 'kIsNodeError');
+      if (symbol) return symbol;
+    }
+  }
+  return undefined;
+}
+
+const [NODE_MAJOR = 0, NODE_MINOR = 0] = process.versions.node.split('.').map(Number);
+/** nodejs/node#58976 (Node 22.19 and 24.6): a name the map restores keeps the call's type prefix. */
+const TYPE_PREFIX_ON_MAPPED_NAMES =
+  NODE_MAJOR > 24 || (NODE_MAJOR === 24 && NODE_MINOR >= 6) || (NODE_MAJOR === 22 && NODE_MINOR >= 19);
 
 type Mapping = SourceMapping & { name?: string };
 const entryOf = (map: SourceMap, line: number | null, column: number | null): Partial<Mapping> =>
@@ -131,11 +136,11 @@ function frameThrough(map: SourceMap, site: NodeJS.CallSite, caller: NodeJS.Call
 }
 
 /**
- * Node 22 keeps the type's prefix on a name the map restores (`Object.tableName`); Node 20 shows
- * the restored name alone (`tableName`), and the call's own name when the two are the same.
+ * Node 22.19 and later keep the type's prefix on a name the map restores (`Object.tableName`);
+ * earlier ones show the restored name alone (`tableName`), or the call's own when the two agree.
  */
 const shownName = (namePrefix: string, callName: string, mapped: string | undefined): string => {
-  if (NODE_MAJOR >= 22) return `${namePrefix}${mapped || callName}`;
+  if (TYPE_PREFIX_ON_MAPPED_NAMES) return `${namePrefix}${mapped || callName}`;
   const called = `${namePrefix}${callName}`;
   return mapped && mapped !== called ? mapped : called;
 };
