@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs';
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { runInThisContext } from 'node:vm';
-import { mapStacksThroughSourceMap } from '../../functions/adapters/aws/source-mapped-stacks.js';
+import { mapStacksThroughSourceMap, nodeErrorSymbol } from '../../functions/adapters/aws/source-mapped-stacks.js';
 
 /**
  * Errors of every shape a Lambda can meet, for a test that bundles this module as the functions are
@@ -57,17 +57,7 @@ async function outerAsync(): Promise<void> {
   await innerAsync();
 }
 const withCode = (error: Error, code: unknown) => Object.assign(error, { code });
-let nodeErrorSymbol: symbol | undefined;
-try {
-  Buffer.alloc(-1);
-} catch (error) {
-  for (
-    let link: object | null = error as object;
-    link && !nodeErrorSymbol;
-    link = Object.getPrototypeOf(link) as object | null
-  )
-    nodeErrorSymbol = Object.getOwnPropertySymbols(link).find((symbol) => symbol.description === 'kIsNodeError');
-}
+const isNodeError = nodeErrorSymbol();
 
 await record('plain', () => plainFunction());
 await record('constructor', () => new Widget(true));
@@ -113,8 +103,8 @@ await record('a symbol of the same description', () => {
   throw Object.assign(withCode(new Error('fake'), 'X'), { [Symbol('kIsNodeError')]: true });
 });
 await record("Node's symbol with a symbol for a code", () => {
-  if (!nodeErrorSymbol) throw new Error("no Node error carries Node's symbol");
-  throw Object.assign(withCode(new Error('p'), Symbol('code')), { [nodeErrorSymbol]: true });
+  if (!isNodeError) throw new Error("no Node error carries Node's symbol");
+  throw Object.assign(withCode(new Error('p'), Symbol('code')), { [isNodeError]: true });
 });
 await record('async', () => outerAsync());
 await record('Promise.all', () => Promise.all([outerAsync()]));

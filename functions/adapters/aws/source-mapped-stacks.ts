@@ -66,9 +66,9 @@ function mapFileOf(bundleUrl: string): string | undefined {
   }
 }
 
-/** A frame as V8 writes it, which its type does not declare, on a line of its own. */
-const asLine = (site: NodeJS.CallSite): string =>
-  `\n    at ${(site as NodeJS.CallSite & { toString(): string }).toString()}`;
+/** A frame as V8 writes it, which its type does not declare. */
+const written = (site: NodeJS.CallSite): string => (site as NodeJS.CallSite & { toString(): string }).toString();
+const asLine = (site: NodeJS.CallSite): string => `\n    at ${written(site)}`;
 
 /** The map with its sources made absolute, as Node's source map cache keeps it. */
 function readSourceMap(file: string): SourceMap {
@@ -99,7 +99,8 @@ function headerFormatter(): (error: Error) => string {
   };
 }
 
-function nodeErrorSymbol(): symbol | undefined {
+/** The private symbol Node marks its own errors with, or undefined if no Node error carries one. */
+export function nodeErrorSymbol(): symbol | undefined {
   try {
     Buffer.alloc(-1);
   } catch (error) {
@@ -123,8 +124,7 @@ const entryOf = (map: SourceMap, line: number | null, column: number | null): Pa
 
 function frameThrough(map: SourceMap, site: NodeJS.CallSite, caller: NodeJS.CallSite | undefined): string {
   const { originalSource, originalLine, originalColumn } = entryOf(map, site.getLineNumber(), site.getColumnNumber());
-  if (originalSource === undefined || originalLine === undefined || originalColumn === undefined)
-    return (site as NodeJS.CallSite & { toString(): string }).toString();
+  if (originalSource === undefined || originalLine === undefined || originalColumn === undefined) return written(site);
   const name = originalSymbolName(map, site, caller);
   const source = originalSource.startsWith('file://') ? fileURLToPath(originalSource) : originalSource;
   const prefix = site.isAsync() ? 'async ' : site.isConstructor() ? 'new ' : '';
