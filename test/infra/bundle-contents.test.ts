@@ -55,6 +55,27 @@ await stackOfInvocation();
 counts.afterTwo = reads;
 process.stdout.write(JSON.stringify(counts));`;
 
+/**
+ * Builds an entry as synth builds the functions, then runs `node <args> <bundle>` with Node's
+ * --enable-source-maps and without it: the output of each, in that order.
+ */
+async function bothWays(entry: string, args: readonly string[]): Promise<[string, string]> {
+  const directory = await mkdtemp(join(tmpdir(), 'flightplan-stacks-'));
+  try {
+    const outfile = join(directory, 'index.mjs');
+    await build({ ...esbuildOptionsOf(functionBundling('invocations')), entryPoints: [entry], outfile });
+    const outputWith = async (nodeOptions: string[]) =>
+      (
+        await promisify(execFile)(process.execPath, [...nodeOptions, ...args, outfile], {
+          env: { PATH: process.env['PATH'] ?? '' },
+        })
+      ).stdout;
+    return await Promise.all([outputWith(['--enable-source-maps']), outputWith([])]);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
 /** Marks a case that runs with the shipped function's whole environment. */
 const fullEnvironment = {};
 
@@ -241,29 +262,14 @@ describe('function bundles in cdk.out', () => {
   });
 
   it("write every kind of stack as Node's --enable-source-maps does, in a bundle built as the functions are", async () => {
-    const directory = await mkdtemp(join(tmpdir(), 'flightplan-stacks-'));
-    try {
-      const outfile = join(directory, 'index.mjs');
-      await build({
-        ...esbuildOptionsOf(functionBundling('invocations')),
-        entryPoints: [join(import.meta.dirname, '..', 'support', 'stack-cases.ts')],
-        outfile,
-      });
-      const stacksWith = async (nodeOptions: string[]) => {
-        const { stdout } = await promisify(execFile)(process.execPath, [...nodeOptions, outfile], {
-          env: { PATH: process.env['PATH'] ?? '' },
-        });
-        return JSON.parse(stdout) as Record<string, string>;
-      };
-      const [withNode, withBundle] = await Promise.all([stacksWith(['--enable-source-maps']), stacksWith([])]);
-      expect(Object.keys(withNode).length).toBeGreaterThan(20);
-      expect(
-        Object.values(withNode).filter((stack) => stack.includes('/test/support/stack-cases.ts:')).length,
-      ).toBeGreaterThan(15);
-      expect(withBundle).toEqual(withNode);
-    } finally {
-      await rm(directory, { recursive: true, force: true });
-    }
+    const [nodeOutput, bundleOutput] = await bothWays(join(import.meta.dirname, '..', 'support', 'stack-cases.ts'), []);
+    const withNode = JSON.parse(nodeOutput) as Record<string, string>;
+    const withBundle = JSON.parse(bundleOutput) as Record<string, string>;
+    expect(Object.keys(withNode).length).toBeGreaterThan(20);
+    expect(
+      Object.values(withNode).filter((stack) => stack.includes('/test/support/stack-cases.ts:')).length,
+    ).toBeGreaterThan(15);
+    expect(withBundle).toEqual(withNode);
   });
 
   it("map a stack thrown while a Lambda entry's modules load, as Node's --enable-source-maps does", async () => {
@@ -273,31 +279,16 @@ describe('function bundles in cdk.out', () => {
     const name = `throws-while-loading-${process.pid}`;
     const entry = join(FUNCTION_ENTRIES_DIR, `${name}.ts`);
     const thrower = join(FUNCTION_ENTRIES_DIR, `${name}-module.ts`);
-    const directory = await mkdtemp(join(tmpdir(), 'flightplan-load-'));
     try {
       await writeFile(thrower, "function loadBadly(): never {\n  throw new Error('while loading');\n}\nloadBadly();\n");
       await writeFile(entry, [header, mapper, `import './${name}-module.js';`, ...rest].join('\n'));
-      const outfile = join(directory, 'index.mjs');
-      await build({ ...esbuildOptionsOf(functionBundling('invocations')), entryPoints: [entry], outfile });
-      const stackWith = async (nodeOptions: string[]) => {
-        const { stdout } = await promisify(execFile)(
-          process.execPath,
-          [...nodeOptions, '--input-type=module', '-e', IMPORT_STACK, outfile],
-          { env: { PATH: process.env['PATH'] ?? '' } },
-        );
-        return stdout;
-      };
-      const [withNode, withBundle] = await Promise.all([stackWith(['--enable-source-maps']), stackWith([])]);
+      const [withNode, withBundle] = await bothWays(entry, ['--input-type=module', '-e', IMPORT_STACK]);
       expect(withNode).toMatch(
         new RegExp(`^Error: while loading\\n    at loadBadly \\(\\S*/${name}-module\\.ts:2:9\\)`, 'u'),
       );
       expect(withBundle).toBe(withNode);
     } finally {
-      await Promise.all([
-        rm(directory, { recursive: true, force: true }),
-        rm(entry, { force: true }),
-        rm(thrower, { force: true }),
-      ]);
+      await Promise.all([rm(entry, { force: true }), rm(thrower, { force: true })]);
     }
   });
 
