@@ -30,6 +30,21 @@ for (const [name, entry] of JSON.parse(process.argv[1])) {
 }
 process.stdout.write(JSON.stringify(failed));`;
 
+/**
+ * Imports each bundle in one Node process with every read of `process.stdin` counted: the names
+ * of the bundles whose import read it. The getter opens standard input, which no function reads.
+ */
+const STDIN_READS = `const { get } = Object.getOwnPropertyDescriptor(process, 'stdin');
+let reads = 0;
+Object.defineProperty(process, 'stdin', { configurable: true, enumerable: true, get() { reads += 1; return get.call(this); } });
+const readers = [];
+for (const [name, entry] of JSON.parse(process.argv[1])) {
+  const before = reads;
+  await import(entry);
+  if (reads > before) readers.push(name);
+}
+process.stdout.write(JSON.stringify(readers));`;
+
 /** Imports a bundle and prints the stack of what its import threw. */
 const IMPORT_STACK = `import(process.argv[1]).then(() => process.stdout.write('nothing thrown'), (error) => process.stdout.write(String(error.stack)));`;
 
@@ -162,6 +177,16 @@ describe('function bundles in cdk.out', () => {
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
+  });
+
+  it("leave standard input shut: no bundle imports node:process, whose ES module wrapper reads every property, stdin's getter too", async () => {
+    const bundles = shippedFunctions().map((fn) => [fn.functionId, resolve(fn.entry)]);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', STDIN_READS, JSON.stringify(bundles)],
+      { env: { PATH: process.env['PATH'] ?? '', AWS_REGION: 'us-east-1' } },
+    );
+    expect(JSON.parse(stdout)).toEqual([]);
   });
 
   it('carry zod/mini with its English messages only: no classic zod and no other locale', () => {
