@@ -67,8 +67,9 @@ const adapterModule = (file: string) => join(REPOSITORY_ROOT, 'functions', 'adap
  * reads one file instead of hundreds (README, "How the SDK ships", has the figures). The SDK's
  * default credential chain is replaced by the environment provider that Lambda needs, and its
  * event-stream serde, which no function uses, by a module that says so; `node:process` by the
- * global `process`, since Node's module wrapper for it opens standard input. yaml comes as its ES
- * module build, the same code as its CommonJS one, which esbuild can scope-hoist and tree-shake.
+ * global `process`, since Node's module wrapper for it runs every getter of `process`. yaml
+ * comes as its ES module build, the same code as its CommonJS one, which esbuild can scope-hoist
+ * and tree-shake.
  */
 export const FUNCTION_BUNDLING = {
   format: OutputFormat.ESM,
