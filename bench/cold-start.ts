@@ -21,7 +21,12 @@ import {
 import { median, round, type BenchResult } from './support.js';
 
 const run = promisify(execFile);
-const RUNS = 5;
+/**
+ * Rounds per function. With 5, a function's ratio moved by up to 0.35× between two runs of the
+ * same assets, more than most changes it is meant to show: the empty handler's median of five
+ * alone varied from 22 to 27 ms between rows.
+ */
+const RUNS = 9;
 const NODE_MODULES = resolve('node_modules');
 /** The ingress functions, which the issue holds to 400 KB each. */
 const INGRESS = ['githubWebhook', 'slackInteractions', 'argocdWebhook'];
@@ -263,8 +268,8 @@ export async function coldStartBench(): Promise<BenchResult> {
     const emptyRuns: number[] = [];
     /**
      * Median cold start of each variant, against the empty handler's median from the same rounds:
-     * each round starts every variant once, the empty handler first, so a change in the machine's
-     * load during a run shifts the baseline and the variants together.
+     * each round starts every variant once between two starts of the empty handler, so a change in
+     * the machine's load during a run shifts the baseline and the variants together.
      */
     const measure = async <Name extends string>(
       variants: Record<
@@ -284,6 +289,7 @@ export async function coldStartBench(): Promise<BenchResult> {
             }),
           );
         }
+        record('(empty)', await coldStartMs(emptyEntry, 'handler', noEnvironment));
       }
       emptyRuns.push(...(times.get('(empty)') ?? []));
       const baseline = median(times.get('(empty)') ?? []);
@@ -379,6 +385,10 @@ export async function coldStartBench(): Promise<BenchResult> {
       '× empty max': Math.max(...column('× empty')),
       '--enable-source-maps × empty median': median(column('--enable-source-maps × empty')),
       'empty handler ms median': round(median(emptyRuns)),
+      // What a function adds to Node's own start, which a faster or slower empty handler does not scale.
+      'ms over the empty handler median': round(
+        median(measured.map((row) => Number(row['cold start ms']) - Number(row['empty handler ms']))),
+      ),
       'floor (DynamoDB client only) × empty': floor.ratio('floor'),
       'SDK from runtime KiB median': median(column('SDK from runtime KiB')),
       'SDK from runtime KiB max': Math.max(...column('SDK from runtime KiB')),
@@ -402,7 +412,7 @@ export async function coldStartBench(): Promise<BenchResult> {
     };
     return {
       name: 'cold-start',
-      description: `What ships: each asset from cdk.out (the AWS SDK bundled, flightplan:tracing ${DEFAULT_TRACING}) with its template environment (each bundle maps its own stack traces, reading its source map only when it formats one), and with Node's --enable-source-maps instead, which reads and indexes the map at import, run from a directory with no node_modules; each of the two also with the first invocation's error formatted as a stack trace, as Lambda's runtime formats a failed invocation's (stack formatted). Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset with flightplan:tracing aws-calls (Powertools Tracer and the X-Ray SDK); and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK) — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler and then every variant once; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
+      description: `What ships: each asset from cdk.out (the AWS SDK bundled, flightplan:tracing ${DEFAULT_TRACING}) with its template environment (each bundle maps its own stack traces, reading its source map only when it formats one), and with Node's --enable-source-maps instead, which reads and indexes the map at import, run from a directory with no node_modules; each of the two also with the first invocation's error formatted as a stack trace, as Lambda's runtime formats a failed invocation's (stack formatted). Beside it, built here from the same entry the way synth builds it: the SDK left to the runtime (loaded from a runtime-like node_modules of ${sdkPackages} packages: @aws-sdk/* and its dependencies only); the asset with flightplan:tracing aws-calls (Powertools Tracer and the X-Ray SDK); and, to show what the SDK itself costs, the asset with every SDK client package replaced by a stub that keeps only the SDK's SigV4 signer, SHA-256 and DynamoDB marshaller (no SDK) — measured, never shipped. A cold start is a whole Node ${process.version} process (spawn, import, first invocation, exit). Each function's variants run in ${RUNS} rounds, each round starting the empty handler, then every variant once, then the empty handler again; a row shows the medians and each ratio is to that row's own empty-handler median, so the machine's load shifts both alike. The floor is a handler that only creates the DynamoDB document client. Each function's second row is one cold start under --cpu-prof, with the five modules that took the most CPU (mapped through the asset's source map). Summary: ${Object.entries(
         summary,
       )
         .map(([key, value]) => `${key} ${value}`)
