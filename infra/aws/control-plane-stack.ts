@@ -65,11 +65,11 @@ const adapterModule = (file: string) => join(REPOSITORY_ROOT, 'functions', 'adap
  * The AWS SDK is bundled (pinned by package-lock.json, tree-shaken, minified) rather than left to
  * the one the runtime happens to carry: a bundle then runs the SDK the tests ran, and a cold start
  * reads one file instead of hundreds (README, "How the SDK ships", has the figures). The SDK's
- * default credential chain is replaced by the environment provider that Lambda needs, and its
- * event-stream serde, which no function uses, by a module that says so; `node:process` by the
- * global `process`, since Node's module wrapper for it runs every getter of `process`. yaml
- * comes as its ES module build, the same code as its CommonJS one, which esbuild can scope-hoist
- * and tree-shake.
+ * default credential chain is replaced by the environment provider that Lambda needs; its
+ * event-stream serde, which no function uses, by a module that says so; and `node:process` and
+ * `process` by the global `process`, since Node's module wrapper for it runs every getter of
+ * `process`. yaml comes as its ES module build, the same code as its CommonJS one, which esbuild
+ * can scope-hoist and tree-shake.
  */
 export const FUNCTION_BUNDLING = {
   format: OutputFormat.ESM,
@@ -86,8 +86,8 @@ export const FUNCTION_BUNDLING = {
     '--alias': [
       `@aws-sdk/credential-provider-node=${adapterModule('lambda-credentials.ts')}`,
       `@smithy/core/event-streams=${adapterModule('no-event-streams.ts')}`,
-      `node:process=${adapterModule('node-process.ts')}`,
-      `process=${adapterModule('node-process.ts')}`,
+      `node:process=${adapterModule('node-process.cts')}`,
+      `process=${adapterModule('node-process.cts')}`,
       // Its "node" export is the CommonJS build, whose 60 module wrappers each cold start ran.
       `yaml=${join(REPOSITORY_ROOT, 'node_modules', 'yaml', 'browser', 'dist', 'index.js')}`,
     ],

@@ -32,7 +32,7 @@ process.stdout.write(JSON.stringify(failed));`;
 
 /**
  * Imports each bundle in one Node process with every read of two of `process`'s getters counted:
- * the names of the bundles whose import read one. `allowedNodeEnvironmentFlags` builds a set of
+ * the bundles whose import read one (Node builds a built-in's wrapper once, so the first such). `allowedNodeEnvironmentFlags` builds a set of
  * every flag Node knows and `stdin` opens standard input; no function needs either.
  */
 const COSTLY_PROCESS_READS = `let reads = 0;
