@@ -213,7 +213,8 @@ export class ControlPlaneStack extends Stack {
         environment: {
           POWERTOOLS_SERVICE_NAME: 'flightplan',
           POWERTOOLS_LOG_LEVEL: 'INFO',
-          // No --enable-source-maps: each bundle maps its own stacks, and reads its map only when it formats one (functions/adapters/aws/source-mapped-stacks.ts).
+          // No --enable-source-maps: each bundle maps its own stacks, and reads its map only when it
+          // formats one (functions/adapters/aws/source-mapped-stacks.ts).
         },
         bundling: functionBundling(settings.tracing),
       });

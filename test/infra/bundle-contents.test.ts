@@ -32,8 +32,9 @@ process.stdout.write(JSON.stringify(failed));`;
 
 /**
  * Imports each bundle in one Node process with every read of two of `process`'s getters counted:
- * the bundles whose import read one (Node builds a built-in's wrapper once, so the first such). `allowedNodeEnvironmentFlags` builds a set of
- * every flag Node knows and `stdin` opens standard input; no function needs either.
+ * the bundles whose import read one (Node builds a built-in's wrapper once, so the first such).
+ * `allowedNodeEnvironmentFlags` builds a set of every flag Node knows and `stdin` creates the
+ * stream of file descriptor 0; no function needs either.
  */
 const COSTLY_PROCESS_READS = `let reads = 0;
 for (const key of ['allowedNodeEnvironmentFlags', 'stdin']) {
@@ -182,7 +183,7 @@ describe('function bundles in cdk.out', () => {
     }
   });
 
-  it('import no node:process, whose ES module wrapper reads every property of process, its costly getters too', async () => {
+  it("read none of process's costly getters at import: no node:process wrapper, which reads every property", async () => {
     const bundles = shippedFunctions().map((fn) => [fn.functionId, resolve(fn.entry)]);
     const { stdout } = await promisify(execFile)(
       process.execPath,

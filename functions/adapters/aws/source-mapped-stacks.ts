@@ -10,9 +10,9 @@ type Formatter = (error: Error, callSites: NodeJS.CallSite[]) => unknown;
  * cost: with the flag, Node reads and parses the bundle's whole map, and scans the whole bundle
  * (twice on Node 20), when it loads the bundle: 7 to 10 ms of every cold start (README, "What a
  * function's bundle holds"). Here the map is read when the first stack that passes through the
- * bundle is formatted, which a cold start that throws nothing never does. Each frame is written as Node's
- * own formatter writes it (`lib/internal/source_map/prepare_stack_trace.js` in Node 20 and 22),
- * with Node's `SourceMap`; a stack with no frame in the bundle goes to the formatter that was
+ * bundle is formatted, which a cold start that throws nothing never does. Each frame is written
+ * as Node's own formatter writes it (`lib/internal/source_map/prepare_stack_trace.js` in Node 20
+ * and 22), with Node's `SourceMap`; a stack with no frame in the bundle goes to the formatter that was
  * there before. With the flag set (an operator's `NODE_OPTIONS`), Node's formatter stays, and so
  * it does where the module runs from its TypeScript source, which has no map beside it.
  */
